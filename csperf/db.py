@@ -1,0 +1,505 @@
+"""The one owner of the DuckDB file.
+
+Only one process may open a DuckDB file read-write, and DuckDB 2.0 refuses one
+connection across threads, so this module keeps one connection per process and hands
+out a fresh cursor per call. It owns the schema and its migrations, and the single
+serialized write path: every import, undo or edit is one transaction under one lock,
+so a file that fails leaves the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from csperf.metrics import MEASURE_NAMES
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = PROJECT_ROOT / "data" / "csperf.duckdb"
+TIME_ZONE = "Asia/Shanghai"
+
+FACT_KEY = ["shop", "account", "date_from", "date_to"]
+SESSION_COLUMNS = {
+    "shop": "VARCHAR",
+    "account": "VARCHAR",
+    "session_id": "VARCHAR",
+    "day": "DATE",
+    "started_at": "TIMESTAMP",
+    "answered": "BOOLEAN",
+    "resolved": "BOOLEAN",
+    "converted": "BOOLEAN",
+    "inquiry": "BOOLEAN",
+    "wait_s": "DOUBLE",
+    "duration_s": "DOUBLE",
+    "rating": "DOUBLE",
+    "amount": "DOUBLE",
+    "topic": "VARCHAR",
+    "loss_reason": "VARCHAR",
+}
+
+
+class DatabaseBusy(RuntimeError):
+    """Another process (normally the running dashboard) holds the database file."""
+
+
+def resolve_path(path: str | os.PathLike | None = None) -> Path:
+    """`--db`, else `CSPERF_DB`, else data/csperf.duckdb in the project."""
+    chosen = path or os.environ.get("CSPERF_DB") or DEFAULT_DB
+    return Path(chosen).expanduser().resolve()
+
+
+_MEASURE_DDL = ",\n    ".join(f"{m} DOUBLE" for m in MEASURE_NAMES)
+
+MIGRATIONS: list[str] = [
+    # 1: imports, facts (all versions kept, `current` marks the effective rows), sessions
+    f"""
+    CREATE SEQUENCE import_seq START 1;
+    CREATE SEQUENCE fact_seq START 1;
+    CREATE TABLE imports (
+        import_id BIGINT PRIMARY KEY,
+        file_name VARCHAR NOT NULL,
+        sha256 VARCHAR NOT NULL,
+        format VARCHAR,
+        shop VARCHAR,
+        rows BIGINT,
+        sessions BIGINT,
+        period_from DATE,
+        period_to DATE,
+        imported_at TIMESTAMPTZ DEFAULT current_timestamp,
+        imported_by VARCHAR,
+        unknown_columns VARCHAR[],
+        skipped VARCHAR,
+        notes VARCHAR,
+        undone_at TIMESTAMPTZ,
+        undone_by VARCHAR
+    );
+    CREATE TABLE facts (
+        fact_id BIGINT,
+        import_id BIGINT NOT NULL,
+        shop VARCHAR NOT NULL,
+        account VARCHAR NOT NULL,
+        date_from DATE NOT NULL,
+        date_to DATE NOT NULL,
+        provisional BOOLEAN DEFAULT false,
+        source VARCHAR DEFAULT 'export',
+        current BOOLEAN DEFAULT true,
+        {_MEASURE_DDL}
+    );
+    CREATE TABLE sessions (
+        import_id BIGINT NOT NULL,
+        {", ".join(f"{c} {t}" for c, t in SESSION_COLUMNS.items())}
+    );
+    CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+    INSERT INTO meta VALUES ('data_version', '0');
+    """,
+    # 2: people, manual scores, remembered header mappings
+    """
+    CREATE TABLE roster (
+        shop VARCHAR NOT NULL,
+        account VARCHAR NOT NULL,
+        name VARCHAR,
+        team VARCHAR,
+        role VARCHAR,
+        level VARCHAR,
+        base_salary DOUBLE,
+        shift VARCHAR,
+        excluded BOOLEAN DEFAULT false,
+        PRIMARY KEY (shop, account)
+    );
+    CREATE TABLE level_pay (level VARCHAR PRIMARY KEY, base_salary DOUBLE NOT NULL);
+    CREATE TABLE qa_scores (
+        shop VARCHAR NOT NULL,
+        account VARCHAR NOT NULL,
+        month DATE NOT NULL,
+        qa_score DOUBLE NOT NULL,
+        entered_by VARCHAR,
+        entered_at TIMESTAMPTZ DEFAULT current_timestamp,
+        PRIMARY KEY (shop, account, month)
+    );
+    CREATE TABLE header_maps (
+        signature VARCHAR PRIMARY KEY,
+        mapping VARCHAR NOT NULL,
+        saved_at TIMESTAMPTZ DEFAULT current_timestamp
+    );
+    """,
+    # 3: schemes (versioned), their assignments, users and the audit trail
+    """
+    CREATE TABLE schemes (
+        name VARCHAR NOT NULL,
+        version INTEGER NOT NULL,
+        toml VARCHAR NOT NULL,
+        note VARCHAR,
+        created_at TIMESTAMPTZ DEFAULT current_timestamp,
+        created_by VARCHAR,
+        PRIMARY KEY (name, version)
+    );
+    CREATE TABLE scheme_assignments (
+        role VARCHAR NOT NULL,
+        shop VARCHAR NOT NULL DEFAULT '',
+        team VARCHAR NOT NULL DEFAULT '',
+        valid_from DATE NOT NULL,
+        scheme_name VARCHAR NOT NULL,
+        scheme_version INTEGER,
+        PRIMARY KEY (role, shop, team, valid_from)
+    );
+    CREATE TABLE users (
+        username VARCHAR PRIMARY KEY,
+        password_hash VARCHAR NOT NULL,
+        role VARCHAR NOT NULL,
+        shop VARCHAR,
+        account VARCHAR,
+        created_at TIMESTAMPTZ DEFAULT current_timestamp
+    );
+    CREATE SEQUENCE audit_seq START 1;
+    CREATE TABLE audit (
+        audit_id BIGINT DEFAULT nextval('audit_seq'),
+        happened_at TIMESTAMPTZ DEFAULT current_timestamp,
+        username VARCHAR,
+        action VARCHAR NOT NULL,
+        detail VARCHAR
+    );
+    """,
+]
+
+
+@dataclass
+class ImportMeta:
+    """What the importer learned about a file; stored as the import's row."""
+
+    file_name: str
+    sha256: str
+    format: str
+    shop: str | None = None
+    period_from: Any = None
+    period_to: Any = None
+    unknown_columns: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    notes: str | None = None
+    imported_by: str | None = None
+
+
+@dataclass
+class ImportOutcome:
+    import_id: int
+    duplicate: bool
+    rows: int
+    sessions: int
+
+
+class Database:
+    """One DuckDB file (or `:memory:`), one connection, a cursor per call."""
+
+    def __init__(self, path: str | os.PathLike = ":memory:"):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(self.path)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                holder = re.search(r"PID (\d+)", str(exc))
+                raise DatabaseBusy(
+                    f"数据库 {self.path} 正被另一个进程使用"
+                    + (f" (PID {holder.group(1)})" if holder else "")
+                    + " — database is in use by another process, normally the running dashboard"
+                ) from None
+            raise
+        self._con.execute(f"SET GLOBAL TimeZone='{TIME_ZONE}'")
+        self._lock = threading.RLock()
+        self._migrate()
+
+    # -- reading ---------------------------------------------------------------------
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def query(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+        with self.cursor() as cur:
+            return cur.execute(sql, params or []).df()
+
+    def rows(self, sql: str, params: list | dict | None = None) -> list[tuple]:
+        with self.cursor() as cur:
+            return cur.execute(sql, params or []).fetchall()
+
+    def scalar(self, sql: str, params: list | dict | None = None) -> Any:
+        found = self.rows(sql, params)
+        return found[0][0] if found else None
+
+    def data_version(self) -> int:
+        """Bumped by every write; the dashboard keys its caches on it."""
+        return int(self.scalar("SELECT value FROM meta WHERE key = 'data_version'"))
+
+    # -- writing ---------------------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One serialized transaction: everything in the block lands, or nothing does."""
+        with self._lock, self.cursor() as cur:
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+                cur.execute(
+                    "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
+                    "WHERE key = 'data_version'"
+                )
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
+    def audit(self, cur: duckdb.DuckDBPyConnection, username: str | None, action: str, detail: str) -> None:
+        """Record who did what, inside the caller's transaction."""
+        cur.execute(
+            "INSERT INTO audit (username, action, detail) VALUES (?, ?, ?)", [username, action, detail]
+        )
+
+    def apply_import(
+        self,
+        meta: ImportMeta,
+        facts: pd.DataFrame | None,
+        sessions: pd.DataFrame | None = None,
+    ) -> ImportOutcome:
+        """Store one file's rows in one transaction; a file already imported is a no-op.
+
+        `facts` has FACT_KEY, `provisional` and any measure columns; `sessions` has
+        SESSION_COLUMNS. Later imports supersede earlier ones for the same key; the
+        effective rows are flagged `current` (see `_refresh_current`).
+        """
+        with self.write() as cur:
+            existing = cur.execute(
+                "SELECT import_id FROM imports WHERE sha256 = ? AND undone_at IS NULL "
+                "ORDER BY import_id LIMIT 1",
+                [meta.sha256],
+            ).fetchall()
+            if existing:
+                return ImportOutcome(int(existing[0][0]), True, 0, 0)
+            import_id = int(cur.execute("SELECT nextval('import_seq')").fetchall()[0][0])
+            fact_rows = self._insert_facts(cur, import_id, facts)
+            session_rows = self._insert_sessions(cur, import_id, sessions)
+            cur.execute(
+                """INSERT INTO imports (import_id, file_name, sha256, format, shop, rows, sessions,
+                       period_from, period_to, imported_by, unknown_columns, skipped, notes)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    import_id, meta.file_name, meta.sha256, meta.format, meta.shop, fact_rows,
+                    session_rows, meta.period_from, meta.period_to, meta.imported_by,
+                    list(meta.unknown_columns), "\n".join(meta.skipped) or None, meta.notes,
+                ],
+            )
+            self.audit(cur, meta.imported_by, "import", f"#{import_id} {meta.file_name} ({meta.format})")
+            return ImportOutcome(import_id, False, fact_rows, session_rows)
+
+    def undo_import(self, import_id: int, username: str | None = None) -> None:
+        """Remove one import's rows; the figures it had replaced come back."""
+        with self.write() as cur:
+            found = cur.execute(
+                "SELECT file_name, undone_at FROM imports WHERE import_id = ?", [import_id]
+            ).fetchall()
+            if not found:
+                raise KeyError(f"no import #{import_id}")
+            if found[0][1] is not None:
+                raise ValueError(f"import #{import_id} was already undone")
+            cur.execute(
+                "CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT shop, account FROM facts "
+                "WHERE import_id = ?",
+                [import_id],
+            )
+            cur.execute(
+                "CREATE OR REPLACE TEMP TABLE touched_days AS SELECT DISTINCT shop, account, day "
+                "FROM sessions WHERE import_id = ?",
+                [import_id],
+            )
+            cur.execute("DELETE FROM facts WHERE import_id = ?", [import_id])
+            cur.execute("DELETE FROM sessions WHERE import_id = ?", [import_id])
+            self._refold_sessions(cur)
+            self._refresh_current(cur)
+            cur.execute(
+                "UPDATE imports SET undone_at = current_timestamp, undone_by = ? WHERE import_id = ?",
+                [username, import_id],
+            )
+            self.audit(cur, username, "undo", f"#{import_id} {found[0][0]}")
+
+    # -- internals -------------------------------------------------------------------
+
+    def _insert_facts(self, cur, import_id: int, facts: pd.DataFrame | None) -> int:
+        cur.execute("CREATE OR REPLACE TEMP TABLE touched (shop VARCHAR, account VARCHAR)")
+        if facts is None or facts.empty:
+            return 0
+        measures = [m for m in MEASURE_NAMES if m in facts.columns]
+        batch = facts[FACT_KEY + ["provisional"] + measures].drop_duplicates(FACT_KEY, keep="last")
+        cols = ", ".join(FACT_KEY + ["provisional"] + measures)
+        cur.register("incoming_facts", batch)
+        try:
+            cur.execute(
+                f"""INSERT INTO facts (fact_id, import_id, source, {cols})
+                    SELECT nextval('fact_seq'), {import_id}, 'export',
+                           {", ".join(_cast(c) for c in FACT_KEY + ["provisional"] + measures)}
+                    FROM incoming_facts"""
+            )
+            cur.execute("INSERT INTO touched SELECT DISTINCT shop, account FROM incoming_facts")
+        finally:
+            cur.unregister("incoming_facts")
+        self._refresh_current(cur)
+        return len(batch)
+
+    def _insert_sessions(self, cur, import_id: int, sessions: pd.DataFrame | None) -> int:
+        if sessions is None or sessions.empty:
+            return 0
+        cols = list(SESSION_COLUMNS)
+        batch = sessions.reindex(columns=cols).drop_duplicates(["shop", "session_id"], keep="last")
+        cur.register("incoming_sessions", batch)
+        try:
+            cur.execute(
+                "DELETE FROM sessions s USING incoming_sessions i "
+                "WHERE s.shop = i.shop AND s.session_id = i.session_id"
+            )
+            cur.execute(
+                f"""INSERT INTO sessions (import_id, {", ".join(cols)})
+                    SELECT {import_id}, {", ".join(f"CAST({c} AS {t})" for c, t in SESSION_COLUMNS.items())}
+                    FROM incoming_sessions"""
+            )
+            cur.execute(
+                "CREATE OR REPLACE TEMP TABLE touched_days AS "
+                "SELECT DISTINCT shop, account, CAST(day AS DATE) AS day FROM incoming_sessions"
+            )
+        finally:
+            cur.unregister("incoming_sessions")
+        self._refold_sessions(cur)
+        self._refresh_current(cur)
+        return len(batch)
+
+    def _refold_sessions(self, cur) -> None:
+        """Rebuild the agent-day figures of the days in `touched_days` from all their sessions."""
+        cur.execute(
+            "DELETE FROM facts f USING touched_days t WHERE f.source = 'sessions' "
+            "AND f.shop = t.shop AND f.account = t.account AND f.date_from = t.day"
+        )
+        cur.execute(
+            """INSERT INTO facts (fact_id, import_id, shop, account, date_from, date_to, provisional,
+                   source, receptions, cases, replied, inquiries, paid_buyers, sales, sales_buyers,
+                   first_response_sum_s, first_response_n, reception_sum_s, resolved, ratings,
+                   csat_sum, satisfied, workdays)
+               SELECT nextval('fact_seq'), import_id, shop, account, day, day, false, 'sessions',
+                   receptions, receptions, replied, inquiries, paid_buyers, sales, sales_buyers,
+                   first_response_sum_s, first_response_n, reception_sum_s, resolved, ratings,
+                   csat_sum, satisfied, 1
+               FROM (
+                   SELECT s.shop, s.account, s.day, max(s.import_id) AS import_id,
+                       count(*) AS receptions,
+                       sum(CAST(s.answered AS INTEGER)) AS replied,
+                       CASE WHEN count(s.inquiry) > 0 THEN sum(CAST(s.inquiry AS INTEGER))
+                            WHEN count(s.converted) > 0 THEN count(*) END AS inquiries,
+                       sum(CAST(s.converted AS INTEGER)) AS paid_buyers,
+                       sum(s.amount) AS sales,
+                       CASE WHEN count(s.amount) > 0 THEN sum(CAST(s.converted AS INTEGER)) END
+                           AS sales_buyers,
+                       sum(s.wait_s) AS first_response_sum_s,
+                       nullif(count(s.wait_s), 0) AS first_response_n,
+                       sum(s.duration_s) AS reception_sum_s,
+                       sum(CAST(s.resolved AS INTEGER)) AS resolved,
+                       count(s.rating) AS ratings,
+                       sum(s.rating) AS csat_sum,
+                       count(*) FILTER (WHERE s.rating >= 4) AS satisfied
+                   FROM sessions s SEMI JOIN touched_days t
+                       ON s.shop = t.shop AND s.account = t.account AND s.day = t.day
+                   GROUP BY ALL
+               )"""
+        )
+        cur.execute("INSERT INTO touched SELECT DISTINCT shop, account FROM touched_days")
+
+    def _refresh_current(self, cur) -> None:
+        """Flag the effective fact rows of the accounts in `touched`.
+
+        Per key the latest import wins. Records of different spans may overlap (a monthly
+        file and daily files): the finer one counts and the coarser is shadowed, so no
+        day is ever counted twice. Daily records are never shadowed (same day = same key).
+        """
+        cur.execute(
+            """CREATE OR REPLACE TEMP TABLE fact_flags AS
+               WITH v AS (
+                   SELECT f.fact_id, f.shop, f.account, f.date_from, f.date_to, f.import_id,
+                          row_number() OVER (PARTITION BY f.shop, f.account, f.date_from, f.date_to
+                                             ORDER BY f.import_id DESC, f.fact_id DESC) = 1 AS latest
+                   FROM facts f SEMI JOIN touched t ON f.shop = t.shop AND f.account = t.account
+               ),
+               l AS (SELECT * FROM v WHERE latest),
+               shadowed AS (
+                   SELECT DISTINCT a.fact_id
+                   FROM (SELECT * FROM l WHERE date_to > date_from) a
+                   JOIN l b ON a.shop = b.shop AND a.account = b.account
+                        AND b.date_from <= a.date_to AND b.date_to >= a.date_from
+                        AND b.fact_id <> a.fact_id
+                        AND ((b.date_to - b.date_from) < (a.date_to - a.date_from)
+                             OR ((b.date_to - b.date_from) = (a.date_to - a.date_from)
+                                 AND b.import_id > a.import_id))
+               )
+               SELECT v.fact_id, v.latest AND s.fact_id IS NULL AS is_current
+               FROM v LEFT JOIN shadowed s ON v.fact_id = s.fact_id"""
+        )
+        cur.execute(
+            "UPDATE facts SET current = x.is_current FROM fact_flags x "
+            "WHERE facts.fact_id = x.fact_id AND facts.current IS DISTINCT FROM x.is_current"
+        )
+
+    def _migrate(self) -> None:
+        with self._lock, self.cursor() as cur:
+            cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+            found = cur.execute("SELECT max(version) FROM schema_version").fetchall()[0][0] or 0
+            for version, ddl in enumerate(MIGRATIONS, start=1):
+                if version <= found:
+                    continue
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    cur.execute(ddl)
+                    cur.execute("INSERT INTO schema_version VALUES (?)", [version])
+                    cur.execute("COMMIT")
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def _cast(column: str) -> str:
+    if column in ("date_from", "date_to"):
+        return f"CAST({column} AS DATE)"
+    if column == "provisional":
+        return "coalesce(CAST(provisional AS BOOLEAN), false)"
+    if column in ("shop", "account"):
+        return f"CAST({column} AS VARCHAR)"
+    return f"CAST({column} AS DOUBLE)"
+
+
+_open: dict[str, Database] = {}
+_open_lock = threading.Lock()
+
+
+def open_db(path: str | os.PathLike | None = None) -> Database:
+    """The process's one Database for a path (created and migrated on first use)."""
+    key = str(resolve_path(path)) if path != ":memory:" else ":memory:"
+    with _open_lock:
+        if key not in _open:
+            _open[key] = Database(key)
+        return _open[key]
+
+
+def close_all() -> None:
+    with _open_lock:
+        for db in _open.values():
+            db.close()
+        _open.clear()
