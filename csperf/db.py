@@ -12,13 +12,14 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from csperf.metrics import MEASURE_NAMES
@@ -45,6 +46,9 @@ SESSION_COLUMNS = {
     "topic": "VARCHAR",
     "loss_reason": "VARCHAR",
 }
+
+
+Frames = pd.DataFrame | Iterable[pd.DataFrame] | None
 
 
 class DatabaseBusy(RuntimeError):
@@ -215,6 +219,7 @@ class Database:
             raise
         self._con.execute(f"SET GLOBAL TimeZone='{TIME_ZONE}'")
         self._lock = threading.RLock()
+        self._closed = False
         self._migrate()
 
     # -- reading ---------------------------------------------------------------------
@@ -270,13 +275,14 @@ class Database:
     def apply_import(
         self,
         meta: ImportMeta,
-        facts: pd.DataFrame | None,
-        sessions: pd.DataFrame | None = None,
+        facts: Frames,
+        sessions: Frames = None,
     ) -> ImportOutcome:
         """Store one file's rows in one transaction; a file already imported is a no-op.
 
-        `facts` has FACT_KEY, `provisional` and any measure columns; `sessions` has
-        SESSION_COLUMNS. Later imports supersede earlier ones for the same key; the
+        `facts` (one frame or an iterable of chunks) has FACT_KEY, `provisional` and any
+        measure columns; `sessions` likewise has SESSION_COLUMNS. Within one file the last
+        row of a key wins. Later imports supersede earlier ones for the same key; the
         effective rows are flagged `current` (see `_refresh_current`).
         """
         with self.write() as cur:
@@ -335,52 +341,59 @@ class Database:
 
     # -- internals -------------------------------------------------------------------
 
-    def _insert_facts(self, cur, import_id: int, facts: pd.DataFrame | None) -> int:
+    def _insert_facts(self, cur, import_id: int, facts: Frames) -> int:
         cur.execute("CREATE OR REPLACE TEMP TABLE touched (shop VARCHAR, account VARCHAR)")
-        if facts is None or facts.empty:
+        cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE staging_facts (seq BIGINT, shop VARCHAR, account VARCHAR, "
+            f"date_from DATE, date_to DATE, provisional BOOLEAN, {_MEASURE_DDL})"
+        )
+        staged = _stage(cur, "staging_facts", facts, FACT_KEY + ["provisional", *MEASURE_NAMES], _cast)
+        if not staged:
             return 0
-        measures = [m for m in MEASURE_NAMES if m in facts.columns]
-        batch = facts[FACT_KEY + ["provisional"] + measures].drop_duplicates(FACT_KEY, keep="last")
-        cols = ", ".join(FACT_KEY + ["provisional"] + measures)
-        cur.register("incoming_facts", batch)
-        try:
-            cur.execute(
-                f"""INSERT INTO facts (fact_id, import_id, source, {cols})
-                    SELECT nextval('fact_seq'), {import_id}, 'export',
-                           {", ".join(_cast(c) for c in FACT_KEY + ["provisional"] + measures)}
-                    FROM incoming_facts"""
-            )
-            cur.execute("INSERT INTO touched SELECT DISTINCT shop, account FROM incoming_facts")
-        finally:
-            cur.unregister("incoming_facts")
+        cols = ", ".join(FACT_KEY + ["provisional", *MEASURE_NAMES])
+        cur.execute(
+            f"""INSERT INTO facts (fact_id, import_id, source, {cols})
+                SELECT nextval('fact_seq'), {import_id}, 'export', {cols}
+                FROM (SELECT * FROM staging_facts
+                      QUALIFY row_number() OVER (PARTITION BY shop, account, date_from, date_to
+                                                 ORDER BY seq DESC) = 1)"""
+        )
+        inserted = cur.execute("SELECT count(*) FROM facts WHERE import_id = ?", [import_id]).fetchall()[0][0]
+        cur.execute("INSERT INTO touched SELECT DISTINCT shop, account FROM staging_facts")
+        cur.execute("DROP TABLE staging_facts")
         self._refresh_current(cur)
-        return len(batch)
+        return int(inserted)
 
-    def _insert_sessions(self, cur, import_id: int, sessions: pd.DataFrame | None) -> int:
-        if sessions is None or sessions.empty:
+    def _insert_sessions(self, cur, import_id: int, sessions: Frames) -> int:
+        ddl = ", ".join(f"{c} {t}" for c, t in SESSION_COLUMNS.items())
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE staging_sessions (seq BIGINT, {ddl})")
+        staged = _stage(
+            cur, "staging_sessions", sessions, list(SESSION_COLUMNS),
+            lambda c: f"CAST({c} AS {SESSION_COLUMNS[c]})",
+        )
+        if not staged:
             return 0
-        cols = list(SESSION_COLUMNS)
-        batch = sessions.reindex(columns=cols).drop_duplicates(["shop", "session_id"], keep="last")
-        cur.register("incoming_sessions", batch)
-        try:
-            cur.execute(
-                "DELETE FROM sessions s USING incoming_sessions i "
-                "WHERE s.shop = i.shop AND s.session_id = i.session_id"
-            )
-            cur.execute(
-                f"""INSERT INTO sessions (import_id, {", ".join(cols)})
-                    SELECT {import_id}, {", ".join(f"CAST({c} AS {t})" for c, t in SESSION_COLUMNS.items())}
-                    FROM incoming_sessions"""
-            )
-            cur.execute(
-                "CREATE OR REPLACE TEMP TABLE touched_days AS "
-                "SELECT DISTINCT shop, account, CAST(day AS DATE) AS day FROM incoming_sessions"
-            )
-        finally:
-            cur.unregister("incoming_sessions")
+        cols = ", ".join(SESSION_COLUMNS)
+        cur.execute(
+            """CREATE OR REPLACE TEMP TABLE incoming_sessions AS
+               SELECT * FROM staging_sessions
+               QUALIFY row_number() OVER (PARTITION BY shop, session_id ORDER BY seq DESC) = 1"""
+        )
+        cur.execute(
+            "DELETE FROM sessions s USING incoming_sessions i "
+            "WHERE s.shop = i.shop AND s.session_id = i.session_id"
+        )
+        cur.execute(f"INSERT INTO sessions (import_id, {cols}) SELECT {import_id}, {cols} FROM incoming_sessions")
+        inserted = cur.execute("SELECT count(*) FROM incoming_sessions").fetchall()[0][0]
+        cur.execute(
+            "CREATE OR REPLACE TEMP TABLE touched_days AS "
+            "SELECT DISTINCT shop, account, day FROM incoming_sessions"
+        )
+        cur.execute("DROP TABLE staging_sessions")
+        cur.execute("DROP TABLE incoming_sessions")
         self._refold_sessions(cur)
         self._refresh_current(cur)
-        return len(batch)
+        return int(inserted)
 
     def _refold_sessions(self, cur) -> None:
         """Rebuild the agent-day figures of the days in `touched_days` from all their sessions."""
@@ -471,8 +484,38 @@ class Database:
                     cur.execute("ROLLBACK")
                     raise
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
+        self._closed = True
         self._con.close()
+
+
+def _stage(cur, table: str, frames: Frames, columns: list[str], cast) -> int:
+    """Copy one frame or an iterable of chunk frames into a staging table, numbering rows
+    so that the last of several rows with the same key wins."""
+    if frames is None:
+        return 0
+    if isinstance(frames, pd.DataFrame):
+        frames = [frames]
+    staged = 0
+    for chunk in frames:
+        if chunk is None or chunk.empty:
+            continue
+        present = [c for c in columns if c in chunk.columns]
+        batch = chunk[present].assign(seq=np.arange(staged, staged + len(chunk)))
+        cur.register("incoming_chunk", batch)
+        try:
+            cur.execute(
+                f"INSERT INTO {table} (seq, {', '.join(present)}) "
+                f"SELECT seq, {', '.join(cast(c) for c in present)} FROM incoming_chunk"
+            )
+        finally:
+            cur.unregister("incoming_chunk")
+        staged += len(chunk)
+    return staged
 
 
 def _cast(column: str) -> str:

@@ -1,0 +1,417 @@
+"""The `csperf` command line: the same functions the dashboard calls, for scripts and checks.
+
+Errors a user can cause (a bad file, a busy database, a wrong option) end with a clear
+message and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from csperf import db as dbmod
+from csperf import queries
+
+EXIT_BAD_INPUT = 2
+EXIT_BUSY = 3
+
+TABLE_KPIS = ["receptions", "inquiries", "conversion_rate", "sales", "aov", "first_response_s",
+              "reply_rate", "satisfaction", "refund_rate"]
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for; printed without a traceback."""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD: {text!r}") from None
+
+
+def _period(args) -> tuple[date, date]:
+    """--from/--to, defaulting to the last full month the data covers."""
+    if args.date_from and args.date_to:
+        return args.date_from, args.date_to
+    database = _open(args)
+    _first, last = queries.data_range(database)
+    if last is None:
+        raise UserError("数据库里还没有数据 — no data yet: run `csperf import FILE` or `csperf demo`")
+    start = args.date_from or last.replace(day=1)
+    end = args.date_to or last
+    return start, end
+
+
+def _open(args) -> dbmod.Database:
+    return dbmod.open_db(args.db)
+
+
+def _emit(frame: pd.DataFrame, fmt: str, table_columns: list[str] | None = None) -> None:
+    if fmt == "csv":
+        sys.stdout.write(frame.to_csv(index=False))
+    elif fmt == "json":
+        sys.stdout.write(frame.to_json(orient="records", force_ascii=False, date_format="iso", indent=1))
+        sys.stdout.write("\n")
+    else:
+        shown = frame[[c for c in (table_columns or frame.columns) if c in frame.columns]]
+        with pd.option_context("display.max_rows", 500, "display.max_columns", 30, "display.width", 200):
+            print(shown.to_string(index=False) if not shown.empty else "(无数据 — no rows)")
+
+
+# -- commands ------------------------------------------------------------------------------
+
+def cmd_import(args) -> int:
+    from csperf import importer
+
+    mapping = _parse_map(args.map) if args.map else None
+    try:
+        database = _open(args)
+    except dbmod.DatabaseBusy as busy:
+        from csperf import inbox
+
+        dropped = inbox.drop_files([Path(p) for p in args.files])
+        print(f"{busy}\n看板正在运行，文件已放入收件箱，将由看板自动导入 — the dashboard holds the database; "
+              f"the files were dropped into its inbox and it will import them:")
+        for path in dropped:
+            print(f"  {path}")
+        return 0
+
+    def progress(done, total, message=""):
+        if args.quiet:
+            return
+        share = f" {done / total:.0%}" if total else ""
+        print(f"\r  {message} {done:,} 行{share}", end="", file=sys.stderr, flush=True)
+
+    results = importer.import_files(
+        database, [Path(p) for p in args.files], shop=args.shop, date_from=args.date_from,
+        date_to=args.date_to, mapping=mapping, skip_bad_rows=args.skip_bad_rows, user=args.user,
+        progress=progress,
+    )
+    if not args.quiet:
+        print(file=sys.stderr)
+    failed = 0
+    for result in results:
+        if result.error:
+            failed += 1
+            print(f"✗ {result.error}", file=sys.stderr)
+            continue
+        print(result.summary())
+    return EXIT_BAD_INPUT if failed else 0
+
+
+def _parse_map(text: str) -> dict[str, str]:
+    mapping = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise UserError(f"--map 需要 字段=表头 形式 (e.g. agent=坐席): {part!r}")
+        key, header = part.split("=", 1)
+        mapping[key.strip()] = header.strip()
+    return mapping
+
+
+def cmd_imports(args) -> int:
+    _emit(queries.imports(_open(args), limit=args.limit), args.format,
+          ["import_id", "file_name", "format", "shop", "rows", "sessions", "period_from", "period_to",
+           "imported_at", "undone_at"])
+    return 0
+
+
+def cmd_undo(args) -> int:
+    database = _open(args)
+    try:
+        database.undo_import(args.import_id, username=args.user)
+    except (KeyError, ValueError) as exc:
+        raise UserError(str(exc).strip("'\"")) from None
+    print(f"已撤销导入 #{args.import_id} — import #{args.import_id} undone")
+    return 0
+
+
+def cmd_roster(args) -> int:
+    from csperf import roster
+
+    database = _open(args)
+    if args.unmatched:
+        _emit(roster.unmatched_accounts(database), args.format)
+        return 0
+    if not args.file:
+        _emit(roster.roster_frame(database), args.format)
+        return 0
+    result = roster.import_roster(database, Path(args.file), user=args.user)
+    print(result)
+    return 0
+
+
+def cmd_qa(args) -> int:
+    from csperf import roster
+
+    result = roster.import_qa(_open(args), Path(args.file), user=args.user)
+    print(result)
+    return 0
+
+
+def cmd_kpis(args) -> int:
+    start, end = _period(args)
+    frame = queries.kpi_table(_open(args), start, end, by=args.by, shop=args.shop, team=args.team,
+                              role=args.role)
+    first = {"agent": ["agent", "shop", "team", "role"], "team": ["shop", "team", "role"]}.get(args.by, [args.by])
+    frame = frame[[c for c in first if c in frame.columns] + [c for c in frame.columns if c not in first]]
+    _emit(frame, args.format, first + TABLE_KPIS)
+    return 0
+
+
+def cmd_score(args) -> int:
+    from csperf import scheme as scheme_mod
+    from csperf import schemes, scoring
+
+    database = _open(args)
+    schemes.ensure_presets(database)
+    start, end = _period(args)
+    kpis = queries.agent_kpis(database, start, end, shop=args.shop, role=args.role)
+    if args.scheme:
+        path = Path(args.scheme)
+        chosen = (scheme_mod.load_scheme(path) if path.suffix == ".toml" and path.exists()
+                  else schemes.get_scheme(database, args.scheme)[0])
+        result = scoring.score(kpis, chosen)
+    else:
+        result = scoring.score_by_assignment(database, kpis, start, end)
+    columns = ["shop", "agent", "team", "role", "score", "rank"]
+    columns += [c for c in result.columns if c.endswith("_score") and c not in columns]
+    columns += ["skipped", "coefficient", "bonus", "penalty", "commission", "rank_award", "team_share",
+                "base", "pay"]
+    frame = result[[c for c in columns if c in result.columns]]
+    _emit(frame, args.format, ["shop", "agent", "team", "role", "score", "rank", "skipped", "coefficient",
+                               "bonus", "penalty", "commission", "base", "pay"])
+    return 0
+
+
+def cmd_scheme(args) -> int:
+    from csperf import schemes
+
+    database = _open(args)
+    schemes.ensure_presets(database)
+    if args.action == "list":
+        _emit(schemes.list_schemes(database), args.format)
+    elif args.action == "show":
+        print(schemes.export_scheme(database, _need(args.name, "NAME"), args.version))
+    elif args.action == "export":
+        text = schemes.export_scheme(database, _need(args.name, "NAME"), args.version)
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+            print(f"已导出到 {args.output}")
+        else:
+            print(text)
+    elif args.action == "import":
+        version = schemes.import_scheme_file(database, Path(_need(args.name, "FILE")), args.note, args.user)
+        print(f"已保存为新版本 v{version} — saved as version {version}")
+    return 0
+
+
+def _need(value, what: str):
+    if not value:
+        raise UserError(f"缺少 {what}")
+    return value
+
+
+def cmd_demo(args) -> int:
+    from csperf import demo
+
+    try:
+        database = _open(args)
+    except dbmod.DatabaseBusy as busy:
+        if args.if_empty:
+            print(f"{busy}; 跳过演示数据 — skipping demo data")
+            return 0
+        raise
+    if args.if_empty and not demo.is_empty(database):
+        print("数据库已有数据，不加载演示数据 — database has data; demo not loaded")
+        return 0
+    summary = demo.load_demo(database)
+    print(summary)
+    return 0
+
+
+def cmd_user(args) -> int:
+    import getpass
+
+    from csperf import auth
+
+    database = _open(args)
+    if args.action == "list":
+        _emit(auth.list_users(database), args.format)
+        return 0
+    name = _need(args.username, "USERNAME")
+    if args.action == "remove":
+        auth.remove_user(database, name, by=args.user)
+        print(f"已删除用户 {name}")
+        return 0
+    password = args.password or getpass.getpass(f"{name} 的密码 / password: ")
+    if args.action == "add":
+        auth.add_user(database, name, password, args.role, shop=args.shop, account=args.account, by=args.user)
+        print(f"已添加用户 {name} ({args.role})")
+    else:
+        auth.set_password(database, name, password, by=args.user)
+        print(f"已修改 {name} 的密码")
+    return 0
+
+
+def cmd_audit(args) -> int:
+    from csperf import auth
+
+    _emit(auth.audit_frame(_open(args)), args.format)
+    return 0
+
+
+def cmd_backup(args) -> int:
+    from csperf import backup, inbox
+
+    dest = Path(args.dest)
+    try:
+        database = _open(args)
+    except dbmod.DatabaseBusy:
+        request = backup.request_backup(inbox.inbox_dir(), dest)
+        print(f"看板正在运行：已请求看板写出备份到 {dest} (request {request.name}) — the dashboard "
+              "holds the database; it will write the backup within a few seconds")
+        return 0
+    written = backup.backup(database, dest)
+    print(f"已备份到 {written}")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from csperf import backup
+
+    backup.restore(Path(args.src), dbmod.resolve_path(args.db))
+    print(f"已从 {args.src} 恢复到 {dbmod.resolve_path(args.db)}")
+    return 0
+
+
+def cmd_inbox(args) -> int:
+    from csperf import inbox
+
+    events = inbox.process(_open(args), user=args.user)
+    for event in events:
+        print(event)
+    if not events:
+        print("收件箱没有待导入的文件 — inbox is empty")
+    return 0
+
+
+# -- parser --------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="csperf", description="客服绩效看板 — CS performance for online shops")
+    parser.add_argument("--db", help="database file (default: $CSPERF_DB, else data/csperf.duckdb)")
+    parser.add_argument("--user", default=None, help="who is acting, for the audit trail")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_format(p):
+        p.add_argument("--format", choices=["csv", "json", "table"], default="table")
+        return p
+
+    def with_period(p):
+        p.add_argument("--from", dest="date_from", type=_date)
+        p.add_argument("--to", dest="date_to", type=_date)
+        return p
+
+    p = with_period(sub.add_parser("import", help="import export files (xlsx/xls/csv)"))
+    p.add_argument("files", nargs="+")
+    p.add_argument("--shop")
+    p.add_argument("--map", help="header mapping, e.g. 'agent=坐席,date=日期'")
+    p.add_argument("--skip-bad-rows", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(run=cmd_import)
+
+    p = with_format(sub.add_parser("imports", help="list imports"))
+    p.add_argument("--limit", type=int)
+    p.set_defaults(run=cmd_imports)
+
+    p = sub.add_parser("undo", help="undo one import")
+    p.add_argument("import_id", type=int)
+    p.set_defaults(run=cmd_undo)
+
+    p = with_format(sub.add_parser("roster", help="import a roster, or list it / unmatched accounts"))
+    p.add_argument("file", nargs="?")
+    p.add_argument("--unmatched", action="store_true")
+    p.set_defaults(run=cmd_roster)
+
+    p = sub.add_parser("qa", help="import supervisor QA scores")
+    p.add_argument("file")
+    p.set_defaults(run=cmd_qa)
+
+    p = with_format(with_period(sub.add_parser("kpis", help="KPIs for a period")))
+    p.add_argument("--by", choices=queries.BY_CHOICES, default="agent")
+    p.add_argument("--shop")
+    p.add_argument("--team")
+    p.add_argument("--role")
+    p.set_defaults(run=cmd_kpis)
+
+    p = with_format(with_period(sub.add_parser("score", help="scores, ranks and pay")))
+    p.add_argument("--scheme", help="scheme name in the database, or a .toml file")
+    p.add_argument("--role")
+    p.add_argument("--shop")
+    p.set_defaults(run=cmd_score)
+
+    p = with_format(sub.add_parser("scheme", help="scoring schemes"))
+    p.add_argument("action", choices=["list", "show", "import", "export"])
+    p.add_argument("name", nargs="?", help="scheme name (show/export) or TOML file (import)")
+    p.add_argument("--version", type=int)
+    p.add_argument("--note", default="imported from file")
+    p.add_argument("--output", "-o")
+    p.set_defaults(run=cmd_scheme)
+
+    p = sub.add_parser("demo", help="generate and import the demo data")
+    p.add_argument("--if-empty", action="store_true", help="only when the database has no data")
+    p.set_defaults(run=cmd_demo)
+
+    p = with_format(sub.add_parser("user", help="dashboard accounts"))
+    p.add_argument("action", choices=["add", "passwd", "remove", "list"])
+    p.add_argument("username", nargs="?")
+    p.add_argument("--role", choices=["owner", "supervisor", "agent", "viewer"], default="viewer")
+    p.add_argument("--password", help="(else asked for)")
+    p.add_argument("--shop")
+    p.add_argument("--account")
+    p.set_defaults(run=cmd_user)
+
+    p = with_format(sub.add_parser("audit", help="who did what, when"))
+    p.set_defaults(run=cmd_audit)
+
+    p = sub.add_parser("backup", help="write a consistent copy, also while the dashboard runs")
+    p.add_argument("dest")
+    p.set_defaults(run=cmd_backup)
+
+    p = sub.add_parser("restore", help="bring a backup back (dashboard stopped)")
+    p.add_argument("src")
+    p.set_defaults(run=cmd_restore)
+
+    p = sub.add_parser("inbox", help="import the files waiting in the inbox now")
+    p.set_defaults(run=cmd_inbox)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except UserError as exc:
+        print(f"错误: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except dbmod.DatabaseBusy as exc:
+        print(f"错误: {exc}\n请先停止看板，或通过看板操作 — stop the dashboard first or use it instead.",
+              file=sys.stderr)
+        return EXIT_BUSY
+    except (ValueError, KeyError, FileNotFoundError) as exc:
+        print(f"错误: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

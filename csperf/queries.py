@@ -1,0 +1,411 @@
+"""Every read the product makes, as functions returning small pandas DataFrames.
+
+All aggregation happens in SQL over the effective fact rows (`facts.current`), with
+excluded accounts (robots, tests, managers) removed before anything is summed. A ratio
+is always Σnumerator / Σdenominator over the rows where both parts are known, so a
+NULL (an unsettled or missing figure) never counts as 0 on either side.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+
+from csperf.db import Database
+from csperf.metrics import KPIS, RATIO_KPIS, SUM_KPIS, kpi
+
+GROUP_KEYS = {
+    "team": ["shop", "team", "role"],
+    "shift": ["shop", "shift", "role"],
+    "shop": ["shop", "role"],
+    "all": [],
+}
+BY_CHOICES = ("agent", "person", "team", "shop", "day", "week", "month", "total")
+IDENTITY = ["agent", "shop", "team", "role", "name", "shift", "level", "base_salary"]
+
+
+def _ratio_parts(k) -> list[str]:
+    both = f"f.{k.num} IS NOT NULL AND f.{k.den} IS NOT NULL"
+    return [
+        f"sum(f.{k.num}) FILTER (WHERE {both}) AS {k.name}_num",
+        f"sum(f.{k.den}) FILTER (WHERE {both}) AS {k.name}_n",
+    ]
+
+
+_AGGREGATES = ",\n       ".join(
+    [part for k in RATIO_KPIS for part in _ratio_parts(k)]
+    + [f"sum(f.{k.name}) AS {k.name}" for k in SUM_KPIS]
+    + [
+        "count(DISTINCT f.date_from) FILTER (WHERE f.date_from = f.date_to) AS days",
+        "count(*) FILTER (WHERE f.provisional) AS provisional_rows",
+        "max(f.date_to) AS last_date",
+    ]
+)
+_RATIO_VALUES = ",\n       ".join(
+    f"{k.name}_num / nullif({k.name}_n, 0) AS {k.name}, {k.name}_num, {k.name}_n" for k in RATIO_KPIS
+)
+_SUM_VALUES = ", ".join(k.name for k in SUM_KPIS)
+
+
+def _scope(date_from, date_to, shop=None, team=None, role=None, shift=None, account=None):
+    """FROM/WHERE over the effective rows in [date_from, date_to] with the filters given.
+
+    A multi-day record counts when it lies wholly inside the range: it cannot be split.
+    """
+    where = ["f.current", "f.date_from >= ?", "f.date_to <= ?", "NOT coalesce(r.excluded, false)"]
+    params: list = [_as_date(date_from), _as_date(date_to)]
+    for column, value in (("f.shop", shop), ("r.team", team), ("r.role", role), ("r.shift", shift),
+                          ("f.account", account)):
+        if value is None:
+            continue
+        values = [value] if isinstance(value, str) else list(value)
+        if not values:
+            continue
+        where.append(f"{column} IN ({', '.join('?' for _ in values)})")
+        params.extend(values)
+    sql = (
+        "FROM facts f LEFT JOIN roster r ON r.shop = f.shop AND r.account = f.account\n"
+        "LEFT JOIN level_pay lp ON lp.level = r.level\nWHERE " + " AND ".join(where)
+    )
+    return sql, params
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _with_group_values(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Add `<kpi>_team` and `<kpi>_vs_team`: pooled ratios, per-agent means for sums."""
+    if frame.empty:
+        return frame
+    grouped = frame.groupby(keys, dropna=False, sort=False) if keys else None
+    added = {}
+    for k in KPIS:
+        if k.name not in frame.columns:
+            continue
+        if k.kind == "ratio":
+            if grouped is None:
+                num, den = frame[f"{k.name}_num"].sum(), frame[f"{k.name}_n"].sum()
+                team = pd.Series(num / den if den else float("nan"), index=frame.index)
+            else:
+                num = grouped[f"{k.name}_num"].transform("sum")
+                den = grouped[f"{k.name}_n"].transform("sum")
+                team = num / den.where(den != 0)
+        else:
+            team = (
+                pd.Series(frame[k.name].mean(), index=frame.index)
+                if grouped is None
+                else grouped[k.name].transform("mean")
+            )
+        added[f"{k.name}_team"] = team
+        added[f"{k.name}_vs_team"] = frame[k.name] / team.where(team != 0)
+    return pd.concat([frame, pd.DataFrame(added, index=frame.index)], axis=1)
+
+
+def agent_kpis(
+    db: Database,
+    date_from,
+    date_to,
+    *,
+    shop=None,
+    team=None,
+    role=None,
+    shift=None,
+    account=None,
+    group_by: str = "team",
+) -> pd.DataFrame:
+    """One row per agent account (shop + account) with every KPI of the catalogue.
+
+    Each ratio KPI comes with `_num` and `_n` (the count it rests on); each KPI with the
+    comparison group's value `_team` and `_vs_team` (1.0 = at the group's value).
+    """
+    scope, params = _scope(date_from, date_to, shop, team, role, shift, account)
+    sql = f"""
+    WITH per_agent AS (
+        SELECT f.account AS agent, f.shop,
+               any_value(r.team) AS team, any_value(r.role) AS role, any_value(r.name) AS name,
+               any_value(r.shift) AS shift, any_value(r.level) AS level,
+               any_value(coalesce(r.base_salary, lp.base_salary)) AS base_salary,
+               {_AGGREGATES}
+        {scope}
+        GROUP BY f.shop, f.account
+    ),
+    qa AS (
+        SELECT shop, account, avg(qa_score) AS qa_score FROM qa_scores
+        WHERE month BETWEEN date_trunc('month', CAST(? AS DATE)) AND CAST(? AS DATE)
+        GROUP BY ALL
+    )
+    SELECT p.agent, p.shop, team, role, name, shift, level, base_salary, days, provisional_rows, last_date,
+       {_RATIO_VALUES},
+       {_SUM_VALUES},
+       qa.qa_score
+    FROM per_agent p LEFT JOIN qa ON qa.shop = p.shop AND qa.account = p.agent
+    ORDER BY p.shop, team NULLS LAST, p.agent
+    """
+    frame = db.query(sql, params + [_as_date(date_from), _as_date(date_to)])
+    return _with_group_values(frame, GROUP_KEYS[group_by])
+
+
+def kpi_table(db: Database, date_from, date_to, *, by: str = "agent", **filters) -> pd.DataFrame:
+    """KPIs for any range and grouping, as `csperf kpis` prints them."""
+    if by == "agent":
+        return agent_kpis(db, date_from, date_to, **filters)
+    if by not in BY_CHOICES:
+        raise ValueError(f"--by must be one of {', '.join(BY_CHOICES)}")
+    dims = {
+        "person": ["coalesce(r.name, f.account) AS person"],
+        "team": ["f.shop", "r.team", "r.role"],
+        "shop": ["f.shop"],
+        "day": ["f.date_from AS day"],
+        "week": ["CAST(date_trunc('week', f.date_from) AS DATE) AS week"],
+        "month": ["CAST(date_trunc('month', f.date_from) AS DATE) AS month"],
+        "total": [],
+    }[by]
+    scope, params = _scope(date_from, date_to, **filters)
+    names = [d.rsplit(" AS ", 1)[-1].split(".")[-1] for d in dims]
+    select_dims = (", ".join(dims) + ",") if dims else ""
+    group = "GROUP BY ALL" if dims else ""
+    sql = f"""
+    WITH g AS (
+        SELECT {select_dims} count(DISTINCT (f.shop, f.account)) AS agents, {_AGGREGATES}
+        {scope}
+        {group}
+    )
+    SELECT {", ".join(names) + "," if names else ""} agents, days, provisional_rows, last_date,
+           {_RATIO_VALUES}, {_SUM_VALUES}
+    FROM g {"ORDER BY " + ", ".join(f"{n} NULLS LAST" for n in names) if names else ""}
+    """
+    frame = db.query(sql, params)
+    if by == "team" and not frame.empty:
+        frame = _with_group_values(frame, ["shop"])
+    return frame
+
+
+def trend(
+    db: Database,
+    metric: str,
+    date_from,
+    date_to,
+    *,
+    grain: str = "day",
+    split: str | None = None,
+    **filters,
+) -> pd.DataFrame:
+    """One KPI over time: columns `period`, the split column (team/agent/shop), `value`, `n`."""
+    k = kpi(metric)
+    bucket = {
+        "day": "f.date_from",
+        "week": "CAST(date_trunc('week', f.date_from) AS DATE)",
+        "month": "CAST(date_trunc('month', f.date_from) AS DATE)",
+    }[grain]
+    split_sql = {None: None, "team": "coalesce(r.team, '未分组')", "agent": "f.account", "shop": "f.shop"}[split]
+    scope, params = _scope(date_from, date_to, **filters)
+    if k.kind == "ratio":
+        both = f"f.{k.num} IS NOT NULL AND f.{k.den} IS NOT NULL"
+        value = (
+            f"sum(f.{k.num}) FILTER (WHERE {both}) / nullif(sum(f.{k.den}) FILTER (WHERE {both}), 0)"
+        )
+        n = f"sum(f.{k.den}) FILTER (WHERE {both})"
+    elif k.kind == "sum":
+        value, n = f"sum(f.{k.name})", "count(DISTINCT (f.shop, f.account))"
+    else:
+        return _qa_trend(db, date_from, date_to, split, **filters)
+    cols = f"{bucket} AS period" + (f", {split_sql} AS {split}" if split else "")
+    sql = f"""SELECT {cols}, {value} AS value, {n} AS n {scope}
+              GROUP BY ALL ORDER BY period{", " + split if split else ""}"""
+    return db.query(sql, params)
+
+
+def _qa_trend(db, date_from, date_to, split, **filters) -> pd.DataFrame:
+    frame = db.query(
+        """SELECT q.month AS period, q.shop, q.account AS agent, coalesce(r.team, '未分组') AS team,
+                  q.qa_score AS value
+           FROM qa_scores q LEFT JOIN roster r USING (shop, account)
+           WHERE q.month BETWEEN date_trunc('month', CAST(? AS DATE)) AND CAST(? AS DATE)
+             AND NOT coalesce(r.excluded, false)""",
+        [_as_date(date_from), _as_date(date_to)],
+    )
+    if filters.get("shop"):
+        frame = frame[frame["shop"].isin([filters["shop"]] if isinstance(filters["shop"], str)
+                                         else filters["shop"])]
+    keys = ["period"] + ([split] if split else [])
+    return frame.groupby(keys, as_index=False).agg(value=("value", "mean"), n=("value", "size"))
+
+
+def team_totals(db: Database, date_from, date_to, **filters) -> pd.Series:
+    """The whole scope's pooled KPIs as one row (the overview tiles)."""
+    frame = kpi_table(db, date_from, date_to, by="total", **filters)
+    return frame.iloc[0] if not frame.empty else pd.Series(dtype=object)
+
+
+def data_range(db: Database) -> tuple[date | None, date | None]:
+    """First and last business date held (effective rows only)."""
+    first, last = db.rows("SELECT min(date_from), max(date_to) FROM facts WHERE current")[0]
+    return first, last
+
+
+def data_as_of(db: Database) -> dict:
+    """The latest business date and the latest import time, for 'data as of' lines."""
+    last_date = db.scalar("SELECT max(date_to) FROM facts WHERE current")
+    last_import = db.scalar("SELECT max(imported_at) FROM imports WHERE undone_at IS NULL")
+    provisional = db.scalar("SELECT count(*) FROM facts WHERE current AND provisional")
+    return {"last_date": last_date, "last_import": last_import, "provisional_rows": int(provisional or 0)}
+
+
+def provisional_days(db: Database, date_from, date_to, **filters) -> pd.DataFrame:
+    """Days whose figures the platforms have not settled yet, per shop."""
+    scope, params = _scope(date_from, date_to, **filters)
+    return db.query(
+        f"SELECT f.shop, f.date_from AS day, count(*) AS rows {scope} AND f.provisional "
+        "GROUP BY ALL ORDER BY day, f.shop",
+        params,
+    )
+
+
+def filter_options(db: Database) -> dict[str, list]:
+    """The shops, teams, roles and shifts present, for the sidebar filters."""
+    shops = db.query("SELECT DISTINCT shop FROM facts WHERE current ORDER BY 1")["shop"].tolist()
+    roster = db.query(
+        "SELECT DISTINCT team, role, shift FROM roster WHERE NOT coalesce(excluded, false)"
+    )
+    def values(col):
+        return sorted(v for v in roster[col].dropna().unique())
+    return {"shop": shops, "team": values("team"), "role": values("role"), "shift": values("shift")}
+
+
+def agents(db: Database) -> pd.DataFrame:
+    """Every agent account with data or in the roster: shop, agent, name, team, role."""
+    return db.query(
+        """SELECT shop, account AS agent, r.name, r.team, r.role, r.level, r.shift,
+                  coalesce(r.excluded, false) AS excluded
+           FROM (SELECT DISTINCT shop, account FROM facts WHERE current
+                 UNION SELECT shop, account FROM roster) a
+           LEFT JOIN roster r USING (shop, account)
+           ORDER BY shop, account"""
+    )
+
+
+def imports(db: Database, limit: int | None = None) -> pd.DataFrame:
+    """Import history, newest first (file, sha256, format, rows, period, time, undo state)."""
+    return db.query(
+        "SELECT import_id, file_name, format, shop, rows, sessions, period_from, period_to, "
+        "imported_at, imported_by, sha256, unknown_columns, skipped, undone_at "
+        "FROM imports ORDER BY import_id DESC" + (f" LIMIT {int(limit)}" if limit else "")
+    )
+
+
+# -- session logs ----------------------------------------------------------------------
+
+DURATION_BUCKETS = [(0, 60, "<1分"), (60, 180, "1–3分"), (180, 300, "3–5分"), (300, 600, "5–10分"),
+                    (600, None, "≥10分")]
+WAIT_BUCKETS = [(0, 10, "<10秒"), (10, 30, "10–30秒"), (30, 60, "30–60秒"), (60, 120, "1–2分"),
+                (120, 180, "2–3分"), (180, None, "≥3分")]
+
+
+def _bucket_case(column: str, buckets) -> str:
+    whens = " ".join(
+        f"WHEN {column} < {hi} THEN {i}" if hi is not None else f"ELSE {i}"
+        for i, (_lo, hi, _label) in enumerate(buckets)
+    )
+    return f"CASE {whens} END"
+
+
+def _session_scope(date_from, date_to, shop=None):
+    where = ["s.day BETWEEN ? AND ?", "NOT coalesce(r.excluded, false)"]
+    params: list = [_as_date(date_from), _as_date(date_to)]
+    if shop:
+        shops = [shop] if isinstance(shop, str) else list(shop)
+        where.append(f"s.shop IN ({', '.join('?' for _ in shops)})")
+        params.extend(shops)
+    return ("FROM sessions s LEFT JOIN roster r ON r.shop = s.shop AND r.account = s.account WHERE "
+            + " AND ".join(where)), params
+
+
+def has_sessions(db: Database) -> bool:
+    return bool(db.scalar("SELECT count(*) > 0 FROM sessions"))
+
+
+def sessions_by_duration(db: Database, date_from, date_to, shop=None) -> pd.DataFrame:
+    """Conversion (or resolution, when the log has no conversion) by conversation length."""
+    return _sessions_by(db, _bucket_case("s.duration_s", DURATION_BUCKETS), DURATION_BUCKETS,
+                        "s.duration_s IS NOT NULL", date_from, date_to, shop)
+
+
+def sessions_by_hour(db: Database, date_from, date_to, shop=None) -> pd.DataFrame:
+    scope, params = _session_scope(date_from, date_to, shop)
+    return db.query(
+        f"""SELECT hour(s.started_at) AS hour, count(*) AS sessions,
+                   avg(CAST(s.answered AS DOUBLE)) AS answer_rate,
+                   sum(CAST(s.converted AS INTEGER)) / nullif(count(s.converted), 0) AS conversion_rate,
+                   sum(CAST(s.resolved AS INTEGER)) / nullif(count(s.resolved), 0) AS resolution_rate
+            {scope} AND s.started_at IS NOT NULL GROUP BY ALL ORDER BY hour""",
+        params,
+    )
+
+
+def wait_distribution(db: Database, date_from, date_to, shop=None) -> pd.DataFrame:
+    """How long buyers waited for the first answer, bucketed."""
+    return _sessions_by(db, _bucket_case("s.wait_s", WAIT_BUCKETS), WAIT_BUCKETS,
+                        "s.wait_s IS NOT NULL", date_from, date_to, shop)
+
+
+def _sessions_by(db, case_sql, buckets, condition, date_from, date_to, shop) -> pd.DataFrame:
+    scope, params = _session_scope(date_from, date_to, shop)
+    frame = db.query(
+        f"""SELECT {case_sql} AS bucket, count(*) AS sessions,
+                   sum(CAST(s.converted AS INTEGER)) / nullif(count(s.converted), 0) AS conversion_rate,
+                   sum(CAST(s.resolved AS INTEGER)) / nullif(count(s.resolved), 0) AS resolution_rate,
+                   avg(s.rating) AS csat_avg
+            {scope} AND {condition} GROUP BY ALL ORDER BY bucket""",
+        params,
+    )
+    frame.insert(0, "label", frame["bucket"].map(lambda i: buckets[int(i)][2]))
+    return frame.drop(columns="bucket")
+
+
+def loss_reasons(db: Database, date_from, date_to, shop=None) -> pd.DataFrame:
+    """Pareto of why sessions did not convert (or of topics when the log gives no reason)."""
+    scope, params = _session_scope(date_from, date_to, shop)
+    has_reason = db.scalar(f"SELECT count(s.loss_reason) > 0 {scope}", params)
+    column = "s.loss_reason" if has_reason else "s.topic"
+    extra = "" if has_reason else " AND NOT coalesce(s.resolved, false)"
+    frame = db.query(
+        f"""SELECT {column} AS reason, count(*) AS sessions {scope} AND {column} IS NOT NULL {extra}
+            GROUP BY ALL ORDER BY sessions DESC, reason""",
+        params,
+    )
+    total = frame["sessions"].sum()
+    frame["cumulative_share"] = frame["sessions"].cumsum() / total if total else 0.0
+    frame.attrs["source"] = "loss_reason" if has_reason else "topic_unresolved"
+    return frame
+
+
+# -- calendars ----------------------------------------------------------------------------
+
+PROMOTIONS = {(6, 18): "618", (11, 11): "双11", (12, 12): "双12", (3, 8): "38节"}
+
+
+def promotion_days(date_from, date_to) -> list[tuple[date, str]]:
+    """The e-commerce promotion days inside a range, for marking trend charts."""
+    start, end = _as_date(date_from), _as_date(date_to)
+    found = []
+    for year in range(start.year, end.year + 1):
+        for (month, day), name in PROMOTIONS.items():
+            d = date(year, month, day)
+            if start <= d <= end:
+                found.append((d, name))
+    return sorted(found)
+
+
+def previous_period(date_from, date_to) -> tuple[date, date]:
+    """The period of the same length just before (a whole month before a whole month)."""
+    start, end = _as_date(date_from), _as_date(date_to)
+    month_end = (end.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    if start.day == 1 and end == month_end:
+        prev_end = start - timedelta(days=1)
+        return prev_end.replace(day=1), prev_end
+    length = end - start
+    return start - length - timedelta(days=1), start - timedelta(days=1)
+
+

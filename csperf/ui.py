@@ -1,0 +1,342 @@
+"""The shared page frame: page config, login, role check, sidebar filters, cached reads.
+
+Every page starts with `page_frame(...)`, so a cold deep link to any page goes through
+the same login and setup as the rest. Reads are cached on the database's data version,
+so a new import shows everywhere at once and nothing is recomputed otherwise.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from csperf import auth, inbox, queries, schemes
+from csperf import ui_format as fmt
+from csperf.db import Database, open_db, resolve_path
+from csperf.metrics import label as metric_label
+
+APP_TITLE = ("客服绩效看板", "CS Performance")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    file: str
+    url: str
+    zh: str
+    en: str
+    icon: str
+    permission: str
+
+
+PAGES = [
+    PageSpec("pages/1_overview.py", "overview", "总览", "Overview", ":material/dashboard:", "view_team"),
+    PageSpec("pages/2_leaderboard.py", "leaderboard", "排行榜", "Leaderboard", ":material/leaderboard:",
+             "view_team"),
+    PageSpec("pages/3_trends.py", "trends", "趋势", "Trends", ":material/trending_up:", "view_team"),
+    PageSpec("pages/4_agent.py", "agent", "客服", "Agent", ":material/person:", "view_own_pay"),
+    PageSpec("pages/5_whatif.py", "whatif", "模拟", "What-if", ":material/tune:", "whatif"),
+    PageSpec("pages/6_data.py", "data", "数据", "Data", ":material/upload_file:", "import"),
+    PageSpec("pages/7_review.py", "review", "周会", "Weekly review", ":material/slideshow:", "review"),
+    PageSpec("pages/8_sessions.py", "sessions", "会话分析", "Sessions", ":material/forum:", "view_team"),
+]
+PAGE_BY_URL = {p.url: p for p in PAGES}
+
+
+# -- language ----------------------------------------------------------------------------
+
+def lang() -> str:
+    return st.session_state.get("lang", "zh")
+
+
+def t(zh: str, en: str) -> str:
+    """The UI text in the chosen language (Chinese by default)."""
+    return zh if lang() == "zh" else en
+
+
+def label(name: str) -> str:
+    return metric_label(name, lang())
+
+
+# -- database and cached reads -------------------------------------------------------------
+
+class InboxWatcher:
+    """Imports files dropped into the inbox, in the background, once per server process."""
+
+    def __init__(self, db: Database, every_s: float = 3.0):
+        self.db = db
+        self.every_s = every_s
+        self.events: deque = deque(maxlen=50)
+        self._thread = threading.Thread(target=self._run, name="csperf-inbox", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self.db.closed:
+            try:
+                self.events.extend(inbox.process(self.db))
+            except Exception as exc:  # the watcher must outlive one bad poll
+                self.events.append(inbox.InboxEvent.failure("inbox", str(exc)))
+            time.sleep(self.every_s)
+
+
+@st.cache_resource(show_spinner=False)
+def _open(path: str) -> Database:
+    database = open_db(path)
+    schemes.ensure_presets(database)
+    return database
+
+
+@st.cache_resource(show_spinner=False)
+def _watcher(path: str) -> InboxWatcher:
+    return InboxWatcher(_open(path))
+
+
+def database() -> Database:
+    """The process's database (opened and migrated once), with the inbox being watched."""
+    path = str(resolve_path())
+    _watcher(path)
+    return _open(path)
+
+
+def inbox_events() -> list:
+    return list(_watcher(str(resolve_path())).events)
+
+
+def _freeze(value):
+    if isinstance(value, (list, set, tuple)):
+        return tuple(value)
+    return value
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _cached_query(path: str, version: int, name: str, args: tuple, kwargs: tuple):
+    return getattr(queries, name)(_open(path), *args, **dict(kwargs))
+
+
+def query(name: str, *args, **kwargs):
+    """`queries.<name>(db, ...)`, cached until the next write to the database."""
+    db = database()
+    frozen = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items() if v is not None))
+    return _cached_query(db.path, db.data_version(), name, tuple(_freeze(a) for a in args), frozen)
+
+
+# -- login -----------------------------------------------------------------------------------
+
+def _sso_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def ensure_login(db: Database) -> auth.User:
+    """The signed-in user; otherwise the login (or first-owner) form, and stop."""
+    user = st.session_state.get("user")
+    if user is not None:
+        return user
+    st.title(t(*APP_TITLE))
+    if _sso_configured() and getattr(st.user, "is_logged_in", False):
+        found = auth.user_by_name(db, st.user.get("email", ""))
+        if found:
+            st.session_state["user"] = found
+            st.rerun()
+        st.error(t("此单点登录账号未开通，请联系店主。", "This SSO account has no access; ask the owner."))
+    if not auth.has_users(db):
+        _first_owner_form(db)
+        st.stop()
+    with st.form("login"):
+        st.subheader(t("登录", "Sign in"))
+        username = st.text_input(t("用户名", "Username"), key="login_user")
+        password = st.text_input(t("密码", "Password"), type="password", key="login_password")
+        submitted = st.form_submit_button(t("登录", "Sign in"), type="primary")
+    if submitted:
+        found = auth.authenticate(db, username.strip(), password)
+        if found is None:
+            st.error(t("用户名或密码不正确", "Wrong username or password"))
+        else:
+            st.session_state["user"] = found
+            st.rerun()
+    if _sso_configured():
+        st.button(t("单点登录", "Single sign-on"), on_click=st.login)
+    st.stop()
+
+
+def _first_owner_form(db: Database) -> None:
+    st.info(t("首次使用：请创建店主账号。", "First run: create the owner account."))
+    with st.form("first_owner"):
+        username = st.text_input(t("用户名", "Username"), value="owner")
+        password = st.text_input(t("密码 (至少8位)", "Password (8+ characters)"), type="password")
+        again = st.text_input(t("再次输入密码", "Repeat password"), type="password")
+        submitted = st.form_submit_button(t("创建并登录", "Create and sign in"), type="primary")
+    if submitted:
+        if password != again:
+            st.error(t("两次输入的密码不一致", "Passwords differ"))
+            return
+        try:
+            auth.add_user(db, username.strip(), password, "owner", by=username.strip())
+        except ValueError as exc:
+            st.error(str(exc))
+            return
+        st.session_state["user"] = auth.user_by_name(db, username.strip())
+        st.rerun()
+
+
+def login_gate() -> auth.User:
+    """The entry script's guard: page config and login, before the navigation is built."""
+    st.set_page_config(page_title=t(*APP_TITLE), page_icon="📊", layout="wide")
+    return ensure_login(database())
+
+
+# -- the frame -------------------------------------------------------------------------------
+
+@dataclass
+class Frame:
+    """What a page knows after the frame ran: who, which period, which filters."""
+
+    db: Database
+    user: auth.User
+    date_from: date | None
+    date_to: date | None
+    filters: dict = field(default_factory=dict)
+    has_data: bool = True
+
+    @property
+    def previous(self) -> tuple[date, date]:
+        return queries.previous_period(self.date_from, self.date_to)
+
+    def can(self, permission: str) -> bool:
+        return self.user.can(permission)
+
+
+PERIOD_CHOICES = ["month", "last_month", "7d", "30d", "quarter", "custom"]
+PERIOD_LABELS = {"month": ("本月", "This month"), "last_month": ("上月", "Last month"),
+                 "7d": ("近7天", "Last 7 days"), "30d": ("近30天", "Last 30 days"),
+                 "quarter": ("近90天", "Last 90 days"), "custom": ("自定义", "Custom")}
+
+
+def period_for(choice: str, last: date) -> tuple[date, date]:
+    """A named period ending at the last day with data."""
+    if choice == "month":
+        return last.replace(day=1), last
+    if choice == "last_month":
+        end = last.replace(day=1) - timedelta(days=1)
+        return end.replace(day=1), end
+    days = {"7d": 7, "30d": 30, "quarter": 90}[choice]
+    return last - timedelta(days=days - 1), last
+
+
+def page_frame(
+    title_zh: str,
+    title_en: str,
+    *,
+    permission: str | None = "view_team",
+    needs_data: bool = True,
+    sidebar: bool = True,
+) -> Frame:
+    """Start a page: config, login, role check, filters. Stops the page when it must."""
+    st.set_page_config(
+        page_title=f"{t(title_zh, title_en)} · {t(*APP_TITLE)}",
+        page_icon="📊",
+        layout="wide",
+        initial_sidebar_state="expanded" if sidebar else "collapsed",
+    )
+    db = database()
+    user = ensure_login(db)
+    if permission and not user.can(permission):
+        st.error(t("你的账号没有权限查看此页。", "Your account may not open this page."))
+        st.stop()
+    first, last = queries.data_range(db)
+    frame = Frame(db, user, None, None, {}, has_data=last is not None)
+    if sidebar:
+        _sidebar(frame, first, last)
+    elif last is not None:
+        frame.date_from, frame.date_to = period_for(st.session_state.get("f_period", "7d"), last)
+    if user.role == "agent":
+        frame.filters = {"shop": user.shop, "account": user.account}
+    if needs_data and not frame.has_data:
+        st.title(t(title_zh, title_en))
+        _first_step(user)
+        st.stop()
+    return frame
+
+
+def _first_step(user: auth.User) -> None:
+    st.info(t("还没有任何数据。第一步：到「数据」页上传平台导出的客服绩效文件（xlsx / xls / csv），"
+              "或把文件放进收件箱文件夹 data/inbox/，看板会自动导入。",
+              "No data yet. First step: upload your platform's CS-performance exports on the Data "
+              "page, or drop them into the inbox folder data/inbox/ and the dashboard imports them."))
+    if user.can("import"):
+        st.page_link(PAGE_BY_URL["data"].file, label=t("去上传数据", "Upload data"), icon="⬆️")
+
+
+def _remembered(widget_key: str, store_key: str, default):
+    """Carry a sidebar widget's value across pages (widget state is per page run)."""
+    if widget_key not in st.session_state:
+        st.session_state[widget_key] = st.session_state.get(store_key, default)
+
+
+def _sidebar(frame: Frame, first: date | None, last: date | None) -> None:
+    user = frame.user
+    with st.sidebar:
+        st.caption(f"{user.username} · {t(*auth.ROLE_LABELS[user.role])}")
+        _remembered("w_lang", "lang", "zh")
+        choice = st.segmented_control("语言 / Language", ["zh", "en"], key="w_lang",
+                                      format_func=lambda v: "中文" if v == "zh" else "English")
+        st.session_state["lang"] = choice or "zh"
+        if st.button(t("退出登录", "Sign out"), key="logout"):
+            st.session_state.pop("user", None)
+            st.rerun()
+        if last is None:
+            return
+        st.divider()
+        _remembered("w_period", "f_period", "month")
+        period = st.selectbox(t("期间", "Period"), PERIOD_CHOICES, key="w_period",
+                              format_func=lambda v: t(*PERIOD_LABELS[v]))
+        st.session_state["f_period"] = period
+        if period == "custom":
+            default = st.session_state.get("f_custom", period_for("month", last))
+            picked = st.date_input(t("起止日期", "Dates"), value=default, min_value=first, max_value=last,
+                                   key="w_custom")
+            if isinstance(picked, (tuple, list)) and len(picked) == 2:
+                st.session_state["f_custom"] = tuple(picked)
+            frame.date_from, frame.date_to = st.session_state.get("f_custom", default)
+        else:
+            frame.date_from, frame.date_to = period_for(period, last)
+        st.caption(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}")
+        if user.role == "agent":
+            return
+        options = query("filter_options")
+        for key, zh, en in (("shop", "店铺", "Shop"), ("team", "团队", "Team"), ("role", "岗位", "Role"),
+                            ("shift", "班次", "Shift")):
+            if not options[key]:
+                continue
+            _remembered(f"w_{key}", f"f_{key}", [])
+            st.session_state[f"w_{key}"] = [v for v in st.session_state[f"w_{key}"] if v in options[key]]
+            picked = st.multiselect(t(zh, en), options[key], key=f"w_{key}",
+                                    format_func=(lambda v: fmt.role(v, lang())) if key == "role" else str,
+                                    placeholder=t("全部", "All"))
+            st.session_state[f"f_{key}"] = picked
+            if picked:
+                frame.filters[key] = picked
+        as_of = query("data_as_of")
+        st.caption(t(f"数据截至 {as_of['last_date']:%Y-%m-%d}", f"Data as of {as_of['last_date']:%Y-%m-%d}"))
+
+
+def hide_sidebar() -> None:
+    """Big-screen mode: no sidebar, no header, room for large type."""
+    st.markdown(
+        "<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],"
+        "header[data-testid='stHeader']{display:none !important}"
+        ".block-container{padding-top:1.5rem;max-width:100% !important}</style>",
+        unsafe_allow_html=True,
+    )
+
+
+def kpi_columns(frame: pd.DataFrame, names: list[str]) -> list[str]:
+    """The KPI names of `names` that the data actually has values for."""
+    return [n for n in names if n in frame.columns and frame[n].notna().any()]

@@ -1,0 +1,126 @@
+"""How figures read on screen: ¥, %, 秒 as shops expect, each rate with the count it rests on.
+
+Kept free of streamlit so the rules are unit-tested; pages only call these.
+"""
+
+from __future__ import annotations
+
+import math
+
+from csperf.metrics import KPI_BY_NAME, MEASURE_BY_NAME, kpi
+
+# What the denominator of a ratio KPI is called, so "62.5% · 40 询单" reads naturally.
+DEN_UNITS = {
+    "inquiries": ("询单", "inquiries"),
+    "sales_buyers": ("买家", "buyers"),
+    "workdays": ("天", "days"),
+    "first_response_n": ("次", "responses"),
+    "response_n": ("次", "responses"),
+    "receptions": ("接待", "receptions"),
+    "ratings": ("评价", "ratings"),
+    "sales": ("元销售", "CNY sales"),
+    "cases": ("件", "cases"),
+    "buyer_messages": ("条消息", "messages"),
+}
+
+ROLE_LABELS = {"presales": ("售前", "Pre-sales"), "aftersales": ("售后", "After-sales"),
+               "vip": ("VIP", "VIP"), "all": ("全部", "All")}
+
+
+def missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def money(value, decimals: int = 2) -> str:
+    """¥12,345.60 — rounded to the cent only here, when shown."""
+    if missing(value):
+        return "—"
+    return f"¥{value:,.{decimals}f}"
+
+
+def count(value) -> str:
+    if missing(value):
+        return "—"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def seconds(value) -> str:
+    """27.8秒, 2分30秒 — durations the way the platforms print them."""
+    if missing(value):
+        return "—"
+    if value < 60:
+        return f"{value:.1f}秒"
+    minutes, secs = divmod(round(value), 60)
+    if minutes < 60:
+        return f"{minutes}分{secs:02d}秒"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}小时{minutes:02d}分"
+
+
+def percent(value, decimals: int = 1) -> str:
+    if missing(value):
+        return "—"
+    return f"{value * 100:.{decimals}f}%"
+
+
+def score(value) -> str:
+    """Scores are rounded to 0.1 only when shown."""
+    return "—" if missing(value) else f"{value:.1f}"
+
+
+def value(name: str, v) -> str:
+    """A KPI or measure value in its unit."""
+    item = KPI_BY_NAME.get(name)
+    unit = item.unit if item else ("cny" if MEASURE_BY_NAME.get(name, None) and
+                                   MEASURE_BY_NAME[name].unit == "cny" else "count")
+    if unit == "pct":
+        return percent(v)
+    if unit == "cny":
+        return money(v)
+    if unit == "s":
+        return seconds(v)
+    if unit in ("ratio", "score"):
+        return "—" if missing(v) else f"{v:.2f}"
+    return count(v)
+
+
+def with_count(name: str, v, n, lang: str = "zh") -> str:
+    """A rate with the count it rests on: '62.5% · 40 询单'."""
+    shown = value(name, v)
+    k = kpi(name)
+    if k.kind != "ratio" or missing(n):
+        return shown
+    zh, en = DEN_UNITS.get(k.den, ("", ""))
+    unit = zh if lang == "zh" else f" {en}"
+    return f"{shown} · {count(n)}{unit}" if zh else f"{shown} · n={count(n)}"
+
+
+def delta(name: str, now, before) -> str | None:
+    """The change against the previous period as st.metric shows it (pp for rates)."""
+    if missing(now) or missing(before):
+        return None
+    unit = kpi(name).unit
+    if unit == "pct":
+        return f"{(now - before) * 100:+.1f}pp"
+    if before == 0:
+        return None
+    return f"{(now - before) / abs(before) * 100:+.1f}%"
+
+
+def role(code: str | None, lang: str = "zh") -> str:
+    if not code:
+        return "未分配" if lang == "zh" else "unassigned"
+    zh, en = ROLE_LABELS.get(code, (code, code))
+    return zh if lang == "zh" else en
+
+
+def rank_move(move) -> str:
+    """▲2 / ▼1 / — for a change in rank (positive = moved up)."""
+    if missing(move):
+        return "新"
+    move = int(move)
+    if move > 0:
+        return f"▲{move}"
+    if move < 0:
+        return f"▼{-move}"
+    return "—"

@@ -1,0 +1,109 @@
+"""Shared fixtures: an in-memory database, and a populated database file for the app tests."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+from csperf.db import Database, ImportMeta, close_all
+
+SHOPS = {"旗舰店": ["小美", "阿强", "晓东", "新人"], "拼多多店": ["pdd01", "pdd02"]}
+TEAMS = {"小美": "A组", "阿强": "A组", "晓东": "B组", "新人": "B组", "pdd01": "拼团组", "pdd02": "拼团组"}
+PASSWORDS = {"owner": "owner-pass-1", "super": "super-pass-1", "viewer": "viewer-pass-1",
+             "xiaomei": "agent-pass-1"}
+
+
+@pytest.fixture
+def db():
+    database = Database(":memory:")
+    yield database
+    database.close()
+
+
+def synthetic_facts(days: int = 60, end: date = date(2026, 10, 31), seed: int = 3) -> pd.DataFrame:
+    """Six agents in two shops with plausible, internally consistent daily figures."""
+    rng = random.Random(seed)
+    rows = []
+    for shop, agents in SHOPS.items():
+        for agent in agents:
+            skill = {"小美": 1.3, "新人": 0.6}.get(agent, 1.0)
+            for offset in range(days):
+                day = end - timedelta(days=days - 1 - offset)
+                if agent == "新人" and offset < days - 20:
+                    continue
+                receptions = rng.randint(40, 120)
+                inquiries = int(receptions * rng.uniform(0.4, 0.7))
+                paid = int(inquiries * min(0.9, rng.uniform(0.2, 0.4) * skill))
+                sales = round(paid * rng.uniform(90, 260), 2)
+                first = rng.uniform(8, 40) / skill
+                rows.append({
+                    "shop": shop, "account": agent, "date_from": day, "date_to": day,
+                    "provisional": offset >= days - 1,
+                    "receptions": receptions, "inquiries": inquiries, "paid_buyers": paid,
+                    "sales": sales, "sales_buyers": paid, "items": paid + rng.randint(0, paid),
+                    "replied": receptions - rng.randint(0, 2),
+                    "first_response_sum_s": first * receptions, "first_response_n": receptions,
+                    "response_sum_s": first * 1.5 * receptions, "response_n": receptions,
+                    "ratings": rng.randint(3, 10), "satisfied": None, "refund_amount": sales * 0.05,
+                    "bad_reviews": rng.randint(0, 1), "workdays": 1,
+                })
+    frame = pd.DataFrame(rows)
+    frame["satisfied"] = (frame["ratings"] * 0.9).round()
+    return frame
+
+
+def populate(database: Database) -> None:
+    """Facts, a roster with teams and roles, and one user per role."""
+    from csperf import auth
+
+    database.apply_import(ImportMeta("synthetic.xlsx", "synthetic-sha", "generic"), synthetic_facts())
+    with database.write() as cur:
+        for shop, agents in SHOPS.items():
+            for agent in agents:
+                cur.execute(
+                    "INSERT INTO roster (shop, account, name, team, role, level, base_salary, shift, excluded)"
+                    " VALUES (?, ?, ?, ?, 'presales', 'mid', 3000, ?, false)",
+                    [shop, agent, agent, TEAMS[agent], "夜班" if agent == "晓东" else "白班"],
+                )
+    auth.add_user(database, "owner", PASSWORDS["owner"], "owner")
+    auth.add_user(database, "super", PASSWORDS["super"], "supervisor")
+    auth.add_user(database, "viewer", PASSWORDS["viewer"], "viewer")
+    auth.add_user(database, "xiaomei", PASSWORDS["xiaomei"], "agent", shop="旗舰店", account="小美")
+
+
+@pytest.fixture
+def app_db(tmp_path, monkeypatch):
+    """A populated database file that the app under test opens through CSPERF_DB."""
+    import streamlit as st
+
+    path = tmp_path / "app.duckdb"
+    monkeypatch.setenv("CSPERF_DB", str(path))
+    monkeypatch.setenv("CSPERF_INBOX", str(tmp_path / "inbox"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    close_all()
+    database = Database(path)
+    populate(database)
+    database.close()
+    yield path
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    close_all()
+
+
+def app_test(page: str | None = None, role: str = "owner"):
+    """An AppTest of app.py, signed in as `role`, switched to `page` (a pages/ file)."""
+    from streamlit.testing.v1 import AppTest
+
+    from csperf import auth
+    from csperf.db import open_db
+
+    at = AppTest.from_file("app.py", default_timeout=30)
+    username = {"owner": "owner", "supervisor": "super", "viewer": "viewer", "agent": "xiaomei"}[role]
+    at.session_state["user"] = auth.authenticate(open_db(), username, PASSWORDS[username])
+    if page:
+        at.switch_page(page)
+    return at

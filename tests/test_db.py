@@ -1,0 +1,148 @@
+"""The database module: one transaction per import, later figures win, nothing counted twice."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from csperf.db import Database, DatabaseBusy, ImportMeta
+
+
+def facts(rows):
+    frame = pd.DataFrame(rows)
+    frame["date_to"] = frame.get("date_to", frame["date_from"])
+    frame["shop"] = frame.get("shop", "店")
+    frame["provisional"] = frame.get("provisional", False)
+    return frame
+
+
+def effective(db, account="a"):
+    return db.query(
+        "SELECT date_from, date_to, inquiries, paid_buyers, provisional FROM facts "
+        "WHERE current AND account = ? ORDER BY date_from, date_to",
+        [account],
+    )
+
+
+def test_same_file_twice_changes_nothing(db):
+    rows = facts([{"account": "a", "date_from": date(2026, 10, 1), "inquiries": 10, "paid_buyers": 9}])
+    first = db.apply_import(ImportMeta("a.xlsx", "sha-1", "t"), rows)
+    version = db.data_version()
+    again = db.apply_import(ImportMeta("a.xlsx", "sha-1", "t"), rows)
+    assert again.duplicate and again.import_id == first.import_id
+    assert db.scalar("SELECT count(*) FROM facts") == 1
+    assert db.scalar("SELECT count(*) FROM imports") == 1
+    assert db.data_version() == version + 1  # the no-op transaction still commits
+
+
+def test_later_file_replaces_and_undo_brings_earlier_back(db):
+    day = date(2026, 10, 1)
+    db.apply_import(ImportMeta("d1.xlsx", "sha-1", "t"),
+                    facts([{"account": "a", "date_from": day, "inquiries": 10, "paid_buyers": None,
+                            "provisional": True}]))
+    second = db.apply_import(ImportMeta("d1b.xlsx", "sha-2", "t"),
+                             facts([{"account": "a", "date_from": day, "inquiries": 12, "paid_buyers": 5}]))
+    now = effective(db)
+    assert now["inquiries"].tolist() == [12] and not now["provisional"].any()
+    db.undo_import(second.import_id)
+    back = effective(db)
+    assert back["inquiries"].tolist() == [10] and back["provisional"].all()
+    assert db.scalar("SELECT undone_at IS NOT NULL FROM imports WHERE import_id = ?", [second.import_id])
+    with pytest.raises(ValueError):
+        db.undo_import(second.import_id)
+    with pytest.raises(KeyError):
+        db.undo_import(999)
+
+
+def test_duplicate_keys_in_one_file_keep_the_last_row(db):
+    day = date(2026, 10, 1)
+    rows = facts([{"account": "a", "date_from": day, "inquiries": 1, "paid_buyers": 1},
+                  {"account": "a", "date_from": day, "inquiries": 2, "paid_buyers": 2}])
+    db.apply_import(ImportMeta("x", "sha", "t"), iter([rows.iloc[:1], rows.iloc[1:]]))
+    assert effective(db)["inquiries"].tolist() == [2]
+
+
+def test_monthly_record_is_shadowed_by_daily_records_of_the_same_days(db):
+    month = facts([{"account": "a", "date_from": date(2026, 10, 1), "date_to": date(2026, 10, 31),
+                    "inquiries": 500, "paid_buyers": 50}])
+    db.apply_import(ImportMeta("month.xlsx", "m", "t"), month)
+    assert len(effective(db)) == 1
+    daily = facts([{"account": "a", "date_from": date(2026, 10, 2), "inquiries": 10, "paid_buyers": 1}])
+    db.apply_import(ImportMeta("day.xlsx", "d", "t"), daily)
+    assert effective(db)["inquiries"].tolist() == [10]
+    # another account's monthly record is untouched
+    db.apply_import(ImportMeta("month-b.xlsx", "mb", "t"),
+                    facts([{"account": "b", "date_from": date(2026, 10, 1), "date_to": date(2026, 10, 31),
+                            "inquiries": 7, "paid_buyers": 1}]))
+    assert effective(db, "b")["inquiries"].tolist() == [7]
+
+
+def test_a_failing_import_leaves_the_database_as_it_was(db):
+    db.apply_import(ImportMeta("ok", "ok", "t"),
+                    facts([{"account": "a", "date_from": date(2026, 10, 1), "inquiries": 1, "paid_buyers": 1}]))
+    before = db.query("SELECT * FROM facts ORDER BY fact_id")
+    version = db.data_version()
+    bad = facts([{"account": "a", "date_from": date(2026, 10, 1), "inquiries": 5, "paid_buyers": 1},
+                 {"account": "a", "date_from": "not a date", "inquiries": 5, "paid_buyers": 1}])
+    with pytest.raises(Exception):
+        db.apply_import(ImportMeta("bad", "bad", "t"), bad)
+    pd.testing.assert_frame_equal(db.query("SELECT * FROM facts ORDER BY fact_id"), before)
+    assert db.scalar("SELECT count(*) FROM imports") == 1
+    assert db.data_version() == version
+
+
+def sessions(rows):
+    frame = pd.DataFrame(rows)
+    frame["shop"] = "店"
+    return frame
+
+
+def test_sessions_fold_into_agent_days_and_refold_on_a_second_file(db):
+    day = date(2026, 10, 1)
+    first = sessions([
+        {"account": "a", "session_id": "1", "day": day, "answered": True, "resolved": True, "wait_s": 10.0,
+         "duration_s": 100.0, "rating": 5.0},
+        {"account": "a", "session_id": "2", "day": day, "answered": False, "resolved": False},
+    ])
+    db.apply_import(ImportMeta("s1", "s1", "sessions"), None, first)
+    second = sessions([{"account": "a", "session_id": "3", "day": day, "answered": True, "resolved": False,
+                        "wait_s": 30.0, "duration_s": 50.0, "rating": 3.0}])
+    outcome = db.apply_import(ImportMeta("s2", "s2", "sessions"), None, second)
+    row = db.query("SELECT * FROM facts WHERE current AND account = 'a'").iloc[0]
+    assert (row.receptions, row.cases, row.replied, row.resolved) == (3, 3, 2, 1)
+    assert (row.first_response_sum_s, row.first_response_n) == (40, 2)
+    assert (row.ratings, row.csat_sum, row.satisfied, row.reception_sum_s) == (2, 8, 1, 150)
+    assert pd.isna(row.inquiries) and pd.isna(row.paid_buyers)  # the log has no conversion column
+    db.undo_import(outcome.import_id)
+    row = db.query("SELECT * FROM facts WHERE current AND account = 'a'").iloc[0]
+    assert (row.receptions, row.replied) == (2, 1)
+
+
+def test_a_second_process_gets_a_clear_busy_error(tmp_path):
+    path = tmp_path / "held.duckdb"
+    holder = Database(path)
+    try:
+        probe = subprocess.run(
+            [sys.executable, "-c",
+             "import sys\nfrom csperf.db import Database, DatabaseBusy\n"
+             f"try:\n    Database({str(path)!r})\nexcept DatabaseBusy as e:\n    print('BUSY', e)\n    sys.exit(3)"],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert probe.returncode == 3, probe.stderr
+        assert "BUSY" in probe.stdout and "另一个进程" in probe.stdout
+    finally:
+        holder.close()
+    assert issubclass(DatabaseBusy, RuntimeError)
+
+
+def test_migrations_run_once_and_reopen_cleanly(tmp_path):
+    path = tmp_path / "m.duckdb"
+    Database(path).close()
+    again = Database(path)
+    assert again.scalar("SELECT count(*) FROM schema_version") == again.scalar("SELECT max(version) FROM schema_version")
+    assert again.scalar("SELECT current_setting('TimeZone')") == "Asia/Shanghai"
+    again.close()

@@ -1,0 +1,110 @@
+"""The query layer against hand-computed figures: Σnum/Σden, NULLs out of both sides, groups."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from csperf import queries
+from csperf.db import ImportMeta
+
+D1, D2 = date(2026, 10, 1), date(2026, 10, 2)
+
+
+def load(db, rows, sha="sha"):
+    frame = pd.DataFrame(rows)
+    frame["date_to"] = frame["date_from"]
+    frame["provisional"] = frame.get("provisional", False)
+    db.apply_import(ImportMeta("f.xlsx", sha, "t"), frame)
+
+
+def roster(db, rows):
+    with db.write() as cur:
+        for shop, account, team, role, excluded in rows:
+            cur.execute("INSERT INTO roster (shop, account, name, team, role, excluded) VALUES (?, ?, ?, ?, ?, ?)",
+                        [shop, account, account, team, role, excluded])
+
+
+def test_conversion_is_pooled_not_a_mean_of_daily_rates(db):
+    load(db, [{"shop": "s", "account": "a", "date_from": D1, "inquiries": 10, "paid_buyers": 9},
+              {"shop": "s", "account": "a", "date_from": D2, "inquiries": 100, "paid_buyers": 10}])
+    row = queries.agent_kpis(db, D1, D2).iloc[0]
+    assert row.conversion_rate == pytest.approx(19 / 110)
+    assert (row.conversion_rate_num, row.conversion_rate_n) == (19, 110)
+    assert queries.kpi_table(db, D1, D2, by="day")["conversion_rate"].tolist() == pytest.approx([0.9, 0.1])
+
+
+def test_a_null_numerator_leaves_its_denominator_out(db):
+    load(db, [{"shop": "s", "account": "a", "date_from": D1, "inquiries": 10, "paid_buyers": 5},
+              {"shop": "s", "account": "a", "date_from": D2, "inquiries": 40, "paid_buyers": None}])
+    row = queries.agent_kpis(db, D1, D2).iloc[0]
+    assert row.conversion_rate == pytest.approx(0.5) and row.conversion_rate_n == 10
+    assert row.inquiries == 50  # the sum itself still counts every known inquiry
+
+
+def test_group_values_pool_ratios_and_average_sums_per_agent(db):
+    roster(db, [("s", "a", "T1", "presales", False), ("s", "b", "T1", "presales", False),
+                ("s", "c", "T2", "presales", False)])
+    load(db, [{"shop": "s", "account": "a", "date_from": D1, "inquiries": 10, "paid_buyers": 9, "sales": 100.0},
+              {"shop": "s", "account": "b", "date_from": D1, "inquiries": 90, "paid_buyers": 9, "sales": 300.0},
+              {"shop": "s", "account": "c", "date_from": D1, "inquiries": 5, "paid_buyers": 1, "sales": 50.0}])
+    k = queries.agent_kpis(db, D1, D1).set_index("agent")
+    assert k.loc["a", "conversion_rate_team"] == pytest.approx(18 / 100)
+    assert k.loc["a", "conversion_rate_vs_team"] == pytest.approx(0.9 / 0.18)
+    assert k.loc["a", "sales_team"] == pytest.approx(200.0)
+    assert k.loc["b", "sales_vs_team"] == pytest.approx(1.5)
+    assert k.loc["c", "conversion_rate_vs_team"] == pytest.approx(1.0)  # alone in its team
+    everyone = queries.agent_kpis(db, D1, D1, group_by="all").set_index("agent")
+    assert everyone.loc["c", "conversion_rate_team"] == pytest.approx(19 / 105)
+    teams = queries.kpi_table(db, D1, D1, by="team").set_index("team")
+    assert teams.loc["T1", "conversion_rate"] == pytest.approx(0.18)
+    assert teams.loc["T1", "agents"] == 2
+
+
+def test_excluded_accounts_count_nowhere(db):
+    roster(db, [("s", "robot", None, None, True), ("s", "a", "T", "presales", False)])
+    load(db, [{"shop": "s", "account": "robot", "date_from": D1, "inquiries": 1000, "paid_buyers": 0},
+              {"shop": "s", "account": "a", "date_from": D1, "inquiries": 10, "paid_buyers": 5}])
+    assert queries.agent_kpis(db, D1, D1)["agent"].tolist() == ["a"]
+    assert queries.team_totals(db, D1, D1)["conversion_rate"] == pytest.approx(0.5)
+    assert queries.trend(db, "inquiries", D1, D1)["value"].tolist() == [10]
+
+
+def test_filters_and_periods(db):
+    load(db, [{"shop": "s1", "account": "a", "date_from": D1, "inquiries": 10, "paid_buyers": 1},
+              {"shop": "s2", "account": "a", "date_from": D2, "inquiries": 10, "paid_buyers": 3}])
+    assert len(queries.agent_kpis(db, D1, D2)) == 2  # same account name in two shops = two agents
+    only = queries.agent_kpis(db, D1, D2, shop=["s2"])
+    assert only["shop"].tolist() == ["s2"] and only["conversion_rate"].iloc[0] == pytest.approx(0.3)
+    assert queries.agent_kpis(db, D2, D2)["shop"].tolist() == ["s2"]
+    assert queries.previous_period(date(2026, 10, 1), date(2026, 10, 31)) == (date(2026, 9, 1), date(2026, 9, 30))
+    assert queries.previous_period(date(2026, 10, 5), date(2026, 10, 11)) == (date(2026, 9, 28), date(2026, 10, 4))
+    assert queries.promotion_days(date(2026, 11, 1), date(2026, 12, 31)) == [
+        (date(2026, 11, 11), "双11"), (date(2026, 12, 12), "双12")]
+
+
+def test_a_multi_day_record_counts_only_inside_a_range_that_holds_it(db):
+    frame = pd.DataFrame([{"shop": "s", "account": "a", "date_from": D1, "date_to": date(2026, 10, 7),
+                           "provisional": False, "inquiries": 70, "paid_buyers": 7}])
+    db.apply_import(ImportMeta("week.xlsx", "w", "t"), frame)
+    assert queries.agent_kpis(db, D1, date(2026, 10, 31))["inquiries"].tolist() == [70]
+    assert queries.agent_kpis(db, D1, D2).empty
+
+
+def test_qa_score_is_the_mean_over_the_months_in_scope(db):
+    load(db, [{"shop": "s", "account": "a", "date_from": D1, "inquiries": 1, "paid_buyers": 1}])
+    with db.write() as cur:
+        cur.execute("INSERT INTO qa_scores (shop, account, month, qa_score) VALUES "
+                    "('s', 'a', '2026-09-01', 80), ('s', 'a', '2026-10-01', 90), ('s', 'a', '2026-11-01', 10)")
+    assert queries.agent_kpis(db, date(2026, 9, 1), date(2026, 10, 31))["qa_score"].iloc[0] == pytest.approx(85)
+
+
+def test_trend_by_week_and_split(db):
+    load(db, [{"shop": "s", "account": "a", "date_from": D1, "inquiries": 10, "paid_buyers": 2},
+              {"shop": "s", "account": "b", "date_from": D2, "inquiries": 30, "paid_buyers": 3}])
+    weekly = queries.trend(db, "conversion_rate", D1, D2, grain="week")
+    assert weekly["value"].tolist() == pytest.approx([5 / 40]) and weekly["n"].tolist() == [40]
+    split = queries.trend(db, "conversion_rate", D1, D2, split="agent")
+    assert split.set_index("agent")["value"].to_dict() == pytest.approx({"a": 0.2, "b": 0.1})
