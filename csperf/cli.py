@@ -168,7 +168,7 @@ def cmd_kpis(args) -> int:
 
 def cmd_score(args) -> int:
     from csperf import scheme as scheme_mod
-    from csperf import schemes, scoring
+    from csperf import schemes, scoring, views
 
     database = _open(args)
     schemes.ensure_presets(database)
@@ -180,7 +180,11 @@ def cmd_score(args) -> int:
                   else schemes.get_scheme(database, args.scheme)[0])
         result = scoring.score(kpis, chosen)
     else:
-        result = scoring.score_by_assignment(database, kpis, start, end)
+        scored = views.score_agents(kpis, views.assigned_schemes(database, end))
+        result = scored.frame
+        if not scored.unassigned.empty:
+            print(f"注意: {len(scored.unassigned)} 个账号的岗位没有指定方案，未评分 — no scheme assigned to their "
+                  "role: " + ", ".join(scored.unassigned["agent"].astype(str)), file=sys.stderr)
     columns = ["shop", "agent", "team", "role", "score", "rank"]
     columns += [c for c in result.columns if c.endswith("_score") and c not in columns]
     columns += ["skipped", "coefficient", "bonus", "penalty", "commission", "rank_award", "team_share",

@@ -1,0 +1,200 @@
+"""Saved schemes: every save a new version, assignments by role / shop / team and date.
+
+A month's pay must be reproducible to the cent long after the scheme was edited, so a
+saved version is never changed, and `scheme_for` picks the version that was in force
+for the period: the one an assignment pins, else the latest saved by the end of the
+period (the first version also covers everything before it was saved, so a history
+imported after install is paid with the scheme that existed first). All writes go
+through db.write() and leave an audit row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from csperf.db import Database
+from csperf.scheme import ROLES, Scheme, dump_scheme, load_scheme, validate_scheme
+
+PRESET_FILES = ("presales.toml", "aftersales.toml", "vip.toml", "commission.toml")
+PRESET_ASSIGNED_FROM = dt.date(2000, 1, 1)
+PRESET_NOTE = "预设 (preset)"
+
+
+def save_scheme(db: Database, scheme: Scheme, note: str, user: str | None = None) -> int:
+    """Store `scheme` as the next version of its name; returns that version number."""
+    scheme = validate_scheme(scheme)
+    with db.write() as cur:
+        return _insert_version(db, cur, scheme, note, user)
+
+
+def list_schemes(db: Database) -> pd.DataFrame:
+    """Every saved version: name, version, role, description, note, created_at, created_by, latest."""
+    stored = db.query(
+        "SELECT name, version, toml, note, created_at, created_by, "
+        "version = max(version) OVER (PARTITION BY name) AS latest "
+        "FROM schemes ORDER BY name, version"
+    )
+    parsed = [load_scheme(text) for text in stored["toml"]]
+    stored.insert(2, "role", [s.role for s in parsed])
+    stored.insert(3, "description", [s.description for s in parsed])
+    return stored.drop(columns="toml")
+
+
+def get_scheme(db: Database, name: str, version: int | None = None) -> tuple[Scheme, int]:
+    """A saved scheme (the latest version unless one is given)."""
+    if version is None:
+        found = db.rows("SELECT toml, version FROM schemes WHERE name = ? ORDER BY version DESC LIMIT 1", [name])
+    else:
+        found = db.rows("SELECT toml, version FROM schemes WHERE name = ? AND version = ?", [name, version])
+    if not found:
+        which = f"{name!r}" + (f" v{version}" if version is not None else "")
+        raise KeyError(f"没有方案 {which} — no saved scheme {which}")
+    return load_scheme(found[0][0]), int(found[0][1])
+
+
+def assign_scheme(
+    db: Database,
+    role: str,
+    name: str,
+    valid_from: dt.date | str,
+    shop: str = "",
+    team: str = "",
+    version: int | None = None,
+    user: str | None = None,
+) -> None:
+    """Use scheme `name` for `role` (optionally one shop or team) from `valid_from` on.
+
+    With no `version`, each period uses the latest version saved by its end.
+    """
+    if role not in ROLES:
+        raise ValueError(f"未知角色 {role!r}，可选 {' | '.join(ROLES)} — unknown role")
+    get_scheme(db, name, version)  # the scheme (and version) must exist
+    valid_from = _as_date(valid_from, "valid_from")
+    with db.write() as cur:
+        _insert_assignment(db, cur, role, shop or "", team or "", valid_from, name, version, user)
+
+
+def list_assignments(db: Database) -> pd.DataFrame:
+    """Every assignment: role, shop, team, valid_from, scheme_name, scheme_version (NULL = latest)."""
+    return db.query(
+        "SELECT role, shop, team, valid_from, scheme_name, scheme_version FROM scheme_assignments "
+        "ORDER BY role, shop, team, valid_from"
+    )
+
+
+def scheme_for(
+    db: Database, role: str | None, on_date: dt.date | str, shop: str | None = None, team: str | None = None
+) -> tuple[Scheme, int]:
+    """The scheme and version in force for an agent on `on_date` — pass the period's last day.
+
+    The most specific assignment wins (shop, then team, then the exact role over `all`);
+    among equally specific ones, the latest `valid_from` on or before the date. An
+    assignment without a pinned version takes the latest version saved on or before the
+    date (Asia/Shanghai), or the first version when none had been saved by then.
+    """
+    on_date = _as_date(on_date, "on_date")
+    found = db.rows(
+        """SELECT scheme_name, scheme_version FROM scheme_assignments
+           WHERE valid_from <= ? AND role IN (?, 'all') AND shop IN ('', ?) AND team IN ('', ?)
+           ORDER BY (shop <> '') DESC, (team <> '') DESC, (role <> 'all') DESC, valid_from DESC
+           LIMIT 1""",
+        [on_date, role or "all", shop or "", team or ""],
+    )
+    if not found:
+        raise LookupError(
+            f"{on_date} 没有给角色 {role or '(无)'}"
+            + (f"（店铺 {shop}）" if shop else "")
+            + f" 指派方案 — no scheme is assigned to role {role!r} on {on_date}"
+        )
+    name, pinned = found[0]
+    if pinned is not None:
+        return get_scheme(db, name, int(pinned))
+    version = db.scalar(
+        """SELECT coalesce(
+               max(version) FILTER (WHERE created_at < CAST(CAST(? AS DATE) + 1 AS TIMESTAMPTZ)),
+               min(version))
+           FROM schemes WHERE name = ?""",
+        [on_date, name],
+    )
+    if version is None:
+        raise LookupError(f"指派的方案 {name!r} 不存在 — assigned scheme {name!r} has no saved version")
+    return get_scheme(db, name, int(version))
+
+
+def ensure_presets(db: Database, user: str | None = None) -> list[str]:
+    """Save the shipped presets as version 1 and assign them to their roles from 2000-01-01.
+
+    Idempotent: a preset whose name is already stored is left alone, and a role that
+    already has an assignment keeps it. The commission plan shares the pre-sales role
+    with the pre-sales preset, so it is saved but not assigned. Returns the names saved.
+    """
+    saved = []
+    with db.write() as cur:
+        for file_name in PRESET_FILES:
+            scheme = load_scheme((resources.files("csperf") / "presets" / file_name).read_text(encoding="utf-8"))
+            if cur.execute("SELECT 1 FROM schemes WHERE name = ?", [scheme.name]).fetchall():
+                continue
+            _insert_version(db, cur, scheme, PRESET_NOTE, user)
+            saved.append(scheme.name)
+            if not cur.execute("SELECT 1 FROM scheme_assignments WHERE role = ?", [scheme.role]).fetchall():
+                _insert_assignment(db, cur, scheme.role, "", "", PRESET_ASSIGNED_FROM, scheme.name, None, user)
+    return saved
+
+
+def import_scheme_file(db: Database, path: str | os.PathLike, note: str, user: str | None = None) -> int:
+    """Save a TOML scheme file as a new version of its name; returns the version.
+
+    A bad file raises SchemeError naming the fields, and nothing is saved."""
+    return save_scheme(db, load_scheme(Path(path)), note, user)
+
+
+def export_scheme(db: Database, name: str, version: int | None = None) -> str:
+    """The TOML text of a saved version, exactly as stored."""
+    if version is None:
+        version = get_scheme(db, name)[1]
+    text = db.scalar("SELECT toml FROM schemes WHERE name = ? AND version = ?", [name, version])
+    if text is None:
+        raise KeyError(f"没有方案 {name!r} v{version} — no saved scheme {name!r} v{version}")
+    return text
+
+
+# -- internals ----------------------------------------------------------------------------
+
+
+def _insert_version(db: Database, cur, scheme: Scheme, note: str, user: str | None) -> int:
+    version = cur.execute("SELECT coalesce(max(version), 0) + 1 FROM schemes WHERE name = ?",
+                          [scheme.name]).fetchall()[0][0]
+    cur.execute(
+        "INSERT INTO schemes (name, version, toml, note, created_by) VALUES (?, ?, ?, ?, ?)",
+        [scheme.name, version, dump_scheme(scheme), note, user],
+    )
+    db.audit(cur, user, "scheme_save", f"{scheme.name} v{version}: {note}")
+    return int(version)
+
+
+def _insert_assignment(db: Database, cur, role, shop, team, valid_from, name, version, user) -> None:
+    cur.execute(
+        "INSERT OR REPLACE INTO scheme_assignments (role, shop, team, valid_from, scheme_name, scheme_version) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [role, shop, team, valid_from, name, version],
+    )
+    scope = "/".join(x for x in (shop, team) if x) or "全部"
+    pinned = f" v{version}" if version is not None else " (最新 latest)"
+    db.audit(cur, user, "scheme_assign", f"{role} {scope} 自 {valid_from}: {name}{pinned}")
+
+
+def _as_date(value: dt.date | str, field: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{field}: 日期格式应为 YYYY-MM-DD，实为 {value!r} — not a date") from None
+
