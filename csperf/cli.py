@@ -291,8 +291,11 @@ def cmd_backup(args) -> int:
 def cmd_restore(args) -> int:
     from csperf import backup
 
-    backup.restore(Path(args.src), dbmod.resolve_path(args.db))
-    print(f"已从 {args.src} 恢复到 {dbmod.resolve_path(args.db)}")
+    target = dbmod.resolve_path(args.db)
+    set_aside = backup.restore(Path(args.src), target)
+    print(f"已从 {args.src} 恢复到 {target}")
+    if set_aside:
+        print(f"原数据库已移到 {set_aside} — the previous database was moved aside, not deleted")
     return 0
 
 

@@ -1,0 +1,275 @@
+"""Who may sign in and what each role may see.
+
+Pay is sensitive: an agent must see only their own figures and pay slip, a viewer no pay
+at all. The rules live here as data (ROLE_PERMISSIONS) so the pages ask `user.can(...)`
+instead of each re-deciding. Passwords are stored only as salted, deliberately slow
+argon2id hashes; every change to the accounts lands in the audit trail (never a password).
+"""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+
+import pandas as pd
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from csperf.db import Database
+from csperf.safe_export import to_csv
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; this only stops absurd inputs
+MAX_USERNAME_LENGTH = 64
+
+ROLES: tuple[str, ...] = ("owner", "supervisor", "agent", "viewer")
+ROLE_LABELS: dict[str, str] = {
+    "owner": "所有者 (owner)",
+    "supervisor": "主管 (supervisor)",
+    "agent": "客服 (agent)",
+    "viewer": "只读查看 (viewer)",
+}
+
+PERMISSIONS: dict[str, str] = {
+    "view_team": "查看全部客服的绩效数据",
+    "view_own": "查看本人的绩效数据",
+    "view_pay_all": "查看所有人的绩效工资",
+    "view_own_pay": "查看本人的工资单",
+    "edit_schemes": "编辑考核方案",
+    "whatif": "方案模拟 (what-if)",
+    "import": "导入数据文件",
+    "edit_roster": "编辑客服名单",
+    "enter_qa": "录入质检分",
+    "manage_users": "管理用户账号",
+    "view_audit": "查看操作日志",
+    "review": "查看经营回顾",
+}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "owner": frozenset(PERMISSIONS),
+    "supervisor": frozenset({
+        "view_team", "view_own", "view_pay_all", "view_own_pay", "edit_schemes", "whatif",
+        "import", "edit_roster", "enter_qa", "review",
+    }),
+    "agent": frozenset({"view_own", "view_own_pay"}),
+    "viewer": frozenset({"view_team", "review"}),
+}
+
+_hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile, random salt per hash
+
+
+@dataclass(frozen=True)
+class User:
+    """A signed-in person. Agents are bound to one shop account; the others are not."""
+
+    username: str
+    role: str
+    shop: str | None = None
+    account: str | None = None
+
+    def can(self, permission: str) -> bool:
+        if permission not in PERMISSIONS:
+            raise KeyError(f"未知权限 {permission!r} — unknown permission; known: {', '.join(PERMISSIONS)}")
+        return permission in ROLE_PERMISSIONS[self.role]
+
+    def is_own(self, shop: str, account: str) -> bool:
+        return self.shop is not None and (self.shop, self.account) == (shop, account)
+
+    def may_view_figures(self, shop: str, account: str) -> bool:
+        """Whether this user may see one agent account's KPIs."""
+        return self.can("view_team") or (self.can("view_own") and self.is_own(shop, account))
+
+    def may_view_pay(self, shop: str, account: str) -> bool:
+        """Whether this user may see one agent account's pay."""
+        return self.can("view_pay_all") or (self.can("view_own_pay") and self.is_own(shop, account))
+
+
+# -- validation ----------------------------------------------------------------------------
+
+def _clean_username(username: str) -> str:
+    name = unicodedata.normalize("NFC", str(username or "")).strip()
+    if not name:
+        raise ValueError("用户名不能为空 — username is empty")
+    if len(name) > MAX_USERNAME_LENGTH:
+        raise ValueError(f"用户名最长 {MAX_USERNAME_LENGTH} 个字符 — username too long")
+    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in name):
+        raise ValueError("用户名不能包含控制字符 — username contains control characters")
+    return name
+
+
+def check_password(password: str) -> None:
+    """The password policy; raises ValueError with a message to show as is."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise ValueError(
+            f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符 — password must be at least "
+            f"{MIN_PASSWORD_LENGTH} characters"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValueError(f"密码最长 {MAX_PASSWORD_LENGTH} 个字符 — password too long")
+
+
+def _check_role(role: str, shop: str | None, account: str | None) -> tuple[str | None, str | None]:
+    if role not in ROLES:
+        raise ValueError(f"未知角色 {role!r}，可选: {', '.join(ROLES)} — unknown role")
+    shop = (shop or "").strip() or None
+    account = (account or "").strip() or None
+    if role == "agent" and (shop is None or account is None):
+        raise ValueError("客服 (agent) 账号必须绑定店铺和子账号 (shop 与 account) — an agent needs shop and account")
+    if role != "agent" and (shop is not None or account is not None):
+        raise ValueError(f"只有客服 (agent) 账号绑定店铺和子账号；{role} 不需要 — only agents are bound to an account")
+    return shop, account
+
+
+def _owners(cur) -> int:
+    return int(cur.execute("SELECT count(*) FROM users WHERE role = 'owner'").fetchall()[0][0])
+
+
+# -- accounts ------------------------------------------------------------------------------
+
+def has_users(db: Database) -> bool:
+    """False on a fresh install: the dashboard then asks for the first (owner) account."""
+    return bool(db.scalar("SELECT count(*) FROM users"))
+
+
+def add_user(
+    db: Database,
+    username: str,
+    password: str,
+    role: str,
+    shop: str | None = None,
+    account: str | None = None,
+    by: str | None = None,
+) -> User:
+    """Create an account. The first account must be an owner, so someone can manage the rest."""
+    name = _clean_username(username)
+    shop, account = _check_role(role, shop, account)
+    check_password(password)
+    password_hash = _hasher.hash(password)
+    with db.write() as cur:
+        if cur.execute("SELECT 1 FROM users WHERE username = ?", [name]).fetchall():
+            raise ValueError(f"用户名 {name} 已存在 — username already exists")
+        if role != "owner" and _owners(cur) == 0:
+            raise ValueError("第一个用户必须是所有者 (owner) — the first account must be an owner")
+        cur.execute(
+            "INSERT INTO users (username, password_hash, role, shop, account) VALUES (?, ?, ?, ?, ?)",
+            [name, password_hash, role, shop, account],
+        )
+        bound = f" {shop}:{account}" if role == "agent" else ""
+        db.audit(cur, by, "user_add", f"{name} ({role}{bound})")
+    return User(name, role, shop, account)
+
+
+def set_password(db: Database, username: str, password: str, by: str | None = None) -> None:
+    name = _clean_username(username)
+    check_password(password)
+    password_hash = _hasher.hash(password)
+    with db.write() as cur:
+        if not cur.execute("SELECT 1 FROM users WHERE username = ?", [name]).fetchall():
+            raise ValueError(f"没有用户 {name} — no such user")
+        cur.execute("UPDATE users SET password_hash = ? WHERE username = ?", [password_hash, name])
+        db.audit(cur, by, "user_password", name)
+
+
+def remove_user(db: Database, username: str, by: str | None = None) -> None:
+    """Delete an account; the last owner stays, or nobody could manage accounts again."""
+    name = _clean_username(username)
+    with db.write() as cur:
+        found = cur.execute("SELECT role FROM users WHERE username = ?", [name]).fetchall()
+        if not found:
+            raise ValueError(f"没有用户 {name} — no such user")
+        if found[0][0] == "owner" and _owners(cur) == 1:
+            raise ValueError(
+                f"{name} 是最后一个所有者 (owner)，不能删除；请先添加另一个所有者 — cannot remove the last owner"
+            )
+        cur.execute("DELETE FROM users WHERE username = ?", [name])
+        db.audit(cur, by, "user_remove", f"{name} ({found[0][0]})")
+
+
+def list_users(db: Database) -> pd.DataFrame:
+    """Accounts without their hashes."""
+    return db.query(
+        "SELECT username, role, shop, account, created_at FROM users ORDER BY username"
+    )
+
+
+def user_by_name(db: Database, username: str) -> User | None:
+    """An account without checking a password: for single sign-on, where the identity
+    provider already did, and right after creating an account."""
+    try:
+        name = _clean_username(username)
+    except ValueError:
+        return None
+    found = db.rows("SELECT role, shop, account FROM users WHERE username = ?", [name])
+    return User(name, *found[0]) if found else None
+
+
+@cache
+def _unknown_user_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def authenticate(db: Database, username: str, password: str) -> User | None:
+    """The user, or None for a wrong name or password (the same slow work either way).
+
+    A hash made with weaker parameters than today's is replaced on a successful sign-in.
+    """
+    try:
+        name = _clean_username(username)
+    except ValueError:
+        name = ""
+    found = db.rows(
+        "SELECT password_hash, role, shop, account FROM users WHERE username = ?", [name]
+    ) if name else []
+    stored = found[0][0] if found else _unknown_user_hash()
+    try:
+        _hasher.verify(stored, password if isinstance(password, str) else "")
+        ok = bool(found)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    upgraded = _hasher.hash(password) if ok and _hasher.check_needs_rehash(stored) else None
+    with db.write() as cur:
+        if not ok:
+            db.audit(cur, name if found else None, "login_failed",
+                     "密码错误 — wrong password" if found else "未知用户名 — unknown username")
+            return None
+        if upgraded:
+            cur.execute(
+                "UPDATE users SET password_hash = ? WHERE username = ? AND password_hash = ?",
+                [upgraded, name, stored],
+            )
+        db.audit(cur, name, "login", found[0][1])
+    _hash, role, shop, account = found[0]
+    return User(name, role, shop, account)
+
+
+# -- audit trail ---------------------------------------------------------------------------
+
+def audit_frame(db: Database, since: date | datetime | str | None = None) -> pd.DataFrame:
+    """Who did what and when, newest first; `since` keeps entries at or after it."""
+    if since is None:
+        return db.query(
+            "SELECT happened_at, username, action, detail FROM audit ORDER BY audit_id DESC"
+        )
+    try:
+        start = pd.Timestamp(since)
+    except ValueError:
+        start = pd.NaT
+    if pd.isna(start):
+        raise ValueError(f"无法识别的起始时间 {since!r} — expected a date like 2026-10-01")
+    return db.query(
+        "SELECT happened_at, username, action, detail FROM audit "
+        "WHERE happened_at >= CAST(? AS TIMESTAMPTZ) ORDER BY audit_id DESC",
+        [start.isoformat()],
+    )
+
+
+def audit_csv(db: Database, since: date | datetime | str | None = None) -> bytes:
+    """The audit trail as an Excel-safe CSV with Chinese headers."""
+    frame = audit_frame(db, since)
+    frame["happened_at"] = frame["happened_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    return to_csv(frame.rename(columns={
+        "happened_at": "时间", "username": "用户", "action": "操作", "detail": "详情",
+    }))

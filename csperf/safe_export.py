@@ -1,0 +1,181 @@
+"""Spreadsheet exports that cannot run anything when opened.
+
+Account names, file names and notes come from uploaded files, so a cell can start with
+`=`, `+`, `-` or `@` and Excel would run it as a formula (CSV/formula injection). In
+.xlsx every text cell is written as a string, never a formula; in CSV a risky cell gets
+a leading single quote (OWASP guidance). Numbers stay numbers, and CSV carries a BOM so
+Excel opens Chinese text correctly.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import unicodedata
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+
+# Leading characters a spreadsheet may read as the start of a formula; the full-width
+# forms are included because Chinese input methods type them and some Excel builds
+# normalise them.
+FORMULA_LEADS = frozenset("=+-@\t\r\n＝＋－＠")
+_BLANK_LEADS = " \u3000"
+
+_EXCEL_EXACT_DIGITS = 10**15  # Excel keeps 15 significant digits; longer ids become text
+_SHEET_NAME_MAX = 31
+_SHEET_NAME_BAD = set("[]:*?/\\")
+_WIDTH_SAMPLE_ROWS = 200
+
+
+def is_risky(text: str) -> bool:
+    """Whether a spreadsheet could take this text for a formula."""
+    stripped = text.lstrip(_BLANK_LEADS)
+    return bool(stripped) and stripped[0] in FORMULA_LEADS
+
+
+def defuse_cell(text: str) -> str:
+    """The text as a CSV cell Excel shows but never evaluates."""
+    return "'" + text if is_risky(text) else text
+
+
+def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
+    """Named index levels become columns; multi-level headers become one 'a / b' header."""
+    if any(name is not None for name in frame.index.names):
+        frame = frame.reset_index()
+    if isinstance(frame.columns, pd.MultiIndex):
+        frame = frame.set_axis(
+            [" / ".join(str(part) for part in col if str(part)) for col in frame.columns], axis=1
+        )
+    return frame
+
+
+# -- CSV -----------------------------------------------------------------------------------
+
+def to_csv(frame: pd.DataFrame) -> bytes:
+    """UTF-8 with BOM, CRLF rows, risky text cells prefixed with a single quote."""
+    safe = _flatten(frame).copy()
+    safe.columns = [defuse_cell(str(col)) for col in safe.columns]
+    for position in range(safe.shape[1]):
+        column = safe.iloc[:, position]
+        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column)):
+            safe.isetitem(position, column.map(lambda v: defuse_cell(v) if isinstance(v, str) else v))
+    return ("\ufeff" + safe.to_csv(index=False, lineterminator="\r\n")).encode("utf-8")
+
+
+# -- XLSX ----------------------------------------------------------------------------------
+
+def _sheet_name(wanted: str, used: set[str]) -> str:
+    name = "".join("_" if ch in _SHEET_NAME_BAD or unicodedata.category(ch) == "Cc" else ch
+                   for ch in str(wanted)).strip("'").strip() or "Sheet"
+    if name.lower() == "history":  # reserved by Excel
+        name += "_"
+    name = name[:_SHEET_NAME_MAX]
+    candidate, n = name, 1
+    while candidate.lower() in used:
+        n += 1
+        suffix = f" ({n})"
+        candidate = name[: _SHEET_NAME_MAX - len(suffix)] + suffix
+    used.add(candidate.lower())
+    return candidate
+
+
+def _display_width(value) -> int:
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _is_missing(value) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float | np.floating) and math.isnan(value)
+
+
+class _SheetWriter:
+    """Writes one cell by the type of its value: numbers as numbers, text only as text."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook):
+        self.header = workbook.add_format({"bold": True, "bottom": 1, "text_wrap": True})
+        self.quoted = workbook.add_format({"quote_prefix": True})
+        self.quoted_header = workbook.add_format({"bold": True, "bottom": 1, "quote_prefix": True})
+        self.day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        self.moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+
+    def text(self, sheet, row: int, col: int, text: str, header: bool = False) -> None:
+        if header:
+            sheet.write_string(row, col, text, self.quoted_header if is_risky(text) else self.header)
+        elif is_risky(text):
+            sheet.write_string(row, col, text, self.quoted)
+        else:
+            sheet.write_string(row, col, text)
+
+    def column(self, sheet, col: int, column: pd.Series) -> None:
+        """Rows 1.. of one column; plain float and integer columns take a fast path."""
+        values = column.tolist()
+        if column.dtype.kind == "f":
+            for row, value in enumerate(values, start=1):
+                if value == value:  # not NaN
+                    sheet.write_number(row, col, value)
+        elif column.dtype.kind in "iu" and bool((column.abs() < _EXCEL_EXACT_DIGITS).all()):
+            for row, value in enumerate(values, start=1):
+                sheet.write_number(row, col, value)
+        else:
+            date_only = _dates_only(column)
+            for row, value in enumerate(values, start=1):
+                self.cell(sheet, row, col, value, date_only)
+
+    def cell(self, sheet, row: int, col: int, value, date_only: bool) -> None:
+        if _is_missing(value):
+            return
+        if isinstance(value, bool | np.bool_):
+            sheet.write_boolean(row, col, bool(value))
+        elif isinstance(value, int | np.integer) and abs(int(value)) >= _EXCEL_EXACT_DIGITS:
+            sheet.write_string(row, col, str(int(value)))
+        elif isinstance(value, int | float | Decimal | np.integer | np.floating):
+            sheet.write_number(row, col, float(value))
+        elif isinstance(value, datetime):
+            sheet.write_datetime(row, col, value.to_pydatetime() if isinstance(value, pd.Timestamp) else value,
+                                 self.day if date_only else self.moment)
+        elif isinstance(value, date):
+            sheet.write_datetime(row, col, datetime(value.year, value.month, value.day), self.day)
+        else:
+            self.text(sheet, row, col, str(value))
+
+
+def _dates_only(column: pd.Series) -> bool:
+    """A datetime column whose values all fall on midnight is shown as plain dates."""
+    if not pd.api.types.is_datetime64_any_dtype(column):
+        return False
+    present = column.dropna()
+    return bool((present == present.dt.normalize()).all())
+
+
+def to_xlsx(frames: Mapping[str, pd.DataFrame]) -> bytes:
+    """One sheet per frame (in order), header row frozen; no cell is ever a formula."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {
+        "in_memory": True,
+        "strings_to_formulas": False,
+        "strings_to_numbers": False,
+        "strings_to_urls": False,
+        "nan_inf_to_errors": True,
+        "remove_timezone": True,
+    })
+    writer = _SheetWriter(workbook)
+    used: set[str] = set()
+    for wanted, frame in frames.items():
+        frame = _flatten(frame)
+        sheet = workbook.add_worksheet(_sheet_name(wanted, used))
+        for col, header in enumerate(frame.columns):
+            writer.text(sheet, 0, col, str(header), header=True)
+            writer.column(sheet, col, frame.iloc[:, col])
+            sample = frame.iloc[:_WIDTH_SAMPLE_ROWS, col].tolist()
+            width = max([_display_width(header)] + [_display_width(v) for v in sample])
+            sheet.set_column(col, col, min(max(width + 2, 8), 60))
+        sheet.freeze_panes(1, 0)
+    workbook.close()
+    return buffer.getvalue()

@@ -1,0 +1,201 @@
+import csv
+import io
+from datetime import datetime, timedelta
+
+import pytest
+from argon2 import PasswordHasher
+
+from csperf import auth
+from csperf.db import Database
+
+
+@pytest.fixture
+def db():
+    database = Database(":memory:")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def staffed(db):
+    auth.add_user(db, "boss", "boss-pass-1", "owner")
+    auth.add_user(db, "lead", "lead-pass-1", "supervisor", by="boss")
+    auth.add_user(db, "wang", "wang-pass-1", "agent", shop="旗舰店", account="旗舰店:小王", by="boss")
+    auth.add_user(db, "look", "look-pass-1", "viewer", by="boss")
+    return db
+
+
+def _hash_of(db, username):
+    return db.scalar("SELECT password_hash FROM users WHERE username = ?", [username])
+
+
+def test_hashes_are_salted_argon2_and_verify(db):
+    auth.add_user(db, "boss", "same-password", "owner")
+    auth.add_user(db, "boss2", "same-password", "owner")
+    first, second = _hash_of(db, "boss"), _hash_of(db, "boss2")
+    assert first.startswith("$argon2id$") and second.startswith("$argon2id$")
+    assert first != second
+    assert "same-password" not in first
+    assert PasswordHasher().verify(first, "same-password")
+    assert PasswordHasher().verify(second, "same-password")
+
+
+def test_authenticate(staffed):
+    user = auth.authenticate(staffed, "wang", "wang-pass-1")
+    assert user == auth.User("wang", "agent", "旗舰店", "旗舰店:小王")
+    assert auth.authenticate(staffed, "wang", "wrong-pass-1") is None
+    assert auth.authenticate(staffed, "nobody", "wang-pass-1") is None
+    assert auth.authenticate(staffed, "", "") is None
+    assert auth.authenticate(staffed, " wang ", "wang-pass-1") == user
+
+
+def test_unknown_user_still_costs_a_hash(staffed, monkeypatch):
+    calls = []
+
+    class CountingHasher(PasswordHasher):
+        def verify(self, hash, password):
+            calls.append(hash)
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(auth, "_hasher", CountingHasher())
+    assert auth.authenticate(staffed, "nobody", "whatever-1") is None
+    assert len(calls) == 1 and calls[0].startswith("$argon2id$")
+
+
+def test_weak_hash_is_upgraded_on_sign_in(staffed):
+    weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash("lead-pass-2")
+    with staffed.write() as cur:
+        cur.execute("UPDATE users SET password_hash = ? WHERE username = 'lead'", [weak])
+    assert auth.authenticate(staffed, "lead", "lead-pass-2").role == "supervisor"
+    upgraded = _hash_of(staffed, "lead")
+    assert upgraded != weak
+    assert "m=65536,t=3,p=4" in upgraded
+    assert auth.authenticate(staffed, "lead", "lead-pass-2") is not None
+
+
+def test_password_policy(db):
+    with pytest.raises(ValueError, match="至少需要 8 个字符"):
+        auth.add_user(db, "boss", "short7c", "owner")
+    auth.add_user(db, "boss", "exactly8", "owner")
+    with pytest.raises(ValueError, match="至少需要 8 个字符"):
+        auth.set_password(db, "boss", "1234567")
+    assert not db.scalar("SELECT count(*) FROM audit WHERE action = 'user_password'")
+
+
+def test_set_password(staffed):
+    auth.set_password(staffed, "wang", "new-pass-99", by="boss")
+    assert auth.authenticate(staffed, "wang", "wang-pass-1") is None
+    assert auth.authenticate(staffed, "wang", "new-pass-99").username == "wang"
+    with pytest.raises(ValueError, match="没有用户"):
+        auth.set_password(staffed, "ghost", "new-pass-99")
+
+
+def test_roles_and_bindings_are_checked(db):
+    with pytest.raises(ValueError, match="第一个用户必须是所有者"):
+        auth.add_user(db, "look", "look-pass-1", "viewer")
+    auth.add_user(db, "boss", "boss-pass-1", "owner")
+    with pytest.raises(ValueError, match="未知角色"):
+        auth.add_user(db, "x", "xxxx-pass", "admin")
+    with pytest.raises(ValueError, match="必须绑定店铺和子账号"):
+        auth.add_user(db, "x", "xxxx-pass", "agent", shop="旗舰店")
+    with pytest.raises(ValueError, match="只有客服"):
+        auth.add_user(db, "x", "xxxx-pass", "viewer", account="a")
+    with pytest.raises(ValueError, match="已存在"):
+        auth.add_user(db, "boss", "boss-pass-2", "owner")
+    with pytest.raises(ValueError, match="控制字符"):
+        auth.add_user(db, "bad\x00name", "xxxx-pass", "viewer")
+    assert list(auth.list_users(db)["username"]) == ["boss"]
+
+
+def test_last_owner_cannot_be_removed(staffed):
+    with pytest.raises(ValueError, match="最后一个所有者"):
+        auth.remove_user(staffed, "boss", by="boss")
+    auth.add_user(staffed, "boss2", "boss-pass-2", "owner", by="boss")
+    auth.remove_user(staffed, "boss", by="boss2")
+    with pytest.raises(ValueError, match="最后一个所有者"):
+        auth.remove_user(staffed, "boss2", by="boss2")
+    auth.remove_user(staffed, "wang", by="boss2")
+    assert list(auth.list_users(staffed)["username"]) == ["boss2", "lead", "look"]
+    with pytest.raises(ValueError, match="没有用户"):
+        auth.remove_user(staffed, "wang")
+
+
+def test_list_users_has_no_hashes(staffed):
+    users = auth.list_users(staffed)
+    assert list(users.columns) == ["username", "role", "shop", "account", "created_at"]
+    assert list(users["username"]) == ["boss", "lead", "look", "wang"]
+    assert not users.astype(str).apply(lambda col: col.str.contains("argon2")).any().any()
+
+
+def test_user_by_name(staffed):
+    assert auth.user_by_name(staffed, "wang") == auth.User("wang", "agent", "旗舰店", "旗舰店:小王")
+    assert auth.user_by_name(staffed, "boss") == auth.User("boss", "owner")
+    assert auth.user_by_name(staffed, "ghost") is None
+    assert auth.user_by_name(staffed, "") is None
+
+
+def test_has_users(db):
+    assert not auth.has_users(db)
+    auth.add_user(db, "boss", "boss-pass-1", "owner")
+    assert auth.has_users(db)
+
+
+def test_permission_table():
+    owner = auth.User("boss", "owner")
+    supervisor = auth.User("lead", "supervisor")
+    agent = auth.User("wang", "agent", "旗舰店", "旗舰店:小王")
+    viewer = auth.User("look", "viewer")
+    assert all(owner.can(p) for p in auth.PERMISSIONS)
+    assert supervisor.can("view_pay_all") and supervisor.can("edit_schemes") and supervisor.can("import")
+    assert not supervisor.can("manage_users")
+    assert agent.can("view_own_pay") and not agent.can("view_team") and not agent.can("view_pay_all")
+    assert not agent.can("import") and not agent.can("review")
+    assert viewer.can("view_team") and viewer.can("review")
+    assert not viewer.can("view_pay_all") and not viewer.can("view_own_pay") and not viewer.can("whatif")
+    with pytest.raises(KeyError):
+        owner.can("delete_everything")
+
+
+def test_agent_sees_only_own_figures_and_pay():
+    agent = auth.User("wang", "agent", "旗舰店", "旗舰店:小王")
+    viewer = auth.User("look", "viewer")
+    assert agent.may_view_figures("旗舰店", "旗舰店:小王") and agent.may_view_pay("旗舰店", "旗舰店:小王")
+    assert not agent.may_view_figures("旗舰店", "旗舰店:小李")
+    assert not agent.may_view_pay("分店", "旗舰店:小王")
+    assert viewer.may_view_figures("旗舰店", "旗舰店:小李")
+    assert not viewer.may_view_pay("旗舰店", "旗舰店:小李")
+    assert auth.User("lead", "supervisor").may_view_pay("旗舰店", "旗舰店:小李")
+
+
+def test_audit_trail_records_changes_without_passwords(staffed):
+    auth.set_password(staffed, "wang", "secret-new-1", by="lead")
+    auth.authenticate(staffed, "wang", "wrong-secret")
+    auth.authenticate(staffed, "ghost", "ghost-secret")
+    auth.authenticate(staffed, "wang", "secret-new-1")
+    trail = auth.audit_frame(staffed)
+    assert list(trail["action"]) == [
+        "login", "login_failed", "login_failed", "user_password",
+        "user_add", "user_add", "user_add", "user_add",
+    ]
+    assert list(trail["username"][:4].fillna("-")) == ["wang", "-", "wang", "lead"]
+    assert trail["detail"].iloc[-3] == "wang (agent 旗舰店:旗舰店:小王)"
+    text = " ".join(trail["detail"].astype(str))
+    for secret in ("secret-new-1", "wrong-secret", "ghost-secret", "wang-pass-1", "ghost"):
+        assert secret not in text
+
+
+def test_audit_since_and_csv(staffed):
+    future = datetime.now() + timedelta(days=1)
+    assert auth.audit_frame(staffed, since=future).empty
+    assert len(auth.audit_frame(staffed, since="2000-01-01")) == 4
+    with pytest.raises(ValueError, match="无法识别"):
+        auth.audit_frame(staffed, since="not a date")
+    with staffed.write() as cur:
+        staffed.audit(cur, "lead", "import", "=HYPERLINK(\"http://evil\")")
+    data = auth.audit_csv(staffed)
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data[3:].decode("utf-8"), newline="")))
+    assert rows[0] == ["时间", "用户", "操作", "详情"]
+    assert rows[1][1:] == ["lead", "import", "'=HYPERLINK(\"http://evil\")"]
+    assert len(rows) == 6
+    datetime.strptime(rows[1][0], "%Y-%m-%d %H:%M:%S")
