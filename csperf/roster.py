@@ -1,0 +1,535 @@
+"""People and manual scores: who owns which account, and the supervisors' QA marks.
+
+Exports only know accounts (子账号); pay, teams, comparison groups and exclusions need
+people. The roster maps each (shop, account) to a person with team, role, level, base
+salary, shift and an exclusion flag (robots, test and manager accounts). QA scores are
+the one KPI nobody exports: supervisors enter them per account and month. Files come
+from shop staff as they keep them, so every bad cell is reported by file, row and
+column, and a file with any error writes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+from python_calamine import CalamineWorkbook
+
+from csperf.db import Database
+from csperf.values import split_accounts
+
+ROSTER_COLUMNS = ["shop", "account", "name", "team", "role", "level", "base_salary", "shift", "excluded"]
+ROLES = ("presales", "aftersales", "vip")
+LEVELS = ("junior", "mid", "senior", "vip")
+
+_ROSTER_HEADERS = {
+    "account": ("账号", "子账号", "客服账号", "旺旺", "account"),
+    "name": ("姓名", "名字", "name"),
+    "shop": ("店铺", "店铺名称", "shop"),
+    "team": ("团队", "组别", "小组", "team"),
+    "role": ("岗位", "角色", "role"),
+    "level": ("级别", "职级", "level"),
+    "base_salary": ("底薪", "基本工资", "base_salary", "basesalary"),
+    "shift": ("班次", "shift"),
+    "excluded": ("排除", "是否排除", "excluded", "exclude"),
+}
+_QA_HEADERS = {
+    "account": _ROSTER_HEADERS["account"],
+    "name": _ROSTER_HEADERS["name"],
+    "shop": _ROSTER_HEADERS["shop"],
+    "month": ("月份", "月", "month"),
+    "qa_score": ("质检分", "质检得分", "质检", "qa_score", "qascore", "qa"),
+}
+_COLUMN_ZH = {
+    "account": "账号", "name": "姓名", "shop": "店铺", "team": "团队", "role": "岗位",
+    "level": "级别", "base_salary": "底薪", "shift": "班次", "excluded": "排除",
+    "month": "月份", "qa_score": "质检分",
+}
+
+_ROLE_VALUES = {
+    "售前": "presales", "presales": "presales", "pre-sales": "presales", "presale": "presales",
+    "售后": "aftersales", "aftersales": "aftersales", "after-sales": "aftersales",
+    "aftersale": "aftersales", "vip": "vip", "vip客服": "vip",
+}
+_LEVEL_VALUES = {
+    "初级": "junior", "junior": "junior", "中级": "mid", "mid": "mid", "middle": "mid",
+    "高级": "senior", "senior": "senior", "vip": "vip",
+}
+_TRUE = {"是", "y", "yes", "1", "true", "t", "√", "排除"}
+_FALSE = {"", "否", "n", "no", "0", "false", "f"}
+_MAX_LISTED_ERRORS = 20
+
+
+class RosterError(ValueError):
+    """Bad roster or QA input; the message names the file, row and column, in Chinese first."""
+
+
+@dataclass
+class RosterResult:
+    file: str
+    rows: int
+    inserted: int
+    updated: int
+    people: int
+
+
+@dataclass
+class QaResult:
+    file: str
+    rows: int
+    scores: int
+
+
+# -- public: roster ----------------------------------------------------------------------
+
+
+def import_roster(db: Database, path: str | Path, user: str | None = None) -> RosterResult:
+    """Upsert a roster file (csv/xlsx/xls) keyed (shop, account); columns it lacks are kept."""
+    path = Path(path)
+    header_row, header, body = _read_with_header(path, _ROSTER_HEADERS, required="account")
+    records = _roster_records(header, body, path.name, first_row=header_row + 1)
+    present = [c for c in ROSTER_COLUMNS if c in header.values()]
+    with db.write() as cur:
+        existing = _existing_keys(cur, records)
+        _upsert_roster(cur, records, present)
+        db.audit(cur, user, "roster_import", f"{path.name}: {len(records)} rows")
+    return RosterResult(
+        file=path.name,
+        rows=len(records),
+        inserted=len(records) - len(existing),
+        updated=len(existing),
+        people=len({r["name"] for r in records if r["name"]}),
+    )
+
+
+def roster_frame(db: Database) -> pd.DataFrame:
+    """The whole roster, in the editor's column order."""
+    return db.query(f"SELECT {', '.join(ROSTER_COLUMNS)} FROM roster ORDER BY shop, team, account")
+
+
+def save_roster_frame(db: Database, df: pd.DataFrame, user: str | None = None) -> int:
+    """Replace the roster with an edited table (canonical or Chinese column names)."""
+    header = {}
+    for position, column in enumerate(df.columns):
+        key = _match_header(str(column), _ROSTER_HEADERS)
+        if key is not None and key not in header.values():
+            header[position] = key
+    if "account" not in header.values():
+        raise RosterError("花名册表格缺少“账号”列 — the roster table has no account column")
+    body = [list(row) for row in df.itertuples(index=False)]
+    records = _roster_records(header, body, "花名册", first_row=1)
+    with db.write() as cur:
+        cur.execute("DELETE FROM roster")
+        _upsert_roster(cur, records, ROSTER_COLUMNS)
+        db.audit(cur, user, "roster_edit", f"{len(records)} rows")
+    return len(records)
+
+
+def bind_account(
+    db: Database,
+    shop: str,
+    account: str,
+    name: str,
+    team: str | None = None,
+    role: str | None = None,
+    user: str | None = None,
+) -> None:
+    """Give an (unmatched) account to a person; team, role, level and shift default to theirs."""
+    shop, account, name = (str(v or "").strip() for v in (shop, account, name))
+    if not shop or not account:
+        raise RosterError("绑定账号需要店铺和账号 — shop and account are required")
+    if not name:
+        raise RosterError(f"账号 {shop}:{account} 的姓名为空 — name is required")
+    if role is not None and str(role).strip():
+        given, role = role, _parse_choice(role, _ROLE_VALUES)
+        if role is None:
+            raise RosterError(f"未知岗位“{given}”，应为 售前/售后/VIP — unknown role")
+    known = db.rows(
+        "SELECT team, role, level, shift FROM roster WHERE name = ? ORDER BY shop, account LIMIT 1", [name]
+    )
+    template = dict(zip(("team", "role", "level", "shift"), known[0])) if known else {}
+    record = {
+        "shop": shop,
+        "account": account,
+        "name": name,
+        "team": (team or "").strip() or template.get("team"),
+        "role": role or template.get("role"),
+        "level": template.get("level"),
+        "base_salary": None,
+        "shift": template.get("shift"),
+        "excluded": False,
+    }
+    with db.write() as cur:
+        _upsert_roster(cur, [record], ["shop", "account", "name", "team", "role", "level", "shift"])
+        db.audit(cur, user, "roster_bind", f"{shop}:{account} → {name}")
+
+
+def unmatched_accounts(db: Database) -> pd.DataFrame:
+    """Accounts in the effective figures that nobody in the roster owns, busiest first."""
+    return db.query(
+        """SELECT f.shop, f.account, min(f.date_from) AS first_date, max(f.date_to) AS last_date,
+                  coalesce(sum(f.receptions), 0) AS receptions
+           FROM facts f ANTI JOIN roster r ON f.shop = r.shop AND f.account = r.account
+           WHERE f.current
+           GROUP BY f.shop, f.account
+           ORDER BY receptions DESC, f.shop, f.account"""
+    )
+
+
+def set_level_pay(db: Database, level: str, base_salary: float, user: str | None = None) -> None:
+    """The base salary of a level, used for agents whose roster row has no 底薪 of their own."""
+    canonical = _parse_choice(level, _LEVEL_VALUES)
+    if canonical is None:
+        raise RosterError(f"未知级别“{level}”，应为 初级/中级/高级/VIP — unknown level")
+    amount = _number(base_salary)
+    if amount is None or amount < 0:
+        raise RosterError(f"级别 {level} 的底薪“{base_salary}”不是有效金额 — invalid base salary")
+    with db.write() as cur:
+        cur.execute(
+            "INSERT INTO level_pay VALUES (?, ?) ON CONFLICT (level) DO UPDATE "
+            "SET base_salary = EXCLUDED.base_salary",
+            [canonical, amount],
+        )
+        db.audit(cur, user, "level_pay", f"{canonical} = {amount:g}")
+
+
+def level_pay_frame(db: Database) -> pd.DataFrame:
+    return db.query("SELECT level, base_salary FROM level_pay ORDER BY base_salary, level")
+
+
+# -- public: QA scores -------------------------------------------------------------------
+
+
+def import_qa(db: Database, path: str | Path, user: str | None = None) -> QaResult:
+    """Store supervisors' monthly QA scores given per account or per person (姓名)."""
+    path = Path(path)
+    header_row, header, body = _read_with_header(path, _QA_HEADERS, required=None)
+    columns = set(header.values())
+    missing = [c for c in ("month", "qa_score") if c not in columns]
+    if not columns & {"account", "name"}:
+        missing.insert(0, "account")
+    if missing:
+        wanted = "、".join("账号或姓名" if c == "account" else _COLUMN_ZH[c] for c in missing)
+        raise RosterError(f"{path.name}：缺少“{wanted}”列 — missing column(s)")
+    scores: dict[tuple[str, str, date], tuple[float, int]] = {}
+    errors: list[str] = []
+    for offset, raw in enumerate(body):
+        row_no = header_row + 1 + offset
+        cells = _cells_by_key(header, raw)
+        if not any(cells.values()):
+            continue
+        where = f"{path.name} 第{row_no}行"
+        try:
+            month = parse_month(cells.get("month", ""))
+        except RosterError as exc:
+            errors.append(f"{where}“月份”列：{exc}")
+            continue
+        try:
+            score = _score(cells.get("qa_score", ""))
+            accounts = _qa_accounts(db, cells)
+        except RosterError as exc:
+            errors.append(f"{where}：{exc}")
+            continue
+        for shop, account in accounts:
+            key = (shop, account, month)
+            if key in scores and scores[key][1] != row_no:
+                errors.append(
+                    f"{where}：{shop}:{account} {month:%Y-%m} 的质检分与第{scores[key][1]}行重复"
+                )
+            scores[key] = (score, row_no)
+    _raise_if(errors)
+    with db.write() as cur:
+        for (shop, account, month), (score, _) in scores.items():
+            _upsert_qa(cur, shop, account, month, score, user)
+        db.audit(cur, user, "qa_import", f"{path.name}: {len(scores)} scores")
+    return QaResult(file=path.name, rows=len({row for _, row in scores.values()}), scores=len(scores))
+
+
+def set_qa(
+    db: Database, shop: str, account: str, month, score, user: str | None = None
+) -> None:
+    """Enter or correct one account's QA score for one month."""
+    shop, account = str(shop or "").strip(), str(account or "").strip()
+    if not shop or not account:
+        raise RosterError("质检分需要店铺和账号 — shop and account are required")
+    first_day = parse_month(month)
+    value = _score(score)
+    with db.write() as cur:
+        _upsert_qa(cur, shop, account, first_day, value, user)
+        db.audit(cur, user, "qa_set", f"{shop}:{account} {first_day:%Y-%m} = {value:g}")
+
+
+def qa_frame(db: Database, month) -> pd.DataFrame:
+    """Every rostered, not excluded account with its QA score for the month (NULL if none yet)."""
+    first_day = parse_month(month)
+    return db.query(
+        """SELECT coalesce(r.shop, q.shop) AS shop, coalesce(r.account, q.account) AS account,
+                  r.name, r.team, r.role, CAST(? AS DATE) AS month, q.qa_score, q.entered_by,
+                  q.entered_at
+           FROM (SELECT * FROM roster WHERE NOT coalesce(excluded, false)) r
+           FULL JOIN (SELECT * FROM qa_scores WHERE month = ?) q
+             ON r.shop = q.shop AND r.account = q.account
+           ORDER BY shop, r.team, account""",
+        [first_day, first_day],
+    )
+
+
+def parse_month(value) -> date:
+    """'2026-10', '2026年10月', '2026/10/15', 202610, a date or an Excel serial → 2026-10-01."""
+    if isinstance(value, datetime):
+        return value.date().replace(day=1)
+    if isinstance(value, date):
+        return value.replace(day=1)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 20000 < value < 80000:
+        return (date(1899, 12, 30) + timedelta(days=int(value))).replace(day=1)
+    text = _text(value)
+    found = re.fullmatch(
+        r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?(?:\s*[-/.]?\s*\d{1,2}\s*日?)?(?:[ T].*)?", text
+    ) or re.fullmatch(r"(\d{4})(\d{2})(?:\d{2})?", text)
+    if found and 1 <= int(found.group(2)) <= 12:
+        return date(int(found.group(1)), int(found.group(2)), 1)
+    raise RosterError(f"无法识别的月份“{text}”，应为 2026-10 或 2026年10月 — unreadable month")
+
+
+# -- reading files -----------------------------------------------------------------------
+
+
+def _read_with_header(
+    path: Path, aliases: dict[str, tuple[str, ...]], required: str | None
+) -> tuple[int, dict[int, str], list[list]]:
+    """The first row (within the first ten) that names a known column, and the rows below."""
+    rows = _read_rows(path)
+    for index, row in enumerate(rows[:10]):
+        header: dict[int, str] = {}
+        for position, cell in enumerate(row):
+            key = _match_header(_text(cell), aliases)
+            if key is not None and key not in header.values():
+                header[position] = key
+        if (len(header) >= 2 if required is None else required in header.values()):
+            return index + 1, header, rows[index + 1:]
+    wanted = "、".join(aliases[required]) if required else "账号、姓名、月份、质检分"
+    raise RosterError(
+        f"{path.name}：前10行中找不到“{_COLUMN_ZH.get(required, '表头')}”列（可用列名：{wanted}）"
+        f" — no header row with the required column"
+    )
+
+
+def _read_rows(path: Path) -> list[list]:
+    if not path.exists():
+        raise RosterError(f"找不到文件 {path} — file not found")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
+        try:
+            book = CalamineWorkbook.from_path(str(path))
+            return book.get_sheet_by_index(0).to_python()
+        except Exception as exc:  # calamine raises its own error types per container
+            raise RosterError(f"{path.name}：无法读取表格文件（{exc}） — unreadable spreadsheet") from None
+    if suffix in (".csv", ".txt", ".tsv"):
+        text = _decode(path)
+        first_line = text.split("\n", 1)[0]
+        delimiter = max(",\t;", key=first_line.count)
+        return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    raise RosterError(f"{path.name}：不支持的文件类型 {suffix}，请用 xlsx、xls 或 csv — unsupported file type")
+
+
+def _decode(path: Path) -> str:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise RosterError(f"{path.name}：无法识别文件编码（UTF-8/GB18030） — unknown text encoding")
+
+
+def _match_header(text: str, aliases: dict[str, tuple[str, ...]]) -> str | None:
+    folded = re.sub(r"[\s_（）()*]", "", text).lower()
+    for key, names in aliases.items():
+        if folded in {re.sub(r"[\s_]", "", n).lower() for n in names}:
+            return key
+    return None
+
+
+def _text(value) -> str:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        if value != value:  # NaN from pandas
+            return ""
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _cells_by_key(header: dict[int, str], raw: list) -> dict[str, object]:
+    """Cells by canonical column; dates stay dates (for 月份), everything else becomes text."""
+    cells: dict[str, object] = {}
+    for position, key in header.items():
+        value = raw[position] if position < len(raw) else None
+        cells[key] = value if key == "month" and isinstance(value, (date, int, float)) else _text(value)
+    return cells
+
+
+# -- validation --------------------------------------------------------------------------
+
+
+def _roster_records(header: dict[int, str], body: list[list], source: str, first_row: int) -> list[dict]:
+    records: list[dict] = []
+    seen: dict[tuple[str, str], int] = {}
+    errors: list[str] = []
+    for offset, raw in enumerate(body):
+        row_no = first_row + offset
+        cells = _cells_by_key(header, raw)
+        if not any(cells.values()):
+            continue
+        where = f"{source} 第{row_no}行"
+        row_errors: list[str] = []
+        shop, account = split_account(cells.get("account", ""), cells.get("shop", ""))
+        prefix_shop = _split_prefix(cells.get("account", ""))[0]
+        if not account:
+            row_errors.append(f"{where}“账号”列为空 — empty account")
+        elif not shop:
+            row_errors.append(f"{where}“店铺”列为空，且账号不是“店铺:子账号”格式 — no shop for {account}")
+        elif prefix_shop and cells.get("shop") and cells["shop"] != prefix_shop:
+            row_errors.append(
+                f"{where}：账号前缀店铺“{prefix_shop}”与“店铺”列“{cells['shop']}”不一致 — shop mismatch"
+            )
+        record = {"shop": shop, "account": account}
+        for key in ("name", "team", "shift"):
+            record[key] = cells.get(key) or None
+        for key, choices, hint in (
+            ("role", _ROLE_VALUES, "售前/售后/VIP"),
+            ("level", _LEVEL_VALUES, "初级/中级/高级/VIP"),
+        ):
+            value = cells.get(key, "")
+            record[key] = _parse_choice(value, choices) if value else None
+            if value and record[key] is None:
+                row_errors.append(f"{where}“{_COLUMN_ZH[key]}”列：未知值“{value}”，应为 {hint} — unknown {key}")
+        salary_text = cells.get("base_salary", "")
+        record["base_salary"] = _number(salary_text) if salary_text else None
+        if salary_text and (record["base_salary"] is None or record["base_salary"] < 0):
+            row_errors.append(f"{where}“底薪”列：“{salary_text}”不是有效金额 — base salary is not a number")
+        flag = cells.get("excluded", "").lower()
+        record["excluded"] = flag in _TRUE
+        if flag not in _TRUE and flag not in _FALSE:
+            row_errors.append(f"{where}“排除”列：“{cells['excluded']}”应为 是/否 — excluded must be yes/no")
+        if not row_errors and (shop, account) in seen:
+            row_errors.append(f"{where}：账号 {shop}:{account} 与第{seen[(shop, account)]}行重复 — duplicate account")
+        errors.extend(row_errors)
+        if not row_errors:
+            seen[(shop, account)] = row_no
+            records.append(record)
+    _raise_if(errors)
+    return records
+
+
+def split_account(cell: str, shop: str = "") -> tuple[str, str]:
+    """'店铺:子账号' or '店铺：子账号' → (店铺, 子账号); the shop is the part before the last colon."""
+    prefix, account = _split_prefix(cell)
+    return (prefix or (shop or "").strip()), account
+
+
+def _split_prefix(cell: str) -> tuple[str, str]:
+    """The importer's own reading of account names, so roster keys match the imported facts."""
+    shops, accounts = split_accounts([cell])
+    return _text(shops.iloc[0]), _text(accounts.iloc[0])
+
+
+def _parse_choice(value, choices: dict[str, str]) -> str | None:
+    return choices.get(re.sub(r"\s", "", str(value)).lower())
+
+
+def _number(value) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value) if value == value else None
+    text = re.sub(r"[\s,，¥￥元]", "", str(value or ""))
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _score(value) -> float:
+    number = _number(value)
+    if number is None:
+        raise RosterError(f"“质检分”列：“{_text(value)}”不是数字 — QA score is not a number")
+    if not 0 <= number <= 100:
+        raise RosterError(f"“质检分”列：{number:g} 超出 0–100 — QA score out of range")
+    return number
+
+
+def _qa_accounts(db: Database, cells: dict) -> list[tuple[str, str]]:
+    """The roster accounts a QA row is about: one account, or every account of a person."""
+    if cells.get("account"):
+        shop, account = split_account(cells["account"], cells.get("shop", ""))
+        if shop:
+            return [(shop, account)]
+        found = db.rows("SELECT DISTINCT shop FROM roster WHERE account = ? ORDER BY shop", [account]) or db.rows(
+            "SELECT DISTINCT shop FROM facts WHERE account = ? AND current ORDER BY shop", [account]
+        )
+        if not found:
+            raise RosterError(f"账号“{account}”不在花名册中，也不在已导入的数据中 — unknown account")
+        if len(found) > 1:
+            shops = "、".join(s for (s,) in found)
+            raise RosterError(f"账号“{account}”出现在多个店铺（{shops}），请填写店铺 — ambiguous account")
+        return [(found[0][0], account)]
+    name = cells.get("name", "")
+    if not name:
+        raise RosterError("账号和姓名都为空 — neither account nor name given")
+    found = db.rows(
+        "SELECT shop, account FROM roster WHERE name = ? AND (shop = ? OR ? = '') ORDER BY shop, account",
+        [name, cells.get("shop", ""), cells.get("shop", "")],
+    )
+    if not found:
+        raise RosterError(f"姓名“{name}”不在花名册中，请先导入花名册 — name not in roster")
+    return [(shop, account) for shop, account in found]
+
+
+def _raise_if(errors: list[str]) -> None:
+    if not errors:
+        return
+    listed = errors[:_MAX_LISTED_ERRORS]
+    if len(errors) > _MAX_LISTED_ERRORS:
+        listed.append(f"……另有 {len(errors) - _MAX_LISTED_ERRORS} 处错误 — and more")
+    raise RosterError("未写入任何数据 — nothing was saved:\n" + "\n".join(listed))
+
+
+# -- writing -----------------------------------------------------------------------------
+
+
+def _existing_keys(cur, records: list[dict]) -> set[tuple[str, str]]:
+    keys = {(r["shop"], r["account"]) for r in records}
+    stored = cur.execute("SELECT shop, account FROM roster").fetchall()
+    return keys & {tuple(k) for k in stored}
+
+
+def _upsert_roster(cur, records: list[dict], columns: list[str]) -> None:
+    """Insert or update; on update only `columns` are overwritten (the file's own columns)."""
+    names = ", ".join(ROSTER_COLUMNS)
+    marks = ", ".join("?" for _ in ROSTER_COLUMNS)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in ("shop", "account"))
+    conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+    for record in records:
+        cur.execute(
+            f"INSERT INTO roster ({names}) VALUES ({marks}) ON CONFLICT (shop, account) {conflict}",
+            [record[c] for c in ROSTER_COLUMNS],
+        )
+
+
+def _upsert_qa(cur, shop: str, account: str, month: date, score: float, user: str | None) -> None:
+    cur.execute(
+        """INSERT INTO qa_scores (shop, account, month, qa_score, entered_by) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (shop, account, month) DO UPDATE SET qa_score = EXCLUDED.qa_score,
+               entered_by = EXCLUDED.entered_by, entered_at = now()""",
+        [shop, account, month, score, user],
+    )

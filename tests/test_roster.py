@@ -1,0 +1,284 @@
+"""Roster and QA scores: hand-written files in every container, exact stored values, errors."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+import xlsxwriter
+
+from csperf.db import Database, ImportMeta
+from csperf.roster import (
+    RosterError,
+    bind_account,
+    import_qa,
+    import_roster,
+    level_pay_frame,
+    parse_month,
+    qa_frame,
+    roster_frame,
+    save_roster_frame,
+    set_level_pay,
+    set_qa,
+    split_account,
+    unmatched_accounts,
+)
+
+HEADER = "账号,姓名,店铺,团队,岗位,级别,底薪,班次,排除"
+ROSTER_CSV = "\n".join([
+    HEADER,
+    "悦享旗舰店:小美,王美,,售前一组,售前,高级,\"3,000\",白班,否",
+    "悦享旗舰店：阿强,李强,,售后组,售后,初级,¥2000,白班,N",
+    "娜娜,李娜,好物优选店,售前组,presales,mid,2500元,夜班,0",
+    "悦享旗舰店:娜娜,李娜,,售前一组,售前,中级,,夜班,",
+    "悦享旗舰店:机器人,,,,,,,,是",
+]) + "\n"
+
+
+def write_text(tmp_path, name: str, text: str, encoding: str = "utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def write_xlsx(tmp_path, name: str, rows: list[list]):
+    path = tmp_path / name
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("花名册")
+    dates = book.add_format({"num_format": "yyyy-mm-dd"})
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, datetime):
+                sheet.write_datetime(r, c, value, dates)
+            elif value is not None:
+                sheet.write(r, c, value)
+    book.close()
+    return path
+
+
+@pytest.fixture
+def db():
+    database = Database(":memory:")
+    yield database
+    database.close()
+
+
+def stored(db) -> list[tuple]:
+    frame = roster_frame(db).astype(object)
+    return [tuple(r) for r in frame.where(frame.notna(), None).itertuples(index=False)]
+
+
+def add_facts(db, rows: list[tuple]) -> None:
+    """rows: (shop, account, day, receptions) as one daily import."""
+    facts = pd.DataFrame(rows, columns=["shop", "account", "date_from", "receptions"])
+    facts["date_to"] = facts["date_from"]
+    facts["provisional"] = False
+    db.apply_import(ImportMeta(file_name="t.xlsx", sha256=str(rows), format="test"), facts)
+
+
+def test_csv_roster_is_stored_with_shop_from_account_prefix(db, tmp_path):
+    result = import_roster(db, write_text(tmp_path, "花名册.csv", ROSTER_CSV), user="boss")
+    assert (result.rows, result.inserted, result.updated, result.people) == (5, 5, 0, 3)
+    assert stored(db) == [
+        ("好物优选店", "娜娜", "李娜", "售前组", "presales", "mid", 2500.0, "夜班", False),
+        ("悦享旗舰店", "娜娜", "李娜", "售前一组", "presales", "mid", None, "夜班", False),
+        ("悦享旗舰店", "小美", "王美", "售前一组", "presales", "senior", 3000.0, "白班", False),
+        ("悦享旗舰店", "阿强", "李强", "售后组", "aftersales", "junior", 2000.0, "白班", False),
+        ("悦享旗舰店", "机器人", None, None, None, None, None, None, True),
+    ]
+    assert db.rows("SELECT username, action, detail FROM audit") == [("boss", "roster_import", "花名册.csv: 5 rows")]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
+def test_bom_and_gb18030_csv_are_decoded(db, tmp_path, encoding):
+    import_roster(db, write_text(tmp_path, "r.csv", ROSTER_CSV, encoding))
+    assert db.scalar("SELECT name FROM roster WHERE account = '阿强'") == "李强"
+
+
+def test_xlsx_with_title_row_and_english_headers(db, tmp_path):
+    path = write_xlsx(tmp_path, "roster.xlsx", [
+        ["客服花名册 2026"],
+        ["Account", "Name", "Shop", "Team", "Role", "Level", "Base Salary", "Shift", "Excluded"],
+        [10086.0, "张三", "潮玩抖音小店", "售后组", "After-sales", "VIP", 4200.0, "白班", "false"],
+    ])
+    import_roster(db, path)
+    assert stored(db) == [("潮玩抖音小店", "10086", "张三", "售后组", "aftersales", "vip", 4200.0, "白班", False)]
+
+
+def test_reimport_updates_file_columns_and_keeps_the_others(db, tmp_path):
+    import_roster(db, write_text(tmp_path, "a.csv", ROSTER_CSV))
+    update = "账号,姓名,团队\n悦享旗舰店:小美,王小美,售前二组\n悦享旗舰店:新人,赵新,售前二组\n"
+    result = import_roster(db, write_text(tmp_path, "b.csv", update))
+    assert (result.inserted, result.updated) == (1, 1)
+    assert db.rows("SELECT name, team, role, base_salary FROM roster WHERE account = '小美'") == [
+        ("王小美", "售前二组", "presales", 3000.0)
+    ]
+    assert db.rows("SELECT name, excluded FROM roster WHERE account = '新人'") == [("赵新", False)]
+
+
+@pytest.mark.parametrize(
+    "text, fragments",
+    [
+        ("姓名,店铺\n王美,悦享旗舰店\n", ["bad.csv", "账号"]),
+        (HEADER + "\n悦享旗舰店:小美,王美,,一组,客服,高级,3000,白班,否\n", ["bad.csv", "第2行", "岗位", "客服"]),
+        (HEADER + "\n悦享旗舰店:小美,王美,,一组,售前,高级,3000,白班,否\n"
+                  "悦享旗舰店:小强,李强,,一组,售前,高级,三千,白班,否\n", ["bad.csv", "第3行", "底薪", "三千"]),
+        (HEADER + "\n小美,王美,,一组,售前,高级,3000,白班,否\n", ["第2行", "店铺"]),
+        (HEADER + "\n悦享旗舰店:小美,王美,,一组,售前,高级,3000,白班,否\n"
+                  "悦享旗舰店:小美,王美,,一组,售前,高级,3000,白班,否\n", ["第3行", "重复"]),
+        (HEADER + "\n悦享旗舰店:小美,王美,,一组,售前,特级,3000,白班,也许\n", ["级别", "特级", "排除", "也许"]),
+    ],
+)
+def test_bad_roster_names_file_row_column_and_writes_nothing(db, tmp_path, text, fragments):
+    import_roster(db, write_text(tmp_path, "ok.csv", "账号,姓名\n悦享旗舰店:老员工,钱一\n"))
+    before = stored(db)
+    with pytest.raises(RosterError) as raised:
+        import_roster(db, write_text(tmp_path, "bad.csv", text))
+    for fragment in fragments:
+        assert fragment in str(raised.value)
+    assert stored(db) == before
+
+
+def test_split_account_uses_the_last_colon():
+    assert split_account("天猫:悦享旗舰店:小美") == ("天猫:悦享旗舰店", "小美")
+    assert split_account("悦享旗舰店：小美", "别的店") == ("悦享旗舰店", "小美")
+    assert split_account("小美", "好物优选店") == ("好物优选店", "小美")
+
+
+def test_save_roster_frame_replaces_the_table_and_validates(db, tmp_path):
+    import_roster(db, write_text(tmp_path, "r.csv", ROSTER_CSV))
+    edited = roster_frame(db)
+    edited = edited[edited["account"] != "机器人"].copy()
+    edited.loc[edited["account"] == "阿强", "team"] = "售后二组"
+    edited.loc[edited["account"] == "阿强", "base_salary"] = float("nan")
+    assert save_roster_frame(db, edited, user="boss") == 4
+    assert db.rows("SELECT team, base_salary FROM roster WHERE account = '阿强'") == [("售后二组", None)]
+    assert db.scalar("SELECT count(*) FROM roster WHERE account = '机器人'") == 0
+
+    before = stored(db)
+    broken = roster_frame(db)
+    broken.loc[0, "role"] = "保安"
+    with pytest.raises(RosterError, match="第1行.*岗位"):
+        save_roster_frame(db, broken)
+    assert stored(db) == before
+
+
+def test_bind_account_takes_over_the_persons_team_role_level_shift(db, tmp_path):
+    import_roster(db, write_text(tmp_path, "r.csv", ROSTER_CSV))
+    bind_account(db, "潮玩抖音小店", "美美", "王美", user="boss")
+    bind_account(db, "潮玩抖音小店", "新号", "周新", team="售后组", role="售后")
+    assert db.rows(
+        "SELECT account, name, team, role, level, base_salary, shift FROM roster "
+        "WHERE shop = '潮玩抖音小店' ORDER BY account"
+    ) == [
+        ("新号", "周新", "售后组", "aftersales", None, None, None),
+        ("美美", "王美", "售前一组", "presales", "senior", None, "白班"),
+    ]
+    with pytest.raises(RosterError, match="岗位"):
+        bind_account(db, "潮玩抖音小店", "x", "某人", role="保安")
+
+
+def test_unmatched_accounts_are_current_fact_accounts_missing_from_the_roster(db, tmp_path):
+    import_roster(db, write_text(tmp_path, "r.csv", ROSTER_CSV))
+    add_facts(db, [
+        ("悦享旗舰店", "小美", date(2026, 10, 1), 30),
+        ("悦享旗舰店", "陌生", date(2026, 10, 1), 5),
+        ("悦享旗舰店", "陌生", date(2026, 10, 3), 7),
+        ("好物优选店", "路人", date(2026, 10, 2), 20),
+    ])
+    found = unmatched_accounts(db)
+    assert [tuple(r) for r in found.itertuples(index=False)] == [
+        ("好物优选店", "路人", pd.Timestamp("2026-10-02"), pd.Timestamp("2026-10-02"), 20.0),
+        ("悦享旗舰店", "陌生", pd.Timestamp("2026-10-01"), pd.Timestamp("2026-10-03"), 12.0),
+    ]
+    bind_account(db, "好物优选店", "路人", "李娜")
+    assert list(unmatched_accounts(db)["account"]) == ["陌生"]
+
+
+def test_level_pay(db):
+    set_level_pay(db, "中级", "2,800", user="boss")
+    set_level_pay(db, "junior", 2000)
+    set_level_pay(db, "MID", 3000)
+    assert [tuple(r) for r in level_pay_frame(db).itertuples(index=False)] == [("junior", 2000.0), ("mid", 3000.0)]
+    with pytest.raises(RosterError, match="级别"):
+        set_level_pay(db, "特级", 5000)
+    with pytest.raises(RosterError, match="底薪"):
+        set_level_pay(db, "senior", -1)
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2026-10", date(2026, 10, 1)),
+        ("2026年10月", date(2026, 10, 1)),
+        ("2026/9/15", date(2026, 9, 1)),
+        ("2026-10-31 00:00:00", date(2026, 10, 1)),
+        ("202611", date(2026, 11, 1)),
+        (datetime(2026, 12, 5, 8, 30), date(2026, 12, 1)),
+        (46296.0, date(2026, 10, 1)),
+    ],
+)
+def test_parse_month(value, expected):
+    assert parse_month(value) == expected
+
+
+def test_parse_month_rejects_nonsense():
+    for bad in ("十月", "2026-13", ""):
+        with pytest.raises(RosterError, match="月份"):
+            parse_month(bad)
+
+
+def test_qa_by_account_and_by_name(db, tmp_path):
+    import_roster(db, write_text(tmp_path, "r.csv", ROSTER_CSV))
+    path = write_xlsx(tmp_path, "质检.xlsx", [
+        ["账号", "姓名", "月份", "质检分"],
+        ["悦享旗舰店:小美", "", "2026年10月", 92],
+        ["", "李娜", datetime(2026, 10, 20), 85.5],
+        ["阿强", "", "2026-10", "78"],
+    ])
+    result = import_qa(db, path, user="主管")
+    assert (result.rows, result.scores) == (3, 4)
+    assert db.rows("SELECT shop, account, month, qa_score, entered_by FROM qa_scores ORDER BY qa_score") == [
+        ("悦享旗舰店", "阿强", date(2026, 10, 1), 78.0, "主管"),
+        ("好物优选店", "娜娜", date(2026, 10, 1), 85.5, "主管"),
+        ("悦享旗舰店", "娜娜", date(2026, 10, 1), 85.5, "主管"),
+        ("悦享旗舰店", "小美", date(2026, 10, 1), 92.0, "主管"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, fragments",
+    [
+        ("账号,月份,质检分\n悦享旗舰店:小美,2026-10,92\n悦享旗舰店:阿强,2026-10,105\n", ["qa.csv", "第3行", "质检分", "105"]),
+        ("账号,月份,质检分\n悦享旗舰店:小美,十月,92\n", ["第2行", "月份", "十月"]),
+        ("姓名,月份,质检分\n无名氏,2026-10,90\n", ["第2行", "无名氏"]),
+        ("账号,月份,质检分\n娜娜,2026-10,90\n", ["第2行", "多个店铺"]),
+        ("账号,质检分\n悦享旗舰店:小美,92\n", ["qa.csv", "月份"]),
+        ("月份,质检分\n2026-10,92\n", ["qa.csv", "账号或姓名"]),
+    ],
+)
+def test_bad_qa_names_the_row_and_writes_nothing(db, tmp_path, text, fragments):
+    import_roster(db, write_text(tmp_path, "r.csv", ROSTER_CSV))
+    with pytest.raises(RosterError) as raised:
+        import_qa(db, write_text(tmp_path, "qa.csv", text))
+    for fragment in fragments:
+        assert fragment in str(raised.value)
+    assert db.scalar("SELECT count(*) FROM qa_scores") == 0
+
+
+def test_set_qa_and_qa_frame(db, tmp_path):
+    import_roster(db, write_text(tmp_path, "r.csv", ROSTER_CSV))
+    set_qa(db, "悦享旗舰店", "小美", "2026-10", 90, user="主管")
+    set_qa(db, "悦享旗舰店", "小美", date(2026, 10, 9), 95, user="主管")
+    set_qa(db, "悦享旗舰店", "小美", "2026-11", 70)
+    with pytest.raises(RosterError, match="0–100"):
+        set_qa(db, "悦享旗舰店", "小美", "2026-10", -5)
+    frame = qa_frame(db, "2026年10月")
+    assert list(zip(frame["shop"], frame["account"], frame["qa_score"].fillna(-1))) == [
+        ("好物优选店", "娜娜", -1),
+        ("悦享旗舰店", "娜娜", -1),
+        ("悦享旗舰店", "小美", 95.0),
+        ("悦享旗舰店", "阿强", -1),
+    ]
+    assert set(frame["month"]) == {pd.Timestamp("2026-10-01")}
