@@ -172,6 +172,12 @@ MIGRATIONS: list[str] = [
         detail VARCHAR
     );
     """,
+    # 4: which measures each import carried, so a later report only replaces those, and
+    # which import left a row's figures unsettled, so only a file carrying them settles it
+    """
+    ALTER TABLE imports ADD COLUMN measures VARCHAR[];
+    ALTER TABLE facts ADD COLUMN provisional_from BIGINT;
+    """,
 ]
 
 
@@ -294,16 +300,16 @@ class Database:
             if existing:
                 return ImportOutcome(int(existing[0][0]), True, 0, 0)
             import_id = int(cur.execute("SELECT nextval('import_seq')").fetchall()[0][0])
-            fact_rows = self._insert_facts(cur, import_id, facts)
+            fact_rows, measures = self._insert_facts(cur, import_id, facts)
             session_rows = self._insert_sessions(cur, import_id, sessions)
             cur.execute(
                 """INSERT INTO imports (import_id, file_name, sha256, format, shop, rows, sessions,
-                       period_from, period_to, imported_by, unknown_columns, skipped, notes)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       period_from, period_to, imported_by, unknown_columns, skipped, notes, measures)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [
                     import_id, meta.file_name, meta.sha256, meta.format, meta.shop, fact_rows,
                     session_rows, meta.period_from, meta.period_to, meta.imported_by,
-                    list(meta.unknown_columns), "\n".join(meta.skipped) or None, meta.notes,
+                    list(meta.unknown_columns), "\n".join(meta.skipped) or None, meta.notes, measures,
                 ],
             )
             self.audit(cur, meta.imported_by, "import", f"#{import_id} {meta.file_name} ({meta.format})")
@@ -341,33 +347,55 @@ class Database:
 
     # -- internals -------------------------------------------------------------------
 
-    def _insert_facts(self, cur, import_id: int, facts: Frames) -> int:
+    def _insert_facts(self, cur, import_id: int, facts: Frames) -> tuple[int, list[str]]:
+        """Insert one file's rows; the measures the file lacks are carried over from the
+        latest earlier row of the same key, so two reports of one agent-day combine. The
+        row stays provisional until a file carrying the unsettled measures arrives."""
         cur.execute("CREATE OR REPLACE TEMP TABLE touched (shop VARCHAR, account VARCHAR)")
         cur.execute(
             f"CREATE OR REPLACE TEMP TABLE staging_facts (seq BIGINT, shop VARCHAR, account VARCHAR, "
             f"date_from DATE, date_to DATE, provisional BOOLEAN, {_MEASURE_DDL})"
         )
-        staged = _stage(cur, "staging_facts", facts, FACT_KEY + ["provisional", *MEASURE_NAMES], _cast)
+        staged, present = _stage(
+            cur, "staging_facts", facts, FACT_KEY + ["provisional", *MEASURE_NAMES], _cast
+        )
+        measures = [m for m in MEASURE_NAMES if m in present]
         if not staged:
-            return 0
-        cols = ", ".join(FACT_KEY + ["provisional", *MEASURE_NAMES])
+            return 0, measures
+        key = ", ".join(FACT_KEY)
+        carried = ", ".join(f"s.{m}" if m in present else f"p.{m}" for m in MEASURE_NAMES)
+        covers = "list_has_all(?::VARCHAR[], coalesce(p.prior_measures, []::VARCHAR[]))"
         cur.execute(
-            f"""INSERT INTO facts (fact_id, import_id, source, {cols})
-                SELECT nextval('fact_seq'), {import_id}, 'export', {cols}
+            f"""INSERT INTO facts (fact_id, import_id, source, {key}, provisional, provisional_from,
+                                   {", ".join(MEASURE_NAMES)})
+                SELECT nextval('fact_seq'), {import_id}, 'export', s.shop, s.account, s.date_from, s.date_to,
+                       s.provisional OR (coalesce(p.provisional, false) AND NOT {covers}),
+                       CASE WHEN s.provisional THEN {import_id}
+                            WHEN coalesce(p.provisional, false) AND NOT {covers} THEN p.provisional_from END,
+                       {carried}
                 FROM (SELECT * FROM staging_facts
-                      QUALIFY row_number() OVER (PARTITION BY shop, account, date_from, date_to
-                                                 ORDER BY seq DESC) = 1)"""
+                      QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY seq DESC) = 1) s
+                LEFT JOIN (
+                    SELECT f.*, i.measures AS prior_measures
+                    FROM facts f LEFT JOIN imports i ON i.import_id = f.provisional_from
+                    WHERE f.source = 'export'
+                      AND (f.shop, f.account, f.date_from, f.date_to) IN
+                          (SELECT ({key}) FROM staging_facts)
+                    QUALIFY row_number() OVER (PARTITION BY f.shop, f.account, f.date_from, f.date_to
+                                               ORDER BY f.import_id DESC) = 1
+                ) p USING ({key})""",
+            [measures, measures],
         )
         inserted = cur.execute("SELECT count(*) FROM facts WHERE import_id = ?", [import_id]).fetchall()[0][0]
         cur.execute("INSERT INTO touched SELECT DISTINCT shop, account FROM staging_facts")
         cur.execute("DROP TABLE staging_facts")
         self._refresh_current(cur)
-        return int(inserted)
+        return int(inserted), measures
 
     def _insert_sessions(self, cur, import_id: int, sessions: Frames) -> int:
         ddl = ", ".join(f"{c} {t}" for c, t in SESSION_COLUMNS.items())
         cur.execute(f"CREATE OR REPLACE TEMP TABLE staging_sessions (seq BIGINT, {ddl})")
-        staged = _stage(
+        staged, _present = _stage(
             cur, "staging_sessions", sessions, list(SESSION_COLUMNS),
             lambda c: f"CAST({c} AS {SESSION_COLUMNS[c]})",
         )
@@ -493,11 +521,12 @@ class Database:
         self._con.close()
 
 
-def _stage(cur, table: str, frames: Frames, columns: list[str], cast) -> int:
+def _stage(cur, table: str, frames: Frames, columns: list[str], cast) -> tuple[int, set[str]]:
     """Copy one frame or an iterable of chunk frames into a staging table, numbering rows
-    so that the last of several rows with the same key wins."""
+    so that the last of several rows with the same key wins; returns the columns seen."""
+    seen: set[str] = set()
     if frames is None:
-        return 0
+        return 0, seen
     if isinstance(frames, pd.DataFrame):
         frames = [frames]
     staged = 0
@@ -505,6 +534,7 @@ def _stage(cur, table: str, frames: Frames, columns: list[str], cast) -> int:
         if chunk is None or chunk.empty:
             continue
         present = [c for c in columns if c in chunk.columns]
+        seen.update(present)
         batch = chunk[present].assign(seq=np.arange(staged, staged + len(chunk)))
         cur.register("incoming_chunk", batch)
         try:
@@ -515,7 +545,7 @@ def _stage(cur, table: str, frames: Frames, columns: list[str], cast) -> int:
         finally:
             cur.unregister("incoming_chunk")
         staged += len(chunk)
-    return staged
+    return staged, seen
 
 
 def _cast(column: str) -> str:

@@ -146,3 +146,21 @@ def test_migrations_run_once_and_reopen_cleanly(tmp_path):
     assert again.scalar("SELECT count(*) FROM schema_version") == again.scalar("SELECT max(version) FROM schema_version")
     assert again.scalar("SELECT current_setting('TimeZone')") == "Asia/Shanghai"
     again.close()
+
+
+def test_two_reports_of_one_agent_day_combine_and_undo_separates_them(db):
+    day = date(2026, 10, 1)
+    detail = facts([{"account": "a", "date_from": day, "inquiries": 10, "paid_buyers": None, "provisional": True}])
+    db.apply_import(ImportMeta("detail.xlsx", "d", "t"), detail)
+    rating = facts([{"account": "a", "date_from": day, "ratings": 8, "satisfied": 6}])
+    rating_import = db.apply_import(ImportMeta("rating.xlsx", "r", "t"), rating)
+    row = db.query("SELECT * FROM facts WHERE current").iloc[0]
+    assert (row.inquiries, row.ratings, row.satisfied) == (10, 8, 6)
+    assert row.provisional  # the conversion figure is still unsettled
+    settled = facts([{"account": "a", "date_from": day, "inquiries": 10, "paid_buyers": 4}])
+    db.apply_import(ImportMeta("detail-settled.xlsx", "d2", "t"), settled)
+    row = db.query("SELECT * FROM facts WHERE current").iloc[0]
+    assert (row.paid_buyers, row.ratings) == (4, 8) and not row.provisional
+    db.undo_import(rating_import.import_id)
+    row = db.query("SELECT * FROM facts WHERE current").iloc[0]
+    assert row.paid_buyers == 4
