@@ -1,14 +1,18 @@
-"""csperf dashboard entry point: login first, then only the pages the user's role may open."""
+"""csperf dashboard entry point: the navigation, limited to the pages the user's role may open.
+
+Signed out, every page stays routable (hidden) so a deep link lands on its page, whose
+frame asks for the login first and then shows the page that was asked for.
+"""
 
 import streamlit as st
 
 from csperf import ui
 
-user = ui.login_gate()
+user = st.session_state.get("user")
 pages = [
     st.Page(spec.file, title=ui.t(spec.zh, spec.en), icon=spec.icon, url_path=spec.url,
-            default=(spec.url == ("agent" if user.role == "agent" else "overview")))
+            default=(spec.url == ("agent" if user is not None and user.role == "agent" else "overview")))
     for spec in ui.PAGES
-    if user.can(spec.permission)
+    if user is None or user.can(spec.permission)
 ]
-st.navigation(pages).run()
+st.navigation(pages, position="sidebar" if user is not None else "hidden").run()

@@ -80,7 +80,7 @@ class InboxWatcher:
             try:
                 self.events.extend(inbox.process(self.db))
             except Exception as exc:  # the watcher must outlive one bad poll
-                self.events.append(inbox.InboxEvent.failure("inbox", str(exc)))
+                self.events.append(inbox.InboxEvent("inbox", "failed", str(exc)))
             time.sleep(self.every_s)
 
 
@@ -186,12 +186,6 @@ def _first_owner_form(db: Database) -> None:
         st.rerun()
 
 
-def login_gate() -> auth.User:
-    """The entry script's guard: page config and login, before the navigation is built."""
-    st.set_page_config(page_title=t(*APP_TITLE), page_icon="📊", layout="wide")
-    return ensure_login(database())
-
-
 # -- the frame -------------------------------------------------------------------------------
 
 @dataclass
@@ -283,7 +277,7 @@ def _remembered(widget_key: str, store_key: str, default):
 def _sidebar(frame: Frame, first: date | None, last: date | None) -> None:
     user = frame.user
     with st.sidebar:
-        st.caption(f"{user.username} · {t(*auth.ROLE_LABELS[user.role])}")
+        st.caption(f"{user.username} · {auth.ROLE_LABELS[user.role]}")
         _remembered("w_lang", "lang", "zh")
         choice = st.segmented_control("语言 / Language", ["zh", "en"], key="w_lang",
                                       format_func=lambda v: "中文" if v == "zh" else "English")

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from csperf.db import Database, ImportMeta, close_all
+from csperf.db import PROJECT_ROOT, Database, ImportMeta, close_all
 
 SHOPS = {"旗舰店": ["小美", "阿强", "晓东", "新人"], "拼多多店": ["pdd01", "pdd02"]}
 TEAMS = {"小美": "A组", "阿强": "A组", "晓东": "B组", "新人": "B组", "pdd01": "拼团组", "pdd02": "拼团组"}
@@ -101,7 +101,7 @@ def app_test(page: str | None = None, role: str = "owner"):
     from csperf import auth
     from csperf.db import open_db
 
-    at = AppTest.from_file("app.py", default_timeout=30)
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=30)
     username = {"owner": "owner", "supervisor": "super", "viewer": "viewer", "agent": "xiaomei"}[role]
     at.session_state["user"] = auth.authenticate(open_db(), username, PASSWORDS[username])
     if page:

@@ -1,0 +1,322 @@
+"""What-if: edit a scheme and see at once who moves and what it costs against the scheme in force."""
+
+from csperf import ui
+
+frame = ui.page_frame("模拟", "What-if", permission="whatif")
+
+from dataclasses import replace  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import plotly.express as px  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from csperf import scenario, schemes, scoring  # noqa: E402
+from csperf import ui_format as fmt  # noqa: E402
+from csperf.metrics import KPI_NAMES  # noqa: E402
+from csperf.scheme import GROUP_BYS, METHODS, SchemeError  # noqa: E402
+from csperf.ui_charts import BAD, GOOD  # noqa: E402
+
+t = ui.t
+show_pay = frame.can("view_pay_all")
+EDITOR_KEYS = ("wi_kpis", "wi_bonuses", "wi_penalties", "wi_coefficients", "wi_commission", "wi_group_by",
+               "wi_perf_pay", "wi_awards", "wi_ctc", "wi_floor")
+LINK = "link"
+METHOD_LABELS = {"vs_team": ("对比团队", "vs team"), "target": ("对比目标值", "vs target"),
+                 "linear": ("线性区间", "linear"), "bands": ("分档", "bands")}
+GROUP_LABELS = {"team": ("同店同组同岗", "shop + team + role"), "shift": ("同店同班次同岗", "shop + shift + role"),
+                "shop": ("同店同岗", "shop + role"), "all": ("全部一起", "everyone")}
+
+
+def version_label(key: str) -> str:
+    if key == LINK:
+        return t("分享链接中的方案", "Scheme from the shared link")
+    name, version = key.rsplit("|", 1)
+    return f"{name} v{version}"
+
+
+def show_errors(exc: SchemeError) -> None:
+    st.error(t("方案有误，请修改后再看结果：", "The scheme has errors; fix them to see the result:") + "\n\n"
+             + "\n".join(f"- {line}" for line in exc.errors))
+
+
+st.title(t("方案模拟", "What-if"))
+
+# -- which agents, which scheme is in force ------------------------------------------------------
+kpis = ui.query("agent_kpis", frame.date_from, frame.date_to, **frame.filters)
+saved = schemes.list_schemes(frame.db)
+version_keys = [f"{n}|{v}" for n, v in zip(saved["name"], saved["version"])]
+roles = sorted(r for r in kpis["role"].dropna().unique()) if not kpis.empty else []
+
+if "wi_link" not in st.session_state:  # a shared link is read once, when the session opens it
+    st.session_state["wi_link"] = None
+    token = st.query_params.get(scenario.SCENARIO_PARAM)
+    if token:
+        try:
+            st.session_state["wi_link"] = scenario.decode_scenario(token)
+        except (scenario.ScenarioError, SchemeError) as exc:
+            st.session_state["wi_link_error"] = str(exc)
+link = st.session_state["wi_link"]
+if st.session_state.get("wi_link_error"):
+    st.error(t("分享链接中的方案无法打开：", "The shared scenario could not be opened: ")
+             + st.session_state["wi_link_error"])
+
+top = st.columns([1, 2, 2])
+role_options = roles or [None]
+if link is not None and link.scheme.role in role_options and "wi_role" not in st.session_state:
+    st.session_state["wi_role"] = link.scheme.role
+role = top[0].selectbox(t("岗位", "Role"), role_options, key="wi_role",
+                        format_func=lambda r: fmt.role(r, ui.lang()))
+one = {key: values[0] for key, values in frame.filters.items() if key in ("shop", "team") and len(values) == 1}
+try:
+    baseline, baseline_version = schemes.scheme_for(frame.db, role, frame.date_to, **one)
+except LookupError:
+    baseline, baseline_version = schemes.get_scheme(frame.db, saved["name"].iloc[0])
+    top[1].warning(t(f"{fmt.role(role)} 没有指派方案，以 {baseline.name} 作为对照。",
+                     f"No scheme is assigned to {fmt.role(role, 'en')}; comparing with {baseline.name}."))
+in_force = f"{baseline.name}|{baseline_version}"
+top[1].metric(t("生效方案", "Scheme in force"), f"{baseline.name} v{baseline_version}")
+
+if "wi_after_save" in st.session_state:  # start from the version just saved
+    st.session_state["wi_start"] = st.session_state.pop("wi_after_save")
+start_options = ([LINK] if link is not None else []) + version_keys
+if st.session_state.get("wi_start") not in start_options:
+    st.session_state["wi_start"] = LINK if link is not None else in_force
+elif st.session_state.get("wi_start_role", role) != role:  # another role starts from its own scheme
+    st.session_state["wi_start"] = in_force
+st.session_state["wi_start_role"] = role
+start_key = top[2].selectbox(t("从哪个方案开始改", "Start from"), start_options, key="wi_start",
+                             format_func=version_label)
+if start_key == LINK:
+    start = link.scheme
+    if link.base_name and f"{link.base_name}|{link.base_version}" != in_force:
+        st.info(t(f"链接是在 {link.base_name} v{link.base_version} 上修改的；这里对照的是当前生效的 "
+                  f"{baseline.name} v{baseline_version}。",
+                  f"The link was edited from {link.base_name} v{link.base_version}; it is compared here with "
+                  f"the scheme in force, {baseline.name} v{baseline_version}."))
+else:
+    name, version = start_key.rsplit("|", 1)
+    start = schemes.get_scheme(frame.db, name, int(version))[0]
+if st.session_state.get("wi_editing") != start_key:  # a new starting point discards the edits
+    for key in EDITOR_KEYS:
+        st.session_state.pop(key, None)
+    st.session_state["wi_editing"] = start_key
+
+agents = kpis if role is None else kpis[kpis["role"] == role]
+if agents.empty:
+    st.info(t("所选期间和筛选条件下没有这个岗位的客服。", "No agents of this role in the chosen period and filters."))
+    st.stop()
+st.caption(t(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · {len(agents)} 位客服。改动只在本页试算，"
+             "保存后才成为新版本。",
+             f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · {len(agents)} agents. Edits are only "
+             "tried out here until saved as a new version."))
+
+# -- the editor ------------------------------------------------------------------------------------
+tables = scenario.to_tables(start)
+metric_column = st.column_config.SelectboxColumn(t("指标", "Metric"), options=list(KPI_NAMES), required=True,
+                                                 format_func=ui.label)
+
+
+def number(zh: str, en: str, **kwargs):
+    return st.column_config.NumberColumn(t(zh, en), **kwargs)
+
+
+tab_kpi, tab_bonus, tab_pay = st.tabs([t("考核指标与权重", "KPIs and weights"),
+                                       t("奖金与扣款", "Bonuses and penalties"),
+                                       t("系数、提成与名次奖", "Coefficients, commission, rank awards")])
+with tab_kpi:
+    edited_kpis = st.data_editor(
+        tables.kpis, key="wi_kpis", num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
+        column_config={
+            "metric": metric_column,
+            "weight": number("权重", "Weight", min_value=0, step=1, required=True),
+            "method": st.column_config.SelectboxColumn(t("计分方法", "Method"), options=list(METHODS),
+                                                       format_func=lambda m: t(*METHOD_LABELS[m])),
+            "cap": number("封顶", "Cap", min_value=0, step=0.05, help=t("对比团队/目标：完成度上限，如 1.2",
+                                                                    "vs team/target: completion cap, e.g. 1.2")),
+            "min_n": number("最少样本", "Min n", min_value=0, step=1,
+                            help=t("分母少于此数时不计此项", "skipped below this many denominator units")),
+            "target": number("目标值", "Target", help=t("对比目标值时使用", "for vs target")),
+            "worst": number("0分值", "Worst", help=t("线性：此值得0分", "linear: 0 points here")),
+            "best": number("100分值", "Best", help=t("线性：此值得100分", "linear: 100 points here")),
+            "bands": st.column_config.TextColumn(t("分档 阈值:分数", "Bands threshold:points"),
+                                                 help=t("如 0:50, 60:80, 70:100", "e.g. 0:50, 60:80, 70:100")),
+        },
+    )
+    st.caption(t("每行只填所选计分方法用到的列，其余列忽略。", "Fill only the columns the row's method uses."))
+    side = st.columns(2)
+    group_by = side[0].selectbox(t("比较组", "Comparison group"), list(GROUP_BYS), key="wi_group_by",
+                                 index=list(GROUP_BYS).index(tables.group_by),
+                                 format_func=lambda g: t(*GROUP_LABELS[g]))
+with tab_bonus:
+    left, right = st.columns([3, 2])
+    edited_bonuses = left.data_editor(
+        tables.bonuses, key="wi_bonuses", num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
+        column_config={"metric": metric_column,
+                       "threshold": number("达到", "Reaches", required=True, format="localized",
+                                           help=t("比率写小数：0.6 = 60%", "rates as fractions: 0.6 = 60%")),
+                       "amount": number("奖金 ¥", "Bonus ¥", min_value=0, step=100, required=True,
+                                        format="localized")},
+    )
+    left.caption(t("同一指标的多行是档位，按最高达到的一档发一次。", "Rows of one metric are tiers; the highest reached pays once."))
+    edited_penalties = right.data_editor(
+        tables.penalties, key="wi_penalties", num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
+        column_config={"metric": metric_column,
+                       "per_unit": number("每单位扣款 ¥", "Per unit ¥", min_value=0, step=10, required=True)},
+    )
+with tab_pay:
+    perf_pay = st.slider(t("绩效工资（按系数发放）", "Performance pay (× coefficient)"), 0, 
+                         max(10000, int(tables.performance_pay) * 2), int(tables.performance_pay), step=100,
+                         key="wi_perf_pay")
+    left, right = st.columns(2)
+    edited_coefficients = left.data_editor(
+        tables.coefficients, key="wi_coefficients", num_rows="dynamic", hide_index=True, width="stretch",
+        placeholder="",
+        column_config={"min_score": number("得分达到", "Score from", min_value=0, required=True),
+                       "coefficient": number("系数", "Coefficient", min_value=0, step=0.05, required=True)},
+    )
+    edited_commission = right.data_editor(
+        tables.commission, key="wi_commission", num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
+        column_config={"sales_from": number("销售额达到 ¥", "Sales from ¥", min_value=0, required=True,
+                                            format="localized"),
+                       "rate": number("提成比例", "Rate", min_value=0, step=0.001, format="%.3f", required=True)},
+    )
+    awards_text = left.text_input(t("名次奖（第1名, 第2名, …）", "Rank awards (1st, 2nd, …)"),
+                                  scenario.format_amounts(tables.rank_awards), key="wi_awards")
+    times_coefficient = right.checkbox(t("提成也乘以系数", "Commission × coefficient"),
+                                       tables.commission_times_coefficient, key="wi_ctc")
+    floor_at_base = right.checkbox(t("扣款后不低于底薪", "Pay never below base"), tables.floor_at_base,
+                                   key="wi_floor")
+
+changed = None
+try:
+    changed = scenario.from_tables(start, scenario.SchemeTables(
+        kpis=edited_kpis, bonuses=edited_bonuses, penalties=edited_penalties, coefficients=edited_coefficients,
+        commission=edited_commission, group_by=group_by, performance_pay=perf_pay,
+        rank_awards=scenario.parse_amounts(awards_text), commission_times_coefficient=times_coefficient,
+        floor_at_base=floor_at_base,
+    ))
+except SchemeError as exc:
+    show_errors(exc)
+
+# -- the result ------------------------------------------------------------------------------------
+if changed is not None:
+    changes = scenario.describe_changes(baseline, changed)
+    if changes:
+        st.query_params[scenario.SCENARIO_PARAM] = scenario.encode_scenario(changed, baseline.name, baseline_version)
+    elif scenario.SCENARIO_PARAM in st.query_params:
+        del st.query_params[scenario.SCENARIO_PARAM]
+
+    result = scoring.what_if(agents, baseline, changed)
+    rows = scenario.ranking_rows(result.agents)
+    st.subheader(t(f"新排名 · 对照 {baseline.name} v{baseline_version}",
+                   f"New ranking · against {baseline.name} v{baseline_version}"))
+    tiles = st.columns(4)
+    moved = rows["rank_move"].fillna(0)
+    tiles[0].metric(t("名次上升", "Moved up"), int((moved > 0).sum()))
+    tiles[1].metric(t("名次下降", "Moved down"), int((moved < 0).sum()))
+    if show_pay:
+        tiles[2].metric(t("工资总额（生效方案）", "Payroll (in force)"), fmt.money(result.payroll_old, 0))
+        tiles[3].metric(t("工资总额（模拟）", "Payroll (what-if)"), fmt.money(result.payroll_new, 0),
+                        delta=f"{result.payroll_change:+,.2f}" if round(result.payroll_change, 2) else None,
+                        delta_color="off")
+
+    table = pd.DataFrame({
+        t("名次", "Rank"): rows["new_rank"].astype("Int64"),
+        t("变动", "Move"): rows["move"],
+        t("客服", "Agent"): rows["who"],
+        t("店铺", "Shop"): rows["shop"],
+        t("团队", "Team"): rows["team"].fillna("—"),
+        t("新得分", "New score"): rows["new_score"].map(fmt.score),
+        t("原得分", "Old score"): rows["old_score"].map(fmt.score),
+    })
+    if show_pay:
+        table[t("原工资", "Old pay")] = rows["old_pay"].map(fmt.money)
+        table[t("新工资", "New pay")] = rows["new_pay"].map(fmt.money)
+        table[t("工资变化", "Pay change")] = rows["pay_change"].map(lambda v: f"{v:+,.2f}")
+    st.dataframe(table, hide_index=True, width="stretch")
+    change_column, change_label = (("pay_change", t("工资变化 ¥", "Pay change ¥")) if show_pay
+                                   else ("score_change", t("得分变化", "Score change")))
+    if rows[change_column].abs().round(2).gt(0).any():
+        chart = px.bar(rows, x=change_column, y="who", orientation="h", labels={change_column: change_label, "who": ""})
+        chart.update_traces(marker_color=[GOOD if v >= 0 else BAD for v in rows[change_column].fillna(0)])
+        chart.update_layout(height=max(220, 28 * len(rows)), margin={"l": 0, "r": 0, "t": 10, "b": 0},
+                            yaxis={"autorange": "reversed"})
+        st.plotly_chart(chart, width="stretch")
+
+    if changes:
+        with st.expander(t(f"与生效方案相比改了 {len(changes)} 处 · 分享链接", f"{len(changes)} changes · share link")):
+            st.code("\n".join(changes), language=None)
+            url = st.context.url
+            token = st.query_params[scenario.SCENARIO_PARAM]
+            st.caption(t("把下面的链接发给同事，打开后就是这套改动：", "Send this link; it opens this scenario:"))
+            st.code(f"{url}?{scenario.SCENARIO_PARAM}={token}" if url else
+                    t("复制浏览器地址栏中的链接", "Copy the link in the browser's address bar"), language=None)
+
+    if frame.can("edit_schemes"):
+        with st.form("wi_save"):
+            st.markdown(t("**保存为新版本**", "**Save as a new version**"))
+            cols = st.columns([1, 2])
+            save_name = cols[0].text_input(t("方案名称", "Scheme name"), start.name,
+                                           help=t("同名保存为下一版本；新名称另建方案。",
+                                                  "Same name: next version; a new name starts a new scheme."))
+            note = cols[1].text_input(t("修改说明（必填）", "Note (required)"), "; ".join(changes)[:300])
+            if st.form_submit_button(t("保存", "Save"), type="primary"):
+                if not note.strip() or not save_name.strip():
+                    st.error(t("请填写方案名称和修改说明。", "Enter a scheme name and a note."))
+                else:
+                    try:
+                        to_save = replace(changed, name=save_name.strip())
+                        version = schemes.save_scheme(frame.db, to_save, note.strip(), user=frame.user.username)
+                    except SchemeError as exc:
+                        show_errors(exc)
+                    else:
+                        st.session_state["wi_after_save"] = f"{to_save.name}|{version}"
+                        st.session_state["wi_saved"] = f"{to_save.name} v{version}"
+                        st.rerun()
+    saved_label = st.session_state.pop("wi_saved", None)
+    if saved_label:
+        st.success(t(f"已保存 {saved_label}。是否用于发薪取决于方案指派。",
+                     f"Saved {saved_label}. Whether it pays depends on the scheme assignment."))
+
+# -- two saved schemes side by side ----------------------------------------------------------------
+st.divider()
+st.subheader(t("两个方案对比", "Two schemes side by side"))
+compare_options = (["edited"] if changed is not None else []) + version_keys
+compare_label = {"edited": t("当前模拟", "Current what-if")}
+pick = st.columns(2)
+first_key = pick[0].selectbox(t("方案 A", "Scheme A"), compare_options, key="wi_cmp_a",
+                              index=compare_options.index(in_force) if in_force in compare_options else 0,
+                              format_func=lambda k: compare_label.get(k) or version_label(k))
+second_key = pick[1].selectbox(t("方案 B", "Scheme B"), compare_options, key="wi_cmp_b", index=0,
+                               format_func=lambda k: compare_label.get(k) or version_label(k))
+
+
+def scheme_of(key: str):
+    if key == "edited":
+        return changed
+    name, version = key.rsplit("|", 1)
+    return schemes.get_scheme(frame.db, name, int(version))[0]
+
+
+first, second = scheme_of(first_key), scheme_of(second_key)
+pair = scoring.what_if(agents, first, second)
+side = scenario.ranking_rows(pair.agents)
+if show_pay:
+    tiles = st.columns(3)
+    tiles[0].metric(t("A 工资总额", "Payroll A"), fmt.money(pair.payroll_old, 0))
+    tiles[1].metric(t("B 工资总额", "Payroll B"), fmt.money(pair.payroll_new, 0))
+    tiles[2].metric(t("B − A", "B − A"), f"{pair.payroll_change:+,.2f}")
+both = pd.DataFrame({
+    t("客服", "Agent"): side["who"],
+    t("团队", "Team"): side["team"].fillna("—"),
+    t("A 名次", "Rank A"): side["old_rank"].astype("Int64"),
+    t("B 名次", "Rank B"): side["new_rank"].astype("Int64"),
+    t("变动", "Move"): side["move"],
+    t("A 得分", "Score A"): side["old_score"].map(fmt.score),
+    t("B 得分", "Score B"): side["new_score"].map(fmt.score),
+})
+if show_pay:
+    both[t("A 工资", "Pay A")] = side["old_pay"].map(fmt.money)
+    both[t("B 工资", "Pay B")] = side["new_pay"].map(fmt.money)
+    both[t("B − A", "B − A")] = side["pay_change"].map(lambda v: f"{v:+,.2f}")
+st.dataframe(both, hide_index=True, width="stretch")

@@ -1,0 +1,424 @@
+"""Data: everything that goes in — exports, undo, accounts to people, roster, QA scores, inbox, users."""
+
+from csperf import ui
+
+frame = ui.page_frame("数据", "Data", permission="import", needs_data=False)
+
+import hashlib  # noqa: E402
+import tempfile  # noqa: E402
+from datetime import date  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from csperf import auth, importer, inbox, roster  # noqa: E402
+from csperf import ui_format as fmt  # noqa: E402
+
+t = ui.t
+db, username = frame.db, frame.user.username
+ROLE_OPTIONS = list(roster.ROLES)
+LEVEL_OPTIONS = list(roster.LEVELS)
+LEVEL_LABELS = {"junior": ("初级", "junior"), "mid": ("中级", "mid"), "senior": ("高级", "senior"), "vip": ("VIP", "VIP")}
+FORMAT_LABELS = {"taobao_chitu": ("淘宝/天猫 客服绩效工具", "Taobao CS tool"), "taobao_sycm": ("生意参谋", "Taobao SYCM"),
+                 "pdd": ("拼多多", "Pinduoduo"), "jd": ("京东咚咚", "JD"), "douyin": ("抖店飞鸽", "Douyin"),
+                 "generic": ("通用表格", "generic table"), "sessions": ("会话记录", "session log")}
+OUTCOME_LABELS = {"imported": ("已导入", "imported"), "duplicate": ("重复，已跳过", "duplicate, skipped"),
+                  "failed": ("失败", "failed"), "returned": ("放回重试", "returned"), "backup": ("已备份", "backup"),
+                  "backup_failed": ("备份失败", "backup failed")}
+
+st.title(t("数据", "Data"))
+sections = [t("上传导入", "Upload"), t("导入记录", "Import history"), t("账号绑定", "Bind accounts"),
+            t("花名册", "Roster"), t("质检分", "QA scores"), t("收件箱", "Inbox")]
+if frame.can("manage_users"):
+    sections.append(t("用户与操作日志", "Users and audit"))
+
+
+def flash(message: str) -> None:
+    """Show `message` after a rerun, so every table on the page already reflects the write."""
+    st.session_state["dt_flash"] = message
+    st.rerun()
+
+
+if "dt_flash" in st.session_state:
+    st.success(st.session_state.pop("dt_flash"))
+tabs = st.tabs(sections)
+
+
+def upload_dir() -> Path:
+    """A private folder per browser session for the uploaded files being previewed."""
+    if "dt_dir" not in st.session_state:
+        st.session_state["dt_dir"] = tempfile.mkdtemp(prefix="csperf-upload-")
+    return Path(st.session_state["dt_dir"])
+
+
+def overrides(sha: str) -> tuple[str | None, date | None, date | None]:
+    """The shop and period typed for one file (kept by the widgets from the last run)."""
+    shop = (st.session_state.get(f"dt_shop_{sha[:12]}") or "").strip() or None
+    period = st.session_state.get(f"dt_period_{sha[:12]}") or ()
+    first, last = (period[0], period[1]) if isinstance(period, (tuple, list)) and len(period) == 2 else (None, None)
+    return shop, first, last
+
+
+def preview(uploaded) -> dict:
+    """Check and store one uploaded file, and parse it with the shop/period typed for it.
+
+    Each (content, overrides) is parsed once per session: the preview is the importer's
+    own reading of a temporary copy, so what is shown is what will be imported.
+    """
+    data = uploaded.getvalue()
+    sha = hashlib.sha256(data).hexdigest()
+    shop, first, last = overrides(sha)
+    cache = st.session_state.setdefault("dt_previews", {})
+    key = (sha, uploaded.name, shop, first, last)
+    if key in cache:
+        return cache[key]
+    item = {"name": uploaded.name, "sha": sha, "path": None, "parsed": None, "error": None,
+            "shop": shop, "date_from": first, "date_to": last}
+    try:
+        inbox.check_upload(uploaded.name, data)
+    except ValueError as exc:
+        item["error"], item["rejected"] = str(exc), True
+        cache[key] = item
+        return item
+    folder = upload_dir() / sha[:16]
+    folder.mkdir(exist_ok=True)
+    item["path"] = folder / inbox.safe_name(uploaded.name)  # some exports carry the period in the name
+    if not item["path"].exists():
+        item["path"].write_bytes(data)
+    try:
+        item["parsed"] = importer.parse_file(item["path"], shop=shop, date_from=first, date_to=last)
+    except importer.BadInput as exc:
+        item["error"] = str(exc)
+    cache[key] = item
+    return item
+
+
+def shape_label(code: str) -> str:
+    return " + ".join(t(*FORMAT_LABELS.get(part, (part, part))) for part in code.split("+"))
+
+
+def detected_row(item: dict) -> dict:
+    p = item["parsed"]
+    missing = t("（未识别）", "(not found)")
+    return {
+        t("文件", "File"): item["name"],
+        t("格式", "Shape"): shape_label(p.format),
+        t("店铺", "Shop"): (t(f"{p.shop}（文件中没有，默认）", f"{p.shop} (not in the file; default)")
+                           if p.shop_defaulted else p.shop or missing),
+        t("期间", "Period"): (f"{p.period_from:%Y-%m-%d} ~ {p.period_to:%Y-%m-%d}"
+                             if p.period_from and p.period_to else missing),
+        t("行数", "Rows"): p.rows,
+        t("待结算行", "Provisional"): p.provisional_rows,
+        t("未识别的列", "Unknown columns"): "、".join(p.unknown_columns) or "—",
+    }
+
+
+# -- upload ---------------------------------------------------------------------------------------
+with tabs[0]:
+    st.caption(t("支持各平台导出的客服绩效文件和会话记录（xlsx / xls / csv，可多选）。导入前先看识别结果；"
+                 "同一文件重复上传会被识别并跳过，导错了可以在「导入记录」里撤销。",
+                 "Platform CS-performance exports and session logs (xlsx / xls / csv, several at once). Check "
+                 "what was detected before importing; a file imported twice is skipped, and any import can be "
+                 "undone under Import history."))
+    files = st.file_uploader(t("选择文件", "Choose files"), type=["xlsx", "xls", "csv"], accept_multiple_files=True,
+                             key=f"dt_upload_{st.session_state.get('dt_batch', 0)}")
+    items = [preview(f) for f in files or []]
+    ready = [i for i in items if i["parsed"] is not None]
+    if ready:
+        st.markdown(t("**识别结果**（导入前请核对）", "**What was detected** (check before importing)"))
+        st.dataframe(pd.DataFrame([detected_row(i) for i in ready]), hide_index=True, width="stretch",
+                     column_config={t("文件", "File"): st.column_config.TextColumn(width="medium")})
+        for item in ready:
+            for note in item["parsed"].notes + item["parsed"].skipped:
+                st.caption(f"{item['name']}: {note}")
+    for item in items:
+        if item.get("rejected"):
+            st.error(item["error"])
+            continue
+        needs_input = item["error"] is not None or item["parsed"].shop_defaulted
+        with st.expander(t(f"{item['name']} · 补充店铺或期间（文件中没有时）",
+                           f"{item['name']} · shop or period (when the file lacks them)"), expanded=needs_input):
+            if item["error"]:
+                st.error(item["error"])
+            cols = st.columns(2)
+            cols[0].text_input(t("店铺", "Shop"), key=f"dt_shop_{item['sha'][:12]}",
+                               placeholder=t("如 旗舰店", "e.g. flagship store"))
+            cols[1].date_input(t("起止日期", "From – to"), value=(), key=f"dt_period_{item['sha'][:12]}")
+    if ready and st.button(t(f"导入 {len(ready)} 个文件", f"Import {len(ready)} file(s)"), type="primary",
+                           key="dt_import"):
+        outcomes = []
+        bar = st.progress(0.0, text=t("准备导入…", "Starting…"))
+        with st.status(t("正在导入…", "Importing…"), expanded=True) as status:
+            for n, item in enumerate(ready):
+                st.write(f"{n + 1}/{len(ready)} · {item['name']}")
+
+                def progress(done, total, message="", n=n, name=item["name"]):
+                    share = (n + (min(done / total, 1.0) if total else 0.5)) / len(ready)
+                    bar.progress(share, text=f"{name} · {message} {done:,}")
+
+                try:
+                    result = importer.import_file(db, item["path"], shop=item["shop"], date_from=item["date_from"],
+                                                  date_to=item["date_to"], user=username, progress=progress)
+                except importer.BadInput as exc:
+                    outcomes.append({"ok": False, "text": str(exc)})
+                else:
+                    outcomes.append({"ok": True, "text": result.summary()})
+                bar.progress((n + 1) / len(ready), text=f"{n + 1}/{len(ready)}")
+            failed = sum(not o["ok"] for o in outcomes)
+            status.update(label=t(f"导入完成：成功 {len(outcomes) - failed}，失败 {failed}",
+                                  f"Done: {len(outcomes) - failed} imported, {failed} failed"),
+                          state="error" if failed else "complete")
+        st.session_state["dt_outcomes"] = outcomes
+        st.session_state["dt_batch"] = st.session_state.get("dt_batch", 0) + 1  # a fresh, empty uploader
+        st.session_state.pop("dt_previews", None)
+        st.rerun()
+    for outcome in st.session_state.get("dt_outcomes", []):
+        (st.success if outcome["ok"] else st.error)(outcome["text"])
+
+# -- import history and undo ------------------------------------------------------------------------
+with tabs[1]:
+    history = ui.query("imports")
+    if history.empty:
+        st.info(t("还没有导入过文件。", "Nothing imported yet."))
+    else:
+        shown = pd.DataFrame({
+            "#": history["import_id"],
+            t("文件", "File"): history["file_name"],
+            t("格式", "Shape"): history["format"].map(lambda f: shape_label(f) if isinstance(f, str) else "—"),
+            t("店铺", "Shop"): history["shop"].fillna("—"),
+            t("期间", "Period"): [f"{a:%Y-%m-%d} ~ {b:%Y-%m-%d}" if pd.notna(a) and pd.notna(b) else "—"
+                                 for a, b in zip(history["period_from"], history["period_to"])],
+            t("行数", "Rows"): history["rows"],
+            t("会话", "Sessions"): history["sessions"],
+            t("导入时间", "Imported"): history["imported_at"].dt.strftime("%Y-%m-%d %H:%M"),
+            t("导入人", "By"): history["imported_by"].fillna("—"),
+            t("状态", "State"): [t("已撤销", "undone") if pd.notna(u) else t("有效", "in effect")
+                                 for u in history["undone_at"]],
+        })
+        st.dataframe(shown, hide_index=True, width="stretch")
+        live = history[history["undone_at"].isna()]
+        if not live.empty:
+            with st.form("dt_undo"):
+                st.markdown(t("**撤销一次导入**：删除它带来的数据，被它覆盖的旧数据恢复生效。",
+                              "**Undo an import**: its rows go, and the figures it had replaced come back."))
+                labels = {int(i): f"#{int(i)} · {f}" for i, f in zip(live["import_id"], live["file_name"])}
+                chosen = st.selectbox(t("导入", "Import"), list(labels), format_func=labels.get, key="dt_undo_id")
+                sure = st.checkbox(t("我确认撤销这次导入", "I confirm undoing this import"), key="dt_undo_sure")
+                if st.form_submit_button(t("撤销", "Undo")):
+                    if not sure:
+                        st.warning(t("请先勾选确认。", "Tick the confirmation first."))
+                    else:
+                        try:
+                            db.undo_import(chosen, username=username)
+                        except (KeyError, ValueError) as exc:
+                            st.error(str(exc).strip("'\""))
+                        else:
+                            flash(t(f"已撤销 {labels[chosen]}", f"Undone {labels[chosen]}"))
+
+# -- accounts to people -----------------------------------------------------------------------------
+with tabs[2]:
+    unmatched = roster.unmatched_accounts(db)
+    if unmatched.empty:
+        st.success(t("所有有数据的账号都已在花名册中。", "Every account with figures is in the roster."))
+    elif not frame.can("edit_roster"):
+        st.dataframe(unmatched, hide_index=True, width="stretch")
+    else:
+        st.caption(t("这些账号有数据，但花名册里没有对应的人。绑定后它们才有团队、岗位和底薪，才能排名和算工资。",
+                     "These accounts have figures but nobody in the roster owns them; bind them to a person so "
+                     "they get a team, role and base salary."))
+        unmatched = unmatched.assign(**{c: pd.to_datetime(unmatched[c]).dt.strftime("%Y-%m-%d")
+                                        for c in ("first_date", "last_date")})
+        st.dataframe(unmatched.rename(columns={"shop": t("店铺", "Shop"), "account": t("账号", "Account"),
+                                               "first_date": t("最早", "First"), "last_date": t("最近", "Last"),
+                                               "receptions": t("接待人数", "Receptions")}),
+                     hide_index=True, width="stretch")
+        known = ui.query("agents")
+        with st.form("dt_bind"):
+            keys = [f"{s}:{a}" for s, a in zip(unmatched["shop"], unmatched["account"])]
+            account = st.selectbox(t("账号", "Account"), keys, key="dt_bind_account")
+            cols = st.columns(3)
+            name = cols[0].text_input(t("姓名（已有的人会沿用其团队、岗位）", "Name (an existing person keeps team/role)"),
+                                      key="dt_bind_name")
+            team = cols[1].text_input(t("团队（可空）", "Team (optional)"), key="dt_bind_team")
+            role = cols[2].selectbox(t("岗位（可空）", "Role (optional)"), [None] + ROLE_OPTIONS, key="dt_bind_role",
+                                     format_func=lambda r: "—" if r is None else fmt.role(r, ui.lang()))
+            names = sorted(n for n in known["name"].dropna().unique())
+            if names:
+                st.caption(t("已有的人：", "People already in the roster: ") + "、".join(names[:30]))
+            if st.form_submit_button(t("绑定", "Bind"), type="primary"):
+                shop, acct = account.rsplit(":", 1)
+                try:
+                    roster.bind_account(db, shop, acct, name, team=team or None, role=role, user=username)
+                except roster.RosterError as exc:
+                    st.error(str(exc))
+                else:
+                    flash(t(f"已把 {account} 绑定给 {name}", f"Bound {account} to {name}"))
+
+# -- roster ------------------------------------------------------------------------------------------
+with tabs[3]:
+    current = roster.roster_frame(db)
+    if not frame.can("edit_roster"):
+        st.dataframe(current, hide_index=True, width="stretch")
+    else:
+        st.caption(t("直接修改表格，可增删行；点「保存花名册」后生效。排除 = 机器人、测试或主管账号，不参与排名。",
+                     "Edit the table (rows can be added and deleted), then save. Excluded = robot, test or "
+                     "manager accounts, left out of every ranking."))
+        edited = st.data_editor(
+            current, key=f"dt_roster_{st.session_state.get('dt_roster_saves', 0)}", num_rows="dynamic",
+            hide_index=True, width="stretch", placeholder="",
+            column_config={
+                "shop": st.column_config.TextColumn(t("店铺", "Shop"), required=True),
+                "account": st.column_config.TextColumn(t("账号", "Account"), required=True),
+                "name": st.column_config.TextColumn(t("姓名", "Name")),
+                "team": st.column_config.TextColumn(t("团队", "Team")),
+                "role": st.column_config.SelectboxColumn(t("岗位", "Role"), options=ROLE_OPTIONS,
+                                                         format_func=lambda r: fmt.role(r, ui.lang())),
+                "level": st.column_config.SelectboxColumn(t("级别", "Level"), options=LEVEL_OPTIONS,
+                                                          format_func=lambda v: t(*LEVEL_LABELS[v])),
+                "base_salary": st.column_config.NumberColumn(t("底薪 ¥", "Base ¥"), min_value=0, step=100),
+                "shift": st.column_config.TextColumn(t("班次", "Shift")),
+                "excluded": st.column_config.CheckboxColumn(t("排除", "Excluded")),
+            },
+        )
+        if st.button(t("保存花名册", "Save roster"), type="primary", key="dt_roster_save"):
+            try:
+                saved = roster.save_roster_frame(db, edited, user=username)
+            except roster.RosterError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["dt_roster_saves"] = st.session_state.get("dt_roster_saves", 0) + 1
+                flash(t(f"花名册已保存，共 {saved} 行", f"Roster saved: {saved} rows"))
+
+# -- QA scores ---------------------------------------------------------------------------------------
+with tabs[4]:
+    last = frame.date_to or date.today()
+    months = list(pd.date_range(end=pd.Timestamp(last).replace(day=1), periods=12, freq="MS").date[::-1])
+    month = st.selectbox(t("月份", "Month"), months, key="dt_qa_month", format_func=lambda m: f"{m:%Y-%m}")
+    scores = roster.qa_frame(db, month)
+    if scores.empty:
+        st.info(t("花名册里还没有人；先在「花名册」里添加或绑定账号。", "Nobody in the roster yet; add people first."))
+    elif not frame.can("enter_qa"):
+        st.dataframe(scores, hide_index=True, width="stretch")
+    else:
+        st.caption(t("填写 0–100 的质检分，点「保存质检分」。只保存改动过的行。",
+                     "Enter QA scores (0–100) and save; only changed rows are written."))
+        base = scores[["shop", "account", "name", "team", "qa_score"]]
+        edited = st.data_editor(
+            base, key=f"dt_qa_{month:%Y%m}_{st.session_state.get('dt_qa_saves', 0)}", hide_index=True,
+            width="stretch", placeholder="", disabled=["shop", "account", "name", "team"],
+            column_config={"shop": t("店铺", "Shop"), "account": t("账号", "Account"), "name": t("姓名", "Name"),
+                           "team": t("团队", "Team"),
+                           "qa_score": st.column_config.NumberColumn(t("质检分", "QA score"), min_value=0,
+                                                                     max_value=100, step=0.5)},
+        )
+        if st.button(t("保存质检分", "Save QA scores"), type="primary", key="dt_qa_save"):
+            entered = edited["qa_score"].notna()
+            changed = edited[entered & (edited["qa_score"].fillna(-1) != base["qa_score"].fillna(-1))]
+            problems = []
+            for row in changed.itertuples(index=False):
+                try:
+                    roster.set_qa(db, row.shop, row.account, month, row.qa_score, user=username)
+                except roster.RosterError as exc:
+                    problems.append(f"{row.shop}:{row.account}: {exc}")
+            for problem in problems:
+                st.error(problem)
+            if not problems:
+                st.session_state["dt_qa_saves"] = st.session_state.get("dt_qa_saves", 0) + 1
+                flash(t(f"已保存 {len(changed)} 个质检分（{month:%Y-%m}）", f"{len(changed)} QA scores saved ({month:%Y-%m})"))
+
+# -- inbox ---------------------------------------------------------------------------------------------
+with tabs[5]:
+    box = inbox.state()
+    st.caption(t(f"收件箱文件夹：{box['inbox']}。放进去的表格文件会被自动导入，之后移到 done/（成功）或 failed/（失败，"
+                 "旁边的 .error.txt 写明原因）。",
+                 f"Inbox folder: {box['inbox']}. Spreadsheets dropped here are imported automatically, then moved "
+                 "to done/ or failed/ (with a .error.txt saying why)."))
+    tiles = st.columns(4)
+    tiles[0].metric(t("等待导入", "Pending"), box["pending"])
+    tiles[1].metric(t("导入中", "Processing"), box["processing"])
+    tiles[2].metric(t("已完成", "Done"), box["done"])
+    tiles[3].metric(t("失败", "Failed"), box["failed"])
+    if box["ignored"]:
+        st.warning(t("这些文件不是可导入的表格，被忽略：", "Not importable spreadsheets, ignored: ")
+                   + "、".join(box["ignored"]))
+    if box["events"]:
+        st.dataframe(pd.DataFrame({
+            t("时间", "Time"): [e.at.strftime("%m-%d %H:%M:%S") for e in box["events"]],
+            t("文件", "File"): [e.file for e in box["events"]],
+            t("结果", "Outcome"): [t(*OUTCOME_LABELS.get(e.outcome, (e.outcome, e.outcome))) for e in box["events"]],
+            t("说明", "Message"): [e.message for e in box["events"]],
+        }), hide_index=True, width="stretch")
+    else:
+        st.caption(t("本次运行以来收件箱没有处理过文件。", "The inbox has handled no file since the dashboard started."))
+
+# -- users and audit (owner) ---------------------------------------------------------------------------
+if frame.can("manage_users"):
+    with tabs[6]:
+        st.subheader(t("用户", "Users"))
+        accounts = auth.list_users(db)
+        st.dataframe(pd.DataFrame({
+            t("用户名", "Username"): accounts["username"],
+            t("角色", "Role"): accounts["role"].map(auth.ROLE_LABELS),
+            t("绑定的客服账号", "Agent account"): [f"{s}:{a}" if isinstance(a, str) else "—"
+                                                  for s, a in zip(accounts["shop"], accounts["account"])],
+            t("创建时间", "Created"): accounts["created_at"].dt.strftime("%Y-%m-%d %H:%M"),
+        }), hide_index=True, width="stretch")
+        add, change = st.columns(2)
+        with add.form("dt_add_user", clear_on_submit=True):
+            st.markdown(t("**添加用户**", "**Add a user**"))
+            new_name = st.text_input(t("用户名", "Username"))
+            new_role = st.selectbox(t("角色", "Role"), list(auth.ROLES), index=list(auth.ROLES).index("supervisor"),
+                                    format_func=auth.ROLE_LABELS.get)
+            new_password = st.text_input(t("初始密码（至少8位）", "Password (8+ characters)"), type="password")
+            agents = ui.query("agents")
+            bound = st.selectbox(t("客服账号（角色为客服时必选）", "Agent account (for the agent role)"),
+                                 [None] + [f"{s}:{a}" for s, a in zip(agents["shop"], agents["agent"])],
+                                 format_func=lambda v: "—" if v is None else v)
+            if st.form_submit_button(t("添加", "Add"), type="primary"):
+                shop, account = bound.rsplit(":", 1) if (bound and new_role == "agent") else (None, None)
+                try:
+                    auth.add_user(db, new_name, new_password, new_role, shop=shop, account=account, by=username)
+                except ValueError as exc:
+                    st.error(str(exc))
+                else:
+                    flash(t(f"已添加用户 {new_name}", f"Added user {new_name}"))
+        users = accounts["username"].tolist()
+        with change.form("dt_password", clear_on_submit=True):
+            st.markdown(t("**重设密码**", "**Reset a password**"))
+            who = st.selectbox(t("用户", "User"), users, key="dt_pw_user")
+            password = st.text_input(t("新密码（至少8位）", "New password (8+ characters)"), type="password")
+            if st.form_submit_button(t("重设", "Reset")):
+                try:
+                    auth.set_password(db, who, password, by=username)
+                except ValueError as exc:
+                    st.error(str(exc))
+                else:
+                    st.success(t(f"已重设 {who} 的密码", f"Password of {who} reset"))
+        with change.form("dt_remove_user"):
+            st.markdown(t("**删除用户**", "**Remove a user**"))
+            gone = st.selectbox(t("用户", "User"), [u for u in users if u != username], key="dt_rm_user")
+            sure = st.checkbox(t("我确认删除这个用户", "I confirm removing this user"), key="dt_rm_sure")
+            if st.form_submit_button(t("删除", "Remove")):
+                if not sure:
+                    st.warning(t("请先勾选确认。", "Tick the confirmation first."))
+                elif gone:
+                    try:
+                        auth.remove_user(db, gone, by=username)
+                    except ValueError as exc:
+                        st.error(str(exc))
+                    else:
+                        flash(t(f"已删除用户 {gone}", f"Removed user {gone}"))
+
+        st.subheader(t("操作日志", "Audit trail"))
+        trail = auth.audit_frame(db)
+        st.download_button(t("导出 CSV", "Export CSV"), auth.audit_csv(db), file_name=f"audit-{date.today()}.csv",
+                           mime="text/csv", key="dt_audit_csv")
+        recent = trail.head(500)
+        st.caption(t(f"共 {len(trail)} 条，下面显示最近 {len(recent)} 条；导出包含全部。",
+                     f"{len(trail)} entries; the latest {len(recent)} are shown, the export has all."))
+        st.dataframe(recent.assign(happened_at=recent["happened_at"].dt.strftime("%Y-%m-%d %H:%M:%S"),
+                                   username=recent["username"].fillna("—"))
+                     .rename(columns={"happened_at": t("时间", "Time"), "username": t("用户", "User"),
+                                      "action": t("操作", "Action"), "detail": t("详情", "Detail")}),
+                     hide_index=True, width="stretch")

@@ -1,0 +1,370 @@
+"""The supervisor's pages run as AppTests: what-if, data and sessions, each with content checks."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, time
+
+import openpyxl
+import pandas as pd
+import pytest
+from conftest import app_test
+
+from csperf import auth, queries, roster, scenario, schemes
+from csperf.db import ImportMeta, open_db
+
+WHATIF, DATA, SESSIONS = "pages/5_whatif.py", "pages/6_data.py", "pages/8_sessions.py"
+NO_EDITS = {"edited_rows": {}, "added_rows": [], "deleted_rows": []}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def ran(page: str, role: str = "supervisor", query: dict | None = None):
+    at = app_test(page, role)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def shown_table(at, column: str):
+    """The first table on the page (not an editor) with this column."""
+    editors = {id(e) for e in at.data_editor}
+    for element in at.dataframe:
+        if id(element) not in editors and column in element.value.columns:
+            return element.value
+    raise AssertionError(f"no table has a column {column!r}")
+
+
+def frame_with(at, column: str, value):
+    """The first dataframe on the page with `value` in `column`."""
+    for element in at.dataframe:
+        table = element.value
+        if column in table.columns and value in set(table[column]):
+            return table
+    raise AssertionError(f"no table has {value!r} in {column!r}")
+
+
+# -- what-if ------------------------------------------------------------------------------------
+
+
+def test_whatif_ranks_every_agent_against_the_scheme_in_force(app_db):
+    at = ran(WHATIF)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["生效方案"] == "售前标准方案 v1"
+    assert metrics["名次上升"] == "0" and metrics["名次下降"] == "0"
+    assert metrics["工资总额（生效方案）"] == metrics["工资总额（模拟）"]
+    table = shown_table(at, "新得分").set_index("客服")
+    assert set(table.index) == {"小美", "阿强", "晓东", "新人", "pdd01", "pdd02"}
+    assert table.loc["pdd02", "名次"] == 1 and table.loc["pdd01", "名次"] == 2
+    assert (table["变动"] == "—").all()
+    assert "scenario" not in at.query_params
+
+
+def test_a_weight_edit_reranks_at_once_and_goes_into_the_link(app_db):
+    at = ran(WHATIF)
+    # pdd01 out-replies pdd02 (reply-rate score 91.7 vs 86.0); weighting reply rate 90 puts pdd01 first.
+    at.session_state["wi_kpis"] = {**NO_EDITS, "edited_rows": {0: {"weight": 90}}}
+    at.run()
+    assert not at.exception
+    table = shown_table(at, "新得分").set_index("客服")
+    assert (table.loc["pdd01", "名次"], table.loc["pdd01", "变动"]) == (1, "▲1")
+    assert (table.loc["pdd02", "名次"], table.loc["pdd02", "变动"]) == (2, "▼1")
+    assert {m.label: m.value for m in at.metric}["名次上升"] == "1"
+    shared = scenario.decode_scenario(at.query_params["scenario"])
+    assert shared.scheme.kpis[0].metric == "reply_rate" and shared.scheme.kpis[0].weight == 90
+    assert (shared.base_name, shared.base_version) == ("售前标准方案", 1)
+
+
+def test_opening_a_shared_link_restores_the_edited_scheme(app_db):
+    schemes.ensure_presets(open_db())  # what the app does when it opens the database
+    preset, _ = schemes.get_scheme(open_db(), "售前标准方案")
+    tables = scenario.to_tables(preset)
+    tables.kpis.loc[0, "weight"] = 90
+    token = scenario.encode_scenario(scenario.from_tables(preset, tables), "售前标准方案", 1)
+    at = ran(WHATIF, query={"scenario": token})
+    assert at.selectbox(key="wi_start").value == "link"
+    assert at.data_editor[0].value.loc[0, "weight"] == 90
+    table = shown_table(at, "新得分").set_index("客服")
+    assert table.loc["pdd01", "变动"] == "▲1"
+
+
+def test_a_broken_link_is_an_error_message_not_a_traceback(app_db):
+    at = ran(WHATIF, query={"scenario": "garbage!!"})
+    assert any("分享链接中的方案无法打开" in e for e in texts(at.error))
+    assert len(shown_table(at, "新得分")) == 6  # the page still works from the scheme in force
+
+
+def test_invalid_edits_are_listed_next_to_the_editor(app_db):
+    at = ran(WHATIF)
+    at.session_state["wi_kpis"] = {**NO_EDITS, "edited_rows": {1: {"method": "target"}}}
+    at.run()
+    assert not at.exception
+    [error] = texts(at.error)
+    assert "考核指标 第2行 (KPI rules row 2) 目标值: method = \"target\" 需要 target" in error
+    with pytest.raises(AssertionError):
+        shown_table(at, "新得分")  # no ranking from an invalid scheme
+
+
+def test_saving_a_new_version_with_a_note(app_db):
+    at = ran(WHATIF)
+    at.session_state["wi_kpis"] = {**NO_EDITS, "edited_rows": {0: {"weight": 90}}}
+    at.run()
+    note = [w for w in at.text_input if w.label == "修改说明（必填）"][0]
+    assert note.value == "kpi reply_rate.weight: 8 → 90"
+    at.form_submit_button[0].click().run()
+    assert not at.exception
+    saved, version = schemes.get_scheme(open_db(), "售前标准方案")
+    assert version == 2 and saved.kpis[0].weight == 90
+    listed = schemes.list_schemes(open_db()).set_index(["name", "version"])
+    assert listed.loc[("售前标准方案", 2), "note"] == "kpi reply_rate.weight: 8 → 90"
+    assert listed.loc[("售前标准方案", 2), "created_by"] == "super"
+    assert at.selectbox(key="wi_start").value == "售前标准方案|2"
+    assert any("已保存 售前标准方案 v2" in s for s in texts(at.success))
+
+
+def test_two_saved_schemes_side_by_side(app_db):
+    at = ran(WHATIF)
+    at.selectbox(key="wi_cmp_a").set_value("售前标准方案|1")
+    at.selectbox(key="wi_cmp_b").set_value("提成制方案|1")
+    at.run()
+    assert not at.exception
+    in_force = shown_table(at, "新得分").set_index("客服")
+    side = shown_table(at, "A 名次").set_index("客服")
+    assert set(side.index) == set(in_force.index)
+    assert (side["A 工资"] == in_force.loc[side.index, "原工资"]).all()  # A is the scheme in force
+    assert (side["A 名次"] == in_force.loc[side.index, "名次"]).all()
+    assert (side["B 工资"] != side["A 工资"]).any()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["A 工资总额"] == metrics["工资总额（生效方案）"]
+
+
+# -- sessions -----------------------------------------------------------------------------------
+
+# A call-centre log in the shape of the real PwC file: day-first text dates, Excel time cells,
+# no speed, duration or rating on the unanswered call.
+CALLS = [
+    ("ID0001", "Diane", "15-10-2026", time(9, 10), "Refund", "Y", "Y", 5, time(0, 0, 45), 5),
+    ("ID0002", "Diane", "15-10-2026", time(9, 40), "Refund", "Y", "N", 25, time(0, 2, 0), 3),
+    ("ID0003", "Becky", "16-10-2026", time(10, 5), "Delivery", "Y", "Y", 50, time(0, 4, 0), 4),
+    ("ID0004", "Becky", "16-10-2026", time(14, 30), "Delivery", "Y", "N", 70, time(0, 6, 0), 2),
+    ("ID0005", "Becky", "17-10-2026", time(14, 45), "Billing", "Y", "N", 15, time(0, 12, 0), 1),
+    ("ID0006", "Diane", "17-10-2026", time(15, 0), "Billing", "N", "N", None, None, None),
+    ("ID0007", "Diane", "18-10-2026", time(9, 20), "Refund", "Y", "N", 8, time(0, 0, 30), 2),
+    ("ID0008", "Becky", "18-10-2026", time(16, 10), "Delivery", "Y", "Y", 200, time(0, 3, 30), 5),
+]
+
+
+def call_log_xlsx() -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Call Id", "Agent", "Date", "Time", "Topic", "Answered (Y/N)", "Resolved",
+                  "Speed of answer in seconds", "AvgTalkDuration", "Satisfaction rating"])
+    for row in CALLS:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(at, files: list[tuple[str, bytes, str]], shop: str | None = None):
+    """Upload through the data page, type the shop the files lack, and press import."""
+    at.file_uploader[0].set_value(files)
+    at.run()
+    assert not at.exception
+    if shop:
+        for widget in at.text_input:
+            if widget.key and widget.key.startswith("dt_shop_"):
+                widget.input(shop)
+        at.run()
+    at.button(key="dt_import").click().run()
+    assert not at.exception
+    return at
+
+
+def test_sessions_page_explains_how_to_import_a_log(app_db):
+    at = ran(SESSIONS)
+    [info] = texts(at.info)
+    assert "还没有会话记录" in info and "数据" in info
+
+
+def test_sessions_page_with_an_imported_call_log(app_db):
+    upload(ran(DATA), [("calls.xlsx", call_log_xlsx(), XLSX)], shop="旗舰店")
+    at = ran(SESSIONS)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["会话数"] == "8"
+    assert metrics["接通/回复率"] == "87.5%"  # 7 of 8 answered
+    assert metrics["衡量结果"] == "解决率"  # a call log has no orders
+    assert metrics["最忙时段"] == "09:00"  # calls 1, 2 and 7
+    assert "未解决会话的话题（帕累托）" in texts(at.subheader)
+    by_length = shown_table(at, "会话时长")
+    assert by_length["会话时长"].tolist() == ["<1分", "1–3分", "3–5分", "5–10分", "≥10分"]
+    assert by_length["会话数"].tolist() == [2, 1, 2, 1, 1]  # the unanswered call has no length
+    assert by_length["解决率"].tolist() == ["50.0%", "0.0%", "100.0%", "0.0%", "0.0%"]
+    by_hour = shown_table(at, "时段")
+    assert by_hour["时段"].tolist() == ["09时", "10时", "14时", "15时", "16时"]
+    assert by_hour["解决率"].tolist() == ["33.3%", "100.0%", "0.0%", "0.0%", "100.0%"]  # 09时: 1 of 3
+    pareto = shown_table(at, "话题")
+    assert pareto["话题"].tolist() == ["Billing", "Refund", "Delivery"]
+    assert pareto["会话数"].tolist() == [2, 2, 1]
+    assert pareto["累计占比"].tolist() == ["40.0%", "80.0%", "100.0%"]
+    assert "前 2 项占 80.0%：Billing、Refund" in texts(at.caption)
+
+
+def test_sessions_page_uses_conversion_and_loss_reasons_when_the_log_has_them(app_db):
+    def chat(sid, account, hour, minute, converted, seconds, wait, reason=None):
+        start = datetime(2026, 10, 20, hour, minute)
+        return {"shop": "旗舰店", "account": account, "session_id": sid, "day": start.date(), "started_at": start,
+                "answered": True, "converted": converted, "duration_s": seconds, "wait_s": wait,
+                "loss_reason": reason}
+
+    chats = pd.DataFrame([chat("S1", "小美", 10, 5, True, 100, 5), chat("S2", "小美", 10, 30, False, 30, 40, "价格"),
+                          chat("S3", "阿强", 11, 0, False, 400, 15, "价格"),
+                          chat("S4", "阿强", 11, 20, False, 200, 8, "尺码"), chat("S5", "阿强", 20, 0, True, 250, 100)])
+    open_db().apply_import(ImportMeta("chats.csv", "chats-sha", "sessions", "旗舰店"), None, chats)
+    at = ran(SESSIONS)
+    assert {m.label: m.value for m in at.metric}["衡量结果"] == "转化率"
+    assert "流失原因（帕累托）" in texts(at.subheader)
+    by_length = shown_table(at, "会话时长")
+    assert by_length["会话时长"].tolist() == ["<1分", "1–3分", "3–5分", "5–10分"]
+    assert by_length["转化率"].tolist() == ["0.0%", "100.0%", "50.0%", "0.0%"]
+    assert shown_table(at, "时段")["转化率"].tolist() == ["50.0%", "0.0%", "100.0%"]  # 10时, 11时, 20时
+    pareto = shown_table(at, "流失原因")
+    assert (pareto["流失原因"].tolist(), pareto["累计占比"].tolist()) == (["价格", "尺码"], ["66.7%", "100.0%"])
+
+
+# -- data ---------------------------------------------------------------------------------------
+
+
+def test_supervisor_sees_the_data_tools_but_no_user_management(app_db):
+    at = ran(DATA)
+    labels = [tab.label for tab in at.tabs]
+    assert labels == ["上传导入", "导入记录", "账号绑定", "花名册", "质检分", "收件箱"]
+    history = frame_with(at, "文件", "synthetic.xlsx")
+    assert history.iloc[0]["状态"] == "有效"
+    assert "操作日志" not in texts(at.subheader)
+
+
+CHITU_CSV = "客服,接待人数,询单人数,询单->最终付款人数,销售额,神秘列\n新客服,300,120,48,9600.5,x\n汇总,300,120,48,9600.5,\n"
+CHITU_NAME = "自定义报表_售前明细_2026-10-01至2026-10-31.csv"
+
+
+def test_an_upload_is_previewed_then_lands_in_the_leaderboard_data(app_db):
+    at = ran(DATA)
+    at.file_uploader[0].set_value([(CHITU_NAME, CHITU_CSV.encode("utf-8"), "text/csv"),
+                                   ("报表.xlsx", b"not a spreadsheet", XLSX)])
+    at.run()
+    assert not at.exception
+    assert any("报表.xlsx 的内容不是 Excel 或 CSV 表格" in e for e in texts(at.error))
+    detected = shown_table(at, "未识别的列").iloc[0]
+    assert detected["文件"] == CHITU_NAME and detected["格式"] == "淘宝/天猫 客服绩效工具"
+    assert detected["期间"] == "2026-10-01 ~ 2026-10-31"  # from the file name
+    assert detected["店铺"] == "默认店铺（文件中没有，默认）"
+    assert (detected["行数"], detected["待结算行"], detected["未识别的列"]) == (1, 0, "神秘列")  # 汇总 is no agent
+    for widget in at.text_input:
+        if widget.key and widget.key.startswith("dt_shop_"):
+            widget.input("旗舰店")
+    at.run()
+    assert shown_table(at, "未识别的列").iloc[0]["店铺"] == "旗舰店"
+    at.button(key="dt_import").click().run()
+    assert not at.exception
+    assert any(s.startswith(f"✓ {CHITU_NAME}: 导入 #2") for s in texts(at.success))
+    kpis = queries.agent_kpis(open_db(), "2026-10-01", "2026-10-31").set_index("agent")
+    assert kpis.loc["新客服", "shop"] == "旗舰店"
+    assert (kpis.loc["新客服", "receptions"], kpis.loc["新客服", "conversion_rate"]) == (300, 0.4)  # 48 / 120
+    assert frame_with(at, "文件", CHITU_NAME).iloc[0]["#"] == 2  # newest first in the history
+    unmatched = frame_with(at, "账号", "新客服")
+    assert unmatched["店铺"].tolist() == ["旗舰店"]
+
+
+def test_owner_manages_users_and_exports_the_audit_trail(app_db):
+    at = ran(DATA, "owner")
+    assert [tab.label for tab in at.tabs][-1] == "用户与操作日志"
+    assert {"用户", "操作日志"} <= set(texts(at.subheader))
+    users = frame_with(at, "用户名", "xiaomei").set_index("用户名")
+    assert set(users.index) == {"owner", "super", "viewer", "xiaomei"}
+    assert (users.loc["xiaomei", "角色"], users.loc["xiaomei", "绑定的客服账号"]) == ("客服 (agent)", "旗舰店:小美")
+    assert users.loc["owner", "绑定的客服账号"] == "—"
+    assert at.get("download_button")[0].proto.label == "导出 CSV"
+
+
+def test_owner_adds_a_user(app_db):
+    at = ran(DATA, "owner")
+    form = at.form(key="dt_add_user")
+    form.text_input[0].input("lina")
+    form.selectbox[0].set_value("viewer")
+    form.text_input[1].input("lina-pass-1")
+    form.form_submit_button[0].click()
+    at.run()
+    assert not at.exception
+    assert "已添加用户 lina" in texts(at.success)
+    assert auth.list_users(open_db()).set_index("username").loc["lina", "role"] == "viewer"
+
+
+def test_roster_edit_is_saved(app_db):
+    at = ran(DATA)
+    editor_key = "dt_roster_0"
+    before = roster.roster_frame(open_db())
+    row = int(before.index[before["account"] == "新人"][0])
+    at.session_state[editor_key] = {**NO_EDITS, "edited_rows": {row: {"team": "A组", "base_salary": 2500}}}
+    at.run()
+    at.button(key="dt_roster_save").click().run()
+    assert not at.exception
+    after = roster.roster_frame(open_db()).set_index("account")
+    assert (after.loc["新人", "team"], after.loc["新人", "base_salary"]) == ("A组", 2500)
+    assert after.loc["小美", "team"] == "A组" and len(after) == len(before)
+    assert "花名册已保存，共 6 行" in texts(at.success)
+
+
+def test_qa_scores_for_the_month(app_db):
+    at = ran(DATA)
+    month = at.selectbox(key="dt_qa_month").value
+    assert month == date(2026, 10, 1)
+    scores = roster.qa_frame(open_db(), month)
+    row = int(scores.index[scores["account"] == "小美"][0])
+    at.session_state["dt_qa_202610_0"] = {**NO_EDITS, "edited_rows": {row: {"qa_score": 92.5}}}
+    at.run()
+    at.button(key="dt_qa_save").click().run()
+    assert not at.exception
+    stored = roster.qa_frame(open_db(), month).set_index("account")
+    assert stored.loc["小美", "qa_score"] == 92.5 and stored["qa_score"].notna().sum() == 1
+    kpis = queries.agent_kpis(open_db(), "2026-10-01", "2026-10-31").set_index("agent")
+    assert kpis.loc["小美", "qa_score"] == 92.5
+
+
+def test_undo_needs_confirmation(app_db):
+    at = ran(DATA)
+    form = at.form(key="dt_undo")
+    form.form_submit_button[0].click()
+    at.run()
+    assert "请先勾选确认。" in texts(at.warning)
+    assert queries.data_range(open_db())[1] == date(2026, 10, 31)
+    at.checkbox(key="dt_undo_sure").check()
+    at.form(key="dt_undo").form_submit_button[0].click()
+    at.run()
+    assert not at.exception
+    assert queries.data_range(open_db()) == (None, None)
+    assert "已撤销 #1 · synthetic.xlsx" in texts(at.success)
+
+
+def test_an_unmatched_account_is_bound_to_a_person(app_db):
+    open_db().apply_import(ImportMeta("extra.csv", "extra-sha", "generic"), pd.DataFrame([{
+        "shop": "旗舰店", "account": "小美2号", "date_from": date(2026, 10, 5), "date_to": date(2026, 10, 5),
+        "receptions": 40, "inquiries": 10, "paid_buyers": 4,
+    }]))
+    at = ran(DATA)
+    assert frame_with(at, "账号", "小美2号")["接待人数"].tolist() == [40]
+    form = at.form(key="dt_bind")
+    form.selectbox(key="dt_bind_account").set_value("旗舰店:小美2号")
+    form.text_input(key="dt_bind_name").input("小美")
+    form.form_submit_button[0].click()
+    at.run()
+    assert not at.exception
+    assert "已把 旗舰店:小美2号 绑定给 小美" in texts(at.success)
+    bound = roster.roster_frame(open_db()).set_index("account").loc["小美2号"]
+    assert (bound["name"], bound["team"], bound["role"]) == ("小美", "A组", "presales")  # the person's own
+    assert roster.unmatched_accounts(open_db()).empty
