@@ -199,7 +199,8 @@ def trend(
         "week": "CAST(date_trunc('week', f.date_from) AS DATE)",
         "month": "CAST(date_trunc('month', f.date_from) AS DATE)",
     }[grain]
-    split_sql = {None: None, "team": "coalesce(r.team, '未分组')", "agent": "f.account", "shop": "f.shop"}[split]
+    split_sql = {None: None, "team": "f.shop || ' · ' || coalesce(r.team, '未分组')",
+                 "agent": "f.account", "shop": "f.shop"}[split]
     scope, params = _scope(date_from, date_to, **filters)
     if k.kind == "ratio":
         both = f"f.{k.num} IS NOT NULL AND f.{k.den} IS NOT NULL"

@@ -18,7 +18,6 @@ DEN_UNITS = {
     "response_n": ("次", "responses"),
     "receptions": ("接待", "receptions"),
     "ratings": ("评价", "ratings"),
-    "sales": ("元销售", "CNY sales"),
     "cases": ("件", "cases"),
     "buyer_messages": ("条消息", "messages"),
 }
@@ -35,13 +34,15 @@ def money(value, decimals: int = 2) -> str:
     """¥12,345.60 — rounded to the cent only here, when shown."""
     if missing(value):
         return "—"
-    return f"¥{value:,.{decimals}f}"
+    sign = "-" if value < 0 and round(value, decimals) != 0 else ""
+    return f"{sign}¥{abs(value):,.{decimals}f}"
 
 
 def count(value) -> str:
+    """People and things are whole; counts rebuilt from a rate are rounded for display."""
     if missing(value):
         return "—"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return f"{value:,.0f}"
 
 
 def seconds(value) -> str:
@@ -84,15 +85,22 @@ def value(name: str, v) -> str:
     return count(v)
 
 
-def with_count(name: str, v, n, lang: str = "zh") -> str:
-    """A rate with the count it rests on: '62.5% · 40 询单'."""
-    shown = value(name, v)
+def rests_on(name: str, n, lang: str = "zh") -> str | None:
+    """The count a rate rests on: '40询单', '销售额 ¥495,154'; None for sums or no count."""
     k = kpi(name)
     if k.kind != "ratio" or missing(n):
-        return shown
-    zh, en = DEN_UNITS.get(k.den, ("", ""))
-    unit = zh if lang == "zh" else f" {en}"
-    return f"{shown} · {count(n)}{unit}" if zh else f"{shown} · n={count(n)}"
+        return None
+    if MEASURE_BY_NAME[k.den].unit == "cny":
+        return f"销售额 {money(n, 0)}" if lang == "zh" else f"of {money(n, 0)} sales"
+    zh, en = DEN_UNITS.get(k.den, ("", "n"))
+    return f"{count(n)}{zh}" if lang == "zh" else f"{count(n)} {en}"
+
+
+def with_count(name: str, v, n, lang: str = "zh") -> str:
+    """A rate with the count it rests on: '62.5% · 40询单'."""
+    shown = value(name, v)
+    phrase = None if missing(v) else rests_on(name, n, lang)
+    return f"{shown} · {phrase}" if phrase else shown
 
 
 def delta(name: str, now, before) -> str | None:
@@ -101,10 +109,12 @@ def delta(name: str, now, before) -> str | None:
         return None
     unit = kpi(name).unit
     if unit == "pct":
-        return f"{(now - before) * 100:+.1f}pp"
-    if before == 0:
+        change, suffix = (now - before) * 100, "pp"
+    elif before == 0:
         return None
-    return f"{(now - before) / abs(before) * 100:+.1f}%"
+    else:
+        change, suffix = (now - before) / abs(before) * 100, "%"
+    return f"±0.0{suffix}" if round(change, 1) == 0 else f"{change:+.1f}{suffix}"
 
 
 def role(code: str | None, lang: str = "zh") -> str:

@@ -1,0 +1,236 @@
+"""Plotly figures the pages share, built from already aggregated frames.
+
+One place decides how a KPI's axis reads (%, ¥, 秒), that the count a rate rests on is
+in every hover, and that promotion days (618, 双11 …) are marked on every trend, so a
+spike is never mistaken for an agent's merit. No streamlit here: pages pass the figure
+to st.plotly_chart.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from csperf import ui_format as fmt
+from csperf.metrics import kpi
+from csperf.metrics import label as metric_label
+from csperf.views import completion
+
+GOOD = "#2E9D5B"
+BAD = "#D9363E"
+NEUTRAL = "#8A8F98"
+LINE = "#E4393C"  # the app's primary colour
+TEAM_LINE = "#5B6B7F"
+PALETTE = ["#E4393C", "#2F6FDE", "#2E9D5B", "#F0A020", "#8E5BD9", "#12A4B6", "#C2477D", "#6B7A8F"]
+PROMOTION_COLOUR = "rgba(240,160,32,0.9)"
+
+
+def axis_format(metric: str, lang: str = "zh") -> dict:
+    """Axis tick and hover formats for a KPI's unit."""
+    unit = kpi(metric).unit
+    if unit == "pct":
+        return {"tickformat": ".0%", "hover": ".1%", "prefix": "", "suffix": ""}
+    if unit == "cny":
+        return {"tickformat": ",.0f", "hover": ",.2f", "prefix": "¥", "suffix": ""}
+    if unit == "s":
+        return {"tickformat": ",.0f", "hover": ".1f", "prefix": "", "suffix": "秒" if lang == "zh" else " s"}
+    if unit in ("ratio", "score"):
+        return {"tickformat": ".2f", "hover": ".2f", "prefix": "", "suffix": ""}
+    return {"tickformat": ",.0f", "hover": ",.0f", "prefix": "", "suffix": ""}
+
+
+def _hover(metric: str, lang: str, with_n: bool, name: bool = False) -> str:
+    f = axis_format(metric, lang)
+    text = ("%{fullData.name}<br>" if name else "") + f"%{{x|%Y-%m-%d}}<br>{f['prefix']}%{{y:{f['hover']}}}{f['suffix']}"
+    if with_n:
+        text += " · n=%{customdata:,.0f}"
+    return text + "<extra></extra>"
+
+
+def _style_axis(fig: go.Figure, metric: str, lang: str, **where) -> None:
+    f = axis_format(metric, lang)
+    fig.update_yaxes(tickformat=f["tickformat"], tickprefix=f["prefix"], ticksuffix=f["suffix"], **where)
+
+
+def _base_layout(fig: go.Figure, height: int, font_size: int) -> go.Figure:
+    # Sizes are set on each part: Streamlit's chart theme replaces the global font size.
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), font=dict(size=font_size),
+                      hoverlabel=dict(font_size=max(12, font_size)),
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0,
+                                  font=dict(size=font_size)))
+    fig.update_xaxes(tickfont=dict(size=font_size), title_font=dict(size=font_size))
+    fig.update_yaxes(tickfont=dict(size=font_size), title_font=dict(size=font_size))
+    return fig
+
+
+def _date_ticks(fig: go.Figure, periods: pd.Series) -> None:
+    """Dates as 10-31 (or 2026-10 over long ranges), not as English month names."""
+    dates = pd.to_datetime(periods)
+    if dates.empty:
+        return
+    long_range = (dates.max() - dates.min()).days > 180
+    fig.update_xaxes(tickformat="%Y-%m" if long_range else "%m-%d")
+
+
+def sparkline(frame: pd.DataFrame, metric: str, lang: str = "zh", height: int = 56) -> go.Figure:
+    """A tile's tiny daily line (columns period, value, optionally n); no axes, last point dotted."""
+    data = frame.dropna(subset=["value"])
+    with_n = "n" in data.columns and kpi(metric).kind == "ratio"
+    fig = go.Figure(go.Scatter(
+        x=pd.to_datetime(data["period"]), y=data["value"], mode="lines", line=dict(color=LINE, width=2),
+        fill="tozeroy" if kpi(metric).kind == "sum" else None, fillcolor="rgba(228,57,60,0.08)",
+        customdata=data["n"] if with_n else None, hovertemplate=_hover(metric, lang, with_n),
+    ))
+    if not data.empty:
+        fig.add_trace(go.Scatter(x=[pd.Timestamp(data["period"].iloc[-1])], y=[data["value"].iloc[-1]],
+                                 mode="markers", marker=dict(color=LINE, size=6), hoverinfo="skip"))
+    fig.update_layout(height=height, margin=dict(l=0, r=0, t=2, b=2), showlegend=False,
+                      xaxis=dict(visible=False), yaxis=dict(visible=False), hovermode="x")
+    if kpi(metric).kind == "ratio" and not data.empty:
+        low, high = data["value"].min(), data["value"].max()
+        pad = max((high - low) * 0.15, abs(high) * 0.05) or 1  # near-flat series stay flat
+        fig.update_yaxes(range=[low - pad, high + pad])
+    return fig
+
+
+def kpi_vs_team(rows: pd.DataFrame, lang: str = "zh", height: int | None = None) -> go.Figure:
+    """Each KPI's gap to the team in % (0 = at the team; lower-is-better KPIs mirrored so
+    right is always better). `rows`: metric, value, group_value, n. Green beats the team."""
+    data = rows.copy()
+    data["gap"] = [(completion(v, g, kpi(m).lower_is_better) - 1) * 100
+                   for m, v, g in zip(data["metric"], data["value"], data["group_value"])]
+    data = data.dropna(subset=["gap"]).iloc[::-1]
+    labels = [metric_label(m, lang) for m in data["metric"]]
+    colours = [GOOD if g > 0.05 else BAD if g < -0.05 else NEUTRAL for g in data["gap"]]
+    team_word = "团队" if lang == "zh" else "team"
+    hover = [f"{fmt.with_count(m, v, n, lang)}<br>{team_word} {fmt.value(m, g)}"
+             for m, v, n, g in zip(data["metric"], data["value"], data["n"], data["group_value"])]
+    fig = go.Figure(go.Bar(
+        x=data["gap"], y=labels, orientation="h", marker_color=colours,
+        text=[f"{g:+.1f}%" for g in data["gap"]], textposition="outside", cliponaxis=False,
+        hovertext=hover, hovertemplate="%{y}<br>%{hovertext}<extra></extra>",
+    ))
+    fig.add_vline(x=0, line=dict(color=TEAM_LINE, width=1.5))
+    reach = max([10.0] + [abs(g) * 1.35 for g in data["gap"]])
+    fig.update_xaxes(range=[-reach, reach], ticksuffix="%", zeroline=False,
+                     title="← 不如团队 · 优于团队 →" if lang == "zh" else "← worse than team · better →")
+    return _base_layout(fig, height or 80 + 34 * max(1, len(data)), 13)
+
+
+def trend_lines(frame: pd.DataFrame, metric: str, promotions=(), *, series: str | None = None,
+                dashed: tuple[str, ...] = (), lang: str = "zh", height: int = 380, font_size: int = 13,
+                names: dict | None = None) -> go.Figure:
+    """A KPI over time (period, value, optionally n), one line per `series` value."""
+    fig = go.Figure()
+    with_n = "n" in frame.columns and kpi(metric).kind == "ratio"
+    groups = frame.groupby(series, sort=True, dropna=False) if series else [(None, frame)]
+    colour = 0
+    for key, part in groups:
+        key = key[0] if isinstance(key, tuple) else key
+        part = part.sort_values("period")
+        is_dashed = key in dashed
+        i, colour = colour, colour + (not is_dashed)  # solid lines take the palette in order
+        name = (names or {}).get(key, "—" if key is None or pd.isna(key) else str(key)) if series else metric_label(metric, lang)
+        fig.add_trace(go.Scatter(
+            x=pd.to_datetime(part["period"]), y=part["value"], mode="lines+markers", name=name,
+            line=dict(color=TEAM_LINE if is_dashed else PALETTE[i % len(PALETTE)],
+                      width=(3 if is_dashed else 2.5) * font_size / 13, dash="dash" if is_dashed else "solid"),
+            marker=dict(size=5 * font_size / 13), customdata=part["n"] if with_n else None,
+            hovertemplate=_hover(metric, lang, with_n, name=bool(series)),
+        ))
+    _style_axis(fig, metric, lang)
+    _date_ticks(fig, frame["period"])
+    fig.update_layout(showlegend=bool(series), hovermode="closest")
+    _base_layout(fig, height, font_size)
+    if not frame["value"].notna().any():
+        fig.add_annotation(text="此范围内没有该指标的数据" if lang == "zh" else "No figures for this KPI in this range",
+                           xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False, font=dict(size=font_size + 2))
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
+        return fig
+    for day, name in promotions:
+        _promotion(fig, day, name, font_size)
+    return fig
+
+
+def _promotion(fig: go.Figure, day, name: str, font_size: int, row: int | None = None, col: int | None = None) -> None:
+    x = pd.Timestamp(day)
+    where = {} if row is None else {"row": row, "col": col}
+    fig.add_vline(x=x, line=dict(color=PROMOTION_COLOUR, width=1.5, dash="dot"), **where)
+    if row is None:
+        fig.add_annotation(x=x, y=1, yref="paper", text=name, showarrow=False, yanchor="bottom",
+                           font=dict(size=font_size - 1, color=PROMOTION_COLOUR))
+
+
+def small_multiples(frame: pd.DataFrame, team: pd.DataFrame, metric: str, promotions=(), *,
+                    names: dict | None = None, columns: int = 3, lang: str = "zh") -> go.Figure:
+    """One small chart per agent (period, agent, value, n), each with the team's line dashed."""
+    agents = sorted(frame["agent"].dropna().unique(), key=str)
+    rows = max(1, -(-len(agents) // columns))
+    titles = [(names or {}).get(a, str(a)) for a in agents]
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles, shared_xaxes=True, shared_yaxes=True,
+                        vertical_spacing=0.12 if rows > 1 else 0.2, horizontal_spacing=0.04)
+    with_n = "n" in frame.columns and kpi(metric).kind == "ratio"
+    team_name = "团队" if lang == "zh" else "Team"
+    team = team.sort_values("period")
+    for i, agent in enumerate(agents):
+        r, c = i // columns + 1, i % columns + 1
+        part = frame[frame["agent"] == agent].sort_values("period")
+        fig.add_trace(go.Scatter(
+            x=pd.to_datetime(team["period"]), y=team["value"], mode="lines", name=team_name, legendgroup="team",
+            showlegend=i == 0, line=dict(color=TEAM_LINE, width=1.5, dash="dash"),
+            customdata=team["n"] if with_n else None, hovertemplate=_hover(metric, lang, with_n, name=True),
+        ), row=r, col=c)
+        fig.add_trace(go.Scatter(
+            x=pd.to_datetime(part["period"]), y=part["value"], mode="lines", name=titles[i], showlegend=False,
+            line=dict(color=LINE, width=2), customdata=part["n"] if with_n else None,
+            hovertemplate=_hover(metric, lang, with_n, name=True),
+        ), row=r, col=c)
+        for day, _name in promotions:
+            _promotion(fig, day, _name, 11, row=r, col=c)
+    f = axis_format(metric, lang)
+    fig.update_yaxes(tickformat=f["tickformat"], tickprefix=f["prefix"], ticksuffix=f["suffix"])
+    _date_ticks(fig, frame["period"])
+    fig = _base_layout(fig, 60 + 210 * rows, 12)
+    fig.update_annotations(font_size=13)
+    return fig
+
+
+def score_waterfall(breakdown: pd.DataFrame, total: float, lang: str = "zh", height: int = 380) -> go.Figure:
+    """How the total score is built: each KPI's weight share × score, then the total.
+
+    `breakdown` as views.score_breakdown returns it; skipped KPIs are left out.
+    """
+    used = breakdown[~breakdown["skipped"]]
+    labels = [metric_label(m, lang) for m in used["metric"]] + ["总分" if lang == "zh" else "Total"]
+    hover = [f"{'权重' if lang == 'zh' else 'weight'} {w:g} ({s * 100:.0f}%) × {sc:.1f}"
+             for w, s, sc in zip(used["weight"], used["share"], used["score"])] + [""]
+    fig = go.Figure(go.Waterfall(
+        x=labels, y=list(used["contribution"]) + [total], measure=["relative"] * len(used) + ["total"],
+        text=[f"{c:.1f}" for c in used["contribution"]] + [f"{total:.1f}"], textposition="outside",
+        hovertext=hover, hovertemplate="%{x}<br>%{hovertext}<br>%{y:.1f}<extra></extra>",
+        increasing=dict(marker_color=GOOD), totals=dict(marker_color=LINE), connector=dict(line=dict(color=NEUTRAL)),
+    ))
+    fig.update_yaxes(range=[0, max(110.0, total * 1.15)])
+    fig.update_layout(showlegend=False)
+    return _base_layout(fig, height, 13)
+
+
+def monthly_scores(months: list[str], scores: list[float], threshold: float | None, lang: str = "zh",
+                   height: int = 260) -> go.Figure:
+    """An agent's score per month, with the promotion rule's average as a dashed line."""
+    fig = go.Figure(go.Bar(
+        x=months, y=[None if pd.isna(s) else s for s in scores], marker_color=LINE,
+        text=["—" if pd.isna(s) else f"{s:.1f}" for s in scores], textposition="outside", cliponaxis=False,
+        hovertemplate="%{x}<br>%{y:.1f}<extra></extra>",
+    ))
+    if threshold is not None:
+        fig.add_hline(y=threshold, line=dict(color=TEAM_LINE, dash="dash"),
+                      annotation_text=("晋级线 " if lang == "zh" else "rule ") + f"{threshold:g}",
+                      annotation_position="top left")
+    top = max([threshold or 0, 100] + [s for s in scores if not pd.isna(s)])
+    fig.update_yaxes(range=[0, top * 1.15], title="得分" if lang == "zh" else "score")
+    fig.update_xaxes(type="category")
+    fig.update_layout(showlegend=False)
+    return _base_layout(fig, height, 13)

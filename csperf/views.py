@@ -1,0 +1,820 @@
+"""What the owner-facing pages decide, kept out of streamlit so every rule is unit-tested.
+
+The pages (overview, leaderboard, trends, agent, weekly review) only lay out what this
+module returns: which alerts to raise, who wins which award, how a score breaks down by
+KPI and what pulled it down, the pay slip line by line, and how close an agent is to
+the next level. Figures stay unrounded here; ui_format rounds them when shown.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+
+from csperf import schemes, scoring
+from csperf import ui_format as fmt
+from csperf.db import Database
+from csperf.metrics import MEASURE_BY_NAME, kpi
+from csperf.metrics import label as metric_label
+from csperf.scheme import Scheme
+
+# The KPIs an owner looks at first: overview tiles and the weekly review's summary.
+TILE_KPIS = ("sales", "conversion_rate", "aov", "receptions", "first_response_s", "reply_rate",
+             "satisfaction", "refund_rate")
+# KPIs whose gap to the team raises an alert, and the KPIs that crown a weekly champion.
+ALERT_KPIS = ("conversion_rate", "first_response_s", "reply_rate", "satisfaction", "refund_rate")
+CHAMPION_KPIS = ("conversion_rate", "first_response_s", "satisfaction", "aov", "sales")
+# The fewest denominator units a rate needs before it may raise an alert or win an award
+# (a 100 % conversion from 3 inquiries proves nothing). A scheme's own min_n wins where set.
+MIN_SAMPLE = {"conversion_rate": 30, "nextday_conversion_rate": 30, "first_response_s": 30,
+              "avg_response_s": 30, "reply_rate": 30, "reply_3min_rate": 30, "answer_30s_rate": 30,
+              "slow_response_rate": 30, "satisfaction": 10, "csat_avg": 10, "refund_rate": 1000,
+              "resolution_rate": 10, "aov": 10, "items_per_buyer": 10}
+# An agent is "far below the team" when its completion (value ÷ team value, mirrored as
+# 2 − ratio for lower-is-better KPIs, as in scoring.md) is under this.
+FAR_BELOW = 0.8
+PAY_COLUMNS = ("coefficient", "performance_pay", "commission", "bonus", "rank_award", "team_share", "penalty",
+               "base", "pay")
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def flag(value) -> bool:
+    """A boolean cell that may be missing."""
+    return not _missing(value) and bool(value)
+
+
+def _t(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def display_name(row) -> str:
+    """The roster name, else the account as exported."""
+    name = row.get("name")
+    return str(row["agent"]) if _missing(name) or not str(name).strip() else str(name)
+
+
+def min_sample(metric: str, scheme: Scheme | None = None) -> float:
+    """The sample a rate needs to count: the scheme's min_n for it, else MIN_SAMPLE, else 1."""
+    if scheme is not None:
+        for rule in scheme.kpis:
+            if rule.metric == metric and rule.min_n is not None:
+                return rule.min_n
+    return MIN_SAMPLE.get(metric, 1)
+
+
+def completion(value, reference, lower_is_better: bool) -> float:
+    """value ÷ reference (2 − that when lower is better); NaN when it cannot be formed."""
+    if _missing(value) or _missing(reference) or reference == 0:
+        return float("nan")
+    ratio = value / reference
+    return 2 - ratio if lower_is_better else ratio
+
+
+def vs_team_status(value, team, metric: str) -> str | None:
+    """'above' (better than the team), 'below' (worse) or 'level'; None when not comparable."""
+    done = completion(value, team, kpi(metric).lower_is_better)
+    if math.isnan(done):
+        return None
+    if math.isclose(done, 1.0, abs_tol=1e-9):
+        return "level"
+    return "above" if done > 1 else "below"
+
+
+# -- scoring with the schemes that apply -------------------------------------------------------
+
+
+@dataclass
+class Scored:
+    """Every agent scored with the scheme that applies to it (or one chosen scheme)."""
+
+    frame: pd.DataFrame  # scoring.score's columns plus `scheme` (its name)
+    schemes: dict[str, Scheme]
+    unassigned: pd.DataFrame  # the KPI rows no scheme applies to
+
+    @property
+    def metrics(self) -> list[str]:
+        """The scored KPIs of every scheme used, in scheme order, each once."""
+        seen: dict[str, None] = {}
+        for scheme in self.schemes.values():
+            for rule in scheme.kpis:
+                seen.setdefault(rule.metric, None)
+        return list(seen)
+
+
+def score_agents(kpis: pd.DataFrame, resolve: Callable[[str | None, str, str | None], Scheme | None]) -> Scored:
+    """Score each agent with `resolve(role, shop, team)`'s scheme.
+
+    Agents sharing a scheme are scored together, so comparison groups and ranks are the
+    scheme's own; the result lists one scheme after another.
+    """
+    if kpis.empty:
+        return Scored(pd.DataFrame(), {}, kpis)
+    keys = ["role", "shop", "team"]
+    cells = kpis[keys].astype(object).where(kpis[keys].notna(), None)
+    resolved: dict[tuple, Scheme | None] = {}
+    names = []
+    schemes: dict[str, Scheme] = {}
+    for key in map(tuple, cells.to_numpy()):
+        if key not in resolved:
+            resolved[key] = resolve(*key)
+        scheme = resolved[key]
+        names.append(None if scheme is None else scheme.name)
+        if scheme is not None:
+            schemes.setdefault(scheme.name, scheme)
+    names = pd.Series(names, index=kpis.index, dtype=object)
+    parts = []
+    for name, scheme in schemes.items():
+        part = scoring.score(kpis[names == name], scheme)
+        part.insert(0, "scheme", name)
+        parts.append(part)
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    return Scored(frame, schemes, kpis[names.isna()])
+
+
+def assigned_schemes(db: Database, on_date) -> Callable[[str | None, str, str | None], Scheme | None]:
+    """A resolver for score_agents: the scheme in force on `on_date` (None where none is assigned)."""
+
+    def resolve(role, shop, team):
+        try:
+            return schemes.scheme_for(db, role, on_date, shop, team)[0]
+        except LookupError:
+            return None
+
+    return resolve
+
+
+def apply_filters(frame: pd.DataFrame, filters: dict) -> pd.DataFrame:
+    """Keep the rows the sidebar filters select (shop/team/role/shift lists, or one account).
+
+    Pages score everyone first and filter afterwards, so a display filter never changes
+    anyone's team average, score or rank.
+    """
+    keep = pd.Series(True, index=frame.index)
+    for key, values in filters.items():
+        column = "agent" if key == "account" else key
+        if values is None or column not in frame.columns:
+            continue
+        values = [values] if isinstance(values, str) else list(values)
+        if values:
+            keep &= frame[column].isin(values)
+    return frame[keep]
+
+
+def with_previous(scored: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
+    """Add previous_score, previous_rank, score_change and rank_move (> 0 = moved up)."""
+    out = scored.copy()
+    if previous is None or previous.empty or out.empty:
+        for column in ("previous_score", "previous_rank", "score_change", "rank_move"):
+            out[column] = float("nan")
+        return out
+    before = previous[["shop", "agent", "score", "rank"]].rename(
+        columns={"score": "previous_score", "rank": "previous_rank"})
+    out = out.merge(before, on=["shop", "agent"], how="left")
+    out["score_change"] = out["score"] - out["previous_score"]
+    out["rank_move"] = out["previous_rank"] - out["rank"]
+    return out
+
+
+# -- tiles and summaries ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One KPI of the period against the previous period."""
+
+    metric: str
+    value: float
+    previous: float | None
+    n: float | None  # the count a rate rests on
+
+    @property
+    def delta_text(self) -> str | None:
+        """The change as shown ('+1.2pp', '-3.0%'); a change that rounds to nothing reads '±0.0pp'."""
+        return fmt.delta(self.metric, self.value, self.previous)
+
+    @property
+    def improved(self) -> bool | None:
+        """Whether the change is good news (None: no previous period, or no visible change)."""
+        text = self.delta_text
+        if text is None or text.startswith("±"):
+            return None
+        return (self.value > self.previous) != kpi(self.metric).lower_is_better
+
+    @property
+    def delta_color(self) -> str:
+        """For st.metric: a fall is good news for a lower-is-better KPI."""
+        return "inverse" if kpi(self.metric).lower_is_better else "normal"
+
+
+def tiles(now: pd.Series, before: pd.Series, metrics: Iterable[str] = TILE_KPIS) -> list[Tile]:
+    """Tiles for the KPIs the period has a value for."""
+    out = []
+    for metric in metrics:
+        value = now.get(metric)
+        if _missing(value):
+            continue
+        previous = before.get(metric) if before is not None else None
+        n = now.get(f"{metric}_n") if kpi(metric).kind == "ratio" else None
+        out.append(Tile(metric, float(value), None if _missing(previous) else float(previous),
+                        None if _missing(n) else float(n)))
+    return out
+
+
+def count_text(metric: str, n, lang: str = "zh") -> str:
+    """The count a rate rests on ('1,409询单'); 'total' words for sums."""
+    if kpi(metric).kind != "ratio":
+        return _t(lang, "合计", "total")
+    return fmt.rests_on(metric, n, lang) or "—"
+
+
+def promotion_note(current, previous, lang: str = "zh") -> str | None:
+    """A warning that a comparison spans a promotion day (lists of (date, name)), else None."""
+    parts = []
+    if current:
+        names = "、".join(name for _, name in current)
+        parts.append(_t(lang, f"本期含大促日 {names}", f"this period includes {names}"))
+    if previous:
+        names = "、".join(name for _, name in previous)
+        parts.append(_t(lang, f"上期含大促日 {names}", f"the previous period includes {names}"))
+    if not parts:
+        return None
+    return _t(lang, "；".join(parts) + "，环比变化受大促影响。", "; ".join(parts) + ": changes reflect the promotion.")
+
+
+def summary_table(frame: pd.DataFrame, keys: list[str], metrics: Iterable[str], lang: str = "zh",
+                  with_agents: bool = True) -> pd.DataFrame:
+    """Groups (teams, shops) as rows, each KPI as text with the count it rests on."""
+    headers = {"shop": ("店铺", "Shop"), "team": ("团队", "Team"), "role": ("岗位", "Role"),
+               "agents": ("人数", "Agents")}
+    out = pd.DataFrame(index=frame.index)
+    for key in keys:
+        values = frame[key]
+        if key == "role":
+            values = values.map(lambda v: fmt.role(None if _missing(v) else v, lang))
+        else:
+            values = values.map(lambda v: _t(lang, "未分组", "ungrouped") if _missing(v) else str(v))
+        out[_t(lang, *headers[key])] = values
+    if with_agents and "agents" in frame.columns:
+        out[_t(lang, *headers["agents"])] = frame["agents"].astype("int64")
+    for metric in metrics:
+        if metric not in frame.columns or not frame[metric].notna().any():
+            continue
+        n_column = f"{metric}_n"
+        out[metric_label(metric, lang)] = [
+            fmt.with_count(metric, row[metric], row.get(n_column), lang) for _, row in frame.iterrows()
+        ]
+    return out.reset_index(drop=True)
+
+
+# -- alerts -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Alert:
+    level: str  # error | warning | info
+    kind: str  # far_below | under_threshold | provisional | unmatched
+    zh: str
+    en: str
+
+    def text(self, lang: str = "zh") -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+def far_below_alerts(kpis: pd.DataFrame, metrics: Iterable[str] = ALERT_KPIS, floor: float = FAR_BELOW) -> list[Alert]:
+    """One alert per agent with any KPI under `floor` of its team, on a sample big enough to tell."""
+    alerts = []
+    for _, row in kpis.iterrows():
+        found_zh, found_en = [], []
+        for metric in metrics:
+            if metric not in row.index:
+                continue
+            k = kpi(metric)
+            team = row.get(f"{metric}_team")
+            n = row.get(f"{metric}_n")
+            if k.kind == "ratio" and (_missing(n) or n < min_sample(metric)):
+                continue
+            if not completion(row[metric], team, k.lower_is_better) < floor:
+                continue
+            found_zh.append(f"{metric_label(metric, 'zh')} {fmt.with_count(metric, row[metric], n, 'zh')}"
+                            f"（团队 {fmt.value(metric, team)}）")
+            found_en.append(f"{metric_label(metric, 'en')} {fmt.with_count(metric, row[metric], n, 'en')}"
+                            f" (team {fmt.value(metric, team)})")
+        if found_zh:
+            alerts.append(Alert("warning", "far_below", f"{_who(row, 'zh')} 明显落后于团队：" + "；".join(found_zh),
+                                f"{_who(row, 'en')} is far below the team: " + "; ".join(found_en)))
+    return alerts
+
+
+def _who(row, lang: str) -> str:
+    team = row.get("team")
+    where = f"{row['shop']}{'' if _missing(team) else ' · ' + str(team)}"
+    return f"{display_name(row)}（{where}）" if lang == "zh" else f"{display_name(row)} ({where})"
+
+
+def threshold_score(scheme: Scheme) -> float | None:
+    """The score below which an agent is paid the lowest coefficient (None without bands)."""
+    bands = scheme.pay.coefficients
+    return bands[1][0] if len(bands) >= 2 else None
+
+
+def threshold_alerts(scored: Scored) -> list[Alert]:
+    """Agents whose score sits in their scheme's lowest coefficient band."""
+    alerts = []
+    frame = scored.frame
+    for name, scheme in scored.schemes.items():
+        threshold = threshold_score(scheme)
+        if threshold is None:
+            continue
+        rows = frame[(frame["scheme"] == name) & (frame["score"] < threshold)]
+        for _, row in rows.iterrows():
+            alerts.append(Alert(
+                "error", "under_threshold",
+                f"{_who(row, 'zh')} 得分 {fmt.score(row['score'])}，低于「{name}」的门槛 {threshold:g} 分",
+                f"{_who(row, 'en')} scores {fmt.score(row['score'])}, under the {threshold:g} threshold of “{name}”",
+            ))
+    return alerts
+
+
+def provisional_alert(days: pd.DataFrame, limit: int = 8) -> Alert | None:
+    """The days whose figures the platforms have not settled yet (shop, day, rows)."""
+    if days.empty:
+        return None
+    items = [f"{shop} {pd.Timestamp(d):%m-%d}" for shop, d in zip(days["shop"], days["day"])]
+    more_zh = f" 等 {len(items)} 处" if len(items) > limit else ""
+    more_en = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return Alert("info", "provisional",
+                 f"暂估数据待结算：{'、'.join(items[:limit])}{more_zh}。平台结算后重新导入即可自动替换。",
+                 f"Provisional figures pending: {', '.join(items[:limit])}{more_en}. "
+                 "Re-import once the platform settles them.")
+
+
+def unmatched_alert(unmatched: pd.DataFrame, limit: int = 5) -> Alert | None:
+    """Accounts with figures that nobody in the roster owns (roster.unmatched_accounts)."""
+    if unmatched.empty:
+        return None
+    shown = unmatched.head(limit)
+    accounts = [f"{s}:{a}" for s, a in zip(shown["shop"], shown["account"])]
+    listed, listed_en = "、".join(accounts), ", ".join(accounts)
+    more_zh = f" 等 {len(unmatched)} 个" if len(unmatched) > limit else ""
+    more_en = f" and {len(unmatched) - limit} more" if len(unmatched) > limit else ""
+    return Alert("warning", "unmatched",
+                 f"有账号不在花名册：{listed}{more_zh}。请在「数据」页绑定到人员，否则无法分组和算薪。",
+                 f"Accounts not in the roster: {listed_en}{more_en}. "
+                 "Bind them on the Data page, or they have no team and no pay.")
+
+
+def overview_alerts(kpis: pd.DataFrame, scored: Scored, provisional: pd.DataFrame,
+                    unmatched: pd.DataFrame) -> list[Alert]:
+    """Everything the overview warns about, the most urgent first."""
+    alerts = threshold_alerts(scored) + far_below_alerts(kpis)
+    alerts += [a for a in (unmatched_alert(unmatched), provisional_alert(provisional)) if a is not None]
+    order = {"error": 0, "warning": 1, "info": 2}
+    return sorted(alerts, key=lambda a: order[a.level])
+
+
+# -- leaderboard --------------------------------------------------------------------------------
+
+
+def leaderboard(scored: Scored, previous: pd.DataFrame | None, *, show_pay: bool) -> pd.DataFrame:
+    """The ranking table: identity, score, rank move, each KPI with team value and sample.
+
+    Pay columns are present only when `show_pay`; a caller that may not see pay cannot
+    get them by accident.
+    """
+    frame = with_previous(scored.frame, previous)
+    if frame.empty:
+        return frame
+    frame["name"] = [display_name(row) for _, row in frame.iterrows()]
+    columns = ["group", "rank", "rank_move", "name", "agent", "shop", "team", "role", "scheme", "score",
+               "small_sample", "skipped"]
+    for metric in scored.metrics:
+        for suffix in ("", "_group", "_n", "_score"):
+            if f"{metric}{suffix}" in frame.columns:
+                columns.append(f"{metric}{suffix}")
+    if show_pay:
+        columns += [c for c in PAY_COLUMNS if c in frame.columns]
+    return frame[[c for c in columns if c in frame.columns]]
+
+
+PAY_LABELS = {"coefficient": ("系数", "Coefficient"), "performance_pay": ("绩效工资", "Performance pay"),
+              "commission": ("提成", "Commission"), "bonus": ("奖金", "Bonus"), "rank_award": ("名次奖", "Rank award"),
+              "team_share": ("团队奖", "Team share"), "penalty": ("扣款", "Penalties"), "base": ("底薪", "Base"),
+              "pay": ("应发", "Pay")}
+
+
+def skipped_by_all(table: pd.DataFrame) -> list[str]:
+    """KPIs skipped for every agent (e.g. no QA scores entered yet): said once, not per row."""
+    if table.empty or "skipped" not in table.columns:
+        return []
+    sets = [set(filter(None, str(s or "").split(","))) for s in table["skipped"]]
+    common = set.intersection(*sets) if sets else set()
+    return [m for m in dict.fromkeys(m for s in table["skipped"] for m in str(s or "").split(",")) if m in common]
+
+
+@dataclass
+class Labelled:
+    """A table with the UI's column headers, and which header holds what (for formats and colours)."""
+
+    frame: pd.DataFrame
+    kpis: dict[str, str]  # header → KPI name (value columns, coloured against the team)
+    counts: list[str]  # headers of sample-size columns
+    money: list[str]  # headers of money columns
+
+
+def group_label(label: str, lang: str = "zh") -> str:
+    """scoring's 'shop / team / role' with the role code in words."""
+    return " / ".join(fmt.role(part, lang) if part in fmt.ROLE_LABELS else part for part in str(label).split(" / "))
+
+
+def labelled_leaderboard(table: pd.DataFrame, metrics: Iterable[str], lang: str = "zh") -> Labelled:
+    """The leaderboard as shown and exported: numbers stay numbers, headers in the UI language."""
+    common = set(skipped_by_all(table))
+    out = pd.DataFrame(index=table.index)
+    out[_t(lang, "比较组", "Group")] = table["group"].map(lambda g: group_label(g, lang))
+    out[_t(lang, "名次", "Rank")] = table["rank"]
+    out[_t(lang, "客服", "Agent")] = table["name"]
+    out[_t(lang, "名次变化", "Move")] = table["rank_move"].map(fmt.rank_move)
+    out[_t(lang, "账号", "Account")] = table["agent"]
+    out[_t(lang, "岗位", "Role")] = table["role"].map(lambda v: fmt.role(None if _missing(v) else v, lang))
+    out[_t(lang, "得分", "Score")] = table["score"]
+    notes = []
+    for _, row in table.iterrows():
+        parts = [_t(lang, "⚠ 样本不足", "⚠ small sample")] if flag(row.get("small_sample")) else []
+        own = [m for m in str(row.get("skipped") or "").split(",") if m and m not in common]
+        if own:
+            parts.append(_t(lang, "未计：", "not scored: ") + "、".join(metric_label(m, lang) for m in own))
+        notes.append(" · ".join(parts))
+    out[_t(lang, "备注", "Notes")] = notes
+    kpis, counts, money = {}, [], []
+    for metric in metrics:
+        if metric not in table.columns or metric in common:
+            continue
+        header = metric_label(metric, lang)
+        out[header] = table[metric]
+        kpis[header] = metric
+        if f"{metric}_n" in table.columns and kpi(metric).kind == "ratio":
+            count_header = f"{header} {_t(lang, '样本', 'n')}"
+            out[count_header] = table[f"{metric}_n"]
+            counts.append(count_header)
+    for column, (zh, en) in PAY_LABELS.items():
+        if column in table.columns:
+            header = _t(lang, zh, en)
+            out[header] = table[column]
+            if column != "coefficient":
+                money.append(header)
+    return Labelled(out.reset_index(drop=True), kpis, counts, money)
+
+
+def kpi_status_frame(table: pd.DataFrame, metrics: Iterable[str]) -> pd.DataFrame:
+    """Per cell of each KPI column: 'above', 'below', 'level' or None against `<metric>_group`."""
+    out = pd.DataFrame(index=table.index)
+    for metric in metrics:
+        if metric in table.columns and f"{metric}_group" in table.columns:
+            out[metric] = [vs_team_status(v, g, metric) for v, g in zip(table[metric], table[f"{metric}_group"])]
+    return out
+
+
+# -- weekly review: top, most improved, champions, awards -----------------------------------------
+
+
+def top_agents(scored: pd.DataFrame, n: int = 3) -> pd.DataFrame:
+    """The best scores across the whole scope (ties: more receptions first)."""
+    frame = scored[scored["score"].notna()].copy()
+    frame["_receptions"] = frame["receptions"].fillna(0) if "receptions" in frame.columns else 0
+    frame = frame.sort_values(["score", "_receptions", "agent"], ascending=[False, False, True])
+    return frame.drop(columns="_receptions").head(n).reset_index(drop=True)
+
+
+def most_improved(scored: pd.DataFrame, previous: pd.DataFrame, n: int = 3) -> pd.DataFrame:
+    """Agents whose score rose most against the previous period (rises only)."""
+    frame = with_previous(scored, previous)
+    frame = frame[frame["score_change"] > 0]
+    return frame.sort_values(["score_change", "agent"], ascending=[False, True]).head(n).reset_index(drop=True)
+
+
+def kpi_champions(kpis: pd.DataFrame, metrics: Iterable[str] = CHAMPION_KPIS,
+                  scheme: Scheme | None = None) -> pd.DataFrame:
+    """The best agent per KPI, among agents whose sample is big enough to count."""
+    rows = []
+    for metric in metrics:
+        if metric not in kpis.columns:
+            continue
+        k = kpi(metric)
+        pool = kpis[kpis[metric].notna()]
+        if k.kind == "ratio":
+            pool = pool[pool[f"{metric}_n"] >= min_sample(metric, scheme)]
+        if pool.empty:
+            continue
+        pool = pool.sort_values([metric, "agent"], ascending=[k.lower_is_better, True])
+        best = pool.iloc[0]
+        rows.append({"metric": metric, "shop": best["shop"], "agent": best["agent"], "name": display_name(best),
+                     "team": best.get("team"), "value": best[metric],
+                     "n": best.get(f"{metric}_n") if k.kind == "ratio" else None,
+                     "team_value": best.get(f"{metric}_team")})
+    return pd.DataFrame(rows, columns=["metric", "shop", "agent", "name", "team", "value", "n", "team_value"])
+
+
+AWARD_TITLES = {
+    "top": ("本周冠军", "Top scorer"),
+    "improved": ("进步之星", "Most improved"),
+    "conversion_rate": ("转化之星", "Conversion star"),
+    "first_response_s": ("闪电响应", "Fastest response"),
+    "satisfaction": ("满意之星", "Satisfaction star"),
+    "aov": ("客单之星", "Basket star"),
+    "sales": ("销售之星", "Sales star"),
+}
+
+
+@dataclass(frozen=True)
+class Award:
+    key: str
+    name: str
+    shop: str
+    detail_zh: str
+    detail_en: str
+
+    def title(self, lang: str = "zh") -> str:
+        zh, en = AWARD_TITLES[self.key]
+        return zh if lang == "zh" else en
+
+    def detail(self, lang: str = "zh") -> str:
+        return self.detail_zh if lang == "zh" else self.detail_en
+
+
+def pick_awards(scored: pd.DataFrame, previous: pd.DataFrame, kpis: pd.DataFrame,
+                metrics: Iterable[str] = CHAMPION_KPIS) -> list[Award]:
+    """The week's awards: top score, most improved, and one champion per key KPI."""
+    awards = []
+    top = top_agents(scored, 1) if not scored.empty else pd.DataFrame()
+    if not top.empty:
+        row = top.iloc[0]
+        awards.append(Award("top", display_name(row), row["shop"], f"得分 {fmt.score(row['score'])}",
+                            f"score {fmt.score(row['score'])}"))
+    improved = most_improved(scored, previous, 1) if not scored.empty else pd.DataFrame()
+    if not improved.empty:
+        row = improved.iloc[0]
+        awards.append(Award("improved", display_name(row), row["shop"],
+                            f"{fmt.score(row['previous_score'])} → {fmt.score(row['score'])}"
+                            f"（+{row['score_change']:.1f}）",
+                            f"{fmt.score(row['previous_score'])} → {fmt.score(row['score'])}"
+                            f" (+{row['score_change']:.1f})"))
+    for _, row in kpi_champions(kpis, metrics).iterrows():
+        awards.append(Award(row["metric"], row["name"], row["shop"],
+                            fmt.with_count(row["metric"], row["value"], row["n"], "zh"),
+                            fmt.with_count(row["metric"], row["value"], row["n"], "en")))
+    return awards
+
+
+# -- one agent: score breakdown, what pulled it down, pay slip ----------------------------------------
+
+
+def score_breakdown(row: pd.Series, scheme: Scheme) -> pd.DataFrame:
+    """Per KPI rule: weight, its share of the used weight, score, contribution and points lost.
+
+    contribution = share × score, so the contributions add up to the total score; lost =
+    share × (100 − score) when the KPI scored under 100 (what it cost against par).
+    Skipped KPIs (no value or too small a sample) carry no share, as in the total score.
+    `par` is the value that would score 100 (PAR_WORDS names it per method).
+    """
+    skipped = set(filter(None, str(row.get("skipped") or "").split(",")))
+    used_weight = sum(r.weight for r in scheme.kpis
+                      if r.metric not in skipped and not _missing(row.get(f"{r.metric}_score")))
+    records = []
+    for rule in scheme.kpis:
+        score = row.get(f"{rule.metric}_score")
+        is_skipped = rule.metric in skipped or _missing(score)
+        share = 0.0 if is_skipped or not used_weight else rule.weight / used_weight
+        records.append({
+            "metric": rule.metric, "method": rule.method, "par": _par(rule, row.get(f"{rule.metric}_group")),
+            "weight": rule.weight, "share": share,
+            "value": row.get(rule.metric), "group_value": row.get(f"{rule.metric}_group"),
+            "n": row.get(f"{rule.metric}_n"),
+            "score": float("nan") if is_skipped else float(score),
+            "contribution": 0.0 if is_skipped else share * float(score),
+            "lost": 0.0 if is_skipped else share * max(0.0, 100.0 - float(score)),
+            "skipped": is_skipped,
+        })
+    return pd.DataFrame(records)
+
+
+def _par(rule, group_value):
+    """The value that scores 100 under a rule: the team's, the target, `best`, or the top band."""
+    if rule.method == "vs_team":
+        return group_value
+    if rule.method == "target":
+        return rule.target
+    if rule.method == "linear":
+        return rule.best
+    full = [threshold for threshold, points in rule.bands if points >= 100]
+    if not full:
+        return None
+    return max(full) if kpi(rule.metric).lower_is_better else min(full)
+
+
+PAR_WORDS = {"vs_team": ("团队", "team"), "target": ("目标", "target"), "linear": ("满分线", "full marks at"),
+             "bands": ("满分线", "full marks at")}
+
+
+def pulled_down(breakdown: pd.DataFrame, n: int = 3) -> pd.DataFrame:
+    """The KPIs that cost the most weighted points, largest first."""
+    lost = breakdown[breakdown["lost"] > 0]
+    return lost.sort_values(["lost", "metric"], ascending=[False, True]).head(n).reset_index(drop=True)
+
+
+def _tier_reached(value, tiers, lower_is_better: bool):
+    """The (threshold, amount) of the best tier reached, or None."""
+    if _missing(value):
+        return None
+    reached = [t for t in tiers if (value <= t[0] if lower_is_better else value >= t[0])]
+    if not reached:
+        return None
+    return reached[0] if lower_is_better else reached[-1]
+
+
+def pay_slip(row: pd.Series, scheme: Scheme, values: pd.Series | None = None, lang: str = "zh") -> pd.DataFrame:
+    """The pay of one scored agent, line by line (item, detail, amount); the lines add up to pay.
+
+    Every part of spec/scoring.md's pay formula has a line, so a slip reads the same under
+    every scheme; a part the scheme does not use says so and is ¥0.
+
+    `row` is the agent's scoring.score row; `values` its KPI row (for penalty counts and
+    bonus values the score row does not carry).
+    """
+    values = row if values is None else values
+
+    def value_of(metric):
+        found = values.get(metric)
+        return row.get(metric) if _missing(found) else found
+
+    def num(name):
+        found = row.get(name)
+        return 0.0 if _missing(found) else float(found)
+
+    pay = scheme.pay
+    lines = []
+    source = row.get("base_source")
+    base_note = {"roster": ("花名册底薪", "roster base salary"),
+                 "scheme_level": (f"方案按级别 {row.get('level')}", f"scheme default for level {row.get('level')}"),
+                 "missing": ("未设底薪", "no base salary set")}.get(source, ("", ""))
+    lines.append((_t(lang, "底薪", "Base salary"), _t(lang, *base_note), num("base")))
+    coefficient = num("coefficient")
+    lines.append((_t(lang, "绩效工资", "Performance pay"),
+                  f"{fmt.money(pay.performance_pay)} × {_t(lang, '系数', 'coefficient')} {coefficient:g}" +
+                  _t(lang, f"（得分 {fmt.score(row.get('score'))}）", f" (score {fmt.score(row.get('score'))})"),
+                  num("performance_pay")))
+    not_in_scheme = _t(lang, "方案未设", "not in this scheme")
+    if pay.commission:
+        sales = value_of("sales")
+        tier = _tier_reached(sales, pay.commission, False)
+        rate = tier[1] if tier else 0.0
+        detail = f"{_t(lang, '销售额', 'sales')} {fmt.money(sales)} × {rate * 100:g}%"
+        if pay.commission_times_coefficient:
+            detail += f" × {_t(lang, '系数', 'coefficient')} {coefficient:g}"
+    else:
+        detail = not_in_scheme
+    lines.append((_t(lang, "提成", "Commission"), detail, num("commission")))
+    for bonus in scheme.bonuses:
+        k = kpi(bonus.metric)
+        value = value_of(bonus.metric)
+        tier = _tier_reached(value, bonus.tiers, k.lower_is_better)
+        sign = "≤" if k.lower_is_better else "≥"
+        if tier:
+            detail = f"{fmt.value(bonus.metric, value)} {sign} {fmt.value(bonus.metric, tier[0])}"
+        else:
+            first = bonus.tiers[-1] if k.lower_is_better else bonus.tiers[0]
+            detail = (f"{fmt.value(bonus.metric, value)}{_t(lang, '，未达', ', short of')} "
+                      f"{sign} {fmt.value(bonus.metric, first[0])}")
+        lines.append((f"{_t(lang, '奖金：', 'Bonus: ')}{metric_label(bonus.metric, lang)}", detail,
+                      num(f"bonus_{bonus.metric}")))
+    rank = row.get("rank")
+    if not pay.rank_awards:
+        detail = not_in_scheme
+    elif _missing(rank):
+        detail = ""
+    else:
+        detail = _t(lang, f"组内第 {int(rank)} 名", f"rank {int(rank)} in group")
+    lines.append((_t(lang, "名次奖", "Rank award"), detail, num("rank_award")))
+    if pay.team_bonus is not None:
+        tb = pay.team_bonus
+        reached = num("team_share") > 0
+        detail = (f"{_t(lang, '团队', 'team')} {metric_label(tb.metric, lang)} "
+                  f"{fmt.value(tb.metric, row.get('team_bonus_value'))} / "
+                  f"{_t(lang, '目标', 'target')} {fmt.value(tb.metric, tb.target)}"
+                  f"{'' if reached else _t(lang, '（未达标）', ' (not reached)')}")
+    else:
+        detail = not_in_scheme
+    lines.append((_t(lang, "团队奖", "Team share"), detail, num("team_share")))
+    for penalty in scheme.penalties:
+        count = value_of(penalty.metric)
+        lines.append((f"{_t(lang, '扣款：', 'Penalty: ')}{metric_label(penalty.metric, lang)}",
+                      f"{fmt.count(0 if _missing(count) else count)} × {fmt.money(penalty.per_unit)}",
+                      -num(f"penalty_{penalty.metric}") or 0.0))  # no "¥-0.00"
+    gross = sum(amount for _, _, amount in lines)
+    total = num("pay")
+    if pay.floor_at_base:
+        top_up = total - gross if total - gross > 1e-9 else 0.0
+        lines.append((_t(lang, "保底补足", "Floor top-up"),
+                      _t(lang, "扣款后不低于底薪", "pay never below base") if top_up
+                      else _t(lang, "未触发（应发高于底薪）", "not needed (pay above base)"), top_up))
+    lines.append((_t(lang, "应发合计", "Total pay"), "", total))
+    return pd.DataFrame(lines, columns=["item", "detail", "amount"])
+
+
+# -- promotion readiness --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PromotionRule:
+    """Promote from `level` to `to_level` when the average monthly score over the last
+    `window` months reaches `min_average`, with at least `min_months` scored months."""
+
+    level: str
+    to_level: str
+    min_average: float
+    min_months: int
+    window: int = 6
+
+
+# Simple, documented defaults: a steady "at or above the team" record earns the next level.
+# junior→mid: average ≥ 90 with ≥ 4 scored months of the last 6; mid→senior: ≥ 100 with
+# ≥ 5; senior→VIP: ≥ 105 over all 6. VIP is the top level.
+PROMOTION_RULES = {
+    "junior": PromotionRule("junior", "mid", 90, 4),
+    "mid": PromotionRule("mid", "senior", 100, 5),
+    "senior": PromotionRule("senior", "vip", 105, 6),
+}
+LEVEL_LABELS = {"junior": ("初级", "Junior"), "mid": ("中级", "Mid"), "senior": ("高级", "Senior"),
+                "vip": ("VIP", "VIP")}
+
+
+def level_label(level: str | None, lang: str = "zh") -> str:
+    if _missing(level) or not level:
+        return _t(lang, "未设级别", "no level")
+    zh, en = LEVEL_LABELS.get(level, (level, level))
+    return _t(lang, zh, en)
+
+
+def window_months(last_day: date, window: int = 6) -> list[tuple[date, date]]:
+    """The `window` calendar months ending with `last_day`'s month, oldest first; the last
+    one ends at `last_day` (a month in progress counts with the days it has)."""
+    months = []
+    start = last_day.replace(day=1)
+    end = last_day
+    for _ in range(window):
+        months.append((start, end))
+        end = start - timedelta(days=1)
+        start = end.replace(day=1)
+    return months[::-1]
+
+
+@dataclass(frozen=True)
+class Readiness:
+    level: str | None
+    rule: PromotionRule | None  # None: top level or no level set
+    average: float | None
+    months: int  # months with a score in the window
+    ready: bool
+
+    @property
+    def score_progress(self) -> float:
+        if self.rule is None or self.average is None:
+            return 0.0
+        return max(0.0, min(1.0, self.average / self.rule.min_average))
+
+    @property
+    def months_progress(self) -> float:
+        if self.rule is None:
+            return 0.0
+        return min(1.0, self.months / self.rule.min_months)
+
+
+def promotion_readiness(level: str | None, monthly_scores: Iterable[float],
+                        rules: dict[str, PromotionRule] = PROMOTION_RULES) -> Readiness:
+    """How close an agent is to the next level, from its monthly scores in the window
+    (NaN = a month without a score, left out of the average and the month count)."""
+    scores = [float(s) for s in monthly_scores if not _missing(s)]
+    average = sum(scores) / len(scores) if scores else None
+    rule = rules.get(level) if isinstance(level, str) else None
+    ready = (rule is not None and average is not None and len(scores) >= rule.min_months
+             and average >= rule.min_average)
+    return Readiness(level if isinstance(level, str) else None, rule, average, len(scores), ready)
+
+
+# -- ranges ------------------------------------------------------------------------------------------
+
+
+def trend_range(choice: str, first: date, last: date, sidebar: tuple[date, date]) -> tuple[date, date]:
+    """The trends page's range: the sidebar's period, the last 90/180/365 days, or all data."""
+    if choice == "sidebar":
+        return sidebar
+    if choice == "all":
+        return first, last
+    days = {"90d": 90, "180d": 180, "365d": 365}[choice]
+    return max(first, last - timedelta(days=days - 1)), last

@@ -1,0 +1,135 @@
+"""总览 Overview: the period's team KPIs, teams and shops side by side, what needs attention.
+
+The page watches the database while it is open: files dropped into the inbox are
+imported by the background watcher, and the page redraws itself with a notice of what
+arrived, so the owner can leave it on a screen.
+"""
+
+from csperf import ui
+
+frame = ui.page_frame("总览", "Overview", permission="view_team")
+
+from datetime import datetime  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from csperf import queries, roster, views  # noqa: E402
+from csperf import ui_charts as charts  # noqa: E402
+from csperf import ui_format as fmt  # noqa: E402
+
+LIVE_SECONDS = 5
+lang = ui.lang()
+drawn_version = frame.db.data_version()
+drawn_at = datetime.now()
+
+st.title(ui.t("总览", "Overview"))
+as_of = ui.query("data_as_of")
+last_import = pd.Timestamp(as_of["last_import"]) if as_of["last_import"] is not None else None
+if last_import is not None and last_import.tzinfo is not None:
+    last_import = last_import.tz_convert("Asia/Shanghai")
+st.caption(
+    ui.t(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}，对比上期 {frame.previous[0]:%m-%d} ~ "
+         f"{frame.previous[1]:%m-%d} · 数据截至 {as_of['last_date']:%Y-%m-%d}"
+         + (f"（最近导入 {last_import:%m-%d %H:%M}）" if last_import is not None else ""),
+         f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}, against {frame.previous[0]:%m-%d} ~ "
+         f"{frame.previous[1]:%m-%d} · data as of {as_of['last_date']:%Y-%m-%d}"
+         + (f" (last import {last_import:%m-%d %H:%M})" if last_import is not None else ""))
+)
+
+promotions = views.promotion_note(queries.promotion_days(frame.date_from, frame.date_to),
+                                  queries.promotion_days(*frame.previous), lang)
+if promotions:
+    st.caption(f":orange[{promotions}]")
+
+arrived = st.session_state.pop("overview_arrived", None)
+if arrived:
+    st.toast(ui.t("新数据已到达", "New data arrived"), icon=":material/inbox:")
+    st.success(ui.t("新数据已导入，页面已刷新：", "New data imported; the page has refreshed:") + "\n\n"
+               + "\n".join(f"- {line}" for line in arrived))
+
+# -- tiles --------------------------------------------------------------------------------------
+
+now = ui.query("team_totals", frame.date_from, frame.date_to, **frame.filters)
+before = ui.query("team_totals", *frame.previous, **frame.filters)
+tiles = views.tiles(now, before)
+if not tiles:
+    st.info(ui.t("所选期间和筛选条件下没有数据。请换一个期间，或清除侧边栏的筛选。",
+                 "No figures for this period and these filters. Pick another period or clear the sidebar filters."))
+    st.stop()
+
+PER_ROW = 4
+for start in range(0, len(tiles), PER_ROW):
+    for column, tile in zip(st.columns(PER_ROW), tiles[start:start + PER_ROW]):
+        with column.container(border=True):
+            flat = tile.improved is None
+            st.metric(ui.label(tile.metric), fmt.value(tile.metric, tile.value), tile.delta_text,
+                      delta_color="off" if flat else tile.delta_color, delta_arrow="off" if flat else "auto",
+                      help=ui.t(f"上期 {fmt.value(tile.metric, tile.previous)}",
+                                f"previous period {fmt.value(tile.metric, tile.previous)}"))
+            st.caption(views.count_text(tile.metric, tile.n, lang))
+            daily = ui.query("trend", tile.metric, frame.date_from, frame.date_to, grain="day", **frame.filters)
+            if len(daily) > 1:
+                st.plotly_chart(charts.sparkline(daily, tile.metric, lang), config={"displayModeBar": False},
+                                key=f"spark_{tile.metric}")
+
+# -- alerts -------------------------------------------------------------------------------------
+
+everyone = ui.query("agent_kpis", frame.date_from, frame.date_to)
+scored = views.score_agents(everyone, views.assigned_schemes(frame.db, frame.date_to))
+scored.frame = views.apply_filters(scored.frame, frame.filters)
+unmatched = roster.unmatched_accounts(frame.db)
+if frame.filters.get("shop"):
+    unmatched = unmatched[unmatched["shop"].isin(frame.filters["shop"])]
+alerts = views.overview_alerts(views.apply_filters(everyone, frame.filters), scored,
+                               ui.query("provisional_days", frame.date_from, frame.date_to, **frame.filters),
+                               unmatched)
+
+st.subheader(ui.t("需要关注", "Needs attention"))
+if not alerts:
+    st.success(ui.t("一切正常：没有明显落后的客服，没有待结算或未绑定的数据。",
+                    "All clear: nobody far behind, nothing provisional or unbound."))
+SHOWN = 6
+show = {"error": st.error, "warning": st.warning, "info": st.info}
+for alert in alerts[:SHOWN]:
+    show[alert.level](alert.text(lang))
+if len(alerts) > SHOWN:
+    with st.expander(ui.t(f"还有 {len(alerts) - SHOWN} 条", f"{len(alerts) - SHOWN} more")):
+        for alert in alerts[SHOWN:]:
+            show[alert.level](alert.text(lang))
+if any(a.kind == "unmatched" for a in alerts) and frame.can("edit_roster"):
+    st.page_link(ui.PAGE_BY_URL["data"].file, label=ui.t("去绑定账号", "Bind accounts"), icon=":material/link:")
+if not scored.unassigned.empty:
+    st.caption(ui.t(f"{len(scored.unassigned)} 个账号的岗位没有指派考核方案，未计分。",
+                    f"{len(scored.unassigned)} accounts have no scheme assigned to their role and are not scored."))
+
+# -- teams and shops --------------------------------------------------------------------------------
+
+TEAM_KPIS = ["sales", "conversion_rate", "first_response_s"]
+SHOP_KPIS = ["sales", "conversion_rate", "aov"]
+left, right = st.columns([11, 9])
+with left:
+    st.subheader(ui.t("团队", "Teams"))
+    teams = ui.query("kpi_table", frame.date_from, frame.date_to, by="team", **frame.filters)
+    keys = ["shop", "team"] + (["role"] if teams["role"].nunique(dropna=False) > 1 else [])
+    st.dataframe(views.summary_table(teams, keys, TEAM_KPIS, lang), hide_index=True)
+with right:
+    st.subheader(ui.t("店铺", "Shops"))
+    shops = ui.query("kpi_table", frame.date_from, frame.date_to, by="shop", **frame.filters)
+    st.dataframe(views.summary_table(shops, ["shop"], SHOP_KPIS, lang, with_agents=False), hide_index=True)
+
+
+# -- live refresh -------------------------------------------------------------------------------------
+
+@st.fragment(run_every=LIVE_SECONDS)
+def watch_for_new_data() -> None:
+    if frame.db.data_version() == drawn_version:
+        st.caption(ui.t(f"● 实时：每 {LIVE_SECONDS} 秒检查一次收件箱 data/inbox/",
+                        f"● Live: checking the inbox data/inbox/ every {LIVE_SECONDS} s"))
+        return
+    news = [str(e) for e in ui.inbox_events() if e.at >= drawn_at]
+    st.session_state["overview_arrived"] = news or [ui.t("数据已更新", "The data changed")]
+    st.rerun()
+
+
+watch_for_new_data()

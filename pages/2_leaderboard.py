@@ -1,0 +1,111 @@
+"""排行榜 Leaderboard: score, rank and rank move under the scheme that applies, each KPI
+against the team with the sample it rests on, pay only for those allowed to see it."""
+
+from csperf import ui
+
+frame = ui.page_frame("排行榜", "Leaderboard", permission="view_team")
+
+from datetime import date  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from csperf import safe_export, schemes, views  # noqa: E402
+from csperf import ui_format as fmt  # noqa: E402
+
+ASSIGNED = ""  # the selectbox value for "each agent's own scheme"
+COLOURS = {"above": "background-color: rgba(46,157,91,0.16); color: #1d6b3d",
+           "below": "background-color: rgba(217,54,62,0.14); color: #a3242b"}
+lang = ui.lang()
+show_pay = frame.can("view_pay_all")
+
+st.title(ui.t("排行榜", "Leaderboard"))
+
+saved = schemes.list_schemes(frame.db)
+names = [ASSIGNED] + saved.loc[saved["latest"], "name"].tolist()
+chosen = st.selectbox(
+    ui.t("考核方案", "Scheme"), names, key="lb_scheme",
+    format_func=lambda n: ui.t("按岗位指派的方案（默认）", "Each role's assigned scheme (default)") if n == ASSIGNED else n,
+    help=ui.t("默认按每位客服的岗位使用当期指派的方案；也可以选一个已保存的方案给所有人算分。",
+              "By default each agent is scored with the scheme assigned to its role for the period; "
+              "pick a saved scheme to score everyone with it."),
+)
+
+
+def resolver(on_date: date):
+    if chosen == ASSIGNED:
+        return views.assigned_schemes(frame.db, on_date)
+    scheme = schemes.get_scheme(frame.db, chosen)[0]
+    return lambda *_: scheme
+
+
+# Everyone is scored, then the sidebar filters pick the rows: a filter never moves a team average.
+scored = views.score_agents(ui.query("agent_kpis", frame.date_from, frame.date_to),
+                            resolver(frame.date_to))
+previous = views.score_agents(ui.query("agent_kpis", *frame.previous), resolver(frame.previous[1]))
+scored.frame = views.apply_filters(scored.frame, frame.filters)
+table = views.leaderboard(scored, previous.frame, show_pay=show_pay)
+
+st.caption(ui.t(
+    f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · 名次变化对比 {frame.previous[0]:%m-%d} ~ "
+    f"{frame.previous[1]:%m-%d} · 方案：{'、'.join(scored.schemes) or '—'}",
+    f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · rank moves against {frame.previous[0]:%m-%d} ~ "
+    f"{frame.previous[1]:%m-%d} · scheme: {', '.join(scored.schemes) or '—'}"))
+if table.empty:
+    st.info(ui.t("所选期间和筛选条件下没有可计分的客服。请换一个期间、清除筛选，或在「数据」页维护花名册的岗位。",
+                 "No agent to score for this period and these filters. Pick another period, clear the filters, "
+                 "or set roles in the roster on the Data page."))
+    st.stop()
+
+labelled = views.labelled_leaderboard(table, scored.metrics, lang)
+common = views.skipped_by_all(table)
+if common:
+    st.info(ui.t(f"{'、'.join(ui.label(m) for m in common)} 本期所有人都没有数据，已跳过，其余权重按比例放大。",
+                 f"{', '.join(ui.label(m) for m in common)}: no data for anyone this period; skipped, "
+                 "the other weights scaled up."))
+if not scored.unassigned.empty:
+    st.caption(ui.t(f"{len(scored.unassigned)} 个账号的岗位没有指派方案，未列入。",
+                    f"{len(scored.unassigned)} accounts have no scheme for their role and are not listed."))
+
+status = views.kpi_status_frame(table.reset_index(drop=True), labelled.kpis.values())
+
+
+def colour(column: pd.Series) -> list[str]:
+    metric = labelled.kpis[column.name]
+    return [COLOURS.get(s, "") for s in status[metric]]
+
+
+score_header, rank_header = ui.t("得分", "Score"), ui.t("名次", "Rank")
+formats = {header: (lambda v, m=metric: fmt.value(m, v)) for header, metric in labelled.kpis.items()}
+formats |= {header: fmt.count for header in labelled.counts}
+formats |= {header: fmt.money for header in labelled.money}
+if ui.t("系数", "Coefficient") in labelled.frame.columns:
+    formats[ui.t("系数", "Coefficient")] = lambda v: "—" if fmt.missing(v) else f"{v:g}"
+styler = labelled.frame.style.format(formats).apply(colour, subset=list(labelled.kpis))
+st.dataframe(
+    styler, hide_index=True, height=min(38 + 35 * len(labelled.frame), 720),
+    column_config={
+        ui.t("客服", "Agent"): st.column_config.Column(pinned=True),
+        rank_header: st.column_config.NumberColumn(rank_header, help=ui.t("比较组内的名次", "Rank within the group"),
+                                                   width="small", pinned=True),
+        score_header: st.column_config.ProgressColumn(score_header, min_value=0, max_value=120, format="%.1f",
+                                                      help=ui.t("100 = 与团队持平", "100 = level with the team")),
+        **{header: st.column_config.Column(header, help=ui.t("绿色：优于团队；红色：不如团队",
+                                                              "green: better than the team; red: worse"))
+           for header in labelled.kpis},
+    },
+)
+st.caption(ui.t("绿色 = 优于比较组，红色 = 不如比较组；“样本”列是比率所依据的数量（询单、接待、评价…）。",
+                "Green = better than the comparison group, red = worse; the “n” columns are the counts each rate "
+                "rests on (inquiries, receptions, ratings…)."))
+
+sheet = ui.t("排行榜", "Leaderboard")
+st.download_button(
+    ui.t("导出 Excel", "Export to Excel"),
+    data=safe_export.to_xlsx({sheet: labelled.frame}),
+    file_name=f"leaderboard_{frame.date_from:%Y%m%d}_{frame.date_to:%Y%m%d}.xlsx",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    icon=":material/download:",
+)
+if not show_pay:
+    st.caption(ui.t("你的账号不显示绩效工资。", "Pay is not shown to your account."))

@@ -1,0 +1,97 @@
+"""趋势 Trends: any KPI over time by day, week or month — by team, one agent against its
+team, or one small chart per agent — with promotion days marked so a 双11 spike is read
+as the calendar, not as merit."""
+
+from csperf import ui
+
+frame = ui.page_frame("趋势", "Trends", permission="view_team")
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from csperf import queries, views  # noqa: E402
+from csperf import ui_charts as charts  # noqa: E402
+from csperf.metrics import RATIO_KPIS  # noqa: E402
+
+lang = ui.lang()
+GRAINS = {"day": ("按日", "Daily"), "week": ("按周", "Weekly"), "month": ("按月", "Monthly")}
+RANGES = {"90d": ("近90天", "Last 90 days"), "180d": ("近180天", "Last 180 days"),
+          "365d": ("近一年", "Last year"), "all": ("全部数据", "All data"), "sidebar": ("侧边栏期间", "Sidebar period")}
+SUM_CHOICES = ["sales", "receptions", "inquiries", "paid_buyers", "refund_amount", "bad_reviews", "complaints"]
+
+st.title(ui.t("趋势", "Trends"))
+first, last = ui.query("data_range")
+controls = st.columns([2, 2, 2])
+span = controls[1].selectbox(ui.t("时间范围", "Range"), list(RANGES), key="tr_range",
+                             format_func=lambda v: ui.t(*RANGES[v]))
+date_from, date_to = views.trend_range(span, first, last, (frame.date_from, frame.date_to))
+everyone = ui.query("agent_kpis", date_from, date_to, **frame.filters)
+available = ui.kpi_columns(everyone, [k.name for k in RATIO_KPIS] + SUM_CHOICES)
+if not available:
+    st.info(ui.t("所选范围和筛选条件下没有数据。请换一个范围或清除侧边栏的筛选。",
+                 "No figures in this range and these filters. Pick another range or clear the sidebar filters."))
+    st.stop()
+metric = controls[0].selectbox(ui.t("指标", "KPI"), available, key="tr_metric", format_func=ui.label,
+                               index=available.index("conversion_rate") if "conversion_rate" in available else 0)
+grain = controls[2].segmented_control(ui.t("粒度", "Grain"), list(GRAINS), key="tr_grain", default="week",
+                                      format_func=lambda v: ui.t(*GRAINS[v])) or "week"
+promotions = queries.promotion_days(date_from, date_to)
+st.caption(ui.t(f"{date_from:%Y-%m-%d} ~ {date_to:%Y-%m-%d} · 比率按 Σ分子/Σ分母 汇总，悬停可见样本量 n"
+                + ("；橙色虚线为大促日" if promotions else ""),
+                f"{date_from:%Y-%m-%d} ~ {date_to:%Y-%m-%d} · rates pooled as Σnum/Σden; hover shows the sample n"
+                + ("; orange dotted lines mark promotion days" if promotions else "")))
+
+by_team, agent_tab, multiples_tab = st.tabs([ui.t("按团队", "By team"), ui.t("客服 vs 团队", "Agent vs team"),
+                                             ui.t("团队小图", "Team small multiples")])
+
+with by_team:
+    teams = ui.query("trend", metric, date_from, date_to, grain=grain, split="team", **frame.filters)
+    total = ui.query("trend", metric, date_from, date_to, grain=grain, **frame.filters)
+    everyone_name = ui.t("全部", "All")
+    lines = pd.concat([teams, total.assign(team=everyone_name)], ignore_index=True)
+    st.plotly_chart(charts.trend_lines(lines, metric, promotions, series="team", dashed=(everyone_name,), lang=lang),
+                    key="tr_teams")
+
+
+def who(row) -> str:
+    return f"{views.display_name(row)}（{row['shop']} · {row['team'] if pd.notna(row['team']) else '—'}）"
+
+
+with agent_tab:
+    people = everyone.sort_values(["shop", "team", "agent"], na_position="last").reset_index(drop=True)
+    pick = st.selectbox(ui.t("客服", "Agent"), people.index, key="tr_agent",
+                        format_func=lambda i: who(people.loc[i]))
+    person = people.loc[pick]
+    mine = ui.query("trend", metric, date_from, date_to, grain=grain, shop=person["shop"], account=person["agent"])
+    group = {"shop": person["shop"]}
+    if pd.notna(person["team"]):
+        group["team"] = person["team"]
+    if pd.notna(person["role"]):
+        group["role"] = person["role"]
+    team_trend = ui.query("trend", metric, date_from, date_to, grain=grain, **group)
+    team_name = ui.t("团队", "Team")
+    both = pd.concat([mine.assign(series=views.display_name(person)), team_trend.assign(series=team_name)],
+                     ignore_index=True)
+    st.plotly_chart(charts.trend_lines(both, metric, promotions, series="series", dashed=(team_name,), lang=lang),
+                    key="tr_agent_chart")
+    st.caption(ui.t("虚线是该客服所在团队（同店铺、团队、岗位）的汇总值。",
+                    "The dashed line is the agent's team (same shop, team and role), pooled."))
+
+with multiples_tab:
+    team_keys = (everyone[["shop", "team"]].drop_duplicates().sort_values(["shop", "team"], na_position="last")
+                 .reset_index(drop=True))
+    chosen = st.selectbox(ui.t("团队", "Team"), team_keys.index, key="tr_team",
+                          format_func=lambda i: f"{team_keys.loc[i, 'shop']} · "
+                                                f"{team_keys.loc[i, 'team'] if pd.notna(team_keys.loc[i, 'team']) else ui.t('未分组', 'ungrouped')}")
+    shop, team = team_keys.loc[chosen, "shop"], team_keys.loc[chosen, "team"]
+    if pd.isna(team):
+        st.info(ui.t("未分组的账号没有团队可比。请在「数据」页的花名册里给它们分组。",
+                     "Ungrouped accounts have no team to compare with. Assign teams in the roster on the Data page."))
+    else:
+        per_agent = ui.query("trend", metric, date_from, date_to, grain=grain, split="agent", shop=shop, team=team)
+        team_line = ui.query("trend", metric, date_from, date_to, grain=grain, shop=shop, team=team)
+        members = everyone[(everyone["shop"] == shop) & (everyone["team"] == team)]
+        names = {row["agent"]: views.display_name(row) for _, row in members.iterrows()}
+        per_agent = per_agent[per_agent["agent"].isin(names)]
+        st.plotly_chart(charts.small_multiples(per_agent, team_line, metric, promotions, names=names, lang=lang),
+                        key="tr_multiples")

@@ -1,0 +1,205 @@
+"""客服 Agent: one agent's scorecard — how the score is built, each KPI against the team,
+what pulled it down, the trend, the pay slip line by line and how close the next level is.
+
+An agent sees only themself; the pay slip shows only to the agent and to those who may
+see everyone's pay.
+"""
+
+from csperf import ui
+
+frame = ui.page_frame("客服", "Agent", permission="view_own_pay")
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from csperf import queries, views  # noqa: E402
+from csperf import ui_charts as charts  # noqa: E402
+from csperf import ui_format as fmt  # noqa: E402
+
+lang = ui.lang()
+user = frame.user
+
+# Everyone is scored (team averages and ranks need the whole group); only one agent is shown.
+everyone = ui.query("agent_kpis", frame.date_from, frame.date_to)
+if user.role == "agent":
+    candidates = everyone[(everyone["shop"] == user.shop) & (everyone["agent"] == user.account)]
+else:
+    candidates = views.apply_filters(everyone, frame.filters)
+candidates = candidates.sort_values(["shop", "team", "agent"], na_position="last").reset_index(drop=True)
+if candidates.empty:
+    st.title(ui.t("客服", "Agent"))
+    st.info(ui.t(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} 没有{'你的' if user.role == 'agent' else ''}"
+                 "数据。请在侧边栏换一个期间" + ("。" if user.role == "agent" else "，或清除筛选。"),
+                 f"No figures for {'you in ' if user.role == 'agent' else ''}{frame.date_from:%Y-%m-%d} ~ "
+                 f"{frame.date_to:%Y-%m-%d}. Pick another period in the sidebar."))
+    st.stop()
+
+
+def who(row) -> str:
+    team = row["team"] if pd.notna(row["team"]) else ui.t("未分组", "ungrouped")
+    return f"{views.display_name(row)}（{row['shop']} · {team}）"
+
+
+if len(candidates) > 1:
+    pick = st.selectbox(ui.t("客服", "Agent"), candidates.index, key="ag_pick", format_func=lambda i: who(candidates.loc[i]))
+else:
+    pick = 0
+person = candidates.loc[pick]
+shop, account = person["shop"], person["agent"]
+may_see_pay = user.may_view_pay(shop, account)
+
+resolve = views.assigned_schemes(frame.db, frame.date_to)
+scored = views.score_agents(everyone, resolve)
+previous = views.score_agents(ui.query("agent_kpis", *frame.previous), views.assigned_schemes(frame.db, frame.previous[1]))
+with_prev = views.with_previous(scored.frame, previous.frame)
+mine = with_prev[(with_prev["shop"] == shop) & (with_prev["agent"] == account)] if not with_prev.empty else with_prev
+
+st.title(f"{ui.t('客服', 'Agent')} · {views.display_name(person)}")
+facts = [shop, person["team"] if pd.notna(person["team"]) else ui.t("未分组", "ungrouped"),
+         fmt.role(person["role"] if pd.notna(person["role"]) else None, lang), views.level_label(person["level"], lang)]
+if not mine.empty:
+    facts.append(ui.t(f"方案：{mine.iloc[0]['scheme']}", f"scheme: {mine.iloc[0]['scheme']}"))
+st.caption(" · ".join(str(f) for f in facts) + f" · {frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}")
+
+if mine.empty:
+    st.warning(ui.t("此客服的岗位没有指派考核方案，无法计分。请在「模拟」页给岗位指派方案，或在花名册里设置岗位。",
+                    "No scheme is assigned to this agent's role, so there is no score. Assign one, or set the "
+                    "role in the roster."))
+    st.stop()
+
+row = mine.iloc[0]
+scheme = scored.schemes[row["scheme"]]
+group_size = int((scored.frame["group"] == row["group"]).sum())
+
+# -- headline -------------------------------------------------------------------------------------
+
+head = st.columns(4 if may_see_pay else 2)
+head[0].metric(ui.t("得分", "Score"), fmt.score(row["score"]),
+               None if pd.isna(row["score_change"]) else f"{row['score_change']:+.1f}",
+               help=ui.t("100 = 与团队持平；各指标得分按权重加权", "100 = level with the team; KPI scores weighted"),
+               border=True)
+moved = None if pd.isna(row["rank_move"]) else int(row["rank_move"])
+head[1].metric(ui.t("组内名次", "Rank in group"), f"{int(row['rank'])} / {group_size}",
+               None if moved is None else (0 if moved == 0 else ui.t(f"{moved:+d} 名", f"{moved:+d} places")),
+               delta_description=ui.t("对比上期", "vs previous period") if moved is not None else None,
+               help=str(row["group"]), border=True)
+if may_see_pay:
+    head[2].metric(ui.t("绩效系数", "Coefficient"), f"{row['coefficient']:g}", border=True)
+    head[3].metric(ui.t("应发合计", "Total pay"), fmt.money(row["pay"]), border=True)
+if views.flag(row.get("small_sample")):
+    st.caption(ui.t("⚠ 有指标样本不足，已按方案跳过并重新分配权重。",
+                    "⚠ Some KPIs rest on too small a sample and were skipped; weights rescaled."))
+
+# -- breakdown -------------------------------------------------------------------------------------
+
+breakdown = views.score_breakdown(row, scheme)
+left, right = st.columns(2)
+with left:
+    st.subheader(ui.t("得分构成", "How the score is built"))
+    st.plotly_chart(charts.score_waterfall(breakdown, float(row["score"]), lang), key="ag_waterfall")
+with right:
+    st.subheader(ui.t("各指标对比团队", "Each KPI against the team"))
+    shown = breakdown[~breakdown["skipped"]]
+    st.plotly_chart(charts.kpi_vs_team(shown, lang), key="ag_vs_team")
+
+table = pd.DataFrame({
+    ui.t("指标", "KPI"): [ui.label(m) for m in breakdown["metric"]],
+    ui.t("本人", "Agent"): [fmt.with_count(m, v, n, lang) for m, v, n in
+                           zip(breakdown["metric"], breakdown["value"], breakdown["n"])],
+    ui.t("团队", "Team"): [fmt.value(m, g) for m, g in zip(breakdown["metric"], breakdown["group_value"])],
+    ui.t("指标得分", "KPI score"): [ui.t("未计", "skipped") if s else fmt.score(v)
+                                 for s, v in zip(breakdown["skipped"], breakdown["score"])],
+    ui.t("权重", "Weight"): [f"{w:g}" for w in breakdown["weight"]],
+    ui.t("贡献", "Points"): [fmt.score(c) for c in breakdown["contribution"]],
+})
+st.dataframe(table, hide_index=True)
+
+lost = views.pulled_down(breakdown)
+st.subheader(ui.t("拖分项", "What pulled the score down"))
+if lost.empty:
+    st.success(ui.t("所有计分指标都达到或超过团队水平。", "Every scored KPI is at or above par."))
+for _, item in lost.iterrows():
+    par_zh, par_en = views.PAR_WORDS[item["method"]]
+    value = fmt.with_count(item["metric"], item["value"], item["n"], lang)
+    par = fmt.value(item["metric"], item["par"])
+    st.markdown(ui.t(f"- **{ui.label(item['metric'])}** 少得 **{item['lost']:.1f}** 分：{value}，{par_zh} {par}",
+                     f"- **{ui.label(item['metric'])}** cost **{item['lost']:.1f}** points: {value}, {par_en} {par}"))
+
+# -- trend -------------------------------------------------------------------------------------------
+
+st.subheader(ui.t("趋势", "Trend"))
+first, last = ui.query("data_range")
+trend_from, trend_to = views.trend_range("90d", first, last, (frame.date_from, frame.date_to))
+trend_metrics = [m for m, v in zip(breakdown["metric"], breakdown["value"])
+                 if m != "qa_score" and not fmt.missing(v)]  # QA is monthly; KPIs without data draw nothing
+choice = st.selectbox(ui.t("指标", "KPI"), trend_metrics, key="ag_trend_metric", format_func=ui.label)
+if not trend_metrics:
+    st.info(ui.t("本期没有可画趋势的指标数据。", "No KPI with figures to draw this period."))
+if choice:
+    own = ui.query("trend", choice, trend_from, trend_to, shop=shop, account=account)
+    group = {"shop": shop}
+    if pd.notna(person["team"]):
+        group["team"] = person["team"]
+    if pd.notna(person["role"]):
+        group["role"] = person["role"]
+    team_line = ui.query("trend", choice, trend_from, trend_to, **group)
+    team_name = ui.t("团队", "Team")
+    lines = pd.concat([own.assign(series=views.display_name(person)), team_line.assign(series=team_name)],
+                      ignore_index=True)
+    st.plotly_chart(charts.trend_lines(lines, choice, queries.promotion_days(trend_from, trend_to), series="series",
+                                       dashed=(team_name,), lang=lang, height=320), key="ag_trend")
+    st.caption(ui.t(f"近90天（{trend_from:%m-%d} ~ {trend_to:%m-%d}），按日；虚线为团队汇总值。",
+                    f"Last 90 days ({trend_from:%m-%d} ~ {trend_to:%m-%d}), daily; dashed: the team, pooled."))
+
+# -- pay slip ----------------------------------------------------------------------------------------
+
+if may_see_pay:
+    st.subheader(ui.t("工资单", "Pay slip"))
+    slip = views.pay_slip(row, scheme, person, lang)
+    shown_slip = pd.DataFrame({ui.t("项目", "Item"): slip["item"], ui.t("说明", "Detail"): slip["detail"],
+                               ui.t("金额", "Amount"): slip["amount"].map(
+                                   lambda v: f"−{fmt.money(-v)}" if v < 0 else fmt.money(v))})
+    last_row = len(shown_slip) - 1
+    st.dataframe(shown_slip.style.apply(
+        lambda r: ["font-weight: 700; background-color: rgba(228,57,60,0.08)" if r.name == last_row else ""] * len(r),
+        axis=1), hide_index=True)
+    st.caption(ui.t(f"按「{scheme.name}」计算；金额只在显示时四舍五入到分。",
+                    f"Computed with “{scheme.name}”; money is rounded to the cent only when shown."))
+
+# -- promotion readiness ---------------------------------------------------------------------------------
+
+st.subheader(ui.t("晋级准备度", "Promotion readiness"))
+months = views.window_months(last)
+monthly = []
+for start, end in months:
+    month_scored = views.score_agents(ui.query("agent_kpis", start, end), views.assigned_schemes(frame.db, end)).frame
+    found = month_scored[(month_scored["shop"] == shop) & (month_scored["agent"] == account)] \
+        if not month_scored.empty else month_scored
+    monthly.append(float(found.iloc[0]["score"]) if not found.empty else float("nan"))
+readiness = views.promotion_readiness(person["level"] if pd.notna(person["level"]) else None, monthly)
+if readiness.rule is None:
+    st.info(ui.t("已是最高级别。", "Already at the top level.") if readiness.level
+            else ui.t("花名册里没有此客服的级别，无法评估晋级。请在「数据」页设置级别。",
+                      "No level in the roster for this agent; set it on the Data page to track promotion."))
+else:
+    rule = readiness.rule
+    st.markdown(ui.t(
+        f"**{views.level_label(rule.level)} → {views.level_label(rule.to_level)}**：近 {rule.window} 个月平均得分 ≥ "
+        f"{rule.min_average:g}，且至少 {rule.min_months} 个月有得分。",
+        f"**{views.level_label(rule.level, 'en')} → {views.level_label(rule.to_level, 'en')}**: average score ≥ "
+        f"{rule.min_average:g} over the last {rule.window} months, with at least {rule.min_months} scored months."))
+    bars = st.columns(2)
+    average_text = fmt.score(readiness.average)
+    bars[0].progress(readiness.score_progress,
+                     text=ui.t(f"平均得分 {average_text} / {rule.min_average:g}",
+                               f"Average score {average_text} / {rule.min_average:g}"))
+    bars[1].progress(readiness.months_progress,
+                     text=ui.t(f"有得分的月份 {readiness.months} / {rule.min_months}",
+                               f"Scored months {readiness.months} / {rule.min_months}"))
+    if readiness.ready:
+        st.success(ui.t("已达到晋级条件。", "Meets the promotion rule."))
+    else:
+        st.caption(ui.t("尚未达到晋级条件。", "Not there yet."))
+st.plotly_chart(charts.monthly_scores([f"{s:%Y-%m}" for s, _ in months], monthly,
+                                      readiness.rule.min_average if readiness.rule else None, lang),
+                key="ag_monthly")

@@ -1,0 +1,251 @@
+"""周会 Weekly review: a big-screen slide show of the last 7 days with data — team summary,
+top three, most improved, KPI champions, the week's trend and awards — readable across a
+room. Slides advance by themselves (pause with the button or Space) or with ◀ ▶ / ← →.
+No pay is shown here: viewers open this page too.
+"""
+
+from csperf import ui
+
+frame = ui.page_frame("周会", "Weekly review", permission="review", sidebar=False)
+ui.hide_sidebar()
+
+import html  # noqa: E402
+import time  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import streamlit as st  # noqa: E402
+
+from csperf import queries, views  # noqa: E402
+from csperf import ui_charts as charts  # noqa: E402
+from csperf import ui_format as fmt  # noqa: E402
+
+SLIDE_SECONDS = 12
+SUMMARY_KPIS = ("sales", "conversion_rate", "aov", "receptions", "first_response_s", "satisfaction")
+lang = ui.lang()
+
+st.markdown("""<style>
+.block-container{padding-left:3rem;padding-right:3rem}
+.rv-head{font-size:3rem;font-weight:800;line-height:1.15;color:#1f2430}
+.rv-sub{font-size:1.5rem;color:#5b6472;margin-top:.3rem}
+.rv-title{font-size:3rem;font-weight:800;margin:.2rem 0 1.2rem;color:#1f2430}
+.rv-grid{display:grid;gap:1.5rem}
+.rv-card{border-radius:20px;padding:1.6rem 2rem;background:#fff;border:2px solid #eceef1;
+  box-shadow:0 2px 10px rgba(0,0,0,.05);overflow:hidden}
+.rv-label{font-size:2rem;color:#4a5260}
+.rv-value{font-size:4.8rem;font-weight:800;line-height:1.15;color:#1f2430;white-space:nowrap}
+.rv-value small{font-size:1.8rem;color:#6b7280;font-weight:600}
+.rv-note{font-size:1.6rem;color:#6b7280}
+.rv-good{color:#2e9d5b;font-size:2rem;font-weight:700}
+.rv-bad{color:#d9363e;font-size:2rem;font-weight:700}
+.rv-flat{color:#6b7280;font-size:2rem}
+.rv-name{font-size:3.4rem;font-weight:800;color:#1f2430;line-height:1.25}
+.rv-badge{display:inline-flex;width:4.6rem;height:4.6rem;border-radius:50%;align-items:center;
+  justify-content:center;font-size:2.6rem;font-weight:800;color:#fff;margin-bottom:.6rem}
+.rv-rank-1{background:#E0A800}.rv-rank-2{background:#9AA3AE}.rv-rank-3{background:#C4773B}
+.rv-tag{display:inline-block;background:#E4393C;color:#fff;border-radius:999px;padding:.2rem 1.1rem;
+  font-size:1.7rem;font-weight:700;margin-bottom:.5rem}
+.rv-empty{font-size:2.4rem;color:#6b7280;padding:3rem 0}
+.rv-dots{font-size:1.6rem;color:#9aa1ab;letter-spacing:.3rem}
+.rv-dots b{color:#E4393C}
+</style>""", unsafe_allow_html=True)
+
+last = ui.query("data_range")[1]
+week = ui.period_for("7d", last)
+previous_week = queries.previous_period(*week)
+
+shops = ui.query("filter_options")["shop"]
+top = st.columns([5, 2, 1, 1, 1], vertical_alignment="center")
+top[0].markdown(f"<div class='rv-head'>{ui.t('周会', 'Weekly review')} · {week[0]:%m-%d} ~ {week[1]:%m-%d}</div>"
+                f"<div class='rv-sub'>{ui.t('对比上周', 'against')} {previous_week[0]:%m-%d} ~ {previous_week[1]:%m-%d}"
+                f" · {ui.t('数据截至', 'data as of')} {last:%Y-%m-%d}</div>", unsafe_allow_html=True)
+shop = top[1].selectbox(ui.t("店铺", "Shop"), [None] + shops, key="rv_shop",
+                        format_func=lambda s: ui.t("全部店铺", "All shops") if s is None else s) if len(shops) > 1 else None
+scope = {"shop": shop} if shop else {}
+
+# -- the week's figures -------------------------------------------------------------------------------
+
+everyone = ui.query("agent_kpis", *week)
+scored = views.score_agents(everyone, views.assigned_schemes(frame.db, week[1])).frame
+before = views.score_agents(ui.query("agent_kpis", *previous_week),
+                            views.assigned_schemes(frame.db, previous_week[1])).frame
+kpis = views.apply_filters(everyone, scope)
+if not scored.empty:
+    scored = views.apply_filters(scored, scope)
+tiles = views.tiles(ui.query("team_totals", *week, **scope), ui.query("team_totals", *previous_week, **scope),
+                    SUMMARY_KPIS)
+
+
+def esc(value) -> str:
+    return html.escape(str(value))
+
+
+def title(zh: str, en: str) -> None:
+    st.markdown(f"<div class='rv-title'>{esc(ui.t(zh, en))}</div>", unsafe_allow_html=True)
+
+
+def grid(cards: list[str], columns: int) -> None:
+    st.markdown(f"<div class='rv-grid' style='grid-template-columns:repeat({columns},1fr)'>{''.join(cards)}</div>",
+                unsafe_allow_html=True)
+
+
+def empty(zh: str, en: str) -> None:
+    st.markdown(f"<div class='rv-empty'>{esc(ui.t(zh, en))}</div>", unsafe_allow_html=True)
+
+
+def where(row) -> str:
+    team = row.get("team")
+    return esc(row["shop"] + ("" if pd.isna(team) or team is None else f" · {team}"))
+
+
+def slide_summary() -> None:
+    title("本周团队概况", "The team this week")
+    if not tiles:
+        empty("本周没有数据。", "No figures this week.")
+        return
+    cards = []
+    for tile in tiles:
+        change = tile.delta_text
+        css = {True: "rv-good", False: "rv-bad", None: "rv-flat"}[tile.improved]
+        arrow = "" if tile.improved is None else ("▲ " if tile.value > tile.previous else "▼ ")
+        cards.append(
+            f"<div class='rv-card'><div class='rv-label'>{esc(ui.label(tile.metric))}</div>"
+            f"<div class='rv-value'>{esc(fmt.value(tile.metric, tile.value))}</div>"
+            f"<div class='{css}'>{esc(arrow + (change or ui.t('上周无数据', 'no previous week')))}</div>"
+            f"<div class='rv-note'>{esc(views.count_text(tile.metric, tile.n, lang))}</div></div>")
+    grid(cards, 3)
+    note = views.promotion_note(queries.promotion_days(*week), queries.promotion_days(*previous_week), lang)
+    if note:
+        st.markdown(f"<div class='rv-note' style='margin-top:1rem;color:#b26a00'>{esc(note)}</div>",
+                    unsafe_allow_html=True)
+
+
+def slide_top() -> None:
+    title("本周前三", "Top three")
+    best = views.top_agents(scored) if not scored.empty else scored
+    if best.empty:
+        empty("本周没有可计分的客服。", "Nobody could be scored this week.")
+        return
+    cards = []
+    for i, row in best.iterrows():
+        conversion = row.get("conversion_rate")
+        line = (f"{ui.label('conversion_rate')} {fmt.with_count('conversion_rate', conversion, row.get('conversion_rate_n'), lang)}"
+                if not fmt.missing(conversion) else "")
+        cards.append(
+            f"<div class='rv-card'><div class='rv-badge rv-rank-{i + 1}'>{i + 1}</div>"
+            f"<div class='rv-name'>{esc(views.display_name(row))}</div><div class='rv-note'>{where(row)}</div>"
+            f"<div class='rv-value'>{fmt.score(row['score'])}<small> {ui.t('分', 'pts')}</small></div>"
+            f"<div class='rv-note'>{esc(line)}</div></div>")
+    grid(cards, 3)
+
+
+def slide_improved() -> None:
+    title("进步最快（对比上周）", "Most improved (against last week)")
+    rising = views.most_improved(scored, before) if not scored.empty else scored
+    if rising.empty:
+        empty("上周没有可比的得分，或本周没有人得分上升。", "No comparable score last week, or nobody rose.")
+        return
+    cards = [
+        f"<div class='rv-card'><div class='rv-name'>{esc(views.display_name(row))}</div>"
+        f"<div class='rv-note'>{where(row)}</div>"
+        f"<div class='rv-value'>{fmt.score(row['previous_score'])} → {fmt.score(row['score'])}</div>"
+        f"<div class='rv-good'>▲ +{row['score_change']:.1f} {ui.t('分', 'pts')}</div></div>"
+        for _, row in rising.iterrows()]
+    grid(cards, 3)
+
+
+def slide_champions() -> None:
+    title("单项冠军", "KPI champions")
+    champions = views.kpi_champions(kpis)
+    if champions.empty:
+        empty("本周样本量不足，评不出单项冠军。", "Samples too small this week for KPI champions.")
+        return
+    team_word = ui.t("团队", "team")
+    cards = [
+        f"<div class='rv-card'><div class='rv-label'>{esc(ui.label(row['metric']))}</div>"
+        f"<div class='rv-name'>{esc(row['name'])}</div><div class='rv-note'>{where(row)}</div>"
+        f"<div class='rv-value' style='font-size:3.6rem'>{esc(fmt.value(row['metric'], row['value']))}</div>"
+        f"<div class='rv-note'>{esc(views.count_text(row['metric'], row['n'], lang))} · {team_word} "
+        f"{esc(fmt.value(row['metric'], row['team_value']))}</div></div>"
+        for _, row in champions.iterrows()]
+    grid(cards, 3 if len(cards) <= 3 else min(len(cards), 5))
+    st.markdown(f"<div class='rv-note' style='margin-top:1rem'>"
+                f"{esc(ui.t('比率类指标须达到最小样本量才参评（如询单 ≥ 30）。', 'Rates need a minimum sample to compete (e.g. ≥ 30 inquiries).'))}"
+                "</div>", unsafe_allow_html=True)
+
+
+def slide_trend() -> None:
+    title("本周走势", "The week's trend")
+    conversion = ui.query("trend", "conversion_rate", *week, grain="day", split="team", **scope)
+    sales = ui.query("trend", "sales", *week, grain="day", split="team", **scope)
+    if conversion.empty and sales.empty:
+        empty("本周没有数据。", "No figures this week.")
+        return
+    promotions = queries.promotion_days(*week)
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"<div class='rv-label'>{esc(ui.label('conversion_rate'))}</div>", unsafe_allow_html=True)
+        st.plotly_chart(charts.trend_lines(conversion, "conversion_rate", promotions, series="team", lang=lang,
+                                           height=600, font_size=22), key="rv_conversion", config={"displayModeBar": False})
+    with right:
+        st.markdown(f"<div class='rv-label'>{esc(ui.label('sales'))}</div>", unsafe_allow_html=True)
+        st.plotly_chart(charts.trend_lines(sales, "sales", promotions, series="team", lang=lang, height=600,
+                                           font_size=22), key="rv_sales", config={"displayModeBar": False})
+
+
+def slide_awards() -> None:
+    title("本周奖项", "This week's awards")
+    awards = views.pick_awards(scored, before, kpis) if not scored.empty else []
+    if not awards:
+        empty("本周没有可颁发的奖项。", "No awards this week.")
+        return
+    cards = [
+        f"<div class='rv-card'><div class='rv-tag'>{esc(award.title(lang))}</div>"
+        f"<div class='rv-name'>{esc(award.name)}</div><div class='rv-note'>{esc(award.shop)}</div>"
+        f"<div class='rv-good'>{esc(award.detail(lang))}</div></div>"
+        for award in awards]
+    grid(cards, 4 if len(cards) > 6 else 3)
+
+
+SLIDES = [slide_summary, slide_top, slide_improved, slide_champions, slide_trend, slide_awards]
+
+# -- the slide show -------------------------------------------------------------------------------------
+
+st.session_state.setdefault("rv_slide", 0)
+st.session_state.setdefault("rv_paused", False)
+st.session_state.setdefault("rv_shown_at", time.time())
+
+
+def go(step: int) -> None:
+    st.session_state["rv_slide"] = (st.session_state["rv_slide"] + step) % len(SLIDES)
+    st.session_state["rv_shown_at"] = time.time()
+
+
+def toggle_pause() -> None:
+    st.session_state["rv_paused"] = not st.session_state["rv_paused"]
+    st.session_state["rv_shown_at"] = time.time()
+
+
+paused = st.session_state["rv_paused"]
+top[2].button(ui.t("上一页", "Back"), icon=":material/chevron_left:", on_click=go, args=(-1,), key="rv_prev",
+              shortcut="Left", width="stretch")
+top[3].button(ui.t("继续", "Play") if paused else ui.t("暂停", "Pause"),
+              icon=":material/play_arrow:" if paused else ":material/pause:", on_click=toggle_pause, key="rv_pause",
+              shortcut="Space", width="stretch")
+top[4].button(ui.t("下一页", "Next"), icon=":material/chevron_right:", on_click=go, args=(1,), key="rv_next",
+              shortcut="Right", width="stretch", type="primary")
+
+
+@st.fragment(run_every=None if paused else SLIDE_SECONDS)
+def show_slide() -> None:
+    # A timed rerun advances; a rerun caused by a button has just reset the clock.
+    if not st.session_state["rv_paused"] and time.time() - st.session_state["rv_shown_at"] >= SLIDE_SECONDS - 0.5:
+        go(1)
+    index = st.session_state["rv_slide"]
+    dots = "".join("<b>●</b>" if i == index else "○" for i in range(len(SLIDES)))
+    st.markdown(f"<div class='rv-dots'>{dots} &nbsp;{index + 1} / {len(SLIDES)}"
+                f"{' · ' + esc(ui.t('已暂停', 'paused')) if st.session_state['rv_paused'] else ''}</div>",
+                unsafe_allow_html=True)
+    SLIDES[index]()
+
+
+show_slide()

@@ -1,0 +1,194 @@
+"""The owner-facing pages (overview, leaderboard, trends, agent, weekly review) in AppTest.
+
+Each runs on conftest's populated database (six agents, two shops, 60 days to 2026-10-31)
+and is checked for content an empty page would not have, and for who may see what.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import app_test
+
+PAY_HEADERS = {"系数", "绩效工资", "提成", "奖金", "名次奖", "团队奖", "扣款", "底薪", "应发"}
+
+
+def run(page: str, role: str = "owner"):
+    at = app_test(page, role)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def page_text(at) -> str:
+    """Everything a reader could see: text elements, table cells and chart data."""
+    parts = [e.value for kind in ("title", "subheader", "markdown", "caption", "success", "info", "warning", "error")
+             for e in getattr(at, kind)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    parts += [d.value.to_csv() for d in at.dataframe]
+    parts += [json.dumps(json.loads(chart.proto.spec), ensure_ascii=False) for chart in at.get("plotly_chart")]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_overview_shows_tiles_teams_shops_and_alerts(app_db):
+    at = run("pages/1_overview.py")
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["询单转化率"].endswith("%") and labels["销售额"].startswith("¥")
+    assert any("询单" in c.value for c in at.caption)  # the rate's count under the tile
+    teams, shops = at.dataframe[0].value, at.dataframe[1].value
+    assert {"A组", "B组", "拼团组"} <= set(teams["团队"]) and set(shops["店铺"]) == {"旗舰店", "拼多多店"}
+    assert "%" in teams["询单转化率"].iloc[0] and "询单" in teams["询单转化率"].iloc[0]
+    # 新人 converts far below B组 and scores under the pre-sales threshold; the last day is provisional
+    assert any("新人" in e.value and "门槛" in e.value for e in at.error)
+    assert any("新人" in w.value for w in at.warning)
+    assert any("暂估" in i.value for i in at.info)
+    assert any("数据截至 2026-10-31" in c.value for c in at.caption)
+    assert len(at.get("plotly_chart")) >= 4  # sparklines
+
+
+def test_leaderboard_ranks_with_pay_for_the_owner(app_db):
+    at = run("pages/2_leaderboard.py")
+    table = at.dataframe[0].value
+    assert set(table["客服"]) == {"小美", "阿强", "晓东", "新人", "pdd01", "pdd02"}
+    first_in_a = table[table["比较组"].str.contains("A组")].iloc[0]
+    assert first_in_a["客服"] == "小美" and first_in_a["名次"] == 1
+    assert {"应发", "系数"} <= set(table.columns)
+    assert {"询单转化率", "询单转化率 样本"} <= set(table.columns)
+    assert "质检分" not in table.columns  # nobody has a QA score: said once above the table
+    assert any("质检分" in i.value for i in at.info)
+    assert at.get("download_button")
+
+
+def test_leaderboard_shows_no_pay_to_a_viewer(app_db):
+    at = run("pages/2_leaderboard.py", "viewer")
+    table = at.dataframe[0].value
+    assert "小美" in set(table["客服"])
+    assert not PAY_HEADERS & set(table.columns)
+    assert "应发" not in page_text(at)
+    assert any("不显示绩效工资" in c.value for c in at.caption)
+
+
+def test_leaderboard_scores_with_a_chosen_scheme(app_db):
+    at = run("pages/2_leaderboard.py")
+    at.selectbox(key="lb_scheme").select("售后标准方案").run()
+    assert not at.exception
+    assert any("方案：售后标准方案" in c.value for c in at.caption)
+    assert "解决率" in page_text(at) or "回复率" in at.dataframe[0].value.columns
+
+
+def test_trends_draw_team_agent_and_small_multiples(app_db):
+    at = run("pages/3_trends.py")
+    assert len(at.tabs) == 3
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    names = [{trace.get("name") for trace in chart["data"]} for chart in charts]
+    assert {"旗舰店 · A组", "旗舰店 · B组", "拼多多店 · 拼团组", "全部"} <= names[0]
+    assert "团队" in names[1]
+    titles = {a["text"] for a in charts[2]["layout"]["annotations"]}
+    assert titles == {"pdd01", "pdd02"}  # one small chart per member of the first team, 拼多多店 · 拼团组
+    weekly_points = len(charts[0]["data"][0]["x"])
+    at.segmented_control(key="tr_grain").set_value("day").run()
+    assert not at.exception
+    daily = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert len(daily["data"][0]["x"]) > weekly_points  # 60 days against 9 or 10 weeks
+
+
+def test_agent_page_for_the_owner_has_score_breakdown_and_pay_slip(app_db):
+    at = run("pages/4_agent.py")
+    pick = at.selectbox(key="ag_pick")
+    pick.set_value(next(i for i, label in enumerate(pick.options) if label.startswith("小美"))).run()
+    assert not at.exception
+    assert at.title[0].value == "客服 · 小美"
+    assert {m.label for m in at.metric} >= {"得分", "组内名次", "应发合计"}
+    slip = at.dataframe[1].value
+    assert slip["项目"].tolist()[0] == "底薪" and slip["项目"].tolist()[-1] == "应发合计"
+    assert "晋级准备度" in [s.value for s in at.subheader]
+
+
+def test_an_agent_sees_only_themself(app_db):
+    at = run("pages/4_agent.py", "agent")
+    assert at.title[0].value == "客服 · 小美"
+    assert "ag_pick" not in [s.key for s in at.selectbox]
+    text = page_text(at)
+    for other in ("阿强", "晓东", "新人", "pdd01", "pdd02"):
+        assert other not in text
+    assert "应发合计" in text  # their own pay slip
+
+
+def test_review_slides_advance_with_the_buttons(app_db):
+    at = run("pages/7_review.py", "viewer")
+    assert any("本周团队概况" in m.value for m in at.markdown)
+    assert any("1 / 6" in m.value for m in at.markdown)
+    at.button(key="rv_next").click().run()
+    assert not at.exception
+    slide = "\n".join(m.value for m in at.markdown)
+    assert "本周前三" in slide and "2 / 6" in slide and "rv-rank-1" in slide
+    assert "小美" in slide or "晓东" in slide
+    at.button(key="rv_prev").click().run()
+    at.button(key="rv_prev").click().run()
+    assert any("6 / 6" in m.value and "本周奖项" not in m.value for m in at.markdown)
+    assert "本周奖项" in "\n".join(m.value for m in at.markdown)
+    assert "应发" not in page_text(at)  # no pay on the big screen
+
+
+def test_review_pause_stops_the_clock(app_db):
+    at = run("pages/7_review.py")
+    at.button(key="rv_pause").click().run()
+    assert at.session_state["rv_paused"] is True
+    assert any("已暂停" in m.value for m in at.markdown)
+
+
+PAGES = ["pages/1_overview.py", "pages/2_leaderboard.py", "pages/3_trends.py", "pages/4_agent.py",
+         "pages/7_review.py"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_run_in_english(app_db, page):
+    at = app_test(page)
+    at.session_state["lang"] = "en"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    text = page_text(at)
+    assert any(word in text for word in ("Overview", "Leaderboard", "Trends", "Agent", "The team this week"))
+
+
+@pytest.fixture
+def unrostered_db(tmp_path, monkeypatch):
+    """Figures imported before anyone filled in the roster: no teams, no roles, no names."""
+    import streamlit as st
+
+    from csperf import auth
+    from csperf.db import Database, ImportMeta, close_all
+    from conftest import PASSWORDS, synthetic_facts
+
+    path = tmp_path / "bare.duckdb"
+    monkeypatch.setenv("CSPERF_DB", str(path))
+    monkeypatch.setenv("CSPERF_INBOX", str(tmp_path / "inbox"))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    close_all()
+    database = Database(path)
+    database.apply_import(ImportMeta("synthetic.xlsx", "sha", "generic"), synthetic_facts(days=10))
+    auth.add_user(database, "owner", PASSWORDS["owner"], "owner")
+    database.close()
+    yield path
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    close_all()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_say_what_to_do_before_the_roster_exists(unrostered_db, page):
+    at = run(page)
+    text = page_text(at)
+    if page.endswith("overview.py"):
+        assert "不在花名册" in text and "询单转化率" in text
+    elif page.endswith("leaderboard.py"):
+        assert "没有可计分的客服" in text and "花名册" in text
+    elif page.endswith("agent.py"):
+        assert "没有指派考核方案" in text
+    elif page.endswith("review.py"):
+        assert "本周团队概况" in text
+    else:
+        assert "全部" in text

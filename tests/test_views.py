@@ -1,0 +1,489 @@
+"""The owner pages' decisions (csperf.views) against hand-computed expectations."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from csperf import scoring, views
+from csperf import ui_format as fmt
+from csperf.scheme import Bonus, KpiRule, Pay, Penalty, Scheme
+
+NAN = float("nan")
+
+
+def receptions_scheme(name="接待方案", bands=((0, 0.6), (80, 0.8), (100, 1.0))) -> Scheme:
+    """One KPI (receptions vs the team's mean per agent, cap 1.2) and coefficient bands."""
+    return Scheme(name=name, kpis=[KpiRule("receptions", 1, "vs_team", cap=1.2)],
+                  pay=Pay(performance_pay=1000, coefficients=list(bands)))
+
+
+def agents(*rows) -> pd.DataFrame:
+    """KPI rows: (shop, agent, team, role, receptions)."""
+    return pd.DataFrame(rows, columns=["shop", "agent", "team", "role", "receptions"]).assign(name=None)
+
+
+# -- comparisons ------------------------------------------------------------------------------
+
+
+def test_completion_mirrors_lower_is_better_kpis():
+    assert views.completion(0.30, 0.25, False) == pytest.approx(1.2)
+    assert views.completion(30, 20, True) == pytest.approx(0.5)  # 2 − 30/20
+    assert math.isnan(views.completion(0.3, 0, False))
+    assert math.isnan(views.completion(None, 0.25, False))
+
+
+def test_vs_team_status_reads_better_and_worse_the_right_way_round():
+    assert views.vs_team_status(0.30, 0.25, "conversion_rate") == "above"
+    assert views.vs_team_status(0.20, 0.25, "conversion_rate") == "below"
+    assert views.vs_team_status(18.0, 24.0, "first_response_s") == "above"  # faster than the team
+    assert views.vs_team_status(30.0, 24.0, "first_response_s") == "below"
+    assert views.vs_team_status(0.25, 0.25, "conversion_rate") == "level"
+    assert views.vs_team_status(NAN, 0.25, "conversion_rate") is None
+
+
+def test_min_sample_prefers_the_schemes_own_min_n():
+    scheme = Scheme(name="s", kpis=[KpiRule("conversion_rate", 1, "vs_team", min_n=50)])
+    assert views.min_sample("conversion_rate", scheme) == 50
+    assert views.min_sample("conversion_rate") == 30
+    assert views.min_sample("sales") == 1
+
+
+# -- scoring with the applicable schemes ----------------------------------------------------------
+
+
+def test_score_agents_scores_each_scheme_with_its_own_agents():
+    kpis = agents(("s", "a", "T", "presales", 150), ("s", "b", "T", "presales", 50),
+                  ("s", "c", "T", "aftersales", 80))
+    scheme = receptions_scheme()
+    scored = views.score_agents(kpis, lambda role, shop, team: scheme if role == "presales" else None)
+    frame = scored.frame.set_index("agent")
+    # team mean of a and b = 100: a 150/100 = 1.5 capped at 1.2 → 120; b 50/100 → 50
+    assert frame.loc["a", "score"] == pytest.approx(120)
+    assert frame.loc["b", "score"] == pytest.approx(50)
+    assert frame["rank"].to_dict() == {"a": 1, "b": 2}
+    assert set(frame["scheme"]) == {"接待方案"}
+    assert scored.unassigned["agent"].tolist() == ["c"]
+    assert scored.metrics == ["receptions"]
+
+
+def test_score_agents_asks_the_resolver_once_per_role_shop_and_team():
+    asked = []
+
+    def resolve(role, shop, team):
+        asked.append((role, shop, team))
+        return receptions_scheme()
+
+    views.score_agents(agents(("s", "a", "T", "presales", 1), ("s", "b", "T", "presales", 2),
+                              ("s", "c", None, None, 3)), resolve)
+    assert asked == [("presales", "s", "T"), (None, "s", None)]
+
+
+def test_with_previous_adds_rank_moves_and_marks_new_agents():
+    now = pd.DataFrame({"shop": ["s"] * 3, "agent": ["a", "b", "c"], "score": [110.0, 95.0, 80.0],
+                        "rank": [1, 2, 3]})
+    before = pd.DataFrame({"shop": ["s", "s"], "agent": ["a", "b"], "score": [90.0, 100.0], "rank": [2, 1]})
+    out = views.with_previous(now, before).set_index("agent")
+    assert out.loc["a", "rank_move"] == 1 and out.loc["b", "rank_move"] == -1
+    assert out.loc["a", "score_change"] == pytest.approx(20.0)
+    assert math.isnan(out.loc["c", "rank_move"])
+
+
+# -- tiles, tables, alerts ---------------------------------------------------------------------
+
+
+def test_tiles_skip_kpis_without_a_value_and_carry_the_count():
+    now = pd.Series({"conversion_rate": 0.3, "conversion_rate_n": 100.0, "sales": 5000.0,
+                     "first_response_s": NAN, "refund_rate": 0.02, "refund_rate_n": 5000.0})
+    before = pd.Series({"conversion_rate": 0.25, "sales": NAN, "refund_rate": 0.03})
+    found = {t.metric: t for t in views.tiles(now, before)}
+    assert list(found) == ["sales", "conversion_rate", "refund_rate"]
+    assert (found["conversion_rate"].previous, found["conversion_rate"].n) == (0.25, 100.0)
+    assert found["sales"].previous is None and found["sales"].n is None
+    assert found["refund_rate"].delta_color == "inverse" and found["sales"].delta_color == "normal"
+    assert found["conversion_rate"].improved is True and found["refund_rate"].improved is True  # 3 % → 2 %
+    assert found["sales"].improved is None
+    assert found["conversion_rate"].delta_text == "+5.0pp" and found["refund_rate"].delta_text == "-1.0pp"
+
+
+def test_a_change_that_rounds_to_nothing_is_neither_good_nor_bad():
+    tile = views.Tile("refund_rate", 0.0500001, 0.05, 1000.0)
+    assert tile.delta_text == "±0.0pp" and tile.improved is None
+
+
+def test_summary_table_shows_each_rate_with_its_count():
+    frame = pd.DataFrame({"shop": ["旗舰店", "旗舰店"], "team": ["A组", None], "role": ["presales", None],
+                          "agents": [2, 1], "conversion_rate": [0.3, NAN], "conversion_rate_n": [100.0, NAN],
+                          "sales": [1234.5, 10.0]})
+    table = views.summary_table(frame, ["shop", "team", "role"], ["conversion_rate", "sales"])
+    assert table.columns.tolist() == ["店铺", "团队", "岗位", "人数", "询单转化率", "销售额"]
+    assert table.iloc[0].tolist() == ["旗舰店", "A组", "售前", 2, "30.0% · 100询单", "¥1,234.50"]
+    assert table.iloc[1, 1:3].tolist() == ["未分组", "未分配"]
+    assert table.iloc[1, 4] == "—"
+    assert "人数" not in views.summary_table(frame, ["shop"], ["sales"], with_agents=False).columns
+
+
+def kpi_row(agent, metric, value, team, n, shop="s"):
+    return {"shop": shop, "agent": agent, "name": None, "team": "T", metric: value, f"{metric}_team": team,
+            f"{metric}_n": n}
+
+
+def test_far_below_alerts_need_a_real_gap_on_a_real_sample():
+    kpis = pd.DataFrame([
+        kpi_row("a", "conversion_rate", 0.15, 0.25, 100),  # 0.6 of the team → alert
+        kpi_row("b", "conversion_rate", 0.10, 0.25, 10),  # 10 inquiries: too few to tell
+        kpi_row("c", "conversion_rate", 0.21, 0.25, 100),  # 0.84 → no alert
+        kpi_row("d", "first_response_s", 30.0, 24.0, 50),  # 2 − 1.25 = 0.75 → alert
+    ])
+    alerts = views.far_below_alerts(kpis)
+    assert [a.zh.split("（")[0] for a in alerts] == ["a", "d"]
+    assert "询单转化率 15.0% · 100询单（团队 25.0%）" in alerts[0].zh
+    assert "first response" in alerts[1].en.lower() and alerts[1].kind == "far_below"
+
+
+def test_threshold_alerts_fire_in_the_lowest_coefficient_band_only():
+    scheme = receptions_scheme()
+    frame = pd.DataFrame({"scheme": [scheme.name] * 2, "shop": ["s", "s"], "agent": ["a", "b"], "name": [None, None],
+                          "team": ["T", "T"], "score": [79.9, 80.0]})
+    alerts = views.threshold_alerts(views.Scored(frame, {scheme.name: scheme}, pd.DataFrame()))
+    assert len(alerts) == 1 and alerts[0].zh.startswith("a（s · T） 得分 79.9") and alerts[0].level == "error"
+    flat = receptions_scheme(bands=((0, 1.0),))
+    assert views.threshold_score(flat) is None
+
+
+def test_provisional_and_unmatched_alerts_list_a_few_and_count_the_rest():
+    days = pd.DataFrame({"shop": ["店"] * 10, "day": pd.date_range("2026-10-01", periods=10), "rows": 1})
+    alert = views.provisional_alert(days)
+    assert "店 10-01" in alert.zh and "店 10-09" not in alert.zh and "等 10 处" in alert.zh
+    assert views.provisional_alert(days.iloc[:0]) is None
+    unmatched = pd.DataFrame({"shop": ["店", "店"], "account": ["x", "y"]})
+    assert "店:x、店:y" in views.unmatched_alert(unmatched).zh
+    assert "and 1 more" in views.unmatched_alert(unmatched, limit=1).en
+
+
+def test_overview_alerts_put_the_most_urgent_first():
+    scheme = receptions_scheme()
+    scored = views.Scored(pd.DataFrame({"scheme": [scheme.name], "shop": ["s"], "agent": ["a"], "name": [None],
+                                        "team": ["T"], "score": [50.0]}), {scheme.name: scheme}, pd.DataFrame())
+    days = pd.DataFrame({"shop": ["s"], "day": [date(2026, 10, 31)], "rows": [1]})
+    unmatched = pd.DataFrame({"shop": ["s"], "account": ["x"]})
+    kpis = pd.DataFrame([kpi_row("b", "conversion_rate", 0.1, 0.25, 100)])
+    kinds = [a.kind for a in views.overview_alerts(kpis, scored, days, unmatched)]
+    assert kinds == ["under_threshold", "far_below", "unmatched", "provisional"]
+
+
+# -- leaderboard --------------------------------------------------------------------------------
+
+
+def test_leaderboard_has_pay_columns_only_when_allowed():
+    scheme = receptions_scheme()
+    scored = views.score_agents(agents(("s", "a", "T", "presales", 150), ("s", "b", "T", "presales", 50)),
+                                lambda *_: scheme)
+    hidden = views.leaderboard(scored, None, show_pay=False)
+    shown = views.leaderboard(scored, None, show_pay=True)
+    assert not set(views.PAY_COLUMNS) & set(hidden.columns)
+    assert {"pay", "coefficient", "bonus"} <= set(shown.columns)
+    assert hidden["name"].tolist() == ["a", "b"]  # the account stands in for a missing name
+    assert {"receptions", "receptions_group", "receptions_score"} <= set(hidden.columns)
+    assert views.kpi_status_frame(hidden, ["receptions"])["receptions"].tolist() == ["above", "below"]
+
+
+# -- weekly review ------------------------------------------------------------------------------
+
+
+def test_top_agents_break_ties_by_receptions():
+    scored = pd.DataFrame({"agent": ["a", "b", "c", "d"], "score": [90.0, 95.0, 95.0, NAN],
+                           "receptions": [10.0, 5.0, 50.0, 100.0]})
+    assert views.top_agents(scored, 3)["agent"].tolist() == ["c", "b", "a"]
+
+
+def test_most_improved_lists_rises_only_largest_first():
+    now = pd.DataFrame({"shop": ["s"] * 3, "agent": ["a", "b", "c"], "score": [90.0, 80.0, 70.0], "rank": [1, 2, 3]})
+    before = pd.DataFrame({"shop": ["s"] * 3, "agent": ["a", "b", "c"], "score": [85.0, 60.0, 75.0],
+                           "rank": [1, 3, 2]})
+    improved = views.most_improved(now, before)
+    assert improved["agent"].tolist() == ["b", "a"]
+    assert improved["score_change"].tolist() == pytest.approx([20.0, 5.0])
+
+
+def test_kpi_champions_respect_the_minimum_sample_and_direction():
+    kpis = pd.DataFrame({
+        "shop": ["s"] * 3, "agent": ["a", "b", "c"], "name": ["阿", None, "丙"], "team": ["T"] * 3,
+        "conversion_rate": [1.0, 0.4, 0.35], "conversion_rate_n": [5, 200, 300], "conversion_rate_team": [0.4] * 3,
+        "first_response_s": [12.0, 9.5, 20.0], "first_response_s_n": [100, 100, 100],
+        "first_response_s_team": [14.0] * 3,
+        "sales": [100.0, 900.0, 300.0],
+    })
+    champions = views.kpi_champions(kpis, ["conversion_rate", "first_response_s", "sales"]).set_index("metric")
+    assert champions.loc["conversion_rate", "agent"] == "b"  # a's 100 % rests on 5 inquiries
+    assert champions.loc["conversion_rate", "n"] == 200
+    assert champions.loc["first_response_s", "agent"] == "b"  # fastest wins
+    assert champions.loc["sales", "name"] == "b" and pd.isna(champions.loc["sales", "n"])
+
+
+def test_pick_awards_names_top_improved_and_champions():
+    scored = pd.DataFrame({"shop": ["s", "s"], "agent": ["a", "b"], "name": ["阿", "贝"], "score": [100.0, 90.0],
+                           "rank": [1, 2], "receptions": [1.0, 1.0]})
+    before = pd.DataFrame({"shop": ["s", "s"], "agent": ["a", "b"], "score": [99.0, 70.0], "rank": [1, 2]})
+    kpis = pd.DataFrame({"shop": ["s", "s"], "agent": ["a", "b"], "name": ["阿", "贝"], "team": ["T", "T"],
+                         "sales": [10.0, 20.0]})
+    awards = views.pick_awards(scored, before, kpis)
+    assert [(a.key, a.name) for a in awards] == [("top", "阿"), ("improved", "贝"), ("sales", "贝")]
+    assert awards[1].detail("zh") == "70.0 → 90.0（+20.0）"
+    assert awards[2].title("en") == "Sales star" and awards[2].detail("zh") == "¥20.00"
+
+
+# -- one agent ----------------------------------------------------------------------------------
+
+
+def breakdown_scheme() -> Scheme:
+    return Scheme(name="s", kpis=[KpiRule("conversion_rate", 30, "vs_team"), KpiRule("aov", 10, "vs_team"),
+                                  KpiRule("qa_score", 10, "linear", worst=60, best=100)])
+
+
+def test_score_breakdown_contributions_add_up_and_skipped_kpis_carry_nothing():
+    row = pd.Series({"score": 95.0, "skipped": "qa_score", "conversion_rate_score": 90.0, "aov_score": 110.0,
+                     "qa_score_score": NAN, "conversion_rate": 0.27, "conversion_rate_group": 0.3,
+                     "conversion_rate_n": 100.0})
+    parts = views.score_breakdown(row, breakdown_scheme()).set_index("metric")
+    # used weight 40: shares 0.75 and 0.25; 0.75 × 90 + 0.25 × 110 = 67.5 + 27.5 = 95
+    assert parts["share"].tolist() == pytest.approx([0.75, 0.25, 0.0])
+    assert parts["contribution"].tolist() == pytest.approx([67.5, 27.5, 0.0])
+    assert parts["contribution"].sum() == pytest.approx(row["score"])
+    assert parts["lost"].tolist() == pytest.approx([7.5, 0.0, 0.0])
+    assert parts.loc["qa_score", "skipped"] and not parts.loc["aov", "skipped"]
+    assert views.pulled_down(parts.reset_index())["metric"].tolist() == ["conversion_rate"]
+
+
+def pay_scheme(floor=True) -> Scheme:
+    return Scheme(
+        name="p", kpis=[KpiRule("receptions", 1, "vs_team")],
+        bonuses=[Bonus("conversion_rate", [(0.6, 1000), (0.7, 2000)])],
+        penalties=[Penalty("bad_reviews", 50)],
+        pay=Pay(performance_pay=2000, coefficients=[(0, 0.6), (80, 0.8), (100, 1.0)],
+                commission=[(0, 0.01), (100000, 0.02)], rank_awards=[500, 300], floor_at_base=floor),
+    )
+
+
+def test_pay_slip_lists_every_part_and_adds_up_to_pay():
+    # base 3000 + 2000 × 0.8 + 120,000 × 2 % + 1000 (65 % ≥ 60 %) + 300 (2nd) − 4 × 50 = 8100
+    row = pd.Series({"base": 3000.0, "base_source": "roster", "score": 85.0, "coefficient": 0.8,
+                     "performance_pay": 1600.0, "sales": 120000.0, "commission": 2400.0, "conversion_rate": 0.65,
+                     "bonus_conversion_rate": 1000.0, "rank": 2, "rank_award": 300.0,
+                     "penalty_bad_reviews": 200.0, "pay": 8100.0})
+    slip = views.pay_slip(row, pay_scheme(), pd.Series({"bad_reviews": 4.0}))
+    assert slip["item"].tolist() == ["底薪", "绩效工资", "提成", "奖金：询单转化率", "名次奖", "团队奖", "扣款：中差评",
+                                     "保底补足", "应发合计"]
+    assert slip["amount"].tolist() == pytest.approx([3000, 1600, 2400, 1000, 300, 0, -200, 0, 8100])
+    assert slip["amount"].iloc[:-1].sum() == pytest.approx(slip["amount"].iloc[-1])
+    details = dict(zip(slip["item"], slip["detail"]))
+    assert details["绩效工资"] == "¥2,000.00 × 系数 0.8（得分 85.0）"
+    assert details["提成"] == "销售额 ¥120,000.00 × 2%"
+    assert details["奖金：询单转化率"] == "65.0% ≥ 60.0%"
+    assert details["扣款：中差评"] == "4 × ¥50.00"
+    assert details["团队奖"] == "方案未设" and details["保底补足"] == "未触发（应发高于底薪）"
+
+
+def test_pay_slip_shows_the_floor_top_up():
+    # gross 3000 + 2000 × 0.6 + 0 commission − 40 × 50 = 2200; the floor lifts it to 3000
+    row = pd.Series({"base": 3000.0, "base_source": "roster", "score": 50.0, "coefficient": 0.6,
+                     "performance_pay": 1200.0, "sales": 0.0, "commission": 0.0, "conversion_rate": 0.3,
+                     "bonus_conversion_rate": 0.0, "rank": 3, "rank_award": 0.0,
+                     "penalty_bad_reviews": 2000.0, "pay": 3000.0})
+    slip = views.pay_slip(row, pay_scheme(), pd.Series({"bad_reviews": 40.0}), lang="en")
+    lines = dict(zip(slip["item"], slip["amount"]))
+    assert lines["Floor top-up"] == pytest.approx(800.0)
+    assert lines["Total pay"] == pytest.approx(3000.0)
+    assert "short of ≥ 60.0%" in dict(zip(slip["item"], slip["detail"]))["Bonus: Inquiry conversion"]
+
+
+def test_pay_slip_matches_the_scoring_engine():
+    kpis = pd.DataFrame({
+        "shop": ["s", "s"], "agent": ["a", "b"], "team": ["T", "T"], "role": ["presales"] * 2,
+        "base_salary": [3000.0, 2500.0], "receptions": [120.0, 80.0], "sales": [150000.0, 50000.0],
+        "conversion_rate": [0.72, 0.5], "conversion_rate_num": [72.0, 50.0], "conversion_rate_n": [100.0, 100.0],
+        "bad_reviews": [1.0, 3.0],
+    })
+    scheme = pay_scheme()
+    scored = scoring.score(kpis, scheme).set_index("agent")
+    for agent in ("a", "b"):
+        slip = views.pay_slip(scored.loc[agent], scheme, kpis.set_index("agent").loc[agent])
+        assert slip["amount"].iloc[:-1].sum() == pytest.approx(scored.loc[agent, "pay"])
+    # a: 3000 + 2000 × 1.0 (score 120) + 150,000 × 2 % + 2000 (72 %) + 500 − 50 = 10450
+    assert scored.loc["a", "pay"] == pytest.approx(10450)
+
+
+# -- promotion ----------------------------------------------------------------------------------
+
+
+def test_window_months_ends_with_the_month_in_progress():
+    assert views.window_months(date(2026, 10, 15), 3) == [
+        (date(2026, 8, 1), date(2026, 8, 31)), (date(2026, 9, 1), date(2026, 9, 30)),
+        (date(2026, 10, 1), date(2026, 10, 15))]
+    assert views.window_months(date(2026, 2, 10), 3)[0] == (date(2025, 12, 1), date(2025, 12, 31))
+
+
+def test_promotion_readiness_needs_both_average_and_months():
+    ready = views.promotion_readiness("junior", [95, 92, NAN, 88, 91, NAN])
+    assert (ready.months, ready.average, ready.ready) == (4, pytest.approx(91.5), True)
+    assert ready.rule.to_level == "mid" and ready.score_progress == 1.0
+    short = views.promotion_readiness("junior", [NAN, NAN, NAN, 95, 95, 95])
+    assert not short.ready and short.months_progress == pytest.approx(0.75)
+    mid = views.promotion_readiness("mid", [98] * 6)
+    assert not mid.ready and mid.score_progress == pytest.approx(0.98)
+    assert views.promotion_readiness("vip", [120] * 6).rule is None
+    assert views.promotion_readiness(None, [120] * 6).level is None
+
+
+def test_trend_range_choices():
+    first, last = date(2026, 1, 1), date(2026, 10, 31)
+    assert views.trend_range("90d", first, last, (last, last)) == (date(2026, 8, 3), last)
+    assert views.trend_range("365d", first, last, (last, last)) == (first, last)
+    assert views.trend_range("sidebar", first, last, (date(2026, 10, 1), last)) == (date(2026, 10, 1), last)
+    assert views.trend_range("all", first, last, (last, last)) == (first, last)
+
+
+def test_apply_filters_keeps_selected_rows_and_ignores_empty_filters():
+    frame = pd.DataFrame({"shop": ["s", "s", "t"], "agent": ["a", "b", "c"], "team": ["A", "B", "A"],
+                          "shift": ["白班", "夜班", "白班"]})
+    assert views.apply_filters(frame, {"team": ["A"], "shift": []})["agent"].tolist() == ["a", "c"]
+    assert views.apply_filters(frame, {"shop": "s", "account": "b"})["agent"].tolist() == ["b"]
+    assert views.apply_filters(frame, {})["agent"].tolist() == ["a", "b", "c"]
+
+
+def test_assigned_schemes_uses_the_presets_and_returns_none_without_an_assignment(db):
+    from csperf import schemes
+
+    resolve = views.assigned_schemes(db, date(2026, 10, 31))
+    assert resolve("presales", "s", "T") is None  # nothing saved or assigned yet
+    schemes.ensure_presets(db)
+    resolve = views.assigned_schemes(db, date(2026, 10, 31))
+    assert resolve("presales", "s", "T").name == "售前标准方案"
+    assert resolve("aftersales", "s", None).name == "售后标准方案"
+
+
+def test_count_text_names_the_denominator():
+    assert views.count_text("conversion_rate", 1409) == "1,409询单"
+    assert views.count_text("first_response_s", 2499.0, "en") == "2,499 responses"
+    assert views.count_text("sales", None) == "合计"
+    assert views.count_text("refund_rate", 401535.32) == "销售额 ¥401,535"
+
+
+def test_labelled_leaderboard_says_common_skips_once_and_keeps_numbers():
+    table = pd.DataFrame({
+        "group": ["g", "g"], "rank": [1, 2], "rank_move": [1.0, NAN], "name": ["阿", "b"], "agent": ["a", "b"],
+        "role": ["presales", None], "score": [101.25, 80.0], "small_sample": [False, True],
+        "skipped": ["qa_score", "qa_score,conversion_rate"],
+        "conversion_rate": [0.3, NAN], "conversion_rate_n": [100.0, 5.0], "qa_score": [NAN, NAN], "pay": [5000.0, 4000.0],
+    })
+    assert views.skipped_by_all(table) == ["qa_score"]
+    assert views.group_label("旗舰店 / A组 / presales") == "旗舰店 / A组 / 售前"
+    out = views.labelled_leaderboard(table, ["conversion_rate", "qa_score"])
+    assert out.frame.columns.tolist() == ["比较组", "名次", "客服", "名次变化", "账号", "岗位", "得分", "备注",
+                                          "询单转化率", "询单转化率 样本", "应发"]
+    assert out.frame["名次变化"].tolist() == ["▲1", "新"]
+    assert out.frame["备注"].tolist() == ["", "⚠ 样本不足 · 未计：询单转化率"]
+    assert out.frame["得分"].tolist() == [101.25, 80.0]
+    assert (out.kpis, out.counts, out.money) == ({"询单转化率": "conversion_rate"}, ["询单转化率 样本"], ["应发"])
+
+
+def test_score_breakdown_names_the_value_that_scores_full_marks():
+    scheme = Scheme(name="s", kpis=[KpiRule("conversion_rate", 1, "vs_team"),
+                                    KpiRule("aov", 1, "target", target=150),
+                                    KpiRule("first_response_s", 1, "linear", worst=40, best=8),
+                                    KpiRule("refund_rate", 1, "bands", bands=[(0.02, 100), (0.05, 60)])])
+    row = pd.Series({"conversion_rate_group": 0.3, "conversion_rate_score": 90.0, "aov_score": 90.0,
+                     "first_response_s_score": 90.0, "refund_rate_score": 60.0, "skipped": ""})
+    parts = views.score_breakdown(row, scheme)
+    assert parts["par"].tolist() == [0.3, 150, 8, 0.02]
+    assert views.count_text("aov", 4827.96) == "4,828买家"
+
+
+# -- figures (csperf.ui_charts) -------------------------------------------------------------------
+
+
+def test_trend_lines_mark_promotion_days_and_carry_the_count():
+    from csperf import ui_charts
+
+    frame = pd.DataFrame({"period": pd.to_datetime(["2026-11-10", "2026-11-11", "2026-11-12"]),
+                          "value": [0.3, 0.5, 0.35], "n": [100, 400, 120]})
+    fig = ui_charts.trend_lines(frame, "conversion_rate", [(date(2026, 11, 11), "双11")])
+    assert [a.text for a in fig.layout.annotations] == ["双11"]
+    assert pd.Timestamp(fig.layout.shapes[0].x0) == pd.Timestamp("2026-11-11")
+    assert list(fig.data[0].customdata) == [100, 400, 120] and "n=" in fig.data[0].hovertemplate
+    assert fig.layout.yaxis.tickformat == ".0%"
+
+
+def test_trend_lines_say_so_when_there_is_nothing_to_draw():
+    from csperf import ui_charts
+
+    frame = pd.DataFrame({"period": pd.to_datetime(["2026-11-10"]), "value": [NAN], "n": [NAN]})
+    fig = ui_charts.trend_lines(frame, "reply_rate")
+    assert fig.layout.annotations[0].text == "此范围内没有该指标的数据"
+
+
+def test_kpi_vs_team_puts_better_to_the_right_for_both_directions():
+    from csperf import ui_charts
+
+    rows = pd.DataFrame({"metric": ["conversion_rate", "first_response_s"], "value": [0.33, 30.0],
+                         "group_value": [0.30, 24.0], "n": [100, 100]})
+    bar = ui_charts.kpi_vs_team(rows).data[0]
+    gaps = dict(zip(bar.y, bar.x))  # listed bottom-up
+    assert gaps["询单转化率"] == pytest.approx(10.0) and gaps["首次响应时间(秒)"] == pytest.approx(-25.0)
+    assert dict(zip(bar.y, bar.marker.color)) == {"询单转化率": ui_charts.GOOD, "首次响应时间(秒)": ui_charts.BAD}
+
+
+def test_score_waterfall_steps_add_up_to_the_total():
+    from csperf import ui_charts
+
+    row = pd.Series({"score": 95.0, "skipped": "qa_score", "conversion_rate_score": 90.0, "aov_score": 110.0,
+                     "qa_score_score": NAN})
+    fig = ui_charts.score_waterfall(views.score_breakdown(row, breakdown_scheme()), 95.0)
+    bars = fig.data[0]
+    assert list(bars.x) == ["询单转化率", "客单价", "总分"]
+    assert list(bars.y) == pytest.approx([67.5, 27.5, 95.0]) and list(bars.measure) == ["relative", "relative", "total"]
+
+
+def test_promotion_note_warns_when_a_comparison_spans_a_promotion():
+    assert views.promotion_note([], []) is None
+    assert views.promotion_note([], [(date(2026, 11, 11), "双11")]) == "上期含大促日 双11，环比变化受大促影响。"
+    assert views.promotion_note([(date(2026, 6, 18), "618")], [], "en") == (
+        "this period includes 618: changes reflect the promotion.")
+
+
+def test_with_count_rounds_rebuilt_counts_and_leaves_sums_alone():
+    assert fmt.with_count("aov", 353.0, 542.97) == "¥353.00 · 543买家"
+    assert fmt.with_count("refund_rate", 0.062, 187677.8) == "6.2% · 销售额 ¥187,678"
+    assert fmt.with_count("conversion_rate", 0.455, 1155, "en") == "45.5% · 1,155 inquiries"
+    assert fmt.with_count("sales", 100.0, None) == "¥100.00"
+    assert fmt.with_count("conversion_rate", NAN, 0) == "—"
+
+
+def test_pay_slip_shows_no_negative_zero_penalty():
+    row = pd.Series({"base": 3000.0, "base_source": "roster", "score": 100.0, "coefficient": 1.0,
+                     "performance_pay": 2000.0, "sales": 0.0, "commission": 0.0, "conversion_rate": NAN,
+                     "bonus_conversion_rate": 0.0, "rank": 1, "rank_award": 500.0, "penalty_bad_reviews": 0.0,
+                     "pay": 5500.0})
+    slip = views.pay_slip(row, pay_scheme(), pd.Series({"bad_reviews": 0.0}))
+    amount = dict(zip(slip["item"], slip["amount"]))["扣款：中差评"]
+    assert amount == 0 and str(amount) == "0.0"
+    assert slip["amount"].iloc[:-1].sum() == pytest.approx(5500.0)
+
+
+def test_pay_slip_shows_the_team_share_when_the_team_reached_its_target():
+    from csperf.scheme import TeamBonus
+
+    scheme = Scheme(name="t", kpis=[KpiRule("receptions", 1, "vs_team")],
+                    pay=Pay(team_bonus=TeamBonus("sales", 150000, 1000, "equal")))
+    kpis = pd.DataFrame({"shop": ["s", "s"], "agent": ["a", "b"], "team": ["T", "T"], "role": ["presales"] * 2,
+                         "receptions": [100.0, 100.0], "sales": [120000.0, 80000.0]})
+    scored = scoring.score(kpis, scheme).set_index("agent")
+    slip = views.pay_slip(scored.loc["a"], scheme)
+    lines = dict(zip(slip["item"], zip(slip["detail"], slip["amount"])))
+    # the team sold 200,000 ≥ 150,000: the 1000 pool split equally between two agents
+    assert lines["团队奖"][1] == pytest.approx(500.0)
+    assert lines["团队奖"][0] == "团队 销售额 ¥200,000.00 / 目标 ¥150,000.00"
+    assert lines["提成"][0] == "方案未设" and "保底补足" not in lines
