@@ -235,10 +235,25 @@ def cmd_demo(args) -> int:
         raise
     if args.if_empty and not demo.is_empty(database):
         print("数据库已有数据，不加载演示数据 — database has data; demo not loaded")
+        _demo_login(database)
         return 0
     summary = demo.load_demo(database)
     print(summary)
+    _demo_login(database)
     return 0
+
+
+DEMO_LOGIN = ("demo", "csperf-demo")
+
+
+def _demo_login(database) -> None:
+    """A demo database gets a demo owner login, printed and clearly marked as such."""
+    from csperf import auth
+
+    if not auth.has_users(database):
+        auth.add_user(database, DEMO_LOGIN[0], DEMO_LOGIN[1], "owner", by="demo")
+    if auth.authenticate(database, *DEMO_LOGIN) is not None:
+        print(f"演示账号 (仅用于演示数据 — DEMO ONLY): 用户名 {DEMO_LOGIN[0]} / 密码 {DEMO_LOGIN[1]}")
 
 
 def cmd_user(args) -> int:

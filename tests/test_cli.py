@@ -1,0 +1,142 @@
+"""The command line as scripts use it: real files in, canonical CSV/JSON out, clear failures."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from csperf import cli
+from csperf.db import Database, close_all, resolve_path
+
+PDD_HEADER = ["序号", "客服账号", "咨询人数", "询单人数", "最终成团人数", "询单转化率", "客服销售额",
+              "人工接待人数", "3分钟人工回复率", "平均人工响应时长"]
+
+
+def pdd_csv(path, rows, encoding="utf-8-sig"):
+    """A Pinduoduo 客服绩效 export with a 总计 row, as the console writes it."""
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(PDD_HEADER)
+        for i, (account, inquiries, paid, sales) in enumerate(rows, start=1):
+            writer.writerow([i, f"拼多多店:{account}", inquiries + 10, inquiries, paid,
+                             f"{paid / inquiries * 100:.2f}%", f"{sales:,.2f}", inquiries + 5, "95.00%", "9秒"])
+        writer.writerow(["总计", "", "", sum(r[1] for r in rows), sum(r[2] for r in rows), "", "", "", "", ""])
+    return path
+
+
+@pytest.fixture
+def cli_db(tmp_path, monkeypatch):
+    path = tmp_path / "cli.duckdb"
+    monkeypatch.setenv("CSPERF_DB", str(path))
+    monkeypatch.setenv("CSPERF_INBOX", str(tmp_path / "inbox"))
+    close_all()
+    yield path
+    close_all()
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_kpis_and_undo(cli_db, tmp_path, capsys):
+    day1 = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 438, 162, 20000), ("小红", 100, 20, 3000)])
+    day2 = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-02_2026-10-02.csv", [("阿强", 62, 8, 1000)], encoding="gb18030")
+    code, out, err = run(capsys, "import", str(day1), str(day2), "--quiet")
+    assert code == 0, err
+    code, out, _ = run(capsys, "kpis", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "csv")
+    assert code == 0
+    rows = {r["agent"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert list(csv.DictReader(io.StringIO(out)).fieldnames[:4]) == ["agent", "shop", "team", "role"]
+    assert rows["阿强"]["shop"] == "拼多多店"
+    assert float(rows["阿强"]["conversion_rate"]) == pytest.approx(170 / 500)  # pooled over both days
+    assert float(rows["阿强"]["conversion_rate_n"]) == 500
+    assert float(rows["阿强"]["sales"]) == pytest.approx(21000)
+
+    code, out, _ = run(capsys, "imports", "--format", "json")
+    history = json.loads(out)
+    assert len(history) == 2 and {h["format"] for h in history} == {history[0]["format"]}
+    second = max(h["import_id"] for h in history)
+    code, out, _ = run(capsys, "undo", str(second))
+    assert code == 0 and "撤销" in out
+    code, out, _ = run(capsys, "kpis", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "json")
+    after = {r["agent"]: r for r in json.loads(out)}
+    assert after["阿强"]["conversion_rate"] == pytest.approx(162 / 438)
+
+
+def test_reimport_is_a_no_op(cli_db, tmp_path, capsys):
+    day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
+    assert run(capsys, "import", str(day), "--quiet")[0] == 0
+    assert run(capsys, "import", str(day), "--quiet")[0] == 0
+    code, out, _ = run(capsys, "imports", "--format", "json")
+    assert len(json.loads(out)) == 1
+
+
+def test_a_bad_file_is_refused_with_its_name_and_no_traceback(cli_db, tmp_path, capsys):
+    junk = tmp_path / "not-an-export.xlsx"
+    junk.write_bytes(b"this is not a workbook")
+    code, out, err = run(capsys, "import", str(junk), "--quiet")
+    assert code == cli.EXIT_BAD_INPUT
+    assert "not-an-export.xlsx" in err and "Traceback" not in err
+    assert Database(resolve_path()).scalar("SELECT count(*) FROM imports") == 0
+
+
+def test_score_uses_the_scheme_assigned_to_each_role(cli_db, tmp_path, capsys):
+    day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 438, 162, 20000), ("小红", 100, 20, 3000)])
+    roster = tmp_path / "roster.csv"
+    roster.write_text("账号,姓名,店铺,团队,岗位,级别,底薪\n拼多多店:阿强,阿强,,拼团组,售前,mid,2500\n"
+                      "拼多多店:小红,小红,,拼团组,售前,junior,2000\n", encoding="utf-8")
+    assert run(capsys, "import", str(day), "--quiet")[0] == 0
+    assert run(capsys, "roster", str(roster))[0] == 0
+    code, out, err = run(capsys, "score", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "csv")
+    assert code == 0, err
+    scored = {r["agent"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert set(scored) == {"阿强", "小红"}
+    assert {"score", "rank", "coefficient", "bonus", "penalty", "commission", "base", "pay"} <= set(scored["阿强"])
+    assert scored["阿强"]["rank"] == "1"  # higher conversion, sales and receptions than 小红
+    assert float(scored["阿强"]["base"]) == 2500
+    assert float(scored["阿强"]["pay"]) >= 2500
+
+
+def test_scheme_export_import_round_trip(cli_db, tmp_path, capsys):
+    code, out, _ = run(capsys, "scheme", "list", "--format", "json")
+    names = {s["name"] for s in json.loads(out)}
+    assert {"售前标准方案", "售后标准方案"} <= names
+    target = tmp_path / "presales.toml"
+    assert run(capsys, "scheme", "export", "售前标准方案", "-o", str(target))[0] == 0
+    text = target.read_text(encoding="utf-8").replace("weight = 30", "weight = 40", 1)
+    target.write_text(text, encoding="utf-8")
+    code, out, _ = run(capsys, "scheme", "import", str(target), "--note", "转化权重 40")
+    assert code == 0 and "v2" in out
+    code, out, _ = run(capsys, "scheme", "show", "售前标准方案", "--version", "1")
+    assert "weight = 30" in out
+    broken = tmp_path / "broken.toml"
+    broken.write_text('name = "x"\n[[kpi]]\nmetric = "nonsense"\nweight = 10\nmethod = "vs_team"\n', encoding="utf-8")
+    code, _, err = run(capsys, "scheme", "import", str(broken))
+    assert code == cli.EXIT_BAD_INPUT and "nonsense" in err
+
+
+def test_import_while_the_dashboard_holds_the_database_goes_to_the_inbox(cli_db, tmp_path, capsys):
+    Database(cli_db).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"from csperf.db import Database; import time; d = Database({str(cli_db)!r}); "
+                               "print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
+        code, out, _ = run(capsys, "import", str(day))
+        assert code == 0 and "收件箱" in out
+        assert [p.name for p in (tmp_path / "inbox").iterdir() if p.is_file()] == [day.name]
+        code, _, err = run(capsys, "kpis", "--from", "2026-10-01", "--to", "2026-10-31")
+        assert code == cli.EXIT_BUSY and "另一个进程" in err
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
