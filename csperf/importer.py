@@ -1,0 +1,1481 @@
+"""Shops' export files → the canonical facts and sessions of metrics.md.
+
+Shops hand over the platforms' files as they come: .xlsx, legacy .xls (sometimes an
+HTML table in disguise), CSV in UTF-8 or GBK, a title block above the header, a two-row
+header, summary rows (汇总, 均值, 全店, 同行) among the agents, rates instead of counts.
+This module finds the header wherever it is, recognises columns through csperf.aliases
+(a caller's mapping, remembered per header signature, covers the rest), reads values
+through csperf.values, drops summary rows, and rebuilds every ratio's numerator from
+its rate and base (metrics.md) so the database only ever sums.
+
+Files are read in chunks and turned into chunk frames lazily, so `import_file` streams a
+multi-million-row CSV into `Database.apply_import` in one transaction without holding
+it in memory; decisions that need the whole column (percent scale, day-first dates) are
+made from a first pass over only those columns. Any problem with the file raises
+`BadInput` naming the file, row (as Excel numbers it) and column; nothing is written.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from python_calamine import CalamineWorkbook
+
+from csperf import aliases, values
+from csperf.aliases import AVERAGE, COUNT, IDENTITY, IGNORED, RATE, RATIO, TOTAL_TIME, Column
+from csperf.db import FACT_KEY, SESSION_COLUMNS, Database, ImportMeta, ImportOutcome
+from csperf.metrics import MEASURE_NAMES, label
+
+DEFAULT_SHOP = "默认店铺"
+SHOP_LEVEL_ACCOUNT = "店铺整体"  # the account of shop-level files (生意参谋) that have no agent column
+HEAD_ROWS = 60  # the header is looked for in the first rows
+CHUNK_ROWS = 200_000
+CSV_BLOCK_BYTES = 1 << 20  # Arrow reads ~16 blocks ahead: this bounds its memory
+MAX_LISTED = 200  # skipped rows listed one by one; beyond that, counted
+
+Progress = Callable[[int, "int | None", str], None]
+
+
+class BadInput(ValueError):
+    """A file that cannot be imported as it is. The message names the file and, where it
+    applies, the row (as Excel numbers it) and the column. Nothing was written."""
+
+
+# -- results ------------------------------------------------------------------------------
+
+
+@dataclass
+class Parsed:
+    """A file read into canonical frames (no database involved)."""
+
+    file_name: str
+    sha256: str
+    format: str
+    shop: str | None
+    shop_defaulted: bool
+    period_from: dt.date | None
+    period_to: dt.date | None
+    facts: pd.DataFrame
+    sessions: pd.DataFrame | None
+    unknown_columns: list[str]
+    skipped: list[str]
+    provisional_rows: int
+    rows: int
+    notes: list[str] = field(default_factory=list)
+    header_maps: dict[str, dict[str, str]] = field(default_factory=dict)  # signature → mapping to remember
+
+
+@dataclass
+class ImportResult:
+    """What happened to one file: the parse summary and the database outcome, or the error."""
+
+    file_name: str
+    format: str | None = None
+    shop: str | None = None
+    shop_defaulted: bool = False
+    period_from: dt.date | None = None
+    period_to: dt.date | None = None
+    rows: int = 0  # fact rows stored
+    sessions: int = 0  # session rows stored
+    unknown_columns: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    provisional_rows: int = 0
+    notes: list[str] = field(default_factory=list)
+    outcome: ImportOutcome | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def import_id(self) -> int | None:
+        return self.outcome.import_id if self.outcome else None
+
+    @property
+    def duplicate(self) -> bool:
+        return bool(self.outcome and self.outcome.duplicate)
+
+    def summary(self) -> str:
+        """One line (plus warnings) for the CLI and the inbox."""
+        if self.error:
+            return f"✗ {self.error}"
+        if self.duplicate:
+            return f"= {self.file_name}: 与导入 #{self.import_id} 内容相同，未重复导入 — already imported"
+        period = ""
+        if self.period_from:
+            period = f" {self.period_from}" + (f"~{self.period_to}" if self.period_to != self.period_from else "")
+        counts = ", ".join(part for part in (f"{self.rows} 行数据" if self.rows or not self.sessions else "",
+                                             f"{self.sessions} 条会话" if self.sessions else "") if part)
+        lines = [f"✓ {self.file_name}: 导入 #{self.import_id} ({self.format}) {self.shop or ''}{period} — {counts}"]
+        if self.shop_defaulted:
+            lines.append(f"  ! 文件中没有店铺名，已记入“{DEFAULT_SHOP}”(可用 --shop 指定) — no shop in the file")
+        if self.provisional_rows:
+            lines.append(f"  ! {self.provisional_rows} 行含“延迟统计”，标记为暂定 — provisional rows")
+        if self.unknown_columns:
+            lines.append(f"  ! 未识别的列(未导入): {', '.join(self.unknown_columns)} — unknown columns")
+        if self.skipped:
+            lines.append(f"  ! 跳过 {len(self.skipped)} 行: " + "; ".join(self.skipped[:5]))
+        lines.extend(f"  ! {note}" for note in self.notes)
+        return "\n".join(lines)
+
+
+# -- containers ---------------------------------------------------------------------------
+
+
+class _MemorySheet:
+    """A sheet already in memory (Excel, HTML): rows as lists of Python values."""
+
+    def __init__(self, name: str, rows: list[list]):
+        width = max((len(r) for r in rows), default=0)
+        self.name = name
+        self.rows = [r if len(r) == width else list(r) + [""] * (width - len(r)) for r in rows]
+        self.head = self.rows[:HEAD_ROWS]
+        self.total_rows: int | None = len(self.rows)
+
+    def frames(self, start: int, width: int, usecols: list[int] | None = None
+               ) -> Iterator[pd.DataFrame]:
+        for a in range(start, len(self.rows), CHUNK_ROWS):
+            block = [(r + [""] * width)[:width] for r in self.rows[a:a + CHUNK_ROWS]]
+            frame = pd.DataFrame(block, columns=range(width), dtype=object)
+            frame.index = pd.RangeIndex(a + 1, a + 1 + len(block))
+            yield frame[usecols] if usecols is not None else frame
+
+
+class _CsvSheet:
+    """A delimited text file, streamed by Arrow's CSV reader in blocks.
+
+    Every cell arrives as an Arrow string (csperf.values reads them in C++ where it can).
+    The reader runs single-threaded so that rows whose cell count differs from the
+    header's reach `_odd_row` with their line number: they are parsed here and put back
+    in place, so a row number is always the line the user sees.
+    """
+
+    def __init__(self, path: Path, encoding: str, name: str):
+        self.path, self.encoding, self.name = path, encoding, ""
+        self.file_name = name
+        self.total_rows = None
+        try:
+            with open(path, encoding=encoding, newline="") as fh:
+                sample = fh.read(1 << 20)
+                complete = not fh.read(1)
+        except UnicodeDecodeError:
+            raise BadInput(f"{name}: 文件编码无法识别(不是 UTF-8 或 GB18030) — cannot decode the file") from None
+        self.sep = _sniff_separator(sample)
+        try:
+            records = list(islice(csv.reader(io.StringIO(sample), delimiter=self.sep), HEAD_ROWS + 1))
+        except csv.Error as exc:
+            raise BadInput(f"{name}: 不是可读的 CSV 文件 ({exc}) — not a readable CSV file") from None
+        if not complete and len(records) > HEAD_ROWS:
+            records = records[:HEAD_ROWS]
+        elif not complete and records:
+            records = records[:-1]  # the sample may end inside the last record
+        self.head = records
+        self.width = max((len(r) for r in records), default=0)
+
+    def frames(self, start: int, width: int, usecols: list[int] | None = None
+               ) -> Iterator[pd.DataFrame]:
+        """Columns 0..width-1 are the header's; any further columns hold cells beyond it,
+        the last one whatever a row has past every other row (the importer refuses rows
+        with data beyond the header: usually an unquoted `1,234`)."""
+        total = max(width, self.width)
+        names = [str(i) for i in range(total)]
+        wanted = list(range(total)) if usecols is None else list(usecols)
+        odd: dict[int, str] = {}
+
+        def _odd_row(row) -> str:
+            odd[row.number] = row.text
+            return "skip"
+
+        try:
+            reader = pacsv.open_csv(
+                self.path,
+                # a UTF-8 byte-order mark sits in the skipped header lines: Arrow reads UTF-8
+                # natively, any other encoding through a Python codec
+                read_options=pacsv.ReadOptions(skip_rows=start, column_names=names, use_threads=False,
+                                               block_size=CSV_BLOCK_BYTES,
+                                               encoding="utf8" if self.encoding.startswith("utf-8") else self.encoding),
+                parse_options=pacsv.ParseOptions(delimiter=self.sep, ignore_empty_lines=False,
+                                                 invalid_row_handler=_odd_row),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={n: pa.string() for n in names}, include_columns=[names[c] for c in wanted],
+                    strings_can_be_null=True, quoted_strings_can_be_null=True, null_values=[""]),
+            )
+            line = start + 1  # the next data row's line number (1-based, as Excel shows it)
+            for table in _gathered(reader, CHUNK_ROWS):
+                frame = table.to_pandas()
+                frame.columns = wanted
+                if usecols is None:
+                    frame[total] = pd.Series(None, index=frame.index, dtype="str")
+                rows = np.arange(line, line + len(frame))
+                for number in sorted(n for n in odd if n >= line):
+                    if len(rows) and number <= rows[-1]:
+                        rows[rows >= number] += 1
+                line = int(rows[-1]) + 1 if len(rows) else line
+                frame.index = rows
+                frame = self._with_odd_rows(frame, odd, line, wanted, total)
+                for a in range(0, len(frame), CHUNK_ROWS):
+                    yield frame.iloc[a:a + CHUNK_ROWS]
+            leftover = self._with_odd_rows(pd.DataFrame(columns=wanted + ([total] if usecols is None else [])),
+                                           odd, None, wanted, total)
+            if len(leftover):
+                yield leftover
+        except pa.ArrowInvalid as exc:
+            raise BadInput(f"{self.file_name}: 不是可读的 CSV 文件 — not a readable CSV file ({exc})") from None
+        except UnicodeDecodeError:
+            raise BadInput(f"{self.file_name}: 文件中有无法解码的字节 — cannot decode the file "
+                           f"as {self.encoding}") from None
+
+    def _with_odd_rows(self, frame: pd.DataFrame, odd: dict[int, str], before: int | None, wanted: list[int],
+                       total: int) -> pd.DataFrame:
+        """Rows with fewer or more cells than the others, read by the csv module, in place;
+        cells past the last column are kept, joined, in the last column."""
+        due = sorted(n for n in odd if before is None or n < before)
+        if not due:
+            return frame
+        rows = []
+        columns = list(frame.columns)
+        for number in due:
+            cells = next(csv.reader([odd.pop(number)], delimiter=self.sep), [])
+            beyond = self.sep.join(c for c in cells[total:] if c.strip())
+            cells = cells[:total] + [""] * (total - len(cells)) + [beyond]
+            rows.append([cells[c] if cells[c] != "" else None for c in columns])
+        extra_frame = pd.DataFrame(rows, columns=columns, index=due, dtype="str")
+        return pd.concat([frame, extra_frame]).sort_index() if len(frame) else extra_frame
+
+
+def _gathered(reader, rows: int) -> Iterator[pa.Table]:
+    """Arrow's small record batches (small blocks keep its read-ahead small) joined
+    into single-chunk tables of at most `rows` rows (or one batch, when a batch alone is
+    larger); one chunk per column makes the distinct-value reads cheaper."""
+    pending, count = [], 0
+    for batch in reader:
+        if pending and count + batch.num_rows > rows:
+            yield pa.Table.from_batches(pending).combine_chunks()
+            pending, count = [], 0
+        pending.append(batch)
+        count += batch.num_rows
+    if pending:
+        yield pa.Table.from_batches(pending).combine_chunks()
+
+
+def _sniff_separator(sample: str) -> str:
+    lines = [line for line in sample.splitlines()[:30] if line.strip()]
+    if not lines:
+        return ","
+    for sep in ("\t", ";", "|"):
+        if all(sep in line for line in lines[-min(len(lines), 10):]) and sum(
+                line.count(sep) for line in lines) > sum(line.count(",") for line in lines):
+            return sep
+    return ","
+
+
+class _HtmlTables(HTMLParser):
+    """Tables of an HTML page saved as .xls (several platforms export that way)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tables: list[list[list[str]]] = []
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+        self._span = (1, 1)
+        self._spans: dict[int, tuple[int, str]] = {}  # column → (rows still covered, text)
+        self._depth = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self._depth += 1
+            if self._depth == 1:
+                self.tables.append([])
+                self._spans = {}
+        elif self._depth == 1 and tag == "tr":
+            self._row = []
+            self._fill_spans()
+        elif self._depth == 1 and tag in ("td", "th") and self._row is not None:
+            found = dict(attrs)
+            self._cell = []
+            self._span = (_int(found.get("colspan")), _int(found.get("rowspan")))
+        elif tag == "br" and self._cell is not None:
+            self._cell.append(" ")
+
+    def _fill_spans(self):
+        while len(self._row) in self._spans:
+            col = len(self._row)
+            left, text = self._spans.pop(col)
+            self._row.append(text)
+            if left > 1:
+                self._spans[col] = (left - 1, text)
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._depth -= 1
+        elif self._depth == 1 and tag in ("td", "th") and self._cell is not None and self._row is not None:
+            text = "".join(self._cell).strip()
+            cols, rows = self._span
+            for _ in range(cols):
+                if rows > 1:
+                    self._spans[len(self._row)] = (rows - 1, text)
+                self._row.append(text)
+                self._fill_spans()
+            self._cell = None
+        elif self._depth == 1 and tag == "tr" and self._row is not None:
+            self.tables[-1].append(self._row)
+            self._row = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _int(text) -> int:
+    try:
+        return max(1, min(int(text), 1000))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _fingerprint(path: Path) -> tuple[str, bytes, bool]:
+    """(sha256, first bytes, whether the whole file is valid UTF-8) in one pass."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
+    first = b""
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 22):
+            if not first:
+                first = block[:8192]
+            digest.update(block)
+            if utf8:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    return digest.hexdigest(), first, utf8
+
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_BIFF = (b"\x09\x00", b"\x09\x02", b"\x09\x04", b"\x09\x08")
+
+
+def _open_sheets(path: Path, name: str, first: bytes, utf8: bool) -> tuple[str, list]:
+    """(container kind, sheets) — by content, not by the file name's extension."""
+    if not first:
+        raise BadInput(f"{name}: 空文件 — the file is empty")
+    if first.startswith(b"PK\x03\x04"):
+        return "xlsx", _calamine_sheets(path, name)
+    if first.startswith(_OLE2):
+        try:
+            return "xls", _calamine_sheets(path, name)
+        except BadInput:
+            return "xls", _xlrd_sheets(path, name)
+    if first[:2] in _BIFF:
+        return "xls", _xlrd_sheets(path, name)
+    if b"\x00" in first:
+        raise BadInput(f"{name}: 不是表格或 CSV 文件 — not a spreadsheet or CSV file")
+    encoding = "utf-8-sig" if utf8 else "gb18030"
+    try:
+        first.decode(encoding) if utf8 else _decode_prefix(first, encoding)
+    except UnicodeDecodeError:
+        raise BadInput(f"{name}: 文件编码无法识别(不是 UTF-8 或 GB18030) — cannot decode the file") from None
+    sniff = first.decode(encoding, errors="ignore").lstrip().lower()
+    if sniff.startswith("<") and ("<table" in sniff or "<html" in sniff):
+        return "html", _html_sheets(path, name, encoding)
+    return "csv", [_CsvSheet(path, encoding, name)]
+
+
+def _decode_prefix(data: bytes, encoding: str) -> str:
+    """Decode a block that may end inside a multi-byte character."""
+    return codecs.getincrementaldecoder(encoding)().decode(data, final=False)
+
+
+def _calamine_sheets(path: Path, name: str) -> list[_MemorySheet]:
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        sheets = []
+        for sheet_name in book.sheet_names:
+            sheet = book.get_sheet_by_name(sheet_name)
+            rows = sheet.to_python(skip_empty_area=False)
+            _fill_merged(rows, sheet.merged_cell_ranges or [])
+            sheets.append(_MemorySheet(sheet_name, rows))
+        return sheets
+    except BadInput:
+        raise
+    except Exception as exc:  # calamine raises its own error types for every broken file
+        raise BadInput(f"{name}: 无法打开 Excel 文件(文件损坏或已加密?) — cannot open the workbook: {exc}") from None
+
+
+def _fill_merged(rows: list[list], ranges) -> None:
+    """Give every cell of a merged range the range's text (a group header, an agent name
+    over several day rows); numbers are left in the first cell only, never copied."""
+    for (r0, c0), (r1, c1) in ranges:
+        if r0 >= len(rows) or c0 >= len(rows[r0]):
+            continue
+        value = rows[r0][c0]
+        if not isinstance(value, (str, dt.date)) or value == "":
+            continue
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            for c in range(c0, min(c1, len(rows[r]) - 1) + 1):
+                if rows[r][c] == "":
+                    rows[r][c] = value
+
+
+def _xlrd_sheets(path: Path, name: str) -> list[_MemorySheet]:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path), on_demand=True)
+        sheets = []
+        for sheet in book.sheets():
+            rows = [[_xlrd_cell(cell, book.datemode) for cell in sheet.row(r)] for r in range(sheet.nrows)]
+            sheets.append(_MemorySheet(sheet.name, rows))
+        return sheets
+    except Exception as exc:  # xlrd raises many error types for broken files
+        raise BadInput(f"{name}: 无法打开 .xls 文件(文件损坏或已加密?) — cannot open the workbook: {exc}") from None
+
+
+def _xlrd_cell(cell, datemode: int):
+    import xlrd
+
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+        return ""
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        stamp = xlrd.xldate_as_datetime(cell.value, datemode)
+        if cell.value < 1:
+            return stamp.time()
+        return stamp.date() if stamp.time() == dt.time(0) else stamp
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return bool(cell.value)
+    if cell.ctype == xlrd.XL_CELL_ERROR:
+        return xlrd.error_text_from_code.get(cell.value, "#ERR")
+    return cell.value
+
+
+def _html_sheets(path: Path, name: str, encoding: str) -> list[_MemorySheet]:
+    parser = _HtmlTables()
+    with open(path, encoding=encoding, errors="replace") as fh:
+        while block := fh.read(1 << 20):
+            parser.feed(block)
+    parser.close()
+    return [_MemorySheet(f"table{i + 1}", rows) for i, rows in enumerate(parser.tables) if rows]
+
+
+# -- headers ------------------------------------------------------------------------------
+
+
+def header_signature(labels: Iterable[object]) -> str:
+    """The key under which a mapping for this header row is remembered."""
+    cells = [aliases.normalize_header(c) for c in labels]
+    return hashlib.sha1("|".join(c for c in cells if c).encode("utf-8")).hexdigest()
+
+
+def _cell_text(value) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+@dataclass
+class _Header:
+    first: int  # 0-based row of the (upper) header row
+    last: int  # 0-based row of the field row; data starts after it
+    labels: list[str]
+    alternatives: list[set[str]]  # per column, every normalized text a repeated header shows
+
+
+def _find_header(head: list[list], known: Callable[[str], bool]) -> _Header | None:
+    """The row (or group row + field row) with the most recognised cells, at least two."""
+    best: tuple[int, int, _Header] | None = None
+    for i, row in enumerate(head):
+        texts = [_cell_text(v) for v in row]
+        single = sum(1 for t in set(texts) if t and known(t))
+        candidates = [(single, 1, _Header(i, i, texts, [{aliases.normalize_header(t)} for t in texts]))]
+        if i + 1 < len(head):
+            combined = _combine(texts, [_cell_text(v) for v in head[i + 1]], known)
+            score = sum(1 for t in set(combined.labels) if t and known(t))
+            below = sum(1 for t in {_cell_text(v) for v in head[i + 1]} if t and known(t))
+            if score > max(single, below):
+                combined.first, combined.last = i, i + 1
+                candidates.append((score, 0, combined))
+        for score, rank, header in candidates:
+            if score >= 2 and (best is None or (score, rank) > best[:2]):
+                best = (score, rank, header)
+    return best[2] if best else None
+
+
+def _combine(group: list[str], fields: list[str], known: Callable[[str], bool]) -> _Header:
+    """Merge a group row over a field row: `服务满意度评价` over `很满意` → `服务满意度评价很满意`."""
+    width = max(len(group), len(fields))
+    group = group + [""] * (width - len(group))
+    fields = fields + [""] * (width - len(fields))
+    labels, alternatives = [], []
+    carried = ""
+    for own, below in zip(group, fields):
+        carried = own or carried
+        options = []
+        if below and carried and below != carried:
+            options.append(carried + below)
+        if below:
+            options.append(below)
+        if own:
+            options.append(own)
+        chosen = next((o for o in options if known(o)), options[0] if options else "")
+        labels.append(chosen)
+        alternatives.append({aliases.normalize_header(o) for o in options if o})
+    return _Header(0, 1, labels, alternatives)
+
+
+# -- layouts: what each column means -----------------------------------------------------
+
+_PLATFORM_HEADERS = {
+    "pdd": ("最终成团人数", "客服服务分", "去退销售额", "需要人工回复的咨询人数", "3分钟未回复人数", "评分≤3订单数",
+            "纠纷退款数", "人工接待人数", "平均人工响应时长", "30秒应答率", "3分钟人工回复率"),
+    "jd": ("接待量", "平均响应时长(新)", "30s应答率", "客服3分钟人工回复率", "售前接待人数", "促成下单人数",
+           "促成下单商品金额", "好评量", "uid", "技能组", "客服总消息数", "客户总消息数", "非常满意", "非常不满意"),
+    "douyin": ("人工已接待人数", "人工已接待会话量", "不满意率", "pc在线时长", "账号名称", "店铺名称",
+               "客服销售额(元)"),
+    "taobao_sycm": ("当日询单人数", "当日付款人数", "当日付款金额", "询单当日付款转化率", "询单最终付款转化率",
+                    "3分钟人工响应率", "有效接待人数", "件均价", "销售量", "销售人数", "最终付款人数", "最终付款金额"),
+    "taobao_chitu": ("询单->最终付款人数", "询单->最终付款成功率", "询单->最终付款转化率", "邮费总额", "手工折扣率",
+                     "客服回复率", "静默下单本人落实付款-人数", "客服答问比", "询单->最终下单人数",
+                     "下单->最终付款成功率", "全静默单本人跟进-人数", "询单->次日付款人数", "协助跟进人数",
+                     "聊天人数(原咨询人数)", "直接接入人数", "转发接入人数", "客服字数", "最大同时聊天数", "慢接待人数",
+                     "首次响应", "平均响应", "旺旺", "服务满意度评价参与率", "售后一次解决率", "服务满意度评分",
+                     "接待售后人数", "客件数", "平均接待时长"),
+}
+_PLATFORM_INDEX = {p: {aliases.normalize_header(h) for h in hs} for p, hs in _PLATFORM_HEADERS.items()}
+
+
+def detect_format(labels: Iterable[str], sheet_name: str = "") -> str:
+    """Which platform's export a header row looks like ('generic' when none stands out)."""
+    seen = set()
+    for text in labels:
+        if text:
+            seen.add(aliases.normalize_header(text))
+            seen.add(aliases.split_header(text)[0])
+    scores = {p: len(seen & hs) for p, hs in _PLATFORM_INDEX.items()}
+    if sheet_name == "整体数据":
+        scores["jd"] += 2
+    best = max(scores.values())
+    leaders = [p for p, s in scores.items() if s == best]
+    return leaders[0] if best and len(leaders) == 1 else "generic"
+
+
+@dataclass
+class _Layout:
+    labels: list[str]
+    signature: str
+    shape: str  # 'facts' | 'sessions'
+    format: str
+    account: int | None = None
+    account_dash: bool = False  # JD writes `店铺-客服`
+    shop: int | None = None
+    date: int | None = None
+    measures: list[tuple[int, Column]] = field(default_factory=list)
+    session: dict[str, tuple[int, str | None]] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+    mapping: dict[str, str] | None = None  # the caller's mapping, to remember
+    date_order: str | None = None
+    alternatives: list[set[str]] = field(default_factory=list)  # what a repeated header row shows
+    names: list[int] = field(default_factory=list)  # every account/shop/date-like column, used or not
+
+    @property
+    def shop_level(self) -> bool:
+        return self.shape == "facts" and self.account is None
+
+    @property
+    def label_columns(self) -> list[int]:
+        """Where summary labels (汇总, 均值) and repeated headers show: the account, shop and
+        date columns (never a session id column: every one of its values is distinct)."""
+        if self.shape == "sessions":
+            return [self.session[f][0] for f in ("account", "shop", "day") if f in self.session]
+        found = list(dict.fromkeys([c for c in (self.account, self.shop, self.date) if c is not None] + self.names))
+        measures = {c for c, _ in self.measures}
+        if 0 not in measures and 0 not in found and self.labels and aliases.fact_column(self.labels[0]) is not None:
+            found.append(0)  # 序号 holds 总计/平均 in Pinduoduo's files
+        return found
+
+    @property
+    def used_columns(self) -> list[int]:
+        if self.shape == "sessions":
+            return sorted({c for c, _ in self.session.values()})
+        identity = {c for c in (self.account, self.shop, self.date) if c is not None}
+        return sorted(identity | {c for c, _ in self.measures})
+
+
+def _matches(label: str, header: str) -> bool:
+    return aliases.normalize_header(label) == aliases.normalize_header(header) or (
+        aliases.split_header(label)[0] == aliases.split_header(header)[0] != ""
+    )
+
+
+def _resolve(name: str, labels: list[str], sheet_name: str, mapping: dict[str, str] | None,
+             remembered: dict[str, dict[str, str]]) -> tuple[_Layout | None, set[str]]:
+    """Decide the shape and the meaning of every column; returns the mapping headers used."""
+    signature = header_signature(labels)
+    caller = {k: v for k, v in (mapping or {}).items() if v}
+    given = caller or remembered.get(signature) or {}
+    date_order = given.get("date_order")
+    if date_order is not None and date_order not in ("dmy", "mdy"):
+        raise BadInput(f"{name}: date_order 只能是 dmy 或 mdy — date_order must be dmy or mdy")
+    mapped: dict[int, tuple[str, object, str | None]] = {}
+    used_headers: set[str] = set()
+    for key, header in given.items():
+        if key == "date_order":
+            continue
+        target = aliases.mapping_target(key)
+        if target is None:
+            raise BadInput(f"{name}: 映射中的字段“{key}”不认识 — unknown field {key!r} in the mapping "
+                           "(use a measure name such as receptions, or agent/date/shop/id/answered/…)")
+        for c, text in enumerate(labels):
+            if text and _matches(text, header):
+                mapped[c] = (target[0], target[1], aliases.split_header(text)[1])
+                used_headers.add(header)
+                break
+
+    fact_cols: dict[int, Column] = {}
+    session_cols: dict[int, tuple[str, str | None]] = {}
+    for c, text in enumerate(labels):
+        if not text:
+            continue
+        if c in mapped:
+            scope, target, unit = mapped[c]
+            if scope in ("fact", "both"):
+                fact_cols[c] = target if scope == "fact" else Column(IDENTITY, target)
+                if unit and isinstance(target, Column):
+                    fact_cols[c] = Column(target.kind, target.target, unit)
+            if scope in ("session", "both"):
+                session_cols[c] = ("day" if target == "date" else target, unit)
+            continue
+        fact = aliases.fact_column(text)
+        if fact is not None:
+            fact_cols[c] = fact
+        found = aliases.session_field(text)
+        if found is not None:
+            session_cols[c] = found
+
+    session_signal = sum(1 for f, _ in session_cols.values() if f in aliases.SESSION_ONLY)
+    fact_signal = sum(1 for col in fact_cols.values() if col.kind not in (IDENTITY, IGNORED))
+    forced_session = any(scope == "session" for scope, _, _ in mapped.values())
+    shape = "sessions" if forced_session or (session_signal >= 2 and session_signal > fact_signal) else "facts"
+    remember = caller if caller and (used_headers or "date_order" in caller) else None
+    layout = _Layout(labels, signature, shape,
+                     "sessions" if shape == "sessions" else detect_format(labels, sheet_name),
+                     mapping=remember, date_order=date_order)
+
+    if shape == "sessions":
+        for c, (f, unit) in session_cols.items():
+            layout.session.setdefault(f, (c, unit))
+        layout.unknown = [t for c, t in enumerate(labels) if t and c not in session_cols]
+        if "account" not in layout.session:
+            return None, used_headers
+        return layout, used_headers
+
+    accounts = []
+    layout.names = [c for c, col in fact_cols.items() if col.kind == IDENTITY]
+    for c, col in fact_cols.items():
+        if col.kind == IDENTITY and col.target == "account":
+            accounts.append((-1 if c in mapped else aliases.account_rank(labels[c]), c))
+        elif col.kind == IDENTITY and col.target == "shop" and layout.shop is None:
+            layout.shop = c
+        elif col.kind == IDENTITY and col.target == "date" and layout.date is None:
+            layout.date = c
+        elif col.kind not in (IDENTITY, IGNORED):
+            layout.measures.append((c, col))
+    if accounts:
+        layout.account = min(accounts)[1]
+    layout.account_dash = layout.format == "jd"
+    layout.unknown = [t for c, t in enumerate(labels) if t and c not in fact_cols]
+    if not layout.measures:
+        return None, used_headers
+    return layout, used_headers
+
+
+# -- the per-file job ---------------------------------------------------------------------
+
+_SUMMARY = re.compile(r"^(?:汇总|合计|总计|小计|均值|平均|店铺汇总|店铺平均|全店|同行|总和)|"
+                      r"^(?:total|sum|subtotal|average|avg|mean|grandtotal)$", re.I)
+_BREAKDOWN = ("ratings_very_satisfied", "ratings_satisfied", "ratings_neutral", "ratings_dissatisfied",
+              "ratings_very_dissatisfied")
+_RATE_ORDER = ("rating_participation", "conversion", "nextday_conversion", "reply", "reply_3min", "answer_30s",
+               "slow_response", "satisfaction", "dissatisfaction", "resolution", "refund")
+
+
+def _as_date(value, what: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        stamp = values.dates(pd.Series([value], dtype=object)).iloc[0]
+    except (values.UnreadableValues, values.AmbiguousDates):
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise BadInput(f"{what} 不是日期: {value!r} — not a date")
+    return stamp.date()
+
+
+@dataclass
+class _Plan:
+    sheet: object
+    layout: _Layout
+    start: int  # 0-based row where data starts
+    period: tuple[dt.date, dt.date] | None  # from the sheet name or a title cell
+    scales: dict[int, str] = field(default_factory=dict)
+    order: str | None = None
+
+    @property
+    def where(self) -> str:
+        return f" [工作表 {self.sheet.name}]" if getattr(self.sheet, "name", "") else ""
+
+
+class _Job:
+    """One file: open, plan every sheet, then produce fact and session chunks lazily."""
+
+    def __init__(self, path, *, shop=None, date_from=None, date_to=None, mapping=None, skip_bad_rows=False,
+                 remembered=None, progress: Progress | None = None):
+        self.path = Path(path)
+        self.name = self.path.name
+        self.shop = (shop or "").strip() or None
+        self.date_from = _as_date(date_from, "--from")
+        self.date_to = _as_date(date_to, "--to") or self.date_from
+        if self.date_from is None and self.date_to is not None:
+            self.date_from = self.date_to
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise BadInput(f"--from {self.date_from} 晚于 --to {self.date_to} — --from is after --to")
+        self.mapping = mapping
+        self.skip_bad_rows = skip_bad_rows
+        self.remembered = remembered or {}
+        self.progress = progress
+        self.skipped: list[str] = []
+        self.skipped_count = 0
+        self.notes: list[str] = []
+        self.provisional_rows = 0
+        self.fact_rows = 0
+        self.session_rows = 0
+        self.shops: set[str] = set()
+        self.shop_defaulted = False
+        self.first: dt.date | None = None
+        self.last: dt.date | None = None
+        self.done = 0
+        self._generated_ids: dict[int, int] = {}
+
+    # -- planning --
+
+    def prepare(self) -> None:
+        if not self.path.is_file():
+            raise BadInput(f"{self.name}: 文件不存在或无法读取 — file not found")
+        try:
+            self.sha256, first, utf8 = _fingerprint(self.path)
+        except OSError as exc:
+            raise BadInput(f"{self.name}: 无法读取文件 ({exc.strerror}) — cannot read the file") from None
+        self.container, sheets = _open_sheets(self.path, self.name, first, utf8)
+        extra = {aliases.normalize_header(h) for m in [self.mapping or {}, *self.remembered.values()]
+                 for k, h in m.items() if k != "date_order" and h}
+
+        seen: dict[str, bool] = {}
+
+        def known(text: str) -> bool:
+            if text not in seen:
+                seen[text] = bool(aliases.fact_column(text) or aliases.session_field(text)
+                                  or aliases.normalize_header(text) in extra)
+            return seen[text]
+
+        self.plans: list[_Plan] = []
+        unknown: list[str] = []
+        used_headers: set[str] = set()
+        file_period = values.period_from_name(self.name)
+        for sheet in sheets:
+            if not sheet.head:
+                continue
+            header = _find_header(sheet.head, known)
+            if header is None:
+                if any(_cell_text(v) for row in sheet.head for v in row) and len(sheets) > 1:
+                    self.notes.append(f"工作表“{sheet.name}”没有可识别的表头，已忽略 — sheet ignored")
+                continue
+            layout, used = _resolve(self.name, header.labels, sheet.name, self.mapping, self.remembered)
+            used_headers |= used
+            if layout is None:
+                continue
+            layout.alternatives = header.alternatives
+            if layout.shop_level and layout.date is None and layout.format != "taobao_sycm":
+                raise BadInput(f"{self.name}: 找不到客服/账号列 — no agent column found; 请用 --map 指定, "
+                               f"例如 --map 'agent=坐席'. 文件的表头: {', '.join(t for t in header.labels if t)}")
+            title = next((p for row in sheet.head[:header.first] for v in row
+                          if (p := values.period_from_text(v))), None)
+            period = values.period_from_name(sheet.name) or title or file_period
+            start = header.last + 1 + _notes_under_header(sheet.head[header.last + 1:], layout)
+            self.plans.append(_Plan(sheet, layout, start, period))
+            unknown += [u for u in layout.unknown if u not in unknown]
+        if self.mapping:
+            missing = [h for k, h in self.mapping.items() if k != "date_order" and h and h not in used_headers]
+            if missing:
+                raise BadInput(f"{self.name}: 映射的列在文件中找不到: {', '.join(missing)} — mapped columns not "
+                               f"found; the file's columns are: {', '.join(self._visible_headers(sheets))}")
+        if not self.plans:
+            raise BadInput(f"{self.name}: 没有可识别的列 — no recognisable columns. 文件的表头: "
+                           f"{', '.join(self._visible_headers(sheets)) or '(空)'}; 请用 --map 指定, 例如 "
+                           "--map 'agent=坐席,date=日期,receptions=接待人数'")
+        self.unknown = unknown
+        sizes = [p.sheet.total_rows for p in self.plans]
+        self.total = sum(n - p.start for n, p in zip(sizes, self.plans)) if None not in sizes else None
+        formats = list(dict.fromkeys(p.layout.format for p in self.plans))
+        self.format = "+".join(formats)
+        for plan in self.plans:
+            self._decide(plan)
+
+    @staticmethod
+    def _visible_headers(sheets) -> list[str]:
+        for sheet in sheets:
+            for row in sheet.head:
+                texts = [_cell_text(v) for v in row if _cell_text(v)]
+                if len(texts) >= 2:
+                    return texts[:30]
+        return []
+
+    def _decide(self, plan: _Plan) -> None:
+        """Column-wide decisions: each rate column's scale, the day/month order of dates."""
+        lay = plan.layout
+        rate_cols = [c for c, col in lay.measures if col.kind == RATE]
+        date_cols = [c for c in ((lay.date,) if lay.shape == "facts" else
+                                 tuple(lay.session[f][0] for f in ("day", "time") if f in lay.session))
+                     if c is not None]
+        wanted = rate_cols + date_cols
+        if not wanted:
+            return
+        evidence = {c: values.PercentEvidence() for c in rate_cols}
+        orders = {c: values.DateOrderEvidence() for c in date_cols}
+
+        def settled() -> bool:
+            return all(e.final for e in evidence.values()) and all(
+                o.day_first or o.month_first or not o.ambiguous for o in orders.values())
+
+        with closing(plan.sheet.frames(plan.start, len(lay.labels), sorted(set(wanted)))) as frames:
+            for k, frame in enumerate(frames):
+                for c in rate_cols:
+                    evidence[c] = evidence[c] | values.percent_evidence(frame[c])
+                for c in date_cols:
+                    orders[c] = orders[c] | values.date_order_evidence(frame[c])
+                if k == 0 and settled():
+                    break  # later chunks can no longer change these decisions
+        by_unit = {c: col.unit == "pct" for c, col in lay.measures}
+        for c in rate_cols:
+            siblings = [e for other, e in evidence.items() if other != c]
+            plan.scales[c] = values.decide_percent_scale(evidence[c], header_says_percent=by_unit[c],
+                                                         siblings=siblings)
+        if lay.date_order:
+            plan.order = lay.date_order
+            return
+        combined = values.DateOrderEvidence()
+        for o in orders.values():
+            combined = combined | o
+        try:
+            plan.order = combined.decide() or values.YEAR_FIRST
+        except values.AmbiguousDates as exc:
+            raise BadInput(f"{self.name}{plan.where}: {exc}") from None
+
+    # -- reading --
+
+    def _report(self, message: str) -> None:
+        if self.progress:
+            self.progress(self.done, self.total, message)
+
+    def _skip(self, plan: _Plan, rows: Iterable[int], reason: str) -> None:
+        for row in rows:
+            self.skipped_count += 1
+            if len(self.skipped) < MAX_LISTED:
+                self.skipped.append(f"{plan.where.strip()}第{row}行: {reason}".strip())
+
+    def _clean(self, plan: _Plan, raw: pd.DataFrame) -> pd.DataFrame:
+        """Drop repeated header rows and summary rows (汇总, 均值, 全店, 同行, …)."""
+        lay = plan.layout
+        checks = lay.label_columns or lay.used_columns[:1]
+        summary = np.zeros(len(raw), dtype=bool)
+        candidates = np.zeros(len(raw), dtype=bool)
+        for c in checks:
+            header_text, summary_text = _label_flags(raw[c], lay.alternatives[c])
+            candidates |= header_text
+            summary |= summary_text
+        drop = summary
+        if candidates.any():
+            used = lay.used_columns
+            sub = raw.loc[candidates, used]
+            hits = np.zeros(len(sub), dtype=int)
+            for c in used:
+                hits += _label_flags(sub[c], lay.alternatives[c])[0]
+            repeated = np.zeros(len(raw), dtype=bool)
+            repeated[np.flatnonzero(candidates)[hits >= max(2, len(used) // 2)]] = True
+            drop = drop | repeated
+        return raw[~drop] if drop.any() else raw
+
+    @staticmethod
+    def _overflow(plan: _Plan, frame: pd.DataFrame, bad: dict[int, np.ndarray]) -> None:
+        """CSV cells beyond the header are unreadable (a misplaced delimiter shifts values)."""
+        for c in frame.columns:
+            if c >= len(plan.layout.labels):
+                bad[c] = frame[c].notna().to_numpy() & ~_blank(frame[c])
+
+    def _raise_or_skip(self, plan: _Plan, frame: pd.DataFrame, bad: dict[int, np.ndarray]) -> np.ndarray:
+        """Name the first unreadable cell (or, with skip_bad_rows, collect those rows)."""
+        any_bad = np.zeros(len(frame), dtype=bool)
+        first: tuple[int, int] | None = None
+        for c, mask in bad.items():
+            if mask.any():
+                any_bad |= mask
+                row = int(frame.index[np.argmax(mask)])
+                if first is None or row < first[0]:
+                    first = (row, c)
+        if first is None:
+            return any_bad
+        if not self.skip_bad_rows:
+            row, c = first
+            raise BadInput(f"{self.name}{plan.where}: 第{row}行: {_problem(plan, c, frame.at[row, c])} — row {row}, "
+                           f"column {_column_name(plan, c)!r}: unreadable value (可加 --skip-bad-rows 跳过这些行)")
+        for position in np.flatnonzero(any_bad):
+            row = int(frame.index[position])
+            c = next(c for c, mask in bad.items() if mask[position])
+            self._skip(plan, [row], _problem(plan, c, frame.at[row, c]))
+        return any_bad
+
+    def _shop_and_account(self, plan: _Plan, frame: pd.DataFrame, account_col: int | None,
+                          shop_col: int | None) -> tuple[pd.Series, pd.Series]:
+        if account_col is None:
+            account = pd.Series(SHOP_LEVEL_ACCOUNT, index=frame.index, dtype=object)
+            prefix = pd.Series(None, index=frame.index, dtype=object)
+        else:
+            prefix, account = values.split_accounts(frame[account_col], dash=plan.layout.account_dash)
+        shop = values.labels(frame[shop_col]) if shop_col is not None else pd.Series(None, index=frame.index,
+                                                                                     dtype=object)
+        shop = shop.fillna(prefix)
+        if self.shop:
+            shop = shop.fillna(self.shop)
+        if shop.isna().any():
+            self.shop_defaulted = True
+            shop = shop.fillna(DEFAULT_SHOP)
+        return shop, account
+
+    def _note_period(self, start: pd.Series, end: pd.Series) -> None:
+        if len(start):
+            lo, hi = start.min(), end.max()
+            if pd.notna(lo):
+                lo, hi = lo.date(), hi.date()
+                self.first = lo if self.first is None else min(self.first, lo)
+                self.last = hi if self.last is None else max(self.last, hi)
+
+    def _fallback_period(self, plan: _Plan) -> tuple[dt.date, dt.date]:
+        period = plan.period or ((self.date_from, self.date_to) if self.date_from else None)
+        if period is None:
+            raise BadInput(
+                f"{self.name}{plan.where}: 无法确定数据所属日期 — 文件没有日期列，文件名和标题中也没有统计时间；"
+                "请用 --from/--to 指定 (e.g. --from 2026-10-01 --to 2026-10-31) — cannot tell which dates "
+                "the figures cover"
+            )
+        return period
+
+    # -- facts --
+
+    def _facts_chunk(self, plan: _Plan, raw: pd.DataFrame) -> pd.DataFrame | None:
+        lay = plan.layout
+        frame = self._clean(plan, raw)
+        if frame.empty:
+            return None
+        bad: dict[int, np.ndarray] = {}
+        pending = np.zeros(len(frame), dtype=bool)
+        blank = np.ones(len(frame), dtype=bool)
+        parts: dict[str, dict[str, pd.Series]] = {COUNT: {}, RATE: {}, AVERAGE: {}, RATIO: {}}
+        for c, col in lay.measures:
+            cells = frame[c]
+            if col.kind == RATE:
+                found = values.read_percent(cells, scale=plan.scales.get(c))
+            elif col.kind in (AVERAGE, TOTAL_TIME):
+                found = values.read_duration(cells, unit=col.unit if col.unit in values.UNIT_SECONDS else "s")
+            elif col.kind == RATIO:
+                found = values.read_percent(cells, scale="fraction")
+            else:
+                found = values.read_number(cells)
+            bad[c] = found.bad
+            pending |= found.pending
+            blank &= _blank(cells)
+            group = COUNT if col.kind == TOTAL_TIME else col.kind
+            bucket = parts[group]
+            bucket[col.target] = bucket[col.target].fillna(found.values) if col.target in bucket else found.values
+        if lay.date is not None:
+            start, end, found = values.read_date_ranges(frame[lay.date], order=plan.order)
+            bad[lay.date] = found.bad
+        self._overflow(plan, frame, bad)
+        shop, account = self._shop_and_account(plan, frame, lay.account, lay.shop)
+        bad_rows = self._raise_or_skip(plan, frame, _only_agents(bad, account))
+        if lay.date is None:
+            period = self._fallback_period(plan)
+            start = pd.Series(np.datetime64(period[0], "s"), index=frame.index)
+            end = pd.Series(np.datetime64(period[1], "s"), index=frame.index)
+        keep = ~bad_rows & ~blank
+        no_account = keep & account.isna().to_numpy()
+        if no_account.any():
+            self._skip(plan, frame.index[no_account], "没有客服账号 — no agent")
+        no_date = keep & ~no_account & start.isna().to_numpy()
+        if no_date.any():
+            self._skip(plan, frame.index[no_date], "没有日期 — no date")
+        keep &= ~no_account & ~no_date
+        if not keep.any():
+            return None
+        daily = (start == end).to_numpy()
+        measures, missing = rebuild(parts[COUNT], parts[RATE], parts[AVERAGE], parts[RATIO], daily=daily)
+        for key in missing:
+            note = _missing_base_note(key, lay)
+            if note not in self.notes:
+                self.notes.append(note)
+        out = pd.DataFrame({"shop": shop, "account": account, "date_from": start, "date_to": end,
+                            "provisional": pending, **measures}, index=frame.index)[keep]
+        note = f"文件没有客服列，数据按店铺整体记入账号“{SHOP_LEVEL_ACCOUNT}” — shop-level figures, no agent column"
+        if lay.shop_level and note not in self.notes:
+            self.notes.append(note)
+        out = _sum_duplicates(out)
+        self.provisional_rows += int(out["provisional"].sum())
+        self._note_period(out["date_from"], out["date_to"])
+        self.shops.update(out["shop"].unique())
+        return out.reset_index(drop=True)
+
+    def _chunk(self, read, plan: _Plan, raw: pd.DataFrame) -> pd.DataFrame | None:
+        try:
+            return read(plan, raw)
+        except values.AmbiguousDates as exc:
+            raise BadInput(f"{self.name}{plan.where}: {exc}") from None
+
+    def _fact_stream(self, plan: _Plan) -> Iterator[pd.DataFrame]:
+        lay = plan.layout
+        for raw in plan.sheet.frames(plan.start, len(lay.labels)):
+            chunk = self._chunk(self._facts_chunk, plan, raw)
+            self.done += len(raw)
+            self._report(f"{self.name}{plan.where}")
+            if chunk is not None and len(chunk):
+                self.fact_rows += len(chunk)
+                yield chunk
+
+    def facts(self) -> Iterator[pd.DataFrame]:
+        """Fact chunks; several sheets of one workbook are merged per key (each fills in
+        the columns it has)."""
+        plans = [p for p in self.plans if p.layout.shape == "facts"]
+        if len(plans) <= 1:
+            for plan in plans:
+                yield from self._fact_stream(plan)
+            return
+        frames = [chunk for plan in plans for chunk in self._fact_stream(plan)]
+        if frames:
+            merged = _merge_sheets(frames)
+            self.fact_rows = len(merged)
+            self.provisional_rows = int(merged["provisional"].sum())
+            yield merged
+
+    # -- sessions --
+
+    def _sessions_chunk(self, plan: _Plan, raw: pd.DataFrame) -> pd.DataFrame | None:
+        lay = plan.layout
+        frame = self._clean(plan, raw)
+        if frame.empty:
+            return None
+        f = lay.session
+        bad: dict[int, np.ndarray] = {}
+        blank = np.ones(len(frame), dtype=bool)
+        out: dict[str, pd.Series] = {}
+        readers = {
+            "answered": values.read_booleans, "resolved": values.read_booleans,
+            "converted": values.read_booleans, "inquiry": values.read_booleans,
+            "rating": values.read_ratings, "amount": values.read_number,
+        }
+        for name, (c, unit) in f.items():
+            cells = frame[c]
+            blank &= _blank(cells)
+            if name in readers:
+                found = readers[name](cells)
+            elif name in ("wait_s", "duration_s"):
+                found = values.read_duration(cells, unit=unit if unit in values.UNIT_SECONDS else "s")
+            else:
+                continue
+            bad[c] = found.bad
+            out[name] = found.values
+        day = clock = None
+        if "day" in f:
+            found = values.read_dates(frame[f["day"][0]], order=plan.order)
+            bad[f["day"][0]] = found.bad
+            day = found.values
+        if "time" in f:
+            moment_day, clock, found = values.read_moments(frame[f["time"][0]], order=plan.order)
+            bad[f["time"][0]] = found.bad
+            day = moment_day if day is None else day.fillna(moment_day)
+        if day is None:
+            period = self._fallback_period(plan)
+            if period[0] != period[1]:
+                raise BadInput(f"{self.name}{plan.where}: 会话记录没有日期列，无法确定每条会话的日期 — the session "
+                               "log has no date column; map one with --map date=列名")
+            day = pd.Series(np.datetime64(period[0], "s"), index=frame.index)
+        self._overflow(plan, frame, bad)
+        shop, account = self._shop_and_account(plan, frame, f["account"][0], f.get("shop", (None,))[0])
+        bad_rows = self._raise_or_skip(plan, frame, _only_agents(bad, account))
+        keep = ~bad_rows & ~blank
+        for mask, reason in ((account.isna().to_numpy(), "没有客服 — no agent"),
+                             (day.isna().to_numpy(), "没有日期 — no date")):
+            lost = keep & mask
+            if lost.any():
+                self._skip(plan, frame.index[lost], reason)
+            keep &= ~mask
+        if not keep.any():
+            return None
+        started = day + pd.to_timedelta(clock, unit="s") if clock is not None else day
+        ids = values.text(frame[f["session_id"][0]]) if "session_id" in f else None
+        sessions = pd.DataFrame({
+            "shop": shop, "account": account,
+            "day": day, "started_at": started,
+            **{k: out[k] for k in ("answered", "resolved", "converted", "inquiry", "wait_s", "duration_s",
+                                   "rating", "amount") if k in out},
+            **{k: values.labels(frame[f[k][0]]) for k in ("topic", "loss_reason") if k in f},
+        }, index=frame.index)[keep]
+        sessions.insert(2, "session_id", ids[keep] if ids is not None else self._generate_ids(sessions))
+        missing_id = sessions["session_id"].isna()
+        if missing_id.any():
+            sessions.loc[missing_id, "session_id"] = self._generate_ids(sessions[missing_id])
+        sessions = sessions.reindex(columns=list(SESSION_COLUMNS))
+        self._note_period(sessions["day"], sessions["day"])
+        self.shops.update(sessions["shop"].unique())
+        return sessions.reset_index(drop=True)
+
+    def _generate_ids(self, sessions: pd.DataFrame) -> pd.Series:
+        """A stable id from a session's own content, for logs without an id column, so a
+        second export that overlaps the first does not count a session twice."""
+        content = sessions.drop(columns=["session_id"], errors="ignore").astype(str)
+        hashed = pd.util.hash_pandas_object(content, index=False).to_numpy()
+        seen = pd.Series(hashed).groupby(hashed).cumcount().to_numpy()
+        ids = []
+        for h, k in zip(hashed, seen):
+            n = self._generated_ids.get(int(h), 0) + k
+            ids.append(f"auto-{int(h):016x}-{n}")
+        for h, count in zip(*np.unique(hashed, return_counts=True)):
+            self._generated_ids[int(h)] = self._generated_ids.get(int(h), 0) + int(count)
+        return pd.Series(ids, index=sessions.index, dtype="str")
+
+    def sessions(self) -> Iterator[pd.DataFrame]:
+        for plan in self.plans:
+            if plan.layout.shape != "sessions":
+                continue
+            lay = plan.layout
+            for raw in plan.sheet.frames(plan.start, len(lay.labels)):
+                chunk = self._chunk(self._sessions_chunk, plan, raw)
+                self.done += len(raw)
+                self._report(f"{self.name}{plan.where}")
+                if chunk is not None and len(chunk):
+                    self.session_rows += len(chunk)
+                    yield chunk
+
+    # -- summary --
+
+    @property
+    def shop_label(self) -> str | None:
+        shops = sorted(self.shops)
+        return ", ".join(shops[:10]) + (" …" if len(shops) > 10 else "") if shops else self.shop
+
+    def skipped_lines(self) -> list[str]:
+        extra = self.skipped_count - len(self.skipped)
+        return self.skipped + ([f"…另有 {extra} 行被跳过 — {extra} more rows skipped"] if extra > 0 else [])
+
+    def remembered_maps(self) -> dict[str, dict[str, str]]:
+        return {p.layout.signature: p.layout.mapping for p in self.plans if p.layout.mapping}
+
+
+def _notes_under_header(rows: list[list], lay: _Layout) -> int:
+    """How many rows (at most three) right under the header explain the columns: words
+    in at least two figure columns and no figure anywhere (JD's data may start on row 4).
+    A single unreadable cell is left to be reported as such."""
+    columns = [c for c, _ in lay.measures] if lay.shape == "facts" else \
+        [c for f, (c, _) in lay.session.items() if f in ("wait_s", "duration_s", "rating", "amount")]
+    count = 0
+    for row in rows[:3]:
+        cells = pd.Series([row[c] for c in columns if c < len(row) and row[c] not in ("", None)], dtype=object)
+        if len(cells) < 2 or any(not isinstance(cell, str) for cell in cells):
+            break
+        readable = ~(values.read_percent(cells).bad & values.read_duration(cells).bad)
+        if readable.any():
+            break
+        count += 1
+    return count
+
+
+def _only_agents(bad: dict[int, np.ndarray], account: pd.Series) -> dict[int, np.ndarray]:
+    """Unreadable cells count only in rows that name an agent; a row without one (a note
+    under the table) is skipped as such."""
+    agent = account.notna().to_numpy()
+    return {c: mask & agent for c, mask in bad.items()}
+
+
+def _column_name(plan: _Plan, c: int) -> str:
+    labels = plan.layout.labels
+    return labels[c] if c < len(labels) else f"第{c + 1}列(表头之外)"
+
+
+def _problem(plan: _Plan, c: int, value) -> str:
+    if c >= len(plan.layout.labels):
+        return f"单元格多于表头 ({value!r} 在表头之外，可能是未加引号的逗号) — more cells than the header"
+    return f"“{plan.layout.labels[c]}”的值 {value!r} 无法读取"
+
+
+def _label_flags(cells: pd.Series, header_texts: set[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell: does it repeat the column's header, is it a summary label (汇总, 均值, …)."""
+    codes, uniques = pd.factorize(cells, use_na_sentinel=True)
+    header = np.zeros(len(uniques) + 1, dtype=bool)
+    summary = np.zeros(len(uniques) + 1, dtype=bool)
+    for i, u in enumerate(uniques.tolist()):
+        if not isinstance(u, str):
+            continue
+        header[i] = aliases.normalize_header(u) in header_texts
+        body = values.clean_text(u).replace(" ", "")
+        summary[i] = bool(_SUMMARY.match(body) or _SUMMARY.match(re.split(r"[:：]", body)[-1]))
+    return header[codes], summary[codes]
+
+
+def _blank(cells: pd.Series) -> np.ndarray:
+    empty = cells.isna().to_numpy()
+    if pd.api.types.is_object_dtype(cells):
+        empty = empty | (cells.to_numpy() == "")
+    return empty
+
+
+def _sum_duplicates(out: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the same account and day in one sheet (e.g. one per skill group) add up."""
+    if not out.duplicated(FACT_KEY).any():
+        return out
+    measures = [c for c in out.columns if c in MEASURE_NAMES]
+    grouped = out.groupby(FACT_KEY, sort=False)
+    summed = grouped[measures].sum(min_count=1)
+    summed["provisional"] = grouped["provisional"].any()
+    return summed.reset_index()
+
+
+def _merge_sheets(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Sheets describing the same account and period complement each other; where two
+    give the same measure, the later sheet's value stands."""
+    data = pd.concat(frames, ignore_index=True)
+    measures = [c for c in data.columns if c in MEASURE_NAMES]
+    grouped = data.groupby(FACT_KEY, sort=False)
+    merged = grouped[measures].last() if measures else grouped.size().to_frame("_n")[[]]
+    merged["provisional"] = grouped["provisional"].any()
+    return merged.reset_index()
+
+
+def _missing_base_note(key: str, lay: _Layout) -> str:
+    headers = [lay.labels[c] for c, col in lay.measures if col.target == key]
+    if key in aliases.RATES:
+        bases = aliases.RATES[key][1]
+    elif key in aliases.AVERAGES:
+        bases = ("receptions",)
+    else:
+        bases = (aliases.RATIOS[key][1],)
+    return (f"“{'/'.join(headers)}”没有可用的基数({'/'.join(label(b) for b in bases)})，未导入 — "
+            f"no base count to rebuild it from, not stored")
+
+
+# -- rebuilding numerators (metrics.md) ---------------------------------------------------
+
+
+def rebuild(counts: dict[str, pd.Series], rates: dict[str, pd.Series], averages: dict[str, pd.Series],
+            ratios: dict[str, pd.Series], *, daily) -> tuple[dict[str, pd.Series], list[str]]:
+    """Canonical measures from what an export gives, exactly as metrics.md's table says.
+
+    Counts given in the file win over counts rebuilt from a rate (a rate only fills the
+    rows where the count is missing). A NULL rate or base leaves the rebuilt numerator
+    NULL. Returns the measures and the keys of rates/averages/ratios that had no base.
+    """
+    m: dict[str, pd.Series] = dict(counts)
+    missing: list[str] = []
+    if "receptions" not in m and "cases" in m:
+        # An after-sales file counts its receptions as 接待售后人数, just as a session is
+        # both one reception and one case.
+        m["receptions"] = m["cases"]
+
+    def fill(name: str, value: pd.Series) -> None:
+        m[name] = m[name].fillna(value) if name in m else value
+
+    def add(names: Iterable[str]) -> pd.Series | None:
+        parts = [m[n] for n in names if n in m]
+        if not parts:
+            return None
+        return pd.concat(parts, axis=1).sum(axis=1, min_count=1)
+
+    breakdown = add(_BREAKDOWN)
+    if breakdown is not None:
+        fill("ratings", breakdown)
+    top_two = add(_BREAKDOWN[:2])
+    if top_two is not None:
+        fill("satisfied", top_two)
+    if "receptions" in m and "unreplied" in m:
+        fill("replied", m["receptions"] - m["unreplied"])
+
+    for key in _RATE_ORDER:
+        if key not in rates:
+            continue
+        rate = rates[key]
+        numerator, bases = aliases.RATES[key]
+        present = [m[b] for b in bases if b in m]
+        if not present:
+            missing.append(key)
+            continue
+        base = present[0]
+        for fallback in present[1:]:
+            base = base.fillna(fallback)
+        if bases[0] == "ratings":
+            # 满意率 over 有效接待人数 when no rating count is given: that base is the
+            # KPI's denominator, so it is stored as the ratings the rate rests on.
+            fill("ratings", base.where(rate.notna()))
+        fill(numerator, rate * base)
+
+    if "aov" in ratios:
+        if "sales" in m:
+            aov = ratios["aov"]
+            fill("sales_buyers", m["sales"] / aov.where(aov > 0))
+        else:
+            missing.append("aov")
+    if "paid_buyers" in m:
+        fill("sales_buyers", m["paid_buyers"])
+    for key in ("items_per_buyer", "csat_avg", "answer_question_ratio"):
+        if key not in ratios:
+            continue
+        target, base = aliases.RATIOS[key]
+        if base in m:
+            fill(target, ratios[key] * m[base])
+        else:
+            missing.append(key)
+
+    for key, avg in averages.items():
+        total, count = aliases.AVERAGES[key]
+        if "receptions" not in m:
+            missing.append(key)
+            continue
+        base = m["receptions"].where(avg.notna())
+        fill(total, avg * base)
+        if count:
+            fill(count, base)
+
+    if "receptions" in m:
+        worked = (m["receptions"] > 0).astype(float).where(m["receptions"].notna())
+        fill("workdays", worked.where(pd.Series(np.asarray(daily, dtype=bool), index=worked.index)))
+    return {k: v.astype(float) for k, v in m.items() if k in MEASURE_NAMES}, missing
+
+
+# -- public API ---------------------------------------------------------------------------
+
+
+def _concat(frames: Iterable[pd.DataFrame]) -> pd.DataFrame | None:
+    found = [f for f in frames if f is not None and len(f)]
+    return pd.concat(found, ignore_index=True) if found else None
+
+
+def parse_file(path, *, shop=None, date_from=None, date_to=None, mapping=None, skip_bad_rows=False,
+               remembered=None, progress: Progress | None = None) -> Parsed:
+    """Read one export file into canonical frames. Pure: no database involved.
+
+    `remembered` is {header signature: mapping} (import_file passes the saved ones).
+    Raises BadInput for a file that cannot be imported.
+    """
+    job = _Job(path, shop=shop, date_from=date_from, date_to=date_to, mapping=mapping,
+               skip_bad_rows=skip_bad_rows, remembered=remembered, progress=progress)
+    job.prepare()
+    facts = _concat(job.facts())
+    sessions = _concat(job.sessions())
+    if facts is None:
+        facts = pd.DataFrame(columns=[*FACT_KEY, "provisional"])
+    else:
+        facts["date_from"] = facts["date_from"].dt.date
+        facts["date_to"] = facts["date_to"].dt.date
+    _require_rows(job)
+    return Parsed(
+        file_name=job.name, sha256=job.sha256, format=job.format, shop=job.shop_label,
+        shop_defaulted=job.shop_defaulted, period_from=job.first, period_to=job.last, facts=facts,
+        sessions=sessions, unknown_columns=job.unknown, skipped=job.skipped_lines(),
+        provisional_rows=job.provisional_rows, rows=job.fact_rows + job.session_rows, notes=job.notes,
+        header_maps=job.remembered_maps(),
+    )
+
+
+def _require_rows(job: _Job) -> None:
+    if job.fact_rows + job.session_rows == 0:
+        detail = f" (跳过 {job.skipped_count} 行)" if job.skipped_count else ""
+        raise BadInput(f"{job.name}: 没有可导入的数据行{detail} — no data rows to import")
+
+
+def remembered_maps(db: Database) -> dict[str, dict[str, str]]:
+    """Header mappings saved by earlier imports, by header signature."""
+    return {signature: json.loads(mapping) for signature, mapping in
+            db.rows("SELECT signature, mapping FROM header_maps")}
+
+
+def remember_map(db: Database, signature: str, mapping: dict[str, str]) -> None:
+    with db.write() as cur:
+        cur.execute("INSERT OR REPLACE INTO header_maps (signature, mapping) VALUES (?, ?)",
+                    [signature, json.dumps(mapping, ensure_ascii=False, sort_keys=True)])
+
+
+def import_file(db: Database, path, *, shop=None, date_from=None, date_to=None, mapping=None,
+                skip_bad_rows=False, user=None, progress: Progress | None = None) -> ImportResult:
+    """Read one file and store it in one transaction (streaming large files in chunks).
+
+    Raises BadInput (and the database is left unchanged) when the file cannot be imported.
+    A caller's mapping is remembered for files with the same header row.
+    """
+    job = _Job(path, shop=shop, date_from=date_from, date_to=date_to, mapping=mapping,
+               skip_bad_rows=skip_bad_rows, remembered=remembered_maps(db), progress=progress)
+    job.prepare()
+    meta = ImportMeta(file_name=job.name, sha256=job.sha256, format=job.format, shop=job.shop,
+                      unknown_columns=job.unknown, imported_by=user)
+
+    exhausted: list[str] = []
+
+    def stream(kind: str, chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        yield from chunks
+        exhausted.append(kind)
+        if len(exhausted) == 2:
+            # Both streams are read (the import row is written after them): refuse an
+            # empty file inside the transaction, and complete the import's summary.
+            _require_rows(job)
+            meta.shop = job.shop_label
+            meta.period_from, meta.period_to = job.first, job.last
+            meta.skipped[:] = job.skipped_lines()
+            meta.notes = "\n".join(job.notes) or None
+
+    outcome = db.apply_import(meta, stream("facts", job.facts()), stream("sessions", job.sessions()))
+    for signature, used in job.remembered_maps().items():
+        remember_map(db, signature, used)
+    return ImportResult(
+        file_name=job.name, format=job.format, shop=meta.shop, shop_defaulted=job.shop_defaulted,
+        period_from=meta.period_from, period_to=meta.period_to, rows=outcome.rows, sessions=outcome.sessions,
+        unknown_columns=job.unknown, skipped=list(meta.skipped), provisional_rows=job.provisional_rows,
+        notes=job.notes, outcome=outcome,
+    )
+
+
+def import_files(db: Database, paths: Iterable, **options) -> list[ImportResult]:
+    """Each file in its own transaction; a bad file is reported and the others go on."""
+    results = []
+    for path in paths:
+        try:
+            results.append(import_file(db, path, **options))
+        except BadInput as exc:
+            results.append(ImportResult(file_name=Path(path).name, error=str(exc)))
+    return results
