@@ -224,6 +224,8 @@ class Database:
                 ) from None
             raise
         self._con.execute(f"SET GLOBAL TimeZone='{TIME_ZONE}'")
+        # DuckDB spills to disk past this, so a 2-million-row import stays within ~1 GB
+        self._con.execute(f"SET GLOBAL memory_limit='{os.environ.get('CSPERF_DUCKDB_MEMORY', '640MB')}'")
         self._lock = threading.RLock()
         self._closed = False
         self._migrate()
@@ -352,56 +354,58 @@ class Database:
         latest earlier row of the same key, so two reports of one agent-day combine. The
         row stays provisional until a file carrying the unsettled measures arrives."""
         cur.execute("CREATE OR REPLACE TEMP TABLE touched (shop VARCHAR, account VARCHAR)")
-        cur.execute(
-            f"CREATE OR REPLACE TEMP TABLE staging_facts (seq BIGINT, shop VARCHAR, account VARCHAR, "
-            f"date_from DATE, date_to DATE, provisional BOOLEAN, {_MEASURE_DDL})"
-        )
-        staged, present = _stage(
-            cur, "staging_facts", facts, FACT_KEY + ["provisional", *MEASURE_NAMES], _cast
-        )
+        staged, present = _stage(cur, "staging_facts", facts, FACT_KEY + ["provisional", *MEASURE_NAMES], _cast)
         measures = [m for m in MEASURE_NAMES if m in present]
         if not staged:
             return 0, measures
         key = ", ".join(FACT_KEY)
-        carried = ", ".join(f"s.{m}" if m in present else f"p.{m}" for m in MEASURE_NAMES)
-        covers = "list_has_all(?::VARCHAR[], coalesce(p.prior_measures, []::VARCHAR[]))"
-        cur.execute(
-            f"""INSERT INTO facts (fact_id, import_id, source, {key}, provisional, provisional_from,
-                                   {", ".join(MEASURE_NAMES)})
-                SELECT nextval('fact_seq'), {import_id}, 'export', s.shop, s.account, s.date_from, s.date_to,
-                       s.provisional OR (coalesce(p.provisional, false) AND NOT {covers}),
-                       CASE WHEN s.provisional THEN {import_id}
-                            WHEN coalesce(p.provisional, false) AND NOT {covers} THEN p.provisional_from END,
-                       {carried}
-                FROM (SELECT * FROM staging_facts
-                      QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY seq DESC) = 1) s
-                LEFT JOIN (
+        cur.execute("INSERT INTO touched SELECT DISTINCT shop, account FROM staging_facts")
+        has_older = cur.execute(
+            "SELECT count(*) > 0 FROM facts f SEMI JOIN touched t ON f.shop = t.shop AND f.account = t.account"
+        ).fetchall()[0][0]
+        first_id = cur.execute("SELECT coalesce(max(fact_id), 0) + 1 FROM facts").fetchall()[0][0]
+        incoming = (f"(SELECT * FROM staging_facts QUALIFY row_number() OVER "
+                    f"(PARTITION BY {key} ORDER BY seq DESC) = 1) s")
+        if has_older:
+            covers = "list_has_all(?::VARCHAR[], coalesce(p.prior_measures, []::VARCHAR[]))"
+            provisional = f"s.provisional OR (coalesce(p.provisional, false) AND NOT {covers})"
+            provisional_from = (f"CASE WHEN s.provisional THEN {import_id} WHEN coalesce(p.provisional, false) "
+                                f"AND NOT {covers} THEN p.provisional_from END")
+            carried = ", ".join(f"s.{m}" if m in present else f"p.{m}" for m in MEASURE_NAMES)
+            source = f"""{incoming} LEFT JOIN (
                     SELECT f.*, i.measures AS prior_measures
                     FROM facts f LEFT JOIN imports i ON i.import_id = f.provisional_from
                     WHERE f.source = 'export'
-                      AND (f.shop, f.account, f.date_from, f.date_to) IN
-                          (SELECT ({key}) FROM staging_facts)
+                      AND (f.shop, f.account, f.date_from, f.date_to) IN (SELECT ({key}) FROM staging_facts)
                     QUALIFY row_number() OVER (PARTITION BY f.shop, f.account, f.date_from, f.date_to
                                                ORDER BY f.import_id DESC) = 1
-                ) p USING ({key})""",
-            [measures, measures],
-        )
-        inserted = cur.execute("SELECT count(*) FROM facts WHERE import_id = ?", [import_id]).fetchall()[0][0]
-        cur.execute("INSERT INTO touched SELECT DISTINCT shop, account FROM staging_facts")
+                ) p USING ({key})"""
+            params = [measures] * 2
+            columns = MEASURE_NAMES
+        else:  # nothing earlier to merge with or supersede: a straight bulk insert
+            provisional, provisional_from = "s.provisional", f"CASE WHEN s.provisional THEN {import_id} END"
+            carried, source, params, columns = ", ".join(f"s.{m}" for m in measures), incoming, [], measures
+        inserted = cur.execute(
+            f"""INSERT INTO facts (fact_id, import_id, source, {key}, provisional, provisional_from
+                                   {"".join(", " + m for m in columns)})
+                SELECT {first_id} + s.seq, {import_id}, 'export', s.shop, s.account, s.date_from, s.date_to,
+                       {provisional}, {provisional_from} {", " + carried if carried else ""}
+                FROM {source}""",
+            params,
+        ).fetchall()[0][0]
+        multi_day = cur.execute("SELECT count(*) > 0 FROM staging_facts WHERE date_to > date_from").fetchall()[0][0]
         cur.execute("DROP TABLE staging_facts")
-        self._refresh_current(cur)
+        if has_older or multi_day:
+            self._refresh_current(cur)
         return int(inserted), measures
 
     def _insert_sessions(self, cur, import_id: int, sessions: Frames) -> int:
-        ddl = ", ".join(f"{c} {t}" for c, t in SESSION_COLUMNS.items())
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE staging_sessions (seq BIGINT, {ddl})")
         staged, _present = _stage(
             cur, "staging_sessions", sessions, list(SESSION_COLUMNS),
             lambda c: f"CAST({c} AS {SESSION_COLUMNS[c]})",
         )
         if not staged:
             return 0
-        cols = ", ".join(SESSION_COLUMNS)
         cur.execute(
             """CREATE OR REPLACE TEMP TABLE incoming_sessions AS
                SELECT * FROM staging_sessions
@@ -411,7 +415,9 @@ class Database:
             "DELETE FROM sessions s USING incoming_sessions i "
             "WHERE s.shop = i.shop AND s.session_id = i.session_id"
         )
-        cur.execute(f"INSERT INTO sessions (import_id, {cols}) SELECT {import_id}, {cols} FROM incoming_sessions")
+        cur.execute(
+            f"INSERT INTO sessions BY NAME SELECT {import_id} AS import_id, * EXCLUDE (seq) FROM incoming_sessions"
+        )
         inserted = cur.execute("SELECT count(*) FROM incoming_sessions").fetchall()[0][0]
         cur.execute(
             "CREATE OR REPLACE TEMP TABLE touched_days AS "
@@ -434,7 +440,8 @@ class Database:
                    source, receptions, cases, replied, inquiries, paid_buyers, sales, sales_buyers,
                    first_response_sum_s, first_response_n, reception_sum_s, resolved, ratings,
                    csat_sum, satisfied, workdays)
-               SELECT nextval('fact_seq'), import_id, shop, account, day, day, false, 'sessions',
+               SELECT (SELECT coalesce(max(fact_id), 0) FROM facts) + row_number() OVER (),
+                   import_id, shop, account, day, day, false, 'sessions',
                    receptions, receptions, replied, inquiries, paid_buyers, sales, sales_buyers,
                    first_response_sum_s, first_response_n, reception_sum_s, resolved, ratings,
                    csat_sum, satisfied, 1
@@ -522,11 +529,11 @@ class Database:
 
 
 def _stage(cur, table: str, frames: Frames, columns: list[str], cast) -> tuple[int, set[str]]:
-    """Copy one frame or an iterable of chunk frames into a staging table, numbering rows
-    so that the last of several rows with the same key wins; returns the columns seen."""
-    seen: set[str] = set()
+    """Copy one frame or an iterable of chunk frames into a staging table of just the
+    columns they carry, numbering rows so that the last of several with one key wins."""
+    seen: list[str] = []
     if frames is None:
-        return 0, seen
+        return 0, set()
     if isinstance(frames, pd.DataFrame):
         frames = [frames]
     staged = 0
@@ -534,18 +541,23 @@ def _stage(cur, table: str, frames: Frames, columns: list[str], cast) -> tuple[i
         if chunk is None or chunk.empty:
             continue
         present = [c for c in columns if c in chunk.columns]
-        seen.update(present)
         batch = chunk[present].assign(seq=np.arange(staged, staged + len(chunk)))
+        select = f"SELECT seq, {', '.join(f'{cast(c)} AS {c}' for c in present)} FROM incoming_chunk"
         cur.register("incoming_chunk", batch)
         try:
-            cur.execute(
-                f"INSERT INTO {table} (seq, {', '.join(present)}) "
-                f"SELECT seq, {', '.join(cast(c) for c in present)} FROM incoming_chunk"
-            )
+            if not staged:
+                cur.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {select}")
+            else:
+                for column in present:
+                    if column not in seen:
+                        cur.execute(f"ALTER TABLE {table} ADD COLUMN {column} "
+                                    f"{'DOUBLE' if column in MEASURE_NAMES else 'VARCHAR'}")
+                cur.execute(f"INSERT INTO {table} BY NAME {select}")
         finally:
             cur.unregister("incoming_chunk")
+        seen += [c for c in present if c not in seen]
         staged += len(chunk)
-    return staged, seen
+    return staged, set(seen)
 
 
 def _cast(column: str) -> str:
