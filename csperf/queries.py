@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from csperf.db import Database
+from csperf.importer import SHOP_LEVEL_ACCOUNT
 from csperf.metrics import KPIS, RATIO_KPIS, SUM_KPIS, kpi
 
 GROUP_KEYS = {
@@ -52,9 +53,12 @@ def _scope(date_from, date_to, shop=None, team=None, role=None, shift=None, acco
     """FROM/WHERE over the effective rows in [date_from, date_to] with the filters given.
 
     A multi-day record counts when it lies wholly inside the range: it cannot be split.
+    Shop-level figures (生意参谋 files with no agent column) are kept apart: summed with
+    the agents' own rows they would count every buyer twice.
     """
-    where = ["f.current", "f.date_from >= ?", "f.date_to <= ?", "NOT coalesce(r.excluded, false)"]
-    params: list = [_as_date(date_from), _as_date(date_to)]
+    where = ["f.current", "f.date_from >= ?", "f.date_to <= ?", "NOT coalesce(r.excluded, false)",
+             "f.account <> ?"]
+    params: list = [_as_date(date_from), _as_date(date_to), SHOP_LEVEL_ACCOUNT]
     for column, value in (("f.shop", shop), ("r.team", team), ("r.role", role), ("r.shift", shift),
                           ("f.account", account)):
         if value is None:

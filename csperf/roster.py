@@ -21,6 +21,7 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from csperf.db import Database
+from csperf.importer import SHOP_LEVEL_ACCOUNT
 from csperf.values import split_accounts
 
 ROSTER_COLUMNS = ["shop", "account", "name", "team", "role", "level", "base_salary", "shift", "excluded"]
@@ -175,9 +176,10 @@ def unmatched_accounts(db: Database) -> pd.DataFrame:
         """SELECT f.shop, f.account, min(f.date_from) AS first_date, max(f.date_to) AS last_date,
                   coalesce(sum(f.receptions), 0) AS receptions
            FROM facts f ANTI JOIN roster r ON f.shop = r.shop AND f.account = r.account
-           WHERE f.current
+           WHERE f.current AND f.account <> ?
            GROUP BY f.shop, f.account
-           ORDER BY receptions DESC, f.shop, f.account"""
+           ORDER BY receptions DESC, f.shop, f.account""",
+        [SHOP_LEVEL_ACCOUNT],
     )
 
 
