@@ -359,6 +359,11 @@ class Database:
         if not staged:
             return 0, measures
         key = ", ".join(FACT_KEY)
+        missing = [c for c in FACT_KEY if c not in present]
+        if missing:
+            raise ValueError(f"facts without {', '.join(missing)}")
+        if "provisional" not in present:
+            cur.execute("ALTER TABLE staging_facts ADD COLUMN provisional BOOLEAN DEFAULT false")
         cur.execute("INSERT INTO touched SELECT DISTINCT shop, account FROM staging_facts")
         has_older = cur.execute(
             "SELECT count(*) > 0 FROM facts f SEMI JOIN touched t ON f.shop = t.shop AND f.account = t.account"

@@ -164,3 +164,12 @@ def test_two_reports_of_one_agent_day_combine_and_undo_separates_them(db):
     db.undo_import(rating_import.import_id)
     row = db.query("SELECT * FROM facts WHERE current").iloc[0]
     assert row.paid_buyers == 4
+
+
+def test_rows_without_a_provisional_column_are_settled(db):
+    frame = pd.DataFrame([{"shop": "s", "account": "a", "date_from": date(2026, 10, 1),
+                           "date_to": date(2026, 10, 1), "inquiries": 3}])
+    db.apply_import(ImportMeta("p", "p", "t"), frame)
+    assert db.scalar("SELECT provisional FROM facts") is False
+    with pytest.raises(ValueError, match="date_to"):
+        db.apply_import(ImportMeta("q", "q", "t"), frame.drop(columns="date_to"))
