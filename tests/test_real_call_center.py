@@ -1,4 +1,4 @@
-"""The real call-centre log (/work/shared/real/call_center_pwc.xlsx) imports as a session log
+"""The real call-centre log (../shared/real/call_center_pwc.xlsx) imports as a session log
 with no mapping, and the database then holds the figures a user can check by hand.
 
 The expected figures are computed here straight from the workbook's cells with plain
@@ -16,7 +16,7 @@ from python_calamine import CalamineWorkbook
 
 from csperf import importer
 
-REAL = Path("/work/shared/real/call_center_pwc.xlsx")
+REAL = Path(__file__).resolve().parents[2] / "shared" / "real" / "call_center_pwc.xlsx"
 pytestmark = pytest.mark.skipif(not REAL.exists(), reason="real data not present")
 
 
