@@ -395,7 +395,7 @@ def _open_sheets(path: Path, name: str, first: bytes, utf8: bool) -> tuple[str, 
         raise BadInput(f"{name}: 不是表格或 CSV 文件 — not a spreadsheet or CSV file")
     encoding = "utf-8-sig" if utf8 else "gb18030"
     try:
-        first.decode(encoding) if utf8 else _decode_prefix(first, encoding)
+        _decode_prefix(first, encoding)
     except UnicodeDecodeError:
         raise BadInput(f"{name}: 文件编码无法识别(不是 UTF-8 或 GB18030) — cannot decode the file") from None
     sniff = first.decode(encoding, errors="ignore").lstrip().lower()

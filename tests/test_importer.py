@@ -889,3 +889,21 @@ def test_csv_row_with_more_cells_than_the_header_is_refused(tmp_path):
     beyond_the_sample = write_csv(tmp_path / "late.csv", [["客服", "接待人数"]] + [["店:a", 1]] * 70 + [["店:b", 1, 234]])
     with pytest.raises(BadInput, match="第72行.*多于表头"):
         parse_file(beyond_the_sample, date_from="2026-10-01")
+
+
+def test_utf8_csv_whose_first_block_ends_inside_a_chinese_character(tmp_path):
+    """The encoding sniff reads a fixed-size block; a character cut at its end is not an error."""
+    lines = ["客服,日期,接待人数,询单人数,询单->最终付款人数"]
+    lines += [f"旗舰店:客服{'甲乙丙丁'[i % 4]}{i:04d},2026-10-01,10,5,2" for i in range(800)]
+    for pad in range(3):
+        data = ("\n".join(lines[:1] + [lines[1].replace("旗舰店", "旗舰店" + "x" * pad, 1)] + lines[2:]) + "\n").encode()
+        try:
+            data[:8192].decode("utf-8")
+        except UnicodeDecodeError:
+            break
+    else:
+        pytest.fail("no padding cut a character at byte 8192")
+    path = tmp_path / "cut.csv"
+    path.write_bytes(data)
+    parsed = parse_file(path, date_from="2026-10-01", date_to="2026-10-01")
+    assert len(parsed.facts) == 800
