@@ -10,6 +10,8 @@ through db.write() and leave an audit row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import datetime as dt
 import os
 from importlib import resources
@@ -97,33 +99,44 @@ def scheme_for(
     assignment without a pinned version takes the latest version saved on or before the
     date (Asia/Shanghai), or the first version when none had been saved by then.
     """
+    return resolver(db, on_date)(role, shop, team)
+
+
+def resolver(db: Database, on_date: dt.date | str) -> Callable[[str | None, str | None, str | None], tuple[Scheme, int]]:
+    """`scheme_for` for many agents at once: two queries, each scheme version parsed once."""
     on_date = _as_date(on_date, "on_date")
-    found = db.rows(
-        """SELECT scheme_name, scheme_version FROM scheme_assignments
-           WHERE valid_from <= ? AND role IN (?, 'all') AND shop IN ('', ?) AND team IN ('', ?)
-           ORDER BY (shop <> '') DESC, (team <> '') DESC, (role <> 'all') DESC, valid_from DESC
-           LIMIT 1""",
-        [on_date, role or "all", shop or "", team or ""],
+    assignments = db.rows(
+        """SELECT role, shop, team, scheme_name, scheme_version FROM scheme_assignments
+           WHERE valid_from <= ?
+           ORDER BY (shop <> '') DESC, (team <> '') DESC, (role <> 'all') DESC, valid_from DESC""",
+        [on_date],
     )
-    if not found:
-        raise LookupError(
-            f"{on_date} 没有给角色 {role or '(无)'}"
-            + (f"（店铺 {shop}）" if shop else "")
-            + f" 指派方案 — no scheme is assigned to role {role!r} on {on_date}"
-        )
-    name, pinned = found[0]
-    if pinned is not None:
-        return get_scheme(db, name, int(pinned))
-    version = db.scalar(
-        """SELECT coalesce(
-               max(version) FILTER (WHERE created_at < CAST(CAST(? AS DATE) + 1 AS TIMESTAMPTZ)),
-               min(version))
-           FROM schemes WHERE name = ?""",
-        [on_date, name],
-    )
-    if version is None:
-        raise LookupError(f"指派的方案 {name!r} 不存在 — assigned scheme {name!r} has no saved version")
-    return get_scheme(db, name, int(version))
+    in_force = dict(db.rows(
+        """SELECT name, coalesce(max(version) FILTER (WHERE created_at < CAST(CAST(? AS DATE) + 1 AS TIMESTAMPTZ)),
+                                min(version))
+           FROM schemes GROUP BY name""",
+        [on_date],
+    ))
+    parsed: dict[tuple[str, int], tuple[Scheme, int]] = {}
+
+    def resolve(role: str | None, shop: str | None = None, team: str | None = None) -> tuple[Scheme, int]:
+        for a_role, a_shop, a_team, name, pinned in assignments:
+            if a_role in (role or "all", "all") and a_shop in ("", shop or "") and a_team in ("", team or ""):
+                break
+        else:
+            raise LookupError(
+                f"{on_date} 没有给角色 {role or '(无)'}"
+                + (f"（店铺 {shop}）" if shop else "")
+                + f" 指派方案 — no scheme is assigned to role {role!r} on {on_date}"
+            )
+        version = pinned if pinned is not None else in_force.get(name)
+        if version is None:
+            raise LookupError(f"指派的方案 {name!r} 不存在 — assigned scheme {name!r} has no saved version")
+        if (name, int(version)) not in parsed:
+            parsed[(name, int(version))] = get_scheme(db, name, int(version))
+        return parsed[(name, int(version))]
+
+    return resolve
 
 
 def ensure_presets(db: Database, user: str | None = None) -> list[str]:

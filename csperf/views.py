@@ -140,10 +140,11 @@ def score_agents(kpis: pd.DataFrame, resolve: Callable[[str | None, str, str | N
 
 def assigned_schemes(db: Database, on_date) -> Callable[[str | None, str, str | None], Scheme | None]:
     """A resolver for score_agents: the scheme in force on `on_date` (None where none is assigned)."""
+    in_force = schemes.resolver(db, on_date)
 
     def resolve(role, shop, team):
         try:
-            return schemes.scheme_for(db, role, on_date, shop, team)[0]
+            return in_force(role, shop, team)[0]
         except LookupError:
             return None
 
