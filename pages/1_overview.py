@@ -95,8 +95,10 @@ for alert in alerts[:SHOWN]:
     show[alert.level](alert.text(lang))
 if len(alerts) > SHOWN:
     with st.expander(ui.t(f"还有 {len(alerts) - SHOWN} 条", f"{len(alerts) - SHOWN} more")):
-        for alert in alerts[SHOWN:]:
-            show[alert.level](alert.text(lang))
+        levels = {"error": ui.t("严重", "severe"), "warning": ui.t("注意", "warning"), "info": ui.t("提示", "note")}
+        st.dataframe(pd.DataFrame({ui.t("级别", "Level"): [levels[a.level] for a in alerts[SHOWN:]],
+                                   ui.t("提醒", "Alert"): [a.text(lang) for a in alerts[SHOWN:]]}),
+                     hide_index=True, width="stretch")
 if any(a.kind == "unmatched" for a in alerts) and frame.can("edit_roster"):
     st.page_link(ui.PAGE_BY_URL["data"].file, label=ui.t("去绑定账号", "Bind accounts"), icon=":material/link:")
 if not scored.unassigned.empty:
