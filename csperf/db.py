@@ -369,8 +369,7 @@ class Database:
             "SELECT count(*) > 0 FROM facts f SEMI JOIN touched t ON f.shop = t.shop AND f.account = t.account"
         ).fetchall()[0][0]
         first_id = cur.execute("SELECT coalesce(max(fact_id), 0) + 1 FROM facts").fetchall()[0][0]
-        incoming = (f"(SELECT * FROM staging_facts QUALIFY row_number() OVER "
-                    f"(PARTITION BY {key} ORDER BY seq DESC) = 1) s")
+        incoming = _last_per_key(cur, "staging_facts", FACT_KEY)
         if has_older:
             covers = "list_has_all(?::VARCHAR[], coalesce(p.prior_measures, []::VARCHAR[]))"
             provisional = f"s.provisional OR (coalesce(p.provisional, false) AND NOT {covers})"
@@ -411,25 +410,20 @@ class Database:
         )
         if not staged:
             return 0
-        cur.execute(
-            """CREATE OR REPLACE TEMP TABLE incoming_sessions AS
-               SELECT * FROM staging_sessions
-               QUALIFY row_number() OVER (PARTITION BY shop, session_id ORDER BY seq DESC) = 1"""
-        )
-        cur.execute(
-            "DELETE FROM sessions s USING incoming_sessions i "
-            "WHERE s.shop = i.shop AND s.session_id = i.session_id"
-        )
-        cur.execute(
-            f"INSERT INTO sessions BY NAME SELECT {import_id} AS import_id, * EXCLUDE (seq) FROM incoming_sessions"
-        )
-        inserted = cur.execute("SELECT count(*) FROM incoming_sessions").fetchall()[0][0]
+        if cur.execute("SELECT count(*) > 0 FROM sessions").fetchall()[0][0]:
+            cur.execute(
+                "DELETE FROM sessions s USING staging_sessions i "
+                "WHERE s.shop = i.shop AND s.session_id = i.session_id"
+            )
+        incoming = _last_per_key(cur, "staging_sessions", ["shop", "session_id"])
+        inserted = cur.execute(
+            f"INSERT INTO sessions BY NAME SELECT {import_id} AS import_id, s.* EXCLUDE (seq) FROM {incoming}"
+        ).fetchall()[0][0]
         cur.execute(
             "CREATE OR REPLACE TEMP TABLE touched_days AS "
-            "SELECT DISTINCT shop, account, day FROM incoming_sessions"
+            "SELECT DISTINCT shop, account, day FROM staging_sessions"
         )
         cur.execute("DROP TABLE staging_sessions")
-        cur.execute("DROP TABLE incoming_sessions")
         self._refold_sessions(cur)
         self._refresh_current(cur)
         return int(inserted)
@@ -563,6 +557,16 @@ def _stage(cur, table: str, frames: Frames, columns: list[str], cast) -> tuple[i
         seen += [c for c in present if c not in seen]
         staged += len(chunk)
     return staged, set(seen)
+
+
+def _last_per_key(cur, table: str, key: list[str]) -> str:
+    """The staged rows, keeping the last of several with one key; the window (costly at
+    millions of rows) only runs when a key actually repeats."""
+    keys = ", ".join(key)
+    repeats = cur.execute(f"SELECT count(*) <> count(DISTINCT ({keys})) FROM {table}").fetchall()[0][0]
+    if not repeats:
+        return f"{table} s"
+    return f"(SELECT * FROM {table} QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY seq DESC) = 1) s"
 
 
 def _cast(column: str) -> str:
