@@ -1,7 +1,8 @@
-"""csperf dashboard entry point: the navigation, limited to the pages the user's role may open.
+"""csperf dashboard entry point: routes to the pages the user's role may open.
 
-Signed out, every page stays routable (hidden) so a deep link lands on its page, whose
-frame asks for the login first and then shows the page that was asked for.
+Signed out, every page stays routable so a deep link lands on its page, whose frame asks
+for the login first and then shows the page that was asked for. The sidebar's page list
+is drawn by that frame (ui.page_frame), the same whether or not this script ran first.
 """
 
 import streamlit as st
@@ -15,4 +16,4 @@ pages = [
     for spec in ui.PAGES
     if user is None or user.can(spec.permission)
 ]
-st.navigation(pages, position="sidebar" if user is not None else "hidden").run()
+st.navigation(pages, position="hidden").run()

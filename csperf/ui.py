@@ -268,37 +268,53 @@ def _first_step(user: auth.User) -> None:
         st.page_link(PAGE_BY_URL["data"].file, label=t("去上传数据", "Upload data"), icon="⬆️")
 
 
-def _remembered(widget_key: str, store_key: str, default):
-    """Carry a sidebar widget's value across pages (widget state is per page run)."""
-    if widget_key not in st.session_state:
-        st.session_state[widget_key] = st.session_state.get(store_key, default)
+def _remembered(widget_key: str, store_key: str, default) -> dict:
+    """Carry a sidebar widget's value across pages: widget state is per page, so the value
+    lives under `store_key`, is put into the widget before it is drawn, and is stored back
+    by the widget's on_change (which runs before the page, so a change is never lost)."""
+    st.session_state[widget_key] = st.session_state.get(store_key, default)
+    return {"key": widget_key, "on_change": _store, "args": (widget_key, store_key)}
+
+
+def _store(widget_key: str, store_key: str) -> None:
+    st.session_state[store_key] = st.session_state[widget_key]
+
+
+def _navigation(user: auth.User) -> None:
+    """The role's pages, titled. Drawn by the frame rather than by Streamlit, so a cold deep
+    link that runs a page before app.py ever ran shows the same navigation."""
+    with st.container(key="csperf-nav"):
+        for spec in PAGES:
+            if user.can(spec.permission):
+                st.page_link(spec.file, label=t(spec.zh, spec.en), icon=spec.icon)
 
 
 def _sidebar(frame: Frame, first: date | None, last: date | None) -> None:
     user = frame.user
     with st.sidebar:
+        _navigation(user)
+        st.divider()
         st.caption(f"{user.username} · {auth.ROLE_LABELS[user.role]}")
-        _remembered("w_lang", "lang", "zh")
-        choice = st.segmented_control("语言 / Language", ["zh", "en"], key="w_lang",
-                                      format_func=lambda v: "中文" if v == "zh" else "English")
-        st.session_state["lang"] = choice or "zh"
+        st.segmented_control("语言 / Language", ["zh", "en"], **_remembered("w_lang", "lang", "zh"),
+                             format_func=lambda v: "中文" if v == "zh" else "English")
+        if not st.session_state.get("lang"):
+            st.session_state["lang"] = "zh"
         if st.button(t("退出登录", "Sign out"), key="logout"):
             st.session_state.pop("user", None)
             st.rerun()
         if last is None:
             return
         st.divider()
-        _remembered("w_period", "f_period", "month")
-        period = st.selectbox(t("期间", "Period"), PERIOD_CHOICES, key="w_period",
+        period = st.selectbox(t("期间", "Period"), PERIOD_CHOICES, **_remembered("w_period", "f_period", "month"),
                               format_func=lambda v: t(*PERIOD_LABELS[v]))
-        st.session_state["f_period"] = period
         if period == "custom":
-            default = st.session_state.get("f_custom", period_for("month", last))
-            picked = st.date_input(t("起止日期", "Dates"), value=default, min_value=first, max_value=last,
-                                   key="w_custom")
+            st.session_state.setdefault("f_custom", period_for("month", last))
+            picked = st.date_input(t("起止日期", "Dates"), min_value=first, max_value=last,
+                                   **_remembered("w_custom", "f_custom", None))
             if isinstance(picked, (tuple, list)) and len(picked) == 2:
-                st.session_state["f_custom"] = tuple(picked)
-            frame.date_from, frame.date_to = st.session_state.get("f_custom", default)
+                frame.date_from, frame.date_to = picked
+            else:  # the second date is still being picked
+                frame.date_from, frame.date_to = st.session_state["f_custom"]
         else:
             frame.date_from, frame.date_to = period_for(period, last)
         st.caption(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}")
@@ -309,12 +325,10 @@ def _sidebar(frame: Frame, first: date | None, last: date | None) -> None:
                             ("shift", "班次", "Shift")):
             if not options[key]:
                 continue
-            _remembered(f"w_{key}", f"f_{key}", [])
-            st.session_state[f"w_{key}"] = [v for v in st.session_state[f"w_{key}"] if v in options[key]]
-            picked = st.multiselect(t(zh, en), options[key], key=f"w_{key}",
+            st.session_state[f"f_{key}"] = [v for v in st.session_state.get(f"f_{key}", []) if v in options[key]]
+            picked = st.multiselect(t(zh, en), options[key], **_remembered(f"w_{key}", f"f_{key}", []),
                                     format_func=(lambda v: fmt.role(v, lang())) if key == "role" else str,
                                     placeholder=t("全部", "All"))
-            st.session_state[f"f_{key}"] = picked
             if picked:
                 frame.filters[key] = picked
         as_of = query("data_as_of")

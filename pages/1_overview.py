@@ -98,7 +98,7 @@ if len(alerts) > SHOWN:
         levels = {"error": ui.t("严重", "severe"), "warning": ui.t("注意", "warning"), "info": ui.t("提示", "note")}
         st.dataframe(pd.DataFrame({ui.t("级别", "Level"): [levels[a.level] for a in alerts[SHOWN:]],
                                    ui.t("提醒", "Alert"): [a.text(lang) for a in alerts[SHOWN:]]}),
-                     hide_index=True, width="stretch")
+                     hide_index=True, width="stretch", placeholder="—")
 if any(a.kind == "unmatched" for a in alerts) and frame.can("edit_roster"):
     st.page_link(ui.PAGE_BY_URL["data"].file, label=ui.t("去绑定账号", "Bind accounts"), icon=":material/link:")
 if not scored.unassigned.empty:
@@ -114,11 +114,11 @@ with left:
     st.subheader(ui.t("团队", "Teams"))
     teams = ui.query("kpi_table", frame.date_from, frame.date_to, by="team", **frame.filters)
     keys = ["shop", "team"] + (["role"] if teams["role"].nunique(dropna=False) > 1 else [])
-    st.dataframe(views.summary_table(teams, keys, TEAM_KPIS, lang), hide_index=True)
+    st.dataframe(views.summary_table(teams, keys, TEAM_KPIS, lang), hide_index=True, placeholder="—")
 with right:
     st.subheader(ui.t("店铺", "Shops"))
     shops = ui.query("kpi_table", frame.date_from, frame.date_to, by="shop", **frame.filters)
-    st.dataframe(views.summary_table(shops, ["shop"], SHOP_KPIS, lang, with_agents=False), hide_index=True)
+    st.dataframe(views.summary_table(shops, ["shop"], SHOP_KPIS, lang, with_agents=False), hide_index=True, placeholder="—")
 
 
 # -- live refresh -------------------------------------------------------------------------------------

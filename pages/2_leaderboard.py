@@ -93,8 +93,7 @@ st.dataframe(
         **{header: st.column_config.Column(header, help=ui.t("绿色：优于团队；红色：不如团队",
                                                               "green: better than the team; red: worse"))
            for header in labelled.kpis},
-    },
-)
+    }, placeholder="—")
 st.caption(ui.t("绿色 = 优于比较组，红色 = 不如比较组；“样本”列是比率所依据的数量（询单、接待、评价…）。",
                 "Green = better than the comparison group, red = worse; the “n” columns are the counts each rate "
                 "rests on (inquiries, receptions, ratings…)."))

@@ -112,7 +112,7 @@ table = pd.DataFrame({
     ui.t("权重", "Weight"): [f"{w:g}" for w in breakdown["weight"]],
     ui.t("贡献", "Points"): [fmt.score(c) for c in breakdown["contribution"]],
 })
-st.dataframe(table, hide_index=True)
+st.dataframe(table, hide_index=True, placeholder="—")
 
 lost = views.pulled_down(breakdown)
 st.subheader(ui.t("拖分项", "What pulled the score down"))
@@ -162,7 +162,7 @@ if may_see_pay:
     last_row = len(shown_slip) - 1
     st.dataframe(shown_slip.style.apply(
         lambda r: ["font-weight: 700; background-color: rgba(228,57,60,0.08)" if r.name == last_row else ""] * len(r),
-        axis=1), hide_index=True)
+        axis=1), hide_index=True, placeholder="—")
     st.caption(ui.t(f"按「{scheme.name}」计算；金额只在显示时四舍五入到分。",
                     f"Computed with “{scheme.name}”; money is rounded to the cent only when shown."))
 

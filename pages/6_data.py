@@ -128,7 +128,7 @@ with tabs[0]:
     if ready:
         st.markdown(t("**识别结果**（导入前请核对）", "**What was detected** (check before importing)"))
         st.dataframe(pd.DataFrame([detected_row(i) for i in ready]), hide_index=True, width="stretch",
-                     column_config={t("文件", "File"): st.column_config.TextColumn(width="medium")})
+                     column_config={t("文件", "File"): st.column_config.TextColumn(width="medium")}, placeholder="—")
         for item in ready:
             for note in item["parsed"].notes + item["parsed"].skipped:
                 st.caption(f"{item['name']}: {note}")
@@ -196,7 +196,7 @@ with tabs[1]:
             t("状态", "State"): [t("已撤销", "undone") if pd.notna(u) else t("有效", "in effect")
                                  for u in history["undone_at"]],
         })
-        st.dataframe(shown, hide_index=True, width="stretch")
+        st.dataframe(shown, hide_index=True, width="stretch", placeholder="—")
         live = history[history["undone_at"].isna()]
         if not live.empty:
             with st.form("dt_undo"):
@@ -222,7 +222,7 @@ with tabs[2]:
     if unmatched.empty:
         st.success(t("所有有数据的账号都已在花名册中。", "Every account with figures is in the roster."))
     elif not frame.can("edit_roster"):
-        st.dataframe(unmatched, hide_index=True, width="stretch")
+        st.dataframe(unmatched, hide_index=True, width="stretch", placeholder="—")
     else:
         st.caption(t("这些账号有数据，但花名册里没有对应的人。绑定后它们才有团队、岗位和底薪，才能排名和算工资。",
                      "These accounts have figures but nobody in the roster owns them; bind them to a person so "
@@ -232,7 +232,7 @@ with tabs[2]:
         st.dataframe(unmatched.rename(columns={"shop": t("店铺", "Shop"), "account": t("账号", "Account"),
                                                "first_date": t("最早", "First"), "last_date": t("最近", "Last"),
                                                "receptions": t("接待人数", "Receptions")}),
-                     hide_index=True, width="stretch")
+                     hide_index=True, width="stretch", placeholder="—")
         known = ui.query("agents")
         with st.form("dt_bind"):
             keys = [f"{s}:{a}" for s, a in zip(unmatched["shop"], unmatched["account"])]
@@ -259,7 +259,7 @@ with tabs[2]:
 with tabs[3]:
     current = roster.roster_frame(db)
     if not frame.can("edit_roster"):
-        st.dataframe(current, hide_index=True, width="stretch")
+        st.dataframe(current, hide_index=True, width="stretch", placeholder="—")
     else:
         st.caption(t("直接修改表格，可增删行；点「保存花名册」后生效。排除 = 机器人、测试或主管账号，不参与排名。",
                      "Edit the table (rows can be added and deleted), then save. Excluded = robot, test or "
@@ -299,7 +299,7 @@ with tabs[4]:
     if scores.empty:
         st.info(t("花名册里还没有人；先在「花名册」里添加或绑定账号。", "Nobody in the roster yet; add people first."))
     elif not frame.can("enter_qa"):
-        st.dataframe(scores, hide_index=True, width="stretch")
+        st.dataframe(scores, hide_index=True, width="stretch", placeholder="—")
     else:
         st.caption(t("填写 0–100 的质检分，点「保存质检分」。只保存改动过的行。",
                      "Enter QA scores (0–100) and save; only changed rows are written."))
@@ -348,7 +348,7 @@ with tabs[5]:
             t("文件", "File"): [e.file for e in box["events"]],
             t("结果", "Outcome"): [t(*OUTCOME_LABELS.get(e.outcome, (e.outcome, e.outcome))) for e in box["events"]],
             t("说明", "Message"): [e.message for e in box["events"]],
-        }), hide_index=True, width="stretch")
+        }), hide_index=True, width="stretch", placeholder="—")
     else:
         st.caption(t("本次运行以来收件箱没有处理过文件。", "The inbox has handled no file since the dashboard started."))
 
@@ -363,7 +363,7 @@ if frame.can("manage_users"):
             t("绑定的客服账号", "Agent account"): [f"{s}:{a}" if isinstance(a, str) else "—"
                                                   for s, a in zip(accounts["shop"], accounts["account"])],
             t("创建时间", "Created"): accounts["created_at"].dt.strftime("%Y-%m-%d %H:%M"),
-        }), hide_index=True, width="stretch")
+        }), hide_index=True, width="stretch", placeholder="—")
         add, change = st.columns(2)
         with add.form("dt_add_user", clear_on_submit=True):
             st.markdown(t("**添加用户**", "**Add a user**"))
@@ -421,4 +421,4 @@ if frame.can("manage_users"):
                                    username=recent["username"].fillna("—"))
                      .rename(columns={"happened_at": t("时间", "Time"), "username": t("用户", "User"),
                                       "action": t("操作", "Action"), "detail": t("详情", "Detail")}),
-                     hide_index=True, width="stretch")
+                     hide_index=True, width="stretch", placeholder="—")

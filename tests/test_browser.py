@@ -1,0 +1,300 @@
+"""The dashboard in real Chromium against the real server: what AppTest cannot see.
+
+A person signs in through the login form, uploads a platform export and finds the new
+agent on the leaderboard, changes a weight in what-if and sees ranks move, opens the
+weekly review on a 1920×1080 screen, and follows a cold deep link that must ask for the
+login first and then show the page it named. Every page is photographed to
+test-output/screens/browser/ (to be looked at: Chinese renders, nothing overlaps), and
+checked for exception boxes, overlapping blocks and a CJK font really drawing the text.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import date
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from browser_support import (
+    AgentDay,
+    assert_clean,
+    choose,
+    go_to,
+    grid_rows,
+    grid_with_header,
+    launch_chromium,
+    login,
+    login_form,
+    nav_titles,
+    new_page,
+    open_page,
+    overlaps,
+    screenshot,
+    start_server,
+    wait_idle,
+    write_pdd_export,
+)
+from csperf import auth, ui
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, browser):
+    """One server for the module, whose first visitor opened the root URL.
+
+    The cold case, a deep link as the very first request, has its own test and server.
+    """
+    running = start_server(tmp_path_factory.mktemp("browser-server"))
+    try:
+        first = new_page(browser)
+        open_page(first, running.url())
+        first.context.close()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def cold_server(tmp_path):
+    running = start_server(tmp_path / "cold-server")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def open_tab(browser):
+    """A fresh browser context per call (its own Streamlit session), closed after the test."""
+    contexts = []
+
+    def make(width: int = 1440, height: int = 900):
+        page = new_page(browser, width, height)
+        contexts.append(page.context)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def heading(page) -> str:
+    return page.locator("h1").first.inner_text().strip()
+
+
+def font_px(page, selector: str) -> float:
+    return page.locator(selector).first.evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
+
+
+def test_cold_deep_link_asks_for_the_login_then_shows_that_page(cold_server, open_tab):
+    """The first request a freshly started server sees is a bookmarked page, not the root."""
+    server = cold_server
+    page = open_tab()
+    open_page(page, server.url("leaderboard"))
+    screenshot(page, "01_login_from_deep_link")
+    assert login_form(page).is_visible()
+    assert heading(page) == "客服绩效看板"
+    assert nav_titles(page) == []  # signed out, no page is offered
+    assert_clean(page)
+
+    login(page, "viewer")
+    screenshot(page, "02_leaderboard_after_deep_link")
+    assert page.url.rstrip("/").endswith("/leaderboard")
+    assert heading(page) == "排行榜"
+    assert nav_titles(page) == ["总览", "排行榜", "趋势", "周会", "会话分析"]  # app.py's navigation, for a viewer
+    sidebar = page.locator("[data-testid='stSidebar']")
+    assert "期间" in sidebar.inner_text() and "数据截至 2026-10-31" in sidebar.inner_text()  # the shared frame ran
+    agents = {row["客服"] for row in grid_rows(grid_with_header(page, "名次变化"))}
+    assert {"小美", "阿强", "晓东", "新人", "pdd01", "pdd02"} <= agents
+    assert_clean(page)
+    assert overlaps(page) == []
+
+
+def test_uploaded_export_shows_up_on_the_leaderboard(server, open_tab, tmp_path):
+    export = write_pdd_export(tmp_path / "客服绩效_拼多多店_20261031.xlsx", "拼多多店", date(2026, 10, 31),
+                              [AgentDay("新星", receptions=480, inquiries=438, paid=162, sales=15230.5)])
+    page = open_tab()
+    open_page(page, server.url("data"))
+    login(page, "owner")
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(export))
+    page.get_by_text("识别结果").wait_for()
+    wait_idle(page)
+    detected = grid_rows(grid_with_header(page, "未识别的列"))
+    assert len(detected) == 1
+    assert detected[0]["格式"] == "拼多多" and detected[0]["店铺"] == "拼多多店"
+    assert detected[0]["期间"] == "2026-10-31 ~ 2026-10-31" and detected[0]["行数"] == "1"
+    assert_clean(page)
+    screenshot(page, "03_data_upload_preview")
+
+    page.get_by_role("button", name="导入 1 个文件").click()
+    done = page.locator("[data-testid='stAlertContentSuccess']").filter(has_text="客服绩效_拼多多店_20261031.xlsx")
+    done.wait_for()
+    wait_idle(page)
+    assert "拼多多店 2026-10-31" in done.inner_text() and "1 行数据" in done.inner_text()
+    assert_clean(page)
+    screenshot(page, "04_data_imported")
+
+    go_to(page, "排行榜")
+    # Not in the roster yet, so no role and no assigned scheme: the page says so ...
+    assert page.get_by_text("1 个账号的岗位没有指派方案，未列入。").is_visible()
+    # ... and scoring everyone with the pre-sales scheme lists the new agent.
+    choose(page, "考核方案", "售前标准方案")
+    rows = {row["客服"]: row for row in grid_rows(grid_with_header(page, "名次变化"))}
+    assert "新星" in rows, sorted(rows)
+    assert rows["新星"]["比较组"].startswith("拼多多店") and rows["新星"]["名次变化"] == "新"
+    assert_clean(page)
+    assert overlaps(page) == []
+    screenshot(page, "05_leaderboard_with_uploaded_agent")
+
+
+def test_changing_a_weight_in_whatif_moves_ranks(server, open_tab):
+    page = open_tab()
+    open_page(page, server.url("whatif"))
+    login(page, "supervisor")
+    assert heading(page) == "方案模拟"
+    editor = page.locator("[data-testid='stDataFrame']").first
+    metrics = [row.get("指标") for row in grid_rows(editor)]  # the cells' values, not their labels
+    assert "reply_rate" in metrics, metrics
+    row = metrics.index("reply_rate")
+    # The grid is a canvas: select the row's metric cell, step right to its weight, edit it.
+    box = editor.bounding_box()
+    header_px, row_px = 35, 35
+    page.mouse.click(box["x"] + 80, box["y"] + header_px + row * row_px + row_px / 2)
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    cell_editor = page.locator("input.gdg-input")
+    cell_editor.wait_for()
+    cell_editor.fill("10000")
+    cell_editor.press("Enter")
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    assert grid_rows(editor)[row]["权重"] == "10000"
+
+    # With the reply rate outweighing everything else, each pair ranks by reply rate
+    # (leaderboard, 2026-10): 阿强 99.0% > 小美 98.8%, pdd01 99.2% > pdd02 98.6%,
+    # 晓东 99.0% > 新人 98.5% as before. Two move up, two move down.
+    tiles = {m.split("\n")[0]: m.split("\n")[-1] for m in page.locator("[data-testid='stMetric']").all_inner_texts()}
+    assert tiles["名次上升"] == "2" and tiles["名次下降"] == "2", tiles
+    ranking = {r["客服"]: r["变动"] for r in grid_rows(grid_with_header(page, "新得分"))}
+    assert ranking["阿强"] == "▲1" and ranking["pdd01"] == "▲1", ranking
+    assert ranking["小美"] == "▼1" and ranking["pdd02"] == "▼1", ranking
+    assert ranking["晓东"] == ranking["新人"] == "—", ranking
+    assert_clean(page)
+    assert overlaps(page) == []
+    screenshot(page, "06_whatif_weight_changed")
+
+
+def test_weekly_review_fills_a_big_screen(server, open_tab):
+    page = open_tab(1920, 1080)
+    open_page(page, server.url("review"))  # a cold deep link, as a meeting-room screen opens it
+    login(page, "viewer")
+    assert page.url.rstrip("/").endswith("/review")
+    assert page.locator("[data-testid='stSidebar']").is_hidden()
+    assert page.locator("header[data-testid='stHeader']").is_hidden()
+    assert "周会" in page.locator(".rv-head").inner_text()
+    # Readable across a room: the page's own body text is 16 px.
+    assert font_px(page, ".rv-head") >= 40 and font_px(page, ".rv-title") >= 40
+    assert font_px(page, ".rv-value") >= 60 and font_px(page, ".rv-label") >= 28
+    page.get_by_role("button", name="暂停").click()  # hold each slide while it is checked
+    wait_idle(page)
+    seen = []
+    for number in range(1, 7):
+        page.locator(".rv-dots").filter(has_text=f"{number} / 6").wait_for()
+        wait_idle(page)
+        seen.append(page.locator(".rv-title").first.inner_text())
+        assert_clean(page)
+        assert overlaps(page) == [], seen[-1]
+        assert page.locator(".rv-card, [data-testid='stPlotlyChart'], .rv-empty").count() > 0, seen[-1]
+        screenshot(page, f"07_review_slide_{number}")
+        page.get_by_role("button", name="下一页").click()
+        page.wait_for_timeout(300)
+    assert seen[:2] == ["本周团队概况", "本周前三"] and len(set(seen)) == 6, seen
+
+
+def test_sidebar_choices_follow_the_user_from_page_to_page(server, open_tab):
+    page = open_tab()
+    open_page(page, server.url())
+    login(page, "owner")
+    choose(page, "期间", "上月")
+    sidebar = page.locator("[data-testid='stSidebar']")
+    for title in ("排行榜", "趋势", "客服", "模拟", "总览"):
+        go_to(page, title)
+        period = [c for c in sidebar.locator("[data-testid='stCaptionContainer']").all_inner_texts() if " ~ " in c]
+        assert period == ["2026-09-01 ~ 2026-09-30"], f"{title}: the period went back to {period}"
+        language = [text.strip() for text in sidebar.get_by_role("radio", checked=True).all_inner_texts()]
+        assert language == ["中文"], f"{title}: the language switch shows {language}"
+
+
+@pytest.mark.parametrize("role", ["owner", "agent"])
+def test_every_page_of_the_role_renders_cleanly(server, open_tab, role):
+    page = open_tab()
+    open_page(page, server.url())
+    login(page, role)
+    allowed = [spec for spec in ui.PAGES if auth.User("someone", role).can(spec.permission)]
+    if len(allowed) == 1:  # an agent has only their scorecard: straight there, the only page listed
+        assert nav_titles(page) == ["客服"] and heading(page).startswith("客服 · ")
+        assert_clean(page)
+        assert overlaps(page) == []
+        screenshot(page, f"10_{role}_{allowed[0].url}")
+        return
+    assert nav_titles(page) == [spec.zh for spec in allowed]
+    # The review page hides the sidebar, so it goes last.
+    for spec in sorted(allowed, key=lambda spec: spec.url == "review"):
+        go_to(page, spec.zh, ".rv-head" if spec.url == "review" else "h1")
+        assert_clean(page)
+        assert overlaps(page) == [], spec.url
+        screenshot(page, f"10_{role}_{spec.url}")
+
+
+def _cjk_families() -> set[str]:
+    """Families fontconfig knows that cover Chinese (what Chromium falls back to)."""
+    if shutil.which("fc-list") is None:
+        pytest.skip("fc-list is missing: cannot tell which installed fonts cover Chinese")
+    listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=30).stdout
+    return {name.strip() for line in listed.splitlines() for name in line.split(",") if name.strip()}
+
+
+GLYPHS_JS = """
+([text, font]) => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 64; canvas.height = 64;
+  const ctx = canvas.getContext('2d', {willReadFrequently: true});
+  const draw = ch => { ctx.clearRect(0, 0, 64, 64); ctx.font = '48px ' + font; ctx.fillStyle = '#000';
+    ctx.textBaseline = 'top'; ctx.fillText(ch, 4, 4);
+    return Array.from(ctx.getImageData(0, 0, 64, 64).data.filter((_, i) => i % 4 === 3)).join(','); };
+  return {chars: Array.from(text).map(draw), missing: draw('\\uE000')};
+}
+"""
+
+
+def test_chinese_is_drawn_with_a_cjk_font_not_boxes(server, open_tab):
+    page = open_tab()
+    open_page(page, server.url())
+    title = page.locator("h1").first
+    assert title.inner_text().strip() == "客服绩效看板"
+
+    # The font Chromium actually used for the title's characters is one that covers Chinese.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1, "pierce": True})["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "h1"})["nodeId"]
+    used = {font["familyName"] for font in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]}
+    assert used & _cjk_families(), f"title drawn with {used}, none of which covers Chinese"
+
+    # Drawn in the page's own font, every character has its own shape, none is the
+    # missing-glyph box (a private-use character no font has).
+    font = title.evaluate("el => getComputedStyle(el).fontFamily")
+    glyphs = page.evaluate(GLYPHS_JS, ["客服绩效看板排行", font])
+    assert len(set(glyphs["chars"])) == len(glyphs["chars"]), "two different characters drew the same shape"
+    assert glyphs["missing"] not in glyphs["chars"], "a Chinese character drew as the missing-glyph box"
+    screenshot(page, "00_login")
