@@ -140,3 +140,15 @@ def test_import_while_the_dashboard_holds_the_database_goes_to_the_inbox(cli_db,
     finally:
         holder.kill()
         holder.wait(timeout=30)
+
+
+def test_demo_prints_a_demo_login_that_works(cli_db, capsys, monkeypatch):
+    from csperf import auth, demo
+
+    monkeypatch.setattr(demo, "load_demo", lambda database: "演示数据已加载")
+    code, out, _ = run(capsys, "demo")
+    assert code == 0 and "DEMO ONLY" in out
+    user, password = cli.DEMO_LOGIN
+    assert f"{user} / 密码 {password}" in out
+    database = Database(resolve_path())
+    assert auth.authenticate(database, user, password).role == "owner"
