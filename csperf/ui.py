@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from csperf import auth, inbox, queries, schemes
+from csperf import auth, inbox, queries, schemes, views
 from csperf import ui_format as fmt
 from csperf.db import Database, open_db, resolve_path
 from csperf.metrics import label as metric_label
@@ -123,6 +123,23 @@ def query(name: str, *args, **kwargs):
     db = database()
     frozen = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items() if v is not None))
     return _cached_query(db.path, db.data_version(), name, tuple(_freeze(a) for a in args), frozen)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _cached_scores(path: str, version: int, date_from: date, date_to: date, scheme_name: str | None):
+    kpis = _cached_query(path, version, "agent_kpis", (date_from, date_to), ())
+    if scheme_name is None:
+        return views.score_agents(kpis, views.assigned_schemes(_open(path), date_to))
+    chosen = schemes.get_scheme(_open(path), scheme_name)[0]
+    return views.score_agents(kpis, lambda *_: chosen)
+
+
+def scores(date_from: date, date_to: date, scheme_name: str | None = None) -> views.Scored:
+    """Every agent of the period scored with the schemes in force (or one saved scheme),
+    cached until the next write. Everyone is scored; pages filter rows afterwards, so a
+    display filter never moves a team average."""
+    db = database()
+    return _cached_scores(db.path, db.data_version(), date_from, date_to, scheme_name)
 
 
 # -- login -----------------------------------------------------------------------------------

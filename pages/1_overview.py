@@ -76,7 +76,7 @@ for start in range(0, len(tiles), PER_ROW):
 # -- alerts -------------------------------------------------------------------------------------
 
 everyone = ui.query("agent_kpis", frame.date_from, frame.date_to)
-scored = views.score_agents(everyone, views.assigned_schemes(frame.db, frame.date_to))
+scored = ui.scores(frame.date_from, frame.date_to)
 scored.frame = views.apply_filters(scored.frame, frame.filters)
 unmatched = roster.unmatched_accounts(frame.db)
 if frame.filters.get("shop"):

@@ -5,7 +5,6 @@ from csperf import ui
 
 frame = ui.page_frame("排行榜", "Leaderboard", permission="view_team")
 
-from datetime import date  # noqa: E402
 
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
@@ -32,17 +31,10 @@ chosen = st.selectbox(
 )
 
 
-def resolver(on_date: date):
-    if chosen == ASSIGNED:
-        return views.assigned_schemes(frame.db, on_date)
-    scheme = schemes.get_scheme(frame.db, chosen)[0]
-    return lambda *_: scheme
-
-
 # Everyone is scored, then the sidebar filters pick the rows: a filter never moves a team average.
-scored = views.score_agents(ui.query("agent_kpis", frame.date_from, frame.date_to),
-                            resolver(frame.date_to))
-previous = views.score_agents(ui.query("agent_kpis", *frame.previous), resolver(frame.previous[1]))
+scheme_name = None if chosen == ASSIGNED else chosen
+scored = ui.scores(frame.date_from, frame.date_to, scheme_name)
+previous = ui.scores(*frame.previous, scheme_name)
 scored.frame = views.apply_filters(scored.frame, frame.filters)
 table = views.leaderboard(scored, previous.frame, show_pay=show_pay)
 

@@ -48,9 +48,8 @@ person = candidates.loc[pick]
 shop, account = person["shop"], person["agent"]
 may_see_pay = user.may_view_pay(shop, account)
 
-resolve = views.assigned_schemes(frame.db, frame.date_to)
-scored = views.score_agents(everyone, resolve)
-previous = views.score_agents(ui.query("agent_kpis", *frame.previous), views.assigned_schemes(frame.db, frame.previous[1]))
+scored = ui.scores(frame.date_from, frame.date_to)
+previous = ui.scores(*frame.previous)
 with_prev = views.with_previous(scored.frame, previous.frame)
 mine = with_prev[(with_prev["shop"] == shop) & (with_prev["agent"] == account)] if not with_prev.empty else with_prev
 
@@ -172,7 +171,7 @@ st.subheader(ui.t("晋级准备度", "Promotion readiness"))
 months = views.window_months(last)
 monthly = []
 for start, end in months:
-    month_scored = views.score_agents(ui.query("agent_kpis", start, end), views.assigned_schemes(frame.db, end)).frame
+    month_scored = ui.scores(start, end).frame
     found = month_scored[(month_scored["shop"] == shop) & (month_scored["agent"] == account)] \
         if not month_scored.empty else month_scored
     monthly.append(float(found.iloc[0]["score"]) if not found.empty else float("nan"))

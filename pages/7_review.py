@@ -65,9 +65,8 @@ scope = {"shop": shop} if shop else {}
 # -- the week's figures -------------------------------------------------------------------------------
 
 everyone = ui.query("agent_kpis", *week)
-scored = views.score_agents(everyone, views.assigned_schemes(frame.db, week[1])).frame
-before = views.score_agents(ui.query("agent_kpis", *previous_week),
-                            views.assigned_schemes(frame.db, previous_week[1])).frame
+scored = ui.scores(*week).frame
+before = ui.scores(*previous_week).frame
 kpis = views.apply_filters(everyone, scope)
 if not scored.empty:
     scored = views.apply_filters(scored, scope)
