@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pandas as pd
@@ -74,9 +75,10 @@ def populate(database: Database) -> None:
     auth.add_user(database, "xiaomei", PASSWORDS["xiaomei"], "agent", shop="旗舰店", account="小美")
 
 
-@pytest.fixture
-def app_db(tmp_path, monkeypatch):
-    """A populated database file that the app under test opens through CSPERF_DB."""
+@contextmanager
+def app_database(tmp_path, monkeypatch, fill):
+    """A database file that the app under test opens through CSPERF_DB, filled by `fill`,
+    with Streamlit's caches and the process's open databases reset around the test."""
     import streamlit as st
 
     path = tmp_path / "app.duckdb"
@@ -86,12 +88,21 @@ def app_db(tmp_path, monkeypatch):
     st.cache_resource.clear()
     close_all()
     database = Database(path)
-    populate(database)
+    fill(database)
     database.close()
-    yield path
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    close_all()
+    try:
+        yield path
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        close_all()
+
+
+@pytest.fixture
+def app_db(tmp_path, monkeypatch):
+    """A populated database file (see populate) for the app tests."""
+    with app_database(tmp_path, monkeypatch, populate) as path:
+        yield path
 
 
 def app_test(page: str | None = None, role: str = "owner"):

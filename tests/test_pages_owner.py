@@ -156,26 +156,16 @@ def test_pages_run_in_english(app_db, page):
 @pytest.fixture
 def unrostered_db(tmp_path, monkeypatch):
     """Figures imported before anyone filled in the roster: no teams, no roles, no names."""
-    import streamlit as st
-
     from csperf import auth
-    from csperf.db import Database, ImportMeta, close_all
-    from conftest import PASSWORDS, synthetic_facts
+    from csperf.db import ImportMeta
+    from conftest import PASSWORDS, app_database, synthetic_facts
 
-    path = tmp_path / "bare.duckdb"
-    monkeypatch.setenv("CSPERF_DB", str(path))
-    monkeypatch.setenv("CSPERF_INBOX", str(tmp_path / "inbox"))
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    close_all()
-    database = Database(path)
-    database.apply_import(ImportMeta("synthetic.xlsx", "sha", "generic"), synthetic_facts(days=10))
-    auth.add_user(database, "owner", PASSWORDS["owner"], "owner")
-    database.close()
-    yield path
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    close_all()
+    def fill(database):
+        database.apply_import(ImportMeta("synthetic.xlsx", "sha", "generic"), synthetic_facts(days=10))
+        auth.add_user(database, "owner", PASSWORDS["owner"], "owner")
+
+    with app_database(tmp_path, monkeypatch, fill) as path:
+        yield path
 
 
 @pytest.mark.parametrize("page", PAGES)
