@@ -26,6 +26,7 @@ from numbers import Number
 import pandas as pd
 import tomli_w
 
+from csperf.metrics import label as metric_label
 from csperf.scheme import Scheme, SchemeError, parse_scheme, scheme_to_dict
 from csperf.ui_format import rank_move
 
@@ -397,8 +398,19 @@ def parse_amounts(text: str) -> list[float]:
 # -- what changed ----------------------------------------------------------------------------
 
 
+SETTING_LABELS = {
+    "kpi": "考核指标", "bonus": "奖金", "penalty": "扣款", "pay": "薪酬", "group_by": "比较组",
+    "weight": "权重", "method": "计分方法", "cap": "封顶", "min_n": "最少样本", "target": "目标值",
+    "worst": "0分值", "best": "100分值", "bands": "分档", "tiers": "档位", "per_unit": "每单位扣款",
+    "performance_pay": "绩效工资", "coefficients": "系数档", "commission": "提成档",
+    "commission_times_coefficient": "提成乘系数", "rank_awards": "名次奖", "team_bonus": "团队奖",
+    "floor_at_base": "不低于底薪",
+}
+
+
 def describe_changes(base: Scheme, changed: Scheme) -> list[str]:
-    """One line per changed setting, `kpi conversion_rate.weight: 30 → 90`, for notes and links."""
+    """One line per changed setting, as a supervisor reads it (`考核指标 询单转化率 · 权重: 30 → 90`),
+    for the default save note and the link panel."""
     before, after = _flat(base), _flat(changed)
     lines = []
     for key in list(before) + [k for k in after if k not in before]:
@@ -410,14 +422,15 @@ def describe_changes(base: Scheme, changed: Scheme) -> list[str]:
 
 def _flat(scheme: Scheme) -> dict[str, object]:
     data = scheme_to_dict(scheme)
-    flat: dict[str, object] = {"group_by": data["group_by"]}
+    flat: dict[str, object] = {SETTING_LABELS["group_by"]: data["group_by"]}
     for table, keyed in (("kpi", "metric"), ("bonus", "metric"), ("penalty", "metric")):
         for item in data.get(table, []):
             for key, value in item.items():
                 if key != keyed:
-                    flat[f"{table} {item[keyed]}.{key}"] = value
+                    name = f"{SETTING_LABELS[table]} {metric_label(item[keyed])} · {SETTING_LABELS.get(key, key)}"
+                    flat[name] = value
     for key, value in data["pay"].items():
-        flat[f"pay.{key}"] = value
+        flat[f"{SETTING_LABELS['pay']} · {SETTING_LABELS.get(key, key)}"] = value
     return flat
 
 

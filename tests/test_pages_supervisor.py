@@ -115,13 +115,13 @@ def test_saving_a_new_version_with_a_note(app_db):
     at.session_state["wi_kpis"] = {**NO_EDITS, "edited_rows": {0: {"weight": 90}}}
     at.run()
     note = [w for w in at.text_input if w.label == "修改说明（必填）"][0]
-    assert note.value == "kpi reply_rate.weight: 8 → 90"
+    assert note.value == "考核指标 回复率 · 权重: 8 → 90"
     at.form_submit_button[0].click().run()
     assert not at.exception
     saved, version = schemes.get_scheme(open_db(), "售前标准方案")
     assert version == 2 and saved.kpis[0].weight == 90
     listed = schemes.list_schemes(open_db()).set_index(["name", "version"])
-    assert listed.loc[("售前标准方案", 2), "note"] == "kpi reply_rate.weight: 8 → 90"
+    assert listed.loc[("售前标准方案", 2), "note"] == "考核指标 回复率 · 权重: 8 → 90"
     assert listed.loc[("售前标准方案", 2), "created_by"] == "super"
     assert at.selectbox(key="wi_start").value == "售前标准方案|2"
     assert any("已保存 售前标准方案 v2" in s for s in texts(at.success))

@@ -115,7 +115,7 @@ def test_a_weight_edit_changes_only_that_weight(scheme):
     assert [r.weight for r in changed.kpis] == [90, 10, 20]
     assert changed.kpis[1:] == scheme.kpis[1:]
     assert changed.pay == scheme.pay and changed.levels == scheme.levels
-    assert describe_changes(scheme, changed) == ["kpi conversion_rate.weight: 30 → 90"]
+    assert describe_changes(scheme, changed) == ["考核指标 询单转化率 · 权重: 30 → 90"]
 
 
 def test_rows_added_in_any_order_are_grouped_and_sorted(scheme):
