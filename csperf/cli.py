@@ -179,14 +179,15 @@ def cmd_score(args) -> int:
         chosen = (scheme_mod.load_scheme(path) if path.suffix == ".toml" and path.exists()
                   else schemes.get_scheme(database, args.scheme)[0])
         result = scoring.score(kpis, chosen)
+        metrics = [rule.metric for rule in chosen.kpis]
     else:
         scored = views.score_agents(kpis, views.assigned_schemes(database, end))
-        result = scored.frame
+        result, metrics = scored.frame, scored.metrics
         if not scored.unassigned.empty:
             print(f"注意: {len(scored.unassigned)} 个账号的岗位没有指定方案，未评分 — no scheme assigned to their "
                   "role: " + ", ".join(scored.unassigned["agent"].astype(str)), file=sys.stderr)
     columns = ["shop", "agent", "team", "role", "score", "rank"]
-    columns += [c for c in result.columns if c.endswith("_score") and c not in columns]
+    columns += [f"{metric}_score" for metric in metrics]
     columns += ["skipped", "coefficient", "bonus", "penalty", "commission", "rank_award", "team_share",
                 "base", "pay"]
     frame = result[[c for c in columns if c in result.columns]]

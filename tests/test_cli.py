@@ -98,7 +98,11 @@ def test_score_uses_the_scheme_assigned_to_each_role(cli_db, tmp_path, capsys):
     assert code == 0, err
     scored = {r["agent"]: r for r in csv.DictReader(io.StringIO(out))}
     assert set(scored) == {"阿强", "小红"}
-    assert {"score", "rank", "coefficient", "bonus", "penalty", "commission", "base", "pay"} <= set(scored["阿强"])
+    columns = list(scored["阿强"])
+    assert columns[:6] == ["shop", "agent", "team", "role", "score", "rank"]
+    assert columns[-9:] == ["skipped", "coefficient", "bonus", "penalty", "commission", "rank_award", "team_share",
+                            "base", "pay"]
+    assert "conversion_rate_score" in columns and "qa_score_score" in columns and "qa_score" not in columns
     assert scored["阿强"]["rank"] == "1"  # higher conversion, sales and receptions than 小红
     assert float(scored["阿强"]["base"]) == 2500
     assert float(scored["阿强"]["pay"]) >= 2500
