@@ -118,7 +118,7 @@ def _parse_map(text: str) -> dict[str, str]:
 
 def cmd_imports(args) -> int:
     _emit(queries.imports(_open(args), limit=args.limit), args.format,
-          ["import_id", "file_name", "format", "shop", "rows", "sessions", "period_from", "period_to",
+          ["import_id", "file_name", "sha256", "format", "shop", "rows", "sessions", "period_from", "period_to",
            "imported_at", "undone_at"])
     return 0
 
