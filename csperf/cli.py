@@ -138,7 +138,7 @@ def cmd_roster(args) -> int:
 
     database = _open(args)
     if args.unmatched:
-        _emit(roster.unmatched_accounts(database), args.format)
+        _emit(queries.unmatched_accounts(database), args.format)
         return 0
     if not args.file:
         _emit(roster.roster_frame(database), args.format)

@@ -291,6 +291,19 @@ def agents(db: Database) -> pd.DataFrame:
     )
 
 
+def unmatched_accounts(db: Database) -> pd.DataFrame:
+    """Accounts in the effective figures that nobody in the roster owns, busiest first."""
+    return db.query(
+        """SELECT f.shop, f.account, min(f.date_from) AS first_date, max(f.date_to) AS last_date,
+                  coalesce(sum(f.receptions), 0) AS receptions
+           FROM facts f ANTI JOIN roster r ON f.shop = r.shop AND f.account = r.account
+           WHERE f.current AND f.account <> ?
+           GROUP BY f.shop, f.account
+           ORDER BY receptions DESC, f.shop, f.account""",
+        [SHOP_LEVEL_ACCOUNT],
+    )
+
+
 def imports(db: Database, limit: int | None = None) -> pd.DataFrame:
     """Import history, newest first (file, sha256, format, rows, period, time, undo state)."""
     return db.query(

@@ -21,7 +21,6 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from csperf.db import Database
-from csperf.importer import SHOP_LEVEL_ACCOUNT
 from csperf.values import split_accounts
 
 ROSTER_COLUMNS = ["shop", "account", "name", "team", "role", "level", "base_salary", "shift", "excluded"]
@@ -168,19 +167,6 @@ def bind_account(
     with db.write() as cur:
         _upsert_roster(cur, [record], ["shop", "account", "name", "team", "role", "level", "shift"])
         db.audit(cur, user, "roster_bind", f"{shop}:{account} → {name}")
-
-
-def unmatched_accounts(db: Database) -> pd.DataFrame:
-    """Accounts in the effective figures that nobody in the roster owns, busiest first."""
-    return db.query(
-        """SELECT f.shop, f.account, min(f.date_from) AS first_date, max(f.date_to) AS last_date,
-                  coalesce(sum(f.receptions), 0) AS receptions
-           FROM facts f ANTI JOIN roster r ON f.shop = r.shop AND f.account = r.account
-           WHERE f.current AND f.account <> ?
-           GROUP BY f.shop, f.account
-           ORDER BY receptions DESC, f.shop, f.account""",
-        [SHOP_LEVEL_ACCOUNT],
-    )
 
 
 def set_level_pay(db: Database, level: str, base_salary: float, user: str | None = None) -> None:

@@ -18,7 +18,7 @@ import pandas as pd
 from csperf import schemes, scoring
 from csperf import ui_format as fmt
 from csperf.db import Database
-from csperf.metrics import MEASURE_BY_NAME, kpi
+from csperf.metrics import kpi
 from csperf.metrics import label as metric_label
 from csperf.scheme import Scheme
 
@@ -357,7 +357,7 @@ def provisional_alert(days: pd.DataFrame, limit: int = 8) -> Alert | None:
 
 
 def unmatched_alert(unmatched: pd.DataFrame, limit: int = 5) -> Alert | None:
-    """Accounts with figures that nobody in the roster owns (roster.unmatched_accounts)."""
+    """Accounts with figures that nobody in the roster owns (queries.unmatched_accounts)."""
     if unmatched.empty:
         return None
     shown = unmatched.head(limit)

@@ -14,7 +14,7 @@ from datetime import datetime  # noqa: E402
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from csperf import queries, roster, views  # noqa: E402
+from csperf import queries, views  # noqa: E402
 from csperf import ui_charts as charts  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
 
@@ -78,7 +78,7 @@ for start in range(0, len(tiles), PER_ROW):
 everyone = ui.query("agent_kpis", frame.date_from, frame.date_to)
 scored = ui.scores(frame.date_from, frame.date_to)
 scored.frame = views.apply_filters(scored.frame, frame.filters)
-unmatched = roster.unmatched_accounts(frame.db)
+unmatched = ui.query("unmatched_accounts")
 if frame.filters.get("shop"):
     unmatched = unmatched[unmatched["shop"].isin(frame.filters["shop"])]
 alerts = views.overview_alerts(views.apply_filters(everyone, frame.filters), scored,

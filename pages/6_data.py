@@ -218,7 +218,7 @@ with tabs[1]:
 
 # -- accounts to people -----------------------------------------------------------------------------
 with tabs[2]:
-    unmatched = roster.unmatched_accounts(db)
+    unmatched = ui.query("unmatched_accounts")
     if unmatched.empty:
         st.success(t("所有有数据的账号都已在花名册中。", "Every account with figures is in the roster."))
     elif not frame.can("edit_roster"):

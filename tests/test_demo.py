@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from python_calamine import CalamineWorkbook
 
-from csperf import demo, roster
+from csperf import demo, queries, roster
 from csperf.db import Database
 
 END = date(2026, 11, 21)  # 120 days back reaches 2026-07-25: 双11 is inside, 618 is not
@@ -48,7 +48,7 @@ def tmall_day_file(out, day: date):
 def test_same_seed_same_content_other_seed_other_numbers(tmp_path):
     first = maker.generate(tmp_path / "a", end=END, days=12, seed=7)
     again = maker.generate(tmp_path / "b", end=END, days=12, seed=7)
-    other = maker.generate(tmp_path / "c", end=END, days=12, seed=8)
+    maker.generate(tmp_path / "c", end=END, days=12, seed=8)
     assert [p.relative_to(tmp_path / "a") for p in first] == [p.relative_to(tmp_path / "b") for p in again]
     for a, b in zip(first, again):
         if a.suffix == ".csv":
@@ -292,7 +292,7 @@ def test_loading_again_is_a_no_op(loaded):
 def test_every_imported_account_is_in_the_roster(loaded):
     db = loaded[0]
     assert not demo.is_empty(db)
-    assert roster.unmatched_accounts(db).empty
+    assert queries.unmatched_accounts(db).empty
     assert db.rows("SELECT shop, account, name FROM roster WHERE excluded") == [(maker.TMALL, "店小蜜", "店小蜜(机器人)")]
     assert db.scalar("SELECT sum(receptions) FROM facts WHERE current AND account = '店小蜜'") > 0
     assert db.rows("SELECT shop, account FROM roster WHERE name = '李娜' ORDER BY shop") == [

@@ -112,10 +112,9 @@ def test_trend_by_week_and_split(db):
 
 def test_shop_level_figures_are_not_summed_with_the_agents(db):
     from csperf.importer import SHOP_LEVEL_ACCOUNT
-    from csperf.roster import unmatched_accounts
 
     load(db, [{"shop": "s", "account": "a", "date_from": D1, "inquiries": 10, "paid_buyers": 5},
               {"shop": "s", "account": SHOP_LEVEL_ACCOUNT, "date_from": D1, "inquiries": 10, "paid_buyers": 5}])
     assert queries.team_totals(db, D1, D1)["inquiries"] == 10
     assert queries.agent_kpis(db, D1, D1)["agent"].tolist() == ["a"]
-    assert unmatched_accounts(db)["account"].tolist() == ["a"]
+    assert queries.unmatched_accounts(db)["account"].tolist() == ["a"]

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import xlsxwriter
 
+from csperf import queries
 from csperf.db import Database, ImportMeta
 from csperf.roster import (
     RosterError,
@@ -22,7 +23,6 @@ from csperf.roster import (
     set_level_pay,
     set_qa,
     split_account,
-    unmatched_accounts,
 )
 
 HEADER = "账号,姓名,店铺,团队,岗位,级别,底薪,班次,排除"
@@ -187,13 +187,13 @@ def test_unmatched_accounts_are_current_fact_accounts_missing_from_the_roster(db
         ("悦享旗舰店", "陌生", date(2026, 10, 3), 7),
         ("好物优选店", "路人", date(2026, 10, 2), 20),
     ])
-    found = unmatched_accounts(db)
+    found = queries.unmatched_accounts(db)
     assert [tuple(r) for r in found.itertuples(index=False)] == [
         ("好物优选店", "路人", pd.Timestamp("2026-10-02"), pd.Timestamp("2026-10-02"), 20.0),
         ("悦享旗舰店", "陌生", pd.Timestamp("2026-10-01"), pd.Timestamp("2026-10-03"), 12.0),
     ]
     bind_account(db, "好物优选店", "路人", "李娜")
-    assert list(unmatched_accounts(db)["account"]) == ["陌生"]
+    assert list(queries.unmatched_accounts(db)["account"]) == ["陌生"]
 
 
 def test_level_pay(db):
