@@ -289,27 +289,33 @@ class Alert:
 
 
 def far_below_alerts(kpis: pd.DataFrame, metrics: Iterable[str] = ALERT_KPIS, floor: float = FAR_BELOW) -> list[Alert]:
-    """One alert per agent with any KPI under `floor` of its team, on a sample big enough to tell."""
+    """One alert per agent with any KPI under `floor` of its team, on a sample big enough to tell.
+
+    The test runs over whole columns; only the few agents it flags are formatted row by row."""
+    flagged: dict[str, pd.Series] = {}
+    for metric in metrics:
+        if metric not in kpis.columns or f"{metric}_team" not in kpis.columns:
+            continue
+        k = kpi(metric)
+        team = kpis[f"{metric}_team"].astype(float)
+        ratio = kpis[metric].astype(float) / team.where(team != 0)
+        done = 2 - ratio if k.lower_is_better else ratio
+        below = done < floor
+        if k.kind == "ratio":
+            below &= kpis.get(f"{metric}_n", pd.Series(float("nan"), index=kpis.index)) >= min_sample(metric)
+        flagged[metric] = below.fillna(False).astype(bool)
+    if not flagged:
+        return []
     alerts = []
-    for _, row in kpis.iterrows():
-        found_zh, found_en = [], []
-        for metric in metrics:
-            if metric not in row.index:
-                continue
-            k = kpi(metric)
-            team = row.get(f"{metric}_team")
-            n = row.get(f"{metric}_n")
-            if k.kind == "ratio" and (_missing(n) or n < min_sample(metric)):
-                continue
-            if not completion(row[metric], team, k.lower_is_better) < floor:
-                continue
-            found_zh.append(f"{metric_label(metric, 'zh')} {fmt.with_count(metric, row[metric], n, 'zh')}"
-                            f"（团队 {fmt.value(metric, team)}）")
-            found_en.append(f"{metric_label(metric, 'en')} {fmt.with_count(metric, row[metric], n, 'en')}"
-                            f" (team {fmt.value(metric, team)})")
-        if found_zh:
-            alerts.append(Alert("warning", "far_below", f"{_who(row, 'zh')} 明显落后于团队：" + "；".join(found_zh),
-                                f"{_who(row, 'en')} is far below the team: " + "; ".join(found_en)))
+    for index in kpis.index[pd.concat(flagged, axis=1).any(axis=1)]:
+        row = kpis.loc[index]
+        found = [m for m, below in flagged.items() if below[index]]
+        parts = {lang: [f"{metric_label(m, lang)} {fmt.with_count(m, row[m], row.get(f'{m}_n'), lang)}"
+                        + (f"（团队 {fmt.value(m, row[f'{m}_team'])}）" if lang == "zh"
+                           else f" (team {fmt.value(m, row[f'{m}_team'])})") for m in found]
+                 for lang in ("zh", "en")}
+        alerts.append(Alert("warning", "far_below", f"{_who(row, 'zh')} 明显落后于团队：" + "；".join(parts["zh"]),
+                            f"{_who(row, 'en')} is far below the team: " + "; ".join(parts["en"])))
     return alerts
 
 
