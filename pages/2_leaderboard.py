@@ -59,7 +59,17 @@ if not scored.unassigned.empty:
     st.caption(ui.t(f"{len(scored.unassigned)} 个账号的岗位没有指派方案，未列入。",
                     f"{len(scored.unassigned)} accounts have no scheme for their role and are not listed."))
 
-status = views.kpi_status_frame(table.reset_index(drop=True), labelled.kpis.values())
+# A page of rows at a time: colouring thousands of cells on every rerun would make the
+# page slow for a large agency; the Excel export below always holds every row.
+PAGE_ROWS = 200
+shown = labelled.frame.reset_index(drop=True)
+if len(shown) > PAGE_ROWS:
+    pages = (len(shown) + PAGE_ROWS - 1) // PAGE_ROWS
+    part = st.number_input(ui.t(f"第几页（共 {pages} 页，每页 {PAGE_ROWS} 人）",
+                                f"Page (of {pages}, {PAGE_ROWS} agents each)"),
+                           min_value=1, max_value=pages, value=1, step=1, key="lb_page")
+    shown = shown.iloc[(part - 1) * PAGE_ROWS: part * PAGE_ROWS]
+status = views.kpi_status_frame(table.reset_index(drop=True).loc[shown.index], labelled.kpis.values())
 
 
 def colour(column: pd.Series) -> list[str]:
@@ -73,9 +83,9 @@ formats |= {header: fmt.count for header in labelled.counts}
 formats |= {header: fmt.money for header in labelled.money}
 if ui.t("系数", "Coefficient") in labelled.frame.columns:
     formats[ui.t("系数", "Coefficient")] = lambda v: "—" if fmt.missing(v) else f"{v:g}"
-styler = labelled.frame.style.format(formats).apply(colour, subset=list(labelled.kpis))
+styler = shown.style.format(formats).apply(colour, subset=list(labelled.kpis))
 st.dataframe(
-    styler, hide_index=True, height=min(38 + 35 * len(labelled.frame), 720),
+    styler, hide_index=True, height=min(38 + 35 * len(shown), 720),
     column_config={
         ui.t("客服", "Agent"): st.column_config.Column(pinned=True),
         rank_header: st.column_config.NumberColumn(rank_header, help=ui.t("比较组内的名次", "Rank within the group"),
