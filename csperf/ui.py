@@ -142,6 +142,26 @@ def scores(date_from: date, date_to: date, scheme_name: str | None = None) -> vi
     return _cached_scores(db.path, db.data_version(), date_from, date_to, scheme_name)
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _cached_alerts(path: str, version: int, date_from: date, date_to: date, filters: tuple) -> list:
+    chosen = dict(filters)
+    everyone = _cached_query(path, version, "agent_kpis", (date_from, date_to), ())
+    scored = _cached_scores(path, version, date_from, date_to, None)
+    scored.frame = views.apply_filters(scored.frame, chosen)
+    unmatched = _cached_query(path, version, "unmatched_accounts", (), ())
+    if chosen.get("shop"):
+        unmatched = unmatched[unmatched["shop"].isin(chosen["shop"])]
+    provisional = _cached_query(path, version, "provisional_days", (date_from, date_to), filters)
+    return views.overview_alerts(views.apply_filters(everyone, chosen), scored, provisional, unmatched)
+
+
+def alerts(date_from: date, date_to: date, filters: dict) -> list:
+    """What needs attention in the period (views.overview_alerts), cached until the next write."""
+    db = database()
+    frozen = tuple(sorted((k, _freeze(v)) for k, v in filters.items() if v is not None))
+    return _cached_alerts(db.path, db.data_version(), date_from, date_to, frozen)
+
+
 # -- login -----------------------------------------------------------------------------------
 
 def _sso_configured() -> bool:

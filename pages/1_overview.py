@@ -75,15 +75,8 @@ for start in range(0, len(tiles), PER_ROW):
 
 # -- alerts -------------------------------------------------------------------------------------
 
-everyone = ui.query("agent_kpis", frame.date_from, frame.date_to)
+alerts = ui.alerts(frame.date_from, frame.date_to, frame.filters)
 scored = ui.scores(frame.date_from, frame.date_to)
-scored.frame = views.apply_filters(scored.frame, frame.filters)
-unmatched = ui.query("unmatched_accounts")
-if frame.filters.get("shop"):
-    unmatched = unmatched[unmatched["shop"].isin(frame.filters["shop"])]
-alerts = views.overview_alerts(views.apply_filters(everyone, frame.filters), scored,
-                               ui.query("provisional_days", frame.date_from, frame.date_to, **frame.filters),
-                               unmatched)
 
 st.subheader(ui.t("需要关注", "Needs attention"))
 if not alerts:
