@@ -367,4 +367,4 @@ def test_an_unmatched_account_is_bound_to_a_person(app_db):
     assert "已把 旗舰店:小美2号 绑定给 小美" in texts(at.success)
     bound = roster.roster_frame(open_db()).set_index("account").loc["小美2号"]
     assert (bound["name"], bound["team"], bound["role"]) == ("小美", "A组", "presales")  # the person's own
-    assert roster.unmatched_accounts(open_db()).empty
+    assert queries.unmatched_accounts(open_db()).empty
