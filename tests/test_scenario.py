@@ -21,59 +21,10 @@ from csperf.scenario import (
     ranking_rows,
     to_tables,
 )
+from conftest import SPEC_EXAMPLE
 from csperf.scheme import SchemeError, load_scheme
 
-SPEC_EXAMPLE = """
-name = "售前标准方案"
-role = "presales"
-period = "month"
-group_by = "team"
 
-[[kpi]]
-metric = "conversion_rate"
-weight = 30
-method = "vs_team"
-cap = 1.2
-min_n = 30
-
-[[kpi]]
-metric = "first_response_s"
-weight = 10
-method = "linear"
-worst = 40
-best = 8
-
-[[kpi]]
-metric = "aov"
-weight = 20
-method = "bands"
-bands = [[0, 50], [60, 80], [70, 100]]
-
-[[bonus]]
-metric = "conversion_rate"
-tiers = [[0.60, 1000], [0.70, 2000]]
-
-[[bonus]]
-metric = "sales"
-tiers = [[200000, 500], [300000, 1000]]
-
-[[penalty]]
-metric = "bad_reviews"
-per_unit = 50
-
-[pay]
-performance_pay = 2000
-coefficients = [[0, 0.6], [80, 0.8], [90, 0.9], [100, 1.0], [110, 1.2]]
-commission = [[0, 0.01], [150000, 0.015], [250000, 0.02]]
-commission_times_coefficient = false
-rank_awards = [500, 300, 200]
-team_bonus = { metric = "sales", target = 1000000, pool = 3000, split = "score" }
-floor_at_base = true
-
-[levels]
-junior = 1500
-senior = 3000
-"""
 
 
 @pytest.fixture

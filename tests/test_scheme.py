@@ -8,6 +8,7 @@ from importlib import resources
 import pytest
 
 from csperf.metrics import KPI_BY_NAME
+from conftest import SPEC_EXAMPLE
 from csperf.scheme import (
     DEFAULT_CAP,
     Bonus,
@@ -22,54 +23,7 @@ from csperf.scheme import (
 )
 
 # The example scheme file of spec/scoring.md, verbatim.
-SPEC_EXAMPLE = '''
-name = "售前标准方案"          # any text
-role = "presales"              # presales | aftersales | vip | all
-period = "month"               # month | week | custom
-group_by = "team"              # comparison group: team | shift | shop | all
 
-[[kpi]]                        # one table per KPI; weights need not add to 100
-metric = "conversion_rate"     # a KPI name from metrics.md
-weight = 30
-method = "vs_team"             # vs_team | target | linear | bands
-cap = 1.2                      # vs_team/target: completion is clipped to [0, cap]
-min_n = 30                     # optional: fewer denominator units than this -> KPI skipped
-
-[[kpi]]
-metric = "first_response_s"
-weight = 10
-method = "linear"
-worst = 40                     # score 0 at worst, 100 at best, straight line between
-best = 8                       # (best < worst means lower is better)
-
-[[kpi]]
-metric = "aov"
-weight = 20
-method = "bands"               # points of the highest threshold reached
-bands = [[0, 50], [60, 80], [70, 100]]   # [threshold, points]; for a lower-is-better
-                                         # metric the thresholds are upper bounds
-
-[[bonus]]                      # the highest tier reached is paid, once
-metric = "conversion_rate"
-tiers = [[0.60, 1000], [0.70, 2000]]
-
-[[bonus]]
-metric = "sales"
-tiers = [[200000, 500], [300000, 1000]]
-
-[[penalty]]
-metric = "bad_reviews"
-per_unit = 50
-
-[pay]
-performance_pay = 2000         # scaled by the coefficient of the score band
-coefficients = [[0, 0.6], [80, 0.8], [90, 0.9], [100, 1.0], [110, 1.2]]  # [min score, coefficient]
-commission = [[0, 0.01], [150000, 0.015], [250000, 0.02]]  # [sales reached, rate on all sales]
-commission_times_coefficient = false   # true: commission is also scaled by the coefficient
-rank_awards = [500, 300, 200]  # 1st, 2nd, 3rd in the comparison group
-team_bonus = { metric = "sales", target = 1000000, pool = 3000, split = "score" }  # split: equal | score
-floor_at_base = true           # penalties never take pay below base salary
-'''
 
 PRESETS = ("presales.toml", "aftersales.toml", "vip.toml", "commission.toml")
 
