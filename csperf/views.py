@@ -267,9 +267,9 @@ def summary_table(frame: pd.DataFrame, keys: list[str], metrics: Iterable[str], 
     for metric in metrics:
         if metric not in frame.columns or not frame[metric].notna().any():
             continue
-        n_column = f"{metric}_n"
+        counts = frame.get(f"{metric}_n", pd.Series(None, index=frame.index, dtype=object))
         out[metric_label(metric, lang)] = [
-            fmt.with_count(metric, row[metric], row.get(n_column), lang) for _, row in frame.iterrows()
+            fmt.with_count(metric, value, n, lang) for value, n in zip(frame[metric], counts)
         ]
     return out.reset_index(drop=True)
 
@@ -398,7 +398,8 @@ def leaderboard(scored: Scored, previous: pd.DataFrame | None, *, show_pay: bool
     frame = with_previous(scored.frame, previous)
     if frame.empty:
         return frame
-    frame["name"] = [display_name(row) for _, row in frame.iterrows()]
+    frame["name"] = [display_name({"name": name, "agent": agent})
+                     for name, agent in zip(frame.get("name", [None] * len(frame)), frame["agent"])]
     columns = ["group", "rank", "rank_move", "name", "agent", "shop", "team", "role", "scheme", "score",
                "small_sample", "skipped"]
     for metric in scored.metrics:
@@ -452,9 +453,11 @@ def labelled_leaderboard(table: pd.DataFrame, metrics: Iterable[str], lang: str 
     out[_t(lang, "岗位", "Role")] = table["role"].map(lambda v: fmt.role(None if _missing(v) else v, lang))
     out[_t(lang, "得分", "Score")] = table["score"]
     notes = []
-    for _, row in table.iterrows():
-        parts = [_t(lang, "⚠ 样本不足", "⚠ small sample")] if flag(row.get("small_sample")) else []
-        own = [m for m in str(row.get("skipped") or "").split(",") if m and m not in common]
+    small = table.get("small_sample", pd.Series(None, index=table.index, dtype=object))
+    skipped = table.get("skipped", pd.Series(None, index=table.index, dtype=object))
+    for is_small, skipped_here in zip(small, skipped):
+        parts = [_t(lang, "⚠ 样本不足", "⚠ small sample")] if flag(is_small) else []
+        own = [m for m in str(skipped_here or "").split(",") if m and m not in common]
         if own:
             parts.append(_t(lang, "未计：", "not scored: ") + "、".join(metric_label(m, lang) for m in own))
         notes.append(" · ".join(parts))
