@@ -61,7 +61,7 @@ if not scored.unassigned.empty:
 
 # A page of rows at a time: colouring thousands of cells on every rerun would make the
 # page slow for a large agency; the Excel export below always holds every row.
-PAGE_ROWS = 200
+PAGE_ROWS = 100
 shown = labelled.frame.reset_index(drop=True)
 if len(shown) > PAGE_ROWS:
     pages = (len(shown) + PAGE_ROWS - 1) // PAGE_ROWS
