@@ -178,6 +178,8 @@ MIGRATIONS: list[str] = [
     ALTER TABLE imports ADD COLUMN measures VARCHAR[];
     ALTER TABLE facts ADD COLUMN provisional_from BIGINT;
     """,
+    # 5: fact ids are now the batch's offset from the current maximum, not a sequence
+    "DROP SEQUENCE fact_seq;",
 ]
 
 
