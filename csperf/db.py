@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +48,33 @@ SESSION_COLUMNS = {
 }
 
 
-Frames = pd.DataFrame | Iterable[pd.DataFrame] | None
+DatabaseError = duckdb.Error
+
+
+class RowsRefused(Exception):
+    """A `SqlRows` statement met rows it cannot store as the importer would (see csperf.bulk)."""
+
+
+@dataclass
+class SqlRows:
+    """Rows given by one SELECT that DuckDB runs over a file itself (csperf.bulk).
+
+    For facts the SELECT yields `row_key` (distinct per row unless two rows share a key),
+    FACT_KEY, `provisional` and the measures in `columns`; for sessions, SESSION_COLUMNS.
+    `tables` are registered on the cursor that runs it. `unique_keys` says distinct
+    row_keys already mean distinct keys. `stored(stats)` hears how many rows landed,
+    their first and last day, shops and provisional rows, inside the transaction, before
+    the import's own row is written (it may raise RowsRefused to take them back).
+    """
+
+    select: str
+    columns: list[str]
+    tables: dict[str, pd.DataFrame]
+    unique_keys: bool = False
+    stored: Callable[[dict], None] | None = None
+
+
+Frames = pd.DataFrame | Iterable[pd.DataFrame] | SqlRows | None
 
 
 class DatabaseBusy(RuntimeError):
@@ -180,6 +206,8 @@ MIGRATIONS: list[str] = [
     """,
     # 5: fact ids are now the batch's offset from the current maximum, not a sequence
     "DROP SEQUENCE fact_seq;",
+    # 6: import ids are the next after the highest, so a refused attempt leaves no gap
+    "DROP SEQUENCE import_seq;",
 ]
 
 
@@ -303,7 +331,8 @@ class Database:
             ).fetchall()
             if existing:
                 return ImportOutcome(int(existing[0][0]), True, 0, 0)
-            import_id = int(cur.execute("SELECT nextval('import_seq')").fetchall()[0][0])
+            # not a sequence: an import taken back (a refused SqlRows attempt) leaves no gap
+            import_id = int(cur.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0])
             fact_rows, measures = self._insert_facts(cur, import_id, facts)
             session_rows = self._insert_sessions(cur, import_id, sessions)
             cur.execute(
@@ -356,21 +385,32 @@ class Database:
         latest earlier row of the same key, so two reports of one agent-day combine. The
         row stays provisional until a file carrying the unsettled measures arrives."""
         cur.execute("CREATE OR REPLACE TEMP TABLE touched (shop VARCHAR, account VARCHAR)")
-        staged, present = _stage(cur, "staging_facts", facts, FACT_KEY + ["provisional", *MEASURE_NAMES], _cast)
+        key = ", ".join(FACT_KEY)
+        first_id = cur.execute("SELECT coalesce(max(fact_id), 0) + 1 FROM facts").fetchall()[0][0]
+        if isinstance(facts, SqlRows):
+            staged, measures = self._append_fact_rows(cur, import_id, facts, first_id)
+            if not self._has_older(cur, import_id):
+                if cur.execute("SELECT count(*) > 0 FROM facts WHERE import_id = ? AND date_to > date_from",
+                               [import_id]).fetchall()[0][0]:
+                    self._refresh_current(cur)
+                return staged, measures
+            # earlier rows to merge with: the same path as any other file, from a staging copy
+            cur.execute(f"CREATE OR REPLACE TEMP TABLE staging_facts AS SELECT fact_id - {first_id} AS seq, "
+                        f"{key}, provisional, {', '.join(measures)} FROM facts WHERE import_id = ?", [import_id])
+            cur.execute("DELETE FROM facts WHERE import_id = ?", [import_id])
+            present = set(FACT_KEY) | {"provisional", *measures}
+        else:
+            staged, present = _stage(cur, "staging_facts", facts, FACT_KEY + ["provisional", *MEASURE_NAMES], _cast)
         measures = [m for m in MEASURE_NAMES if m in present]
         if not staged:
             return 0, measures
-        key = ", ".join(FACT_KEY)
         missing = [c for c in FACT_KEY if c not in present]
         if missing:
             raise ValueError(f"facts without {', '.join(missing)}")
         if "provisional" not in present:
             cur.execute("ALTER TABLE staging_facts ADD COLUMN provisional BOOLEAN DEFAULT false")
         cur.execute("INSERT INTO touched SELECT DISTINCT shop, account FROM staging_facts")
-        has_older = cur.execute(
-            "SELECT count(*) > 0 FROM facts f SEMI JOIN touched t ON f.shop = t.shop AND f.account = t.account"
-        ).fetchall()[0][0]
-        first_id = cur.execute("SELECT coalesce(max(fact_id), 0) + 1 FROM facts").fetchall()[0][0]
+        has_older = self._has_older(cur, import_id)
         incoming = _last_per_key(cur, "staging_facts", FACT_KEY)
         if has_older:
             covers = "list_has_all(?::VARCHAR[], coalesce(p.prior_measures, []::VARCHAR[]))"
@@ -405,7 +445,63 @@ class Database:
             self._refresh_current(cur)
         return int(inserted), measures
 
+    def _append_fact_rows(self, cur, import_id: int, rows: SqlRows, first_id: int) -> tuple[int, list[str]]:
+        """Insert a SqlRows statement's facts straight into the table (no staging copy)."""
+        key = ", ".join(FACT_KEY)
+        columns = "".join(f", {m}" for m in rows.columns)
+        with _running(cur, rows):
+            inserted = cur.execute(
+                f"""INSERT INTO facts (fact_id, import_id, source, {key}, provisional, provisional_from {columns})
+                    SELECT {first_id} + row_key, {import_id}, 'export', {key}, provisional,
+                           CASE WHEN provisional THEN {import_id} END {columns}
+                    FROM ({rows.select})"""
+            ).fetchall()[0][0]
+        distinct = "count(DISTINCT fact_id)" if rows.unique_keys else f"count(DISTINCT ({key}))"
+        _landed(rows, inserted, "agent and period", cur.execute(
+            f"SELECT count(*) <> {distinct}, min(date_from), max(date_to), count(*) FILTER (WHERE provisional), "
+            "list(DISTINCT shop) FROM facts WHERE import_id = ?",
+            [import_id],
+        ).fetchall()[0])
+        cur.execute("INSERT INTO touched SELECT DISTINCT shop, account FROM facts WHERE import_id = ?", [import_id])
+        return int(inserted), [m for m in MEASURE_NAMES if m in rows.columns]
+
+    @staticmethod
+    def _has_older(cur, import_id: int) -> bool:
+        return cur.execute(
+            "SELECT count(*) > 0 FROM facts f SEMI JOIN touched t ON f.shop = t.shop AND f.account = t.account "
+            "WHERE f.import_id <> ?",
+            [import_id],
+        ).fetchall()[0][0]
+
+    def _insert_session_rows(self, cur, import_id: int, rows: SqlRows) -> int:
+        """Insert a SqlRows statement's sessions straight into the table."""
+        with _running(cur, rows):
+            inserted = cur.execute(
+                f"INSERT INTO sessions BY NAME SELECT {import_id} AS import_id, * FROM ({rows.select})"
+            ).fetchall()[0][0]
+        _landed(rows, inserted, "session", cur.execute(
+            "SELECT count(*) <> count(DISTINCT (shop, session_id)), min(day), max(day), 0, list(DISTINCT shop) "
+            "FROM sessions WHERE import_id = ?",
+            [import_id],
+        ).fetchall()[0])
+        if cur.execute("SELECT count(*) > 0 FROM sessions WHERE import_id <> ?", [import_id]).fetchall()[0][0]:
+            cur.execute(
+                "DELETE FROM sessions s USING (SELECT shop, session_id FROM sessions WHERE import_id = ?) i "
+                "WHERE s.shop = i.shop AND s.session_id = i.session_id AND s.import_id <> ?",
+                [import_id, import_id],
+            )
+        cur.execute(
+            "CREATE OR REPLACE TEMP TABLE touched_days AS "
+            "SELECT DISTINCT shop, account, day FROM sessions WHERE import_id = ?",
+            [import_id],
+        )
+        self._refold_sessions(cur)
+        self._refresh_current(cur)
+        return int(inserted)
+
     def _insert_sessions(self, cur, import_id: int, sessions: Frames) -> int:
+        if isinstance(sessions, SqlRows):
+            return self._insert_session_rows(cur, import_id, sessions)
         staged, _present = _stage(
             cur, "staging_sessions", sessions, list(SESSION_COLUMNS),
             lambda c: f"CAST({c} AS {SESSION_COLUMNS[c]})",
@@ -559,6 +655,29 @@ def _stage(cur, table: str, frames: Frames, columns: list[str], cast) -> tuple[i
         seen += [c for c in present if c not in seen]
         staged += len(chunk)
     return staged, set(seen)
+
+
+def _landed(rows: SqlRows, inserted: int, key: str, found: tuple) -> None:
+    """Refuse a key stored twice (the importer sums or replaces those); else tell the caller."""
+    repeated, first, last, provisional, shops = found
+    if repeated:
+        raise RowsRefused(f"two rows of one {key}")
+    if rows.stored:
+        rows.stored({"rows": int(inserted), "first": first, "last": last, "provisional": int(provisional),
+                     "shops": list(shops or [])})
+
+
+@contextmanager
+def _running(cur, rows: SqlRows) -> Iterator[None]:
+    """The statement's tables registered on the cursor; DuckDB's refusal as RowsRefused."""
+    for name, frame in rows.tables.items():
+        cur.register(name, frame)
+    try:
+        yield
+    except duckdb.Error as exc:  # the transaction is aborted: the cursor goes with it
+        raise RowsRefused(str(exc)) from exc
+    for name in rows.tables:
+        cur.unregister(name)
 
 
 def _last_per_key(cur, table: str, key: list[str]) -> str:

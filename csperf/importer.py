@@ -38,7 +38,16 @@ import pyarrow.csv as pacsv
 from python_calamine import CalamineWorkbook
 
 from csperf import aliases, values
-from csperf.aliases import AVERAGE, COUNT, IDENTITY, IGNORED, RATE, RATIO, TOTAL_TIME, Column
+from csperf.aliases import (
+    AVERAGE,
+    COUNT,
+    IDENTITY,
+    IGNORED,
+    RATE,
+    RATIO,
+    TOTAL_TIME,
+    Column,
+)
 from csperf.db import FACT_KEY, SESSION_COLUMNS, Database, ImportMeta, ImportOutcome
 from csperf.metrics import MEASURE_NAMES, label
 
@@ -841,6 +850,8 @@ class _Job:
         self.total = sum(n - p.start for n, p in zip(sizes, self.plans)) if None not in sizes else None
         formats = list(dict.fromkeys(p.layout.format for p in self.plans))
         self.format = "+".join(formats)
+
+    def decide(self) -> None:
         for plan in self.plans:
             self._decide(plan)
 
@@ -896,7 +907,7 @@ class _Job:
 
     # -- reading --
 
-    def _report(self, message: str) -> None:
+    def report(self, message: str) -> None:
         if self.progress:
             self.progress(self.done, self.total, message)
 
@@ -913,7 +924,7 @@ class _Job:
         summary = np.zeros(len(raw), dtype=bool)
         candidates = np.zeros(len(raw), dtype=bool)
         for c in checks:
-            header_text, summary_text = _label_flags(raw[c], lay.alternatives[c])
+            header_text, summary_text = label_flags(raw[c], lay.alternatives[c])
             candidates |= header_text
             summary |= summary_text
         drop = summary
@@ -922,7 +933,7 @@ class _Job:
             sub = raw.loc[candidates, used]
             hits = np.zeros(len(sub), dtype=int)
             for c in used:
-                hits += _label_flags(sub[c], lay.alternatives[c])[0]
+                hits += label_flags(sub[c], lay.alternatives[c])[0]
             repeated = np.zeros(len(raw), dtype=bool)
             repeated[np.flatnonzero(candidates)[hits >= max(2, len(used) // 2)]] = True
             drop = drop | repeated
@@ -982,7 +993,7 @@ class _Job:
                 self.first = lo if self.first is None else min(self.first, lo)
                 self.last = hi if self.last is None else max(self.last, hi)
 
-    def _fallback_period(self, plan: _Plan) -> tuple[dt.date, dt.date]:
+    def fallback_period(self, plan: _Plan) -> tuple[dt.date, dt.date]:
         period = plan.period or ((self.date_from, self.date_to) if self.date_from else None)
         if period is None:
             raise BadInput(
@@ -1026,7 +1037,7 @@ class _Job:
         shop, account = self._shop_and_account(plan, frame, lay.account, lay.shop)
         bad_rows = self._raise_or_skip(plan, frame, _only_agents(bad, account))
         if lay.date is None:
-            period = self._fallback_period(plan)
+            period = self.fallback_period(plan)
             start = pd.Series(np.datetime64(period[0], "s"), index=frame.index)
             end = pd.Series(np.datetime64(period[1], "s"), index=frame.index)
         keep = ~bad_rows & ~blank
@@ -1042,7 +1053,7 @@ class _Job:
         daily = (start == end).to_numpy()
         measures, missing = rebuild(parts[COUNT], parts[RATE], parts[AVERAGE], parts[RATIO], daily=daily)
         for key in missing:
-            note = _missing_base_note(key, lay)
+            note = missing_base_note(key, lay)
             if note not in self.notes:
                 self.notes.append(note)
         out = pd.DataFrame({"shop": shop, "account": account, "date_from": start, "date_to": end,
@@ -1067,7 +1078,7 @@ class _Job:
         for raw in plan.sheet.frames(plan.start, len(lay.labels)):
             chunk = self._chunk(self._facts_chunk, plan, raw)
             self.done += len(raw)
-            self._report(f"{self.name}{plan.where}")
+            self.report(f"{self.name}{plan.where}")
             if chunk is not None and len(chunk):
                 self.fact_rows += len(chunk)
                 yield chunk
@@ -1124,7 +1135,7 @@ class _Job:
             bad[f["time"][0]] = found.bad
             day = moment_day if day is None else day.fillna(moment_day)
         if day is None:
-            period = self._fallback_period(plan)
+            period = self.fallback_period(plan)
             if period[0] != period[1]:
                 raise BadInput(f"{self.name}{plan.where}: 会话记录没有日期列，无法确定每条会话的日期 — the session "
                                "log has no date column; map one with --map date=列名")
@@ -1181,7 +1192,7 @@ class _Job:
             for raw in plan.sheet.frames(plan.start, len(lay.labels)):
                 chunk = self._chunk(self._sessions_chunk, plan, raw)
                 self.done += len(raw)
-                self._report(f"{self.name}{plan.where}")
+                self.report(f"{self.name}{plan.where}")
                 if chunk is not None and len(chunk):
                     self.session_rows += len(chunk)
                     yield chunk
@@ -1237,7 +1248,7 @@ def _problem(plan: _Plan, c: int, value) -> str:
     return f"“{plan.layout.labels[c]}”的值 {value!r} 无法读取"
 
 
-def _label_flags(cells: pd.Series, header_texts: set[str]) -> tuple[np.ndarray, np.ndarray]:
+def label_flags(cells: pd.Series, header_texts: set[str]) -> tuple[np.ndarray, np.ndarray]:
     """Per cell: does it repeat the column's header, is it a summary label (汇总, 均值, …)."""
     codes, uniques = pd.factorize(cells, use_na_sentinel=True)
     header = np.zeros(len(uniques) + 1, dtype=bool)
@@ -1280,7 +1291,7 @@ def _merge_sheets(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return merged.reset_index()
 
 
-def _missing_base_note(key: str, lay: _Layout) -> str:
+def missing_base_note(key: str, lay: _Layout) -> str:
     headers = [lay.labels[c] for c, col in lay.measures if col.target == key]
     if key in aliases.RATES:
         bases = aliases.RATES[key][1]
@@ -1302,6 +1313,7 @@ def rebuild(counts: dict[str, pd.Series], rates: dict[str, pd.Series], averages:
     Counts given in the file win over counts rebuilt from a rate (a rate only fills the
     rows where the count is missing). A NULL rate or base leaves the rebuilt numerator
     NULL. Returns the measures and the keys of rates/averages/ratios that had no base.
+    The columns may also be csperf.bulk's SQL expressions: both import paths rebuild alike.
     """
     m: dict[str, pd.Series] = dict(counts)
     missing: list[str] = []
@@ -1317,6 +1329,8 @@ def rebuild(counts: dict[str, pd.Series], rates: dict[str, pd.Series], averages:
         parts = [m[n] for n in names if n in m]
         if not parts:
             return None
+        if not isinstance(parts[0], pd.Series):
+            return parts[0].present_sum(parts)  # SQL expressions (csperf.bulk)
         return pd.concat(parts, axis=1).sum(axis=1, min_count=1)
 
     breakdown = add(_BREAKDOWN)
@@ -1375,7 +1389,9 @@ def rebuild(counts: dict[str, pd.Series], rates: dict[str, pd.Series], averages:
 
     if "receptions" in m:
         worked = (m["receptions"] > 0).astype(float).where(m["receptions"].notna())
-        fill("workdays", worked.where(pd.Series(np.asarray(daily, dtype=bool), index=worked.index)))
+        if isinstance(worked, pd.Series):
+            daily = pd.Series(np.asarray(daily, dtype=bool), index=worked.index)
+        fill("workdays", worked.where(daily))
     return {k: v.astype(float) for k, v in m.items() if k in MEASURE_NAMES}, missing
 
 
@@ -1397,6 +1413,7 @@ def parse_file(path, *, shop=None, date_from=None, date_to=None, mapping=None, s
     job = _Job(path, shop=shop, date_from=date_from, date_to=date_to, mapping=mapping,
                skip_bad_rows=skip_bad_rows, remembered=remembered, progress=progress)
     job.prepare()
+    job.decide()
     facts = _concat(job.facts())
     sessions = _concat(job.sessions())
     if facts is None:
@@ -1444,7 +1461,24 @@ def import_file(db: Database, path, *, shop=None, date_from=None, date_to=None, 
     job.prepare()
     meta = ImportMeta(file_name=job.name, sha256=job.sha256, format=job.format, shop=job.shop,
                       unknown_columns=job.unknown, imported_by=user)
+    from csperf import bulk  # bulk builds on this module
 
+    outcome = bulk.store(db, job, meta) if bulk.applies(job) else None
+    if outcome is None:
+        job.decide()
+        outcome = _store_chunks(db, job, meta)
+    for signature, used in job.remembered_maps().items():
+        remember_map(db, signature, used)
+    return ImportResult(
+        file_name=job.name, format=job.format, shop=meta.shop, shop_defaulted=job.shop_defaulted,
+        period_from=meta.period_from, period_to=meta.period_to, rows=outcome.rows, sessions=outcome.sessions,
+        unknown_columns=job.unknown, skipped=list(meta.skipped), provisional_rows=job.provisional_rows,
+        notes=job.notes, outcome=outcome,
+    )
+
+
+def _store_chunks(db: Database, job: _Job, meta: ImportMeta) -> ImportOutcome:
+    """The Python path: chunk frames read by csperf.values, streamed into one transaction."""
     exhausted: list[str] = []
 
     def stream(kind: str, chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -1459,15 +1493,7 @@ def import_file(db: Database, path, *, shop=None, date_from=None, date_to=None, 
             meta.skipped[:] = job.skipped_lines()
             meta.notes = "\n".join(job.notes) or None
 
-    outcome = db.apply_import(meta, stream("facts", job.facts()), stream("sessions", job.sessions()))
-    for signature, used in job.remembered_maps().items():
-        remember_map(db, signature, used)
-    return ImportResult(
-        file_name=job.name, format=job.format, shop=meta.shop, shop_defaulted=job.shop_defaulted,
-        period_from=meta.period_from, period_to=meta.period_to, rows=outcome.rows, sessions=outcome.sessions,
-        unknown_columns=job.unknown, skipped=list(meta.skipped), provisional_rows=job.provisional_rows,
-        notes=job.notes, outcome=outcome,
-    )
+    return db.apply_import(meta, stream("facts", job.facts()), stream("sessions", job.sessions()))
 
 
 def import_files(db: Database, paths: Iterable, **options) -> list[ImportResult]:

@@ -37,8 +37,8 @@ NULL_MARKERS = frozenset(
 # Cells that mean "the platform has not settled this yet": NULL, and the row is provisional.
 PENDING_MARKERS = frozenset({"延迟统计"})
 # Every case a NULL marker is written in, so text columns can be checked without lower().
-_NULL_VARIANTS = frozenset(v for m in NULL_MARKERS for v in (m, m.upper(), m.title(), m.capitalize()))
-_NULL_ARROW = pa.array(sorted(_NULL_VARIANTS))
+NULL_VARIANTS = frozenset(v for m in NULL_MARKERS for v in (m, m.upper(), m.title(), m.capitalize()))
+_NULL_ARROW = pa.array(sorted(NULL_VARIANTS))
 _PENDING_ARROW = pa.array(sorted(PENDING_MARKERS))
 
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
@@ -902,7 +902,7 @@ def text(values) -> pd.Series:
     s = _series(values)
     if pd.api.types.is_string_dtype(s) and not pd.api.types.is_object_dtype(s):
         trimmed = s.str.strip()  # vectorized: a session log's ids are all distinct
-        return trimmed.mask(trimmed.isin(_NULL_VARIANTS))
+        return trimmed.mask(trimmed.isin(NULL_VARIANTS))
 
     found = _read_unique(s, _text_value, object)
     return pd.Series(found.values.to_numpy(), index=s.index, dtype=object)

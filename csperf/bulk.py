@@ -1,0 +1,770 @@
+"""Large CSV files read by DuckDB itself, with the importer's own decisions.
+
+Python parses a two-million-row export at a fraction of DuckDB's own rate and holds
+gigabytes doing it. So for a big CSV the importer still finds the header and decides
+what each column means, and this module compiles the reading of the cells into one
+INSERT … SELECT over DuckDB's `read_csv`: plain numbers, `36.99%` and ISO timestamps
+are cast by DuckDB; every other distinct value (`-`, `延迟统计`, `8分48秒`, account
+names, dates, 是/否) is read once by csperf.values; the numerators are rebuilt by the
+importer's own `rebuild`, run on SQL expressions. Both paths store identical rows.
+
+The distinct values come from the first rows; a value not among them stops the
+statement, and it runs again with every distinct value of the file. Anything the SQL
+would have to guess at (an unreadable cell, a row without an agent or a date, a
+repeated header, two rows of one key, ragged rows) also stops it, and the file goes
+through the Python path instead, which names or skips such rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from csperf import importer, values
+from csperf.aliases import AVERAGE, COUNT, RATE, RATIO, TOTAL_TIME
+from csperf.db import (
+    Database,
+    DatabaseError,
+    ImportMeta,
+    ImportOutcome,
+    RowsRefused,
+    SqlRows,
+)
+
+MIN_BYTES = 8 << 20  # below this the Python path is about as quick
+SAMPLE_ROWS = 50_000  # the rows whose odd values are read first (any other stops the statement)
+MAX_DISTINCT = 300_000  # more distinct odd values than this in a column: the Python path
+INLINE_VALUES = 64  # up to this many odd values go into the SQL text, more into a table
+UNEXPECTED = "csperf: unexpected value"  # the error of a value outside what was read
+
+_STAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
+# what str.strip() removes: an id with any of it at either end is left to the Python path
+_SPACE = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+RATING = "rating"  # a session's rating: a number or 非常满意 … 非常不满意
+
+
+class NotHere(Exception):
+    """This file goes through the Python path."""
+
+
+class Sql:
+    """A column as a SQL expression, with the pandas operations `importer.rebuild` uses."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def fillna(self, other: Sql) -> Sql:
+        return Sql(f"coalesce({self.text}, {other.text})")
+
+    def where(self, condition: Sql) -> Sql:
+        return Sql(f"(CASE WHEN {condition.text} THEN {self.text} END)")
+
+    def notna(self) -> Sql:
+        return Sql(f"({self.text} IS NOT NULL)")
+
+    def astype(self, _dtype) -> Sql:
+        return Sql(f"CAST({self.text} AS DOUBLE)")
+
+    def __mul__(self, other: Sql) -> Sql:
+        return Sql(f"({self.text} * {other.text})")
+
+    def __sub__(self, other: Sql) -> Sql:
+        return Sql(f"({self.text} - {other.text})")
+
+    def __truediv__(self, other: Sql) -> Sql:
+        return Sql(f"({self.text} / {other.text})")
+
+    def __gt__(self, number: float) -> Sql:
+        return Sql(f"({self.text} > {number!r})")
+
+    @staticmethod
+    def present_sum(parts: list[Sql]) -> Sql:
+        """Σ of the known parts, NULL when none is known (pandas' sum with min_count=1)."""
+        known = " OR ".join(f"{p.text} IS NOT NULL" for p in parts)
+        total = " + ".join(f"coalesce({p.text}, 0)" for p in parts)
+        return Sql(f"(CASE WHEN {known} THEN {total} END)")
+
+
+def literal(value) -> str:
+    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
+        return "NULL"
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _stop(reason: str) -> str:
+    return f"error({literal(UNEXPECTED + ': ' + reason)})"
+
+
+def _refuse(reason: str) -> str:
+    """Stops the statement for good: the Python path reads this file."""
+    return f"error({literal('csperf: ' + reason)})"
+
+
+def _checked(found) -> list[str]:
+    found = list(found or [])
+    if len(found) > MAX_DISTINCT:
+        raise NotHere("too many distinct values to read one by one")
+    return found
+
+
+# -- columns --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Odd:
+    """A column's odd values (those DuckDB does not read itself) and what they read as."""
+
+    index: int
+    outputs: dict[str, str]  # name → SQL type
+    table: pd.DataFrame | None = None  # k, i, outputs…
+
+    @property
+    def cell(self) -> str:
+        return f"r.c{self.index}"
+
+    def keep(self, cells: pd.Series, out: dict[str, pd.Series], bad: np.ndarray) -> None:
+        """The values and what they read as; an unreadable one is marked `bad` (it stops
+        the statement where it stands in a row that is kept)."""
+        frame = pd.DataFrame({"k": cells.astype(object), **{k: v.to_numpy() for k, v in out.items()}})
+        frame.insert(1, "i", np.arange(len(frame), dtype="int64"))
+        frame["bad"] = np.asarray(bad, dtype=bool)
+        self.table = frame
+
+    def lookup(self, output: str, tables: dict[str, pd.DataFrame], joins: list[str]) -> str:
+        """SQL: the odd cell's `output`; a value not in the table stops the statement."""
+        known = self.table[~self.table["bad"]]
+        if len(known) <= INLINE_VALUES and len(self.outputs) == 1:
+            cases = " ".join(f"WHEN {literal(k)} THEN CAST({literal(v)} AS {self.outputs[output]})"
+                             for k, v in zip(known["k"], known[output]))
+            return f"(CASE {self.cell} {cases} ELSE {_stop(self.cell)} END)" if cases else _stop(self.cell)
+        name = f"o{self.index}"
+        if name not in tables:
+            tables[name] = known
+            joins.append(f"LEFT JOIN {name} ON {self.cell} = {name}.k")
+        return (f"(CASE WHEN {name}.k IS NULL OR {name}.bad THEN {_stop(self.cell)} "
+                f"ELSE CAST({name}.{output} AS {self.outputs[output]}) END)")
+
+
+@dataclass
+class _Measure(_Odd):
+    """A figure column: DuckDB reads plain numbers (and `n%` rates); csperf.values the rest."""
+
+    kind: str = COUNT
+    target: str = ""
+    unit: str = "s"
+    scale: str | None = None
+    evidence: values.PercentEvidence | None = None  # of the rows read so far (rate columns)
+    pending: list[str] = field(default_factory=list)
+    typed: bool = False  # read as DOUBLE by DuckDB's CSV reader itself
+    signs_seen: bool = True  # some cell read so far is written `n%` (so far: nothing read)
+    plain_seen: bool = True  # some cell read so far is a plain number
+
+    @property
+    def percent_signs(self) -> bool:
+        return self.kind in (RATE, RATIO)
+
+    def casts(self) -> list[str]:
+        """SQL over the body: DuckDB's own reading of the cell (and of it less a final %)."""
+        if self.typed:
+            return []
+        c = f"c{self.index}"
+        # a cast whose kind of cell the first rows never showed is left out: such a cell
+        # then stops the statement, which runs again knowing the whole file
+        plain = f"TRY_CAST({c} AS DOUBLE)" if self.plain_seen or not self.percent_signs else "NULL::DOUBLE"
+        out = [f"{plain} AS x{self.index}"]
+        if self.percent_signs:
+            out.append(f"{'TRY_CAST(left(' + c + ', -1) AS DOUBLE)' if self.signs_seen else 'NULL::DOUBLE'} "
+                       f"AS y{self.index}")
+        return out
+
+    def numbers(self) -> list[str]:
+        """SQL over the casts: the number where Python reads the cell as the same number.
+        DuckDB's cast also reads `1_000`, `+-5` and `inf`, which csperf.values refuses."""
+        c, i = f"c{self.index}", self.index
+        if self.typed:
+            return [f"{c} AS n{i}"] + ([f"NULL::DOUBLE AS s{i}"] if self.percent_signs else [])
+        same = f"NOT contains({c}, '_') AND NOT contains({c}, '+-')"
+        out = [f"CASE WHEN isfinite(x{i}) AND {same} THEN x{i} END AS n{i}"]
+        if self.percent_signs:
+            out.append(f"CASE WHEN ends_with({c}, '%') AND isfinite(y{i}) AND {same} THEN y{i} END AS s{i}")
+        return out
+
+    def fast(self) -> tuple[str, str]:
+        """SQL: (whether DuckDB reads the cell itself, its value then)."""
+        plain, signed = f"r.n{self.index}", f"r.s{self.index}"
+        if self.kind in (RATE, RATIO):
+            bare = f"{plain} / 100.0" if self.kind == RATE and self.scale == "percent" else plain
+            return f"({signed} IS NOT NULL OR {plain} IS NOT NULL)", f"coalesce({signed} / 100.0, {bare})"
+        if self.kind in (AVERAGE, TOTAL_TIME):
+            return f"({plain} IS NOT NULL)", f"({plain} * {literal(values.UNIT_SECONDS[self.unit])})"
+        return f"({plain} IS NOT NULL)", plain
+
+    def read(self, cells: pd.Series) -> values.Reading:
+        if self.kind == RATE:
+            return values.read_percent(cells, scale=self.scale)
+        if self.kind == RATIO:
+            return values.read_percent(cells, scale="fraction")
+        if self.kind in (AVERAGE, TOTAL_TIME):
+            return values.read_duration(cells, unit=self.unit)
+        if self.kind == RATING:
+            return values.read_ratings(cells)
+        return values.read_number(cells)
+
+    def learn(self, odd: list[str]) -> None:
+        cells = pd.Series(odd, dtype=object)
+        found = self.read(cells)
+        self.keep(cells, {"v": found.values.astype(float)}, found.bad)
+        self.pending = [v for v, p in zip(odd, found.pending) if p]
+
+    def value(self, tables: dict[str, pd.DataFrame], joins: list[str]) -> str:
+        test, fast = self.fast()
+        guard = self._evidence_guard()
+        first = f"WHEN {guard} THEN {_stop('rate scale')} " if guard else ""
+        if self.typed:  # NaN or ∞: csperf.values reads those otherwise
+            return f"(CASE {first}WHEN {self.cell} IS NULL THEN NULL WHEN {test} THEN {fast} " \
+                   f"ELSE {_refuse('not a finite number')} END)"
+        return (f"(CASE {first}WHEN {self.cell} IS NULL THEN NULL WHEN {test} THEN {fast} "
+                f"ELSE {self.lookup('v', tables, joins)} END)")
+
+    def _evidence_guard(self) -> str | None:
+        """SQL: true for a rate cell that would change what decided the column's scale."""
+        e = self.evidence
+        if self.kind != RATE or e is None or e.final:
+            return None
+        plain, signed = f"r.n{self.index}", f"r.s{self.index}"
+        tests = [] if e.percent_sign else [f"{signed} IS NOT NULL"]
+        if not e.bare:
+            tests.append(f"coalesce({plain} <> 0, false)")
+        if not e.over_one:
+            tests.append(f"coalesce(abs({plain}) > 1, false)")
+        if not e.fractional:
+            tests.append(f"coalesce(abs({plain}) > 0 AND abs({plain}) < 1, false)")
+        return "(" + " OR ".join(tests) + ")" if tests else None
+
+
+@dataclass
+class _Moments(_Odd):
+    """A session log's time column: DuckDB reads `2026-10-01 09:12:58`; csperf.values the rest."""
+
+    order: str | None = None
+
+    def learn(self, odd: list[str]) -> None:
+        cells = pd.Series(odd, dtype=object)
+        day, clock, found = values.read_moments(cells, order=self.order)
+        self.keep(cells, {"day": day, "clock": clock.astype(float)}, found.bad)
+
+    def parts(self, tables: dict[str, pd.DataFrame], joins: list[str]) -> tuple[str, str]:
+        """SQL: (the day it names, seconds after midnight)."""
+        stamp = f"TRY_STRPTIME({self.cell}, '%Y-%m-%d %H:%M:%S')"
+        fast = f"regexp_full_match({self.cell}, '{_STAMP}') AND {stamp} IS NOT NULL"
+        day = (f"(CASE WHEN {self.cell} IS NULL THEN NULL WHEN {fast} THEN CAST({stamp} AS DATE) "
+               f"ELSE {self.lookup('day', tables, joins)} END)")
+        clock = (f"(CASE WHEN {self.cell} IS NULL THEN NULL WHEN {fast} "
+                 f"THEN CAST(epoch({stamp}) - epoch(CAST(CAST({stamp} AS DATE) AS TIMESTAMP)) AS DOUBLE) "
+                 f"ELSE {self.lookup('clock', tables, joins)} END)")
+        return day, clock
+
+
+@dataclass
+class _Lookup(_Odd):
+    """A low-cardinality column read value by value: accounts, shops, dates, labels, 是/否."""
+
+    readers: list[Callable[[pd.Series], tuple[dict[str, pd.Series], np.ndarray]]] = field(default_factory=list)
+    skip_digits: bool = False  # a label column such as 序号: plain numbers are no label
+
+    def candidates(self) -> str:
+        """SQL filter of the cells to read one by one."""
+        test = f"{self.cell} IS NOT NULL"
+        return test + (f" AND NOT regexp_full_match({self.cell}, '[0-9]+')" if self.skip_digits else "")
+
+    def learn(self, distinct: list[str]) -> None:
+        cells = pd.Series(distinct, dtype=object)
+        out: dict[str, pd.Series] = {}
+        bad = np.zeros(len(cells), dtype=bool)
+        for read in self.readers:
+            found, unreadable = read(cells)
+            out.update(found)
+            bad |= unreadable
+        self.keep(cells, out, bad)
+
+    @property
+    def name(self) -> str:
+        return f"o{self.index}"
+
+    def join(self, tables: dict[str, pd.DataFrame], joins: list[str]) -> None:
+        tables[self.name] = self.table
+        joins.append(f"LEFT JOIN {self.name} ON {self.cell} = {self.name}.k")
+
+    def unknown(self) -> str:
+        """SQL: true at a value outside the table."""
+        unknown = f"{self.name}.k IS NULL AND {self.cell} IS NOT NULL"
+        if self.skip_digits:
+            unknown += f" AND NOT regexp_full_match({self.cell}, '[0-9]+')"
+        return f"({unknown})"
+
+
+# -- files ----------------------------------------------------------------------------------
+
+
+def applies(job) -> bool:
+    """Big single-table CSVs with an agent column (and, for a session log, an id column)."""
+    if job.container != "csv" or len(job.plans) != 1 or job.path.stat().st_size < MIN_BYTES:
+        return False
+    lay = job.plans[0].layout
+    if lay.shape == "sessions":
+        return "session_id" in lay.session and "account" in lay.session
+    return lay.account is not None
+
+
+@contextmanager
+def utf8_copy(job) -> Iterator[str]:
+    """The file's path as UTF-8 (DuckDB reads no other encoding without an extension):
+    a GB18030 file is transcoded to a temporary copy, by iconv where there is one."""
+    sheet = job.plans[0].sheet
+    if sheet.encoding.startswith("utf-8"):
+        yield str(job.path)
+        return
+    handle, copy = tempfile.mkstemp(suffix=".csv", prefix="csperf-")
+    os.close(handle)
+    try:
+        iconv = shutil.which("iconv")
+        if iconv:
+            with open(copy, "wb") as out:
+                subprocess.run([iconv, "-f", "GB18030", "-t", "UTF-8", str(job.path)], stdout=out, check=True)
+        else:
+            with open(job.path, encoding=sheet.encoding, newline="") as src, \
+                    open(copy, "w", encoding="utf-8", newline="") as out:
+                while block := src.read(1 << 22):
+                    out.write(block)
+        yield copy
+    finally:
+        os.remove(copy)
+
+
+def _reader(path: str, plan) -> tuple[Callable[[set[int], set[str]], str], list[int]]:
+    """`read_csv` of the body as c0, c1, … (VARCHAR but for the given DOUBLE columns; the
+    given NULL markers already NULL); and the columns past the header."""
+    sheet = plan.sheet
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        head = [line for _, line in zip(range(plan.start + 1), fh)]
+    # DuckDB skips lines where the importer counted records: they agree only when no
+    # header record spans lines
+    records = [next(csv.reader(io.StringIO(line), delimiter=sheet.sep), []) for line in head[:plan.start]]
+    if len(head) <= plan.start or records != [list(r) for r in sheet.head[:plan.start]]:
+        raise NotHere("a header record spans lines")
+    first = next(csv.reader(io.StringIO(head[plan.start]), delimiter=sheet.sep), [])
+    width = len(plan.layout.labels)
+    if len(first) < width:
+        raise NotHere("the first row is narrower than the header")
+    def source(typed: set[int], nulls: set[str]) -> str:
+        columns = ", ".join(f"'c{i}': '{'DOUBLE' if i in typed else 'VARCHAR'}'" for i in range(len(first)))
+        markers = ", ".join(literal(v) for v in sorted(nulls | {""}))
+        return (f"read_csv({literal(path)}, header = false, skip = {plan.start}, delim = {literal(sheet.sep)}, "
+                f"quote = '\"', escape = '\"', columns = {{{columns}}}, nullstr = [{markers}], "
+                "strict_mode = true, null_padding = false)")
+
+    return source, list(range(width, len(first)))
+
+
+class _Statement:
+    """The SELECT for one file: lookups joined to the body, figures read cell by cell."""
+
+    def __init__(self, job, plan, reader: Callable[[set[int], set[str]], str], extra: list[int]):
+        self.job, self.plan, self.reader, self.extra = job, plan, reader, extra
+        self.lookups: dict[int, _Lookup] = {}
+        self.measures: list[_Measure] = []
+        self.moments: _Moments | None = None
+        self.rows_read = 0
+        self.listed: dict[int, list[str]] = {}
+        self.whole = False  # the odd values are those of the whole file, not of its first rows
+        self.nulls: set[str] = set()  # NULL markers the CSV reader turns into NULL
+
+    def lookup(self, index: int, outputs: dict[str, str], read, skip_digits: bool = False) -> _Lookup:
+        found = self.lookups.setdefault(index, _Lookup(index, {}, skip_digits=skip_digits))
+        found.readers.append(read)
+        found.outputs.update(outputs)
+        found.skip_digits = found.skip_digits and skip_digits
+        return found
+
+    def labels(self, columns: list[int], identity: set[int]) -> None:
+        """Summary labels (合计, 均值) drop their row; a repeated header is for the Python path."""
+        for c in columns:
+            texts = self.plan.layout.alternatives[c]
+
+            def flags(cells: pd.Series, c=c, texts=texts):
+                header, summary = importer.label_flags(cells, texts)
+                if header.any():
+                    raise NotHere("a repeated header row")
+                return {f"summary{c}": pd.Series(summary)}, np.zeros(len(cells), dtype=bool)
+
+            self.lookup(c, {f"summary{c}": "BOOLEAN"}, flags, skip_digits=c not in identity)
+
+    def read_lookups(self, db) -> None:
+        """Every distinct value of the low-cardinality columns (agents, dates, labels), in one pass."""
+        parts = ["count(*)"] + [f"list(DISTINCT {look.cell}) FILTER (WHERE {look.candidates()})"
+                                for look in self.lookups.values()]
+        row = iter(db.rows(f"SELECT {', '.join(parts)} FROM {self.source} r")[0])
+        self.rows_read = int(next(row))
+        self.listed = {c: _checked(next(row)) for c in self.lookups}
+
+    def read_odd(self, db, whole: bool) -> None:
+        """The figures' odd values (and what the rate columns show of their scale), over the
+        first rows or the whole file; then every column-wide decision and reading."""
+        first = f"(SELECT * FROM {self.source} LIMIT {SAMPLE_ROWS})"
+        odd_columns: list[_Odd] = [*self.measures, *([self.moments] if self.moments else [])]
+        parts = ["count(*)"]
+        for col in self.measures:
+            listed_odd = f"{col.cell} IS NOT NULL AND NOT {col.fast()[0]}" if not col.typed else "false"
+            parts.append(f"list(DISTINCT {col.cell}) FILTER (WHERE {listed_odd})")
+        if self.moments:
+            m = self.moments.cell
+            parts.append(f"list(DISTINCT {m}) FILTER (WHERE {m} IS NOT NULL AND NOT (regexp_full_match({m}, "
+                         f"'{_STAMP}') AND TRY_STRPTIME({m}, '%Y-%m-%d %H:%M:%S') IS NOT NULL))")
+        signed = [col for col in self.measures if col.percent_signs]
+        for col in signed:
+            col.signs_seen = col.plain_seen = True  # read every kind of cell this time
+        parts += [f"coalesce(bool_or(r.s{col.index} IS NOT NULL), false)" for col in signed]
+        parts += [f"coalesce(bool_or(r.n{col.index} IS NOT NULL), false)" for col in signed]
+        rates = [col for col in self.measures if col.kind == RATE]
+        for col in rates:
+            plain = f"r.n{col.index}"
+            parts += [f"coalesce(bool_or({plain} <> 0), false)", f"coalesce(bool_or(abs({plain}) > 1), false)",
+                      f"coalesce(bool_or(abs({plain}) > 0 AND abs({plain}) < 1), false)"]
+        row = iter(db.rows(f"SELECT {', '.join(parts)} FROM {self.body(self.source if whole else first)}")[0])
+        counted = int(next(row))
+        self.whole = whole or counted < SAMPLE_ROWS
+        odd = {id(col): _checked(next(row)) for col in odd_columns}
+        for col in signed:
+            col.signs_seen = bool(next(row))
+        for col in signed:
+            col.plain_seen = bool(next(row))
+        for col in rates:
+            flags = [col.signs_seen] + [bool(next(row)) for _ in range(3)]
+            col.evidence = values.PercentEvidence(*flags) | values.percent_evidence(
+                pd.Series(odd[id(col)], dtype=object))
+        self._decide(rates, self.listed, odd)
+        for c, look in self.lookups.items():
+            look.learn(self.listed[c])
+        for col in odd_columns:
+            col.learn(odd[id(col)])
+
+    @property
+    def source(self) -> str:
+        return self.reader({m.index for m in self.measures if m.typed}, self.nulls)
+
+    def type_columns(self) -> None:
+        """Figure columns whose first rows hold nothing but plain numbers are read as
+        numbers by DuckDB's CSV reader itself (a later cell it cannot read stops it)."""
+        markers = values.NULL_VARIANTS - values.PENDING_MARKERS
+        for m in self.measures:
+            m.typed = not m.signs_seen and set(m.table["k"]) <= markers
+            if m.typed:  # (each marker DuckDB checks costs it on every cell: only those met)
+                self.nulls |= set(m.table["k"])
+
+    def untype(self, message: str) -> bool:
+        """After the CSV reader met a cell it could not read as a number: read that column as text."""
+        found = re.search(r'converting column "c(\d+)"', message)
+        column = next((m for m in self.measures if found and m.index == int(found.group(1)) and m.typed), None)
+        if column is None:
+            return False
+        column.typed = False
+        return True
+
+    def body(self, source: str) -> str:
+        """FROM: the cells as c0, c1, … with DuckDB's own reading of the figures as n…, s…
+        (each cast once: DuckDB would repeat one written several times in an expression)."""
+        casts = [sql for m in self.measures for sql in m.casts()]
+        numbers = [sql for m in self.measures for sql in m.numbers()]
+        if casts:
+            source = f"(SELECT *, {', '.join(casts)} FROM {source})"
+        return f"(SELECT *, {', '.join(numbers)} FROM {source}) r" if numbers else f"{source} r"
+
+    def _decide(self, rates: list[_Measure], listed: dict[int, list[str]], odd: dict[int, list[str]]) -> None:
+        """The importer's column-wide decisions (percent scale, day/month order)."""
+        pct = {c: col.unit == "pct" for c, col in self.plan.layout.measures}
+        for col in rates:
+            siblings = [o.evidence for o in rates if o is not col]
+            col.scale = values.decide_percent_scale(col.evidence, header_says_percent=pct.get(col.index, False),
+                                                    siblings=siblings)
+        self.plan.scales = {col.index: col.scale for col in rates}
+        if self.plan.layout.date_order:
+            self.plan.order = self.plan.layout.date_order
+            return
+        seen = [listed[c] for c in self.date_columns() if c in listed]
+        if self.moments:
+            seen.append(odd[id(self.moments)])
+        combined = values.DateOrderEvidence()
+        for found in seen:
+            combined = combined | values.date_order_evidence(pd.Series(found, dtype=object))
+        try:
+            self.plan.order = combined.decide() or values.YEAR_FIRST
+        except values.AmbiguousDates:
+            raise NotHere("day/month order undecided") from None
+        if self.moments:
+            self.moments.order = self.plan.order
+
+    def date_columns(self) -> list[int]:
+        raise NotImplementedError
+
+    def frame(self, tables: dict[str, pd.DataFrame], joins: list[str]) -> str:
+        """The WHERE of the body joined to its lookups: no summary and no blank rows."""
+        for look in self.lookups.values():
+            look.join(tables, joins)
+        unknown = " OR ".join(look.unknown() for look in self.lookups.values()) or "false"
+        summary = " OR ".join(f"coalesce({look.name}.summary{c}, false)" for c, look in self.lookups.items()
+                              if f"summary{c}" in look.outputs) or "false"
+        blank = " AND ".join(f"r.c{c} IS NULL" for c in self.blank_columns())
+        bad = " OR ".join([f"coalesce({look.name}.bad, false)" for look in self.lookups.values()]
+                          + [f"r.c{c} IS NOT NULL" for c in self.extra]) or "false"
+        # one CASE, so that its order holds: a summary row may carry what cannot be read
+        return (f"(CASE WHEN {unknown} THEN {_stop('a value not read yet')} WHEN {summary} THEN false "
+                f"WHEN {blank} THEN false WHEN {bad} THEN {_refuse('a cell Python must name')} ELSE true END)")
+
+    def blank_columns(self) -> list[int]:
+        raise NotImplementedError
+
+    def shop(self, account: _Lookup, shop_index: int | None) -> str:
+        given = [literal(self.job.shop)] if self.job.shop else []
+        column = f"o{shop_index}.shop" if shop_index is not None else "NULL"
+        return f"coalesce({column}, {account.name}.prefix, {', '.join(given + [literal(importer.DEFAULT_SHOP)])})"
+
+    def accounts(self, index: int, dash: bool) -> _Lookup:
+        def read(cells: pd.Series):
+            prefix, account = values.split_accounts(cells, dash=dash)
+            return {"prefix": prefix, "account": account}, np.zeros(len(cells), dtype=bool)
+
+        return self.lookup(index, {"prefix": "VARCHAR", "account": "VARCHAR"}, read)
+
+    def shops(self, index: int) -> None:
+        self.lookup(index, {"shop": "VARCHAR"},
+                    lambda cells: ({"shop": values.labels(cells)}, np.zeros(len(cells), dtype=bool)))
+
+
+class Facts(_Statement):
+    """An agent-day (or agent-period) export."""
+
+    def __init__(self, job, plan, reader: Callable[[set[int], set[str]], str], extra: list[int]):
+        super().__init__(job, plan, reader, extra)
+        lay = plan.layout
+        self.account = self.accounts(lay.account, lay.account_dash)
+        if lay.shop is not None:
+            self.shops(lay.shop)
+        if lay.date is not None:
+            self.lookup(lay.date, {"date_from": "DATE", "date_to": "DATE"}, self._dates)
+        self.labels(lay.label_columns, {c for c in (lay.account, lay.shop, lay.date) if c is not None})
+        for c, col in lay.measures:
+            unit = col.unit if col.unit in values.UNIT_SECONDS else "s"
+            self.measures.append(_Measure(c, {"v": "DOUBLE"}, kind=col.kind, target=col.target, unit=unit))
+
+    def _dates(self, cells: pd.Series):
+        start, end, found = values.read_date_ranges(cells, order=self.plan.order)
+        return {"date_from": start, "date_to": end}, found.bad
+
+    def date_columns(self) -> list[int]:
+        return [self.plan.layout.date] if self.plan.layout.date is not None else []
+
+    def blank_columns(self) -> list[int]:
+        return [m.index for m in self.measures]
+
+    def rows(self) -> SqlRows:
+        job, plan, lay = self.job, self.plan, self.plan.layout
+        tables: dict[str, pd.DataFrame] = {}
+        joins: list[str] = []
+        where = self.frame(tables, joins)
+        if lay.date is not None:
+            start, end = f"CAST(o{lay.date}.date_from AS DATE)", f"CAST(o{lay.date}.date_to AS DATE)"
+        else:
+            first, last = job.fallback_period(plan)
+            start, end = f"DATE '{first.isoformat()}'", f"DATE '{last.isoformat()}'"
+        parts: dict[str, dict[str, Sql]] = {COUNT: {}, RATE: {}, AVERAGE: {}, RATIO: {}}
+        for m in self.measures:
+            bucket = parts[COUNT if m.kind == TOTAL_TIME else m.kind]
+            cell = Sql(f"p{m.index}")
+            bucket[m.target] = bucket[m.target].fillna(cell) if m.target in bucket else cell
+        measures, missing = importer.rebuild(parts[COUNT], parts[RATE], parts[AVERAGE], parts[RATIO],
+                                             daily=Sql("(date_from = date_to)"))
+        for key in missing:
+            note = importer.missing_base_note(key, lay)
+            if note not in job.notes:
+                job.notes.append(note)
+        pending = [f"{m.cell} IN ({', '.join(literal(v) for v in m.pending)})" for m in self.measures if m.pending]
+        cells = ", ".join(f"{m.value(tables, joins)} AS p{m.index}" for m in self.measures)
+        key = f"{self.account.name}.i"
+        span = len(self.account.table)
+        if lay.date is not None:
+            key = f"{key} * {len(self.lookups[lay.date].table)} + o{lay.date}.i"
+            span *= len(self.lookups[lay.date].table)
+        if lay.shop is not None:
+            key = f"o{lay.shop}.i * {span} + {key}"
+        select = f"""
+            SELECT row_key, shop, account, date_from, date_to, provisional
+                   {"".join(f", {v.text} AS {k}" for k, v in measures.items())}
+            FROM (
+                SELECT {key} AS row_key, {self.shop(self.account, lay.shop)} AS shop,
+                       {self.account.name}.account AS account, {start} AS date_from, {end} AS date_to,
+                       {" OR ".join(pending) or "false"} AS provisional, {cells}
+                FROM {self.body(self.source)} {" ".join(joins)} WHERE {where}
+            )"""
+        accounts = self.account.table.dropna(subset=["account"])
+        pairs = pd.DataFrame({"shop": accounts["prefix"].fillna(job.shop or importer.DEFAULT_SHOP),
+                              "account": accounts["account"]})
+        unique = lay.shop is None and not pairs.duplicated().any()
+        if lay.date is not None:
+            dates = self.lookups[lay.date].table.dropna(subset=["date_from"])
+            unique = unique and not dates[["date_from", "date_to"]].duplicated().any()
+        return SqlRows(select, list(measures), tables, unique_keys=unique)
+
+
+class Sessions(_Statement):
+    """A session log: one row per conversation."""
+
+    _BOOLEANS = ("answered", "resolved", "converted", "inquiry")
+
+    def __init__(self, job, plan, reader: Callable[[set[int], set[str]], str], extra: list[int]):
+        super().__init__(job, plan, reader, extra)
+        f = plan.layout.session
+        self.account = self.accounts(f["account"][0], False)
+        if "shop" in f:
+            self.shops(f["shop"][0])
+        if "day" in f:
+            self.lookup(f["day"][0], {"day": "DATE"}, self._days)
+        if "time" in f:
+            self.moments = _Moments(f["time"][0], {"day": "DATE", "clock": "DOUBLE"})
+        for name in self._BOOLEANS:
+            if name in f:
+                self.lookup(f[name][0], {name: "BOOLEAN"}, self._booleans(name))
+        for name in ("topic", "loss_reason"):
+            if name in f:
+                self.lookup(f[name][0], {name: "VARCHAR"},
+                            lambda cells, name=name: ({name: values.labels(cells)}, np.zeros(len(cells), dtype=bool)))
+        self.labels(plan.layout.label_columns, set(plan.layout.label_columns))
+        for name, kind in (("rating", RATING), ("amount", COUNT), ("wait_s", AVERAGE), ("duration_s", AVERAGE)):
+            if name in f:
+                c, unit = f[name]
+                unit = unit if unit in values.UNIT_SECONDS else "s"
+                self.measures.append(_Measure(c, {"v": "DOUBLE"}, kind=kind, target=name, unit=unit))
+
+    def _days(self, cells: pd.Series):
+        found = values.read_dates(cells, order=self.plan.order)
+        return {"day": found.values}, found.bad
+
+    @staticmethod
+    def _booleans(name: str):
+        def read(cells: pd.Series):
+            found = values.read_booleans(cells)
+            return {name: found.values.astype(object).where(found.values.notna(), None)}, found.bad
+        return read
+
+    def date_columns(self) -> list[int]:
+        f = self.plan.layout.session
+        return [f["day"][0]] if "day" in f else []
+
+    def blank_columns(self) -> list[int]:
+        return sorted({c for c, _ in self.plan.layout.session.values()})
+
+    def rows(self) -> SqlRows:
+        job, plan = self.job, self.plan
+        f = plan.layout.session
+        tables: dict[str, pd.DataFrame] = {}
+        joins: list[str] = []
+        where = self.frame(tables, joins)
+        day, clock = (self.moments.parts(tables, joins) if self.moments else (None, None))
+        if "day" in f:
+            given = f"CAST(o{f['day'][0]}.day AS DATE)"
+            day = f"coalesce({given}, {day})" if day else given
+        elif day is None:
+            first, last = job.fallback_period(plan)
+            if first != last:
+                raise NotHere("a session log without dates")
+            day = f"DATE '{first.isoformat()}'"
+        started = "CAST(day AS TIMESTAMP) + to_seconds(clock)" if clock else "CAST(day AS TIMESTAMP)"
+        sid = f"r.c{f['session_id'][0]}"
+        nulls = ", ".join(literal(v) for v in sorted(values.NULL_VARIANTS))
+        session_id = (f"(CASE WHEN {sid} IS NULL OR {sid} IN ({nulls}) OR regexp_matches({sid}, "
+                      f"'^{_SPACE}|{_SPACE}$') THEN {_refuse('a session id to read in Python')} ELSE {sid} END)")
+        out = {name: f"o{f[name][0]}.{name}" for name in (*self._BOOLEANS, "topic", "loss_reason") if name in f}
+        out.update({m.target: m.value(tables, joins) for m in self.measures})
+        select = f"""
+            SELECT shop, account, session_id, day, {started} AS started_at
+                   {"".join(f", {name}" for name in out)}
+            FROM (
+                SELECT {self.shop(self.account, f["shop"][0] if "shop" in f else None)} AS shop,
+                       {self.account.name}.account AS account, {session_id} AS session_id,
+                       {day} AS day, {clock or "NULL"} AS clock
+                       {"".join(f", {sql} AS {name}" for name, sql in out.items())}
+                FROM {self.body(self.source)} {" ".join(joins)} WHERE {where}
+            )
+            WHERE (CASE WHEN account IS NULL OR day IS NULL THEN {_refuse('a row without agent or day')}
+                   ELSE true END)"""
+        return SqlRows(select, ["started_at", *out], tables, unique_keys=False)
+
+
+def statement(job, reader, extra: list[int]) -> _Statement:
+    plan = job.plans[0]
+    return (Sessions if plan.layout.shape == "sessions" else Facts)(job, plan, reader, extra)
+
+
+def store(db: Database, job, meta: ImportMeta) -> ImportOutcome | None:
+    """Import the job's file through DuckDB; None when the Python path must read it."""
+    plan = job.plans[0]
+    facts = plan.layout.shape == "facts"
+
+    def stored(stats: dict) -> None:
+        if not stats["rows"]:
+            raise RowsRefused("no rows")  # the Python path says why
+        job.done = stats["rows"]
+        if facts:
+            job.fact_rows, job.provisional_rows = stats["rows"], stats["provisional"]
+        else:
+            job.session_rows = stats["rows"]
+        job.first, job.last = stats["first"], stats["last"]
+        job.shops.update(stats["shops"])
+        job.shop_defaulted = importer.DEFAULT_SHOP in job.shops and not job.shop
+        meta.shop = job.shop_label
+        meta.period_from, meta.period_to = job.first, job.last
+        meta.notes = "\n".join(job.notes) or None
+        job.report(f"{job.name}: 已写入 {stats['rows']:,} 行")
+
+    notes = list(job.notes)
+    try:
+        with utf8_copy(job) as path:
+            reader, extra = _reader(path, plan)
+            built = statement(job, reader, extra)
+            job.report(f"{job.name}: 读取客服、日期等列的取值")
+            built.read_lookups(db)
+            job.report(f"{job.name}: 读取前 {SAMPLE_ROWS:,} 行的数值格式")
+            built.read_odd(db, whole=False)
+            built.type_columns()
+            for _ in range(4):
+                job.notes[:] = notes
+                rows = built.rows()
+                rows.stored = stored
+                job.report(f"{job.name}: 写入数据库")
+                try:
+                    return db.apply_import(meta, rows if facts else None, None if facts else rows)
+                except RowsRefused as exc:
+                    if not built.untype(str(exc)) and (built.whole or UNEXPECTED not in str(exc)):
+                        raise NotHere(str(exc).splitlines()[0]) from None
+                job.report(f"{job.name}: 读取全部数据的数值格式")
+                built.read_odd(db, whole=True)
+    except (NotHere, DatabaseError, subprocess.CalledProcessError, UnicodeDecodeError):
+        job.notes[:] = notes
+    return None
+    return None

@@ -1,0 +1,167 @@
+"""The DuckDB path for big CSVs stores exactly what the Python path stores.
+
+Each file is imported twice into fresh databases, once forced through csperf.bulk and
+once through the Python reader, and every stored row, session and import record is
+compared. Files with what only Python can name (a bad cell, a row without an agent, a
+repeated header) must fall back and say the same thing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from csperf import bulk, importer
+from csperf.db import Database
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
+
+
+def _import(path: Path, *, through_duckdb: bool, monkeypatch, **options):
+    monkeypatch.setattr(bulk, "MIN_BYTES", 0 if through_duckdb else 1 << 62)
+    used: list[bool] = []
+    store = bulk.store
+
+    def spy(*args, **kwargs):
+        outcome = store(*args, **kwargs)
+        used.append(outcome is not None)
+        return outcome
+
+    monkeypatch.setattr(bulk, "store", spy)
+    db = Database(":memory:")
+    try:
+        result = importer.import_file(db, path, **options)
+        error = None
+    except importer.BadInput as exc:
+        result, error = None, str(exc)
+    stored = (
+        db.query("SELECT * EXCLUDE (fact_id) FROM facts ORDER BY shop, account, date_from, date_to, source"),
+        db.query("SELECT * FROM sessions ORDER BY shop, session_id"),
+        db.query("SELECT * EXCLUDE (imported_at) FROM imports"),
+    )
+    db.close()
+    return stored, result, error, any(used)
+
+
+def _same(path: Path, monkeypatch, *, bulk_used: bool = True, **options) -> None:
+    fast, fast_result, fast_error, used = _import(path, through_duckdb=True, monkeypatch=monkeypatch, **options)
+    slow, slow_result, slow_error, _ = _import(path, through_duckdb=False, monkeypatch=monkeypatch, **options)
+    assert used is bulk_used
+    assert fast_error == slow_error
+    for mine, theirs in zip(fast, slow):
+        pd.testing.assert_frame_equal(mine, theirs, check_dtype=False)
+    if slow_result is not None:
+        for name in ("rows", "sessions", "provisional_rows", "period_from", "period_to", "shop", "notes",
+                     "skipped", "shop_defaulted", "unknown_columns"):
+            assert getattr(fast_result, name) == getattr(slow_result, name), name
+
+
+def _write(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding=encoding)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def small_sample(monkeypatch):
+    """A sample of a few rows, so later rows bring values the first ones did not show."""
+    monkeypatch.setattr(bulk, "SAMPLE_ROWS", 3)
+
+
+HEADER = "日期,客服,接待人数,询单人数,询单->最终付款成功率,销售额,平均响应时间,客户满意率"
+
+
+def _chitu_rows(n: int, start: int = 0) -> list[str]:
+    rows = []
+    for k in range(start, start + n):
+        day = f"2026-10-{1 + k % 28:02d}"
+        rows.append(f"{day},店铺A:客服{k // 28:02d},{80 + k % 7},{40 + k % 5},{30 + k % 9}.5%,{1000 + k}.25,"
+                    f"{20 + k % 11}.5,{90 + k % 10}%")
+    return rows
+
+
+def test_a_plain_export_is_read_by_duckdb_with_the_same_figures(tmp_path, monkeypatch):
+    _same(_write(tmp_path / "赤兔_日明细.csv", [HEADER, *_chitu_rows(200)]), monkeypatch)
+
+
+def test_odd_values_after_the_first_rows(tmp_path, monkeypatch):
+    rows = _chitu_rows(60)
+    rows[40] = "2026-10-13,店铺A:客服01,-,41,延迟统计,\"1,234.50\",8分48秒,-"
+    rows[50] = "2026/10/23,店铺A:客服01,--,41,31.5%,¥88,00:01:05,延迟统计"
+    rows.append("2026-10-28,店铺B：客服99,12,5,0.5%,  77 ,9秒,100%")
+    _same(_write(tmp_path / "odd.csv", [HEADER, *rows]), monkeypatch)
+
+
+def test_summary_rows_and_a_title_block(tmp_path, monkeypatch):
+    lines = ["客服绩效日报", "统计时间：2026-10-01 ~ 2026-10-28", HEADER, *_chitu_rows(40),
+             "合计,,3200,1600,35%,40000,20,90%", "均值,店铺A:均值,80,40,35%,1000,20,90%"]
+    _same(_write(tmp_path / "summary.csv", lines), monkeypatch)
+
+
+def test_bare_rates_that_change_scale_later(tmp_path, monkeypatch):
+    header = "日期,客服,接待人数,询单人数,询单->最终付款成功率"
+    rows = [f"2026-10-{1 + k:02d},客服{k % 3},50,20,0.{30 + k}" for k in range(20)]
+    rows.append("2026-10-25,客服9,50,20,45")  # a bare 45: the whole column is percents
+    _same(_write(tmp_path / "bare.csv", [header, *rows]), monkeypatch, shop="测试店")
+
+
+def test_gb18030_without_a_date_column(tmp_path, monkeypatch):
+    header = "客服,接待人数,询单人数,销售额"
+    rows = [f"小店:客服{k},{10 + k},{5 + k},{100 + k}.5" for k in range(30)]
+    path = _write(tmp_path / "飞鸽_2026-10-01至2026-10-31.csv", [header, *rows], encoding="gb18030")
+    _same(path, monkeypatch)
+
+
+@pytest.mark.parametrize("bad_line", [
+    "2026-10-05,店铺A:客服00,八十,40,30%,1000,20,90%",  # an unreadable count
+    ",,80,40,30%,1000,20,90%",  # figures without an agent
+    "日期,客服,接待人数,询单人数,询单->最终付款成功率,销售额,平均响应时间,客户满意率",  # a repeated header
+    "2026-10-05,店铺A:客服00,80,40,30%,1000,20,90%,extra",  # a cell beyond the header
+])
+def test_what_only_python_can_name_falls_back(tmp_path, monkeypatch, bad_line):
+    rows = _chitu_rows(30)
+    rows.insert(20, bad_line)
+    _same(_write(tmp_path / "bad.csv", [HEADER, *rows]), monkeypatch, bulk_used=False)
+
+
+def test_two_rows_of_one_agent_day_fall_back(tmp_path, monkeypatch):
+    rows = _chitu_rows(30)
+    rows.append(rows[5])
+    _same(_write(tmp_path / "twice.csv", [HEADER, *rows]), monkeypatch, bulk_used=False)
+
+
+def test_a_session_log(tmp_path, monkeypatch):
+    header = "会话ID,客服,开始时间,首次响应(秒),会话时长(秒),是否回复,是否解决,是否成交,成交金额,满意度,咨询类型,流失原因"
+    rows = []
+    for k in range(80):
+        answered = "是" if k % 5 else "否"
+        rating = ["", "5", "4", "非常满意", "不满意"][k % 5]
+        amount = f"{100 + k}.5" if k % 3 == 0 else ""
+        rows.append(f"S{k:05d},店铺{k % 3}:客服{k % 7},2026-10-{1 + k % 20:02d} {k % 24:02d}:{k % 60:02d}:07,"
+                    f"{k % 40}.5,{60 + k},{answered},{'是' if k % 2 else '否'},{'是' if k % 3 == 0 else '否'},"
+                    f"{amount},{rating},{['物流', '售后', '优惠'][k % 3]},{'价格' if k % 4 == 1 else ''}")
+    rows.append("S99999,店铺0:客服1,2026/10/21 9:05,1分5秒,2分,Y,N,N,,一般,物流,")
+    _same(_write(tmp_path / "会话记录.csv", [header, *rows]), monkeypatch)
+
+
+def test_a_second_file_merges_with_the_first(tmp_path, monkeypatch):
+    first = _write(tmp_path / "first.csv", [HEADER, *_chitu_rows(40)])
+    later = [line.replace("延迟统计", "") for line in _chitu_rows(40)]
+    second = _write(tmp_path / "second.csv", ["日期,客服,接待人数,询单人数", *[",".join(r.split(",")[:3] + ["99"])
+                                                                       for r in later]])
+    stored = {}
+    for through_duckdb in (True, False):
+        monkeypatch.setattr(bulk, "MIN_BYTES", 0 if through_duckdb else 1 << 62)
+        db = Database(":memory:")
+        importer.import_file(db, first)
+        importer.import_file(db, second)
+        stored[through_duckdb] = db.query(
+            "SELECT * EXCLUDE (fact_id) FROM facts ORDER BY shop, account, date_from, import_id")
+        db.close()
+    pd.testing.assert_frame_equal(stored[True], stored[False], check_dtype=False)
+
+
+@pytest.mark.parametrize("path", sorted(DEMO.glob("douyin/*.csv"))[:3], ids=lambda p: p.name)
+def test_the_demo_douyin_exports(path, monkeypatch):
+    _same(path, monkeypatch)
