@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -47,10 +46,10 @@ SAMPLE_ROWS = 50_000  # the rows whose odd values are read first (any other stop
 MAX_DISTINCT = 300_000  # more distinct odd values than this in a column: the Python path
 INLINE_VALUES = 64  # up to this many odd values go into the SQL text, more into a table
 UNEXPECTED = "csperf: unexpected value"  # the error of a value outside what was read
+LOOKUP = "in a lookup column"  # … and where
 
-_STAMP = r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}"
-# what str.strip() removes: an id with any of it at either end is left to the Python path
-_SPACE = r"[\s\x{0b}\x{1c}-\x{1f}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+# what str.strip() removes (as code points): an id with any of it at either end is left to Python
+_SPACE = tuple(code for code in range(0x3001) if chr(code).isspace())
 RATING = "rating"  # a session's rating: a number or 非常满意 … 非常不满意
 
 
@@ -270,14 +269,20 @@ class _Moments(_Odd):
         day, clock, found = values.read_moments(cells, order=self.order)
         self.keep(cells, {"day": day, "clock": clock.astype(float)}, found.bad)
 
+    def cast(self) -> str:
+        """SQL over the body: DuckDB's own reading of the cell (the format Arrow reads too)."""
+        return f"TRY_STRPTIME(c{self.index}, '%Y-%m-%d %H:%M:%S') AS t{self.index}"
+
+    def fast(self) -> str:
+        return f"(length({self.cell}) = 19 AND r.t{self.index} IS NOT NULL)"
+
     def parts(self, tables: dict[str, pd.DataFrame], joins: list[str]) -> tuple[str, str]:
         """SQL: (the day it names, seconds after midnight)."""
-        stamp = f"TRY_STRPTIME({self.cell}, '%Y-%m-%d %H:%M:%S')"
-        fast = f"regexp_full_match({self.cell}, '{_STAMP}') AND {stamp} IS NOT NULL"
-        day = (f"(CASE WHEN {self.cell} IS NULL THEN NULL WHEN {fast} THEN CAST({stamp} AS DATE) "
+        stamp = f"r.t{self.index}"
+        day = (f"(CASE WHEN {self.cell} IS NULL THEN NULL WHEN {self.fast()} THEN CAST({stamp} AS DATE) "
                f"ELSE {self.lookup('day', tables, joins)} END)")
-        clock = (f"(CASE WHEN {self.cell} IS NULL THEN NULL WHEN {fast} "
-                 f"THEN CAST(epoch({stamp}) - epoch(CAST(CAST({stamp} AS DATE) AS TIMESTAMP)) AS DOUBLE) "
+        clock = (f"(CASE WHEN {self.cell} IS NULL THEN NULL WHEN {self.fast()} "
+                 f"THEN CAST(hour({stamp}) * 3600 + minute({stamp}) * 60 + second({stamp}) AS DOUBLE) "
                  f"ELSE {self.lookup('clock', tables, joins)} END)")
         return day, clock
 
@@ -394,6 +399,8 @@ class _Statement:
         self.rows_read = 0
         self.listed: dict[int, list[str]] = {}
         self.whole = False  # the odd values are those of the whole file, not of its first rows
+        self.lookups_whole = False  # likewise the values of the lookup columns
+        self.odd: dict[int, list[str]] = {}
         self.nulls: set[str] = set()  # NULL markers the CSV reader turns into NULL
 
     def lookup(self, index: int, outputs: dict[str, str], read, skip_digits: bool = False) -> _Lookup:
@@ -418,25 +425,26 @@ class _Statement:
 
     def read_lookups(self, db) -> None:
         """Every distinct value of the low-cardinality columns (agents, dates, labels), in one pass."""
-        parts = ["count(*)"] + [f"list(DISTINCT {look.cell}) FILTER (WHERE {look.candidates()})"
-                                for look in self.lookups.values()]
-        row = iter(db.rows(f"SELECT {', '.join(parts)} FROM {self.source} r")[0])
-        self.rows_read = int(next(row))
+        parts = [f"list(DISTINCT {look.cell}) FILTER (WHERE {look.candidates()})" for look in self.lookups.values()]
+        row = iter(db.rows(f"SELECT {', '.join(parts)} FROM {self.reader(set(), self.nulls)} r")[0])
         self.listed = {c: _checked(next(row)) for c in self.lookups}
+        self.lookups_whole = True
+        self._learn()
 
     def read_odd(self, db, whole: bool) -> None:
-        """The figures' odd values (and what the rate columns show of their scale), over the
-        first rows or the whole file; then every column-wide decision and reading."""
+        """Every column's odd values (and what the rate columns show of their scale), over
+        the first rows or the whole file; then every column-wide decision and reading."""
+        for col in self.measures:
+            col.typed = False  # read every cell as text this time
         first = f"(SELECT * FROM {self.source} LIMIT {SAMPLE_ROWS})"
         odd_columns: list[_Odd] = [*self.measures, *([self.moments] if self.moments else [])]
-        parts = ["count(*)"]
+        parts = ["count(*)"] + [f"list(DISTINCT {look.cell}) FILTER (WHERE {look.candidates()})"
+                                for look in self.lookups.values()]
         for col in self.measures:
-            listed_odd = f"{col.cell} IS NOT NULL AND NOT {col.fast()[0]}" if not col.typed else "false"
-            parts.append(f"list(DISTINCT {col.cell}) FILTER (WHERE {listed_odd})")
+            parts.append(f"list(DISTINCT {col.cell}) FILTER (WHERE {col.cell} IS NOT NULL AND NOT {col.fast()[0]})")
         if self.moments:
             m = self.moments.cell
-            parts.append(f"list(DISTINCT {m}) FILTER (WHERE {m} IS NOT NULL AND NOT (regexp_full_match({m}, "
-                         f"'{_STAMP}') AND TRY_STRPTIME({m}, '%Y-%m-%d %H:%M:%S') IS NOT NULL))")
+            parts.append(f"list(DISTINCT {m}) FILTER (WHERE {m} IS NOT NULL AND NOT {self.moments.fast()})")
         signed = [col for col in self.measures if col.percent_signs]
         for col in signed:
             col.signs_seen = col.plain_seen = True  # read every kind of cell this time
@@ -450,7 +458,9 @@ class _Statement:
         row = iter(db.rows(f"SELECT {', '.join(parts)} FROM {self.body(self.source if whole else first)}")[0])
         counted = int(next(row))
         self.whole = whole or counted < SAMPLE_ROWS
-        odd = {id(col): _checked(next(row)) for col in odd_columns}
+        self.lookups_whole = self.lookups_whole or self.whole
+        self.listed = {c: _checked(next(row)) for c in self.lookups}
+        self.odd = {id(col): _checked(next(row)) for col in odd_columns}
         for col in signed:
             col.signs_seen = bool(next(row))
         for col in signed:
@@ -458,39 +468,40 @@ class _Statement:
         for col in rates:
             flags = [col.signs_seen] + [bool(next(row)) for _ in range(3)]
             col.evidence = values.PercentEvidence(*flags) | values.percent_evidence(
-                pd.Series(odd[id(col)], dtype=object))
-        self._decide(rates, self.listed, odd)
+                pd.Series(self.odd[id(col)], dtype=object))
+        self._learn()
+        self.type_columns()
+
+    def _learn(self) -> None:
+        self._decide([col for col in self.measures if col.kind == RATE], self.listed, self.odd)
         for c, look in self.lookups.items():
             look.learn(self.listed[c])
-        for col in odd_columns:
-            col.learn(odd[id(col)])
+        for col in [*self.measures, *([self.moments] if self.moments else [])]:
+            col.learn(self.odd[id(col)])
 
     @property
     def source(self) -> str:
         return self.reader({m.index for m in self.measures if m.typed}, self.nulls)
 
     def type_columns(self) -> None:
-        """Figure columns whose first rows hold nothing but plain numbers are read as
-        numbers by DuckDB's CSV reader itself (a later cell it cannot read stops it)."""
+        """Figure columns whose cells read so far are all plain numbers (or NULL markers) are
+        read as numbers by DuckDB's CSV reader itself (a later cell it cannot read stops it)."""
         markers = values.NULL_VARIANTS - values.PENDING_MARKERS
         for m in self.measures:
-            m.typed = not m.signs_seen and set(m.table["k"]) <= markers
+            m.typed = not (m.percent_signs and m.signs_seen) and set(m.table["k"]) <= markers
             if m.typed:  # (each marker DuckDB checks costs it on every cell: only those met)
                 self.nulls |= set(m.table["k"])
 
-    def untype(self, message: str) -> bool:
-        """After the CSV reader met a cell it could not read as a number: read that column as text."""
-        found = re.search(r'converting column "c(\d+)"', message)
-        column = next((m for m in self.measures if found and m.index == int(found.group(1)) and m.typed), None)
-        if column is None:
-            return False
-        column.typed = False
-        return True
+    @staticmethod
+    def unexpected(message: str) -> bool:
+        """Did the statement stop at a value the first rows did not show (a cell the CSV
+        reader could not read as a number is one too)?"""
+        return UNEXPECTED in message or "Could not convert string" in message
 
     def body(self, source: str) -> str:
         """FROM: the cells as c0, c1, … with DuckDB's own reading of the figures as n…, s…
         (each cast once: DuckDB would repeat one written several times in an expression)."""
-        casts = [sql for m in self.measures for sql in m.casts()]
+        casts = [sql for m in self.measures for sql in m.casts()] + ([self.moments.cast()] if self.moments else [])
         numbers = [sql for m in self.measures for sql in m.numbers()]
         if casts:
             source = f"(SELECT *, {', '.join(casts)} FROM {source})"
@@ -534,7 +545,7 @@ class _Statement:
         bad = " OR ".join([f"coalesce({look.name}.bad, false)" for look in self.lookups.values()]
                           + [f"r.c{c} IS NOT NULL" for c in self.extra]) or "false"
         # one CASE, so that its order holds: a summary row may carry what cannot be read
-        return (f"(CASE WHEN {unknown} THEN {_stop('a value not read yet')} WHEN {summary} THEN false "
+        return (f"(CASE WHEN {unknown} THEN {_stop(LOOKUP)} WHEN {summary} THEN false "
                 f"WHEN {blank} THEN false WHEN {bad} THEN {_refuse('a cell Python must name')} ELSE true END)")
 
     def blank_columns(self) -> list[int]:
@@ -697,8 +708,10 @@ class Sessions(_Statement):
         started = "CAST(day AS TIMESTAMP) + to_seconds(clock)" if clock else "CAST(day AS TIMESTAMP)"
         sid = f"r.c{f['session_id'][0]}"
         nulls = ", ".join(literal(v) for v in sorted(values.NULL_VARIANTS))
-        session_id = (f"(CASE WHEN {sid} IS NULL OR {sid} IN ({nulls}) OR regexp_matches({sid}, "
-                      f"'^{_SPACE}|{_SPACE}$') THEN {_refuse('a session id to read in Python')} ELSE {sid} END)")
+        spaces = ", ".join(str(code) for code in _SPACE)
+        session_id = (f"(CASE WHEN {sid} IS NULL OR {sid} IN ({nulls}) OR ord(left({sid}, 1)) IN ({spaces}) "
+                      f"OR ord(right({sid}, 1)) IN ({spaces}) THEN {_refuse('a session id to read in Python')} "
+                      f"ELSE {sid} END)")
         out = {name: f"o{f[name][0]}.{name}" for name in (*self._BOOLEANS, "topic", "loss_reason") if name in f}
         out.update({m.target: m.value(tables, joins) for m in self.measures})
         select = f"""
@@ -747,12 +760,10 @@ def store(db: Database, job, meta: ImportMeta) -> ImportOutcome | None:
         with utf8_copy(job) as path:
             reader, extra = _reader(path, plan)
             built = statement(job, reader, extra)
-            job.report(f"{job.name}: 读取客服、日期等列的取值")
-            built.read_lookups(db)
-            job.report(f"{job.name}: 读取前 {SAMPLE_ROWS:,} 行的数值格式")
+            job.report(f"{job.name}: 读取前 {SAMPLE_ROWS:,} 行的取值")
             built.read_odd(db, whole=False)
-            built.type_columns()
-            for _ in range(4):
+            meta.sha256 = job.hashed()
+            while True:
                 job.notes[:] = notes
                 rows = built.rows()
                 rows.stored = stored
@@ -760,10 +771,15 @@ def store(db: Database, job, meta: ImportMeta) -> ImportOutcome | None:
                 try:
                     return db.apply_import(meta, rows if facts else None, None if facts else rows)
                 except RowsRefused as exc:
-                    if not built.untype(str(exc)) and (built.whole or UNEXPECTED not in str(exc)):
-                        raise NotHere(str(exc).splitlines()[0]) from None
-                job.report(f"{job.name}: 读取全部数据的数值格式")
-                built.read_odd(db, whole=True)
+                    message = str(exc)
+                    if built.whole or not built.unexpected(message):
+                        raise NotHere(message.splitlines()[0]) from None
+                if LOOKUP in message and not built.lookups_whole:
+                    job.report(f"{job.name}: 读取客服、日期等列的全部取值")
+                    built.read_lookups(db)
+                else:
+                    job.report(f"{job.name}: 读取全部数据的取值")
+                    built.read_odd(db, whole=True)
     except (NotHere, DatabaseError, subprocess.CalledProcessError, UnicodeDecodeError):
         job.notes[:] = notes
     return None

@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -359,28 +360,46 @@ def _int(text) -> int:
         return 1
 
 
-def _fingerprint(path: Path) -> tuple[str, bytes, bool]:
-    """(sha256, first bytes, whether the whole file is valid UTF-8) in one pass."""
-    digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
-    first = b""
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 22):
-            if not first:
-                first = block[:8192]
-            digest.update(block)
-            if utf8:
-                try:
-                    decoder.decode(block)
-                except UnicodeDecodeError:
-                    utf8 = False
-    if utf8:
+class _Fingerprint:
+    """The file's SHA-256, read in a background thread: hashlib releases the GIL, so while
+    a big file is hashed the importer (and DuckDB) go on reading it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        with open(path, "rb") as fh:
+            self.first = fh.read(8192)
+        self._digest: str | None = None
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        digest = hashlib.sha256()
         try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
-    return digest.hexdigest(), first, utf8
+            with open(self.path, "rb") as fh:
+                while block := fh.read(1 << 22):
+                    digest.update(block)
+        except OSError as exc:
+            self._error = exc
+        self._digest = digest.hexdigest()
+
+    def sha256(self) -> str:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._digest
+
+
+def _all_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(1 << 22):
+                decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -788,17 +807,48 @@ class _Job:
         self.last: dt.date | None = None
         self.done = 0
         self._generated_ids: dict[int, int] = {}
+        self.sha256: str | None = None
 
     # -- planning --
 
     def prepare(self) -> None:
+        """Find every sheet's header and plan its columns. The file's hash (and whether all
+        of it is UTF-8) is read meanwhile in the background: see `settle`."""
         if not self.path.is_file():
             raise BadInput(f"{self.name}: 文件不存在或无法读取 — file not found")
         try:
-            self.sha256, first, utf8 = _fingerprint(self.path)
+            self._fingerprint = _Fingerprint(self.path)
         except OSError as exc:
             raise BadInput(f"{self.name}: 无法读取文件 ({exc.strerror}) — cannot read the file") from None
-        self.container, sheets = _open_sheets(self.path, self.name, first, utf8)
+        first = self._fingerprint.first
+        try:
+            _decode_prefix(first, "utf-8-sig")
+            self._utf8 = True
+        except UnicodeDecodeError:
+            self._utf8 = False
+        self._plan(first)
+
+    def settle(self) -> None:
+        """Wait for the file's hash, and make sure a text file read as UTF-8 is UTF-8 all
+        through (else plan it again as GB18030). DuckDB checks that itself as it reads,
+        so csperf.bulk only waits for the hash (`self.sha256`)."""
+        self.sha256 = self.hashed()
+        try:
+            if self._utf8 and self.container in ("csv", "html") and not _all_utf8(self.path):
+                self._utf8 = False
+                self._plan(self._fingerprint.first)
+        except OSError as exc:
+            raise BadInput(f"{self.name}: 无法读取文件 ({exc.strerror}) — cannot read the file") from None
+
+    def hashed(self) -> str:
+        """The file's SHA-256 (waiting for the background read to finish)."""
+        try:
+            return self._fingerprint.sha256()
+        except OSError as exc:
+            raise BadInput(f"{self.name}: 无法读取文件 ({exc.strerror}) — cannot read the file") from None
+
+    def _plan(self, first: bytes) -> None:
+        self.container, sheets = _open_sheets(self.path, self.name, first, self._utf8)
         extra = {aliases.normalize_header(h) for m in [self.mapping or {}, *self.remembered.values()]
                  for k, h in m.items() if k != "date_order" and h}
 
@@ -1413,6 +1463,7 @@ def parse_file(path, *, shop=None, date_from=None, date_to=None, mapping=None, s
     job = _Job(path, shop=shop, date_from=date_from, date_to=date_to, mapping=mapping,
                skip_bad_rows=skip_bad_rows, remembered=remembered, progress=progress)
     job.prepare()
+    job.settle()
     job.decide()
     facts = _concat(job.facts())
     sessions = _concat(job.sessions())
@@ -1459,12 +1510,14 @@ def import_file(db: Database, path, *, shop=None, date_from=None, date_to=None, 
     job = _Job(path, shop=shop, date_from=date_from, date_to=date_to, mapping=mapping,
                skip_bad_rows=skip_bad_rows, remembered=remembered_maps(db), progress=progress)
     job.prepare()
-    meta = ImportMeta(file_name=job.name, sha256=job.sha256, format=job.format, shop=job.shop,
+    meta = ImportMeta(file_name=job.name, sha256="", format=job.format, shop=job.shop,
                       unknown_columns=job.unknown, imported_by=user)
     from csperf import bulk  # bulk builds on this module
 
     outcome = bulk.store(db, job, meta) if bulk.applies(job) else None
     if outcome is None:
+        job.settle()
+        meta.sha256, meta.format, meta.unknown_columns = job.sha256, job.format, job.unknown
         job.decide()
         outcome = _store_chunks(db, job, meta)
     for signature, used in job.remembered_maps().items():
