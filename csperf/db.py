@@ -89,7 +89,7 @@ def resolve_path(path: str | os.PathLike | None = None) -> Path:
 
 _MEASURE_DDL = ",\n    ".join(f"{m} DOUBLE" for m in MEASURE_NAMES)
 
-MIGRATIONS: list[str] = [
+MIGRATIONS: list[str | Callable[[duckdb.DuckDBPyConnection], None]] = [
     # 1: imports, facts (all versions kept, `current` marks the effective rows), sessions
     f"""
     CREATE SEQUENCE import_seq START 1;
@@ -208,6 +208,8 @@ MIGRATIONS: list[str] = [
     "DROP SEQUENCE fact_seq;",
     # 6: import ids are the next after the highest, so a refused attempt leaves no gap
     "DROP SEQUENCE import_seq;",
+    # 7: measures stored only once some file carries them; `facts` becomes a view
+    lambda cur: _narrow_facts(cur),
 ]
 
 
@@ -368,7 +370,7 @@ class Database:
                 "FROM sessions WHERE import_id = ?",
                 [import_id],
             )
-            cur.execute("DELETE FROM facts WHERE import_id = ?", [import_id])
+            cur.execute("DELETE FROM fact_rows WHERE import_id = ?", [import_id])
             cur.execute("DELETE FROM sessions WHERE import_id = ?", [import_id])
             self._refold_sessions(cur)
             self._refresh_current(cur)
@@ -397,7 +399,7 @@ class Database:
             # earlier rows to merge with: the same path as any other file, from a staging copy
             cur.execute(f"CREATE OR REPLACE TEMP TABLE staging_facts AS SELECT fact_id - {first_id} AS seq, "
                         f"{key}, provisional, {', '.join(measures)} FROM facts WHERE import_id = ?", [import_id])
-            cur.execute("DELETE FROM facts WHERE import_id = ?", [import_id])
+            cur.execute("DELETE FROM fact_rows WHERE import_id = ?", [import_id])
             present = set(FACT_KEY) | {"provisional", *measures}
         else:
             staged, present = _stage(cur, "staging_facts", facts, FACT_KEY + ["provisional", *MEASURE_NAMES], _cast)
@@ -417,7 +419,6 @@ class Database:
             provisional = f"s.provisional OR (coalesce(p.provisional, false) AND NOT {covers})"
             provisional_from = (f"CASE WHEN s.provisional THEN {import_id} WHEN coalesce(p.provisional, false) "
                                 f"AND NOT {covers} THEN p.provisional_from END")
-            carried = ", ".join(f"s.{m}" if m in present else f"p.{m}" for m in MEASURE_NAMES)
             source = f"""{incoming} LEFT JOIN (
                     SELECT f.*, i.measures AS prior_measures
                     FROM facts f LEFT JOIN imports i ON i.import_id = f.provisional_from
@@ -427,12 +428,15 @@ class Database:
                                                ORDER BY f.import_id DESC) = 1
                 ) p USING ({key})"""
             params = [measures] * 2
-            columns = MEASURE_NAMES
+            _ensure_measures(cur, measures)
+            columns = _stored_measures(cur)
+            carried = ", ".join(f"s.{m}" if m in present else f"p.{m}" for m in columns)
         else:  # nothing earlier to merge with or supersede: a straight bulk insert
             provisional, provisional_from = "s.provisional", f"CASE WHEN s.provisional THEN {import_id} END"
             carried, source, params, columns = ", ".join(f"s.{m}" for m in measures), incoming, [], measures
+            _ensure_measures(cur, measures)
         inserted = cur.execute(
-            f"""INSERT INTO facts (fact_id, import_id, source, {key}, provisional, provisional_from
+            f"""INSERT INTO fact_rows (fact_id, import_id, source, {key}, provisional, provisional_from
                                    {"".join(", " + m for m in columns)})
                 SELECT {first_id} + s.seq, {import_id}, 'export', s.shop, s.account, s.date_from, s.date_to,
                        {provisional}, {provisional_from} {", " + carried if carried else ""}
@@ -449,9 +453,10 @@ class Database:
         """Insert a SqlRows statement's facts straight into the table (no staging copy)."""
         key = ", ".join(FACT_KEY)
         columns = "".join(f", {m}" for m in rows.columns)
+        _ensure_measures(cur, rows.columns)
         with _running(cur, rows):
             inserted = cur.execute(
-                f"""INSERT INTO facts (fact_id, import_id, source, {key}, provisional, provisional_from {columns})
+                f"""INSERT INTO fact_rows (fact_id, import_id, source, {key}, provisional, provisional_from {columns})
                     SELECT {first_id} + row_key, {import_id}, 'export', {key}, provisional,
                            CASE WHEN provisional THEN {import_id} END {columns}
                     FROM ({rows.select})"""
@@ -528,12 +533,13 @@ class Database:
 
     def _refold_sessions(self, cur) -> None:
         """Rebuild the agent-day figures of the days in `touched_days` from all their sessions."""
+        _ensure_measures(cur, _SESSION_MEASURES)
         cur.execute(
-            "DELETE FROM facts f USING touched_days t WHERE f.source = 'sessions' "
+            "DELETE FROM fact_rows f USING touched_days t WHERE f.source = 'sessions' "
             "AND f.shop = t.shop AND f.account = t.account AND f.date_from = t.day"
         )
         cur.execute(
-            """INSERT INTO facts (fact_id, import_id, shop, account, date_from, date_to, provisional,
+            """INSERT INTO fact_rows (fact_id, import_id, shop, account, date_from, date_to, provisional,
                    source, receptions, cases, replied, inquiries, paid_buyers, sales, sales_buyers,
                    first_response_sum_s, first_response_n, reception_sum_s, resolved, ratings,
                    csat_sum, satisfied, workdays)
@@ -596,8 +602,8 @@ class Database:
                FROM v LEFT JOIN shadowed s ON v.fact_id = s.fact_id"""
         )
         cur.execute(
-            "UPDATE facts SET current = x.is_current FROM fact_flags x "
-            "WHERE facts.fact_id = x.fact_id AND facts.current IS DISTINCT FROM x.is_current"
+            "UPDATE fact_rows SET current = x.is_current FROM fact_flags x "
+            "WHERE fact_rows.fact_id = x.fact_id AND fact_rows.current IS DISTINCT FROM x.is_current"
         )
 
     def _migrate(self) -> None:
@@ -609,7 +615,7 @@ class Database:
                     continue
                 cur.execute("BEGIN TRANSACTION")
                 try:
-                    cur.execute(ddl)
+                    ddl(cur) if callable(ddl) else cur.execute(ddl)
                     cur.execute("INSERT INTO schema_version VALUES (?)", [version])
                     cur.execute("COMMIT")
                 except BaseException:
@@ -655,6 +661,51 @@ def _stage(cur, table: str, frames: Frames, columns: list[str], cast) -> tuple[i
         seen += [c for c in present if c not in seen]
         staged += len(chunk)
     return staged, set(seen)
+
+
+_SESSION_MEASURES = ("receptions", "cases", "replied", "inquiries", "paid_buyers", "sales", "sales_buyers",
+                     "first_response_sum_s", "first_response_n", "reception_sum_s", "resolved", "ratings",
+                     "csat_sum", "satisfied", "workdays")
+_FACT_FIELDS = ("fact_id", "import_id", "shop", "account", "date_from", "date_to", "provisional", "source",
+                "current")
+
+
+def _stored_measures(cur) -> list[str]:
+    """The measures fact_rows has a column for, in catalogue order."""
+    found = {name for (name,) in cur.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'fact_rows' AND NOT internal"
+    ).fetchall()}
+    return [m for m in MEASURE_NAMES if m in found]
+
+
+def _facts_view(cur) -> None:
+    """`facts`: fact_rows with every measure of the catalogue (NULL where no column is stored)."""
+    stored = set(_stored_measures(cur))
+    measures = ", ".join(m if m in stored else f"CAST(NULL AS DOUBLE) AS {m}" for m in MEASURE_NAMES)
+    cur.execute(f"CREATE OR REPLACE VIEW facts AS SELECT {', '.join(_FACT_FIELDS)}, {measures}, provisional_from "
+                "FROM fact_rows")
+
+
+def _ensure_measures(cur, names) -> None:
+    """Columns for measures a file carries that no file carried before (see migration 7)."""
+    stored = set(_stored_measures(cur))
+    missing = [m for m in MEASURE_NAMES if m in names and m not in stored]
+    for m in missing:
+        cur.execute(f"ALTER TABLE fact_rows ADD COLUMN {m} DOUBLE")
+    if missing:
+        _facts_view(cur)
+
+
+def _narrow_facts(cur) -> None:
+    """Migration 7: a column only for measures some file carried. DuckDB spends as long
+    writing a column of NULLs as one of figures, and an export carries about half the
+    catalogue, so a wide table made every import write ~25 empty columns (2.2 s of a
+    2-million-row import). Readers keep the `facts` view with every measure."""
+    cur.execute("ALTER TABLE facts RENAME TO fact_rows")
+    for m in MEASURE_NAMES:
+        if not cur.execute(f"SELECT count({m}) > 0 FROM fact_rows").fetchall()[0][0]:
+            cur.execute(f"ALTER TABLE fact_rows DROP COLUMN {m}")
+    _facts_view(cur)
 
 
 def _landed(rows: SqlRows, inserted: int, key: str, found: tuple) -> None:

@@ -173,3 +173,34 @@ def test_rows_without_a_provisional_column_are_settled(db):
     assert db.scalar("SELECT provisional FROM facts") is False
     with pytest.raises(ValueError, match="date_to"):
         db.apply_import(ImportMeta("q", "q", "t"), frame.drop(columns="date_to"))
+
+
+def test_facts_store_only_measures_some_file_carried(tmp_path, monkeypatch):
+    """Migration 7 keeps the figures of a database made before it; new measures get a
+    column when a file first carries them; `facts` always shows the whole catalogue."""
+    from csperf import db as dbmod
+    from csperf.metrics import MEASURE_NAMES
+
+    path = tmp_path / "old.duckdb"
+    monkeypatch.setattr(dbmod, "MIGRATIONS", dbmod.MIGRATIONS[:6])
+    old = Database(path)
+    with old.write() as cur:  # what an import wrote before migration 7
+        cur.execute("INSERT INTO imports (import_id, file_name, sha256, measures) "
+                    "VALUES (1, 'a.csv', 'a', ['receptions', 'replied'])")
+        cur.execute("INSERT INTO facts (fact_id, import_id, shop, account, date_from, date_to, receptions, replied) "
+                    "VALUES (1, 1, 's', 'x', DATE '2026-10-01', DATE '2026-10-01', 10, 9)")
+    old.close()
+    monkeypatch.undo()
+
+    db = Database(path)
+    stored = {name for (name,) in db.rows(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'fact_rows'")}
+    assert {"receptions", "replied"} <= stored and "sales" not in stored
+    assert list(db.query("SELECT * FROM facts").columns[9:-1]) == list(MEASURE_NAMES)
+    db.apply_import(ImportMeta("b.csv", "b", "test"), pd.DataFrame(
+        {"shop": ["s"], "account": ["x"], "date_from": [date(2026, 10, 2)], "date_to": [date(2026, 10, 2)],
+         "sales": [99.5]}))
+    got = db.query("SELECT date_from, receptions, replied, sales FROM facts ORDER BY date_from")
+    assert got["receptions"].tolist()[0] == 10.0 and got["sales"].tolist()[1] == 99.5
+    assert pd.isna(got["sales"].iloc[0]) and pd.isna(got["receptions"].iloc[1])
+    db.close()
