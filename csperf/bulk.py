@@ -423,11 +423,24 @@ class _Statement:
 
             self.lookup(c, {f"summary{c}": "BOOLEAN"}, flags, skip_digits=c not in identity)
 
+    @staticmethod
+    def _distinct(db, source: str, cells: dict[int, str]) -> dict[int, list[str]]:
+        """The distinct non-NULL values of each expression over `source`, in one pass (one
+        hash table over all of them: DuckDB runs a DISTINCT aggregate apiece far slower)."""
+        if not cells:
+            return {}
+        columns = ", ".join(f'{sql} AS "{key}"' for key, sql in cells.items())
+        found = db.rows(f"SELECT k, list(v) FROM (SELECT DISTINCT k, v FROM (UNPIVOT (SELECT {columns} FROM {source}) "
+                        "ON COLUMNS(*) INTO NAME k VALUE v)) GROUP BY k")
+        listed = {key: [] for key in cells}
+        for key, values_ in found:
+            listed[int(key)] = _checked(values_)
+        return listed
+
     def read_lookups(self, db) -> None:
         """Every distinct value of the low-cardinality columns (agents, dates, labels), in one pass."""
-        parts = [f"list(DISTINCT {look.cell}) FILTER (WHERE {look.candidates()})" for look in self.lookups.values()]
-        row = iter(db.rows(f"SELECT {', '.join(parts)} FROM {self.reader(set(), self.nulls)} r")[0])
-        self.listed = {c: _checked(next(row)) for c in self.lookups}
+        self.listed = self._distinct(db, f"{self.reader(set(), self.nulls)} r", {
+            c: f"CASE WHEN {look.candidates()} THEN {look.cell} END" for c, look in self.lookups.items()})
         self.lookups_whole = True
         self._learn()
 
@@ -436,18 +449,17 @@ class _Statement:
         the first rows or the whole file; then every column-wide decision and reading."""
         for col in self.measures:
             col.typed = False  # read every cell as text this time
-        first = f"(SELECT * FROM {self.source} LIMIT {SAMPLE_ROWS})"
-        odd_columns: list[_Odd] = [*self.measures, *([self.moments] if self.moments else [])]
-        parts = ["count(*)"] + [f"list(DISTINCT {look.cell}) FILTER (WHERE {look.candidates()})"
-                                for look in self.lookups.values()]
-        for col in self.measures:
-            parts.append(f"list(DISTINCT {col.cell}) FILTER (WHERE {col.cell} IS NOT NULL AND NOT {col.fast()[0]})")
-        if self.moments:
-            m = self.moments.cell
-            parts.append(f"list(DISTINCT {m}) FILTER (WHERE {m} IS NOT NULL AND NOT {self.moments.fast()})")
         signed = [col for col in self.measures if col.percent_signs]
         for col in signed:
             col.signs_seen = col.plain_seen = True  # read every kind of cell this time
+        source = self.body(self.source if whole else f"(SELECT * FROM {self.source} LIMIT {SAMPLE_ROWS})")
+        odd_columns: list[_Odd] = [*self.measures, *([self.moments] if self.moments else [])]
+        cells = {c: f"CASE WHEN {look.candidates()} THEN {look.cell} END" for c, look in self.lookups.items()}
+        for k, col in enumerate(odd_columns):
+            test = col.fast()[0] if isinstance(col, _Measure) else col.fast()
+            cells[-1 - k] = f"CASE WHEN {col.cell} IS NOT NULL AND NOT {test} THEN {col.cell} END"
+        listed = self._distinct(db, source, cells)
+        parts = ["count(*)"]
         parts += [f"coalesce(bool_or(r.s{col.index} IS NOT NULL), false)" for col in signed]
         parts += [f"coalesce(bool_or(r.n{col.index} IS NOT NULL), false)" for col in signed]
         rates = [col for col in self.measures if col.kind == RATE]
@@ -455,12 +467,12 @@ class _Statement:
             plain = f"r.n{col.index}"
             parts += [f"coalesce(bool_or({plain} <> 0), false)", f"coalesce(bool_or(abs({plain}) > 1), false)",
                       f"coalesce(bool_or(abs({plain}) > 0 AND abs({plain}) < 1), false)"]
-        row = iter(db.rows(f"SELECT {', '.join(parts)} FROM {self.body(self.source if whole else first)}")[0])
+        row = iter(db.rows(f"SELECT {', '.join(parts)} FROM {source}")[0])
         counted = int(next(row))
         self.whole = whole or counted < SAMPLE_ROWS
         self.lookups_whole = self.lookups_whole or self.whole
-        self.listed = {c: _checked(next(row)) for c in self.lookups}
-        self.odd = {id(col): _checked(next(row)) for col in odd_columns}
+        self.listed = {c: listed[c] for c in self.lookups}
+        self.odd = {id(col): listed[-1 - k] for k, col in enumerate(odd_columns)}
         for col in signed:
             col.signs_seen = bool(next(row))
         for col in signed:
