@@ -495,7 +495,8 @@ def build_database(path: Path, scale: Scale, who: Agency, f: dict[str, np.ndarra
 
 def _stamp(scale: Scale) -> dict:
     """What the generated data depends on (not how often it is measured)."""
-    schema = hashlib.sha256("\n".join(dbmod.MIGRATIONS).encode()).hexdigest()[:16]
+    steps = [m if isinstance(m, str) else f"{m.__name__}: {m.__doc__}" for m in dbmod.MIGRATIONS]
+    schema = hashlib.sha256("\n".join(steps).encode()).hexdigest()[:16]
     shape = {k: str(v) for k, v in asdict(scale).items() if k not in ("import_runs", "query_runs")}
     return {"generator": GENERATOR_VERSION, "seed": SEED, "scale": shape, "schema": schema}
 

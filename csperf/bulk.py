@@ -171,7 +171,6 @@ class _Measure(_Odd):
     scale: str | None = None
     evidence: values.PercentEvidence | None = None  # of the rows read so far (rate columns)
     pending: list[str] = field(default_factory=list)
-    typed: bool = False  # read as DOUBLE by DuckDB's CSV reader itself
     signs_seen: bool = True  # some cell read so far is written `n%` (so far: nothing read)
     plain_seen: bool = True  # some cell read so far is a plain number
 
@@ -180,9 +179,9 @@ class _Measure(_Odd):
         return self.kind in (RATE, RATIO)
 
     def casts(self) -> list[str]:
-        """SQL over the body: DuckDB's own reading of the cell (and of it less a final %)."""
-        if self.typed:
-            return []
+        """SQL over the body: DuckDB's own reading of the cell (and of it less a final %).
+        Every cell is read as text: DuckDB's CSV reader would read `1_000` and `+-5` as
+        numbers, and a NULL marker could not be told from an empty cell."""
         c = f"c{self.index}"
         # a cast whose kind of cell the first rows never showed is left out: such a cell
         # then stops the statement, which runs again knowing the whole file
@@ -197,8 +196,6 @@ class _Measure(_Odd):
         """SQL over the casts: the number where Python reads the cell as the same number.
         DuckDB's cast also reads `1_000`, `+-5` and `inf`, which csperf.values refuses."""
         c, i = f"c{self.index}", self.index
-        if self.typed:
-            return [f"{c} AS n{i}"] + ([f"NULL::DOUBLE AS s{i}"] if self.percent_signs else [])
         same = f"NOT contains({c}, '_') AND NOT contains({c}, '+-')"
         out = [f"CASE WHEN isfinite(x{i}) AND {same} THEN x{i} END AS n{i}"]
         if self.percent_signs:
@@ -236,9 +233,6 @@ class _Measure(_Odd):
         test, fast = self.fast()
         guard = self._evidence_guard()
         first = f"WHEN {guard} THEN {_stop('rate scale')} " if guard else ""
-        if self.typed:  # NaN or ∞: csperf.values reads those otherwise
-            return f"(CASE {first}WHEN {self.cell} IS NULL THEN NULL WHEN {test} THEN {fast} " \
-                   f"ELSE {_refuse('not a finite number')} END)"
         return (f"(CASE {first}WHEN {self.cell} IS NULL THEN NULL WHEN {test} THEN {fast} "
                 f"ELSE {self.lookup('v', tables, joins)} END)")
 
@@ -363,9 +357,8 @@ def utf8_copy(job) -> Iterator[str]:
         os.remove(copy)
 
 
-def _reader(path: str, plan) -> tuple[Callable[[set[int], set[str]], str], list[int]]:
-    """`read_csv` of the body as c0, c1, … (VARCHAR but for the given DOUBLE columns; the
-    given NULL markers already NULL); and the columns past the header."""
+def _body_source(path: str, plan) -> tuple[str, list[int]]:
+    """`read_csv` of the body, every cell VARCHAR as c0, c1, …; and the columns past the header."""
     sheet = plan.sheet
     with open(path, encoding="utf-8-sig", newline="") as fh:
         head = [line for _, line in zip(range(plan.start + 1), fh)]
@@ -378,21 +371,17 @@ def _reader(path: str, plan) -> tuple[Callable[[set[int], set[str]], str], list[
     width = len(plan.layout.labels)
     if len(first) < width:
         raise NotHere("the first row is narrower than the header")
-    def source(typed: set[int], nulls: set[str]) -> str:
-        columns = ", ".join(f"'c{i}': '{'DOUBLE' if i in typed else 'VARCHAR'}'" for i in range(len(first)))
-        markers = ", ".join(literal(v) for v in sorted(nulls | {""}))
-        return (f"read_csv({literal(path)}, header = false, skip = {plan.start}, delim = {literal(sheet.sep)}, "
-                f"quote = '\"', escape = '\"', columns = {{{columns}}}, nullstr = [{markers}], "
-                "strict_mode = true, null_padding = false)")
-
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(first)))
+    source = (f"read_csv({literal(path)}, header = false, skip = {plan.start}, delim = {literal(sheet.sep)}, "
+              f"quote = '\"', escape = '\"', columns = {{{columns}}}, strict_mode = true, null_padding = false)")
     return source, list(range(width, len(first)))
 
 
 class _Statement:
     """The SELECT for one file: lookups joined to the body, figures read cell by cell."""
 
-    def __init__(self, job, plan, reader: Callable[[set[int], set[str]], str], extra: list[int]):
-        self.job, self.plan, self.reader, self.extra = job, plan, reader, extra
+    def __init__(self, job, plan, source: str, extra: list[int]):
+        self.job, self.plan, self.source, self.extra = job, plan, source, extra
         self.lookups: dict[int, _Lookup] = {}
         self.measures: list[_Measure] = []
         self.moments: _Moments | None = None
@@ -401,7 +390,6 @@ class _Statement:
         self.whole = False  # the odd values are those of the whole file, not of its first rows
         self.lookups_whole = False  # likewise the values of the lookup columns
         self.odd: dict[int, list[str]] = {}
-        self.nulls: set[str] = set()  # NULL markers the CSV reader turns into NULL
 
     def lookup(self, index: int, outputs: dict[str, str], read, skip_digits: bool = False) -> _Lookup:
         found = self.lookups.setdefault(index, _Lookup(index, {}, skip_digits=skip_digits))
@@ -439,7 +427,7 @@ class _Statement:
 
     def read_lookups(self, db) -> None:
         """Every distinct value of the low-cardinality columns (agents, dates, labels), in one pass."""
-        self.listed = self._distinct(db, f"{self.reader(set(), self.nulls)} r", {
+        self.listed = self._distinct(db, f"{self.source} r", {
             c: f"CASE WHEN {look.candidates()} THEN {look.cell} END" for c, look in self.lookups.items()})
         self.lookups_whole = True
         self._learn()
@@ -447,8 +435,6 @@ class _Statement:
     def read_odd(self, db, whole: bool) -> None:
         """Every column's odd values (and what the rate columns show of their scale), over
         the first rows or the whole file; then every column-wide decision and reading."""
-        for col in self.measures:
-            col.typed = False  # read every cell as text this time
         signed = [col for col in self.measures if col.percent_signs]
         for col in signed:
             col.signs_seen = col.plain_seen = True  # read every kind of cell this time
@@ -482,7 +468,6 @@ class _Statement:
             col.evidence = values.PercentEvidence(*flags) | values.percent_evidence(
                 pd.Series(self.odd[id(col)], dtype=object))
         self._learn()
-        self.type_columns()
 
     def _learn(self) -> None:
         self._decide([col for col in self.measures if col.kind == RATE], self.listed, self.odd)
@@ -490,25 +475,6 @@ class _Statement:
             look.learn(self.listed[c])
         for col in [*self.measures, *([self.moments] if self.moments else [])]:
             col.learn(self.odd[id(col)])
-
-    @property
-    def source(self) -> str:
-        return self.reader({m.index for m in self.measures if m.typed}, self.nulls)
-
-    def type_columns(self) -> None:
-        """Figure columns whose cells read so far are all plain numbers (or NULL markers) are
-        read as numbers by DuckDB's CSV reader itself (a later cell it cannot read stops it)."""
-        markers = values.NULL_VARIANTS - values.PENDING_MARKERS
-        for m in self.measures:
-            m.typed = not (m.percent_signs and m.signs_seen) and set(m.table["k"]) <= markers
-            if m.typed:  # (each marker DuckDB checks costs it on every cell: only those met)
-                self.nulls |= set(m.table["k"])
-
-    @staticmethod
-    def unexpected(message: str) -> bool:
-        """Did the statement stop at a value the first rows did not show (a cell the CSV
-        reader could not read as a number is one too)?"""
-        return UNEXPECTED in message or "Could not convert string" in message
 
     def body(self, source: str) -> str:
         """FROM: the cells as c0, c1, … with DuckDB's own reading of the figures as n…, s…
@@ -583,8 +549,8 @@ class _Statement:
 class Facts(_Statement):
     """An agent-day (or agent-period) export."""
 
-    def __init__(self, job, plan, reader: Callable[[set[int], set[str]], str], extra: list[int]):
-        super().__init__(job, plan, reader, extra)
+    def __init__(self, job, plan, source: str, extra: list[int]):
+        super().__init__(job, plan, source, extra)
         lay = plan.layout
         self.account = self.accounts(lay.account, lay.account_dash)
         if lay.shop is not None:
@@ -660,8 +626,8 @@ class Sessions(_Statement):
 
     _BOOLEANS = ("answered", "resolved", "converted", "inquiry")
 
-    def __init__(self, job, plan, reader: Callable[[set[int], set[str]], str], extra: list[int]):
-        super().__init__(job, plan, reader, extra)
+    def __init__(self, job, plan, source: str, extra: list[int]):
+        super().__init__(job, plan, source, extra)
         f = plan.layout.session
         self.account = self.accounts(f["account"][0], False)
         if "shop" in f:
@@ -741,9 +707,9 @@ class Sessions(_Statement):
         return SqlRows(select, ["started_at", *out], tables, unique_keys=False)
 
 
-def statement(job, reader, extra: list[int]) -> _Statement:
+def statement(job, source: str, extra: list[int]) -> _Statement:
     plan = job.plans[0]
-    return (Sessions if plan.layout.shape == "sessions" else Facts)(job, plan, reader, extra)
+    return (Sessions if plan.layout.shape == "sessions" else Facts)(job, plan, source, extra)
 
 
 def store(db: Database, job, meta: ImportMeta) -> ImportOutcome | None:
@@ -770,8 +736,8 @@ def store(db: Database, job, meta: ImportMeta) -> ImportOutcome | None:
     notes = list(job.notes)
     try:
         with utf8_copy(job) as path:
-            reader, extra = _reader(path, plan)
-            built = statement(job, reader, extra)
+            source, extra = _body_source(path, plan)
+            built = statement(job, source, extra)
             job.report(f"{job.name}: 读取前 {SAMPLE_ROWS:,} 行的取值")
             built.read_odd(db, whole=False)
             meta.sha256 = job.hashed()
@@ -784,7 +750,7 @@ def store(db: Database, job, meta: ImportMeta) -> ImportOutcome | None:
                     return db.apply_import(meta, rows if facts else None, None if facts else rows)
                 except RowsRefused as exc:
                     message = str(exc)
-                    if built.whole or not built.unexpected(message):
+                    if built.whole or UNEXPECTED not in message:
                         raise NotHere(message.splitlines()[0]) from None
                 if LOOKUP in message and not built.lookups_whole:
                     job.report(f"{job.name}: 读取客服、日期等列的全部取值")

@@ -87,6 +87,48 @@ def resolve_path(path: str | os.PathLike | None = None) -> Path:
     return Path(chosen).expanduser().resolve()
 
 
+_FACT_FIELDS = ("fact_id", "import_id", "shop", "account", "date_from", "date_to", "provisional", "source",
+                "current")
+
+
+def _stored_measures(cur) -> list[str]:
+    """The measures fact_rows has a column for, in catalogue order."""
+    found = {name for (name,) in cur.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'fact_rows' AND NOT internal"
+    ).fetchall()}
+    return [m for m in MEASURE_NAMES if m in found]
+
+
+def _facts_view(cur) -> None:
+    """`facts`: fact_rows with every measure of the catalogue (NULL where no column is stored)."""
+    stored = set(_stored_measures(cur))
+    measures = ", ".join(m if m in stored else f"CAST(NULL AS DOUBLE) AS {m}" for m in MEASURE_NAMES)
+    cur.execute(f"CREATE OR REPLACE VIEW facts AS SELECT {', '.join(_FACT_FIELDS)}, {measures}, provisional_from "
+                "FROM fact_rows")
+
+
+def _ensure_measures(cur, names) -> None:
+    """Columns for measures a file carries that no file carried before (see migration 7)."""
+    stored = set(_stored_measures(cur))
+    missing = [m for m in MEASURE_NAMES if m in names and m not in stored]
+    for m in missing:
+        cur.execute(f"ALTER TABLE fact_rows ADD COLUMN {m} DOUBLE")
+    if missing:
+        _facts_view(cur)
+
+
+def _narrow_facts(cur) -> None:
+    """Migration 7: a column only for measures some file carried. DuckDB spends as long
+    writing a column of NULLs as one of figures, and an export carries about half the
+    catalogue, so a wide table made every import write ~25 empty columns (2.2 s of a
+    2-million-row import). Readers keep the `facts` view with every measure."""
+    cur.execute("ALTER TABLE facts RENAME TO fact_rows")
+    for m in MEASURE_NAMES:
+        if not cur.execute(f"SELECT count({m}) > 0 FROM fact_rows").fetchall()[0][0]:
+            cur.execute(f"ALTER TABLE fact_rows DROP COLUMN {m}")
+    _facts_view(cur)
+
+
 _MEASURE_DDL = ",\n    ".join(f"{m} DOUBLE" for m in MEASURE_NAMES)
 
 MIGRATIONS: list[str | Callable[[duckdb.DuckDBPyConnection], None]] = [
@@ -209,7 +251,7 @@ MIGRATIONS: list[str | Callable[[duckdb.DuckDBPyConnection], None]] = [
     # 6: import ids are the next after the highest, so a refused attempt leaves no gap
     "DROP SEQUENCE import_seq;",
     # 7: measures stored only once some file carries them; `facts` becomes a view
-    lambda cur: _narrow_facts(cur),
+    _narrow_facts,
 ]
 
 
@@ -666,48 +708,6 @@ def _stage(cur, table: str, frames: Frames, columns: list[str], cast) -> tuple[i
 _SESSION_MEASURES = ("receptions", "cases", "replied", "inquiries", "paid_buyers", "sales", "sales_buyers",
                      "first_response_sum_s", "first_response_n", "reception_sum_s", "resolved", "ratings",
                      "csat_sum", "satisfied", "workdays")
-_FACT_FIELDS = ("fact_id", "import_id", "shop", "account", "date_from", "date_to", "provisional", "source",
-                "current")
-
-
-def _stored_measures(cur) -> list[str]:
-    """The measures fact_rows has a column for, in catalogue order."""
-    found = {name for (name,) in cur.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'fact_rows' AND NOT internal"
-    ).fetchall()}
-    return [m for m in MEASURE_NAMES if m in found]
-
-
-def _facts_view(cur) -> None:
-    """`facts`: fact_rows with every measure of the catalogue (NULL where no column is stored)."""
-    stored = set(_stored_measures(cur))
-    measures = ", ".join(m if m in stored else f"CAST(NULL AS DOUBLE) AS {m}" for m in MEASURE_NAMES)
-    cur.execute(f"CREATE OR REPLACE VIEW facts AS SELECT {', '.join(_FACT_FIELDS)}, {measures}, provisional_from "
-                "FROM fact_rows")
-
-
-def _ensure_measures(cur, names) -> None:
-    """Columns for measures a file carries that no file carried before (see migration 7)."""
-    stored = set(_stored_measures(cur))
-    missing = [m for m in MEASURE_NAMES if m in names and m not in stored]
-    for m in missing:
-        cur.execute(f"ALTER TABLE fact_rows ADD COLUMN {m} DOUBLE")
-    if missing:
-        _facts_view(cur)
-
-
-def _narrow_facts(cur) -> None:
-    """Migration 7: a column only for measures some file carried. DuckDB spends as long
-    writing a column of NULLs as one of figures, and an export carries about half the
-    catalogue, so a wide table made every import write ~25 empty columns (2.2 s of a
-    2-million-row import). Readers keep the `facts` view with every measure."""
-    cur.execute("ALTER TABLE facts RENAME TO fact_rows")
-    for m in MEASURE_NAMES:
-        if not cur.execute(f"SELECT count({m}) > 0 FROM fact_rows").fetchall()[0][0]:
-            cur.execute(f"ALTER TABLE fact_rows DROP COLUMN {m}")
-    _facts_view(cur)
-
-
 def _landed(rows: SqlRows, inserted: int, key: str, found: tuple) -> None:
     """Refuse a key stored twice (the importer sums or replaces those); else tell the caller."""
     repeated, first, last, provisional, shops = found

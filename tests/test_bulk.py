@@ -93,6 +93,14 @@ def test_odd_values_after_the_first_rows(tmp_path, monkeypatch):
     _same(_write(tmp_path / "odd.csv", [HEADER, *rows]), monkeypatch)
 
 
+def test_a_row_of_dashes_is_kept_and_underscored_numbers_are_refused(tmp_path, monkeypatch):
+    rows = _chitu_rows(40)
+    rows[30] = "2026-10-03,店铺A:客服01,-,-,-,-,-,-"  # an agent-day with nothing settled: stored, all NULL
+    _same(_write(tmp_path / "dashes.csv", [HEADER, *rows]), monkeypatch)
+    rows[35] = "2026-10-08,店铺A:客服01,1_000,40,30%,1000,20,90%"  # DuckDB alone would read 1000
+    _same(_write(tmp_path / "underscore.csv", [HEADER, *rows]), monkeypatch, bulk_used=False)
+
+
 def test_summary_rows_and_a_title_block(tmp_path, monkeypatch):
     lines = ["客服绩效日报", "统计时间：2026-10-01 ~ 2026-10-28", HEADER, *_chitu_rows(40),
              "合计,,3200,1600,35%,40000,20,90%", "均值,店铺A:均值,80,40,35%,1000,20,90%"]
