@@ -488,6 +488,7 @@ def build_database(path: Path, scale: Scale, who: Agency, f: dict[str, np.ndarra
             cur.execute("CHECKPOINT")
     finally:
         database.close()
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)  # an old file's log would not replay
     tmp.replace(path)
 
 

@@ -287,6 +287,7 @@ class _Lookup(_Odd):
 
     readers: list[Callable[[pd.Series], tuple[dict[str, pd.Series], np.ndarray]]] = field(default_factory=list)
     skip_digits: bool = False  # a label column such as 序号: plain numbers are no label
+    keyed: bool = False  # its row numbers make the row key (so it is always joined)
 
     def candidates(self) -> str:
         """SQL filter of the cells to read one by one."""
@@ -307,16 +308,41 @@ class _Lookup(_Odd):
     def name(self) -> str:
         return f"o{self.index}"
 
+    @property
+    def inline(self) -> bool:
+        """A few values (是/否, topics) are written into the SQL; a join costs more per row."""
+        return not self.keyed and len(self.table) <= INLINE_VALUES
+
     def join(self, tables: dict[str, pd.DataFrame], joins: list[str]) -> None:
-        tables[self.name] = self.table
-        joins.append(f"LEFT JOIN {self.name} ON {self.cell} = {self.name}.k")
+        if not self.inline:
+            tables[self.name] = self.table
+            joins.append(f"LEFT JOIN {self.name} ON {self.cell} = {self.name}.k")
+
+    def ref(self, output: str) -> str:
+        """SQL: what the cell reads as (NULL for a value outside the table)."""
+        if not self.inline:
+            return f"{self.name}.{output}"
+        cases = " ".join(f"WHEN {literal(k)} THEN CAST({literal(v)} AS {self.outputs[output]})"
+                         for k, v in zip(self.table["k"], self.table[output]))
+        return f"(CASE {self.cell} {cases} END)" if cases else "NULL"
 
     def unknown(self) -> str:
         """SQL: true at a value outside the table."""
-        unknown = f"{self.name}.k IS NULL AND {self.cell} IS NOT NULL"
+        if self.inline:
+            known = ", ".join(literal(k) for k in self.table["k"])
+            unknown = f"{self.cell} IS NOT NULL" + (f" AND {self.cell} NOT IN ({known})" if known else "")
+        else:
+            unknown = f"{self.name}.k IS NULL AND {self.cell} IS NOT NULL"
         if self.skip_digits:
             unknown += f" AND NOT regexp_full_match({self.cell}, '[0-9]+')"
         return f"({unknown})"
+
+    def bad(self) -> str:
+        """SQL: true at a value csperf.values cannot read."""
+        if not self.inline:
+            return f"coalesce({self.name}.bad, false)"
+        bad = ", ".join(literal(k) for k in self.table["k"][self.table["bad"]])
+        return f"coalesce({self.cell} IN ({bad}), false)" if bad else "false"
 
 
 # -- files ----------------------------------------------------------------------------------
@@ -517,10 +543,10 @@ class _Statement:
         for look in self.lookups.values():
             look.join(tables, joins)
         unknown = " OR ".join(look.unknown() for look in self.lookups.values()) or "false"
-        summary = " OR ".join(f"coalesce({look.name}.summary{c}, false)" for c, look in self.lookups.items()
+        summary = " OR ".join(f"coalesce({look.ref(f'summary{c}')}, false)" for c, look in self.lookups.items()
                               if f"summary{c}" in look.outputs) or "false"
         blank = " AND ".join(f"r.c{c} IS NULL" for c in self.blank_columns())
-        bad = " OR ".join([f"coalesce({look.name}.bad, false)" for look in self.lookups.values()]
+        bad = " OR ".join([look.bad() for look in self.lookups.values()]
                           + [f"r.c{c} IS NOT NULL" for c in self.extra]) or "false"
         # one CASE, so that its order holds: a summary row may carry what cannot be read
         return (f"(CASE WHEN {unknown} THEN {_stop(LOOKUP)} WHEN {summary} THEN false "
@@ -531,8 +557,9 @@ class _Statement:
 
     def shop(self, account: _Lookup, shop_index: int | None) -> str:
         given = [literal(self.job.shop)] if self.job.shop else []
-        column = f"o{shop_index}.shop" if shop_index is not None else "NULL"
-        return f"coalesce({column}, {account.name}.prefix, {', '.join(given + [literal(importer.DEFAULT_SHOP)])})"
+        column = self.lookups[shop_index].ref("shop") if shop_index is not None else "NULL"
+        return (f"coalesce({column}, {account.ref('prefix')}, "
+                f"{', '.join(given + [literal(importer.DEFAULT_SHOP)])})")
 
     def accounts(self, index: int, dash: bool) -> _Lookup:
         def read(cells: pd.Series):
@@ -557,7 +584,10 @@ class Facts(_Statement):
             self.shops(lay.shop)
         if lay.date is not None:
             self.lookup(lay.date, {"date_from": "DATE", "date_to": "DATE"}, self._dates)
-        self.labels(lay.label_columns, {c for c in (lay.account, lay.shop, lay.date) if c is not None})
+        identity = {c for c in (lay.account, lay.shop, lay.date) if c is not None}
+        for c in identity:
+            self.lookups[c].keyed = True
+        self.labels(lay.label_columns, identity)
         for c, col in lay.measures:
             unit = col.unit if col.unit in values.UNIT_SECONDS else "s"
             self.measures.append(_Measure(c, {"v": "DOUBLE"}, kind=col.kind, target=col.target, unit=unit))
@@ -607,7 +637,7 @@ class Facts(_Statement):
                    {"".join(f", {v.text} AS {k}" for k, v in measures.items())}
             FROM (
                 SELECT {key} AS row_key, {self.shop(self.account, lay.shop)} AS shop,
-                       {self.account.name}.account AS account, {start} AS date_from, {end} AS date_to,
+                       {self.account.ref("account")} AS account, {start} AS date_from, {end} AS date_to,
                        {" OR ".join(pending) or "false"} AS provisional, {cells}
                 FROM {self.body(self.source)} {" ".join(joins)} WHERE {where}
             )"""
@@ -676,7 +706,7 @@ class Sessions(_Statement):
         where = self.frame(tables, joins)
         day, clock = (self.moments.parts(tables, joins) if self.moments else (None, None))
         if "day" in f:
-            given = f"CAST(o{f['day'][0]}.day AS DATE)"
+            given = f"CAST({self.lookups[f['day'][0]].ref('day')} AS DATE)"
             day = f"coalesce({given}, {day})" if day else given
         elif day is None:
             first, last = job.fallback_period(plan)
@@ -690,14 +720,15 @@ class Sessions(_Statement):
         session_id = (f"(CASE WHEN {sid} IS NULL OR {sid} IN ({nulls}) OR ord(left({sid}, 1)) IN ({spaces}) "
                       f"OR ord(right({sid}, 1)) IN ({spaces}) THEN {_refuse('a session id to read in Python')} "
                       f"ELSE {sid} END)")
-        out = {name: f"o{f[name][0]}.{name}" for name in (*self._BOOLEANS, "topic", "loss_reason") if name in f}
+        out = {name: self.lookups[f[name][0]].ref(name) for name in (*self._BOOLEANS, "topic", "loss_reason")
+               if name in f}
         out.update({m.target: m.value(tables, joins) for m in self.measures})
         select = f"""
             SELECT shop, account, session_id, day, {started} AS started_at
                    {"".join(f", {name}" for name in out)}
             FROM (
                 SELECT {self.shop(self.account, f["shop"][0] if "shop" in f else None)} AS shop,
-                       {self.account.name}.account AS account, {session_id} AS session_id,
+                       {self.account.ref("account")} AS account, {session_id} AS session_id,
                        {day} AS day, {clock or "NULL"} AS clock
                        {"".join(f", {sql} AS {name}" for name, sql in out.items())}
                 FROM {self.body(self.source)} {" ".join(joins)} WHERE {where}
