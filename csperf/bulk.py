@@ -411,7 +411,6 @@ class _Statement:
         self.lookups: dict[int, _Lookup] = {}
         self.measures: list[_Measure] = []
         self.moments: _Moments | None = None
-        self.rows_read = 0
         self.listed: dict[int, list[str]] = {}
         self.whole = False  # the odd values are those of the whole file, not of its first rows
         self.lookups_whole = False  # likewise the values of the lookup columns

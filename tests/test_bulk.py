@@ -8,15 +8,14 @@ repeated header) must fall back and say the same thing.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from csperf import bulk, importer
+from csperf import bulk, demo, importer
 from csperf.db import Database
-
-DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 
 
 def _import(path: Path, *, through_duckdb: bool, monkeypatch, **options):
@@ -170,6 +169,9 @@ def test_a_second_file_merges_with_the_first(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(stored[True], stored[False], check_dtype=False)
 
 
-@pytest.mark.parametrize("path", sorted(DEMO.glob("douyin/*.csv"))[:3], ids=lambda p: p.name)
-def test_the_demo_douyin_exports(path, monkeypatch):
-    _same(path, monkeypatch)
+def test_the_demo_douyin_exports(tmp_path, monkeypatch):
+    """The demo's 飞鸽 files: GB18030, shop rows (店铺汇总值) above the agents, 9秒 and '-'."""
+    maker = demo.generator()
+    days = [date(2026, 11, 9), date(2026, 11, 10), date(2026, 11, 11)]
+    for path in maker._douyin_files(tmp_path, days, 7):  # the seed `generate` uses
+        _same(path, monkeypatch)
