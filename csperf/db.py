@@ -531,7 +531,8 @@ class Database:
             "FROM sessions WHERE import_id = ?",
             [import_id],
         ).fetchall()[0])
-        if cur.execute("SELECT count(*) > 0 FROM sessions WHERE import_id <> ?", [import_id]).fetchall()[0][0]:
+        others = cur.execute("SELECT count(*) > 0 FROM sessions WHERE import_id <> ?", [import_id]).fetchall()[0][0]
+        if others:
             cur.execute(
                 "DELETE FROM sessions s USING (SELECT shop, session_id FROM sessions WHERE import_id = ?) i "
                 "WHERE s.shop = i.shop AND s.session_id = i.session_id AND s.import_id <> ?",
@@ -542,7 +543,7 @@ class Database:
             "SELECT DISTINCT shop, account, day FROM sessions WHERE import_id = ?",
             [import_id],
         )
-        self._refold_sessions(cur)
+        self._refold_sessions(cur, None if others else import_id)
         self._refresh_current(cur)
         return int(inserted)
 
@@ -573,15 +574,18 @@ class Database:
         self._refresh_current(cur)
         return int(inserted)
 
-    def _refold_sessions(self, cur) -> None:
-        """Rebuild the agent-day figures of the days in `touched_days` from all their sessions."""
+    def _refold_sessions(self, cur, only_import: int | None = None) -> None:
+        """Rebuild the agent-day figures of the days in `touched_days` from all their sessions
+        (`only_import`: the one import that holds sessions at all, so no join is needed)."""
         _ensure_measures(cur, _SESSION_MEASURES)
         cur.execute(
             "DELETE FROM fact_rows f USING touched_days t WHERE f.source = 'sessions' "
             "AND f.shop = t.shop AND f.account = t.account AND f.date_from = t.day"
         )
+        days = (f"WHERE s.import_id = {int(only_import)}" if only_import is not None else
+                "SEMI JOIN touched_days t ON s.shop = t.shop AND s.account = t.account AND s.day = t.day")
         cur.execute(
-            """INSERT INTO fact_rows (fact_id, import_id, shop, account, date_from, date_to, provisional,
+            f"""INSERT INTO fact_rows (fact_id, import_id, shop, account, date_from, date_to, provisional,
                    source, receptions, cases, replied, inquiries, paid_buyers, sales, sales_buyers,
                    first_response_sum_s, first_response_n, reception_sum_s, resolved, ratings,
                    csat_sum, satisfied, workdays)
@@ -607,8 +611,7 @@ class Database:
                        count(s.rating) AS ratings,
                        sum(s.rating) AS csat_sum,
                        count(*) FILTER (WHERE s.rating >= 4) AS satisfied
-                   FROM sessions s SEMI JOIN touched_days t
-                       ON s.shop = t.shop AND s.account = t.account AND s.day = t.day
+                   FROM sessions s {days}
                    GROUP BY ALL
                )"""
         )
