@@ -175,3 +175,31 @@ def test_the_demo_douyin_exports(tmp_path, monkeypatch):
     days = [date(2026, 11, 9), date(2026, 11, 10), date(2026, 11, 11)]
     for path in maker._douyin_files(tmp_path, days, 7):  # the seed `generate` uses
         _same(path, monkeypatch)
+
+
+def test_an_import_killed_midway_leaves_nothing_behind(tmp_path):
+    """SIGKILL while DuckDB writes a big file's rows: the database opens again and holds the
+    file's rows entirely or not at all (the kill lands 0.3 s into the write)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    big = _write(tmp_path / "赤兔_big.csv", [HEADER, *_chitu_rows(400_000)])
+    path = tmp_path / "killed.duckdb"
+    Database(path).close()
+    child = subprocess.Popen([sys.executable, "-c", (
+        "from csperf import importer\nfrom csperf.db import Database\n"
+        f"importer.import_file(Database({str(path)!r}), {str(big)!r}, "
+        "progress=lambda done, total, message: print(message, flush=True))")],
+        stdout=subprocess.PIPE, text=True)
+    for line in child.stdout:
+        if "写入数据库" in line:
+            time.sleep(0.3)
+            break
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=60)
+    db = Database(path)
+    imports, rows = db.rows("SELECT (SELECT count(*) FROM imports), (SELECT count(*) FROM facts)")[0]
+    db.close()
+    assert (imports, rows) in ((0, 0), (1, 400_000))
