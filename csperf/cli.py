@@ -85,7 +85,8 @@ def cmd_import(args) -> int:
         if args.quiet:
             return
         share = f" {done / total:.0%}" if total else ""
-        print(f"\r  {message} {done:,} 行{share}", end="", file=sys.stderr, flush=True)
+        count = f" {done:,} 行" if done else ""
+        print(f"\r  {message}{count}{share}".ljust(72), end="", file=sys.stderr, flush=True)
 
     results = importer.import_files(
         database, [Path(p) for p in args.files], shop=args.shop, date_from=args.date_from,
