@@ -84,6 +84,12 @@ def test_a_plain_export_is_read_by_duckdb_with_the_same_figures(tmp_path, monkey
     _same(_write(tmp_path / "赤兔_日明细.csv", [HEADER, *_chitu_rows(200)]), monkeypatch)
 
 
+def test_windows_line_ends_and_a_byte_order_mark(tmp_path, monkeypatch):
+    path = tmp_path / "crlf.csv"
+    path.write_bytes(("\r\n".join([HEADER, *_chitu_rows(100)]) + "\r\n").encode("utf-8-sig"))
+    _same(path, monkeypatch)
+
+
 def test_odd_values_after_the_first_rows(tmp_path, monkeypatch):
     rows = _chitu_rows(60)
     rows[40] = "2026-10-13,店铺A:客服01,-,41,延迟统计,\"1,234.50\",8分48秒,-"
@@ -149,6 +155,7 @@ def test_a_session_log(tmp_path, monkeypatch):
                     f"{k % 40}.5,{60 + k},{answered},{'是' if k % 2 else '否'},{'是' if k % 3 == 0 else '否'},"
                     f"{amount},{rating},{['物流', '售后', '优惠'][k % 3]},{'价格' if k % 4 == 1 else ''}")
     rows.append("S99999,店铺0:客服1,2026/10/21 9:05,1分5秒,2分,Y,N,N,,一般,物流,")
+    rows.append('S99998,店铺1:客服2,2026-10-21 10:00:00,3,40,是,否,否,,,物流,"价格高\n运费贵"')  # a quoted line break
     _same(_write(tmp_path / "会话记录.csv", [header, *rows]), monkeypatch)
 
 
