@@ -146,7 +146,7 @@ class _Odd:
         frame["bad"] = np.asarray(bad, dtype=bool)
         self.table = frame
 
-    def lookup(self, output: str, tables: dict[str, pd.DataFrame], joins: list[str]) -> str:
+    def odd_value(self, output: str, tables: dict[str, pd.DataFrame], joins: list[str]) -> str:
         """SQL: the odd cell's `output`; a value not in the table stops the statement."""
         known = self.table[~self.table["bad"]]
         if len(known) <= INLINE_VALUES and len(self.outputs) == 1:
@@ -234,7 +234,7 @@ class _Measure(_Odd):
         guard = self._evidence_guard()
         first = f"WHEN {guard} THEN {_stop('rate scale')} " if guard else ""
         return (f"(CASE {first}WHEN {self.cell} IS NULL THEN NULL WHEN {test} THEN {fast} "
-                f"ELSE {self.lookup('v', tables, joins)} END)")
+                f"ELSE {self.odd_value('v', tables, joins)} END)")
 
     def _evidence_guard(self) -> str | None:
         """SQL: true for a rate cell that would change what decided the column's scale."""
@@ -274,10 +274,10 @@ class _Moments(_Odd):
         """SQL: (the day it names, seconds after midnight)."""
         stamp = f"r.t{self.index}"
         day = (f"(CASE WHEN {self.cell} IS NULL THEN NULL WHEN {self.fast()} THEN CAST({stamp} AS DATE) "
-               f"ELSE {self.lookup('day', tables, joins)} END)")
+               f"ELSE {self.odd_value('day', tables, joins)} END)")
         clock = (f"(CASE WHEN {self.cell} IS NULL THEN NULL WHEN {self.fast()} "
                  f"THEN CAST(hour({stamp}) * 3600 + minute({stamp}) * 60 + second({stamp}) AS DOUBLE) "
-                 f"ELSE {self.lookup('clock', tables, joins)} END)")
+                 f"ELSE {self.odd_value('clock', tables, joins)} END)")
         return day, clock
 
 
@@ -790,5 +790,4 @@ def store(db: Database, job, meta: ImportMeta) -> ImportOutcome | None:
                     built.read_odd(db, whole=True)
     except (NotHere, DatabaseError, subprocess.CalledProcessError, UnicodeDecodeError):
         job.notes[:] = notes
-    return None
     return None
