@@ -192,14 +192,15 @@ class _Measure(_Odd):
                        f"AS y{self.index}")
         return out
 
-    def numbers(self) -> list[str]:
+    def numbers(self, lenient: bool) -> list[str]:
         """SQL over the casts: the number where Python reads the cell as the same number.
-        DuckDB's cast also reads `1_000`, `+-5` and `inf`, which csperf.values refuses."""
+        DuckDB's cast also reads `inf` and, where the file may hold them (`lenient`),
+        `1_000` and `+-5`, which csperf.values refuses."""
         c, i = f"c{self.index}", self.index
-        same = f"NOT contains({c}, '_') AND NOT contains({c}, '+-')"
-        out = [f"CASE WHEN isfinite(x{i}) AND {same} THEN x{i} END AS n{i}"]
+        same = f" AND NOT contains({c}, '_') AND NOT contains({c}, '+-')" if lenient else ""
+        out = [f"CASE WHEN isfinite(x{i}){same} THEN x{i} END AS n{i}"]
         if self.percent_signs:
-            out.append(f"CASE WHEN ends_with({c}, '%') AND isfinite(y{i}) AND {same} THEN y{i} END AS s{i}")
+            out.append(f"CASE WHEN ends_with({c}, '%') AND isfinite(y{i}){same} THEN y{i} END AS s{i}")
         return out
 
     def fast(self) -> tuple[str, str]:
@@ -415,6 +416,7 @@ class _Statement:
         self.whole = False  # the odd values are those of the whole file, not of its first rows
         self.lookups_whole = False  # likewise the values of the lookup columns
         self.odd: dict[int, list[str]] = {}
+        self.lenient = True  # a cell may be `1_000` or `+-5` (until the whole file is known)
 
     def lookup(self, index: int, outputs: dict[str, str], read, skip_digits: bool = False) -> _Lookup:
         found = self.lookups.setdefault(index, _Lookup(index, {}, skip_digits=skip_digits))
@@ -505,7 +507,7 @@ class _Statement:
         """FROM: the cells as c0, c1, … with DuckDB's own reading of the figures as n…, s…
         (each cast once: DuckDB would repeat one written several times in an expression)."""
         casts = [sql for m in self.measures for sql in m.casts()] + ([self.moments.cast()] if self.moments else [])
-        numbers = [sql for m in self.measures for sql in m.numbers()]
+        numbers = [sql for m in self.measures for sql in m.numbers(self.lenient)]
         if casts:
             source = f"(SELECT *, {', '.join(casts)} FROM {source})"
         return f"(SELECT *, {', '.join(numbers)} FROM {source}) r" if numbers else f"{source} r"
@@ -771,6 +773,7 @@ def store(db: Database, job, meta: ImportMeta) -> ImportOutcome | None:
             job.report(f"{job.name}: 读取前 {SAMPLE_ROWS:,} 行的取值")
             built.read_odd(db, whole=False)
             meta.sha256 = job.hashed()
+            built.lenient = job.lenient_numbers()
             while True:
                 job.notes[:] = notes
                 rows = built.rows()

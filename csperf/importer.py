@@ -362,32 +362,61 @@ def _int(text) -> int:
 
 class _Fingerprint:
     """The file's SHA-256, read in a background thread: hashlib releases the GIL, so while
-    a big file is hashed the importer (and DuckDB) go on reading it."""
+    a big file is hashed the importer (and DuckDB) go on reading it. The same read tells
+    whether any cell may be a number that DuckDB's cast reads and csperf.values refuses
+    (`1_000`, `+-5`): csperf.bulk checks every cell for those only when one may be there."""
 
     def __init__(self, path: Path):
         self.path = path
         with open(path, "rb") as fh:
             self.first = fh.read(8192)
         self._digest: str | None = None
+        self._lenient = True
         self._error: OSError | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         digest = hashlib.sha256()
+        lenient, tail = False, b""
         try:
             with open(self.path, "rb") as fh:
-                while block := fh.read(1 << 22):
+                while block := fh.read(_BLOCK):
                     digest.update(block)
+                    lenient = lenient or _lenient_numbers(tail + block)
+                    tail = block[-2:]
         except OSError as exc:
             self._error = exc
-        self._digest = digest.hexdigest()
+        self._digest, self._lenient = digest.hexdigest(), lenient
 
     def sha256(self) -> str:
         self._thread.join()
         if self._error is not None:
             raise self._error
         return self._digest
+
+    def lenient_numbers(self) -> bool:
+        self._thread.join()
+        return self._lenient
+
+
+_BLOCK = 1 << 22
+_DIGITS = frozenset(b"0123456789")
+
+
+def _lenient_numbers(block: bytes, most: int = 10_000) -> bool:
+    """Might `block` hold `+-` or a digit_digit (a number only DuckDB reads)? Each byte is
+    looked at once by memchr; past `most` underscores the answer is a cautious yes."""
+    if b"+" in block and b"+-" in block:
+        return True
+    at = block.find(b"_")
+    for _ in range(most):
+        if at < 0:
+            return False
+        if 0 < at < len(block) - 1 and block[at - 1] in _DIGITS and block[at + 1] in _DIGITS:
+            return True
+        at = block.find(b"_", at + 1)
+    return True
 
 
 def _all_utf8(path: Path) -> bool:
@@ -839,6 +868,10 @@ class _Job:
                 self._plan(self._fingerprint.first)
         except OSError as exc:
             raise BadInput(f"{self.name}: 无法读取文件 ({exc.strerror}) — cannot read the file") from None
+
+    def lenient_numbers(self) -> bool:
+        """May a cell be `1_000` or `+-5` (read by DuckDB's cast, refused by csperf.values)?"""
+        return self._fingerprint.lenient_numbers()
 
     def hashed(self) -> str:
         """The file's SHA-256 (waiting for the background read to finish)."""

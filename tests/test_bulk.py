@@ -106,6 +106,29 @@ def test_a_row_of_dashes_is_kept_and_underscored_numbers_are_refused(tmp_path, m
     _same(_write(tmp_path / "underscore.csv", [HEADER, *rows]), monkeypatch, bulk_used=False)
 
 
+def test_plus_minus_is_refused_and_underscores_between_letters_change_nothing(tmp_path, monkeypatch):
+    rows = [r.replace("店铺A:客服", "shop_a:agent_") for r in _chitu_rows(40)]
+    _same(_write(tmp_path / "letters.csv", [HEADER, *rows]), monkeypatch)  # no cell checked one by one
+    rows[35] = "2026-10-08,shop_a:agent_01,+-5,40,30%,1000,20,90%"  # DuckDB alone would read -5
+    _same(_write(tmp_path / "plusminus.csv", [HEADER, *rows]), monkeypatch, bulk_used=False)
+
+
+@pytest.mark.parametrize(("blocks", "lenient"), [
+    ([b"2026-10-01,a:b,1_000,2"], True),
+    ([b"x,+-5"], True),
+    ([b"shop_a:agent_01,5,-5,+5"], False),
+    ([b"a,1", b"_000"], True),  # across two blocks
+    ([b"a,+", b"-5"], True),
+    ([b"a_1," * 20_000], True),  # past the underscores worth looking at: a cautious yes
+])
+def test_the_file_read_tells_whether_a_cell_may_be_a_number_only_duckdb_reads(tmp_path, monkeypatch,
+                                                                               blocks, lenient):
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"".join(blocks))
+    monkeypatch.setattr(importer, "_BLOCK", len(blocks[0]))
+    assert importer._Fingerprint(path).lenient_numbers() is lenient
+
+
 def test_summary_rows_and_a_title_block(tmp_path, monkeypatch):
     lines = ["客服绩效日报", "统计时间：2026-10-01 ~ 2026-10-28", HEADER, *_chitu_rows(40),
              "合计,,3200,1600,35%,40000,20,90%", "均值,店铺A:均值,80,40,35%,1000,20,90%"]
