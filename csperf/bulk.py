@@ -45,6 +45,8 @@ MIN_BYTES = 8 << 20  # below this the Python path is about as quick
 SAMPLE_ROWS = 50_000  # the rows whose odd values are read first (any other stops the statement)
 MAX_DISTINCT = 300_000  # more distinct odd values than this in a column: the Python path
 INLINE_VALUES = 64  # up to this many odd values go into the SQL text, more into a table
+SPREAD_WINDOWS = 4096  # windows spread over the file whose agents and dates join the first rows'
+SPREAD_BYTES = 2048  # … of this many bytes each (8 MB in all: every agent of a file sorted by agent)
 UNEXPECTED = "csperf: unexpected value"  # the error of a value outside what was read
 LOOKUP = "in a lookup column"  # … and where
 
@@ -384,11 +386,54 @@ def utf8_copy(job) -> Iterator[str]:
         os.remove(copy)
 
 
-def _body_source(path: str, plan) -> tuple[str, list[int]]:
-    """`read_csv` of the body, every cell VARCHAR as c0, c1, …; and the columns past the header."""
+@dataclass
+class _Body:
+    """The rows below the header: `read_csv` of them (`source`, every cell VARCHAR as c0,
+    c1, …), the columns past the header (`extra`), and where they start in the file."""
+
+    path: str
+    source: str
+    extra: list[int]
+    offset: int
+    width: int
+    sep: str
+
+    def spread_rows(self, columns: list[int]) -> Iterator[list[str]]:
+        """These columns of whole rows from windows spread evenly over the body, read in Python: a sample that
+        meets every agent of a file sorted by agent (or every day of one sorted by day), and
+        its last rows (where a summary stands). A window with a quote is skipped (it might start inside a quoted line break)."""
+        size = os.path.getsize(self.path)
+        if size <= self.offset:
+            return
+        last = max(columns)
+        starts = [self.offset + k * (size - self.offset) // SPREAD_WINDOWS for k in range(SPREAD_WINDOWS)]
+        with open(self.path, "rb") as fh:
+            for start in [*starts, max(self.offset, size - SPREAD_BYTES)]:  # and the summary rows at the end
+                fh.seek(start)
+                window = fh.read(SPREAD_BYTES)
+                if fh.tell() == size and not window.endswith(b"\n"):
+                    window += b"\n"
+                start, end = window.find(b"\n") + 1, window.rfind(b"\n")
+                if start <= 0 or end < start or b'"' in window:
+                    continue
+                try:
+                    lines = window[start:end].decode("utf-8").split("\n")
+                except UnicodeDecodeError:
+                    continue
+                for line in lines:  # without quotes, a line is its cells joined by the separator
+                    line = line.removesuffix("\r")
+                    if line.count(self.sep) == self.width - 1:
+                        cells = line.split(self.sep, last + 1)
+                        yield [cells[c] for c in columns]
+
+
+def _body_source(path: str, plan) -> _Body:
+    """The body below the header, for DuckDB's `read_csv` and for a spread sample."""
     sheet = plan.sheet
     with open(path, encoding="utf-8-sig", newline="") as fh:
         head = [line for _, line in zip(range(plan.start + 1), fh)]
+    with open(path, "rb") as fh:
+        offset = sum(len(fh.readline()) for _ in range(plan.start + 1))
     # DuckDB skips lines where the importer counted records: they agree only when no
     # header record spans lines
     records = [next(csv.reader(io.StringIO(line), delimiter=sheet.sep), []) for line in head[:plan.start]]
@@ -401,14 +446,15 @@ def _body_source(path: str, plan) -> tuple[str, list[int]]:
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(first)))
     source = (f"read_csv({literal(path)}, header = false, skip = {plan.start}, delim = {literal(sheet.sep)}, "
               f"quote = '\"', escape = '\"', columns = {{{columns}}}, strict_mode = true, null_padding = false)")
-    return source, list(range(width, len(first)))
+    return _Body(path, source, list(range(width, len(first))), offset, len(first), sheet.sep)
 
 
 class _Statement:
     """The SELECT for one file: lookups joined to the body, figures read cell by cell."""
 
-    def __init__(self, job, plan, source: str, extra: list[int]):
-        self.job, self.plan, self.source, self.extra = job, plan, source, extra
+    def __init__(self, job, plan, body: _Body):
+        self.job, self.plan, self.file = job, plan, body
+        self.source, self.extra = body.source, body.extra
         self.lookups: dict[int, _Lookup] = {}
         self.measures: list[_Measure] = []
         self.moments: _Moments | None = None
@@ -486,6 +532,8 @@ class _Statement:
         self.lookups_whole = self.lookups_whole or self.whole
         self.listed = {c: listed[c] for c in self.lookups}
         self.odd = {id(col): listed[-1 - k] for k, col in enumerate(odd_columns)}
+        if not self.whole:
+            self._spread()
         for col in signed:
             col.signs_seen = bool(next(row))
         for col in signed:
@@ -496,8 +544,38 @@ class _Statement:
                 pd.Series(self.odd[id(col)], dtype=object))
         self._learn()
 
+    def _spread(self) -> None:
+        """Add the lookup values of a spread sample (see `_Body.spread_rows`) to those of the
+        first rows, unless they would change the day/month order those decided."""
+        if not self.lookups:
+            return
+        found: dict[int, set[str]] = {c: set() for c in self.lookups}
+        for cells in self.file.spread_rows(list(self.lookups)):
+            for (c, look), cell in zip(self.lookups.items(), cells):
+                if cell and not (look.skip_digits and cell.isascii() and cell.isdigit()):
+                    found[c].add(cell)
+        merged = {c: self.listed[c] + sorted(found[c].difference(self.listed[c])) for c in self.lookups}
+        try:
+            if self._order(merged) != self._order(self.listed):
+                return
+        except values.AmbiguousDates:
+            return
+        self.listed = {c: _checked(v) for c, v in merged.items()}
+
+    def _order(self, listed: dict[int, list[str]]) -> str:
+        """The day/month order the importer decides from these values (and the odd times)."""
+        if self.plan.layout.date_order:
+            return self.plan.layout.date_order
+        seen = [listed[c] for c in self.date_columns() if c in listed]
+        if self.moments:
+            seen.append(self.odd[id(self.moments)])
+        combined = values.DateOrderEvidence()
+        for found in seen:
+            combined = combined | values.date_order_evidence(pd.Series(found, dtype=object))
+        return combined.decide() or values.YEAR_FIRST
+
     def _learn(self) -> None:
-        self._decide([col for col in self.measures if col.kind == RATE], self.listed, self.odd)
+        self._decide([col for col in self.measures if col.kind == RATE], self.listed)
         for c, look in self.lookups.items():
             look.learn(self.listed[c])
         for col in [*self.measures, *([self.moments] if self.moments else [])]:
@@ -512,7 +590,7 @@ class _Statement:
             source = f"(SELECT *, {', '.join(casts)} FROM {source})"
         return f"(SELECT *, {', '.join(numbers)} FROM {source}) r" if numbers else f"{source} r"
 
-    def _decide(self, rates: list[_Measure], listed: dict[int, list[str]], odd: dict[int, list[str]]) -> None:
+    def _decide(self, rates: list[_Measure], listed: dict[int, list[str]]) -> None:
         """The importer's column-wide decisions (percent scale, day/month order)."""
         pct = {c: col.unit == "pct" for c, col in self.plan.layout.measures}
         for col in rates:
@@ -520,17 +598,8 @@ class _Statement:
             col.scale = values.decide_percent_scale(col.evidence, header_says_percent=pct.get(col.index, False),
                                                     siblings=siblings)
         self.plan.scales = {col.index: col.scale for col in rates}
-        if self.plan.layout.date_order:
-            self.plan.order = self.plan.layout.date_order
-            return
-        seen = [listed[c] for c in self.date_columns() if c in listed]
-        if self.moments:
-            seen.append(odd[id(self.moments)])
-        combined = values.DateOrderEvidence()
-        for found in seen:
-            combined = combined | values.date_order_evidence(pd.Series(found, dtype=object))
         try:
-            self.plan.order = combined.decide() or values.YEAR_FIRST
+            self.plan.order = self._order(listed)
         except values.AmbiguousDates:
             raise NotHere("day/month order undecided") from None
         if self.moments:
@@ -577,8 +646,8 @@ class _Statement:
 class Facts(_Statement):
     """An agent-day (or agent-period) export."""
 
-    def __init__(self, job, plan, source: str, extra: list[int]):
-        super().__init__(job, plan, source, extra)
+    def __init__(self, job, plan, body: _Body):
+        super().__init__(job, plan, body)
         lay = plan.layout
         self.account = self.accounts(lay.account, lay.account_dash)
         if lay.shop is not None:
@@ -657,8 +726,8 @@ class Sessions(_Statement):
 
     _BOOLEANS = ("answered", "resolved", "converted", "inquiry")
 
-    def __init__(self, job, plan, source: str, extra: list[int]):
-        super().__init__(job, plan, source, extra)
+    def __init__(self, job, plan, body: _Body):
+        super().__init__(job, plan, body)
         f = plan.layout.session
         self.account = self.accounts(f["account"][0], False)
         if "shop" in f:
@@ -739,9 +808,9 @@ class Sessions(_Statement):
         return SqlRows(select, ["started_at", *out], tables, unique_keys=False)
 
 
-def statement(job, source: str, extra: list[int]) -> _Statement:
+def statement(job, body: _Body) -> _Statement:
     plan = job.plans[0]
-    return (Sessions if plan.layout.shape == "sessions" else Facts)(job, plan, source, extra)
+    return (Sessions if plan.layout.shape == "sessions" else Facts)(job, plan, body)
 
 
 def store(db: Database, job, meta: ImportMeta) -> ImportOutcome | None:
@@ -768,8 +837,7 @@ def store(db: Database, job, meta: ImportMeta) -> ImportOutcome | None:
     notes = list(job.notes)
     try:
         with utf8_copy(job) as path:
-            source, extra = _body_source(path, plan)
-            built = statement(job, source, extra)
+            built = statement(job, _body_source(path, plan))
             job.report(f"{job.name}: 读取前 {SAMPLE_ROWS:,} 行的取值")
             built.read_odd(db, whole=False)
             meta.sha256 = job.hashed()

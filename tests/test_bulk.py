@@ -63,9 +63,31 @@ def _write(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
 
 
 @pytest.fixture(autouse=True)
-def small_sample(monkeypatch):
-    """A sample of a few rows, so later rows bring values the first ones did not show."""
+def small_sample(monkeypatch, request):
+    """A sample of a few rows and none spread over the file, so later rows bring values
+    the first ones did not show (tests marked `spread` sample the file as shipped)."""
     monkeypatch.setattr(bulk, "SAMPLE_ROWS", 3)
+    if "spread" not in request.keywords:
+        monkeypatch.setattr(bulk._Statement, "_spread", lambda self: None)
+
+
+@pytest.fixture
+def attempts(monkeypatch):
+    """How often the INSERT ran, and whether the lookup columns were read whole."""
+    seen = {"inserts": 0, "lookups read whole": 0}
+    insert, read_lookups = bulk.Database.apply_import, bulk._Statement.read_lookups
+
+    def counting_insert(*args, **kwargs):
+        seen["inserts"] += 1
+        return insert(*args, **kwargs)
+
+    def counting_lookups(*args, **kwargs):
+        seen["lookups read whole"] += 1
+        return read_lookups(*args, **kwargs)
+
+    monkeypatch.setattr(bulk.Database, "apply_import", counting_insert)
+    monkeypatch.setattr(bulk._Statement, "read_lookups", counting_lookups)
+    return seen
 
 
 HEADER = "日期,客服,接待人数,询单人数,询单->最终付款成功率,销售额,平均响应时间,客户满意率"
@@ -127,6 +149,32 @@ def test_the_file_read_tells_whether_a_cell_may_be_a_number_only_duckdb_reads(tm
     path.write_bytes(b"".join(blocks))
     monkeypatch.setattr(importer, "_BLOCK", len(blocks[0]))
     assert importer._Fingerprint(path).lenient_numbers() is lenient
+
+
+def _by_agent(agents: int, days: int) -> list[str]:
+    return [f"2026-10-{1 + d:02d},店铺A:客服{a:03d},{80 + d},{40 + a % 5},{30 + d % 9}.5%,{1000 + a}.25,20.5,90%"
+            for a in range(agents) for d in range(days)]
+
+
+@pytest.mark.spread
+def test_a_file_sorted_by_agent_is_read_in_one_attempt(tmp_path, monkeypatch, attempts):
+    """The first rows show a few agents; windows spread over the file (and its end, with
+    the summary row) show the rest, so no second reading of the whole file is needed."""
+    monkeypatch.setattr(bulk, "SPREAD_WINDOWS", 400)
+    monkeypatch.setattr(bulk, "SPREAD_BYTES", 600)
+    lines = [HEADER, *_by_agent(150, 28), "汇总,,12000,6000,35%,150000,20.5,90%"]
+    _same(_write(tmp_path / "by_agent.csv", lines), monkeypatch)
+    assert attempts == {"inserts": 2, "lookups read whole": 0}  # one through DuckDB, one through Python
+
+
+@pytest.mark.spread
+def test_spread_dates_that_would_change_the_day_month_order_wait_for_the_whole_file(tmp_path, monkeypatch,
+                                                                                    attempts):
+    monkeypatch.setattr(bulk, "SPREAD_WINDOWS", 400)
+    monkeypatch.setattr(bulk, "SPREAD_BYTES", 600)
+    lines = [HEADER, *_by_agent(3, 28), *[r.replace("2026-10-13", "13/10/2026") for r in _by_agent(150, 28)[84:]]]
+    _same(_write(tmp_path / "late_dmy.csv", lines), monkeypatch)
+    assert attempts == {"inserts": 3, "lookups read whole": 1}
 
 
 def test_summary_rows_and_a_title_block(tmp_path, monkeypatch):
