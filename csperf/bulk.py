@@ -8,8 +8,12 @@ are cast by DuckDB; every other distinct value (`-`, `延迟统计`, `8分48秒`
 names, dates, 是/否) is read once by csperf.values; the numerators are rebuilt by the
 importer's own `rebuild`, run on SQL expressions. Both paths store identical rows.
 
-The distinct values come from the first rows; a value not among them stops the
-statement, and it runs again with every distinct value of the file. Anything the SQL
+The distinct values come from the first rows and from windows spread over the file (so
+a file sorted by agent still shows every agent); a value not among them stops the
+statement, and it runs again with every distinct value of the file. A figure column that
+showed nothing but plain numbers is typed by DuckDB's reader itself (no text, no cast)
+unless the file's bytes may hold `1_000` or `+-5`; a cell that fails it makes the statement
+run again with every cell read as text. Anything the SQL
 would have to guess at (an unreadable cell, a row without an agent or a date, a
 repeated header, two rows of one key, ragged rows) also stops it, and the file goes
 through the Python path instead, which names or skips such rows.
@@ -20,6 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -29,6 +34,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from csperf import importer, values
 from csperf.aliases import AVERAGE, COUNT, RATE, RATIO, TOTAL_TIME
@@ -53,6 +61,10 @@ LOOKUP = "in a lookup column"  # … and where
 # what str.strip() removes (as code points): an id with any of it at either end is left to Python
 _SPACE = tuple(code for code in range(0x3001) if chr(code).isspace())
 RATING = "rating"  # a session's rating: a number or 非常满意 … 非常不满意
+_PLAIN = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?%?$"  # what DuckDB casts (and `n%`), as RE2
+
+
+_UNCONVERTED = re.compile(r'converting column "c([0-9]+)"\. Could not convert string "(.*)" to \'DOUBLE\'')
 
 
 class NotHere(Exception):
@@ -180,11 +192,20 @@ class _Measure(_Odd):
     def percent_signs(self) -> bool:
         return self.kind in (RATE, RATIO)
 
-    def casts(self) -> list[str]:
+    def typeable(self, lenient: bool, odd: list[str]) -> bool:
+        """May DuckDB's reader type the column itself (DOUBLE, quicker than text and a cast)?
+        Only where no cell seen so far is anything but a plain number: its reader, like its
+        cast, reads `1_000` and `+-5` (so not where the file may hold them), and a NULL
+        marker would fail the whole statement. Such a cell later on does just that, and the
+        statement runs again with every cell read as text."""
+        return not lenient and not odd and not self.percent_signs
+
+    def casts(self, typed: bool) -> list[str]:
         """SQL over the body: DuckDB's own reading of the cell (and of it less a final %).
-        Every cell is read as text: DuckDB's CSV reader would read `1_000` and `+-5` as
-        numbers, and a NULL marker could not be told from an empty cell."""
+        Read as text unless `typed`: a NULL marker can then be told from an empty cell."""
         c = f"c{self.index}"
+        if typed:
+            return [f"{c} AS x{self.index}"]
         # a cast whose kind of cell the first rows never showed is left out: such a cell
         # then stops the statement, which runs again knowing the whole file
         plain = f"TRY_CAST({c} AS DOUBLE)" if self.plain_seen or not self.percent_signs else "NULL::DOUBLE"
@@ -398,33 +419,45 @@ class _Body:
     width: int
     sep: str
 
-    def spread_rows(self, columns: list[int]) -> Iterator[list[str]]:
-        """These columns of whole rows from windows spread evenly over the body, read in Python: a sample that
-        meets every agent of a file sorted by agent (or every day of one sorted by day), and
-        its last rows (where a summary stands). A window with a quote is skipped (it might start inside a quoted line break)."""
+    def typed(self, columns: frozenset[int]) -> str:
+        """`source` with these columns read as DOUBLE by DuckDB's reader."""
+        source = self.source
+        for c in columns:
+            source = source.replace(f"'c{c}': 'VARCHAR'", f"'c{c}': 'DOUBLE'")
+        return source
+
+    def spread_values(self, columns: list[int]) -> dict[int, pa.Array]:
+        """The distinct values of these columns in windows spread evenly over the body: a
+        sample that meets every agent of a file sorted by agent (or every day of one sorted
+        by day), and the file's last rows (where a summary stands). A window with a quote
+        is skipped (it might start inside a quoted line break), so a line is its cells
+        joined by the separator, read here by Arrow's CSV reader."""
         size = os.path.getsize(self.path)
-        if size <= self.offset:
-            return
-        last = max(columns)
         starts = [self.offset + k * (size - self.offset) // SPREAD_WINDOWS for k in range(SPREAD_WINDOWS)]
+        lines = []
         with open(self.path, "rb") as fh:
-            for start in [*starts, max(self.offset, size - SPREAD_BYTES)]:  # and the summary rows at the end
+            for start in [*starts, max(self.offset, size - SPREAD_BYTES)]:
                 fh.seek(start)
                 window = fh.read(SPREAD_BYTES)
                 if fh.tell() == size and not window.endswith(b"\n"):
                     window += b"\n"
-                start, end = window.find(b"\n") + 1, window.rfind(b"\n")
-                if start <= 0 or end < start or b'"' in window:
-                    continue
-                try:
-                    lines = window[start:end].decode("utf-8").split("\n")
-                except UnicodeDecodeError:
-                    continue
-                for line in lines:  # without quotes, a line is its cells joined by the separator
-                    line = line.removesuffix("\r")
-                    if line.count(self.sep) == self.width - 1:
-                        cells = line.split(self.sep, last + 1)
-                        yield [cells[c] for c in columns]
+                first, end = window.find(b"\n") + 1, window.rfind(b"\n")
+                if 0 < first < end and b'"' not in window:
+                    lines.append(window[first:end + 1])
+        names = [f"c{i}" for i in range(self.width)]
+        try:
+            table = pa_csv.read_csv(
+                io.BytesIO(b"".join(lines)),
+                read_options=pa_csv.ReadOptions(column_names=names),
+                parse_options=pa_csv.ParseOptions(delimiter=self.sep, quote_char=False,
+                                                  invalid_row_handler=lambda row: "skip"),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()), include_columns=[names[c] for c in columns],
+                    strings_can_be_null=False, null_values=[]))
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            return {c: pa.array([], pa.string()) for c in columns}
+        return {c: pc.filter(found, pc.not_equal(found, "")) for c in columns
+                for found in [pc.unique(table[names[c]].combine_chunks())]}
 
 
 def _body_source(path: str, plan) -> _Body:
@@ -463,6 +496,7 @@ class _Statement:
         self.lookups_whole = False  # likewise the values of the lookup columns
         self.odd: dict[int, list[str]] = {}
         self.lenient = True  # a cell may be `1_000` or `+-5` (until the whole file is known)
+        self.typing = True  # let DuckDB's reader type the plain-number columns (until a cell fails it)
 
     def lookup(self, index: int, outputs: dict[str, str], read, skip_digits: bool = False) -> _Lookup:
         found = self.lookups.setdefault(index, _Lookup(index, {}, skip_digits=skip_digits))
@@ -532,8 +566,6 @@ class _Statement:
         self.lookups_whole = self.lookups_whole or self.whole
         self.listed = {c: listed[c] for c in self.lookups}
         self.odd = {id(col): listed[-1 - k] for k, col in enumerate(odd_columns)}
-        if not self.whole:
-            self._spread()
         for col in signed:
             col.signs_seen = bool(next(row))
         for col in signed:
@@ -542,18 +574,27 @@ class _Statement:
             flags = [col.signs_seen] + [bool(next(row)) for _ in range(3)]
             col.evidence = values.PercentEvidence(*flags) | values.percent_evidence(
                 pd.Series(self.odd[id(col)], dtype=object))
+        if not self.whole:
+            self._spread()
         self._learn()
 
     def _spread(self) -> None:
-        """Add the lookup values of a spread sample (see `_Body.spread_rows`) to those of the
-        first rows, unless they would change the day/month order those decided."""
-        if not self.lookups:
+        """Add the values of a spread sample (see `_Body.spread_rows`) to those of the first
+        rows: the lookups' unless they would change the day/month order those decided, and
+        each figure column's cells that are no plain number. (A value that never comes up
+        again costs nothing; the rate columns' evidence stays that of the first rows.)"""
+        columns = [*self.lookups, *(m.index for m in self.measures)]
+        if not columns:
             return
-        found: dict[int, set[str]] = {c: set() for c in self.lookups}
-        for cells in self.file.spread_rows(list(self.lookups)):
-            for (c, look), cell in zip(self.lookups.items(), cells):
-                if cell and not (look.skip_digits and cell.isascii() and cell.isdigit()):
-                    found[c].add(cell)
+        cells = self.file.spread_values(columns)
+        found = {c: set(cells[c].to_pylist()) for c in self.lookups}
+        for c, look in self.lookups.items():
+            if look.skip_digits:
+                found[c] = {v for v in found[c] if not (v.isascii() and v.isdigit())}
+        for m in self.measures:
+            seen = self.odd[id(m)]
+            odd = pc.filter(cells[m.index], pc.invert(pc.match_substring_regex(cells[m.index], _PLAIN))).to_pylist()
+            self.odd[id(m)] = _checked(seen + sorted(set(odd).difference(seen)))
         merged = {c: self.listed[c] + sorted(found[c].difference(self.listed[c])) for c in self.lookups}
         try:
             if self._order(merged) != self._order(self.listed):
@@ -581,10 +622,35 @@ class _Statement:
         for col in [*self.measures, *([self.moments] if self.moments else [])]:
             col.learn(self.odd[id(col)])
 
-    def body(self, source: str) -> str:
+    def typed(self) -> frozenset[int]:
+        """The figure columns DuckDB's reader types itself in this attempt."""
+        if not self.typing:
+            return frozenset()
+        return frozenset(m.index for m in self.measures if m.typeable(self.lenient, self.odd[id(m)]))
+
+    def untyped(self, message: str) -> bool:
+        """After DuckDB's reader failed a typed cell: read every cell as text from now on,
+        knowing that value. False when the refusal was something else."""
+        found = _UNCONVERTED.search(message)
+        if not self.typing or not found:
+            return False
+        self.typing = False
+        column = next((m for m in self.measures if m.index == int(found.group(1))), None)
+        if column is not None:
+            self.odd[id(column)] = [*self.odd[id(column)], found.group(2)]
+            column.learn(self.odd[id(column)])
+        return True
+
+    def typed_body(self) -> str:
+        typed = self.typed()
+        return self.body(self.file.typed(typed), typed)
+
+    def body(self, source: str, typed: frozenset[int] = frozenset()) -> str:
         """FROM: the cells as c0, c1, … with DuckDB's own reading of the figures as n…, s…
-        (each cast once: DuckDB would repeat one written several times in an expression)."""
-        casts = [sql for m in self.measures for sql in m.casts()] + ([self.moments.cast()] if self.moments else [])
+        (each cast once: DuckDB would repeat one written several times in an expression);
+        the `typed` columns are DOUBLE already."""
+        casts = ([sql for m in self.measures for sql in m.casts(m.index in typed)]
+                 + ([self.moments.cast()] if self.moments else []))
         numbers = [sql for m in self.measures for sql in m.numbers(self.lenient)]
         if casts:
             source = f"(SELECT *, {', '.join(casts)} FROM {source})"
@@ -709,7 +775,7 @@ class Facts(_Statement):
                 SELECT {key} AS row_key, {self.shop(self.account, lay.shop)} AS shop,
                        {self.account.ref("account")} AS account, {start} AS date_from, {end} AS date_to,
                        {" OR ".join(pending) or "false"} AS provisional, {cells}
-                FROM {self.body(self.source)} {" ".join(joins)} WHERE {where}
+                FROM {self.typed_body()} {" ".join(joins)} WHERE {where}
             )"""
         accounts = self.account.table.dropna(subset=["account"])
         pairs = pd.DataFrame({"shop": accounts["prefix"].fillna(job.shop or importer.DEFAULT_SHOP),
@@ -801,7 +867,7 @@ class Sessions(_Statement):
                        {self.account.ref("account")} AS account, {session_id} AS session_id,
                        {day} AS day, {clock or "NULL"} AS clock
                        {"".join(f", {sql} AS {name}" for name, sql in out.items())}
-                FROM {self.body(self.source)} {" ".join(joins)} WHERE {where}
+                FROM {self.typed_body()} {" ".join(joins)} WHERE {where}
             )
             WHERE (CASE WHEN account IS NULL OR day IS NULL THEN {_refuse('a row without agent or day')}
                    ELSE true END)"""
@@ -851,6 +917,9 @@ def store(db: Database, job, meta: ImportMeta) -> ImportOutcome | None:
                     return db.apply_import(meta, rows if facts else None, None if facts else rows)
                 except RowsRefused as exc:
                     message = str(exc)
+                    if built.untyped(message):
+                        job.report(f"{job.name}: 按文本重新读取")
+                        continue
                     if built.whole or UNEXPECTED not in message:
                         raise NotHere(message.splitlines()[0]) from None
                 if LOOKUP in message and not built.lookups_whole:

@@ -177,6 +177,23 @@ def test_spread_dates_that_would_change_the_day_month_order_wait_for_the_whole_f
     assert attempts == {"inserts": 3, "lookups read whole": 1}
 
 
+def test_a_marker_where_duckdb_typed_the_column_reads_it_again_as_text(tmp_path, monkeypatch):
+    """The first rows show plain numbers only, so DuckDB's reader types 接待人数 itself;
+    a `-` further down fails it, and the statement runs again reading that column as text."""
+    retried = []
+    untyped = bulk._Statement.untyped
+
+    def spy(self, message):
+        retried.append(untyped(self, message))
+        return retried[-1]
+
+    monkeypatch.setattr(bulk._Statement, "untyped", spy)
+    rows = _chitu_rows(40)
+    rows[30] = "2026-10-03,店铺A:客服01,-,41,31.5%,1000.25,20.5,90%"
+    _same(_write(tmp_path / "late_dash.csv", [HEADER, *rows]), monkeypatch)
+    assert retried.count(True) == 1
+
+
 def test_summary_rows_and_a_title_block(tmp_path, monkeypatch):
     lines = ["客服绩效日报", "统计时间：2026-10-01 ~ 2026-10-28", HEADER, *_chitu_rows(40),
              "合计,,3200,1600,35%,40000,20,90%", "均值,店铺A:均值,80,40,35%,1000,20,90%"]
