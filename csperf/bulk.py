@@ -53,7 +53,7 @@ MIN_BYTES = 8 << 20  # below this the Python path is about as quick
 SAMPLE_ROWS = 50_000  # the rows whose odd values are read first (any other stops the statement)
 MAX_DISTINCT = 300_000  # more distinct odd values than this in a column: the Python path
 INLINE_VALUES = 64  # up to this many odd values go into the SQL text, more into a table
-SPREAD_WINDOWS = 4096  # windows spread over the file whose agents and dates join the first rows'
+SPREAD_WINDOWS = 4096  # windows spread over the file whose values join the first rows'
 SPREAD_BYTES = 2048  # … of this many bytes each (8 MB in all: every agent of a file sorted by agent)
 UNEXPECTED = "csperf: unexpected value"  # the error of a value outside what was read
 LOOKUP = "in a lookup column"  # … and where
@@ -62,8 +62,7 @@ LOOKUP = "in a lookup column"  # … and where
 _SPACE = tuple(code for code in range(0x3001) if chr(code).isspace())
 RATING = "rating"  # a session's rating: a number or 非常满意 … 非常不满意
 _PLAIN = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?%?$"  # what DuckDB casts (and `n%`), as RE2
-
-
+# DuckDB's reader failing a typed cell: which column, and the cell
 _UNCONVERTED = re.compile(r'converting column "c([0-9]+)"\. Could not convert string "(.*)" to \'DOUBLE\'')
 
 
@@ -579,7 +578,7 @@ class _Statement:
         self._learn()
 
     def _spread(self) -> None:
-        """Add the values of a spread sample (see `_Body.spread_rows`) to those of the first
+        """Add the values of a spread sample (see `_Body.spread_values`) to those of the first
         rows: the lookups' unless they would change the day/month order those decided, and
         each figure column's cells that are no plain number. (A value that never comes up
         again costs nothing; the rate columns' evidence stays that of the first rows.)"""
