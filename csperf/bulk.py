@@ -64,6 +64,10 @@ RATING = "rating"  # a session's rating: a number or 非常满意 … 非常不�
 _PLAIN = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?%?$"  # what DuckDB casts (and `n%`), as RE2
 # DuckDB's reader failing a typed cell: which column, and the cell
 _UNCONVERTED = re.compile(r'converting column "c([0-9]+)"\. Could not convert string "(.*)" to \'DOUBLE\'')
+# "no value" marks DuckDB's reader may read as NULL in a typed column (not 延迟统计: it flags the row)
+_MARKS = values.NULL_VARIANTS - values.PENDING_MARKERS - {""}
+# a row whose figures all read NULL where a mark did too: blank or a row of `-`? Only text tells
+TYPED_BLANK = "csperf: a row blank once typed"
 
 
 class NotHere(Exception):
@@ -162,6 +166,8 @@ class _Odd:
     def odd_value(self, output: str, tables: dict[str, pd.DataFrame], joins: list[str]) -> str:
         """SQL: the odd cell's `output`; a value not in the table stops the statement."""
         known = self.table[~self.table["bad"]]
+        if known.empty:
+            return _stop(self.cell)
         if len(known) <= INLINE_VALUES and len(self.outputs) == 1:
             cases = " ".join(f"WHEN {literal(k)} THEN CAST({literal(v)} AS {self.outputs[output]})"
                              for k, v in zip(known["k"], known[output]))
@@ -193,11 +199,11 @@ class _Measure(_Odd):
 
     def typeable(self, lenient: bool, odd: list[str]) -> bool:
         """May DuckDB's reader type the column itself (DOUBLE, quicker than text and a cast)?
-        Only where no cell seen so far is anything but a plain number: its reader, like its
-        cast, reads `1_000` and `+-5` (so not where the file may hold them), and a NULL
-        marker would fail the whole statement. Such a cell later on does just that, and the
-        statement runs again with every cell read as text."""
-        return not lenient and not odd and not self.percent_signs
+        Only where no cell seen so far is anything but a plain number or a "no value" mark
+        (read as NULL by the reader): its reader, like its cast, reads `1_000` and `+-5` (so
+        not where the file may hold them). Any other cell later on fails the whole statement,
+        which then runs again with every cell read as text."""
+        return not lenient and not self.percent_signs and set(odd) <= _MARKS
 
     def casts(self, typed: bool) -> list[str]:
         """SQL over the body: DuckDB's own reading of the cell (and of it less a final %).
@@ -352,8 +358,9 @@ class _Lookup(_Odd):
     def unknown(self) -> str:
         """SQL: true at a value outside the table."""
         if self.inline:
-            known = ", ".join(literal(k) for k in self.table["k"])
-            unknown = f"{self.cell} IS NOT NULL" + (f" AND {self.cell} NOT IN ({known})" if known else "")
+            # not `NOT IN (…)`: DuckDB makes a list of over a few values a join, dearer per row
+            known = " ".join(f"WHEN {literal(k)} THEN false" for k in self.table["k"])
+            unknown = f"{self.cell} IS NOT NULL" + (f" AND (CASE {self.cell} {known} ELSE true END)" if known else "")
         else:
             unknown = f"{self.name}.k IS NULL AND {self.cell} IS NOT NULL"
         if self.skip_digits:
@@ -418,12 +425,22 @@ class _Body:
     width: int
     sep: str
 
-    def typed(self, columns: frozenset[int]) -> str:
-        """`source` with these columns read as DOUBLE by DuckDB's reader."""
+    def typed(self, columns: frozenset[int], marks: list[str], verbatim: list[int]) -> str:
+        """`source` with these columns read as DOUBLE by DuckDB's reader, which reads the
+        `marks` there as NULL. The `verbatim` columns (those that are no figure) keep every
+        cell as written; a figure column read as text may lose its marks (NULL either way)."""
         source = self.source
         for c in columns:
             source = source.replace(f"'c{c}': 'VARCHAR'", f"'c{c}': 'DOUBLE'")
-        return source
+        if not (columns and marks):
+            return source
+        nulls = ", ".join(literal(v) for v in ["", *marks])
+        kept = ", ".join(f"'c{c}'" for c in verbatim)
+        source = f"{source[:-1]}, nullstr = [{nulls}]{f', force_not_null = [{kept}]' if kept else ''})"
+        if not verbatim:
+            return source
+        empties = ", ".join(f"nullif(c{c}, '') AS c{c}" for c in verbatim)
+        return f"(SELECT * REPLACE ({empties}) FROM {source})"
 
     def spread_values(self, columns: list[int]) -> dict[int, pa.Array]:
         """The distinct values of these columns in windows spread evenly over the body: a
@@ -627,13 +644,21 @@ class _Statement:
             return frozenset()
         return frozenset(m.index for m in self.measures if m.typeable(self.lenient, self.odd[id(m)]))
 
+    def marks(self) -> list[str]:
+        """The "no value" marks DuckDB's reader reads as NULL in this attempt's typed columns."""
+        typed = self.typed()
+        return sorted({v for m in self.measures if m.index in typed for v in self.odd[id(m)]})
+
     def untyped(self, message: str) -> bool:
-        """After DuckDB's reader failed a typed cell: read every cell as text from now on,
-        knowing that value. False when the refusal was something else."""
+        """After DuckDB's reader failed a typed cell (or a row read blank where a mark was
+        read as NULL): read every cell as text from now on, knowing that value. False when
+        the refusal was something else."""
         found = _UNCONVERTED.search(message)
-        if not self.typing or not found:
+        if not self.typing or not (found or TYPED_BLANK in message):
             return False
         self.typing = False
+        if not found:
+            return True
         column = next((m for m in self.measures if m.index == int(found.group(1))), None)
         if column is not None:
             self.odd[id(column)] = [*self.odd[id(column)], found.group(2)]
@@ -641,8 +666,9 @@ class _Statement:
         return True
 
     def typed_body(self) -> str:
-        typed = self.typed()
-        return self.body(self.file.typed(typed), typed)
+        typed, figures = self.typed(), {m.index for m in self.measures}
+        verbatim = [c for c in range(self.file.width) if c not in figures]
+        return self.body(self.file.typed(typed, self.marks(), verbatim), typed)
 
     def body(self, source: str, typed: frozenset[int] = frozenset()) -> str:
         """FROM: the cells as c0, c1, … with DuckDB's own reading of the figures as n…, s…
@@ -681,11 +707,12 @@ class _Statement:
         summary = " OR ".join(f"coalesce({look.ref(f'summary{c}')}, false)" for c, look in self.lookups.items()
                               if f"summary{c}" in look.outputs) or "false"
         blank = " AND ".join(f"r.c{c} IS NULL" for c in self.blank_columns())
+        dropped = f"error({literal(TYPED_BLANK)})" if self.marks() else "false"
         bad = " OR ".join([look.bad() for look in self.lookups.values()]
                           + [f"r.c{c} IS NOT NULL" for c in self.extra]) or "false"
         # one CASE, so that its order holds: a summary row may carry what cannot be read
         return (f"(CASE WHEN {unknown} THEN {_stop(LOOKUP)} WHEN {summary} THEN false "
-                f"WHEN {blank} THEN false WHEN {bad} THEN {_refuse('a cell Python must name')} ELSE true END)")
+                f"WHEN {blank} THEN {dropped} WHEN {bad} THEN {_refuse('a cell Python must name')} ELSE true END)")
 
     def blank_columns(self) -> list[int]:
         raise NotImplementedError
@@ -852,9 +879,13 @@ class Sessions(_Statement):
         sid = f"r.c{f['session_id'][0]}"
         nulls = ", ".join(literal(v) for v in sorted(values.NULL_VARIANTS))
         spaces = ", ".join(str(code) for code in _SPACE)
-        session_id = (f"(CASE WHEN {sid} IS NULL OR {sid} IN ({nulls}) OR ord(left({sid}, 1)) IN ({spaces}) "
-                      f"OR ord(right({sid}, 1)) IN ({spaces}) THEN {_refuse('a session id to read in Python')} "
-                      f"ELSE {sid} END)")
+        # the usual id (longer than any NULL marker, printable ASCII at both ends) first:
+        # the full test costs more per row
+        usual = (f"length({sid}) > {max(map(len, values.NULL_VARIANTS))} AND ord({sid}) BETWEEN 33 AND 126 "
+                 f"AND ord(right({sid}, 1)) BETWEEN 33 AND 126")
+        session_id = (f"(CASE WHEN {usual} THEN {sid} WHEN {sid} IS NULL OR {sid} IN ({nulls}) "
+                      f"OR ord(left({sid}, 1)) IN ({spaces}) OR ord(right({sid}, 1)) IN ({spaces}) "
+                      f"THEN {_refuse('a session id to read in Python')} ELSE {sid} END)")
         out = {name: self.lookups[f[name][0]].ref(name) for name in (*self._BOOLEANS, "topic", "loss_reason")
                if name in f}
         out.update({m.target: m.value(tables, joins) for m in self.measures})

@@ -87,6 +87,7 @@ def resolve_path(path: str | os.PathLike | None = None) -> Path:
     return Path(chosen).expanduser().resolve()
 
 
+_BITMAP_IDS = 1 << 27  # a span of fact ids checked for repeats with a bitmap (16 MB at most)
 _FACT_FIELDS = ("fact_id", "import_id", "shop", "account", "date_from", "date_to", "provisional", "source",
                 "current")
 
@@ -503,10 +504,15 @@ class Database:
                            CASE WHEN provisional THEN {import_id} END {columns}
                     FROM ({rows.select})"""
             ).fetchall()[0][0]
-        distinct = "count(DISTINCT fact_id)" if rows.unique_keys else f"count(DISTINCT ({key}))"
+        distinct = f"count(DISTINCT ({key}))"
+        if rows.unique_keys:  # one id per key: ids set twice show as fewer bits than rows
+            low, high = cur.execute("SELECT min(fact_id), max(fact_id) FROM fact_rows WHERE import_id = ?",
+                                    [import_id]).fetchall()[0]
+            distinct = (f"bit_count(bitstring_agg(fact_id, {low}, {high}))"
+                        if low is not None and high - low < _BITMAP_IDS else "count(DISTINCT fact_id)")
         _landed(rows, inserted, "agent and period", cur.execute(
             f"SELECT count(*) <> {distinct}, min(date_from), max(date_to), count(*) FILTER (WHERE provisional), "
-            "list(DISTINCT shop) FROM facts WHERE import_id = ?",
+            "list(DISTINCT shop) FROM fact_rows WHERE import_id = ?",
             [import_id],
         ).fetchall()[0])
         cur.execute("INSERT INTO touched SELECT DISTINCT shop, account FROM facts WHERE import_id = ?", [import_id])

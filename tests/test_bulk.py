@@ -90,6 +90,20 @@ def attempts(monkeypatch):
     return seen
 
 
+@pytest.fixture
+def retries(monkeypatch):
+    """What each `_Statement.untyped` call answered (True: the statement runs again as text)."""
+    answers: list[bool] = []
+    untyped = bulk._Statement.untyped
+
+    def spy(self, message):
+        answers.append(untyped(self, message))
+        return answers[-1]
+
+    monkeypatch.setattr(bulk._Statement, "untyped", spy)
+    return answers
+
+
 HEADER = "日期,客服,接待人数,询单人数,询单->最终付款成功率,销售额,平均响应时间,客户满意率"
 
 
@@ -177,21 +191,37 @@ def test_spread_dates_that_would_change_the_day_month_order_wait_for_the_whole_f
     assert attempts == {"inserts": 3, "lookups read whole": 1}
 
 
-def test_a_marker_where_duckdb_typed_the_column_reads_it_again_as_text(tmp_path, monkeypatch):
+def test_a_marker_where_duckdb_typed_the_column_reads_it_again_as_text(tmp_path, monkeypatch, retries):
     """The first rows show plain numbers only, so DuckDB's reader types 接待人数 itself;
     a `-` further down fails it, and the statement runs again reading that column as text."""
-    retried = []
-    untyped = bulk._Statement.untyped
-
-    def spy(self, message):
-        retried.append(untyped(self, message))
-        return retried[-1]
-
-    monkeypatch.setattr(bulk._Statement, "untyped", spy)
     rows = _chitu_rows(40)
     rows[30] = "2026-10-03,店铺A:客服01,-,41,31.5%,1000.25,20.5,90%"
     _same(_write(tmp_path / "late_dash.csv", [HEADER, *rows]), monkeypatch)
-    assert retried.count(True) == 1
+    assert retries.count(True) == 1
+
+
+def test_no_value_marks_are_read_by_duckdb_where_it_types_the_column(tmp_path, monkeypatch, retries):
+    """The first rows show `-` and `--` among plain numbers, so DuckDB's reader types those
+    columns and reads the marks as NULL, in every typed column and later rows too."""
+    rows = _chitu_rows(40)
+    rows[1] = "2026-10-02,店铺A:客服00,-,41,31.5%,1000.25,--,90%"
+    rows[30] = "2026-10-03,店铺A:客服01,--,-,31.5%,-,-,-"
+    rows[33] = "2026-10-06,店铺A:客服01,,,,,,"  # blank: dropped on both paths
+    rows[34] = "2026-10-07,店铺A:客服01,-,,,,,"  # … but a lone mark keeps the row
+    _same(_write(tmp_path / "marks.csv", [HEADER, *rows]), monkeypatch)
+    assert retries.count(True) == 1  # a row read blank: read again as text
+    del rows[33:35], retries[:]
+    reads = []
+    typed = bulk._Body.typed
+
+    def spy(self, columns, marks, verbatim):
+        reads.append((sorted(columns), marks))
+        return typed(self, columns, marks, verbatim)
+
+    monkeypatch.setattr(bulk._Body, "typed", spy)
+    _same(_write(tmp_path / "marks2.csv", [HEADER, *rows]), monkeypatch)
+    assert True not in retries  # the marks never failed the typed reading (other stops: new values)
+    assert reads[-1] == ([2, 3, 5, 6], ["-", "--"])  # the statement that landed: 接待人数 … 平均响应时间
 
 
 def test_summary_rows_and_a_title_block(tmp_path, monkeypatch):
@@ -232,8 +262,26 @@ def test_two_rows_of_one_agent_day_fall_back(tmp_path, monkeypatch):
     _same(_write(tmp_path / "twice.csv", [HEADER, *rows]), monkeypatch, bulk_used=False)
 
 
+SESSION_HEADER = "会话ID,客服,开始时间,首次响应(秒),会话时长(秒),是否回复,是否解决,是否成交,成交金额,满意度,咨询类型,流失原因"
+
+
+@pytest.mark.parametrize(("session_id", "through_duckdb"), [
+    ("WX-2026-10-21-000001", True),  # the usual id: printable ASCII at both ends, longer than any NULL marker
+    ("88", True),
+    ("会话0001", True),
+    ("N/A", False),  # a NULL marker: the Python path names the row
+    (" WX-2026-10-21-000001", False),  # space at either end: Python strips it
+    ("WX-2026-10-21-000001\u3000", False),
+])
+def test_session_ids_python_would_read_otherwise_fall_back(tmp_path, monkeypatch, session_id, through_duckdb):
+    rows = [f"S{k:012d},店铺0:客服{k % 3},2026-10-{1 + k % 20:02d} 09:00:00,5,60,是,是,否,,,物流,"
+            for k in range(30)]
+    rows[20] = rows[20].replace("S000000000020", session_id)
+    _same(_write(tmp_path / "会话记录.csv", [SESSION_HEADER, *rows]), monkeypatch, bulk_used=through_duckdb)
+
+
 def test_a_session_log(tmp_path, monkeypatch):
-    header = "会话ID,客服,开始时间,首次响应(秒),会话时长(秒),是否回复,是否解决,是否成交,成交金额,满意度,咨询类型,流失原因"
+    header = SESSION_HEADER
     rows = []
     for k in range(80):
         answered = "是" if k % 5 else "否"
