@@ -50,7 +50,7 @@ from csperf.db import (
 )
 
 MIN_BYTES = 8 << 20  # below this the Python path is about as quick
-SAMPLE_ROWS = 50_000  # the rows whose odd values are read first (any other stops the statement)
+SAMPLE_ROWS = 20_000  # the rows whose odd values are read first (with the spread windows' below)
 MAX_DISTINCT = 300_000  # more distinct odd values than this in a column: the Python path
 INLINE_VALUES = 64  # up to this many odd values go into the SQL text, more into a table
 SPREAD_WINDOWS = 4096  # windows spread over the file whose values join the first rows'
@@ -596,9 +596,10 @@ class _Statement:
 
     def _spread(self) -> None:
         """Add the values of a spread sample (see `_Body.spread_values`) to those of the first
-        rows: the lookups' unless they would change the day/month order those decided, and
-        each figure column's cells that are no plain number. (A value that never comes up
-        again costs nothing; the rate columns' evidence stays that of the first rows.)"""
+        rows: the lookups' unless they would change the day/month order those decided, each
+        figure column's cells that are no plain number, and what the rate columns' cells show
+        of their scale (cells of the file, so no decision moves away from the whole file's).
+        A value that never comes up again costs nothing."""
         columns = [*self.lookups, *(m.index for m in self.measures)]
         if not columns:
             return
@@ -608,6 +609,8 @@ class _Statement:
             if look.skip_digits:
                 found[c] = {v for v in found[c] if not (v.isascii() and v.isdigit())}
         for m in self.measures:
+            if m.kind == RATE:
+                m.evidence = m.evidence | values.percent_evidence(pd.Series(cells[m.index].to_pylist(), dtype=object))
             seen = self.odd[id(m)]
             odd = pc.filter(cells[m.index], pc.invert(pc.match_substring_regex(cells[m.index], _PLAIN))).to_pylist()
             self.odd[id(m)] = _checked(seen + sorted(set(odd).difference(seen)))

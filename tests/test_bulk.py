@@ -237,6 +237,19 @@ def test_bare_rates_that_change_scale_later(tmp_path, monkeypatch):
     _same(_write(tmp_path / "bare.csv", [header, *rows]), monkeypatch, shop="测试店")
 
 
+@pytest.mark.spread
+def test_a_rate_scale_shown_only_further_down_is_seen_by_the_spread_sample(tmp_path, monkeypatch, attempts):
+    """The first rows' bare rates all lie below 1 (fractions, so far); a later 45 makes the
+    whole column percents. The spread windows show it, so the first attempt reads it right."""
+    monkeypatch.setattr(bulk, "SPREAD_WINDOWS", 400)
+    monkeypatch.setattr(bulk, "SPREAD_BYTES", 600)
+    header = "日期,客服,接待人数,询单人数,询单->最终付款成功率"
+    rows = [f"2026-10-{1 + k % 28:02d},客服{k // 28},50,20,0.{30 + k % 50}" for k in range(2800)]
+    rows[2000] = rows[2000].rsplit(",", 1)[0] + ",45"
+    _same(_write(tmp_path / "bare.csv", [header, *rows]), monkeypatch, shop="测试店")
+    assert attempts == {"inserts": 2, "lookups read whole": 0}  # one through DuckDB, one through Python
+
+
 def test_gb18030_without_a_date_column(tmp_path, monkeypatch):
     header = "客服,接待人数,询单人数,销售额"
     rows = [f"小店:客服{k},{10 + k},{5 + k},{100 + k}.5" for k in range(30)]
