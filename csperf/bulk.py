@@ -55,6 +55,7 @@ MAX_DISTINCT = 300_000  # more distinct odd values than this in a column: the Py
 INLINE_VALUES = 64  # up to this many odd values go into the SQL text, more into a table
 SPREAD_WINDOWS = 4096  # windows spread over the file whose values join the first rows'
 SPREAD_BYTES = 2048  # … of this many bytes each (8 MB in all: every agent of a file sorted by agent)
+HEAD_BYTES = 8 << 20  # a file being transcoded: its first rows are sampled from this much of it
 UNEXPECTED = "csperf: unexpected value"  # the error of a value outside what was read
 LOOKUP = "in a lookup column"  # … and where
 
@@ -388,38 +389,83 @@ def applies(job) -> bool:
     return lay.account is not None
 
 
+@dataclass
+class _Utf8:
+    """The file as DuckDB reads it (no other encoding than UTF-8 without an extension):
+    `path`, ready once `wait()` returns, and `head`, a UTF-8 file of its first rows (when
+    `path` is still being written), which is all the first sample needs."""
+
+    path: str
+    head: str | None = None
+    iconv: subprocess.Popen | None = None
+
+    def wait(self) -> None:
+        if self.iconv is not None and self.iconv.wait() != 0:
+            raise subprocess.CalledProcessError(self.iconv.returncode, self.iconv.args)
+
+
 @contextmanager
-def utf8_copy(job) -> Iterator[str]:
-    """The file's path as UTF-8 (DuckDB reads no other encoding without an extension):
-    a GB18030 file is transcoded to a temporary copy, by iconv where there is one."""
+def utf8_copy(job) -> Iterator[_Utf8]:
+    """The file as UTF-8: a GB18030 file is transcoded to a temporary copy by iconv (where
+    there is one) in the background, while the first rows are sampled from a head of
+    HEAD_BYTES transcoded here."""
     sheet = job.plans[0].sheet
     if sheet.encoding.startswith("utf-8"):
-        yield str(job.path)
+        yield _Utf8(str(job.path))
         return
-    handle, copy = tempfile.mkstemp(suffix=".csv", prefix="csperf-")
-    os.close(handle)
+    made: list[str] = []
+    found = _Utf8(_temporary(made))
     try:
         iconv = shutil.which("iconv")
         if iconv:
-            with open(copy, "wb") as out:
-                subprocess.run([iconv, "-f", "GB18030", "-t", "UTF-8", str(job.path)], stdout=out, check=True)
+            with open(found.path, "wb") as out:
+                found.iconv = subprocess.Popen([iconv, "-f", "GB18030", "-t", "UTF-8", str(job.path)], stdout=out)
+            found.head = _temporary(made)
+            with open(job.path, "rb") as src, open(found.head, "w", encoding="utf-8", newline="") as out:
+                out.write(_whole_rows(src.read(HEAD_BYTES)).decode(sheet.encoding))
         else:
             with open(job.path, encoding=sheet.encoding, newline="") as src, \
-                    open(copy, "w", encoding="utf-8", newline="") as out:
+                    open(found.path, "w", encoding="utf-8", newline="") as out:
                 while block := src.read(1 << 22):
                     out.write(block)
-        yield copy
+        yield found
     finally:
-        os.remove(copy)
+        if found.iconv is not None and found.iconv.poll() is None:
+            found.iconv.kill()
+            found.iconv.wait()
+        for path in made:
+            os.remove(path)
+
+
+def _temporary(made: list[str]) -> str:
+    handle, path = tempfile.mkstemp(suffix=".csv", prefix="csperf-")
+    os.close(handle)
+    made.append(path)
+    return path
+
+
+def _whole_rows(head: bytes) -> bytes:
+    """`head` up to its last line end outside quotes (an even count of `"` before it; the
+    bytes of `"` and of a line end are never part of a GB18030 character)."""
+    end = head.rfind(b"\n") + 1
+    quotes = head.count(b'"', 0, end)
+    while end and quotes % 2:
+        start = head.rfind(b"\n", 0, end - 1) + 1
+        quotes -= head.count(b'"', start, end)
+        end = start
+    return head[:end]
 
 
 @dataclass
 class _Body:
     """The rows below the header: `read_csv` of them (`source`, every cell VARCHAR as c0,
-    c1, …), the columns past the header (`extra`), and where they start in the file."""
+    c1, …; `first_rows`, the same over a transcoded head where there is one), the columns
+    past the header (`extra`), and where they start in the file as it is (`path`)."""
 
     path: str
+    encoding: str
     source: str
+    first_rows: str
     extra: list[int]
     offset: int
     width: int
@@ -462,8 +508,9 @@ class _Body:
                     lines.append(window[first:end + 1])
         names = [f"c{i}" for i in range(self.width)]
         try:
+            text = b"".join(lines)
             table = pa_csv.read_csv(
-                io.BytesIO(b"".join(lines)),
+                io.BytesIO(text if self.encoding.startswith("utf-8") else text.decode(self.encoding).encode()),
                 read_options=pa_csv.ReadOptions(column_names=names),
                 parse_options=pa_csv.ParseOptions(delimiter=self.sep, quote_char=False,
                                                   invalid_row_handler=lambda row: "skip"),
@@ -476,12 +523,12 @@ class _Body:
                 for found in [pc.unique(table[names[c]].combine_chunks())]}
 
 
-def _body_source(path: str, plan) -> _Body:
+def _body_source(utf8: _Utf8, job, plan) -> _Body:
     """The body below the header, for DuckDB's `read_csv` and for a spread sample."""
     sheet = plan.sheet
-    with open(path, encoding="utf-8-sig", newline="") as fh:
+    with open(job.path, encoding=sheet.encoding, newline="") as fh:
         head = [line for _, line in zip(range(plan.start + 1), fh)]
-    with open(path, "rb") as fh:
+    with open(job.path, "rb") as fh:
         offset = sum(len(fh.readline()) for _ in range(plan.start + 1))
     # DuckDB skips lines where the importer counted records: they agree only when no
     # header record spans lines
@@ -493,9 +540,13 @@ def _body_source(path: str, plan) -> _Body:
     if len(first) < width:
         raise NotHere("the first row is narrower than the header")
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(first)))
-    source = (f"read_csv({literal(path)}, header = false, skip = {plan.start}, delim = {literal(sheet.sep)}, "
-              f"quote = '\"', escape = '\"', columns = {{{columns}}}, strict_mode = true, null_padding = false)")
-    return _Body(path, source, list(range(width, len(first))), offset, len(first), sheet.sep)
+
+    def source(path: str) -> str:
+        return (f"read_csv({literal(path)}, header = false, skip = {plan.start}, delim = {literal(sheet.sep)}, "
+                f"quote = '\"', escape = '\"', columns = {{{columns}}}, strict_mode = true, null_padding = false)")
+
+    return _Body(str(job.path), sheet.encoding, source(utf8.path), source(utf8.head or utf8.path),
+                 list(range(width, len(first))), offset, len(first), sheet.sep)
 
 
 class _Statement:
@@ -561,7 +612,7 @@ class _Statement:
         signed = [col for col in self.measures if col.percent_signs]
         for col in signed:
             col.signs_seen = col.plain_seen = True  # read every kind of cell this time
-        source = self.body(self.source if whole else f"(SELECT * FROM {self.source} LIMIT {SAMPLE_ROWS})")
+        source = self.body(self.source if whole else f"(SELECT * FROM {self.file.first_rows} LIMIT {SAMPLE_ROWS})")
         odd_columns: list[_Odd] = [*self.measures, *([self.moments] if self.moments else [])]
         cells = {c: f"CASE WHEN {look.candidates()} THEN {look.cell} END" for c, look in self.lookups.items()}
         for k, col in enumerate(odd_columns):
@@ -578,7 +629,7 @@ class _Statement:
                       f"coalesce(bool_or(abs({plain}) > 0 AND abs({plain}) < 1), false)"]
         row = iter(db.rows(f"SELECT {', '.join(parts)} FROM {source}")[0])
         counted = int(next(row))
-        self.whole = whole or counted < SAMPLE_ROWS
+        self.whole = whole or (counted < SAMPLE_ROWS and self.file.first_rows == self.source)
         self.lookups_whole = self.lookups_whole or self.whole
         self.listed = {c: listed[c] for c in self.lookups}
         self.odd = {id(col): listed[-1 - k] for k, col in enumerate(odd_columns)}
@@ -935,10 +986,11 @@ def store(db: Database, job, meta: ImportMeta) -> ImportOutcome | None:
 
     notes = list(job.notes)
     try:
-        with utf8_copy(job) as path:
-            built = statement(job, _body_source(path, plan))
+        with utf8_copy(job) as utf8:
+            built = statement(job, _body_source(utf8, job, plan))
             job.report(f"{job.name}: 读取前 {SAMPLE_ROWS:,} 行的取值")
             built.read_odd(db, whole=False)
+            utf8.wait()
             meta.sha256 = job.hashed()
             built.lenient = job.lenient_numbers()
             while True:

@@ -257,6 +257,28 @@ def test_gb18030_without_a_date_column(tmp_path, monkeypatch):
     _same(path, monkeypatch)
 
 
+def test_a_gb18030_file_is_sampled_from_its_head_while_iconv_transcodes_it(tmp_path, monkeypatch):
+    """The first rows come from a transcoded head (fewer rows than a sample: the file goes
+    on past it), so a value only further down still stops the statement and is learnt."""
+    monkeypatch.setattr(bulk, "SAMPLE_ROWS", 1000)
+    rows = _chitu_rows(100)
+    rows[80] = "2026-10-25,店铺A:客服02,延迟统计,41,31.5%,1000.25,8分48秒,90%"
+    rows[20] = '2026-10-21,"店铺A:客服\n00",80,40,30.5%,1000.25,20.5,90%'  # a quoted line break …
+    path = _write(tmp_path / "赤兔_gb.csv", [HEADER, *rows], encoding="gb18030")
+    monkeypatch.setattr(bulk, "HEAD_BYTES", path.read_bytes().index(b'\n00"') + 3)  # … where the head ends
+    _same(path, monkeypatch)
+
+
+@pytest.mark.parametrize(("head", "kept"), [
+    (b'a,1\nb,"x\ny"\nc,2\nd,"p\nq', b'a,1\nb,"x\ny"\nc,2\n'),
+    (b'a,1\nb,"x\ny', b"a,1\n"),
+    (b'a,1\nb,""""\nc', b'a,1\nb,""""\n'),
+    (b'a,"1\n2\n3', b""),
+])
+def test_a_head_ends_at_a_line_end_outside_quotes(head, kept):
+    assert bulk._whole_rows(head) == kept
+
+
 @pytest.mark.parametrize("bad_line", [
     "2026-10-05,店铺A:客服00,八十,40,30%,1000,20,90%",  # an unreadable count
     ",,80,40,30%,1000,20,90%",  # figures without an agent
