@@ -11,9 +11,11 @@ importer's own `rebuild`, run on SQL expressions. Both paths store identical row
 The distinct values come from the first rows and from windows spread over the file (so
 a file sorted by agent still shows every agent); a value not among them stops the
 statement, and it runs again with every distinct value of the file. A figure column that
-showed nothing but plain numbers is typed by DuckDB's reader itself (no text, no cast)
-unless the file's bytes may hold `1_000` or `+-5`; a cell that fails it makes the statement
-run again with every cell read as text. Anything the SQL
+showed nothing but plain numbers and "no value" marks is typed by DuckDB's reader itself
+(no text, no cast; the marks read as NULL) unless the file's bytes may hold `1_000` or
+`+-5`; a cell that fails it, or a row it would read blank, makes the statement run again
+with every cell read as text. A GB18030 file is transcoded by iconv while the first rows
+are sampled. Anything the SQL
 would have to guess at (an unreadable cell, a row without an agent or a date, a
 repeated header, two rows of one key, ragged rows) also stops it, and the file goes
 through the Python path instead, which names or skips such rows.
