@@ -14,8 +14,9 @@ statement, and it runs again with every distinct value of the file. A figure col
 showed nothing but plain numbers and "no value" marks is typed by DuckDB's reader itself
 (no text, no cast; the marks read as NULL) unless the file's bytes may hold `1_000` or
 `+-5`; a cell that fails it, or a row it would read blank, makes the statement run again
-with every cell read as text. A GB18030 file is transcoded by iconv while the first rows
-are sampled. Anything the SQL
+with every cell read as text. A GB18030 file is read in place as latin-1 (a character per
+byte; the values read one by one are decoded in Python) unless it holds a byte DuckDB's
+latin-1 refuses: then iconv transcodes it while the first rows are sampled. Anything the SQL
 would have to guess at (an unreadable cell, a row without an agent or a date, a
 repeated header, two rows of one key, ragged rows) also stops it, and the file goes
 through the Python path instead, which names or skips such rows.
@@ -60,6 +61,8 @@ SPREAD_BYTES = 2048  # … of this many bytes each (8 MB in all: every agent of 
 HEAD_BYTES = 8 << 20  # a file being transcoded: its first rows are sampled from this much of it
 UNEXPECTED = "csperf: unexpected value"  # the error of a value outside what was read
 LOOKUP = "in a lookup column"  # … and where
+NOT_LATIN1 = "not latin-1 encoded"  # DuckDB's reader refusing a byte 0x80–0x9F as latin-1
+RAW_ID = "csperf: a session id that is no ASCII, read as latin-1"  # (stored as read: not so)
 
 # what str.strip() removes (as code points): an id with any of it at either end is left to Python
 _SPACE = tuple(code for code in range(0x3001) if chr(code).isspace())
@@ -71,6 +74,10 @@ _UNCONVERTED = re.compile(r'converting column "c([0-9]+)"\. Could not convert st
 _MARKS = values.NULL_VARIANTS - values.PENDING_MARKERS - {""}
 # a row whose figures all read NULL where a mark did too: blank or a row of `-`? Only text tells
 TYPED_BLANK = "csperf: a row blank once typed"
+
+
+class _NotLatin1(Exception):
+    """A GB18030 file holds a byte DuckDB's latin-1 refuses: it is read from a UTF-8 copy."""
 
 
 class NotHere(Exception):
@@ -158,10 +165,10 @@ class _Odd:
     def cell(self) -> str:
         return f"r.c{self.index}"
 
-    def keep(self, cells: pd.Series, out: dict[str, pd.Series], bad: np.ndarray) -> None:
-        """The values and what they read as; an unreadable one is marked `bad` (it stops
-        the statement where it stands in a row that is kept)."""
-        frame = pd.DataFrame({"k": cells.astype(object), **{k: v.to_numpy() for k, v in out.items()}})
+    def keep(self, found: list[str], out: dict[str, pd.Series], bad: np.ndarray) -> None:
+        """The values (as the body reads them) and what they read as; an unreadable one is
+        marked `bad` (it stops the statement where it stands in a row that is kept)."""
+        frame = pd.DataFrame({"k": pd.Series(found, dtype=object), **{k: v.to_numpy() for k, v in out.items()}})
         frame.insert(1, "i", np.arange(len(frame), dtype="int64"))
         frame["bad"] = np.asarray(bad, dtype=bool)
         self.table = frame
@@ -255,10 +262,9 @@ class _Measure(_Odd):
             return values.read_ratings(cells)
         return values.read_number(cells)
 
-    def learn(self, odd: list[str]) -> None:
-        cells = pd.Series(odd, dtype=object)
-        found = self.read(cells)
-        self.keep(cells, {"v": found.values.astype(float)}, found.bad)
+    def learn(self, odd: list[str], text: Callable[[list[str]], list[str]]) -> None:
+        found = self.read(pd.Series(text(odd), dtype=object))
+        self.keep(odd, {"v": found.values.astype(float)}, found.bad)
         self.pending = [v for v, p in zip(odd, found.pending) if p]
 
     def value(self, tables: dict[str, pd.DataFrame], joins: list[str]) -> str:
@@ -290,10 +296,9 @@ class _Moments(_Odd):
 
     order: str | None = None
 
-    def learn(self, odd: list[str]) -> None:
-        cells = pd.Series(odd, dtype=object)
-        day, clock, found = values.read_moments(cells, order=self.order)
-        self.keep(cells, {"day": day, "clock": clock.astype(float)}, found.bad)
+    def learn(self, odd: list[str], text: Callable[[list[str]], list[str]]) -> None:
+        day, clock, found = values.read_moments(pd.Series(text(odd), dtype=object), order=self.order)
+        self.keep(odd, {"day": day, "clock": clock.astype(float)}, found.bad)
 
     def cast(self) -> str:
         """SQL over the body: DuckDB's own reading of the cell (the format Arrow reads too)."""
@@ -326,15 +331,15 @@ class _Lookup(_Odd):
         test = f"{self.cell} IS NOT NULL"
         return test + (f" AND NOT regexp_full_match({self.cell}, '[0-9]+')" if self.skip_digits else "")
 
-    def learn(self, distinct: list[str]) -> None:
-        cells = pd.Series(distinct, dtype=object)
+    def learn(self, distinct: list[str], text: Callable[[list[str]], list[str]]) -> None:
+        cells = pd.Series(text(distinct), dtype=object)
         out: dict[str, pd.Series] = {}
         bad = np.zeros(len(cells), dtype=bool)
         for read in self.readers:
             found, unreadable = read(cells)
             out.update(found)
             bad |= unreadable
-        self.keep(cells, out, bad)
+        self.keep(distinct, out, bad)
 
     @property
     def name(self) -> str:
@@ -393,9 +398,9 @@ def applies(job) -> bool:
 
 @dataclass
 class _Utf8:
-    """The file as DuckDB reads it (no other encoding than UTF-8 without an extension):
-    `path`, ready once `wait()` returns, and `head`, a UTF-8 file of its first rows (when
-    `path` is still being written), which is all the first sample needs."""
+    """A UTF-8 copy of a GB18030 file that DuckDB cannot read in place: `path`, ready once
+    `wait()` returns, and `head`, a UTF-8 file of its first rows (when `path` is still
+    being written), which is all the first sample needs."""
 
     path: str
     head: str | None = None
@@ -408,13 +413,10 @@ class _Utf8:
 
 @contextmanager
 def utf8_copy(job) -> Iterator[_Utf8]:
-    """The file as UTF-8: a GB18030 file is transcoded to a temporary copy by iconv (where
-    there is one) in the background, while the first rows are sampled from a head of
-    HEAD_BYTES transcoded here."""
+    """The GB18030 file as UTF-8: transcoded to a temporary copy by iconv (where there is
+    one) in the background, while the first rows are sampled from a head of HEAD_BYTES
+    transcoded here."""
     sheet = job.plans[0].sheet
-    if sheet.encoding.startswith("utf-8"):
-        yield _Utf8(str(job.path))
-        return
     made: list[str] = []
     found = _Utf8(_temporary(made))
     try:
@@ -462,7 +464,10 @@ def _whole_rows(head: bytes) -> bytes:
 class _Body:
     """The rows below the header: `read_csv` of them (`source`, every cell VARCHAR as c0,
     c1, …; `first_rows`, the same over a transcoded head where there is one), the columns
-    past the header (`extra`), and where they start in the file as it is (`path`)."""
+    past the header (`extra`), and where they start in the file as it is (`path`).
+    A GB18030 file read in place (`latin1`) gives every byte as a character (its cells'
+    "raw" form): the structure is the same (no byte of a GB18030 character is a separator,
+    quote or line end), and the few values read one by one are decoded here (`text`)."""
 
     path: str
     encoding: str
@@ -472,6 +477,11 @@ class _Body:
     offset: int
     width: int
     sep: str
+    latin1: bool = False
+
+    def text(self, found: list[str]) -> list[str]:
+        """What values read from `source` say."""
+        return [v.encode("latin-1").decode(self.encoding) for v in found] if self.latin1 else found
 
     def typed(self, columns: frozenset[int], marks: list[str], verbatim: list[int]) -> str:
         """`source` with these columns read as DOUBLE by DuckDB's reader, which reads the
@@ -511,8 +521,10 @@ class _Body:
         names = [f"c{i}" for i in range(self.width)]
         try:
             text = b"".join(lines)
+            if not self.encoding.startswith("utf-8"):  # the form `source` gives
+                text = text.decode("latin-1" if self.latin1 else self.encoding).encode()
             table = pa_csv.read_csv(
-                io.BytesIO(text if self.encoding.startswith("utf-8") else text.decode(self.encoding).encode()),
+                io.BytesIO(text),
                 read_options=pa_csv.ReadOptions(column_names=names),
                 parse_options=pa_csv.ParseOptions(delimiter=self.sep, quote_char=False,
                                                   invalid_row_handler=lambda row: "skip"),
@@ -525,9 +537,11 @@ class _Body:
                 for found in [pc.unique(table[names[c]].combine_chunks())]}
 
 
-def _body_source(utf8: _Utf8, job, plan) -> _Body:
-    """The body below the header, for DuckDB's `read_csv` and for a spread sample."""
+def _body_source(job, plan, utf8: _Utf8 | None = None) -> _Body:
+    """The body below the header, for DuckDB's `read_csv` and for a spread sample: read
+    from the file itself (a GB18030 one as latin-1) or from its UTF-8 copy `utf8`."""
     sheet = plan.sheet
+    latin1 = utf8 is None and not sheet.encoding.startswith("utf-8")
     with open(job.path, encoding=sheet.encoding, newline="") as fh:
         head = [line for _, line in zip(range(plan.start + 1), fh)]
     with open(job.path, "rb") as fh:
@@ -542,13 +556,16 @@ def _body_source(utf8: _Utf8, job, plan) -> _Body:
     if len(first) < width:
         raise NotHere("the first row is narrower than the header")
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(first)))
+    encoding = ", encoding = 'latin-1'" if latin1 else ""
 
     def source(path: str) -> str:
         return (f"read_csv({literal(path)}, header = false, skip = {plan.start}, delim = {literal(sheet.sep)}, "
-                f"quote = '\"', escape = '\"', columns = {{{columns}}}, strict_mode = true, null_padding = false)")
+                f"quote = '\"', escape = '\"', columns = {{{columns}}}, strict_mode = true, null_padding = false"
+                f"{encoding})")
 
-    return _Body(str(job.path), sheet.encoding, source(utf8.path), source(utf8.head or utf8.path),
-                 list(range(width, len(first))), offset, len(first), sheet.sep)
+    path = utf8.path if utf8 else str(job.path)
+    return _Body(str(job.path), sheet.encoding, source(path), source((utf8.head or path) if utf8 else path),
+                 list(range(width, len(first))), offset, len(first), sheet.sep, latin1)
 
 
 class _Statement:
@@ -642,7 +659,7 @@ class _Statement:
         for col in rates:
             flags = [col.signs_seen] + [bool(next(row)) for _ in range(3)]
             col.evidence = values.PercentEvidence(*flags) | values.percent_evidence(
-                pd.Series(self.odd[id(col)], dtype=object))
+                pd.Series(self.file.text(self.odd[id(col)]), dtype=object))
         if not self.whole:
             self._spread()
         self._learn()
@@ -663,7 +680,8 @@ class _Statement:
                 found[c] = {v for v in found[c] if not (v.isascii() and v.isdigit())}
         for m in self.measures:
             if m.kind == RATE:
-                m.evidence = m.evidence | values.percent_evidence(pd.Series(cells[m.index].to_pylist(), dtype=object))
+                m.evidence = m.evidence | values.percent_evidence(
+                    pd.Series(self.file.text(cells[m.index].to_pylist()), dtype=object))
             seen = self.odd[id(m)]
             odd = pc.filter(cells[m.index], pc.invert(pc.match_substring_regex(cells[m.index], _PLAIN))).to_pylist()
             self.odd[id(m)] = _checked(seen + sorted(set(odd).difference(seen)))
@@ -684,15 +702,15 @@ class _Statement:
             seen.append(self.odd[id(self.moments)])
         combined = values.DateOrderEvidence()
         for found in seen:
-            combined = combined | values.date_order_evidence(pd.Series(found, dtype=object))
+            combined = combined | values.date_order_evidence(pd.Series(self.file.text(found), dtype=object))
         return combined.decide() or values.YEAR_FIRST
 
     def _learn(self) -> None:
         self._decide([col for col in self.measures if col.kind == RATE], self.listed)
         for c, look in self.lookups.items():
-            look.learn(self.listed[c])
+            look.learn(self.listed[c], self.file.text)
         for col in [*self.measures, *([self.moments] if self.moments else [])]:
-            col.learn(self.odd[id(col)])
+            col.learn(self.odd[id(col)], self.file.text)
 
     def typed(self) -> frozenset[int]:
         """The figure columns DuckDB's reader types itself in this attempt."""
@@ -718,7 +736,7 @@ class _Statement:
         column = next((m for m in self.measures if m.index == int(found.group(1))), None)
         if column is not None:
             self.odd[id(column)] = [*self.odd[id(column)], found.group(2)]
-            column.learn(self.odd[id(column)])
+            column.learn(self.odd[id(column)], self.file.text)
         return True
 
     def typed_body(self) -> str:
@@ -936,10 +954,15 @@ class Sessions(_Statement):
         nulls = ", ".join(literal(v) for v in sorted(values.NULL_VARIANTS))
         spaces = ", ".join(str(code) for code in _SPACE)
         # the usual id (longer than any NULL marker, printable ASCII at both ends) first:
-        # the full test costs more per row
+        # the full test costs more per row. An id is stored as the body reads it: from a
+        # file read as latin-1 only an ASCII one (the file is read from a UTF-8 copy else)
         usual = (f"length({sid}) > {max(map(len, values.NULL_VARIANTS))} AND ord({sid}) BETWEEN 33 AND 126 "
                  f"AND ord(right({sid}, 1)) BETWEEN 33 AND 126")
-        session_id = (f"(CASE WHEN {usual} THEN {sid} WHEN {sid} IS NULL OR {sid} IN ({nulls}) "
+        raw = ""
+        if self.file.latin1:
+            usual += f" AND strlen({sid}) = length({sid})"
+            raw = f"WHEN strlen({sid}) <> length({sid}) THEN error({literal(RAW_ID)}) "
+        session_id = (f"(CASE WHEN {usual} THEN {sid} {raw}WHEN {sid} IS NULL OR {sid} IN ({nulls}) "
                       f"OR ord(left({sid}, 1)) IN ({spaces}) OR ord(right({sid}, 1)) IN ({spaces}) "
                       f"THEN {_refuse('a session id to read in Python')} ELSE {sid} END)")
         out = {name: self.lookups[f[name][0]].ref(name) for name in (*self._BOOLEANS, "topic", "loss_reason")
@@ -987,34 +1010,54 @@ def store(db: Database, job, meta: ImportMeta) -> ImportOutcome | None:
         job.report(f"{job.name}: 已写入 {stats['rows']:,} 行")
 
     notes = list(job.notes)
+
+    def attempt(body: _Body, ready: Callable[[], None]) -> ImportOutcome:
+        built = statement(job, body)
+        job.report(f"{job.name}: 读取前 {SAMPLE_ROWS:,} 行的取值")
+        built.read_odd(db, whole=False)
+        ready()
+        meta.sha256 = job.hashed()
+        built.lenient = job.lenient_numbers()
+        while True:
+            job.notes[:] = notes
+            rows = built.rows()
+            rows.stored = stored
+            job.report(f"{job.name}: 写入数据库")
+            try:
+                return db.apply_import(meta, rows if facts else None, None if facts else rows)
+            except RowsRefused as exc:
+                message = str(exc)
+                if NOT_LATIN1 in message or RAW_ID in message:
+                    raise _NotLatin1 from None
+                if built.untyped(message):
+                    job.report(f"{job.name}: 按文本重新读取")
+                    continue
+                if built.whole or UNEXPECTED not in message:
+                    raise NotHere(message.splitlines()[0]) from None
+            if LOOKUP in message and not built.lookups_whole:
+                job.report(f"{job.name}: 读取客服、日期等列的全部取值")
+                built.read_lookups(db)
+            else:
+                job.report(f"{job.name}: 读取全部数据的取值")
+                built.read_odd(db, whole=True)
+
+    def latin1_ready() -> None:
+        if not job.latin1_readable():
+            raise _NotLatin1
+
     try:
+        if plan.sheet.encoding.startswith("utf-8"):
+            return attempt(_body_source(job, plan), lambda: None)
+        try:
+            return attempt(_body_source(job, plan), latin1_ready)
+        except _NotLatin1:
+            pass
+        except DatabaseError as exc:
+            if NOT_LATIN1 not in str(exc):
+                raise
+        job.notes[:] = notes
         with utf8_copy(job) as utf8:
-            built = statement(job, _body_source(utf8, job, plan))
-            job.report(f"{job.name}: 读取前 {SAMPLE_ROWS:,} 行的取值")
-            built.read_odd(db, whole=False)
-            utf8.wait()
-            meta.sha256 = job.hashed()
-            built.lenient = job.lenient_numbers()
-            while True:
-                job.notes[:] = notes
-                rows = built.rows()
-                rows.stored = stored
-                job.report(f"{job.name}: 写入数据库")
-                try:
-                    return db.apply_import(meta, rows if facts else None, None if facts else rows)
-                except RowsRefused as exc:
-                    message = str(exc)
-                    if built.untyped(message):
-                        job.report(f"{job.name}: 按文本重新读取")
-                        continue
-                    if built.whole or UNEXPECTED not in message:
-                        raise NotHere(message.splitlines()[0]) from None
-                if LOOKUP in message and not built.lookups_whole:
-                    job.report(f"{job.name}: 读取客服、日期等列的全部取值")
-                    built.read_lookups(db)
-                else:
-                    job.report(f"{job.name}: 读取全部数据的取值")
-                    built.read_odd(db, whole=True)
-    except (NotHere, DatabaseError, subprocess.CalledProcessError, UnicodeDecodeError):
+            return attempt(_body_source(job, plan, utf8), utf8.wait)
+    except (NotHere, DatabaseError, subprocess.CalledProcessError, UnicodeError):
         job.notes[:] = notes
     return None

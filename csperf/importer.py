@@ -364,7 +364,8 @@ class _Fingerprint:
     """The file's SHA-256, read in a background thread: hashlib releases the GIL, so while
     a big file is hashed the importer (and DuckDB) go on reading it. The same read tells
     whether any cell may be a number that DuckDB's cast reads and csperf.values refuses
-    (`1_000`, `+-5`): csperf.bulk checks every cell for those only when one may be there."""
+    (`1_000`, `+-5`): csperf.bulk checks every cell for those only when one may be there;
+    and whether DuckDB can read a GB18030 file in place as latin-1 (see `latin1_readable`)."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -372,23 +373,25 @@ class _Fingerprint:
             self.first = fh.read(8192)
         self._digest: str | None = None
         self._lenient = True
+        self._c1 = True
         self._error: OSError | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         digest = hashlib.sha256()
-        lenient, tail = False, b""
+        lenient, c1, tail = False, False, b""
         try:
             with open(self.path, "rb") as fh:
                 while block := fh.read(_BLOCK):
                     digest.update(block)
                     # (the seam on its own: joining the blocks would copy each one)
                     lenient = lenient or _lenient_numbers(block) or _lenient_numbers(tail + block[:2])
+                    c1 = c1 or _c1_bytes(block)
                     tail = block[-2:]
         except OSError as exc:
             self._error = exc
-        self._digest, self._lenient = digest.hexdigest(), lenient
+        self._digest, self._lenient, self._c1 = digest.hexdigest(), lenient, c1
 
     def sha256(self) -> str:
         self._thread.join()
@@ -400,9 +403,18 @@ class _Fingerprint:
         self._thread.join()
         return self._lenient
 
+    def c1_bytes(self) -> bool:
+        self._thread.join()
+        return self._c1
+
 
 _BLOCK = 1 << 22
 _DIGITS = frozenset(b"0123456789")
+
+
+def _c1_bytes(block: bytes) -> bool:
+    """Does `block` hold a byte 0x80–0x9F (numpy: the GIL is released while it looks)?"""
+    return bool((np.frombuffer(block, dtype=np.uint8) - np.uint8(0x80) < 0x20).any())
 
 
 def _lenient_numbers(block: bytes, most: int = 10_000) -> bool:
@@ -873,6 +885,12 @@ class _Job:
     def lenient_numbers(self) -> bool:
         """May a cell be `1_000` or `+-5` (read by DuckDB's cast, refused by csperf.values)?"""
         return self._fingerprint.lenient_numbers()
+
+    def latin1_readable(self) -> bool:
+        """Can DuckDB read the file as latin-1, a character per byte? Its latin-1 refuses
+        the bytes 0x80–0x9F, which in GB18030 only characters outside GB2312 hold (rarer
+        and traditional ones, emoji)."""
+        return not self._fingerprint.c1_bytes()
 
     def hashed(self) -> str:
         """The file's SHA-256 (waiting for the background read to finish)."""

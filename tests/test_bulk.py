@@ -104,6 +104,20 @@ def retries(monkeypatch):
     return answers
 
 
+@pytest.fixture
+def copies(monkeypatch):
+    """The files read from a UTF-8 copy (GB18030 files DuckDB cannot read in place)."""
+    made: list[str] = []
+    copy = bulk.utf8_copy
+
+    def spy(job):
+        made.append(job.name)
+        return copy(job)
+
+    monkeypatch.setattr(bulk, "utf8_copy", spy)
+    return made
+
+
 HEADER = "日期,客服,接待人数,询单人数,询单->最终付款成功率,销售额,平均响应时间,客户满意率"
 
 
@@ -257,16 +271,65 @@ def test_gb18030_without_a_date_column(tmp_path, monkeypatch):
     _same(path, monkeypatch)
 
 
-def test_a_gb18030_file_is_sampled_from_its_head_while_iconv_transcodes_it(tmp_path, monkeypatch):
-    """The first rows come from a transcoded head (fewer rows than a sample: the file goes
-    on past it), so a value only further down still stops the statement and is learnt."""
-    monkeypatch.setattr(bulk, "SAMPLE_ROWS", 1000)
+def _gb_rows() -> list[str]:
     rows = _chitu_rows(100)
-    rows[80] = "2026-10-25,店铺A:客服02,延迟统计,41,31.5%,1000.25,8分48秒,90%"
-    rows[20] = '2026-10-21,"店铺A:客服\n00",80,40,30.5%,1000.25,20.5,90%'  # a quoted line break …
-    path = _write(tmp_path / "赤兔_gb.csv", [HEADER, *rows], encoding="gb18030")
-    monkeypatch.setattr(bulk, "HEAD_BYTES", path.read_bytes().index(b'\n00"') + 3)  # … where the head ends
+    rows[80] = "2026-10-25,店铺A:客服02,延迟统计,41,31.5%,1000.25,8分48秒,90%"  # odd values only further down
+    rows[20] = '2026-10-21,"店铺A:客服\n00",80,40,30.5%,1000.25,20.5,90%'  # a quoted line break
+    rows.append(",汇总,8000,4000,30%,100000,20,90%")
+    return rows
+
+
+def test_a_gb18030_file_is_read_in_place_as_latin1(tmp_path, monkeypatch, copies, retries):
+    """DuckDB reads the file's bytes as latin-1; the values read one by one (accounts,
+    延迟统计 in a typed column, 8分48秒, the summary row) are decoded in Python."""
+    path = _write(tmp_path / "赤兔_gb.csv", [HEADER, *_gb_rows()], encoding="gb18030")
     _same(path, monkeypatch)
+    assert copies == []
+    assert retries[0] is True  # 延迟统计, as DuckDB's error quotes it, failed the typed 接待人数
+
+
+@pytest.mark.spread
+def test_the_spread_sample_of_a_gb18030_file_read_in_place(tmp_path, monkeypatch, copies, attempts):
+    """The windows give the values as DuckDB reads them, so one attempt reads the file
+    (a window with a quote is skipped: the row with a quoted line break goes)."""
+    rows = [row for row in _gb_rows() if '"' not in row]
+    path = _write(tmp_path / "赤兔_gb.csv", [HEADER, *rows], encoding="gb18030")
+    _same(path, monkeypatch)
+    assert copies == []
+    assert attempts == {"inserts": 2, "lookups read whole": 0}  # one through DuckDB, one through Python
+
+
+def test_a_gb18030_file_with_a_byte_latin1_refuses_is_read_from_a_utf8_copy(tmp_path, monkeypatch, copies):
+    """旸 is 0x95 0x44 in GB18030, which DuckDB's latin-1 refuses. The first rows then come
+    from a transcoded head (fewer rows than a sample: the file goes on past it), so a value
+    only further down still stops the statement and is learnt."""
+    monkeypatch.setattr(bulk, "SAMPLE_ROWS", 1000)
+    rows = _gb_rows()
+    rows[50] = rows[50].replace("客服01", "张旸")
+    path = _write(tmp_path / "赤兔_gb.csv", [HEADER, *rows], encoding="gb18030")
+    monkeypatch.setattr(bulk, "HEAD_BYTES", path.read_bytes().index(b'\n00"') + 3)  # the head ends in quotes
+    _same(path, monkeypatch)
+    assert copies == [path.name]
+
+
+def test_such_a_byte_past_what_duckdb_sampled_also_means_a_utf8_copy(tmp_path, monkeypatch, copies):
+    """The background read of the whole file finds it before the INSERT (see below); here
+    it is made to find one in a file DuckDB itself would read as latin-1."""
+    monkeypatch.setattr(importer._Job, "latin1_readable", lambda self: False)
+    path = _write(tmp_path / "赤兔_gb.csv", [HEADER, *_gb_rows()], encoding="gb18030")
+    _same(path, monkeypatch)
+    assert copies == [path.name]
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("店铺A:客服01,延迟统计\n" * 50, False),  # GB2312 characters only
+    ("店铺A:客服01\n" * 50 + "张旸\n", True),  # … and one past them, in the last block
+])
+def test_the_background_read_finds_a_byte_latin1_refuses(tmp_path, monkeypatch, text, found):
+    monkeypatch.setattr(importer, "_BLOCK", 64)
+    path = tmp_path / "gb.csv"
+    path.write_bytes(text.encode("gb18030"))
+    assert importer._Fingerprint(path).c1_bytes() is found
 
 
 @pytest.mark.parametrize(("head", "kept"), [
@@ -315,7 +378,8 @@ def test_session_ids_python_would_read_otherwise_fall_back(tmp_path, monkeypatch
     _same(_write(tmp_path / "会话记录.csv", [SESSION_HEADER, *rows]), monkeypatch, bulk_used=through_duckdb)
 
 
-def test_a_session_log(tmp_path, monkeypatch):
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_a_session_log(tmp_path, monkeypatch, copies, encoding):
     header = SESSION_HEADER
     rows = []
     for k in range(80):
@@ -327,7 +391,16 @@ def test_a_session_log(tmp_path, monkeypatch):
                     f"{amount},{rating},{['物流', '售后', '优惠'][k % 3]},{'价格' if k % 4 == 1 else ''}")
     rows.append("S99999,店铺0:客服1,2026/10/21 9:05,1分5秒,2分,Y,N,N,,一般,物流,")
     rows.append('S99998,店铺1:客服2,2026-10-21 10:00:00,3,40,是,否,否,,,物流,"价格高\n运费贵"')  # a quoted line break
-    _same(_write(tmp_path / "会话记录.csv", [header, *rows]), monkeypatch)
+    _same(_write(tmp_path / "会话记录.csv", [header, *rows], encoding=encoding), monkeypatch)
+    assert copies == []  # a GB18030 log with ASCII ids is read in place
+
+
+def test_a_gb18030_session_log_with_ids_that_are_no_ascii_is_read_from_a_utf8_copy(tmp_path, monkeypatch, copies):
+    """Ids are stored as DuckDB reads them: from a copy, not from the latin-1 reading."""
+    rows = [f"会话{k:06d},店铺0:客服{k % 3},2026-10-{1 + k % 20:02d} 09:00:00,5,60,是,是,否,,,物流," for k in range(30)]
+    path = _write(tmp_path / "会话记录.csv", [SESSION_HEADER, *rows], encoding="gb18030")
+    _same(path, monkeypatch)
+    assert copies == [path.name]
 
 
 def test_a_second_file_merges_with_the_first(tmp_path, monkeypatch):
