@@ -16,6 +16,8 @@ import io
 import itertools
 import logging
 import os
+import shutil
+import tempfile
 import threading
 import time
 import unicodedata
@@ -48,6 +50,8 @@ KIND_LABELS = {
     "markup": "网页/XML 表格 (HTML/XML)",
 }
 _SNIFF_BYTES = 1024 * 1024
+UPLOAD_PREFIX = "csperf-upload-"
+UPLOAD_MAX_AGE_S = 24 * 3600  # an upload folder older than this was left by a session long gone
 _MAX_NAME_BYTES = 180  # room for " (n)" and ".error.txt" under the usual 255-byte limit
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
                      *(f"LPT{i}" for i in range(1, 10))}
@@ -435,3 +439,17 @@ def check_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> s
             f"name and content do not match ({suffix} vs {detected})"
         )
     return detected
+
+
+def upload_folder() -> Path:
+    """A new private folder for the files one browser session uploads (kept there while
+    they are previewed; the page removes it once they are imported). Folders that
+    sessions left behind without importing go once they are a day old."""
+    cutoff = time.time() - UPLOAD_MAX_AGE_S
+    for old in Path(tempfile.gettempdir()).glob(f"{UPLOAD_PREFIX}*"):
+        try:
+            if old.is_dir() and old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
+    return Path(tempfile.mkdtemp(prefix=UPLOAD_PREFIX))

@@ -5,7 +5,7 @@ from csperf import ui
 frame = ui.page_frame("数据", "Data", permission="import", needs_data=False)
 
 import hashlib  # noqa: E402
-import tempfile  # noqa: E402
+import shutil  # noqa: E402
 from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -48,7 +48,7 @@ tabs = st.tabs(sections)
 def upload_dir() -> Path:
     """A private folder per browser session for the uploaded files being previewed."""
     if "dt_dir" not in st.session_state:
-        st.session_state["dt_dir"] = tempfile.mkdtemp(prefix="csperf-upload-")
+        st.session_state["dt_dir"] = str(inbox.upload_folder())
     return Path(st.session_state["dt_dir"])
 
 
@@ -172,6 +172,7 @@ with tabs[0]:
         st.session_state["dt_outcomes"] = outcomes
         st.session_state["dt_batch"] = st.session_state.get("dt_batch", 0) + 1  # a fresh, empty uploader
         st.session_state.pop("dt_previews", None)
+        shutil.rmtree(st.session_state.pop("dt_dir"), ignore_errors=True)  # the copies were imported
         st.rerun()
     for outcome in st.session_state.get("dt_outcomes", []):
         (st.success if outcome["ok"] else st.error)(outcome["text"])

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
+import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -36,7 +39,7 @@ from browser_support import (
     wait_idle,
     write_pdd_export,
 )
-from csperf import auth, ui
+from csperf import auth, inbox, ui
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -125,9 +128,13 @@ def test_uploaded_export_shows_up_on_the_leaderboard(server, open_tab, tmp_path)
     page = open_tab()
     open_page(page, server.url("data"))
     login(page, "owner")
+    started = time.time() - 1
     page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(export))
     page.get_by_text("识别结果").wait_for()
     wait_idle(page)
+    copies = [p for p in Path(tempfile.gettempdir()).glob(f"{inbox.UPLOAD_PREFIX}*/*/{export.name}")
+              if p.stat().st_mtime >= started]
+    assert len(copies) == 1  # the preview read a private copy of the upload …
     detected = grid_rows(grid_with_header(page, "未识别的列"))
     assert len(detected) == 1
     assert detected[0]["格式"] == "拼多多" and detected[0]["店铺"] == "拼多多店"
@@ -140,6 +147,7 @@ def test_uploaded_export_shows_up_on_the_leaderboard(server, open_tab, tmp_path)
     done.wait_for()
     wait_idle(page)
     assert "拼多多店 2026-10-31" in done.inner_text() and "1 行数据" in done.inner_text()
+    assert not copies[0].parent.parent.exists()  # … removed once imported
     assert_clean(page)
     screenshot(page, "04_data_imported")
 

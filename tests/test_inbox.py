@@ -1,6 +1,7 @@
 import hashlib
 import io
 import os
+import tempfile
 import threading
 import time
 import zipfile
@@ -364,3 +365,19 @@ def test_process_with_the_real_importer(db, box):
         ("小王", date(2026, 4, 20), 120.0, 3456.5),
     ]
     assert db.scalar("SELECT imported_by FROM imports") == "boss"
+
+
+def test_upload_folders_left_a_day_ago_go_when_a_new_one_is_made(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    old, recent = inbox.upload_folder(), inbox.upload_folder()
+    (old / "sha").mkdir()
+    (old / "sha" / "报表.csv").write_text("x")
+    day_ago = time.time() - inbox.UPLOAD_MAX_AGE_S - 60
+    os.utime(old, (day_ago, day_ago))
+    other = tmp_path / "someone-else"
+    other.mkdir()
+    os.utime(other, (day_ago, day_ago))
+    fresh = inbox.upload_folder()
+    assert not old.exists()
+    assert recent.is_dir() and fresh.is_dir() and other.is_dir()
+    assert fresh.name.startswith(inbox.UPLOAD_PREFIX) and fresh.parent == tmp_path
