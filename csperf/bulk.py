@@ -58,7 +58,7 @@ MAX_DISTINCT = 300_000  # more distinct odd values than this in a column: the Py
 INLINE_VALUES = 64  # up to this many odd values go into the SQL text, more into a table
 SPREAD_WINDOWS = 4096  # windows spread over the file whose values join the first rows'
 SPREAD_BYTES = 2048  # … of this many bytes each (8 MB in all: every agent of a file sorted by agent)
-HEAD_BYTES = 8 << 20  # a file being transcoded: its first rows are sampled from this much of it
+HEAD_BYTES = 8 << 20  # a GB18030 file: its first rows are sampled from this much of it
 UNEXPECTED = "csperf: unexpected value"  # the error of a value outside what was read
 LOOKUP = "in a lookup column"  # … and where
 NOT_LATIN1 = "not latin-1 encoded"  # DuckDB's reader refusing a byte 0x80–0x9F as latin-1
@@ -417,26 +417,34 @@ def utf8_copy(job) -> Iterator[_Utf8]:
     one) in the background, while the first rows are sampled from a head of HEAD_BYTES
     transcoded here."""
     sheet = job.plans[0].sheet
+    with _scratch() as made:
+        found = _Utf8(_temporary(made))
+        try:
+            iconv = shutil.which("iconv")
+            if iconv:
+                with open(found.path, "wb") as out:
+                    found.iconv = subprocess.Popen([iconv, "-f", "GB18030", "-t", "UTF-8", str(job.path)],
+                                                   stdout=out)
+                found.head = _head(job, made, utf8=True)
+            else:
+                with open(job.path, encoding=sheet.encoding, newline="") as src, \
+                        open(found.path, "w", encoding="utf-8", newline="") as out:
+                    while block := src.read(1 << 22):
+                        out.write(block)
+            yield found
+        finally:
+            if found.iconv is not None and found.iconv.poll() is None:
+                found.iconv.kill()
+                found.iconv.wait()
+
+
+@contextmanager
+def _scratch() -> Iterator[list[str]]:
+    """The temporary files made meanwhile (`_temporary`), removed afterwards."""
     made: list[str] = []
-    found = _Utf8(_temporary(made))
     try:
-        iconv = shutil.which("iconv")
-        if iconv:
-            with open(found.path, "wb") as out:
-                found.iconv = subprocess.Popen([iconv, "-f", "GB18030", "-t", "UTF-8", str(job.path)], stdout=out)
-            found.head = _temporary(made)
-            with open(job.path, "rb") as src, open(found.head, "w", encoding="utf-8", newline="") as out:
-                out.write(_whole_rows(src.read(HEAD_BYTES)).decode(sheet.encoding))
-        else:
-            with open(job.path, encoding=sheet.encoding, newline="") as src, \
-                    open(found.path, "w", encoding="utf-8", newline="") as out:
-                while block := src.read(1 << 22):
-                    out.write(block)
-        yield found
+        yield made
     finally:
-        if found.iconv is not None and found.iconv.poll() is None:
-            found.iconv.kill()
-            found.iconv.wait()
         for path in made:
             os.remove(path)
 
@@ -445,6 +453,18 @@ def _temporary(made: list[str]) -> str:
     handle, path = tempfile.mkstemp(suffix=".csv", prefix="csperf-")
     os.close(handle)
     made.append(path)
+    return path
+
+
+def _head(job, made: list[str], utf8: bool) -> str:
+    """A temporary file of the file's first HEAD_BYTES up to a line end outside quotes
+    (as they are, or transcoded to UTF-8): all the first sample needs. DuckDB reads tens
+    of megabytes ahead of a LIMIT, which costs where it decodes latin-1."""
+    with open(job.path, "rb") as src:
+        head = _whole_rows(src.read(HEAD_BYTES))
+    path = _temporary(made)
+    with open(path, "wb") as out:
+        out.write(head.decode(job.plans[0].sheet.encoding).encode() if utf8 else head)
     return path
 
 
@@ -537,9 +557,10 @@ class _Body:
                 for found in [pc.unique(table[names[c]].combine_chunks())]}
 
 
-def _body_source(job, plan, utf8: _Utf8 | None = None) -> _Body:
+def _body_source(job, plan, utf8: _Utf8 | None = None, sample: str | None = None) -> _Body:
     """The body below the header, for DuckDB's `read_csv` and for a spread sample: read
-    from the file itself (a GB18030 one as latin-1) or from its UTF-8 copy `utf8`."""
+    from the file itself (a GB18030 one as latin-1; its first rows from the head file
+    `sample` where there is one) or from its UTF-8 copy `utf8`."""
     sheet = plan.sheet
     latin1 = utf8 is None and not sheet.encoding.startswith("utf-8")
     with open(job.path, encoding=sheet.encoding, newline="") as fh:
@@ -563,8 +584,8 @@ def _body_source(job, plan, utf8: _Utf8 | None = None) -> _Body:
                 f"quote = '\"', escape = '\"', columns = {{{columns}}}, strict_mode = true, null_padding = false"
                 f"{encoding})")
 
-    path = utf8.path if utf8 else str(job.path)
-    return _Body(str(job.path), sheet.encoding, source(path), source((utf8.head or path) if utf8 else path),
+    path, sample = (utf8.path, utf8.head) if utf8 else (str(job.path), sample)
+    return _Body(str(job.path), sheet.encoding, source(path), source(sample or path),
                  list(range(width, len(first))), offset, len(first), sheet.sep, latin1)
 
 
@@ -1049,7 +1070,9 @@ def store(db: Database, job, meta: ImportMeta) -> ImportOutcome | None:
         if plan.sheet.encoding.startswith("utf-8"):
             return attempt(_body_source(job, plan), lambda: None)
         try:
-            return attempt(_body_source(job, plan), latin1_ready)
+            with _scratch() as made:
+                sample = _head(job, made, utf8=False) if job.path.stat().st_size > HEAD_BYTES else None
+                return attempt(_body_source(job, plan, sample=sample), latin1_ready)
         except _NotLatin1:
             pass
         except DatabaseError as exc:

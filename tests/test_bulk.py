@@ -288,6 +288,25 @@ def test_a_gb18030_file_is_read_in_place_as_latin1(tmp_path, monkeypatch, copies
     assert retries[0] is True  # 延迟统计, as DuckDB's error quotes it, failed the typed 接待人数
 
 
+def test_a_gb18030_file_read_in_place_is_sampled_from_its_head(tmp_path, monkeypatch, copies):
+    """The first rows come from a copy of its head (fewer rows than a sample, cut where a
+    quoted line break begins), so values only further down still stop the statement."""
+    monkeypatch.setattr(bulk, "SAMPLE_ROWS", 1000)
+    path = _write(tmp_path / "赤兔_gb.csv", [HEADER, *_gb_rows()], encoding="gb18030")
+    monkeypatch.setattr(bulk, "HEAD_BYTES", path.read_bytes().index(b'\n00"') + 3)
+    heads = []
+    head = bulk._head
+
+    def spy(job, made, utf8):
+        heads.append(Path(head(job, made, utf8)).read_bytes())
+        return made[-1]
+
+    monkeypatch.setattr(bulk, "_head", spy)
+    _same(path, monkeypatch)
+    assert copies == []
+    assert heads == [path.read_bytes()[:path.read_bytes().index(b'2026-10-21,"')]]
+
+
 @pytest.mark.spread
 def test_the_spread_sample_of_a_gb18030_file_read_in_place(tmp_path, monkeypatch, copies, attempts):
     """The windows give the values as DuckDB reads them, so one attempt reads the file
