@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from csperf import auth, inbox, queries, schemes, views
+from csperf import ui_charts as charts
 from csperf import ui_format as fmt
 from csperf.db import Database, open_db, resolve_path
 from csperf.metrics import label as metric_label
@@ -118,11 +119,30 @@ def _cached_query(path: str, version: int, name: str, args: tuple, kwargs: tuple
     return getattr(queries, name)(_open(path), *args, **dict(kwargs))
 
 
+def _frozen(kwargs: dict) -> tuple:
+    return tuple(sorted((k, _freeze(v)) for k, v in kwargs.items() if v is not None))
+
+
 def query(name: str, *args, **kwargs):
     """`queries.<name>(db, ...)`, cached until the next write to the database."""
     db = database()
-    frozen = tuple(sorted((k, _freeze(v)) for k, v in kwargs.items() if v is not None))
-    return _cached_query(db.path, db.data_version(), name, tuple(_freeze(a) for a in args), frozen)
+    return _cached_query(db.path, db.data_version(), name, tuple(_freeze(a) for a in args), _frozen(kwargs))
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _cached_sparkline(path: str, version: int, metric: str, date_from: date, date_to: date, filters: tuple,
+                      lang: str):
+    daily = _cached_query(path, version, "trend", (metric, date_from, date_to), filters)
+    return charts.sparkline(daily, metric, lang) if len(daily) > 1 else None
+
+
+def sparkline(metric: str, date_from: date, date_to: date, filters: dict, lang: str):
+    """A tile's daily line (None for one day or none), built once per data version: plotly
+    takes some 10 ms a figure, most of an overview rerun with eight tiles. The figure is
+    shared, not copied (st.plotly_chart only reads it)."""
+    db = database()
+    frozen = _frozen({**filters, "grain": "day"})
+    return _cached_sparkline(db.path, db.data_version(), metric, date_from, date_to, frozen, lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -142,6 +162,38 @@ def scores(date_from: date, date_to: date, scheme_name: str | None = None) -> vi
     return _cached_scores(db.path, db.data_version(), date_from, date_to, scheme_name)
 
 
+@dataclass
+class Leaderboard:
+    """The leaderboard page's table (views.leaderboard) and its labelled form, with what
+    the page says about them."""
+
+    schemes: list[str]  # the names of the schemes used
+    unassigned: int  # accounts no scheme applies to
+    table: pd.DataFrame
+    labelled: views.Labelled | None  # None when the table is empty
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _cached_leaderboard(path: str, version: int, period: tuple, previous: tuple, scheme_name: str | None,
+                        filters: tuple, show_pay: bool, lang: str) -> Leaderboard:
+    scored = _cached_scores(path, version, *period, scheme_name)
+    before = _cached_scores(path, version, *previous, scheme_name)
+    scored.frame = views.apply_filters(scored.frame, dict(filters))
+    table = views.leaderboard(scored, before.frame, show_pay=show_pay)
+    labelled = None if table.empty else views.labelled_leaderboard(table, scored.metrics, lang)
+    return Leaderboard(list(scored.schemes), len(scored.unassigned), table, labelled)
+
+
+def leaderboard(period: tuple[date, date], previous: tuple[date, date], scheme_name: str | None, filters: dict,
+                show_pay: bool) -> Leaderboard:
+    """Everyone scored (ui.scores), the rows the filters pick ranked with their move against
+    `previous`, cached until the next write: labelling two thousand rows takes longer than
+    the rest of a rerun."""
+    db = database()
+    return _cached_leaderboard(db.path, db.data_version(), tuple(period), tuple(previous), scheme_name,
+                               _frozen(filters), show_pay, lang())
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def _cached_alerts(path: str, version: int, date_from: date, date_to: date, filters: tuple) -> list:
     chosen = dict(filters)
@@ -158,8 +210,7 @@ def _cached_alerts(path: str, version: int, date_from: date, date_to: date, filt
 def alerts(date_from: date, date_to: date, filters: dict) -> list:
     """What needs attention in the period (views.overview_alerts), cached until the next write."""
     db = database()
-    frozen = tuple(sorted((k, _freeze(v)) for k, v in filters.items() if v is not None))
-    return _cached_alerts(db.path, db.data_version(), date_from, date_to, frozen)
+    return _cached_alerts(db.path, db.data_version(), date_from, date_to, _frozen(filters))
 
 
 # -- login -----------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from csperf import queries, views  # noqa: E402
-from csperf import ui_charts as charts  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
 
 LIVE_SECONDS = 5
@@ -68,10 +67,9 @@ for start in range(0, len(tiles), PER_ROW):
                       help=ui.t(f"上期 {fmt.value(tile.metric, tile.previous)}",
                                 f"previous period {fmt.value(tile.metric, tile.previous)}"))
             st.caption(views.count_text(tile.metric, tile.n, lang))
-            daily = ui.query("trend", tile.metric, frame.date_from, frame.date_to, grain="day", **frame.filters)
-            if len(daily) > 1:
-                st.plotly_chart(charts.sparkline(daily, tile.metric, lang), config={"displayModeBar": False},
-                                key=f"spark_{tile.metric}")
+            line = ui.sparkline(tile.metric, frame.date_from, frame.date_to, frame.filters, lang)
+            if line is not None:
+                st.plotly_chart(line, config={"displayModeBar": False}, key=f"spark_{tile.metric}")
 
 # -- alerts -------------------------------------------------------------------------------------
 

@@ -15,7 +15,6 @@ from csperf import ui_format as fmt  # noqa: E402
 ASSIGNED = ""  # the selectbox value for "each agent's own scheme"
 COLOURS = {"above": "background-color: rgba(46,157,91,0.16); color: #1d6b3d",
            "below": "background-color: rgba(217,54,62,0.14); color: #a3242b"}
-lang = ui.lang()
 show_pay = frame.can("view_pay_all")
 
 st.title(ui.t("排行榜", "Leaderboard"))
@@ -32,32 +31,29 @@ chosen = st.selectbox(
 
 
 # Everyone is scored, then the sidebar filters pick the rows: a filter never moves a team average.
-scheme_name = None if chosen == ASSIGNED else chosen
-scored = ui.scores(frame.date_from, frame.date_to, scheme_name)
-previous = ui.scores(*frame.previous, scheme_name)
-scored.frame = views.apply_filters(scored.frame, frame.filters)
-table = views.leaderboard(scored, previous.frame, show_pay=show_pay)
+board = ui.leaderboard((frame.date_from, frame.date_to), frame.previous, None if chosen == ASSIGNED else chosen,
+                       frame.filters, show_pay)
+table, labelled = board.table, board.labelled
 
 st.caption(ui.t(
     f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · 名次变化对比 {frame.previous[0]:%m-%d} ~ "
-    f"{frame.previous[1]:%m-%d} · 方案：{'、'.join(scored.schemes) or '—'}",
+    f"{frame.previous[1]:%m-%d} · 方案：{'、'.join(board.schemes) or '—'}",
     f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · rank moves against {frame.previous[0]:%m-%d} ~ "
-    f"{frame.previous[1]:%m-%d} · scheme: {', '.join(scored.schemes) or '—'}"))
+    f"{frame.previous[1]:%m-%d} · scheme: {', '.join(board.schemes) or '—'}"))
 if table.empty:
     st.info(ui.t("所选期间和筛选条件下没有可计分的客服。请换一个期间、清除筛选，或在「数据」页维护花名册的岗位。",
                  "No agent to score for this period and these filters. Pick another period, clear the filters, "
                  "or set roles in the roster on the Data page."))
     st.stop()
 
-labelled = views.labelled_leaderboard(table, scored.metrics, lang)
 common = views.skipped_by_all(table)
 if common:
     st.info(ui.t(f"{'、'.join(ui.label(m) for m in common)} 本期所有人都没有数据，已跳过，其余权重按比例放大。",
                  f"{', '.join(ui.label(m) for m in common)}: no data for anyone this period; skipped, "
                  "the other weights scaled up."))
-if not scored.unassigned.empty:
-    st.caption(ui.t(f"{len(scored.unassigned)} 个账号的岗位没有指派方案，未列入。",
-                    f"{len(scored.unassigned)} accounts have no scheme for their role and are not listed."))
+if board.unassigned:
+    st.caption(ui.t(f"{board.unassigned} 个账号的岗位没有指派方案，未列入。",
+                    f"{board.unassigned} accounts have no scheme for their role and are not listed."))
 
 # A page of rows at a time: colouring thousands of cells on every rerun would make the
 # page slow for a large agency; the Excel export below always holds every row.

@@ -48,6 +48,29 @@ def test_overview_shows_tiles_teams_shops_and_alerts(app_db):
     assert len(at.get("plotly_chart")) >= 4  # sparklines
 
 
+def test_overview_sparklines_are_built_once_per_data_version(app_db, monkeypatch):
+    from csperf import ui, ui_charts
+    from csperf.db import open_db
+
+    built = []
+    sparkline = ui_charts.sparkline
+
+    def counted(frame, metric, *args, **kwargs):
+        built.append(metric)
+        return sparkline(frame, metric, *args, **kwargs)
+
+    monkeypatch.setattr(ui.charts, "sparkline", counted)
+    at = run("pages/1_overview.py")
+    first = len(built)
+    assert first == len(at.get("plotly_chart")) >= 4
+    at.run()
+    assert len(built) == first  # a rerun draws the same figures
+    with open_db().write() as cur:  # a write: every cache keyed on the data version expires
+        cur.execute("SELECT 1")
+    at.run()
+    assert len(built) == 2 * first
+
+
 def test_leaderboard_ranks_with_pay_for_the_owner(app_db):
     at = run("pages/2_leaderboard.py")
     table = at.dataframe[0].value
