@@ -1037,7 +1037,10 @@ def store(db: Database, job, meta: ImportMeta) -> ImportOutcome | None:
         job.report(f"{job.name}: 读取前 {SAMPLE_ROWS:,} 行的取值")
         built.read_odd(db, whole=False)
         ready()
-        meta.sha256 = job.hashed()
+        if job.hash_ready():
+            meta.sha256 = job.hashed()
+        else:
+            meta.later_sha256 = job.hashed
         built.lenient = job.lenient_numbers()
         while True:
             job.notes[:] = notes

@@ -261,7 +261,7 @@ class ImportMeta:
     """What the importer learned about a file; stored as the import's row."""
 
     file_name: str
-    sha256: str
+    sha256: str  # "" while `later_sha256` still reads it
     format: str
     shop: str | None = None
     period_from: Any = None
@@ -270,6 +270,14 @@ class ImportMeta:
     skipped: list[str] = field(default_factory=list)
     notes: str | None = None
     imported_by: str | None = None
+    # the SHA-256 of a big file still being read: asked for once its rows are in (waiting
+    # for it first would hold the rows back), and a file imported already is taken back
+    later_sha256: Callable[[], str] | None = None
+
+
+class _ImportedAlready(Exception):
+    def __init__(self, import_id: int):
+        self.import_id = import_id
 
 
 @dataclass
@@ -361,37 +369,51 @@ class Database:
         facts: Frames,
         sessions: Frames = None,
     ) -> ImportOutcome:
-        """Store one file's rows in one transaction; a file already imported is a no-op.
+        """Store one file's rows in one transaction; a file already imported is a no-op
+        (found after its rows went in when its hash came later: they are taken back).
 
         `facts` (one frame or an iterable of chunks) has FACT_KEY, `provisional` and any
         measure columns; `sessions` likewise has SESSION_COLUMNS. Within one file the last
         row of a key wins. Later imports supersede earlier ones for the same key; the
         effective rows are flagged `current` (see `_refresh_current`).
         """
-        with self.write() as cur:
+        try:
+            with self.write() as cur:
+                return self._apply_import(cur, meta, facts, sessions)
+        except _ImportedAlready as found:
+            return ImportOutcome(found.import_id, True, 0, 0)
+
+    def _apply_import(self, cur, meta: ImportMeta, facts: Frames, sessions: Frames) -> ImportOutcome:
+        def imported_already() -> None:
             existing = cur.execute(
                 "SELECT import_id FROM imports WHERE sha256 = ? AND undone_at IS NULL "
                 "ORDER BY import_id LIMIT 1",
                 [meta.sha256],
             ).fetchall()
             if existing:
-                return ImportOutcome(int(existing[0][0]), True, 0, 0)
-            # not a sequence: an import taken back (a refused SqlRows attempt) leaves no gap
-            import_id = int(cur.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0])
-            fact_rows, measures = self._insert_facts(cur, import_id, facts)
-            session_rows = self._insert_sessions(cur, import_id, sessions)
-            cur.execute(
-                """INSERT INTO imports (import_id, file_name, sha256, format, shop, rows, sessions,
-                       period_from, period_to, imported_by, unknown_columns, skipped, notes, measures)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                [
-                    import_id, meta.file_name, meta.sha256, meta.format, meta.shop, fact_rows,
-                    session_rows, meta.period_from, meta.period_to, meta.imported_by,
-                    list(meta.unknown_columns), "\n".join(meta.skipped) or None, meta.notes, measures,
-                ],
-            )
-            self.audit(cur, meta.imported_by, "import", f"#{import_id} {meta.file_name} ({meta.format})")
-            return ImportOutcome(import_id, False, fact_rows, session_rows)
+                raise _ImportedAlready(int(existing[0][0]))
+
+        if meta.sha256:
+            imported_already()
+        # not a sequence: an import taken back (a refused SqlRows attempt) leaves no gap
+        import_id = int(cur.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0])
+        fact_rows, measures = self._insert_facts(cur, import_id, facts)
+        session_rows = self._insert_sessions(cur, import_id, sessions)
+        if not meta.sha256:
+            meta.sha256 = meta.later_sha256()
+            imported_already()
+        cur.execute(
+            """INSERT INTO imports (import_id, file_name, sha256, format, shop, rows, sessions,
+                   period_from, period_to, imported_by, unknown_columns, skipped, notes, measures)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                import_id, meta.file_name, meta.sha256, meta.format, meta.shop, fact_rows,
+                session_rows, meta.period_from, meta.period_to, meta.imported_by,
+                list(meta.unknown_columns), "\n".join(meta.skipped) or None, meta.notes, measures,
+            ],
+        )
+        self.audit(cur, meta.imported_by, "import", f"#{import_id} {meta.file_name} ({meta.format})")
+        return ImportOutcome(import_id, False, fact_rows, session_rows)
 
     def undo_import(self, import_id: int, username: str | None = None) -> None:
         """Remove one import's rows; the figures it had replaced come back."""

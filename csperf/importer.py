@@ -362,10 +362,11 @@ def _int(text) -> int:
 
 class _Fingerprint:
     """The file's SHA-256, read in a background thread: hashlib releases the GIL, so while
-    a big file is hashed the importer (and DuckDB) go on reading it. The same read tells
-    whether any cell may be a number that DuckDB's cast reads and csperf.values refuses
-    (`1_000`, `+-5`): csperf.bulk checks every cell for those only when one may be there;
-    and whether DuckDB can read a GB18030 file in place as latin-1 (see `latin1_readable`)."""
+    a big file is hashed the importer (and DuckDB) go on reading it. A second, quicker read
+    (the hash takes most of a second per gigabyte) tells whether any cell may be a number
+    that DuckDB's cast reads and csperf.values refuses (`1_000`, `+-5`): csperf.bulk checks
+    every cell for those only when one may be there; and whether DuckDB can read a GB18030
+    file in place as latin-1 (see `latin1_readable`)."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -375,36 +376,49 @@ class _Fingerprint:
         self._lenient = True
         self._c1 = True
         self._error: OSError | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        self._hashing = threading.Thread(target=self._hash, daemon=True)
+        self._scanning = threading.Thread(target=self._scan, daemon=True)
+        self._hashing.start()
+        self._scanning.start()
 
-    def _run(self) -> None:
+    def _hash(self) -> None:
         digest = hashlib.sha256()
-        lenient, c1, tail = False, False, b""
         try:
             with open(self.path, "rb") as fh:
                 while block := fh.read(_BLOCK):
                     digest.update(block)
+        except OSError as exc:
+            self._error = exc
+        self._digest = digest.hexdigest()
+
+    def _scan(self) -> None:
+        lenient, c1, tail = False, False, b""
+        try:
+            with open(self.path, "rb") as fh:
+                while block := fh.read(_BLOCK):
                     # (the seam on its own: joining the blocks would copy each one)
                     lenient = lenient or _lenient_numbers(block) or _lenient_numbers(tail + block[:2])
                     c1 = c1 or _c1_bytes(block)
                     tail = block[-2:]
-        except OSError as exc:
-            self._error = exc
-        self._digest, self._lenient, self._c1 = digest.hexdigest(), lenient, c1
+        except OSError:
+            return  # the hash says so
+        self._lenient, self._c1 = lenient, c1
+
+    def hash_done(self) -> bool:
+        return not self._hashing.is_alive()
 
     def sha256(self) -> str:
-        self._thread.join()
+        self._hashing.join()
         if self._error is not None:
             raise self._error
         return self._digest
 
     def lenient_numbers(self) -> bool:
-        self._thread.join()
+        self._scanning.join()
         return self._lenient
 
     def c1_bytes(self) -> bool:
-        self._thread.join()
+        self._scanning.join()
         return self._c1
 
 
@@ -891,6 +905,10 @@ class _Job:
         the bytes 0x80–0x9F, which in GB18030 only characters outside GB2312 hold (rarer
         and traditional ones, emoji)."""
         return not self._fingerprint.c1_bytes()
+
+    def hash_ready(self) -> bool:
+        """Has the background read of the file's SHA-256 finished?"""
+        return self._fingerprint.hash_done()
 
     def hashed(self) -> str:
         """The file's SHA-256 (waiting for the background read to finish)."""

@@ -473,3 +473,26 @@ def test_an_import_killed_midway_leaves_nothing_behind(tmp_path):
     imports, rows = db.rows("SELECT (SELECT count(*) FROM imports), (SELECT count(*) FROM facts)")[0]
     db.close()
     assert (imports, rows) in ((0, 0), (1, 400_000))
+
+
+def test_a_hash_still_being_read_comes_after_the_rows_and_still_finds_a_copy(tmp_path, monkeypatch):
+    """A big file's SHA-256 may take longer than its sampling: the rows go in meanwhile."""
+    import hashlib
+
+    monkeypatch.setattr(bulk, "MIN_BYTES", 0)
+    monkeypatch.setattr(importer._Job, "hash_ready", lambda self: False)
+    stored = []
+    store = bulk.store
+    monkeypatch.setattr(bulk, "store", lambda *args: stored.append(store(*args)) or stored[-1])
+    path = _write(tmp_path / "赤兔.csv", [HEADER, *_chitu_rows(60)])
+    copy = tmp_path / "赤兔 (1).csv"
+    copy.write_bytes(path.read_bytes())
+    db = Database(":memory:")
+    first = importer.import_file(db, path)
+    again = importer.import_file(db, copy)
+    assert all(outcome is not None for outcome in stored) and len(stored) == 2  # both through DuckDB
+    assert not first.outcome.duplicate and again.outcome.duplicate
+    assert again.outcome.import_id == first.outcome.import_id
+    assert db.scalar("SELECT sha256 FROM imports") == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert db.scalar("SELECT count(*) FROM facts") == first.rows
+    db.close()

@@ -36,7 +36,34 @@ def test_same_file_twice_changes_nothing(db):
     assert again.duplicate and again.import_id == first.import_id
     assert db.scalar("SELECT count(*) FROM facts") == 1
     assert db.scalar("SELECT count(*) FROM imports") == 1
-    assert db.data_version() == version + 1  # the no-op transaction still commits
+    assert db.data_version() == version  # nothing changed: the caches stay
+
+
+def test_a_hash_still_being_read_is_asked_for_once_the_rows_are_in(db, monkeypatch):
+    rows = facts([{"account": "a", "date_from": date(2026, 10, 1), "inquiries": 10, "paid_buyers": 9}])
+    steps = []
+    insert = db._insert_facts
+
+    def inserting(*args):
+        steps.append("rows")
+        return insert(*args)
+
+    monkeypatch.setattr(db, "_insert_facts", inserting)
+
+    def later(sha):
+        def read():
+            steps.append("hash")
+            return sha
+        return read
+
+    first = db.apply_import(ImportMeta("a.csv", "", "t", later_sha256=later("sha-1")), rows)
+    assert steps == ["rows", "hash"] and db.scalar("SELECT sha256 FROM imports") == "sha-1"
+    version = db.data_version()
+    other = facts([{"account": "a", "date_from": date(2026, 10, 1), "inquiries": 99, "paid_buyers": 1}])
+    again = db.apply_import(ImportMeta("copy.csv", "", "t", later_sha256=later("sha-1")), other)
+    assert again.duplicate and again.import_id == first.import_id
+    assert effective(db)["inquiries"].tolist() == [10]  # the copy's rows were taken back
+    assert db.scalar("SELECT count(*) FROM imports") == 1 and db.data_version() == version
 
 
 def test_later_file_replaces_and_undo_brings_earlier_back(db):
