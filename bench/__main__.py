@@ -22,7 +22,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--profile", action="store_true",
                         help="also profile one run of each case (cProfile) into bench/out/<scale>/profiles/")
     parser.add_argument("--runs", type=int, help="warm runs per query case (default 9)")
-    parser.add_argument("--import-runs", type=int, help="runs per import case (default 3)")
+    parser.add_argument("--import-runs", type=int, help="runs per import case (default 5 at full scale, 3 quick)")
     args = parser.parse_args(argv)
     only = [name.strip() for item in args.only for name in item.split(",") if name.strip()]
     unknown = sorted(set(only) - set(GROUPS))

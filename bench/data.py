@@ -68,7 +68,7 @@ class Scale:
 
 
 # 2,000 agents over three years: 2,192,000 agent-days; a quarter's session log of 10M rows.
-FULL = Scale("full", 200, 10, date(2023, 11, 1), date(2026, 10, 31), 10_000_000, 91, 3, 9)
+FULL = Scale("full", 200, 10, date(2023, 11, 1), date(2026, 10, 31), 10_000_000, 91, 5, 9)
 QUICK = Scale("quick", 20, 10, date(2023, 11, 1), date(2026, 10, 31), 1_000_000, 91, 3, 9)
 
 TEAMS = [("售前A组", "presales")] * 4 + [("售前B组", "presales")] * 3 + [("售后组", "aftersales")] * 3
