@@ -433,6 +433,18 @@ def hide_sidebar() -> None:
     )
 
 
+def uploader_in_chinese(limit_mb: int, kinds: str) -> None:
+    """Streamlit labels its file uploader's button and limit in English whatever the app's
+    language; in Chinese, CSS writes Chinese over them (for every uploader on the page)."""
+    if lang() != "zh":
+        return
+    button = "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer'] p"
+    limit = "[data-testid='stFileUploaderDropzoneInstructions'] span"
+    st.html(f"<style>{button},{limit}{{font-size:0}}"
+            f"{button}::after{{content:'选择文件';font-size:14px}}"
+            f"{limit}::after{{content:'或拖放到这里 · 每个文件不超过 {limit_mb}MB · {kinds}';font-size:14px}}</style>")
+
+
 def kpi_columns(frame: pd.DataFrame, names: list[str]) -> list[str]:
     """The KPI names of `names` that the data actually has values for."""
     return [n for n in names if n in frame.columns and frame[n].notna().any()]

@@ -121,8 +121,9 @@ with tabs[0]:
                  "Platform CS-performance exports and session logs (xlsx / xls / csv, several at once). Check "
                  "what was detected before importing; a file imported twice is skipped, and any import can be "
                  "undone under Import history."))
-    files = st.file_uploader(t("选择文件", "Choose files"), type=["xlsx", "xls", "csv"], accept_multiple_files=True,
-                             key=f"dt_upload_{st.session_state.get('dt_batch', 0)}")
+    ui.uploader_in_chinese(inbox.MAX_UPLOAD_BYTES >> 20, "xlsx、xls、csv")
+    files = st.file_uploader(t("导出文件（可多选）", "Export files (several at once)"), type=["xlsx", "xls", "csv"],
+                             accept_multiple_files=True, key=f"dt_upload_{st.session_state.get('dt_batch', 0)}")
     items = [preview(f) for f in files or []]
     ready = [i for i in items if i["parsed"] is not None]
     if ready:

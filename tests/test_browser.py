@@ -129,6 +129,10 @@ def test_uploaded_export_shows_up_on_the_leaderboard(server, open_tab, tmp_path)
     open_page(page, server.url("data"))
     login(page, "owner")
     started = time.time() - 1
+    shown = page.locator("[data-testid='stFileUploaderDropzone']").evaluate(
+        "e => [...e.querySelectorAll('button p, [data-testid=stFileUploaderDropzoneInstructions] span')]"
+        ".map(x => getComputedStyle(x, '::after').content)")
+    assert shown == ['"选择文件"', '"或拖放到这里 · 每个文件不超过 50MB · xlsx、xls、csv"']  # not Streamlit's English
     page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(export))
     page.get_by_text("识别结果").wait_for()
     wait_idle(page)
