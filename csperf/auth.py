@@ -8,10 +8,11 @@ argon2id hashes; every change to the accounts lands in the audit trail (never a 
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 
 import pandas as pd
@@ -24,6 +25,7 @@ from csperf.safe_export import to_csv
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; this only stops absurd inputs
 MAX_USERNAME_LENGTH = 64
+SESSION_LIFETIME = timedelta(days=14)  # a browser stays signed in this long unless signed out
 
 ROLES: tuple[str, ...] = ("owner", "supervisor", "agent", "viewer")
 ROLE_LABELS: dict[str, str] = {
@@ -170,6 +172,7 @@ def set_password(db: Database, username: str, password: str, by: str | None = No
         if not cur.execute("SELECT 1 FROM users WHERE username = ?", [name]).fetchall():
             raise ValueError(f"没有用户 {name} — no such user")
         cur.execute("UPDATE users SET password_hash = ? WHERE username = ?", [password_hash, name])
+        cur.execute("DELETE FROM user_sessions WHERE username = ?", [name])  # signed out everywhere
         db.audit(cur, by, "user_password", name)
 
 
@@ -185,6 +188,7 @@ def remove_user(db: Database, username: str, by: str | None = None) -> None:
                 f"{name} 是最后一个所有者 (owner)，不能删除；请先添加另一个所有者 — cannot remove the last owner"
             )
         cur.execute("DELETE FROM users WHERE username = ?", [name])
+        cur.execute("DELETE FROM user_sessions WHERE username = ?", [name])
         db.audit(cur, by, "user_remove", f"{name} ({found[0][0]})")
 
 
@@ -243,6 +247,40 @@ def authenticate(db: Database, username: str, password: str) -> User | None:
         db.audit(cur, name, "login", found[0][1])
     _hash, role, shop, account = found[0]
     return User(name, role, shop, account)
+
+
+# -- staying signed in ---------------------------------------------------------------------
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(db: Database, user: User) -> str:
+    """A token the browser keeps so that a reload or a new tab finds `user` signed in,
+    until SESSION_LIFETIME passes, they sign out, or their password changes. Only its
+    hash is stored: a copy of the database signs nobody in."""
+    token = secrets.token_urlsafe(32)
+    with db.write() as cur:
+        cur.execute("DELETE FROM user_sessions WHERE expires_at <= current_timestamp")
+        cur.execute("INSERT INTO user_sessions VALUES (?, ?, ?)",
+                    [_token_hash(token), user.username, datetime.now().astimezone() + SESSION_LIFETIME])
+    return token
+
+
+def resume_session(db: Database, token: str | None) -> User | None:
+    """The user a token from `start_session` signs in; None once it ended or expired."""
+    if not token:
+        return None
+    found = db.rows("SELECT username FROM user_sessions WHERE token_sha256 = ? AND expires_at > current_timestamp",
+                    [_token_hash(token)])
+    return user_by_name(db, found[0][0]) if found else None
+
+
+def end_session(db: Database, token: str | None) -> None:
+    """Sign out: the token no longer signs anyone in."""
+    if token:
+        with db.write() as cur:
+            cur.execute("DELETE FROM user_sessions WHERE token_sha256 = ?", [_token_hash(token)])
 
 
 # -- audit trail ---------------------------------------------------------------------------

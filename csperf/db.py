@@ -253,6 +253,14 @@ MIGRATIONS: list[str | Callable[[duckdb.DuckDBPyConnection], None]] = [
     "DROP SEQUENCE import_seq;",
     # 7: measures stored only once some file carries them; `facts` becomes a view
     _narrow_facts,
+    # 8: sign-ins a browser resumes after a reload (only the token's hash is kept)
+    """
+    CREATE TABLE user_sessions (
+        token_sha256 VARCHAR PRIMARY KEY,
+        username VARCHAR NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL
+    );
+    """,
 ]
 
 

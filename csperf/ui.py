@@ -222,17 +222,48 @@ def _sso_configured() -> bool:
         return False
 
 
+SESSION_COOKIE = "csperf_session"
+
+
+def _keep_cookie(token: str | None) -> None:
+    """Have the browser keep (or, for None, drop) the sign-in token: Streamlit reads the
+    cookies a page sends but cannot set one, so the page's own script does."""
+    value = f"{token}; max-age={int(auth.SESSION_LIFETIME.total_seconds())}" if token else "; max-age=0"
+    st.html(f"<script>document.cookie = '{SESSION_COOKIE}={value}; path=/; SameSite=Strict'"
+            "+ (location.protocol === 'https:' ? '; Secure' : '');</script>", unsafe_allow_javascript=True)
+
+
+def _signed_in(db: Database, user: auth.User) -> None:
+    st.session_state["user"] = user
+    st.session_state["session_token"] = st.session_state["keep_cookie"] = auth.start_session(db, user)
+    st.rerun()
+
+
+def sign_out(db: Database) -> None:
+    auth.end_session(db, st.session_state.pop("session_token", None))
+    st.session_state.pop("user", None)
+    st.session_state["keep_cookie"] = None
+    st.rerun()
+
+
 def ensure_login(db: Database) -> auth.User:
-    """The signed-in user; otherwise the login (or first-owner) form, and stop."""
+    """The signed-in user (also after a browser reload, from the token the browser kept);
+    otherwise the login (or first-owner) form, and stop."""
+    if "keep_cookie" in st.session_state:
+        _keep_cookie(st.session_state.pop("keep_cookie"))
     user = st.session_state.get("user")
     if user is not None:
+        return user
+    token = st.context.cookies.get(SESSION_COOKIE)
+    user = auth.resume_session(db, token)
+    if user is not None:
+        st.session_state["user"], st.session_state["session_token"] = user, token
         return user
     st.title(t(*APP_TITLE))
     if _sso_configured() and getattr(st.user, "is_logged_in", False):
         found = auth.user_by_name(db, st.user.get("email", ""))
         if found:
-            st.session_state["user"] = found
-            st.rerun()
+            _signed_in(db, found)
         st.error(t("此单点登录账号未开通，请联系店主。", "This SSO account has no access; ask the owner."))
     if not auth.has_users(db):
         _first_owner_form(db)
@@ -247,8 +278,7 @@ def ensure_login(db: Database) -> auth.User:
         if found is None:
             st.error(t("用户名或密码不正确", "Wrong username or password"))
         else:
-            st.session_state["user"] = found
-            st.rerun()
+            _signed_in(db, found)
     if _sso_configured():
         st.button(t("单点登录", "Single sign-on"), on_click=st.login)
     st.stop()
@@ -270,8 +300,7 @@ def _first_owner_form(db: Database) -> None:
         except ValueError as exc:
             st.error(str(exc))
             return
-        st.session_state["user"] = auth.user_by_name(db, username.strip())
-        st.rerun()
+        _signed_in(db, auth.user_by_name(db, username.strip()))
 
 
 # -- the frame -------------------------------------------------------------------------------
@@ -388,8 +417,7 @@ def _sidebar(frame: Frame, first: date | None, last: date | None) -> None:
         if not st.session_state.get("lang"):
             st.session_state["lang"] = "zh"
         if st.button(t("退出登录", "Sign out"), key="logout"):
-            st.session_state.pop("user", None)
-            st.rerun()
+            sign_out(frame.db)
         if last is None:
             return
         st.divider()

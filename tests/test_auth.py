@@ -199,3 +199,32 @@ def test_audit_since_and_csv(staffed):
     assert rows[1][1:] == ["lead", "import", "'=HYPERLINK(\"http://evil\")"]
     assert len(rows) == 6
     datetime.strptime(rows[1][0], "%Y-%m-%d %H:%M:%S")
+
+
+# -- staying signed in -----------------------------------------------------------------------
+
+def test_a_session_token_signs_in_again_until_it_ends(db):
+    owner = auth.add_user(db, "boss", "correct horse", "owner")
+    token = auth.start_session(db, owner)
+    assert auth.resume_session(db, token) == owner
+    assert db.scalar("SELECT count(*) FROM user_sessions WHERE token_sha256 = ?", [token]) == 0  # a hash only
+    assert auth.resume_session(db, token + "x") is None and auth.resume_session(db, None) is None
+    other = auth.start_session(db, owner)  # another browser
+    auth.end_session(db, token)
+    assert auth.resume_session(db, token) is None and auth.resume_session(db, other) == owner
+
+
+def test_a_session_ends_when_it_expires_or_the_password_changes_or_the_user_goes(db):
+    owner = auth.add_user(db, "boss", "correct horse", "owner")
+    clerk = auth.add_user(db, "clerk", "battery staple", "viewer")
+    expired, changed, removed = (auth.start_session(db, u) for u in (owner, owner, clerk))
+    with db.write() as cur:
+        cur.execute("UPDATE user_sessions SET expires_at = current_timestamp - INTERVAL 1 SECOND "
+                    "WHERE token_sha256 = ?", [auth._token_hash(expired)])
+    assert auth.resume_session(db, expired) is None
+    auth.set_password(db, "boss", "a new passphrase")
+    assert auth.resume_session(db, changed) is None
+    auth.remove_user(db, "clerk")
+    assert auth.resume_session(db, removed) is None
+    auth.start_session(db, owner)
+    assert db.scalar("SELECT count(*) FROM user_sessions") == 1  # ended ones are gone

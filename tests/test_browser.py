@@ -310,3 +310,22 @@ def test_chinese_is_drawn_with_a_cjk_font_not_boxes(server, open_tab):
     assert len(set(glyphs["chars"])) == len(glyphs["chars"]), "two different characters drew the same shape"
     assert glyphs["missing"] not in glyphs["chars"], "a Chinese character drew as the missing-glyph box"
     screenshot(page, "00_login")
+
+
+def test_a_reload_keeps_the_user_signed_in_until_they_sign_out(server, open_tab):
+    page = open_tab()
+    open_page(page, server.url("leaderboard"))
+    login(page, "supervisor")
+    page.locator("h1").filter(has_text="排行榜").wait_for()
+    page.reload(wait_until="domcontentloaded")  # what a browser's reload (or a new tab) does
+    page.locator("h1").filter(has_text="排行榜").wait_for()
+    wait_idle(page)
+    assert login_form(page).count() == 0
+    assert "super · 主管" in page.locator("[data-testid='stSidebar']").inner_text()
+    assert_clean(page)
+
+    page.locator("[data-testid='stSidebar']").get_by_role("button", name="退出登录").click()
+    login_form(page).wait_for()
+    page.reload(wait_until="domcontentloaded")
+    login_form(page).wait_for()  # signed out for good: the token was ended, and the cookie dropped
+    assert "csperf_session" not in {c["name"] for c in page.context.cookies()}
