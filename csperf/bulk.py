@@ -62,7 +62,7 @@ HEAD_BYTES = 8 << 20  # a GB18030 file: its first rows are sampled from this muc
 UNEXPECTED = "csperf: unexpected value"  # the error of a value outside what was read
 LOOKUP = "in a lookup column"  # … and where
 NOT_LATIN1 = "not latin-1 encoded"  # DuckDB's reader refusing a byte 0x80–0x9F as latin-1
-RAW_ID = "csperf: a session id that is no ASCII, read as latin-1"  # (stored as read: not so)
+RAW_ID = "csperf: a session id that is no ASCII, read as latin-1"  # it would be stored garbled
 
 # what str.strip() removes (as code points): an id with any of it at either end is left to Python
 _SPACE = tuple(code for code in range(0x3001) if chr(code).isspace())
@@ -483,7 +483,7 @@ def _whole_rows(head: bytes) -> bytes:
 @dataclass
 class _Body:
     """The rows below the header: `read_csv` of them (`source`, every cell VARCHAR as c0,
-    c1, …; `first_rows`, the same over a transcoded head where there is one), the columns
+    c1, …; `first_rows`, the same over a copy of the file's head where there is one), the columns
     past the header (`extra`), and where they start in the file as it is (`path`).
     A GB18030 file read in place (`latin1`) gives every byte as a character (its cells'
     "raw" form): the structure is the same (no byte of a GB18030 character is a separator,
