@@ -227,9 +227,11 @@ SESSION_COOKIE = "csperf_session"
 
 def _keep_cookie(token: str | None) -> None:
     """Have the browser keep (or, for None, drop) the sign-in token: Streamlit reads the
-    cookies a page sends but cannot set one, so the page's own script does."""
+    cookies a page sends but cannot set one, so the page's own script does (in an element
+    hidden, so that the page does not shift down by one gap after signing in)."""
     value = f"{token}; max-age={int(auth.SESSION_LIFETIME.total_seconds())}" if token else "; max-age=0"
-    st.html(f"<script>document.cookie = '{SESSION_COOKIE}={value}; path=/; SameSite=Strict'"
+    st.html("<style>[data-testid='stElementContainer']:has(script.csperf-cookie){display:none}</style>"
+            f"<script class='csperf-cookie'>document.cookie = '{SESSION_COOKIE}={value}; path=/; SameSite=Strict'"
             "+ (location.protocol === 'https:' ? '; Secure' : '');</script>", unsafe_allow_javascript=True)
 
 
