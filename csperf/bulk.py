@@ -626,14 +626,14 @@ class _Statement:
             self.lookup(c, {f"summary{c}": "BOOLEAN"}, flags, skip_digits=c not in identity)
 
     @staticmethod
-    def _distinct(db, source: str, cells: dict[int, str]) -> dict[int, list[str]]:
+    def _distinct(cur, source: str, cells: dict[int, str]) -> dict[int, list[str]]:
         """The distinct non-NULL values of each expression over `source`, in one pass (one
         hash table over all of them: DuckDB runs a DISTINCT aggregate apiece far slower)."""
         if not cells:
             return {}
         columns = ", ".join(f'{sql} AS "{key}"' for key, sql in cells.items())
-        found = db.rows(f"SELECT k, list(v) FROM (SELECT DISTINCT k, v FROM (UNPIVOT (SELECT {columns} FROM {source}) "
-                        "ON COLUMNS(*) INTO NAME k VALUE v)) GROUP BY k")
+        found = cur.execute(f"SELECT k, list(v) FROM (SELECT DISTINCT k, v FROM (UNPIVOT (SELECT {columns} "
+                            f"FROM {source}) ON COLUMNS(*) INTO NAME k VALUE v)) GROUP BY k").fetchall()
         listed = {key: [] for key in cells}
         for key, values_ in found:
             listed[int(key)] = _checked(values_)
@@ -641,8 +641,9 @@ class _Statement:
 
     def read_lookups(self, db) -> None:
         """Every distinct value of the low-cardinality columns (agents, dates, labels), in one pass."""
-        self.listed = self._distinct(db, f"{self.source} r", {
-            c: f"CASE WHEN {look.candidates()} THEN {look.cell} END" for c, look in self.lookups.items()})
+        with db.cursor() as cur:
+            self.listed = self._distinct(cur, f"{self.source} r", {
+                c: f"CASE WHEN {look.candidates()} THEN {look.cell} END" for c, look in self.lookups.items()})
         self.lookups_whole = True
         self._learn()
 
@@ -652,13 +653,11 @@ class _Statement:
         signed = [col for col in self.measures if col.percent_signs]
         for col in signed:
             col.signs_seen = col.plain_seen = True  # read every kind of cell this time
-        source = self.body(self.source if whole else f"(SELECT * FROM {self.file.first_rows} LIMIT {SAMPLE_ROWS})")
         odd_columns: list[_Odd] = [*self.measures, *([self.moments] if self.moments else [])]
         cells = {c: f"CASE WHEN {look.candidates()} THEN {look.cell} END" for c, look in self.lookups.items()}
         for k, col in enumerate(odd_columns):
             test = col.fast()[0] if isinstance(col, _Measure) else col.fast()
             cells[-1 - k] = f"CASE WHEN {col.cell} IS NOT NULL AND NOT {test} THEN {col.cell} END"
-        listed = self._distinct(db, source, cells)
         parts = ["count(*)"]
         parts += [f"coalesce(bool_or(r.s{col.index} IS NOT NULL), false)" for col in signed]
         parts += [f"coalesce(bool_or(r.n{col.index} IS NOT NULL), false)" for col in signed]
@@ -667,7 +666,15 @@ class _Statement:
             plain = f"r.n{col.index}"
             parts += [f"coalesce(bool_or({plain} <> 0), false)", f"coalesce(bool_or(abs({plain}) > 1), false)",
                       f"coalesce(bool_or(abs({plain}) > 0 AND abs({plain}) < 1), false)"]
-        row = iter(db.rows(f"SELECT {', '.join(parts)} FROM {source}")[0])
+        with db.cursor() as cur:
+            rows = self.source
+            if not whole:  # read once for both passes (DuckDB reads far ahead of a LIMIT each time)
+                cur.execute(f"CREATE TEMP TABLE first_rows AS SELECT * FROM {self.file.first_rows} "
+                            f"LIMIT {SAMPLE_ROWS}")
+                rows = "first_rows"
+            source = self.body(rows)
+            listed = self._distinct(cur, source, cells)
+            row = iter(cur.execute(f"SELECT {', '.join(parts)} FROM {source}").fetchall()[0])
         counted = int(next(row))
         self.whole = whole or (counted < SAMPLE_ROWS and self.file.first_rows == self.source)
         self.lookups_whole = self.lookups_whole or self.whole

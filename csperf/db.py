@@ -87,7 +87,8 @@ def resolve_path(path: str | os.PathLike | None = None) -> Path:
     return Path(chosen).expanduser().resolve()
 
 
-_BITMAP_IDS = 1 << 27  # a span of fact ids checked for repeats with a bitmap (16 MB at most)
+_BITMAP_IDS = 1 << 27  # a span of fact or session ids checked for repeats with a bitmap (16 MB at most)
+_ID_NUMBER = re.compile(r"[0-9]{1,18}")  # what is left of a session id after its prefix, read as a BIGINT
 _FACT_FIELDS = ("fact_id", "import_id", "shop", "account", "date_from", "date_to", "provisional", "source",
                 "current")
 
@@ -562,11 +563,12 @@ class Database:
             inserted = cur.execute(
                 f"INSERT INTO sessions BY NAME SELECT {import_id} AS import_id, * FROM ({rows.select})"
             ).fetchall()[0][0]
-        _landed(rows, inserted, "session", cur.execute(
-            "SELECT count(*) <> count(DISTINCT (shop, session_id)), min(day), max(day), 0, list(DISTINCT shop) "
-            "FROM sessions WHERE import_id = ?",
+        count, low, high, first, last = cur.execute(
+            "SELECT count(*), min(session_id), max(session_id), min(day), max(day) FROM sessions "
+            "WHERE import_id = ?",
             [import_id],
-        ).fetchall()[0])
+        ).fetchall()[0]
+        repeated = _sessions_repeat(cur, import_id, count, low, high)
         others = cur.execute("SELECT count(*) > 0 FROM sessions WHERE import_id <> ?", [import_id]).fetchall()[0][0]
         if others:
             cur.execute(
@@ -574,12 +576,14 @@ class Database:
                 "WHERE s.shop = i.shop AND s.session_id = i.session_id AND s.import_id <> ?",
                 [import_id, import_id],
             )
-        cur.execute(
-            "CREATE OR REPLACE TEMP TABLE touched_days AS "
-            "SELECT DISTINCT shop, account, day FROM sessions WHERE import_id = ?",
-            [import_id],
-        )
+            cur.execute(
+                "CREATE OR REPLACE TEMP TABLE touched_days AS "
+                "SELECT DISTINCT shop, account, day FROM sessions WHERE import_id = ?",
+                [import_id],
+            )
         self._refold_sessions(cur, None if others else import_id)
+        shops = cur.execute("SELECT list(DISTINCT shop) FROM touched").fetchall()[0][0]
+        _landed(rows, inserted, "session", (repeated, first, last, 0, shops))
         self._refresh_current(cur)
         return int(inserted)
 
@@ -614,12 +618,14 @@ class Database:
         """Rebuild the agent-day figures of the days in `touched_days` from all their sessions
         (`only_import`: the one import that holds sessions at all, so no join is needed)."""
         _ensure_measures(cur, _SESSION_MEASURES)
-        cur.execute(
-            "DELETE FROM fact_rows f USING touched_days t WHERE f.source = 'sessions' "
-            "AND f.shop = t.shop AND f.account = t.account AND f.date_from = t.day"
-        )
-        days = (f"WHERE s.import_id = {int(only_import)}" if only_import is not None else
-                "SEMI JOIN touched_days t ON s.shop = t.shop AND s.account = t.account AND s.day = t.day")
+        if only_import is None:
+            cur.execute(
+                "DELETE FROM fact_rows f USING touched_days t WHERE f.source = 'sessions' "
+                "AND f.shop = t.shop AND f.account = t.account AND f.date_from = t.day"
+            )
+            days = "SEMI JOIN touched_days t ON s.shop = t.shop AND s.account = t.account AND s.day = t.day"
+        else:  # no other sessions, so no day folded from them either: nothing to take out first
+            days = f"WHERE s.import_id = {int(only_import)}"
         cur.execute(
             f"""INSERT INTO fact_rows (fact_id, import_id, shop, account, date_from, date_to, provisional,
                    source, receptions, cases, replied, inquiries, paid_buyers, sales, sales_buyers,
@@ -651,7 +657,8 @@ class Database:
                    GROUP BY ALL
                )"""
         )
-        cur.execute("INSERT INTO touched SELECT DISTINCT shop, account FROM touched_days")
+        folded = "touched_days" if only_import is None else "fact_rows WHERE source = 'sessions'"
+        cur.execute(f"INSERT INTO touched SELECT DISTINCT shop, account FROM {folded}")
 
     def _refresh_current(self, cur) -> None:
         """Flag the effective fact rows of the accounts in `touched`.
@@ -755,6 +762,32 @@ def _landed(rows: SqlRows, inserted: int, key: str, found: tuple) -> None:
     if rows.stored:
         rows.stored({"rows": int(inserted), "first": first, "last": last, "provisional": int(provisional),
                      "shops": list(shops or [])})
+
+
+def _sessions_repeat(cur, import_id: int, count: int, low: str | None, high: str | None) -> bool:
+    """Whether two of an import's sessions share a shop and an id.
+
+    An exact distinct count of ten million ids takes a second. Ids that are one number
+    after a common prefix (`S000000001`, `ID0001`, `20261001000123`) are first set as bits
+    of a bitmap, in half that: as many bits as sessions proves every id distinct. Anything
+    else (fewer bits, ids of another form, a span too wide) asks the exact count."""
+    if low is not None and len(low) == len(high):
+        start = len(os.path.commonprefix([low, high]))
+        first, last = low[start:], high[start:]
+        if (_ID_NUMBER.fullmatch(first) and _ID_NUMBER.fullmatch(last)
+                and int(last) - int(first) < _BITMAP_IDS):
+            number = f"TRY_CAST(substr(session_id, {start + 1}) AS BIGINT)"
+            bits = cur.execute(
+                f"SELECT bit_count(bitstring_agg(n, {int(first)}, {int(last)}) "
+                f"FILTER (WHERE n BETWEEN {int(first)} AND {int(last)})) "
+                f"FROM (SELECT {number} AS n FROM sessions WHERE import_id = ?)",
+                [import_id],
+            ).fetchall()[0][0]
+            if bits == count:
+                return False
+    return cur.execute(
+        "SELECT count(*) <> count(DISTINCT (shop, session_id)) FROM sessions WHERE import_id = ?", [import_id]
+    ).fetchall()[0][0]
 
 
 @contextmanager

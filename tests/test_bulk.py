@@ -397,6 +397,17 @@ def test_session_ids_python_would_read_otherwise_fall_back(tmp_path, monkeypatch
     _same(_write(tmp_path / "会话记录.csv", [SESSION_HEADER, *rows]), monkeypatch, bulk_used=through_duckdb)
 
 
+@pytest.mark.parametrize(("shop", "through_duckdb"), [
+    ("店铺0", False),  # one session twice: the Python path keeps the last row
+    ("店铺1", True),  # the same number in another shop is another session
+])
+def test_a_session_id_seen_twice(tmp_path, monkeypatch, shop, through_duckdb):
+    rows = [f"S{k:012d},店铺0:客服{k % 3},2026-10-{1 + k % 20:02d} 09:00:00,5,{60 + k},是,是,否,,,物流,"
+            for k in range(30)]
+    rows.append(f"S000000000005,{shop}:客服1,2026-10-21 10:00:00,7,90,否,否,否,,,售后,")
+    _same(_write(tmp_path / "会话记录.csv", [SESSION_HEADER, *rows]), monkeypatch, bulk_used=through_duckdb)
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
 def test_a_session_log(tmp_path, monkeypatch, copies, encoding):
     header = SESSION_HEADER

@@ -149,6 +149,35 @@ def test_sessions_fold_into_agent_days_and_refold_on_a_second_file(db):
     assert (row.receptions, row.replied) == (2, 1)
 
 
+@pytest.mark.parametrize(("stored", "repeated", "counted_exactly"), [
+    ([("店", "S0001"), ("店", "S0002"), ("店", "S0010")], False, False),  # numbered: the bitmap proves it
+    ([("店", "S0001"), ("店", "S0002"), ("店", "S0002")], True, True),
+    ([("甲", "S0001"), ("乙", "S0001")], False, True),  # one number in two shops: two sessions
+    ([("店", "ID1"), ("店", "ID2"), ("店", "ID10")], False, True),  # ID10 lies outside the span ID1–ID2
+    ([("店", "WX-a"), ("店", "WX-b")], False, True),  # no number
+    ([("店", "1" + "0" * 19), ("店", "2" + "0" * 19)], False, True),  # numbers beyond BIGINT
+])
+def test_session_ids_are_checked_for_repeats_with_a_bitmap_when_numbered(db, stored, repeated, counted_exactly):
+    from csperf import db as database
+
+    asked: list[str] = []
+
+    class Recording:
+        def __init__(self, cur):
+            self.cur = cur
+
+        def execute(self, sql, *params):
+            asked.append(sql)
+            return self.cur.execute(sql, *params)
+
+    ids = [session_id for _, session_id in stored]
+    with db.write() as cur:
+        cur.executemany("INSERT INTO sessions (import_id, shop, account, session_id, day) "
+                        "VALUES (1, ?, 'a', ?, DATE '2026-10-01')", stored)
+        assert database._sessions_repeat(Recording(cur), 1, len(ids), min(ids), max(ids)) is repeated
+    assert any("count(DISTINCT" in sql for sql in asked) is counted_exactly
+
+
 def test_a_second_process_gets_a_clear_busy_error(tmp_path):
     path = tmp_path / "held.duckdb"
     holder = Database(path)
