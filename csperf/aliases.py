@@ -14,6 +14,7 @@ session log, one of db.SESSION_COLUMNS.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -189,6 +190,7 @@ _TRAILING_WINDOW = re.compile(r"\d{1,2}(?::\d{2})?-\d{1,2}(?::\d{2})?点?$")
 _ARROWS = re.compile(r"(?:→|⟶|➔|->|-->|—>|=>|＞|>)")
 
 
+@functools.lru_cache(maxsize=1 << 16, typed=True)  # every cell of a file's head is asked several times
 def normalize_header(header: object) -> str:
     """NFKC, lower case, no whitespace, `【】[]` → `()`, every arrow → `->`."""
     if header is None:

@@ -95,9 +95,7 @@ _FACT_FIELDS = ("fact_id", "import_id", "shop", "account", "date_from", "date_to
 
 def _stored_measures(cur) -> list[str]:
     """The measures fact_rows has a column for, in catalogue order."""
-    found = {name for (name,) in cur.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'fact_rows' AND NOT internal"
-    ).fetchall()}
+    found = {column[0] for column in cur.execute("SELECT * FROM fact_rows LIMIT 0").description}  # duckdb_columns(): 3–35 ms
     return [m for m in MEASURE_NAMES if m in found]
 
 
