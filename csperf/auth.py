@@ -269,7 +269,7 @@ def start_session(db: Database, user: User) -> str:
 
 def resume_session(db: Database, token: str | None) -> User | None:
     """The user a token from `start_session` signs in; None once it ended or expired."""
-    if not token:
+    if not isinstance(token, str) or not token:  # a cookie the browser did not send (or AppTest's stand-in)
         return None
     found = db.rows("SELECT username FROM user_sessions WHERE token_sha256 = ? AND expires_at > current_timestamp",
                     [_token_hash(token)])

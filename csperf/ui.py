@@ -250,12 +250,18 @@ def sign_out(db: Database) -> None:
 
 def ensure_login(db: Database) -> auth.User:
     """The signed-in user (also after a browser reload, from the token the browser kept);
-    otherwise the login (or first-owner) form, and stop."""
+    otherwise the login (or first-owner) form, and stop. Every run asks again, so signing
+    out in one tab, a new password or a removed account ends the other tabs' sessions too."""
     if "keep_cookie" in st.session_state:
         _keep_cookie(st.session_state.pop("keep_cookie"))
     user = st.session_state.get("user")
     if user is not None:
-        return user
+        token = st.session_state.get("session_token")
+        current = auth.resume_session(db, token) if token else auth.user_by_name(db, user.username)
+        if current is not None and current.username == user.username:
+            return current
+        st.session_state.pop("user", None)
+        st.session_state.pop("session_token", None)
     token = st.context.cookies.get(SESSION_COOKIE)
     user = auth.resume_session(db, token)
     if user is not None:

@@ -205,3 +205,25 @@ def test_pages_say_what_to_do_before_the_roster_exists(unrostered_db, page):
         assert "本周团队概况" in text
     else:
         assert "全部" in text
+
+
+@pytest.mark.parametrize("ended_by", ["sign-out elsewhere", "new password", "removal"])
+def test_an_open_tab_asks_to_sign_in_once_the_session_ends_elsewhere(app_db, ended_by):
+    from csperf import auth
+    from csperf.db import open_db
+
+    db = open_db()
+    at = app_test("pages/1_overview.py", "supervisor")
+    token = at.session_state["session_token"] = auth.start_session(db, at.session_state["user"])
+    at.run()
+    assert not at.exception and not at.text_input  # the page itself, no login form
+    if ended_by == "sign-out elsewhere":
+        auth.end_session(db, token)
+    elif ended_by == "new password":
+        auth.set_password(db, "super", "another-password-1")
+    else:
+        auth.remove_user(db, "super")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [box.key for box in at.text_input] == ["login_user", "login_password"]
+    assert "user" not in at.session_state
