@@ -260,6 +260,14 @@ MIGRATIONS: list[str | Callable[[duckdb.DuckDBPyConnection], None]] = [
         expires_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 9: sessions a later log re-exported, kept so that undoing that log brings them back
+    f"""
+    CREATE TABLE sessions_superseded (
+        superseded_by BIGINT NOT NULL,
+        import_id BIGINT NOT NULL,
+        {", ".join(f"{c} {t}" for c, t in SESSION_COLUMNS.items())}
+    );
+    """,
 ]
 
 
@@ -437,13 +445,10 @@ class Database:
                 "WHERE import_id = ?",
                 [import_id],
             )
-            cur.execute(
-                "CREATE OR REPLACE TEMP TABLE touched_days AS SELECT DISTINCT shop, account, day "
-                "FROM sessions WHERE import_id = ?",
-                [import_id],
-            )
+            _touched_days(cur, import_id, f"sessions WHERE import_id = {int(import_id)}")
             cur.execute("DELETE FROM fact_rows WHERE import_id = ?", [import_id])
             cur.execute("DELETE FROM sessions WHERE import_id = ?", [import_id])
+            _restore_sessions(cur, import_id)
             self._refold_sessions(cur)
             self._refresh_current(cur)
             cur.execute(
@@ -569,16 +574,8 @@ class Database:
         repeated = _sessions_repeat(cur, import_id, count, low, high)
         others = cur.execute("SELECT count(*) > 0 FROM sessions WHERE import_id <> ?", [import_id]).fetchall()[0][0]
         if others:
-            cur.execute(
-                "DELETE FROM sessions s USING (SELECT shop, session_id FROM sessions WHERE import_id = ?) i "
-                "WHERE s.shop = i.shop AND s.session_id = i.session_id AND s.import_id <> ?",
-                [import_id, import_id],
-            )
-            cur.execute(
-                "CREATE OR REPLACE TEMP TABLE touched_days AS "
-                "SELECT DISTINCT shop, account, day FROM sessions WHERE import_id = ?",
-                [import_id],
-            )
+            _supersede_sessions(cur, import_id, f"(SELECT shop, session_id FROM sessions WHERE import_id = {import_id})")
+            _touched_days(cur, import_id, f"sessions WHERE import_id = {int(import_id)}")
         self._refold_sessions(cur, None if others else import_id)
         shops = cur.execute("SELECT list(DISTINCT shop) FROM touched").fetchall()[0][0]
         _landed(rows, inserted, "session", (repeated, first, last, 0, shops))
@@ -595,18 +592,12 @@ class Database:
         if not staged:
             return 0
         if cur.execute("SELECT count(*) > 0 FROM sessions").fetchall()[0][0]:
-            cur.execute(
-                "DELETE FROM sessions s USING staging_sessions i "
-                "WHERE s.shop = i.shop AND s.session_id = i.session_id"
-            )
+            _supersede_sessions(cur, import_id, "staging_sessions")
         incoming = _last_per_key(cur, "staging_sessions", ["shop", "session_id"])
         inserted = cur.execute(
             f"INSERT INTO sessions BY NAME SELECT {import_id} AS import_id, s.* EXCLUDE (seq) FROM {incoming}"
         ).fetchall()[0][0]
-        cur.execute(
-            "CREATE OR REPLACE TEMP TABLE touched_days AS "
-            "SELECT DISTINCT shop, account, day FROM staging_sessions"
-        )
+        _touched_days(cur, import_id, "staging_sessions")
         cur.execute("DROP TABLE staging_sessions")
         self._refold_sessions(cur)
         self._refresh_current(cur)
@@ -760,6 +751,40 @@ def _landed(rows: SqlRows, inserted: int, key: str, found: tuple) -> None:
     if rows.stored:
         rows.stored({"rows": int(inserted), "first": first, "last": last, "provisional": int(provisional),
                      "shops": list(shops or [])})
+
+
+def _touched_days(cur, import_id: int, sessions: str) -> None:
+    """The agent-days to fold again: those of these sessions, and those the sessions they
+    replaced (or, on undo, bring back) were on, which may be another agent's or day."""
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE touched_days AS SELECT DISTINCT shop, account, day FROM {sessions} "
+        "UNION SELECT DISTINCT shop, account, day FROM sessions_superseded WHERE superseded_by = ?",
+        [import_id],
+    )
+
+
+def _restore_sessions(cur, import_id: int) -> None:
+    """Undoing an import: the sessions it had replaced come back, unless a later import
+    re-exported them too (they then wait for that one's undo); its own replaced ones go."""
+    cur.execute("DELETE FROM sessions_superseded WHERE import_id = ?", [import_id])
+    cur.execute(
+        "UPDATE sessions_superseded x SET superseded_by = s.import_id FROM sessions s "
+        "WHERE x.superseded_by = ? AND x.shop = s.shop AND x.session_id = s.session_id",
+        [import_id],
+    )
+    cur.execute("INSERT INTO sessions BY NAME SELECT * EXCLUDE (superseded_by) FROM sessions_superseded "
+                "WHERE superseded_by = ?", [import_id])
+    cur.execute("DELETE FROM sessions_superseded WHERE superseded_by = ?", [import_id])
+
+
+def _supersede_sessions(cur, import_id: int, incoming: str) -> None:
+    """Move the stored sessions that `incoming` (shop, session_id) re-exports aside, marked
+    with the import that replaced them: undoing it brings them back."""
+    replaced = (f"FROM sessions s SEMI JOIN {incoming} i ON s.shop = i.shop AND s.session_id = i.session_id "
+                f"WHERE s.import_id <> {int(import_id)}")
+    cur.execute(f"INSERT INTO sessions_superseded BY NAME SELECT {int(import_id)} AS superseded_by, s.* {replaced}")
+    cur.execute(f"DELETE FROM sessions s USING {incoming} i WHERE s.shop = i.shop AND s.session_id = i.session_id "
+                f"AND s.import_id <> {int(import_id)}")
 
 
 def _sessions_repeat(cur, import_id: int, count: int, low: str | None, high: str | None) -> bool:

@@ -450,6 +450,33 @@ def test_a_second_file_merges_with_the_first(tmp_path, monkeypatch):
     pd.testing.assert_frame_equal(stored[True], stored[False], check_dtype=False)
 
 
+def test_a_second_session_log_replaces_the_sessions_it_repeats_and_undo_brings_them_back(tmp_path, monkeypatch):
+    """The second log re-exports some sessions of the first (changed) and brings new ones:
+    the days both touch are folded again from all their sessions, on either path."""
+    def log(name, ids, answered):
+        return _write(tmp_path / name, [SESSION_HEADER, *[
+            f"S{k:06d},店铺0:客服{k % 3},2026-10-{1 + k % 5:02d} 09:{k % 60:02d}:00,{k % 9},{60 + k},"
+            f"{answered},是,{'是' if k % 4 == 0 else '否'},{'88.5' if k % 4 == 0 else ''},{k % 5 + 1},物流," for k in ids]])
+
+    first, second = log("会话一.csv", range(40), "是"), log("会话二.csv", range(30, 60), "否")
+    stored, used = {}, []
+    for through_duckdb in (True, False):
+        monkeypatch.setattr(bulk, "MIN_BYTES", 0 if through_duckdb else 1 << 62)
+        db = Database(":memory:")
+        outcomes = [importer.import_file(db, first), importer.import_file(db, second)]
+        facts = "SELECT * EXCLUDE (fact_id, import_id) FROM facts WHERE current ORDER BY shop, account, date_from"
+        sessions = "SELECT * EXCLUDE (import_id) FROM sessions ORDER BY session_id"
+        both = (db.query(facts), db.query(sessions))
+        db.undo_import(outcomes[1].import_id)
+        stored[through_duckdb] = (*both, db.query(facts), db.query(sessions))
+        used.append(db.scalar("SELECT count(*) FROM sessions"))
+        db.close()
+    for mine, theirs in zip(stored[True], stored[False]):
+        pd.testing.assert_frame_equal(mine, theirs, check_dtype=False)
+    assert len(stored[True][1]) == 60 and used == [40, 40]
+    assert stored[True][0]["receptions"].sum() == 60 and stored[True][2]["receptions"].sum() == 40
+
+
 def test_the_demo_douyin_exports(tmp_path, monkeypatch):
     """The demo's 飞鸽 files: GB18030, shop rows (店铺汇总值) above the agents, 9秒 and '-'."""
     maker = demo.generator()

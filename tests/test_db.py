@@ -178,6 +178,46 @@ def test_session_ids_are_checked_for_repeats_with_a_bitmap_when_numbered(db, sto
     assert any("count(DISTINCT" in sql for sql in asked) is counted_exactly
 
 
+def test_undoing_a_session_log_brings_back_the_sessions_it_re_exported(db):
+    """A, then B re-exports part of A, then C part of B: undoing B keeps what C holds and
+    brings A's other sessions back; undoing C then brings back A's version of the rest."""
+    day = date(2026, 10, 1)
+
+    def log(name, ids, duration):
+        frame = sessions([{"account": "a", "session_id": str(k), "day": day, "answered": True, "duration_s": duration}
+                          for k in ids])
+        return db.apply_import(ImportMeta(name, name, "sessions"), None, frame).import_id
+
+    def stored():
+        return dict(db.rows("SELECT session_id, duration_s FROM sessions ORDER BY session_id"))
+
+    log("A", range(6), 10.0)
+    b = log("B", range(3, 8), 20.0)
+    c = log("C", range(5, 9), 30.0)
+    assert stored() == {"0": 10, "1": 10, "2": 10, "3": 20, "4": 20, "5": 30, "6": 30, "7": 30, "8": 30}
+    db.undo_import(b)
+    assert stored() == {"0": 10, "1": 10, "2": 10, "3": 10, "4": 10, "5": 30, "6": 30, "7": 30, "8": 30}
+    db.undo_import(c)
+    assert stored() == {str(k): 10 for k in range(6)}
+    row = db.query("SELECT receptions, reception_sum_s FROM facts WHERE current AND account = 'a'").iloc[0]
+    assert (row.receptions, row.reception_sum_s) == (6, 60)
+    assert db.scalar("SELECT count(*) FROM sessions_superseded") == 0
+
+
+def test_a_session_re_exported_under_another_agent_leaves_the_first_agents_day(db):
+    day = date(2026, 10, 1)
+    for name, account in (("A", "a"), ("B", "b")):
+        frame = sessions([{"account": account, "session_id": "1", "day": day, "answered": True}])
+        last = db.apply_import(ImportMeta(name, name, "sessions"), None, frame).import_id
+
+    def receptions():
+        return dict(db.rows("SELECT account, receptions FROM facts WHERE current ORDER BY account"))
+
+    assert receptions() == {"b": 1}  # the session is b's now
+    db.undo_import(last)
+    assert receptions() == {"a": 1}
+
+
 def test_a_second_process_gets_a_clear_busy_error(tmp_path):
     path = tmp_path / "held.duckdb"
     holder = Database(path)
