@@ -790,10 +790,10 @@ def _supersede_sessions(cur, import_id: int, incoming: str) -> None:
 def _sessions_repeat(cur, import_id: int, count: int, low: str | None, high: str | None) -> bool:
     """Whether two of an import's sessions share a shop and an id.
 
-    An exact distinct count of ten million ids takes a second. Ids that are one number
-    after a common prefix (`S000000001`, `ID0001`, `20261001000123`) are first set as bits
-    of a bitmap, in half that: as many bits as sessions proves every id distinct. Anything
-    else (fewer bits, ids of another form, a span too wide) asks the exact count."""
+    An exact distinct count of ten million ids takes over a second. Ids that are one number
+    after a common prefix (`S000000001`, `ID0001`) are first set as bits of a bitmap, in
+    0.4 s: as many bits as sessions proves every id distinct. Anything else (fewer bits,
+    ids of another form, a span too wide) asks the exact count."""
     if low is not None and len(low) == len(high):
         start = len(os.path.commonprefix([low, high]))
         first, last = low[start:], high[start:]
