@@ -332,3 +332,20 @@ def test_a_reload_keeps_the_user_signed_in_until_they_sign_out(server, open_tab)
     page.reload(wait_until="domcontentloaded")
     login_form(page).wait_for()  # signed out for good: the token was ended, and the cookie dropped
     assert "csperf_session" not in {c["name"] for c in page.context.cookies()}
+
+
+def test_signing_out_in_one_tab_signs_the_other_tab_out_at_its_next_step(server, open_tab):
+    first = open_tab()
+    open_page(first, server.url("leaderboard"))
+    login(first, "supervisor")
+    first.locator("h1").filter(has_text="排行榜").wait_for()
+    second = first.context.new_page()  # another tab of the same browser: it shares the sign-in cookie
+    open_page(second, server.url("trends"))
+    second.locator("h1").filter(has_text="趋势").wait_for()
+    assert login_form(second).count() == 0
+
+    first.locator("[data-testid='stSidebar']").get_by_role("button", name="退出登录").click()
+    login_form(first).wait_for()
+    second.locator("[data-testid='stSidebar'] a").filter(has_text="排行榜").first.click()
+    login_form(second).wait_for()
+    assert second.locator("h1").filter(has_text="排行榜").count() == 0
