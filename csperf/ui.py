@@ -292,6 +292,14 @@ def ensure_login(db: Database) -> auth.User:
     st.stop()
 
 
+def go_home() -> None:
+    """The bare address: sign in if need be, then on to the user's first page (the
+    overview, or an agent's own page) at that page's own address."""
+    st.set_page_config(page_title=t(*APP_TITLE), page_icon="📊", layout="wide")
+    user = ensure_login(database())
+    st.switch_page(PAGE_BY_URL["agent" if user.role == "agent" else "overview"].file)
+
+
 def _first_owner_form(db: Database) -> None:
     st.info(t("首次使用：请创建店主账号。", "First run: create the owner account."))
     with st.form("first_owner"):

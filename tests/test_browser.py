@@ -349,3 +349,24 @@ def test_signing_out_in_one_tab_signs_the_other_tab_out_at_its_next_step(server,
     second.locator("[data-testid='stSidebar'] a").filter(has_text="排行榜").first.click()
     login_form(second).wait_for()
     assert second.locator("h1").filter(has_text="排行榜").count() == 0
+
+
+def test_the_overview_has_an_address_of_its_own(server, open_tab):
+    """/overview is a link like any other (the bare address was its only one: a link to
+    /overview said "Page not found"); the bare address leads there."""
+    page = open_tab()
+    open_page(page, server.url("overview"))
+    login(page, "owner")
+    page.locator("h1").filter(has_text="总览").wait_for()
+    assert page.get_by_text("Page not found").count() == 0
+    open_page(page, server.url())
+    page.locator("h1").filter(has_text="总览").wait_for()
+    assert page.url.rstrip("/").endswith("/overview")
+    assert_clean(page)
+
+    agent = open_tab()  # an agent signing in at the bare address lands on their own page
+    open_page(agent, server.url())
+    login(agent, "agent")
+    agent.locator("h1").filter(has_text="客服 · 小美").wait_for()
+    assert agent.url.rstrip("/").endswith("/agent")
+    assert agent.get_by_text("Page not found").count() == 0

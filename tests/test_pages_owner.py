@@ -12,6 +12,8 @@ import pytest
 
 from conftest import app_test
 
+from csperf.db import PROJECT_ROOT
+
 PAY_HEADERS = {"系数", "绩效工资", "提成", "奖金", "名次奖", "团队奖", "扣款", "底薪", "应发"}
 
 
@@ -227,3 +229,18 @@ def test_an_open_tab_asks_to_sign_in_once_the_session_ends_elsewhere(app_db, end
     assert not at.exception, [e.message for e in at.exception]
     assert [box.key for box in at.text_input] == ["login_user", "login_password"]
     assert "user" not in at.session_state
+
+
+@pytest.mark.parametrize(("role", "title"), [("owner", "总览"), ("viewer", "总览"), ("agent", "客服 · 小美")])
+def test_the_bare_address_leads_to_the_users_first_page(app_db, role, title):
+    at = run(None, role)
+    assert at.title[0].value == title
+
+
+def test_the_bare_address_asks_to_sign_in_first(app_db):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=30)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert [box.key for box in at.text_input] == ["login_user", "login_password"]
