@@ -566,12 +566,11 @@ class Database:
             inserted = cur.execute(
                 f"INSERT INTO sessions BY NAME SELECT {import_id} AS import_id, * FROM ({rows.select})"
             ).fetchall()[0][0]
-        count, low, high, first, last = cur.execute(
-            "SELECT count(*), min(session_id), max(session_id), min(day), max(day) FROM sessions "
-            "WHERE import_id = ?",
+        low, high, first, last = cur.execute(
+            "SELECT min(session_id), max(session_id), min(day), max(day) FROM sessions WHERE import_id = ?",
             [import_id],
         ).fetchall()[0]
-        repeated = _sessions_repeat(cur, import_id, count, low, high)
+        repeated = _sessions_repeat(cur, import_id, inserted, low, high)
         others = cur.execute("SELECT count(*) > 0 FROM sessions WHERE import_id <> ?", [import_id]).fetchall()[0][0]
         if others:
             _supersede_sessions(cur, import_id, f"(SELECT shop, session_id FROM sessions WHERE import_id = {import_id})")
