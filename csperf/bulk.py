@@ -58,7 +58,7 @@ MAX_DISTINCT = 300_000  # more distinct odd values than this in a column: the Py
 INLINE_VALUES = 64  # up to this many odd values go into the SQL text, more into a table
 SPREAD_WINDOWS = 4096  # windows spread over the file whose values join the first rows'
 SPREAD_BYTES = 2048  # … of this many bytes each (8 MB in all: every agent of a file sorted by agent)
-HEAD_BYTES = 8 << 20  # a GB18030 file: its first rows are sampled from this much of it
+HEAD_BYTES = 8 << 20  # the first rows are sampled from a copy of at most this much of the file
 UNEXPECTED = "csperf: unexpected value"  # the error of a value outside what was read
 LOOKUP = "in a lookup column"  # … and where
 NOT_LATIN1 = "not latin-1 encoded"  # DuckDB's reader refusing a byte 0x80–0x9F as latin-1
@@ -419,7 +419,7 @@ class _Utf8:
 @contextmanager
 def utf8_copy(job) -> Iterator[_Utf8]:
     """The GB18030 file as UTF-8: transcoded to a temporary copy by iconv (where there is
-    one) in the background, while the first rows are sampled from a head of HEAD_BYTES
+    one) in the background, while the first rows are sampled from a head (`_head`)
     transcoded here."""
     sheet = job.plans[0].sheet
     with _scratch() as made:
@@ -431,6 +431,8 @@ def utf8_copy(job) -> Iterator[_Utf8]:
                     found.iconv = subprocess.Popen([iconv, "-f", "GB18030", "-t", "UTF-8", str(job.path)],
                                                    stdout=out)
                 found.head = _head(job, made, utf8=True)
+                if found.head is None:  # the first rows are the whole file: sample the copy
+                    found.wait()
             else:
                 with open(job.path, encoding=sheet.encoding, newline="") as src, \
                         open(found.path, "w", encoding="utf-8", newline="") as out:
@@ -461,12 +463,26 @@ def _temporary(made: list[str]) -> str:
     return path
 
 
-def _head(job, made: list[str], utf8: bool) -> str:
-    """A temporary file of the file's first HEAD_BYTES up to a line end outside quotes
-    (as they are, or transcoded to UTF-8): all the first sample needs. DuckDB reads tens
-    of megabytes ahead of a LIMIT, which costs where it decodes latin-1."""
+def _head(job, made: list[str], utf8: bool) -> str | None:
+    """A temporary file of the file's first rows (its header and SAMPLE_ROWS lines, at most
+    HEAD_BYTES, up to a line end outside quotes), as they are or transcoded to UTF-8: all
+    the first sample needs. DuckDB reads megabytes ahead of a LIMIT, which costs most
+    where it decodes latin-1. None when those lines are the whole file."""
     with open(job.path, "rb") as src:
-        head = _whole_rows(src.read(HEAD_BYTES))
+        head = src.read(HEAD_BYTES)
+        rest = src.read(1)
+    end = 0
+    for _ in range(job.plans[0].start + 1 + SAMPLE_ROWS):
+        end = head.find(b"\n", end) + 1
+        if not end:
+            if not rest:
+                return None
+            end = len(head)
+            break
+    else:
+        if not rest and end == len(head):
+            return None
+    head = _whole_rows(head[:end])
     path = _temporary(made)
     with open(path, "wb") as out:
         out.write(head.decode(job.plans[0].sheet.encoding).encode() if utf8 else head)
@@ -1082,11 +1098,11 @@ def store(db: Database, job, meta: ImportMeta) -> ImportOutcome | None:
 
     try:
         if plan.sheet.encoding.startswith("utf-8"):
-            return attempt(_body_source(job, plan), lambda: None)
+            with _scratch() as made:
+                return attempt(_body_source(job, plan, sample=_head(job, made, utf8=False)), lambda: None)
         try:
             with _scratch() as made:
-                sample = _head(job, made, utf8=False) if job.path.stat().st_size > HEAD_BYTES else None
-                return attempt(_body_source(job, plan, sample=sample), latin1_ready)
+                return attempt(_body_source(job, plan, sample=_head(job, made, utf8=False)), latin1_ready)
         except _NotLatin1:
             pass
         except DatabaseError as exc:

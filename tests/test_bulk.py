@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -359,6 +360,22 @@ def test_the_background_read_finds_a_byte_latin1_refuses(tmp_path, monkeypatch, 
 ])
 def test_a_head_ends_at_a_line_end_outside_quotes(head, kept):
     assert bulk._whole_rows(head) == kept
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_the_head_is_the_header_and_a_sample_of_lines(tmp_path, encoding):
+    """Every file's first rows are sampled from a copy of them (DuckDB reads megabytes
+    ahead of a LIMIT); a file no longer than that is sampled from itself."""
+    def head_of(path: Path) -> list[str] | None:
+        job = SimpleNamespace(path=path, plans=[SimpleNamespace(start=1, sheet=SimpleNamespace(encoding=encoding))])
+        with bulk._scratch() as made:
+            head = bulk._head(job, made, utf8=False)
+            return head and Path(head).read_text(encoding=encoding).splitlines()
+
+    rows = _chitu_rows(bulk.SAMPLE_ROWS + 5)
+    assert head_of(_write(tmp_path / "long.csv", ["统计时间", HEADER, *rows], encoding)) == [
+        "统计时间", HEADER, *rows[:bulk.SAMPLE_ROWS]]
+    assert head_of(_write(tmp_path / "short.csv", ["统计时间", HEADER, *rows[:bulk.SAMPLE_ROWS]], encoding)) is None
 
 
 @pytest.mark.parametrize("bad_line", [
