@@ -285,6 +285,7 @@ class ImportMeta:
     skipped: list[str] = field(default_factory=list)
     notes: str | None = None
     imported_by: str | None = None
+    sessions_read: int = 0  # the file's session rows: more than are stored when an id repeats
     # the SHA-256 of a big file still being read: asked for once its rows are in (waiting
     # for it first would hold the rows back), and a file imported already is taken back
     later_sha256: Callable[[], str] | None = None
@@ -301,6 +302,7 @@ class ImportOutcome:
     duplicate: bool
     rows: int
     sessions: int
+    notes: list[str] = field(default_factory=list)  # what storing the rows adds to the import's notes
 
 
 class Database:
@@ -414,6 +416,12 @@ class Database:
         import_id = int(cur.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0])
         fact_rows, measures = self._insert_facts(cur, import_id, facts)
         session_rows = self._insert_sessions(cur, import_id, sessions)
+        notes = []
+        if meta.sessions_read > session_rows:
+            merged = meta.sessions_read - session_rows
+            notes.append(f"{merged} 行会话与文件中前面的行编号相同，按最后一行记入 — "
+                         f"{merged} rows repeat an earlier session id in the file; the last one counts")
+            meta.notes = "\n".join(filter(None, [meta.notes, *notes]))
         if not meta.sha256:
             meta.sha256 = meta.later_sha256()
             imported_already()
@@ -428,7 +436,7 @@ class Database:
             ],
         )
         self.audit(cur, meta.imported_by, "import", f"#{import_id} {meta.file_name} ({meta.format})")
-        return ImportOutcome(import_id, False, fact_rows, session_rows)
+        return ImportOutcome(import_id, False, fact_rows, session_rows, notes)
 
     def undo_import(self, import_id: int, username: str | None = None) -> None:
         """Remove one import's rows; the figures it had replaced come back."""

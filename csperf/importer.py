@@ -1592,6 +1592,7 @@ def import_file(db: Database, path, *, shop=None, date_from=None, date_to=None, 
         outcome = _store_chunks(db, job, meta)
     for signature, used in job.remembered_maps().items():
         remember_map(db, signature, used)
+    job.notes.extend(outcome.notes)
     return ImportResult(
         file_name=job.name, format=job.format, shop=meta.shop, shop_defaulted=job.shop_defaulted,
         period_from=meta.period_from, period_to=meta.period_to, rows=outcome.rows, sessions=outcome.sessions,
@@ -1615,6 +1616,7 @@ def _store_chunks(db: Database, job: _Job, meta: ImportMeta) -> ImportOutcome:
             meta.period_from, meta.period_to = job.first, job.last
             meta.skipped[:] = job.skipped_lines()
             meta.notes = "\n".join(job.notes) or None
+            meta.sessions_read = job.session_rows
 
     return db.apply_import(meta, stream("facts", job.facts()), stream("sessions", job.sessions()))
 

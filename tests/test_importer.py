@@ -579,6 +579,18 @@ def test_session_log_folds_into_agent_days(db, tmp_path):
     assert list(kept["loss_reason"].fillna("")) == ["", "价格太高", "库存不足", ""]
 
 
+def test_a_session_id_repeated_in_one_log_counts_once_and_says_so(db, tmp_path):
+    rows = session_rows()
+    rows.append(["S2", "店:小王", "2026-10-01 10:05:00", 8, 70, "是", "是", "否", "", 4, "物流查询", ""])
+    result = importer.import_file(db, write_csv(tmp_path / "sessions.csv", rows))
+    assert result.sessions == 4
+    assert any("1 行会话与文件中前面的行编号相同" in note for note in result.notes)
+    assert "按最后一行记入" in result.summary()
+    assert "1 rows repeat an earlier session id" in db.scalar("SELECT notes FROM imports")
+    assert db.scalar("SELECT answered FROM sessions WHERE session_id = 'S2'") is True
+    assert db.scalar("SELECT sum(receptions) FROM facts WHERE current") == 4
+
+
 def test_session_log_without_ids_does_not_double_count_overlaps(db, tmp_path):
     rows = [r[1:] for r in session_rows()]
     importer.import_file(db, write_csv(tmp_path / "a.csv", rows[:3]))
