@@ -21,7 +21,7 @@ import pandas as pd
 
 from bench.data import DataFiles, Scale, scratch_dir
 from bench.measure import ROOT, interleaved, profile_to, run_child
-from csperf.metrics import RATIO_KPIS, SUM_KPIS
+from csperf.metrics import PART_MEASURES, RATIO_KPIS, SUM_KPIS
 
 GB = 1024**3
 IMPORT_RATE_TARGET = 0.7
@@ -153,7 +153,7 @@ def raw_leaderboard_sql() -> str:
                            f"sum(f.{k.den}) FILTER (WHERE {both}) AS {k.name}_n")
         ratio_values.append(f"{k.name}_num / nullif({k.name}_n, 0) AS {k.name}")
         group_values.append(f"sum({k.name}_num) OVER g / nullif(sum({k.name}_n) OVER g, 0) AS {k.name}_team")
-    sums = [f"sum(f.{k.name}) AS {k.name}" for k in SUM_KPIS]
+    sums = [f"sum(f.{name}) AS {name}" for name in (*(k.name for k in SUM_KPIS), *PART_MEASURES)]
     group_sums = [f"avg({k.name}) OVER g AS {k.name}_team" for k in SUM_KPIS]
     return f"""
     WITH a AS (

@@ -269,6 +269,7 @@ def canonical_facts(scale: Scale, who: Agency, f: dict[str, np.ndarray], rows: s
         "first_response_sum_s": per_reception(f["first_avg"]),
         "first_response_n": np.where(has, receptions, np.nan),
         "reception_sum_s": per_reception(f["reception_avg"]),
+        "reception_n": np.where(has, receptions, np.nan),
         "slow_responses": f["slow_responses"][rows].astype(float),
         "transfers_out": f["transfers_out"][rows].astype(float),
         "refund_amount": f["refund_amount"][rows],

@@ -58,7 +58,7 @@ RATES: dict[str, tuple[str, tuple[str, ...]]] = {
 AVERAGES: dict[str, tuple[str, str | None]] = {
     "first_response": ("first_response_sum_s", "first_response_n"),
     "response": ("response_sum_s", "response_n"),
-    "reception": ("reception_sum_s", None),
+    "reception": ("reception_sum_s", "reception_n"),
 }
 
 # Ratio → (measure rebuilt, the measure it multiplies or divides).

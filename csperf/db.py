@@ -123,9 +123,26 @@ def _narrow_facts(cur) -> None:
     catalogue, so a wide table made every import write ~25 empty columns (2.2 s of a
     2-million-row import). Readers keep the `facts` view with every measure."""
     cur.execute("ALTER TABLE facts RENAME TO fact_rows")
-    for m in MEASURE_NAMES:
+    for m in _stored_measures(cur):
         if not cur.execute(f"SELECT count({m}) > 0 FROM fact_rows").fetchall()[0][0]:
             cur.execute(f"ALTER TABLE fact_rows DROP COLUMN {m}")
+    _facts_view(cur)
+
+
+def _timed_receptions(cur) -> None:
+    """Migration 10: an average reception time rests on the receptions that have one
+    (`reception_n`). Sessions without a duration (unanswered calls) used to count in it."""
+    if "reception_sum_s" not in _stored_measures(cur):
+        _facts_view(cur)
+        return
+    cur.execute("ALTER TABLE fact_rows ADD COLUMN reception_n DOUBLE")
+    cur.execute("UPDATE fact_rows SET reception_n = receptions "
+                "WHERE reception_sum_s IS NOT NULL AND source <> 'sessions'")
+    cur.execute("""UPDATE fact_rows f SET reception_n = x.n
+                   FROM (SELECT shop, account, day, nullif(count(duration_s), 0) AS n FROM sessions GROUP BY ALL) x
+                   WHERE f.source = 'sessions' AND f.shop = x.shop AND f.account = x.account AND f.date_from = x.day""")
+    cur.execute("UPDATE imports SET measures = list_append(measures, 'reception_n') "
+                "WHERE list_contains(measures, 'reception_sum_s')")
     _facts_view(cur)
 
 
@@ -268,6 +285,8 @@ MIGRATIONS: list[str | Callable[[duckdb.DuckDBPyConnection], None]] = [
         {", ".join(f"{c} {t}" for c, t in SESSION_COLUMNS.items())}
     );
     """,
+    # 10: the receptions an average reception time rests on
+    _timed_receptions,
 ]
 
 
@@ -421,7 +440,14 @@ class Database:
             merged = meta.sessions_read - session_rows
             notes.append(f"{merged} 行会话与文件中前面的行编号相同，按最后一行记入 — "
                          f"{merged} rows repeat an earlier session id in the file; the last one counts")
-            meta.notes = "\n".join(filter(None, [meta.notes, *notes]))
+        if session_rows:
+            off_scale = cur.execute(
+                f"SELECT count(*) FROM sessions s WHERE import_id = ? AND s.rating IS NOT NULL AND NOT {_RATED}",
+                [import_id]).fetchall()[0][0]
+            if off_scale:
+                notes.append(f"{off_scale} 个评分不在 1–5 之间（如 0 = 未评价），未计入评价 — "
+                             f"{off_scale} ratings outside 1–5 (such as 0 for none) are not counted as ratings")
+        meta.notes = "\n".join(filter(None, [meta.notes, *notes])) or None
         if not meta.sha256:
             meta.sha256 = meta.later_sha256()
             imported_already()
@@ -625,30 +651,30 @@ class Database:
         cur.execute(
             f"""INSERT INTO fact_rows (fact_id, import_id, shop, account, date_from, date_to, provisional,
                    source, receptions, cases, replied, inquiries, paid_buyers, sales, sales_buyers,
-                   first_response_sum_s, first_response_n, reception_sum_s, resolved, ratings,
+                   first_response_sum_s, first_response_n, reception_sum_s, reception_n, resolved, ratings,
                    csat_sum, satisfied, workdays)
                SELECT (SELECT coalesce(max(fact_id), 0) FROM facts) + row_number() OVER (),
                    import_id, shop, account, day, day, false, 'sessions',
                    receptions, receptions, replied, inquiries, paid_buyers, sales, sales_buyers,
-                   first_response_sum_s, first_response_n, reception_sum_s, resolved, ratings,
+                   first_response_sum_s, first_response_n, reception_sum_s, reception_n, resolved, ratings,
                    csat_sum, satisfied, 1
                FROM (
                    SELECT s.shop, s.account, s.day, max(s.import_id) AS import_id,
                        count(*) AS receptions,
                        sum(CAST(s.answered AS INTEGER)) AS replied,
                        CASE WHEN count(s.inquiry) > 0 THEN sum(CAST(s.inquiry AS INTEGER))
-                            WHEN count(s.converted) > 0 THEN count(*) END AS inquiries,
+                            ELSE count(*) END AS inquiries,
                        sum(CAST(s.converted AS INTEGER)) AS paid_buyers,
                        sum(s.amount) AS sales,
-                       CASE WHEN count(s.amount) > 0 THEN sum(CAST(s.converted AS INTEGER)) END
-                           AS sales_buyers,
+                       sum(CAST(s.converted AS INTEGER)) AS sales_buyers,
                        sum(s.wait_s) AS first_response_sum_s,
                        nullif(count(s.wait_s), 0) AS first_response_n,
                        sum(s.duration_s) AS reception_sum_s,
+                       nullif(count(s.duration_s), 0) AS reception_n,
                        sum(CAST(s.resolved AS INTEGER)) AS resolved,
-                       count(s.rating) AS ratings,
-                       sum(s.rating) AS csat_sum,
-                       count(*) FILTER (WHERE s.rating >= 4) AS satisfied
+                       count(s.rating) FILTER (WHERE {_RATED}) AS ratings,
+                       sum(s.rating) FILTER (WHERE {_RATED}) AS csat_sum,
+                       count(*) FILTER (WHERE {_RATED} AND s.rating >= 4) AS satisfied
                    FROM sessions s {days}
                    GROUP BY ALL
                )"""
@@ -747,9 +773,12 @@ def _stage(cur, table: str, frames: Frames, columns: list[str], cast) -> tuple[i
     return staged, set(seen)
 
 
+_RATED = "s.rating BETWEEN 1 AND 5"  # a session's rating on the 1–5 scale; 0 often means "not rated"
 _SESSION_MEASURES = ("receptions", "cases", "replied", "inquiries", "paid_buyers", "sales", "sales_buyers",
-                     "first_response_sum_s", "first_response_n", "reception_sum_s", "resolved", "ratings",
-                     "csat_sum", "satisfied", "workdays")
+                     "first_response_sum_s", "first_response_n", "reception_sum_s", "reception_n", "resolved",
+                     "ratings", "csat_sum", "satisfied", "workdays")
+
+
 def _landed(rows: SqlRows, inserted: int, key: str, found: tuple) -> None:
     """Refuse a key stored twice (the importer sums or replaces those); else tell the caller."""
     repeated, first, last, provisional, shops = found

@@ -67,6 +67,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure("response_sum_s", "响应总时长(秒)", "Response total (s)", unit="s"),
     Measure("response_n", "响应计数", "Responses"),
     Measure("reception_sum_s", "接待总时长(秒)", "Reception total (s)", unit="s"),
+    Measure("reception_n", "计时接待人数", "Timed receptions"),
     Measure("ratings", "评价量", "Ratings"),
     Measure("ratings_very_satisfied", "很满意", "Very satisfied"),
     Measure("ratings_satisfied", "满意", "Satisfied"),
@@ -90,19 +91,22 @@ MEASURES: tuple[Measure, ...] = (
 MEASURE_NAMES: tuple[str, ...] = tuple(m.name for m in MEASURES)
 MEASURE_BY_NAME: dict[str, Measure] = {m.name: m for m in MEASURES}
 
-# Helper measures that only exist to rebuild a ratio; they are not shown as sums.
-_INTERNAL = {
+# Measures that only rebuild a ratio (its numerator or its count): no KPI of their own, but
+# summed under their canonical names in query results and exports like every measure.
+_PARTS = {
     "first_response_sum_s",
     "first_response_n",
     "response_sum_s",
     "response_n",
     "reception_sum_s",
+    "reception_n",
     "csat_sum",
     "replied",
     "reply_3min",
     "answer_30s",
     "satisfied",
 }
+PART_MEASURES: tuple[str, ...] = tuple(m for m in MEASURE_NAMES if m in _PARTS)
 
 RATIO_KPIS: tuple[Kpi, ...] = (
     Kpi("conversion_rate", "询单转化率", "Inquiry conversion", "ratio", "pct", "paid_buyers", "inquiries"),
@@ -127,14 +131,14 @@ RATIO_KPIS: tuple[Kpi, ...] = (
     Kpi("answer_question_ratio", "答问比", "Answer/question ratio", "ratio", "ratio",
         "agent_messages", "buyer_messages"),
     Kpi("avg_reception_s", "平均接待时长(秒)", "Average reception (s)", "ratio", "s",
-        "reception_sum_s", "receptions"),
+        "reception_sum_s", "reception_n"),
 )
 
 SUM_KPIS: tuple[Kpi, ...] = tuple(
     Kpi(m.name, m.zh, m.en, "sum", "cny" if m.unit == "cny" else ("s" if m.unit == "s" else "count"),
         num=m.name, lower_is_better=m.lower_is_better)
     for m in MEASURES
-    if m.name not in _INTERNAL
+    if m.name not in _PARTS
 )
 
 QA_KPI = Kpi("qa_score", "质检分", "QA score", "mean", "score")

@@ -14,7 +14,7 @@ import pandas as pd
 
 from csperf.db import Database
 from csperf.importer import SHOP_LEVEL_ACCOUNT
-from csperf.metrics import KPIS, RATIO_KPIS, SUM_KPIS, kpi
+from csperf.metrics import KPIS, PART_MEASURES, RATIO_KPIS, SUM_KPIS, kpi
 
 GROUP_KEYS = {
     "team": ["shop", "team", "role"],
@@ -37,6 +37,7 @@ def _ratio_parts(k) -> list[str]:
 _AGGREGATES = ",\n       ".join(
     [part for k in RATIO_KPIS for part in _ratio_parts(k)]
     + [f"sum(f.{k.name}) AS {k.name}" for k in SUM_KPIS]
+    + [f"sum(f.{m}) AS {m}" for m in PART_MEASURES]
     + [
         "count(DISTINCT f.date_from) FILTER (WHERE f.date_from = f.date_to) AS days",
         "count(*) FILTER (WHERE f.provisional) AS provisional_rows",
@@ -46,7 +47,7 @@ _AGGREGATES = ",\n       ".join(
 _RATIO_VALUES = ",\n       ".join(
     f"{k.name}_num / nullif({k.name}_n, 0) AS {k.name}, {k.name}_num, {k.name}_n" for k in RATIO_KPIS
 )
-_SUM_VALUES = ", ".join(k.name for k in SUM_KPIS)
+_SUM_VALUES = ", ".join([*(k.name for k in SUM_KPIS), *PART_MEASURES])
 
 
 def _scope(date_from, date_to, shop=None, team=None, role=None, shift=None, account=None):

@@ -17,6 +17,7 @@ DEN_UNITS = {
     "first_response_n": ("次", "responses"),
     "response_n": ("次", "responses"),
     "receptions": ("接待", "receptions"),
+    "reception_n": ("接待", "receptions"),
     "ratings": ("评价", "ratings"),
     "cases": ("件", "cases"),
     "buyer_messages": ("条消息", "messages"),
@@ -86,18 +87,18 @@ def value(name: str, v) -> str:
 
 
 def rests_on(name: str, n, lang: str = "zh") -> str | None:
-    """The count a rate rests on: '40询单', '销售额 ¥495,154'; None for sums or no count."""
+    """The count a rate rests on: '40 询单', '销售额 ¥495,154'; None for sums or no count."""
     k = kpi(name)
     if k.kind != "ratio" or missing(n):
         return None
     if MEASURE_BY_NAME[k.den].unit == "cny":
         return f"销售额 {money(n, 0)}" if lang == "zh" else f"of {money(n, 0)} sales"
     zh, en = DEN_UNITS.get(k.den, ("", "n"))
-    return f"{count(n)}{zh}" if lang == "zh" else f"{count(n)} {en}"
+    return " ".join(filter(None, [count(n), zh if lang == "zh" else en]))
 
 
 def with_count(name: str, v, n, lang: str = "zh") -> str:
-    """A rate with the count it rests on: '62.5% · 40询单'."""
+    """A rate with the count it rests on: '62.5% · 40 询单' (spec/metrics.md)."""
     shown = value(name, v)
     phrase = None if missing(v) else rests_on(name, n, lang)
     return f"{shown} · {phrase}" if phrase else shown

@@ -229,7 +229,7 @@ def tiles(now: pd.Series, before: pd.Series, metrics: Iterable[str] = TILE_KPIS)
 
 
 def count_text(metric: str, n, lang: str = "zh") -> str:
-    """The count a rate rests on ('1,409询单'); 'total' words for sums."""
+    """The count a rate rests on ('1,409 询单'); 'total' words for sums."""
     if kpi(metric).kind != "ratio":
         return _t(lang, "合计", "total")
     return fmt.rests_on(metric, n, lang) or "—"

@@ -9,6 +9,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from csperf import queries
 from csperf.db import Database, DatabaseBusy, ImportMeta
 
 
@@ -143,7 +144,7 @@ def test_sessions_fold_into_agent_days_and_refold_on_a_second_file(db):
     assert (row.receptions, row.cases, row.replied, row.resolved) == (3, 3, 2, 1)
     assert (row.first_response_sum_s, row.first_response_n) == (40, 2)
     assert (row.ratings, row.csat_sum, row.satisfied, row.reception_sum_s) == (2, 8, 1, 150)
-    assert pd.isna(row.inquiries) and pd.isna(row.paid_buyers)  # the log has no conversion column
+    assert row.inquiries == 3 and pd.isna(row.paid_buyers)  # no inquiry column: every session is one (spec)
     db.undo_import(outcome.import_id)
     row = db.query("SELECT * FROM facts WHERE current AND account = 'a'").iloc[0]
     assert (row.receptions, row.replied) == (2, 1)
@@ -299,4 +300,37 @@ def test_facts_store_only_measures_some_file_carried(tmp_path, monkeypatch):
     got = db.query("SELECT date_from, receptions, replied, sales FROM facts ORDER BY date_from")
     assert got["receptions"].tolist()[0] == 10.0 and got["sales"].tolist()[1] == 99.5
     assert pd.isna(got["sales"].iloc[0]) and pd.isna(got["receptions"].iloc[1])
+    db.close()
+
+
+def test_migration_10_times_receptions_by_those_with_a_duration(tmp_path, monkeypatch):
+    """An average reception time rests on the receptions that have one: an export's
+    receptions where it gave the average, a session day's sessions with a duration."""
+    from csperf import db as dbmod
+
+    path = tmp_path / "old.duckdb"
+    monkeypatch.setattr(dbmod, "MIGRATIONS", dbmod.MIGRATIONS[:9])
+    old = Database(path)
+    with old.write() as cur:  # what imports wrote before migration 10
+        cur.execute("ALTER TABLE fact_rows DROP COLUMN IF EXISTS reception_n")
+        for m in ("receptions", "reception_sum_s"):
+            cur.execute(f"ALTER TABLE fact_rows ADD COLUMN IF NOT EXISTS {m} DOUBLE")
+        cur.execute("INSERT INTO imports (import_id, file_name, sha256, measures) VALUES "
+                    "(1, 'a.csv', 'a', ['receptions', 'reception_sum_s']), (2, 'log.csv', 'b', NULL)")
+        cur.execute("INSERT INTO fact_rows (fact_id, import_id, source, shop, account, date_from, date_to, "
+                    "current, receptions, reception_sum_s) VALUES "
+                    "(1, 1, 'export', 's', 'x', DATE '2026-10-01', DATE '2026-10-01', true, 10, 600), "
+                    "(2, 2, 'sessions', 's', 'y', DATE '2026-10-01', DATE '2026-10-01', true, 3, 300)")
+        cur.execute("INSERT INTO sessions (import_id, shop, account, session_id, day, duration_s) VALUES "
+                    "(2, 's', 'y', '1', DATE '2026-10-01', 100), (2, 's', 'y', '2', DATE '2026-10-01', 200), "
+                    "(2, 's', 'y', '3', DATE '2026-10-01', NULL)")
+    old.close()
+    monkeypatch.undo()
+
+    db = Database(path)
+    kpis = queries.agent_kpis(db, "2026-10-01", "2026-10-01").set_index("agent")
+    assert kpis.loc["x", "avg_reception_s"] == 60 and kpis.loc["x", "reception_n"] == 10
+    assert kpis.loc["y", "avg_reception_s"] == 150 and kpis.loc["y", "reception_n"] == 2
+    assert db.scalar("SELECT measures FROM imports WHERE import_id = 1") == [
+        "receptions", "reception_sum_s", "reception_n"]
     db.close()

@@ -591,6 +591,25 @@ def test_a_session_id_repeated_in_one_log_counts_once_and_says_so(db, tmp_path):
     assert db.scalar("SELECT sum(receptions) FROM facts WHERE current") == 4
 
 
+def test_only_ratings_on_the_1_to_5_scale_count_and_the_others_are_named(db, tmp_path):
+    rows = [["会话ID", "客服", "开始时间", "满意度"], ["S1", "店:小王", "2026-10-01 09:00", 5],
+            ["S2", "店:小王", "2026-10-01 10:00", 0], ["S3", "店:小王", "2026-10-01 11:00", 6]]
+    result = importer.import_file(db, write_csv(tmp_path / "sessions.csv", rows))
+    day = db.query("SELECT ratings, csat_sum, satisfied, receptions FROM facts WHERE current").iloc[0]
+    assert (day["ratings"], day["csat_sum"], day["satisfied"], day["receptions"]) == (1, 5, 1, 3)
+    assert any("2 个评分不在 1–5 之间" in note for note in result.notes)
+    assert db.scalar("SELECT count(rating) FROM sessions") == 3  # kept as written
+
+
+def test_a_log_without_amounts_still_counts_its_buyers(db, tmp_path):
+    """sales_buyers is paid_buyers where nothing else gives it (spec/metrics.md)."""
+    rows = [["会话ID", "客服", "开始时间", "是否成交"], ["S1", "店:小王", "2026-10-01 09:00", "是"],
+            ["S2", "店:小王", "2026-10-01 10:00", "否"]]
+    importer.import_file(db, write_csv(tmp_path / "sessions.csv", rows))
+    day = db.query("SELECT inquiries, paid_buyers, sales_buyers FROM facts WHERE current").iloc[0]
+    assert (day["inquiries"], day["paid_buyers"], day["sales_buyers"]) == (2, 1, 1)
+
+
 def test_session_log_without_ids_does_not_double_count_overlaps(db, tmp_path):
     rows = [r[1:] for r in session_rows()]
     importer.import_file(db, write_csv(tmp_path / "a.csv", rows[:3]))

@@ -120,7 +120,7 @@ def test_summary_table_shows_each_rate_with_its_count():
                           "sales": [1234.5, 10.0]})
     table = views.summary_table(frame, ["shop", "team", "role"], ["conversion_rate", "sales"])
     assert table.columns.tolist() == ["店铺", "团队", "岗位", "人数", "询单转化率", "销售额"]
-    assert table.iloc[0].tolist() == ["旗舰店", "A组", "售前", 2, "30.0% · 100询单", "¥1,234.50"]
+    assert table.iloc[0].tolist() == ["旗舰店", "A组", "售前", 2, "30.0% · 100 询单", "¥1,234.50"]
     assert table.iloc[1, 1:3].tolist() == ["未分组", "未分配"]
     assert table.iloc[1, 4] == "—"
     assert "人数" not in views.summary_table(frame, ["shop"], ["sales"], with_agents=False).columns
@@ -140,7 +140,7 @@ def test_far_below_alerts_need_a_real_gap_on_a_real_sample():
     ])
     alerts = views.far_below_alerts(kpis)
     assert [a.zh.split("（")[0] for a in alerts] == ["a", "d"]
-    assert "询单转化率 15.0% · 100询单（团队 25.0%）" in alerts[0].zh
+    assert "询单转化率 15.0% · 100 询单（团队 25.0%）" in alerts[0].zh
     assert "first response" in alerts[1].en.lower() and alerts[1].kind == "far_below"
 
 
@@ -366,7 +366,7 @@ def test_assigned_schemes_uses_the_presets_and_returns_none_without_an_assignmen
 
 
 def test_count_text_names_the_denominator():
-    assert views.count_text("conversion_rate", 1409) == "1,409询单"
+    assert views.count_text("conversion_rate", 1409) == "1,409 询单"
     assert views.count_text("first_response_s", 2499.0, "en") == "2,499 responses"
     assert views.count_text("sales", None) == "合计"
     assert views.count_text("refund_rate", 401535.32) == "销售额 ¥401,535"
@@ -399,7 +399,7 @@ def test_score_breakdown_names_the_value_that_scores_full_marks():
                      "first_response_s_score": 90.0, "refund_rate_score": 60.0, "skipped": ""})
     parts = views.score_breakdown(row, scheme)
     assert parts["par"].tolist() == [0.3, 150, 8, 0.02]
-    assert views.count_text("aov", 4827.96) == "4,828买家"
+    assert views.count_text("aov", 4827.96) == "4,828 买家"
 
 
 # -- figures (csperf.ui_charts) -------------------------------------------------------------------
@@ -454,8 +454,12 @@ def test_promotion_note_warns_when_a_comparison_spans_a_promotion():
         "this period includes 618: changes reflect the promotion.")
 
 
+def test_a_rate_reads_as_the_spec_writes_it():
+    assert fmt.with_count("conversion_rate", 0.625, 40) == "62.5% · 40 询单"
+
+
 def test_with_count_rounds_rebuilt_counts_and_leaves_sums_alone():
-    assert fmt.with_count("aov", 353.0, 542.97) == "¥353.00 · 543买家"
+    assert fmt.with_count("aov", 353.0, 542.97) == "¥353.00 · 543 买家"
     assert fmt.with_count("refund_rate", 0.062, 187677.8) == "6.2% · 销售额 ¥187,678"
     assert fmt.with_count("conversion_rate", 0.455, 1155, "en") == "45.5% · 1,155 inquiries"
     assert fmt.with_count("sales", 100.0, None) == "¥100.00"
