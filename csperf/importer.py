@@ -360,6 +360,9 @@ def _int(text) -> int:
         return 1
 
 
+_ENCODING_SAMPLE = 1 << 20  # bytes that decide UTF-8 or GB18030 before `settle` checks the rest
+
+
 class _Fingerprint:
     """The file's SHA-256, read in a background thread: hashlib releases the GIL, so while
     a big file is hashed the importer (and DuckDB) go on reading it. A second, quicker read
@@ -511,15 +514,20 @@ def _calamine_sheets(path: Path, name: str) -> list[_MemorySheet]:
 
 def _fill_merged(rows: list[list], ranges) -> None:
     """Give every cell of a merged range the range's text (a group header, an agent name
-    over several day rows); numbers are left in the first cell only, never copied."""
+    over several day rows); numbers are left in the first cell only, never copied. Below
+    the first figure, text goes down its own column only: a note merged across the width
+    of the table under it is no figure of every column."""
+    first_figure = next((r for r, row in enumerate(rows)
+                         if any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in row)), len(rows))
     for (r0, c0), (r1, c1) in ranges:
         if r0 >= len(rows) or c0 >= len(rows[r0]):
             continue
         value = rows[r0][c0]
         if not isinstance(value, (str, dt.date)) or value == "":
             continue
+        last_column = c1 if r0 < first_figure else c0
         for r in range(r0, min(r1, len(rows) - 1) + 1):
-            for c in range(c0, min(c1, len(rows[r]) - 1) + 1):
+            for c in range(c0, min(last_column, len(rows[r]) - 1) + 1):
                 if rows[r][c] == "":
                     rows[r][c] = value
 
@@ -877,8 +885,9 @@ class _Job:
         except OSError as exc:
             raise BadInput(f"{self.name}: 无法读取文件 ({exc.strerror}) — cannot read the file") from None
         first = self._fingerprint.first
-        try:
-            _decode_prefix(first, "utf-8-sig")
+        try:  # a GBK file may be all ASCII for its first kilobytes (English headers, digits)
+            with open(self.path, "rb") as fh:
+                _decode_prefix(fh.read(_ENCODING_SAMPLE), "utf-8-sig")
             self._utf8 = True
         except UnicodeDecodeError:
             self._utf8 = False

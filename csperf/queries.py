@@ -182,9 +182,37 @@ def kpi_table(db: Database, date_from, date_to, *, by: str = "agent", **filters)
     FROM g {"ORDER BY " + ", ".join(f"{n} NULLS LAST" for n in names) if names else ""}
     """
     frame = db.query(sql, params)
+    if by in _QA_DIMS:
+        qa = _qa_by(db, by, scope, params, date_from, date_to)
+        frame = frame.merge(qa, how="left", on=names) if names else frame.assign(qa_score=qa["qa_score"].iloc[0])
     if by == "team" and not frame.empty:
         frame = _with_group_values(frame, ["shop"])
     return frame
+
+
+# QA scores are monthly, so they group by anything but a day or a week
+_QA_DIMS = {
+    "person": ["coalesce(r.name, q.account) AS person"],
+    "team": ["q.shop", "r.team", "r.role"],
+    "shop": ["q.shop"],
+    "month": ["q.month AS month"],
+    "total": [],
+}
+
+
+def _qa_by(db: Database, by: str, scope: str, params: list, date_from, date_to) -> pd.DataFrame:
+    """The mean QA score of each group over the months in scope, of the accounts with
+    figures in scope (as `agent_kpis` gives each agent's)."""
+    dims = _QA_DIMS[by]
+    return db.query(
+        f"""SELECT {"".join(d + ", " for d in dims)} avg(q.qa_score) AS qa_score
+            FROM qa_scores q
+            SEMI JOIN (SELECT DISTINCT f.shop, f.account {scope}) a ON a.shop = q.shop AND a.account = q.account
+            LEFT JOIN roster r ON r.shop = q.shop AND r.account = q.account
+            WHERE q.month BETWEEN date_trunc('month', CAST(? AS DATE)) AND CAST(? AS DATE)
+            {"GROUP BY ALL" if dims else ""}""",
+        [*params, _as_date(date_from), _as_date(date_to)],
+    )
 
 
 def trend(

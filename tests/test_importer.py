@@ -938,3 +938,23 @@ def test_utf8_csv_whose_first_block_ends_inside_a_chinese_character(tmp_path):
     path.write_bytes(data)
     parsed = parse_file(path, date_from="2026-10-01", date_to="2026-10-01")
     assert len(parsed.facts) == 800
+
+
+def test_a_gbk_file_whose_first_kilobytes_are_ascii(db, tmp_path):
+    """English headers and ASCII accounts first, Chinese only after the first 8 KB."""
+    rows = [["agent", "date", "receptions"], *[[f"shop:a{k}", "2026-10-01", k] for k in range(600)],
+            ["旗舰店:小美", "2026-10-01", 7]]
+    path = write_csv(tmp_path / "late.csv", rows, encoding="gbk")
+    assert path.read_bytes()[:8192].isascii()
+    result = importer.import_file(db, path)
+    assert result.rows == 601
+    assert db.scalar("SELECT receptions FROM facts WHERE shop = '旗舰店' AND account = '小美'") == 7
+
+
+def test_a_note_merged_across_the_table_under_it_is_no_figure(db, tmp_path):
+    path = write_xlsx(tmp_path / "明细_2026-10-01至2026-10-01.xlsx", {"S": [
+        ["客服", "接待人数", "询单人数"], ["店:甲", 10, 5], ["店:乙", 20, 8], ["汇总", 30, 13],
+        ["注：以上数据仅供参考，延迟统计的数据将在次日更新", None, None]]}, merges={"S": ["A5:C5"]})
+    result = importer.import_file(db, path)
+    assert result.rows == 2
+    assert db.scalar("SELECT sum(receptions) FROM facts WHERE current") == 30

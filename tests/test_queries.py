@@ -101,6 +101,22 @@ def test_qa_score_is_the_mean_over_the_months_in_scope(db):
     assert queries.agent_kpis(db, date(2026, 9, 1), date(2026, 10, 31))["qa_score"].iloc[0] == pytest.approx(85)
 
 
+def test_qa_score_groups_like_every_other_kpi(db):
+    load(db, [{"shop": "s", "account": a, "date_from": D1, "receptions": 1} for a in ("a", "b", "robot")])
+    roster(db, [("s", "a", "A组", "presales", False), ("s", "b", "B组", "presales", False),
+                ("s", "robot", "A组", "presales", True)])
+    with db.write() as cur:
+        cur.execute("INSERT INTO qa_scores (shop, account, month, qa_score) VALUES ('s', 'a', '2026-09-01', 80), "
+                    "('s', 'a', '2026-10-01', 90), ('s', 'b', '2026-10-01', 70), ('s', 'robot', '2026-10-01', 0)")
+    span = (date(2026, 9, 1), date(2026, 10, 31))
+    by_team = queries.kpi_table(db, *span, by="team").set_index("team")["qa_score"]
+    assert by_team.to_dict() == pytest.approx({"A组": 85, "B组": 70})
+    assert queries.kpi_table(db, *span, by="total")["qa_score"].iloc[0] == pytest.approx(80)
+    assert queries.kpi_table(db, *span, by="person").set_index("person")["qa_score"]["a"] == pytest.approx(85)
+    assert queries.kpi_table(db, *span, by="month")["qa_score"].tolist() == pytest.approx([80])  # October's
+    assert "qa_score" not in queries.kpi_table(db, *span, by="day").columns
+
+
 def test_trend_by_week_and_split(db):
     load(db, [{"shop": "s", "account": "a", "date_from": D1, "inquiries": 10, "paid_buyers": 2},
               {"shop": "s", "account": "b", "date_from": D2, "inquiries": 30, "paid_buyers": 3}])
