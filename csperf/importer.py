@@ -67,6 +67,11 @@ class BadInput(ValueError):
     applies, the row (as Excel numbers it) and the column. Nothing was written."""
 
 
+class AmbiguousDateOrder(BadInput):
+    """Dates like 01-02-2026 the whole file cannot order: the user says dmy or mdy
+    (`mapping={"date_order": …}`, remembered for files with the same headers)."""
+
+
 # -- results ------------------------------------------------------------------------------
 
 
@@ -1032,7 +1037,7 @@ class _Job:
         try:
             plan.order = combined.decide() or values.YEAR_FIRST
         except values.AmbiguousDates as exc:
-            raise BadInput(f"{self.name}{plan.where}: {exc}") from None
+            raise AmbiguousDateOrder(f"{self.name}{plan.where}: {exc}") from None
 
     # -- reading --
 
@@ -1200,7 +1205,7 @@ class _Job:
         try:
             return read(plan, raw)
         except values.AmbiguousDates as exc:
-            raise BadInput(f"{self.name}{plan.where}: {exc}") from None
+            raise AmbiguousDateOrder(f"{self.name}{plan.where}: {exc}") from None
 
     def _fact_stream(self, plan: _Plan) -> Iterator[pd.DataFrame]:
         lay = plan.layout

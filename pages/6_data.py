@@ -52,29 +52,34 @@ def upload_dir() -> Path:
     return Path(st.session_state["dt_dir"])
 
 
-def overrides(sha: str) -> tuple[str | None, date | None, date | None]:
-    """The shop and period typed for one file (kept by the widgets from the last run)."""
+DATE_ORDERS = {"dmy": ("日-月-年（如 31-01-2026）", "day-month-year (31-01-2026)"),
+               "mdy": ("月-日-年（如 01-31-2026）", "month-day-year (01-31-2026)")}
+
+
+def overrides(sha: str) -> tuple[str | None, date | None, date | None, dict | None]:
+    """The shop, period and date order given for one file (kept by the widgets from the last run)."""
     shop = (st.session_state.get(f"dt_shop_{sha[:12]}") or "").strip() or None
     period = st.session_state.get(f"dt_period_{sha[:12]}") or ()
     first, last = (period[0], period[1]) if isinstance(period, (tuple, list)) and len(period) == 2 else (None, None)
-    return shop, first, last
+    order = st.session_state.get(f"dt_order_{sha[:12]}")
+    return shop, first, last, {"date_order": order} if order else None
 
 
 def preview(uploaded) -> dict:
-    """Check and store one uploaded file, and parse it with the shop/period typed for it.
+    """Check and store one uploaded file, and parse it with the shop, period and date order given for it.
 
     Each (content, overrides) is parsed once per session: the preview is the importer's
     own reading of a temporary copy, so what is shown is what will be imported.
     """
     data = uploaded.getvalue()
     sha = hashlib.sha256(data).hexdigest()
-    shop, first, last = overrides(sha)
+    shop, first, last, mapping = overrides(sha)
     cache = st.session_state.setdefault("dt_previews", {})
-    key = (sha, uploaded.name, shop, first, last)
+    key = (sha, uploaded.name, shop, first, last, str(mapping))
     if key in cache:
         return cache[key]
     item = {"name": uploaded.name, "sha": sha, "path": None, "parsed": None, "error": None,
-            "shop": shop, "date_from": first, "date_to": last}
+            "shop": shop, "date_from": first, "date_to": last, "mapping": mapping, "ambiguous": False}
     try:
         inbox.check_upload(uploaded.name, data)
     except ValueError as exc:
@@ -87,9 +92,10 @@ def preview(uploaded) -> dict:
     if not item["path"].exists():
         item["path"].write_bytes(data)
     try:
-        item["parsed"] = importer.parse_file(item["path"], shop=shop, date_from=first, date_to=last)
+        item["parsed"] = importer.parse_file(item["path"], shop=shop, date_from=first, date_to=last, mapping=mapping,
+                                             remembered=importer.remembered_maps(db))
     except importer.BadInput as exc:
-        item["error"] = str(exc)
+        item["error"], item["ambiguous"] = str(exc), isinstance(exc, importer.AmbiguousDateOrder)
     cache[key] = item
     return item
 
@@ -146,6 +152,10 @@ with tabs[0]:
             cols[0].text_input(t("店铺", "Shop"), key=f"dt_shop_{item['sha'][:12]}",
                                placeholder=t("如 旗舰店", "e.g. flagship store"))
             cols[1].date_input(t("起止日期", "From – to"), value=(), key=f"dt_period_{item['sha'][:12]}")
+            if item["ambiguous"] or item["mapping"]:
+                st.radio(t("文件中的日期顺序", "Date order in the file"), list(DATE_ORDERS), index=None,
+                         format_func=lambda code: t(*DATE_ORDERS[code]), horizontal=True,
+                         key=f"dt_order_{item['sha'][:12]}")
     if ready and st.button(t(f"导入 {len(ready)} 个文件", f"Import {len(ready)} file(s)"), type="primary",
                            key="dt_import"):
         outcomes = []
@@ -160,7 +170,8 @@ with tabs[0]:
 
                 try:
                     result = importer.import_file(db, item["path"], shop=item["shop"], date_from=item["date_from"],
-                                                  date_to=item["date_to"], user=username, progress=progress)
+                                                  date_to=item["date_to"], mapping=item["mapping"], user=username,
+                                                  progress=progress)
                 except importer.BadInput as exc:
                     outcomes.append({"ok": False, "text": str(exc)})
                 else:

@@ -281,6 +281,21 @@ def test_an_upload_is_previewed_then_lands_in_the_leaderboard_data(app_db):
     assert unmatched["店铺"].tolist() == ["旗舰店"]
 
 
+def test_dates_the_file_cannot_order_are_ordered_on_the_page(app_db):
+    log = "日期,客服,接待人数\n01-02-2026,店:阿明,10\n03-04-2026,店:阿明,20\n"
+    at = ran(DATA)
+    at.file_uploader[0].set_value([("日报.csv", log.encode("utf-8"), "text/csv")])
+    at.run()
+    assert any("日期顺序无法确定" in e for e in texts(at.error))
+    [order] = [r for r in at.radio if r.key and r.key.startswith("dt_order_")]
+    order.set_value("dmy").run()
+    assert not at.exception and not any("日期顺序" in e for e in texts(at.error))
+    at.button(key="dt_import").click().run()
+    assert any(s.startswith("✓ 日报.csv") for s in texts(at.success))
+    days = open_db().query("SELECT date_from FROM facts WHERE account = '阿明' ORDER BY 1")["date_from"]
+    assert [d.date().isoformat() for d in days] == ["2026-02-01", "2026-04-03"]
+
+
 def test_owner_manages_users_and_exports_the_audit_trail(app_db):
     at = ran(DATA, "owner")
     assert [tab.label for tab in at.tabs][-1] == "用户与操作日志"
