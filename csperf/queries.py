@@ -168,6 +168,8 @@ def kpi_table(db: Database, date_from, date_to, *, by: str = "agent", **filters)
         "total": [],
     }[by]
     scope, params = _scope(date_from, date_to, **filters)
+    if by in _BUCKETS:
+        scope += f" AND {_within(by)}"
     names = [d.rsplit(" AS ", 1)[-1].split(".")[-1] for d in dims]
     select_dims = (", ".join(dims) + ",") if dims else ""
     group = "GROUP BY ALL" if dims else ""
@@ -215,6 +217,17 @@ def _qa_by(db: Database, by: str, scope: str, params: list, date_from, date_to) 
     )
 
 
+_BUCKETS = ("day", "week", "month")
+
+
+def _within(grain: str) -> str:
+    """A record counts in a day, week or month only when it lies inside one: a monthly
+    file's figures are no figures of its first day (nor of its first week)."""
+    if grain == "day":
+        return "f.date_from = f.date_to"
+    return f"date_trunc('{grain}', f.date_from) = date_trunc('{grain}', f.date_to)"
+
+
 def trend(
     db: Database,
     metric: str,
@@ -235,6 +248,7 @@ def trend(
     split_sql = {None: None, "team": "f.shop || ' · ' || coalesce(r.team, '未分组')",
                  "agent": "f.account", "shop": "f.shop"}[split]
     scope, params = _scope(date_from, date_to, **filters)
+    scope += f" AND {_within(grain)}"
     if k.kind == "ratio":
         both = f"f.{k.num} IS NOT NULL AND f.{k.den} IS NOT NULL"
         value = (

@@ -47,6 +47,10 @@ by_team, agent_tab, multiples_tab = st.tabs([ui.t("按团队", "By team"), ui.t(
 with by_team:
     teams = ui.query("trend", metric, date_from, date_to, grain=grain, split="team", **frame.filters)
     total = ui.query("trend", metric, date_from, date_to, grain=grain, **frame.filters)
+    if total.empty:
+        st.info(ui.t("这段时间的数据来自跨越多天的导出（如月报），拆不到每一天或每一周：请选更粗的粒度。",
+                     "This range's figures come from exports spanning several days (a monthly file, say), "
+                     "which cannot be split by day or week: pick a coarser grain."))
     everyone_name = ui.t("全部", "All")
     lines = pd.concat([teams, total.assign(team=everyone_name)], ignore_index=True)
     st.plotly_chart(charts.trend_lines(lines, metric, promotions, series="team", dashed=(everyone_name,), lang=lang),

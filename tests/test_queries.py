@@ -91,6 +91,12 @@ def test_a_multi_day_record_counts_only_inside_a_range_that_holds_it(db):
     db.apply_import(ImportMeta("week.xlsx", "w", "t"), frame)
     assert queries.agent_kpis(db, D1, date(2026, 10, 31))["inquiries"].tolist() == [70]
     assert queries.agent_kpis(db, D1, D2).empty
+    month = (D1, date(2026, 10, 31))
+    assert queries.kpi_table(db, *month, by="day").empty  # a week's figures are no day's
+    assert queries.kpi_table(db, *month, by="week")["week"].tolist() == []  # 10-01..10-07 spans two weeks
+    assert queries.kpi_table(db, *month, by="month")["inquiries"].tolist() == [70]
+    assert queries.trend(db, "inquiries", *month, grain="day").empty
+    assert queries.trend(db, "inquiries", *month, grain="month")["value"].tolist() == [70]
 
 
 def test_qa_score_is_the_mean_over_the_months_in_scope(db):
