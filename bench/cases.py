@@ -154,7 +154,8 @@ def raw_leaderboard_sql() -> str:
         ratio_values.append(f"{k.name}_num / nullif({k.name}_n, 0) AS {k.name}")
         group_values.append(f"sum({k.name}_num) OVER g / nullif(sum({k.name}_n) OVER g, 0) AS {k.name}_team")
     sums = [f"sum(f.{name}) AS {name}" for name in (*(k.name for k in SUM_KPIS), *PART_MEASURES)]
-    group_sums = [f"avg({k.name}) OVER g AS {k.name}_team" for k in SUM_KPIS]
+    # a count's group value is the mean per agent who worked (workdays > 0 or unknown)
+    group_sums = [f"avg({k.name}) FILTER (WHERE coalesce(workdays, 1) > 0) OVER g AS {k.name}_team" for k in SUM_KPIS]
     return f"""
     WITH a AS (
         SELECT f.shop, f.account AS agent, any_value(r.team) AS team, any_value(r.role) AS role,

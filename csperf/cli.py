@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pandas as pd
 
 from csperf import db as dbmod
 from csperf import queries
+from csperf import ui_format as fmt_ui
 
 EXIT_BAD_INPUT = 2
 EXIT_BUSY = 3
@@ -51,7 +53,11 @@ def _open(args) -> dbmod.Database:
     return dbmod.open_db(args.db)
 
 
-def _emit(frame: pd.DataFrame, fmt: str, table_columns: list[str] | None = None) -> None:
+def _emit(frame: pd.DataFrame, fmt: str, table_columns: list[str] | None = None, *,
+          money: Sequence[str] = (), scores: Sequence[str] = ()) -> None:
+    """Print `frame` as CSV, JSON or a table. Money columns are rounded to the cent in every
+    format and scores to 0.1 in the table (spec/scoring.md: only when shown or exported)."""
+    frame = frame.round({column: 2 for column in money if column in frame.columns})
     if fmt == "csv":
         sys.stdout.write(frame.to_csv(index=False))
     elif fmt == "json":
@@ -59,8 +65,10 @@ def _emit(frame: pd.DataFrame, fmt: str, table_columns: list[str] | None = None)
         sys.stdout.write("\n")
     else:
         shown = frame[[c for c in (table_columns or frame.columns) if c in frame.columns]]
+        formatters = {column: fmt_ui.money for column in money} | {column: fmt_ui.score for column in scores}
         with pd.option_context("display.max_rows", 500, "display.max_columns", 30, "display.width", 200):
-            print(shown.to_string(index=False) if not shown.empty else "(无数据 — no rows)")
+            print(shown.to_string(index=False, formatters={c: f for c, f in formatters.items() if c in shown})
+                  if not shown.empty else "(无数据 — no rows)")
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -163,6 +171,11 @@ def cmd_kpis(args) -> int:
                               role=args.role)
     first = {"agent": ["agent", "shop", "team", "role"], "team": ["shop", "team", "role"]}.get(args.by, [args.by])
     frame = frame[[c for c in first if c in frame.columns] + [c for c in frame.columns if c not in first]]
+    if args.format == "table":  # as the dashboard shows them: each rate with the count it rests on
+        frame = frame.assign(**{
+            name: [fmt_ui.with_count(name, v, n) for v, n in zip(frame[name], frame[f"{name}_n"])]
+            if f"{name}_n" in frame.columns else frame[name].map(lambda v, name=name: fmt_ui.value(name, v))
+            for name in TABLE_KPIS if name in frame.columns})
     _emit(frame, args.format, first + TABLE_KPIS)
     return 0
 
@@ -181,11 +194,16 @@ def cmd_score(args) -> int:
                   else schemes.get_scheme(database, args.scheme)[0])
         result = scoring.score(kpis, chosen)
         metrics = [rule.metric for rule in chosen.kpis]
+        other_roles = kpis[~scoring.covers(chosen, kpis)]
+        if not other_roles.empty:
+            print(f"注意: {len(other_roles)} 个账号的岗位不是 {chosen.role}，不在方案「{chosen.name}」的范围内，未评分 — "
+                  f"not scored, their role is not {chosen.role}: " + ", ".join(other_roles["agent"].astype(str)),
+                  file=sys.stderr)
     else:
         scored = views.score_agents(kpis, views.assigned_schemes(database, end))
         result, metrics = scored.frame, scored.metrics
         if not scored.unassigned.empty:
-            print(f"注意: {len(scored.unassigned)} 个账号的岗位没有指定方案，未评分 — no scheme assigned to their "
+            print(f"注意: {len(scored.unassigned)} 个账号没有适用的方案，未评分 — no scheme applies to their "
                   "role: " + ", ".join(scored.unassigned["agent"].astype(str)), file=sys.stderr)
     columns = ["shop", "agent", "team", "role", "score", "rank"]
     columns += [f"{metric}_score" for metric in metrics]
@@ -193,7 +211,8 @@ def cmd_score(args) -> int:
                 "base", "pay"]
     frame = result[[c for c in columns if c in result.columns]]
     _emit(frame, args.format, ["shop", "agent", "team", "role", "score", "rank", "skipped", "coefficient",
-                               "bonus", "penalty", "commission", "base", "pay"])
+                               "bonus", "penalty", "commission", "base", "pay"],
+          money=scoring.MONEY_COLUMNS, scores=["score", *(f"{metric}_score" for metric in metrics)])
     return 0
 
 
@@ -378,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_format(with_period(sub.add_parser("score", help="scores, ranks and pay")))
     p.add_argument("--scheme", help="scheme name in the database, or a .toml file")
-    p.add_argument("--role")
+    p.add_argument("--role", help="only this role's agents; a scheme scores only the agents of its own role")
     p.add_argument("--shop")
     p.set_defaults(run=cmd_score)
 

@@ -15,6 +15,7 @@ import pandas as pd
 from csperf.db import Database
 from csperf.importer import SHOP_LEVEL_ACCOUNT
 from csperf.metrics import KPIS, PART_MEASURES, RATIO_KPIS, SUM_KPIS, kpi
+from csperf.scoring import worked
 
 GROUP_KEYS = {
     "team": ["shop", "team", "role"],
@@ -81,10 +82,12 @@ def _as_date(value) -> date:
 
 
 def _with_group_values(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Add `<kpi>_team` and `<kpi>_vs_team`: pooled ratios, per-agent means for sums."""
+    """Add `<kpi>_team` and `<kpi>_vs_team`: pooled ratios; for sums the mean per agent who
+    worked (scoring.worked, the rule the scoring engine's group values follow too)."""
     if frame.empty:
         return frame
     grouped = frame.groupby(keys, dropna=False, sort=False) if keys else None
+    workers = pd.Series(worked(frame["workdays"]) if "workdays" in frame.columns else True, index=frame.index)
     added = {}
     for k in KPIS:
         if k.name not in frame.columns:
@@ -98,10 +101,11 @@ def _with_group_values(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
                 den = grouped[f"{k.name}_n"].transform("sum")
                 team = num / den.where(den != 0)
         else:
+            values = frame[k.name].where(workers) if k.kind == "sum" else frame[k.name]
             team = (
-                pd.Series(frame[k.name].mean(), index=frame.index)
+                pd.Series(values.mean(), index=frame.index)
                 if grouped is None
-                else grouped[k.name].transform("mean")
+                else values.groupby([frame[key] for key in keys], dropna=False, sort=False).transform("mean")
             )
         added[f"{k.name}_team"] = team
         added[f"{k.name}_vs_team"] = frame[k.name] / team.where(team != 0)

@@ -4,7 +4,8 @@ Account names, file names and notes come from uploaded files, so a cell can star
 `=`, `+`, `-` or `@` and Excel would run it as a formula (CSV/formula injection). In
 .xlsx every text cell is written as a string, never a formula; in CSV a risky cell gets
 a leading single quote (OWASP guidance). Numbers stay numbers, and CSV carries a BOM so
-Excel opens Chinese text correctly.
+Excel opens Chinese text correctly. Money is written rounded to the cent (spec/scoring.md:
+the engine never rounds; exports do), found by its column header.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import xlsxwriter
+
+from csperf.metrics import KPIS
+from csperf.scoring import MONEY_COLUMNS
+from csperf.views import PAY_LABELS
 
 # Leading characters a spreadsheet may read as the start of a formula; the full-width
 # forms are included because Chinese input methods type them and some Excel builds
@@ -43,6 +48,16 @@ def defuse_cell(text: str) -> str:
     return "'" + text if is_risky(text) else text
 
 
+# Headers of CNY columns: the catalogue's money KPIs and the pay slip's figures, by canonical
+# name and by the Chinese and English labels the leaderboard exports them under.
+MONEY_HEADERS = frozenset(
+    header
+    for name, labels in [*((k.name, (k.zh, k.en)) for k in KPIS if k.unit == "cny"),
+                         *((column, PAY_LABELS[column]) for column in MONEY_COLUMNS)]
+    for header in (name, *labels)
+)
+
+
 def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
     """Named index levels become columns; multi-level headers become one 'a / b' header."""
     if any(name is not None for name in frame.index.names):
@@ -54,11 +69,23 @@ def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _money_to_the_cent(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its float money columns (found by MONEY_HEADERS) rounded to 0.01."""
+    money = [position for position, header in enumerate(frame.columns)
+             if str(header) in MONEY_HEADERS and frame.iloc[:, position].dtype.kind == "f"]
+    if not money:
+        return frame
+    frame = frame.copy()
+    for position in money:
+        frame.isetitem(position, frame.iloc[:, position].round(2))
+    return frame
+
+
 # -- CSV -----------------------------------------------------------------------------------
 
 def to_csv(frame: pd.DataFrame) -> bytes:
     """UTF-8 with BOM, CRLF rows, risky text cells prefixed with a single quote."""
-    safe = _flatten(frame).copy()
+    safe = _money_to_the_cent(_flatten(frame)).copy()
     safe.columns = [defuse_cell(str(col)) for col in safe.columns]
     for position in range(safe.shape[1]):
         column = safe.iloc[:, position]
@@ -168,7 +195,7 @@ def to_xlsx(frames: Mapping[str, pd.DataFrame]) -> bytes:
     writer = _SheetWriter(workbook)
     used: set[str] = set()
     for wanted, frame in frames.items():
-        frame = _flatten(frame)
+        frame = _money_to_the_cent(_flatten(frame))
         sheet = workbook.add_worksheet(_sheet_name(wanted, used))
         for col, header in enumerate(frame.columns):
             writer.text(sheet, 0, col, str(header), header=True)

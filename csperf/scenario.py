@@ -1,11 +1,12 @@
 """Schemes as the what-if panel edits them, and as a link a supervisor can send.
 
-st.data_editor edits flat tables, not nested TOML, so the panel shows a scheme as five
+st.data_editor edits flat tables, not nested TOML, so the panel shows a scheme as seven
 small tables (KPI rules, bonus tiers, penalties, score-band coefficients, commission
-tiers) plus a few single values. This module is the two-way translation, kept free of
-streamlit so it is tested on its own. A mistake in a table comes back as a sentence that
-names the table, the row and the column the supervisor sees; the rest is checked by
-scheme.parse_scheme, whose field paths (`kpi[2].weight`) are translated back to rows.
+tiers, base salary by level, team bonus) plus a few single values. This module is the
+two-way translation, kept free of streamlit so it is tested on its own. A mistake in a
+table comes back as a sentence that names the table, the row and the column the
+supervisor sees; the rest is checked by scheme.parse_scheme, whose field paths
+(`kpi[2].weight`) are translated back to rows.
 
 A scenario travels in the URL as base64url(zlib(TOML)), short enough for a chat message,
 and carries the name and version of the scheme it was edited from, so whoever opens the
@@ -20,7 +21,7 @@ import math
 import re
 import tomllib
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from numbers import Number
 
 import pandas as pd
@@ -40,6 +41,8 @@ BONUS_COLUMNS = ["metric", "threshold", "amount"]
 PENALTY_COLUMNS = ["metric", "per_unit"]
 COEFFICIENT_COLUMNS = ["min_score", "coefficient"]
 COMMISSION_COLUMNS = ["sales_from", "rate"]
+LEVEL_COLUMNS = ["level", "base_salary"]
+TEAM_BONUS_COLUMNS = ["metric", "target", "pool", "split"]
 
 # Which of the optional KPI columns each method reads; the others are ignored, so switching
 # a row's method does not leave a stale cell that makes the scheme invalid.
@@ -57,6 +60,8 @@ TABLE_LABELS = {
     "coefficients": ("绩效系数", "score-band coefficients"),
     "commission": ("提成档位", "commission tiers"),
     "rank_awards": ("名次奖", "rank awards"),
+    "levels": ("级别底薪", "base salary by level"),
+    "team_bonus": ("团队奖", "team bonus"),
 }
 COLUMN_LABELS = {
     "metric": ("指标", "metric"),
@@ -75,6 +80,10 @@ COLUMN_LABELS = {
     "coefficient": ("系数", "coefficient"),
     "sales_from": ("销售额达到", "sales from"),
     "rate": ("提成比例", "rate"),
+    "level": ("级别", "level"),
+    "base_salary": ("底薪", "base salary"),
+    "pool": ("奖金池", "pool"),
+    "split": ("分配方式", "split"),
 }
 
 
@@ -91,6 +100,8 @@ class SchemeTables:
     penalties: pd.DataFrame
     coefficients: pd.DataFrame
     commission: pd.DataFrame
+    levels: pd.DataFrame  # one row per level: its default base salary
+    team_bonus: pd.DataFrame  # no row (no team bonus) or one
     group_by: str = "team"
     performance_pay: float = 0
     rank_awards: list[float] = field(default_factory=list)
@@ -132,6 +143,7 @@ def to_tables(scheme: Scheme) -> SchemeTables:
         for threshold, amount in bonus.tiers
     ]
     pay = scheme.pay
+    team_bonus = [] if pay.team_bonus is None else [asdict(pay.team_bonus)]
     return SchemeTables(
         kpis=_frame(kpi_rows, KPI_COLUMNS, text=("metric", "method", "bands")),
         bonuses=_frame(bonus_rows, BONUS_COLUMNS, text=("metric",)),
@@ -140,6 +152,9 @@ def to_tables(scheme: Scheme) -> SchemeTables:
         coefficients=_frame([{"min_score": s, "coefficient": c} for s, c in pay.coefficients],
                             COEFFICIENT_COLUMNS),
         commission=_frame([{"sales_from": s, "rate": r} for s, r in pay.commission], COMMISSION_COLUMNS),
+        levels=_frame([{"level": level, "base_salary": base} for level, base in scheme.levels.items()],
+                      LEVEL_COLUMNS, text=("level",)),
+        team_bonus=_frame(team_bonus, TEAM_BONUS_COLUMNS, text=("metric", "split")),
         group_by=scheme.group_by,
         performance_pay=pay.performance_pay,
         rank_awards=list(pay.rank_awards),
@@ -249,8 +264,8 @@ def _rows(frame: pd.DataFrame, columns: list[str]):
 
 
 def from_tables(base: Scheme, tables: SchemeTables) -> Scheme:
-    """The scheme the edited tables describe; name, role, period, levels and team bonus come
-    from `base`. Raises SchemeError whose lines name the table, row and column."""
+    """The scheme the edited tables describe; name, role, period and description come from
+    `base`. Raises SchemeError whose lines name the table, row and column."""
     b = _Builder()
     data = scheme_to_dict(base)
     data["group_by"] = tables.group_by
@@ -265,6 +280,8 @@ def from_tables(base: Scheme, tables: SchemeTables) -> Scheme:
     pay["rank_awards"] = [b.number(a, b.place("rank_awards", []), None) for a in tables.rank_awards]
     pay["commission_times_coefficient"] = bool(tables.commission_times_coefficient)
     pay["floor_at_base"] = bool(tables.floor_at_base)
+    pay["team_bonus"] = _team_bonus(b, tables.team_bonus)
+    data["levels"] = _levels(b, tables.levels)
     b.places["kpi[*]"] = b.place("kpis", [])
     b.places["pay.rank_awards"] = b.place("rank_awards", [])
     b.places["pay.coefficients"] = b.place("coefficients", [])
@@ -357,8 +374,53 @@ def _pair_table(b: _Builder, frame: pd.DataFrame, table: str, path: str, columns
     return [[first, second] for first, second, _ in pairs]
 
 
+def _levels(b: _Builder, frame: pd.DataFrame) -> dict:
+    """{level: base salary}; a level named twice (in any case) names both rows."""
+    levels: dict = {}
+    rows: dict[str, int] = {}  # casefolded level → its first row
+    for row_no, row in _rows(frame, LEVEL_COLUMNS):
+        where = b.place("levels", row_no)
+        level = b.text(row.get("level"))
+        base_salary = b.number(row.get("base_salary"), where, "base_salary")
+        if level is None:
+            b.fail(where, "level", "请填写级别", "enter a level")
+        elif level.casefold() in rows:
+            b.fail(b.place("levels", [rows[level.casefold()], row_no]), "level",
+                   f"级别 {level} 重复（不区分大小写）", f"level {level} appears twice (case is ignored)")
+        if _blank(row.get("base_salary")):
+            b.fail(where, "base_salary", "必填", "required")
+        if level is None or level.casefold() in rows or base_salary is None:
+            continue
+        rows[level.casefold()] = row_no
+        b.places[f"levels.{level}"] = f"{where} {COLUMN_LABELS['base_salary'][0]}"
+        levels[level] = base_salary
+    return levels
+
+
+def _team_bonus(b: _Builder, frame: pd.DataFrame) -> dict | None:
+    """The one team bonus row as the scheme's `team_bonus`, None when the table is empty."""
+    found = list(_rows(frame, TEAM_BONUS_COLUMNS))
+    if len(found) > 1:
+        b.fail(b.place("team_bonus", [row_no for row_no, _ in found]), None, "只能有一行", "only one row")
+    if not found:
+        return None
+    row_no, row = found[0]
+    where = b.place("team_bonus", row_no)
+    b.places["pay.team_bonus"] = where
+    team_bonus = {"metric": b.text(row.get("metric")), "split": b.text(row.get("split")) or "equal"}
+    if team_bonus["metric"] is None:
+        b.fail(where, "metric", "请选择指标", "choose a metric")
+    for column in ("target", "pool"):
+        value = b.number(row.get(column), where, column)
+        if _blank(row.get(column)):
+            b.fail(where, column, "必填", "required")
+        if value is not None:
+            team_bonus[column] = value
+    return team_bonus
+
+
 _PATH = re.compile(r"^(?P<path>[\w.\[\]*]+): (?P<rest>.*)$", re.S)
-_FIELD_COLUMNS = {"tiers": "threshold"}  # the bonus tiers' ordering errors are about the thresholds
+_FIELD_COLUMNS = {"tiers": "threshold"}  # a bonus tier error (a repeated threshold) is about the thresholds
 
 
 def _translate(line: str, b: _Builder) -> str:
@@ -404,7 +466,7 @@ SETTING_LABELS = {
     "worst": "0分值", "best": "100分值", "bands": "分档", "tiers": "档位", "per_unit": "每单位扣款",
     "performance_pay": "绩效工资", "coefficients": "系数档", "commission": "提成档",
     "commission_times_coefficient": "提成乘系数", "rank_awards": "名次奖", "team_bonus": "团队奖",
-    "floor_at_base": "不低于底薪",
+    "floor_at_base": "不低于底薪", "levels": "级别底薪",
 }
 
 
@@ -431,6 +493,8 @@ def _flat(scheme: Scheme) -> dict[str, object]:
                     flat[name] = value
     for key, value in data["pay"].items():
         flat[f"{SETTING_LABELS['pay']} · {SETTING_LABELS.get(key, key)}"] = value
+    for level, base_salary in data.get("levels", {}).items():
+        flat[f"{SETTING_LABELS['levels']} · {level}"] = base_salary
     return flat
 
 

@@ -3,8 +3,8 @@
 Shops edit schemes by hand (TOML in version control) and in the what-if panel, so a
 mistake must come back as a sentence that names the field (`kpi[2].metric: …`), never
 as a KeyError deep inside the scoring engine. Everything that reaches csperf.scoring
-has passed `parse_scheme`, which also normalises shapes (pairs become tuples) so that
-`load_scheme(dump_scheme(s)) == s` holds exactly.
+has passed `parse_scheme`, which also normalises shapes (pairs become tuples, sorted by
+threshold) so that `load_scheme(dump_scheme(s)) == s` holds exactly.
 """
 
 from __future__ import annotations
@@ -181,7 +181,8 @@ class _Checker:
         return str(value)
 
     def pairs(self, value: Any, path: str, what: tuple[str, str], *, required: bool = False) -> list[tuple]:
-        """`[[threshold, amount], …]` with thresholds strictly ascending."""
+        """`[[threshold, amount], …]` in any order, returned sorted by threshold (the spec sets
+        no order, and the engine reads tiers in ascending order); a repeated threshold is an error."""
         if value is None:
             value = []
         if not isinstance(value, list):
@@ -199,11 +200,11 @@ class _Checker:
             second = self.number(pair[1], f"{path}[{i}][1]")
             if first is None or second is None:
                 continue
-            if out and first <= out[-1][0]:
-                self.fail(path, f"{what[0]} 须严格递增 ({out[-1][0]} 之后是 {first})",
-                          f"{what[0]}s must be ascending ({first} follows {out[-1][0]})")
+            if any(first == seen for seen, _ in out):
+                self.fail(path, f"{what[0]} {first} 出现了两次", f"{what[0]} {first} appears twice")
+                continue
             out.append((first, second))
-        return out
+        return sorted(out)
 
 
 def parse_scheme(data: dict, source: str | None = None) -> Scheme:
@@ -253,7 +254,12 @@ def parse_scheme(data: dict, source: str | None = None) -> Scheme:
     if not isinstance(raw_levels, dict):
         c.fail("levels", "应为表 [levels]，每行 级别 = 底薪", "must be a table of level = base salary")
     else:
+        seen: dict[str, str] = {}  # casefolded → as written: the engine matches levels whatever their case
         for level, base in raw_levels.items():
+            if level.casefold() in seen:
+                c.fail(f"levels.{level}", f"与 {seen[level.casefold()]} 重复（级别不区分大小写）",
+                       f"same level as {seen[level.casefold()]} (levels ignore case)")
+            seen.setdefault(level.casefold(), level)
             if c.number(base, f"levels.{level}", non_negative=True) is not None:
                 levels[level] = base
 

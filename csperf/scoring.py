@@ -5,7 +5,9 @@ each slider move, and it must be able to change the comparison group without the
 database, so the group values are computed here from the agents' own Σnum and Σden
 (pooled ratios, never means of rates). Every step works on whole numpy columns with
 integer group codes; nothing loops over agents. Money is never rounded here — only
-where it is shown or exported.
+where it is shown or exported — so every threshold and every tie is decided up to float
+noise instead (`_close`): 98/100 scored between 0.9 and 1.0 is 79.99999999999999, and a
+DOUBLE sum of 198358.18 + 267.99 + 1373.83 is 199999.99999999997.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from csperf.metrics import KPI_BY_NAME
 from csperf.scheme import Scheme, validate_scheme
 
 IDENTITY = ("shop", "agent", "name", "team", "role", "shift", "level")
+# The pay slip's CNY columns, for whoever shows or exports them rounded to the cent.
+MONEY_COLUMNS = ("performance_pay", "commission", "bonus", "rank_award", "team_share", "penalty", "base", "pay")
 GROUP_KEYS = {
     "team": ("shop", "team", "role"),
     "shift": ("shop", "shift", "role"),
@@ -26,6 +30,9 @@ GROUP_KEYS = {
     "all": (),
 }
 WILSON_Z = 1.959963984540054  # two-sided 95 %
+# Float noise of the sums and ratios scored here stays near 1e-15 relative; a cent of a
+# team's 1e9 CNY is 1e-11. Values closer than this to a threshold, or to each other, are equal.
+RELATIVE_TOLERANCE = 1e-12
 
 
 class KpiTableError(ValueError):
@@ -43,20 +50,21 @@ class WhatIf:
 
 
 def score(kpis: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
-    """Score, rank and pay every agent row of `kpis` under `scheme`.
+    """Score, rank and pay the agent rows of `kpis` that `scheme` covers (see `covers`).
 
     Rows are listed by comparison group, then rank, then receptions descending.
     """
     scheme = validate_scheme(scheme)
-    table = _Table(kpis)
+    table = _Table(kpis[covers(scheme, kpis)])
     return _frame(table, scheme, _evaluate(table, scheme))
 
 
 def what_if(kpis: pd.DataFrame, baseline: Scheme, changed: Scheme) -> WhatIf:
-    """Per agent: old and new score, rank and pay; rank_move > 0 means moved up."""
-    table = _Table(kpis)
-    old = _evaluate(table, validate_scheme(baseline))
-    new = _evaluate(table, validate_scheme(changed))
+    """Per agent both schemes cover: old and new score, rank and pay; rank_move > 0 means moved up."""
+    baseline, changed = validate_scheme(baseline), validate_scheme(changed)
+    table = _Table(kpis[covers(baseline, kpis) & covers(changed, kpis)])
+    old = _evaluate(table, baseline)
+    new = _evaluate(table, changed)
     order = new["order"]
     columns = {key: table.text(key)[order] for key in IDENTITY if table.has(key)}
     columns.update({
@@ -73,6 +81,30 @@ def what_if(kpis: pd.DataFrame, baseline: Scheme, changed: Scheme) -> WhatIf:
     payroll_old = float(old["pay"].sum())
     payroll_new = float(new["pay"].sum())
     return WhatIf(pd.DataFrame(columns), payroll_old, payroll_new, payroll_new - payroll_old)
+
+
+def covers(scheme: Scheme, kpis: pd.DataFrame) -> np.ndarray:
+    """Which rows of `kpis` the scheme scores: everyone for role "all", else the agents of
+    its role and those without a role.
+
+    An agent whose roster role is another one is never scored (nor paid) by the scheme.
+    An agent without a role (not in the roster yet, or its role left blank) is scored by
+    whichever scheme the caller chose for it: nothing says it belongs elsewhere, and the
+    assigned schemes never reach it unless assigned to "all" (schemes.scheme_for).
+    """
+    if scheme.role == "all" or "role" not in kpis.columns:
+        return np.ones(len(kpis), dtype=bool)
+    return (kpis["role"].isna() | (kpis["role"] == scheme.role)).to_numpy(dtype=bool)
+
+
+def worked(workdays) -> np.ndarray:
+    """Whether each agent worked in the period: Σworkdays > 0, or unknown (NULL) workdays.
+
+    An agent row exists only for an account with figures in the period, so unknown
+    workdays fall back to "has rows in the period". This is the "agent who worked" of a
+    count KPI's group value (spec/metrics.md), in scoring and in queries alike.
+    """
+    return ~(np.asarray(workdays, dtype=float) <= 0)
 
 
 def wilson_interval(successes: np.ndarray, trials: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -230,11 +262,14 @@ def _rule_score(rule, lower_is_better: bool, value: np.ndarray, group_value: np.
 
 
 def _tier_amount(value: np.ndarray, tiers: list[tuple[float, float]], lower_is_better: bool) -> np.ndarray:
-    """Amount of the best tier reached: highest threshold ≤ v, or lowest ≥ v; 0 when none or NaN."""
+    """Amount of the best tier reached: highest threshold ≤ v, or lowest ≥ v; 0 when none or NaN.
+
+    A value equal to a threshold up to float noise reaches it.
+    """
     thresholds = np.array([t for t, _ in tiers], dtype=float)
     amounts = np.array([a for _, a in tiers], dtype=float)
     missing = np.isnan(value)
-    probe = np.where(missing, 0.0, value)
+    probe = _snapped(np.where(missing, 0.0, value), thresholds)
     if lower_is_better:
         index = np.searchsorted(thresholds, probe, side="left")
         reached = index < len(thresholds)
@@ -245,8 +280,25 @@ def _tier_amount(value: np.ndarray, tiers: list[tuple[float, float]], lower_is_b
     return np.where(reached, amounts[np.where(reached, index, 0)], 0.0)
 
 
+def _close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a == b up to float noise: within RELATIVE_TOLERANCE of the smaller magnitude (of 1 near 0)."""
+    with np.errstate(invalid="ignore"):
+        scale = np.maximum(np.minimum(np.abs(a), np.abs(b)), 1.0)
+        return (a == b) | (np.abs(a - b) <= RELATIVE_TOLERANCE * scale)
+
+
+def _snapped(value: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """`value` with each entry that equals a threshold up to float noise replaced by it.
+
+    Only for comparing: the amounts paid are computed from the unsnapped values.
+    """
+    near = _close(value[:, None], thresholds[None, :])
+    return np.where(near.any(axis=1), thresholds[np.argmax(near, axis=1)], value)
+
+
 def _group_value(table: _Table, metric: str, group: np.ndarray, n_groups: int, *, pooled_sum: bool) -> np.ndarray:
-    """Per group: pooled Σnum/Σden for a ratio KPI; mean per agent (or the total) otherwise."""
+    """Per group: pooled Σnum/Σden for a ratio KPI; for a count or amount the mean per agent
+    who worked (or, with `pooled_sum`, the total); the mean over agents with a value otherwise."""
     if KPI_BY_NAME[metric].kind == "ratio":
         num = table.num(f"{metric}_num")
         den = table.num(f"{metric}_n")
@@ -257,9 +309,12 @@ def _group_value(table: _Table, metric: str, group: np.ndarray, n_groups: int, *
             return np.where(den_sum > 0, num_sum / den_sum, np.nan)
     value = table.num(metric)
     present = ~np.isnan(value)
+    is_sum = KPI_BY_NAME[metric].kind == "sum"
+    if is_sum and not pooled_sum:
+        present &= worked(table.num("workdays"))
     total = np.bincount(group, np.where(present, value, 0.0), n_groups)
     count = np.bincount(group, present.astype(float), n_groups)
-    if pooled_sum and KPI_BY_NAME[metric].kind == "sum":
+    if is_sum and pooled_sum:
         return np.where(count > 0, total, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(count > 0, total / count, np.nan)
@@ -272,10 +327,11 @@ def _team_share(table: _Table, scheme: Scheme, group, n_groups: int, total, out)
         return np.zeros(len(group))
     pooled = _group_value(table, team_bonus.metric, group, n_groups, pooled_sum=True)
     out["team_bonus_value"] = pooled[group]
+    probe = _snapped(pooled, np.array([team_bonus.target], dtype=float))
     if KPI_BY_NAME[team_bonus.metric].lower_is_better:
-        reached = pooled <= team_bonus.target
+        reached = probe <= team_bonus.target
     else:
-        reached = pooled >= team_bonus.target
+        reached = probe >= team_bonus.target
     size = np.bincount(group, minlength=n_groups)[group]
     if team_bonus.split == "score":
         weight = np.nan_to_num(total)
@@ -288,10 +344,15 @@ def _team_share(table: _Table, scheme: Scheme, group, n_groups: int, total, out)
 
 
 def _base(table: _Table, scheme: Scheme) -> tuple[np.ndarray, np.ndarray]:
-    """Base salary from the roster; else the scheme's default for the level; else 0, flagged."""
+    """Base salary from the roster; else the scheme's default for the level; else 0, flagged.
+
+    Levels match whatever their case: the roster keeps `vip`, a scheme file may say `VIP`.
+    """
     roster = table.num("base_salary")
     level_code, levels = pd.factorize(table.text("level"))
-    by_level = np.array([scheme.levels.get(level, np.nan) for level in levels] + [np.nan], dtype=float)
+    scheme_levels = {str(level).casefold(): base for level, base in scheme.levels.items()}
+    by_level = np.array([scheme_levels.get(str(level).casefold(), np.nan) for level in levels] + [np.nan],
+                        dtype=float)
     level_default = by_level[level_code]  # code -1 (no level) picks the trailing NaN
     base = np.where(~np.isnan(roster), roster, np.where(~np.isnan(level_default), level_default, 0.0))
     source = np.where(~np.isnan(roster), "roster", np.where(~np.isnan(level_default), "scheme_level", "missing"))
@@ -301,19 +362,25 @@ def _base(table: _Table, scheme: Scheme) -> tuple[np.ndarray, np.ndarray]:
 def _rank(group: np.ndarray, total: np.ndarray, receptions: np.ndarray, agents: np.ndarray):
     """Listing order and competition rank ('min') by score descending within each group.
 
-    Unscored agents (NaN) come last; ties share the better rank and are listed by
-    receptions descending, then by account.
+    Unscored agents (NaN) come last; ties (equal scores up to float noise) share the
+    better rank and are listed by receptions descending, then by account.
     """
     sort_key = np.where(np.isnan(total), np.inf, -total)
+    by_score = np.lexsort((sort_key, group))
+    g_scored, s_scored = group[by_score], sort_key[by_score]
+    run_starts = np.ones(len(by_score), dtype=bool)
+    run_starts[1:] = (g_scored[1:] != g_scored[:-1]) | ~_close(s_scored[1:], s_scored[:-1])
+    run = np.empty(len(by_score), dtype=np.int64)
+    run[by_score] = np.cumsum(run_starts)  # one number per group's run of equal scores, best first
     agent_code = pd.factorize(agents, sort=True)[0]
-    order = np.lexsort((agent_code, -receptions, sort_key, group))
+    order = np.lexsort((agent_code, -receptions, run))
     g_sorted = group[order]
-    s_sorted = sort_key[order]
+    r_sorted = run[order]
     position = np.arange(len(order))
     new_group = np.ones(len(order), dtype=bool)
     new_group[1:] = g_sorted[1:] != g_sorted[:-1]
-    new_value = new_group.copy()
-    new_value[1:] |= s_sorted[1:] != s_sorted[:-1]
+    new_value = np.ones(len(order), dtype=bool)
+    new_value[1:] = r_sorted[1:] != r_sorted[:-1]
     group_start = np.maximum.accumulate(np.where(new_group, position, 0))
     tie_start = np.maximum.accumulate(np.where(new_value, position, 0))
     rank = np.empty(len(order), dtype=np.int64)

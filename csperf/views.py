@@ -96,7 +96,7 @@ class Scored:
 
     frame: pd.DataFrame  # scoring.score's columns plus `scheme` (its name)
     schemes: dict[str, Scheme]
-    unassigned: pd.DataFrame  # the KPI rows no scheme applies to
+    unassigned: pd.DataFrame  # the KPI rows no scheme applies to (none for their role, or one of another role)
 
     @property
     def metrics(self) -> list[str]:
@@ -129,13 +129,16 @@ def score_agents(kpis: pd.DataFrame, resolve: Callable[[str | None, str, str | N
         if scheme is not None:
             schemes.setdefault(scheme.name, scheme)
     names = pd.Series(names, index=kpis.index, dtype=object)
+    left_out = names.isna().to_numpy().copy()
     parts = []
     for name, scheme in schemes.items():
-        part = scoring.score(kpis[names == name], scheme)
+        mine = (names == name).to_numpy()
+        left_out |= mine & ~scoring.covers(scheme, kpis)  # a scheme of another role
+        part = scoring.score(kpis[mine], scheme)
         part.insert(0, "scheme", name)
         parts.append(part)
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    return Scored(frame, schemes, kpis[names.isna()])
+    return Scored(frame, schemes, kpis[left_out])
 
 
 def assigned_schemes(db: Database, on_date) -> Callable[[str | None, str, str | None], Scheme | None]:

@@ -93,8 +93,8 @@ if len(alerts) > SHOWN:
 if any(a.kind == "unmatched" for a in alerts) and frame.can("edit_roster"):
     st.page_link(ui.PAGE_BY_URL["data"].file, label=ui.t("去绑定账号", "Bind accounts"), icon=":material/link:")
 if not scored.unassigned.empty:
-    st.caption(ui.t(f"{len(scored.unassigned)} 个账号的岗位没有指派考核方案，未计分。",
-                    f"{len(scored.unassigned)} accounts have no scheme assigned to their role and are not scored."))
+    st.caption(ui.t(f"{len(scored.unassigned)} 个账号没有适用的考核方案（岗位没有指派，或指派的是其他岗位的方案），未计分。",
+                    f"{len(scored.unassigned)} accounts have no scheme that applies to their role and are not scored."))
 
 # -- teams and shops --------------------------------------------------------------------------------
 

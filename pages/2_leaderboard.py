@@ -52,8 +52,9 @@ if common:
                  f"{', '.join(ui.label(m) for m in common)}: no data for anyone this period; skipped, "
                  "the other weights scaled up."))
 if board.unassigned:
-    st.caption(ui.t(f"{board.unassigned} 个账号的岗位没有指派方案，未列入。",
-                    f"{board.unassigned} accounts have no scheme for their role and are not listed."))
+    st.caption(ui.t(f"{board.unassigned} 个账号没有适用的方案（岗位没有指派方案，或不是所选方案的岗位），未列入。",
+                    f"{board.unassigned} accounts have no scheme that applies (none assigned to their role, or "
+                    "the chosen scheme is for another role) and are not listed."))
 
 # A page of rows at a time: colouring thousands of cells on every rerun would make the
 # page slow for a large agency; the Excel export below always holds every row.

@@ -13,16 +13,17 @@ import streamlit as st  # noqa: E402
 from csperf import scenario, schemes, scoring  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
 from csperf.metrics import KPI_NAMES  # noqa: E402
-from csperf.scheme import GROUP_BYS, METHODS, SchemeError  # noqa: E402
+from csperf.scheme import GROUP_BYS, METHODS, SPLITS, SchemeError  # noqa: E402
 from csperf.ui_charts import BAD, GOOD  # noqa: E402
 
 t = ui.t
 show_pay = frame.can("view_pay_all")
-EDITOR_KEYS = ("wi_kpis", "wi_bonuses", "wi_penalties", "wi_coefficients", "wi_commission", "wi_group_by",
-               "wi_perf_pay", "wi_awards", "wi_ctc", "wi_floor")
+EDITOR_KEYS = ("wi_kpis", "wi_bonuses", "wi_penalties", "wi_coefficients", "wi_commission", "wi_levels",
+               "wi_team_bonus", "wi_group_by", "wi_perf_pay", "wi_awards", "wi_ctc", "wi_floor")
 LINK = "link"
 METHOD_LABELS = {"vs_team": ("对比团队", "vs team"), "target": ("对比目标值", "vs target"),
                  "linear": ("线性区间", "linear"), "bands": ("分档", "bands")}
+SPLIT_LABELS = {"equal": ("平均分配", "equally"), "score": ("按得分分配", "by score")}
 GROUP_LABELS = {"team": ("同店同组同岗", "shop + team + role"), "shift": ("同店同班次同岗", "shop + shift + role"),
                 "shop": ("同店同岗", "shop + role"), "all": ("全部一起", "everyone")}
 
@@ -44,7 +45,6 @@ st.title(t("方案模拟", "What-if"))
 # -- which agents, which scheme is in force ------------------------------------------------------
 kpis = ui.query("agent_kpis", frame.date_from, frame.date_to, **frame.filters)
 saved = schemes.list_schemes(frame.db)
-version_keys = [f"{n}|{v}" for n, v in zip(saved["name"], saved["version"])]
 roles = sorted(r for r in kpis["role"].dropna().unique()) if not kpis.empty else []
 
 if "wi_link" not in st.session_state:  # a shared link is read once, when the session opens it
@@ -66,21 +66,44 @@ if link is not None and link.scheme.role in role_options and "wi_role" not in st
     st.session_state["wi_role"] = link.scheme.role
 role = top[0].selectbox(t("岗位", "Role"), role_options, key="wi_role",
                         format_func=lambda r: fmt.role(r, ui.lang()))
+
+
+def fits(scheme_role: str) -> bool:
+    """A scheme scores its own role's agents (or everyone's for role "all"), and agents without a
+    role, the only ones shown when the roster names no role (scoring.covers)."""
+    return role is None or scheme_role in ("all", role)
+
+
+fitting = saved[saved["role"].map(fits)]
+if fitting.empty:
+    st.info(t(f"没有适用于{fmt.role(role)}的方案：方案只为其岗位的客服计分。请在「数据」页维护花名册的岗位，"
+              "或保存一个适用于该岗位的方案。",
+              f"No saved scheme applies to {fmt.role(role, 'en')}: a scheme scores only the agents of its role. "
+              "Set roles in the roster on the Data page, or save a scheme for this role."))
+    st.stop()
+version_keys = [f"{n}|{v}" for n, v in zip(fitting["name"], fitting["version"])]
 one = {key: values[0] for key, values in frame.filters.items() if key in ("shop", "team") and len(values) == 1}
 try:
     baseline, baseline_version = schemes.scheme_for(frame.db, role, frame.date_to, **one)
 except LookupError:
-    baseline, baseline_version = schemes.get_scheme(frame.db, saved["name"].iloc[0])
-    top[1].warning(t(f"{fmt.role(role)} 没有指派方案，以 {baseline.name} 作为对照。",
-                     f"No scheme is assigned to {fmt.role(role, 'en')}; comparing with {baseline.name}."))
+    baseline = None
+if baseline is None or not fits(baseline.role):
+    fallback = fitting.sort_values("latest", ascending=False, kind="stable").iloc[0]
+    baseline, baseline_version = schemes.get_scheme(frame.db, fallback["name"], int(fallback["version"]))
+    top[1].warning(t(f"{fmt.role(role)} 没有指派适用的方案，以 {baseline.name} 作为对照。",
+                     f"No scheme for {fmt.role(role, 'en')} is assigned to it; comparing with {baseline.name}."))
 in_force = f"{baseline.name}|{baseline_version}"
 top[1].metric(t("生效方案", "Scheme in force"), f"{baseline.name} v{baseline_version}")
 
 if "wi_after_save" in st.session_state:  # start from the version just saved
     st.session_state["wi_start"] = st.session_state.pop("wi_after_save")
-start_options = ([LINK] if link is not None else []) + version_keys
+link_fits = link is not None and fits(link.scheme.role)
+if link is not None and not link_fits:
+    st.warning(t(f"分享链接中的方案只为{fmt.role(link.scheme.role)}计分，不适用于所选岗位。",
+                 f"The shared scheme scores {fmt.role(link.scheme.role, 'en')} only, not the chosen role."))
+start_options = ([LINK] if link_fits else []) + version_keys
 if st.session_state.get("wi_start") not in start_options:
-    st.session_state["wi_start"] = LINK if link is not None else in_force
+    st.session_state["wi_start"] = LINK if link_fits else in_force
 elif st.session_state.get("wi_start_role", role) != role:  # another role starts from its own scheme
     st.session_state["wi_start"] = in_force
 st.session_state["wi_start_role"] = role
@@ -120,9 +143,10 @@ def number(zh: str, en: str, **kwargs):
     return st.column_config.NumberColumn(t(zh, en), **kwargs)
 
 
-tab_kpi, tab_bonus, tab_pay = st.tabs([t("考核指标与权重", "KPIs and weights"),
-                                       t("奖金与扣款", "Bonuses and penalties"),
-                                       t("系数、提成与名次奖", "Coefficients, commission, rank awards")])
+tab_kpi, tab_bonus, tab_pay, tab_base = st.tabs([t("考核指标与权重", "KPIs and weights"),
+                                                 t("奖金与扣款", "Bonuses and penalties"),
+                                                 t("系数、提成与名次奖", "Coefficients, commission, rank awards"),
+                                                 t("级别底薪与团队奖", "Base salary by level, team bonus")])
 with tab_kpi:
     edited_kpis = st.data_editor(
         tables.kpis, key="wi_kpis", num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
@@ -186,12 +210,36 @@ with tab_pay:
                                        tables.commission_times_coefficient, key="wi_ctc")
     floor_at_base = right.checkbox(t("扣款后不低于底薪", "Pay never below base"), tables.floor_at_base,
                                    key="wi_floor")
+with tab_base:
+    left, right = st.columns([2, 3])
+    edited_levels = left.data_editor(
+        tables.levels, key="wi_levels", num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
+        column_config={"level": st.column_config.TextColumn(t("级别", "Level"), required=True),
+                       "base_salary": number("底薪 ¥", "Base salary ¥", min_value=0, step=100, required=True,
+                                             format="localized")},
+    )
+    left.caption(t("花名册没有个人底薪时按级别取底薪（级别不区分大小写）。",
+                   "Used when the roster gives no personal base salary (levels ignore case)."))
+    edited_team_bonus = right.data_editor(
+        tables.team_bonus, key="wi_team_bonus", num_rows="dynamic", hide_index=True, width="stretch",
+        placeholder="",
+        column_config={"metric": metric_column,
+                       "target": number("目标值", "Target", required=True, format="localized",
+                                        help=t("比较组合计（比率为合并值）达到此值时发放", "paid when the group's total "
+                                               "(pooled for a rate) reaches this")),
+                       "pool": number("奖金池 ¥", "Pool ¥", min_value=0, step=100, required=True, format="localized"),
+                       "split": st.column_config.SelectboxColumn(t("分配方式", "Split"), options=list(SPLITS),
+                                                                 required=True,
+                                                                 format_func=lambda s: t(*SPLIT_LABELS[s]))},
+    )
+    right.caption(t("最多一行；删除该行即取消团队奖。", "One row at most; delete it to drop the team bonus."))
 
 changed = None
 try:
     changed = scenario.from_tables(start, scenario.SchemeTables(
         kpis=edited_kpis, bonuses=edited_bonuses, penalties=edited_penalties, coefficients=edited_coefficients,
-        commission=edited_commission, group_by=group_by, performance_pay=perf_pay,
+        commission=edited_commission, levels=edited_levels, team_bonus=edited_team_bonus, group_by=group_by,
+        performance_pay=perf_pay,
         rank_awards=scenario.parse_amounts(awards_text), commission_times_coefficient=times_coefficient,
         floor_at_base=floor_at_base,
     ))

@@ -58,6 +58,8 @@ def test_import_kpis_and_undo(cli_db, tmp_path, capsys):
     assert float(rows["阿强"]["conversion_rate"]) == pytest.approx(170 / 500)  # pooled over both days
     assert float(rows["阿强"]["conversion_rate_n"]) == 500
     assert float(rows["阿强"]["sales"]) == pytest.approx(21000)
+    code, out, _ = run(capsys, "kpis", "--from", "2026-10-01", "--to", "2026-10-31")
+    assert "34.0% · 500 询单" in out and "¥21,000.00" in out  # the table reads as the dashboard does
 
     code, out, _ = run(capsys, "imports", "--format", "json")
     history = json.loads(out)
@@ -156,3 +158,45 @@ def test_demo_prints_a_demo_login_that_works(cli_db, capsys, monkeypatch):
     assert f"{user} / 密码 {password}" in out
     database = Database(resolve_path())
     assert auth.authenticate(database, user, password).role == "owner"
+
+
+def _two_roles(cli_db, tmp_path, capsys, sales=20000):
+    """阿强 and 阿明 (pre-sales) and 小红 (after-sales) of one team, imported with a roster."""
+    day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv",
+                  [("阿强", 438, 162, sales), ("阿明", 200, 40, 5000), ("小红", 100, 20, 3000)])
+    roster = tmp_path / "roster.csv"
+    roster.write_text("账号,姓名,店铺,团队,岗位,级别,底薪\n拼多多店:阿强,阿强,,拼团组,售前,mid,2500\n"
+                      "拼多多店:阿明,阿明,,拼团组,售前,junior,2000\n"
+                      "拼多多店:小红,小红,,拼团组,售后,junior,2000\n", encoding="utf-8")
+    assert run(capsys, "import", str(day), "--quiet")[0] == 0
+    assert run(capsys, "roster", str(roster))[0] == 0
+
+
+def test_score_with_a_role_scheme_pays_only_that_roles_agents(cli_db, tmp_path, capsys):
+    _two_roles(cli_db, tmp_path, capsys)
+    code, out, err = run(capsys, "score", "--scheme", "提成制方案", "--from", "2026-10-01", "--to", "2026-10-31",
+                         "--format", "csv")
+    assert code == 0, err
+    assert [r["agent"] for r in csv.DictReader(io.StringIO(out))] == ["阿强", "阿明"]
+    assert "1 个账号的岗位不是 presales" in err and "小红" in err
+    code, out, err = run(capsys, "score", "--scheme", "提成制方案", "--role", "aftersales", "--from", "2026-10-01",
+                         "--to", "2026-10-31", "--format", "json")
+    assert code == 0 and json.loads(out) == [] and "小红" in err
+
+
+def test_score_writes_money_to_the_cent_and_shows_scores_to_a_tenth(cli_db, tmp_path, capsys):
+    _two_roles(cli_db, tmp_path, capsys, sales=12345.67)
+    period = ("--from", "2026-10-01", "--to", "2026-10-31")
+    code, out, err = run(capsys, "score", "--scheme", "提成制方案", *period, "--format", "json")
+    assert code == 0, err
+    row = json.loads(out)[0]
+    commission = 12345.67 * 0.01 * row["coefficient"]  # the engine's figure: sales × rate × coefficient
+    assert commission != round(commission, 2) and row["commission"] == round(commission, 2)
+    assert row["pay"] == round(row["pay"], 2)
+    assert row["score"] != round(row["score"], 1)  # scores are rounded only when shown
+    code, out, _ = run(capsys, "score", "--scheme", "提成制方案", *period, "--format", "csv")
+    assert next(csv.DictReader(io.StringIO(out)))["commission"] == str(row["commission"])
+    code, out, _ = run(capsys, "score", "--scheme", "提成制方案", *period)
+    line = next(line for line in out.splitlines() if "阿强" in line)
+    assert f" {row['score']:.1f} " in line and str(row["score"]) not in line
+    assert f"¥{row['commission']:,.2f}" in line and f"¥{row['pay']:,.2f}" in line

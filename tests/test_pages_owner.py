@@ -97,10 +97,12 @@ def test_leaderboard_shows_no_pay_to_a_viewer(app_db):
 
 def test_leaderboard_scores_with_a_chosen_scheme(app_db):
     at = run("pages/2_leaderboard.py")
-    at.selectbox(key="lb_scheme").select("售后标准方案").run()
+    at.selectbox(key="lb_scheme").select("提成制方案").run()
     assert not at.exception
-    assert any("方案：售后标准方案" in c.value for c in at.caption)
-    assert "解决率" in page_text(at) or "回复率" in at.dataframe[0].value.columns
+    assert any("方案：提成制方案" in c.value for c in at.caption)
+    assert "提成" in at.dataframe[0].value.columns
+    at.selectbox(key="lb_scheme").select("售后标准方案").run()  # the roster's agents are all pre-sales
+    assert any("不是所选方案的岗位" in c.value for c in at.caption) or "没有可计分的客服" in page_text(at)
 
 
 def test_trends_draw_team_agent_and_small_multiples(app_db):

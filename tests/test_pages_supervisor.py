@@ -143,6 +143,30 @@ def test_two_saved_schemes_side_by_side(app_db):
     assert metrics["A 工资总额"] == metrics["工资总额（生效方案）"]
 
 
+def test_only_schemes_for_the_chosen_role_are_offered(app_db):
+    at = ran(WHATIF)  # every agent of the test roster is pre-sales
+    offered = at.selectbox(key="wi_start").options
+    assert {"售前标准方案 v1", "提成制方案 v1"} <= set(offered)
+    assert not any(o.startswith(("售后标准方案", "VIP方案")) for o in offered)
+    assert not any(o.startswith(("售后标准方案", "VIP方案")) for o in at.selectbox(key="wi_cmp_b").options)
+
+
+def test_the_team_bonus_and_level_bases_are_edited_like_the_other_tables(app_db):
+    at = ran(WHATIF)
+    assert at.data_editor(key="wi_levels").value["level"].tolist() == ["trainee", "junior", "mid", "senior"]
+    at.session_state["wi_levels"] = {**NO_EDITS, "edited_rows": {2: {"base_salary": 2500}}}
+    at.session_state["wi_team_bonus"] = {**NO_EDITS, "added_rows": [
+        {"metric": "receptions", "target": 1, "pool": 600, "split": "equal"}]}
+    at.run()
+    assert not at.exception
+    # three teams reach the target; each shares 600 among its agents, on top of pay above base
+    assert {m.label: m.delta for m in at.metric}["工资总额（模拟）"] == "+1,800.00"
+    note = [w for w in at.text_input if w.label == "修改说明（必填）"][0]
+    assert "级别底薪 · mid: 2200 → 2500" in note.value and "薪酬 · 团队奖: — → {metric=receptions" in note.value
+    shared = scenario.decode_scenario(at.query_params["scenario"])
+    assert shared.scheme.levels["mid"] == 2500 and shared.scheme.pay.team_bonus.pool == 600
+
+
 # -- sessions -----------------------------------------------------------------------------------
 
 # A call-centre log in the shape of the real PwC file: day-first text dates, Excel time cells,

@@ -140,3 +140,22 @@ def test_shop_level_figures_are_not_summed_with_the_agents(db):
     assert queries.team_totals(db, D1, D1)["inquiries"] == 10
     assert queries.agent_kpis(db, D1, D1)["agent"].tolist() == ["a"]
     assert queries.unmatched_accounts(db)["account"].tolist() == ["a"]
+
+
+def test_the_group_value_of_a_count_is_the_mean_per_agent_who_worked(db):
+    # c has a row but 0 workdays: it did not work; d's workdays are unknown, so its rows count
+    roster(db, [("s", agent, "T", "presales", False) for agent in "abcd"])
+    load(db, [{"shop": "s", "account": "a", "date_from": D1, "receptions": 100, "inquiries": 10, "paid_buyers": 5,
+               "workdays": 1},
+              {"shop": "s", "account": "b", "date_from": D1, "receptions": 300, "inquiries": 30, "paid_buyers": 6,
+               "workdays": 1},
+              {"shop": "s", "account": "c", "date_from": D1, "receptions": 0, "inquiries": 0, "paid_buyers": 0,
+               "workdays": 0},
+              {"shop": "s", "account": "d", "date_from": D1, "receptions": 50, "inquiries": 10, "paid_buyers": 1,
+               "workdays": None}])
+    k = queries.agent_kpis(db, D1, D1).set_index("agent")
+    assert k["receptions_team"].tolist() == pytest.approx([150] * 4)  # (100 + 300 + 50) / 3
+    assert k.loc["a", "receptions_vs_team"] == pytest.approx(100 / 150)
+    assert k["conversion_rate_team"].tolist() == pytest.approx([12 / 50] * 4)  # ratios stay pooled
+    everyone = queries.agent_kpis(db, D1, D1, group_by="all")
+    assert everyone["receptions_team"].tolist() == pytest.approx([150] * 4)

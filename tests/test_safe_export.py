@@ -155,3 +155,13 @@ def test_risk_rule():
     assert not is_risky("") and not is_risky("1-2") and not is_risky("小王=1")
     assert defuse_cell("小王") == "小王"
     assert defuse_cell("-") == "'-"
+
+
+def test_money_is_exported_to_the_cent_and_nothing_else_is_rounded():
+    # the leaderboard's export: pay-slip and money-KPI headers as the UI labels them
+    frame = pd.DataFrame({"得分": [87.654321], "询单转化率": [0.123456], "销售额": [199999.99999999997],
+                          "团队奖": [1315.789473684], "Pay": [16565.789473684], "系数": [0.8]})
+    sheet = _sheet(to_xlsx({"排行榜": frame}), "排行榜")
+    assert [c.value for c in sheet[2]] == [87.654321, 0.123456, 200000, 1315.79, 16565.79, 0.8]
+    assert _csv_rows(to_csv(frame))[1] == ["87.654321", "0.123456", "200000.0", "1315.79", "16565.79", "0.8"]
+    assert frame.loc[0, "团队奖"] == 1315.789473684  # the caller's frame is left as it was

@@ -138,7 +138,7 @@ def test_duplicate_bonus_thresholds_name_the_rows_of_that_metric(scheme):
         from_tables(scheme, tables)
     assert excinfo.value.errors == [
         "奖金档位 第1、2行 (bonus tiers row 1, 2) conversion_rate 达到: "
-        "threshold 须严格递增 (0.6 之后是 0.6) — thresholds must be ascending (0.6 follows 0.6)"
+        "threshold 0.6 出现了两次 — threshold 0.6 appears twice"
     ]
 
 
@@ -226,3 +226,59 @@ def test_ranking_rows_show_moves_and_names():
     rows = ranking_rows(agents)
     assert rows["who"].tolist() == ["王芳 (pdd01)", "小美", "阿强"]
     assert rows["move"].tolist() == ["▲2", "▼1", "新"]
+
+
+# -- base salary by level and the team bonus ------------------------------------------------------
+
+
+@pytest.fixture
+def with_levels():
+    return load_scheme(SPEC_EXAMPLE + "[levels]\njunior = 1500\nsenior = 3000\n")
+
+
+def test_levels_and_the_team_bonus_are_tables_too(with_levels):
+    tables = to_tables(with_levels)
+    assert tables.levels.values.tolist() == [["junior", 1500], ["senior", 3000]]
+    assert tables.team_bonus.values.tolist() == [["sales", 1000000, 3000, "score"]]
+    assert from_tables(with_levels, tables) == with_levels
+
+
+def test_a_level_and_the_team_bonus_are_edited_in_their_tables(with_levels):
+    tables = to_tables(with_levels)
+    tables.levels.loc[1, "base_salary"] = 3200
+    tables.levels.loc[2] = ["vip", 3500]
+    tables.team_bonus.loc[0, ["target", "split"]] = [800000, "equal"]
+    changed = from_tables(with_levels, tables)
+    assert changed.levels == {"junior": 1500, "senior": 3200, "vip": 3500}
+    assert (changed.pay.team_bonus.target, changed.pay.team_bonus.split) == (800000, "equal")
+    assert describe_changes(with_levels, changed) == [
+        "薪酬 · 团队奖: {metric=sales, target=1000000, pool=3000, split=score} → "
+        "{metric=sales, target=800000, pool=3000, split=equal}",
+        "级别底薪 · senior: 3000 → 3200",
+        "级别底薪 · vip: — → 3500",
+    ]
+    tables.team_bonus = tables.team_bonus.iloc[0:0]
+    assert from_tables(with_levels, tables).pay.team_bonus is None
+
+
+def test_level_and_team_bonus_mistakes_name_their_rows(with_levels):
+    tables = to_tables(with_levels)
+    tables.levels.loc[1, "base_salary"] = -5
+    tables.levels.loc[2] = ["JUNIOR", 1800]
+    tables.team_bonus.loc[1] = ["receptions", 10, 100, "equal"]
+    with pytest.raises(SchemeError) as excinfo:
+        from_tables(with_levels, tables)
+    assert excinfo.value.errors == [
+        "团队奖 第1、2行 (team bonus row 1, 2): 只能有一行 — only one row",
+        "级别底薪 第1、3行 (base salary by level row 1, 3) 级别: 级别 JUNIOR 重复（不区分大小写） — "
+        "level JUNIOR appears twice (case is ignored)",
+    ]
+    tables.levels = tables.levels.iloc[:2]
+    tables.team_bonus = tables.team_bonus.iloc[:1]
+    tables.team_bonus.loc[0, "pool"] = -1
+    with pytest.raises(SchemeError) as excinfo:
+        from_tables(with_levels, tables)
+    assert excinfo.value.errors == [
+        "团队奖 第1行 (team bonus row 1) 奖金池: 不能为负，实为 -1 — must not be negative",
+        "级别底薪 第2行 (base salary by level row 2) 底薪: 不能为负，实为 -5 — must not be negative",
+    ]

@@ -8,6 +8,7 @@ from importlib import resources
 import pytest
 
 from csperf.metrics import KPI_BY_NAME
+from csperf.roster import LEVELS
 from conftest import SPEC_EXAMPLE
 from csperf.scheme import (
     DEFAULT_CAP,
@@ -114,8 +115,8 @@ ONE_KPI = '[[kpi]]\nmetric = "receptions"\nweight = 10\n'
         (BASE + '[[kpi]]\nmetric = "aov"\nweight = -5\n', "kpi[0].weight: 不能为负，实为 -5 — must not be negative"),
         (BASE + '[[kpi]]\nmetric = "aov"\n', "kpi[0].weight: 必填 — required"),
         (BASE, "kpi: 至少需要一个 [[kpi]]"),
-        (BASE + '[[kpi]]\nmetric = "aov"\nweight = 1\nmethod = "bands"\nbands = [[60, 80], [50, 100]]\n',
-         "kpi[0].bands: threshold 须严格递增 (60 之后是 50) — thresholds must be ascending"),
+        (BASE + '[[kpi]]\nmetric = "aov"\nweight = 1\nmethod = "bands"\nbands = [[60, 80], [60, 100]]\n',
+         "kpi[0].bands: threshold 60 出现了两次 — threshold 60 appears twice"),
         (BASE + '[[kpi]]\nmetric = "aov"\nweight = 1\nmethod = "bands"\nbands = []\n',
          "kpi[0].bands: 不能为空 — must not be empty"),
         (BASE + '[[kpi]]\nmetric = "aov"\nweight = 1\nmethod = "bands"\n', "kpi[0].bands: 不能为空"),
@@ -144,14 +145,14 @@ ONE_KPI = '[[kpi]]\nmetric = "receptions"\nweight = 10\n'
         ('role = "vip"\n' + ONE_KPI, "name: 必填"),
         ('name = "  "\n' + ONE_KPI, "name: 不能为空"),
         ('name = "x"\ncolour = "red"\n' + ONE_KPI, "colour: 未知字段"),
-        (BASE + ONE_KPI + '[[bonus]]\nmetric = "sales"\ntiers = [[300000, 1000], [200000, 500]]\n',
-         "bonus[0].tiers: threshold 须严格递增"),
+        (BASE + ONE_KPI + '[[bonus]]\nmetric = "sales"\ntiers = [[300000, 1000], [300000, 500]]\n',
+         "bonus[0].tiers: threshold 300000 出现了两次"),
         (BASE + ONE_KPI + '[[bonus]]\nmetric = "salez"\ntiers = [[1, 1]]\n', "bonus[0].metric: 未知指标 'salez'"),
         (BASE + ONE_KPI + '[[bonus]]\nmetric = "sales"\n', "bonus[0].tiers: 不能为空"),
         (BASE + ONE_KPI + '[[penalty]]\nmetric = "errors"\n', "penalty[0].per_unit: 必填"),
-        (BASE + ONE_KPI + '[pay]\ncoefficients = [[0, 0.6], [90, 0.9], [80, 0.8]]\n',
-         "pay.coefficients: min score 须严格递增 (90 之后是 80)"),
-        (BASE + ONE_KPI + '[pay]\ncommission = [[150000, 0.015], [0, 0.01]]\n', "pay.commission: sales 须严格递增"),
+        (BASE + ONE_KPI + '[pay]\ncoefficients = [[0, 0.6], [90, 0.9], [90, 0.8]]\n',
+         "pay.coefficients: min score 90 出现了两次"),
+        (BASE + ONE_KPI + '[pay]\ncommission = [[0, 0.015], [0.0, 0.01]]\n', "pay.commission: sales 0.0 出现了两次"),
         (BASE + ONE_KPI + '[pay]\ncommission = [[0, -0.01]]\n', "pay.commission[0][1]: 不能为负"),
         (BASE + ONE_KPI + '[pay]\nteam_bonus = { metric = "sales", target = 1, pool = 1, split = "rank" }\n',
          "pay.team_bonus.split: 未知分配方式 'rank'，可选 equal | score"),
@@ -176,8 +177,8 @@ def test_every_problem_is_reported_at_once():
 
 
 def test_validate_scheme_checks_a_scheme_built_in_code():
-    built = Scheme("改过的", [KpiRule("conversion_rate", 30, "bands", bands=[[0.5, 80], [0.4, 100]])])
-    with pytest.raises(SchemeError, match=r"kpi\[0\]\.bands: threshold 须严格递增"):
+    built = Scheme("改过的", [KpiRule("conversion_rate", 30, "bands", bands=[[0.5, 80], [0.5, 100]])])
+    with pytest.raises(SchemeError, match=r"kpi\[0\]\.bands: threshold 0.5 出现了两次"):
         validate_scheme(built)
     fixed = validate_scheme(Scheme("改过的", [KpiRule("aov", 1, "bands", bands=[[0, 50], [60, 80]])]))
     assert fixed.kpis[0].bands == [(0, 50), (60, 80)]
@@ -241,3 +242,25 @@ def test_commission_preset_pays_sales_times_rate_times_coefficient():
     scheme = preset("commission.toml")
     assert scheme.pay.commission and scheme.pay.commission_times_coefficient
     assert scheme.pay.performance_pay == 0
+
+
+def test_tiers_bands_and_coefficients_may_be_written_in_any_order():
+    scheme = load_scheme(BASE + '[[kpi]]\nmetric = "aov"\nweight = 1\nmethod = "bands"\nbands = [[70, 100], [0, 50], [60, 80]]\n'
+                         '[[bonus]]\nmetric = "sales"\ntiers = [[300000, 1000], [200000, 500]]\n'
+                         '[pay]\ncoefficients = [[90, 0.9], [0, 0.6], [80, 0.8]]\n'
+                         'commission = [[150000, 0.015], [0, 0.01]]\n')
+    assert scheme.kpis[0].bands == [(0, 50), (60, 80), (70, 100)]
+    assert scheme.bonuses[0].tiers == [(200000, 500), (300000, 1000)]
+    assert scheme.pay.coefficients == [(0, 0.6), (80, 0.8), (90, 0.9)]
+    assert scheme.pay.commission == [(0, 0.01), (150000, 0.015)]
+    assert load_scheme(dump_scheme(scheme)) == scheme
+
+
+def test_a_level_named_twice_in_different_case_is_refused():
+    with pytest.raises(SchemeError) as caught:
+        load_scheme(BASE + ONE_KPI + '[levels]\nvip = 3500\nVIP = 3600\n')
+    assert caught.value.errors == ["levels.VIP: 与 vip 重复（级别不区分大小写） — same level as vip (levels ignore case)"]
+
+
+def test_the_vip_preset_spells_its_levels_as_the_roster_keeps_them():
+    assert set(preset("vip.toml").levels) <= set(LEVELS)

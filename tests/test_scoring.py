@@ -450,7 +450,7 @@ def test_every_preset_scores_a_full_kpi_table(file_name):
         table.update(ratio(kpi.name, [40, 90], [100, 100]))
     for kpi in SUM_KPIS:
         table[kpi.name] = [200000.0, 100000.0] if kpi.name == "sales" else [3.0, 1.0]
-    result = by_agent(score(agents(2, **table), preset))
+    result = by_agent(score(agents(2, role=[preset.role] * 2, **table), preset))
     assert result["score"].notna().all()
     assert (result["pay"] >= result["base"]).all()
     assert result.loc["a1", "base"] == 2500 and result.loc["a1", "skipped"] == "qa_score"
@@ -561,3 +561,95 @@ def test_pay_never_falls_below_base_with_floor_at_base(bases, bad_reviews, qa, s
             'commission = [[0, 0.01]]\nfloor_at_base = true\n')
     result = score(kpis, scheme(body))
     assert (result["pay"] >= result["base"]).all()
+
+
+# -- float noise, roles, workers, levels -------------------------------------------------------------
+
+
+def test_a_score_a_hair_under_a_band_edge_by_float_noise_reaches_the_band():
+    # reply rate 98/100 between worst 0.9 and best 1.0 is 79.99999999999999, not 80
+    kpis = agents(1, **ratio("reply_rate", [98], [100]))
+    body = ('[[kpi]]\nmetric = "reply_rate"\nweight = 1\nmethod = "linear"\nworst = 0.9\nbest = 1.0\n'
+            '[pay]\nperformance_pay = 1000\ncoefficients = [[0, 0.6], [80, 0.8], [90, 0.9]]\n')
+    result = score(kpis, scheme(body)).iloc[0]
+    assert result["score"] == pytest.approx(80) and result["score"] != 80  # the score itself is not rounded
+    assert result["coefficient"] == 0.8 and result["performance_pay"] == 800
+
+
+def test_a_band_kpi_a_hair_past_its_threshold_by_float_noise_scores_the_band():
+    kpis = agents(1, **ratio("first_response_s", [0.1 + 0.2], [1]))  # 0.30000000000000004 s
+    body = '[[kpi]]\nmetric = "first_response_s"\nweight = 1\nmethod = "bands"\nbands = [[0.3, 100], [1, 50]]\n'
+    assert score(kpis, scheme(body))["first_response_s_score"].tolist() == [100]  # ≤ 0.3: lower is better
+
+
+def test_sales_summed_as_double_reach_the_bonus_and_commission_tiers_unrounded():
+    sales = 198358.18 + 267.99 + 1373.83  # 199999.99999999997, as a DOUBLE sum of three days
+    kpis = agents(1, receptions=[1], sales=[sales])
+    body = ('[[kpi]]\nmetric = "receptions"\nweight = 1\n'
+            '[[bonus]]\nmetric = "sales"\ntiers = [[200000, 500]]\n'
+            '[pay]\ncommission = [[0, 0.01], [200000, 0.02]]\n'
+            'team_bonus = { metric = "sales", target = 200000, pool = 300 }\n')
+    result = score(kpis, scheme(body)).iloc[0]
+    assert result["bonus_sales"] == 500 and result["team_share"] == 300
+    assert result["commission"] == sales * 0.02  # the rate of the tier reached, on the sales as stored
+
+
+def test_a_team_total_a_hair_under_the_target_by_float_noise_reaches_it():
+    kpis = agents(3, receptions=[1, 1, 1], sales=[198358.18, 267.99, 1373.83])
+    body = ('[[kpi]]\nmetric = "receptions"\nweight = 1\n'
+            '[pay]\nteam_bonus = { metric = "sales", target = 200000, pool = 300, split = "equal" }\n')
+    result = score(kpis, scheme(body))
+    assert result["team_bonus_value"].iloc[0] != 200000  # the pooled total keeps its noise
+    assert result["team_share"].tolist() == [100, 100, 100]
+
+
+def test_equal_totals_reached_by_different_routes_are_a_tie():
+    # a0 scores 79.99999999999999 on reply rate, a1 exactly 80 on QA: a tie, listed by receptions
+    kpis = agents(3, **ratio("reply_rate", [98, 0, 0], [100, 0, 0]), qa_score=[np.nan, 80, 50],
+                  receptions=[500, 100, 300])
+    body = ('[[kpi]]\nmetric = "reply_rate"\nweight = 1\nmethod = "linear"\nworst = 0.9\nbest = 1.0\n'
+            '[[kpi]]\nmetric = "qa_score"\nweight = 1\nmethod = "linear"\nworst = 0\nbest = 100\n'
+            '[pay]\nrank_awards = [500, 300]\n')
+    result = score(kpis, scheme(body))
+    assert result["agent"].tolist() == ["a0", "a1", "a2"]
+    assert result["rank"].tolist() == [1, 1, 3]
+    assert result["rank_award"].tolist() == [500, 500, 0]
+
+
+def test_a_role_scheme_never_scores_another_roles_agents():
+    kpis = agents(4, role=["presales", "aftersales", None, "presales"], receptions=[100, 400, 400, 300])
+    body = '[[kpi]]\nmetric = "receptions"\nweight = 1\ncap = 5\n'
+    presales = score(kpis, scheme(body, 'role = "presales"'))
+    assert presales["agent"].tolist() == ["a3", "a0", "a2"]  # the after-sales agent is left out …
+    assert presales["receptions_group"].tolist() == [200, 200, 400]  # … of the group value too
+    assert presales["group"].tolist() == ["S / T / presales", "S / T / presales", "S / T / —"]  # a2: no role
+    assert sorted(score(kpis, scheme(body, 'role = "all"'))["agent"]) == ["a0", "a1", "a2", "a3"]
+    moved = what_if(kpis, scheme(body, 'role = "aftersales"'), scheme(body, 'role = "all"'))
+    assert sorted(moved.agents["agent"]) == ["a1", "a2"]  # only the agents both schemes score
+
+
+def test_the_group_value_of_a_count_is_the_mean_per_agent_who_worked():
+    # a2 did not work (0 workdays); a3's workdays are unknown, so its rows in the period count
+    kpis = agents(4, receptions=[100, 300, 0, 50], workdays=[10, 20, 0, np.nan],
+                  **ratio("conversion_rate", [10, 30, 0, 5], [100, 100, 0, 50]))
+    body = '[[kpi]]\nmetric = "receptions"\nweight = 1\ncap = 5\n[[kpi]]\nmetric = "conversion_rate"\nweight = 1\n'
+    result = by_agent(score(kpis, scheme(body)))
+    assert result["receptions_group"].tolist() == [150] * 4  # (100 + 300 + 50) / 3
+    assert result["conversion_rate_group"].tolist() == pytest.approx([45 / 250] * 4)  # ratios stay pooled
+
+
+def test_levels_match_whatever_their_case():
+    kpis = agents(2, level=["vip", "VIP"], receptions=[1, 1], base_salary=[np.nan, np.nan])
+    result = score(kpis, scheme('[[kpi]]\nmetric = "receptions"\nweight = 1\n[levels]\nVip = 3500\n'))
+    assert result["base"].tolist() == [3500, 3500] and set(result["base_source"]) == {"scheme_level"}
+
+
+def test_the_vip_preset_pays_the_roster_level_vip_its_base():
+    preset = load_scheme((resources.files("csperf") / "presets" / "vip.toml").read_text(encoding="utf-8"))
+    table = {"role": ["vip"], "level": ["vip"], "base_salary": [np.nan], "qa_score": [85.0]}
+    for kpi in RATIO_KPIS:
+        table.update(ratio(kpi.name, [40], [100]))
+    for kpi in SUM_KPIS:
+        table[kpi.name] = [1.0]
+    result = score(agents(1, **table), preset).iloc[0]
+    assert (result["base"], result["base_source"]) == (3500, "scheme_level")
