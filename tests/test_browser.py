@@ -157,7 +157,7 @@ def test_uploaded_export_shows_up_on_the_leaderboard(server, open_tab, tmp_path)
 
     go_to(page, "排行榜")
     # Not in the roster yet, so no role and no assigned scheme: the page says so ...
-    assert page.get_by_text("1 个账号的岗位没有指派方案，未列入。").is_visible()
+    assert page.get_by_text("1 个账号没有适用的方案（岗位没有指派方案，或不是所选方案的岗位），未列入。").is_visible()
     # ... and scoring everyone with the pre-sales scheme lists the new agent.
     choose(page, "考核方案", "售前标准方案")
     rows = {row["客服"]: row for row in grid_rows(grid_with_header(page, "名次变化"))}
