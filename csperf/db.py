@@ -135,7 +135,7 @@ def _timed_receptions(cur) -> None:
     if "reception_sum_s" not in _stored_measures(cur):
         _facts_view(cur)
         return
-    cur.execute("ALTER TABLE fact_rows ADD COLUMN reception_n DOUBLE")
+    cur.execute("ALTER TABLE fact_rows ADD COLUMN IF NOT EXISTS reception_n DOUBLE")
     cur.execute("UPDATE fact_rows SET reception_n = receptions "
                 "WHERE reception_sum_s IS NOT NULL AND source <> 'sessions'")
     cur.execute("""UPDATE fact_rows f SET reception_n = x.n

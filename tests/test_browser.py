@@ -204,6 +204,14 @@ def test_changing_a_weight_in_whatif_moves_ranks(server, open_tab):
     assert overlaps(page) == []
     screenshot(page, "06_whatif_weight_changed")
 
+    page.get_by_role("tab", name="级别底薪与团队奖").click()  # the preset's base salary by level, editable too
+    wait_idle(page)
+    levels = {r["级别"]: r["底薪 ¥"] for r in grid_rows(grid_with_header(page, "底薪 ¥"))}
+    assert levels.get("junior") == "1500" and levels.get("senior") == "3000", levels
+    assert grid_with_header(page, "奖金池 ¥").is_visible()
+    assert_clean(page)
+    screenshot(page, "06b_whatif_levels")
+
 
 def test_weekly_review_fills_a_big_screen(server, open_tab):
     page = open_tab(1920, 1080)
