@@ -19,7 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from csperf.metrics import MEASURE_NAMES
+from csperf.metrics import MEASURE_NAMES, MEASURES, label
 
 # -- what a header can mean ---------------------------------------------------------------
 
@@ -282,7 +282,8 @@ _FIELD_SYNONYMS = {
 
 
 def mapping_target(field: str) -> tuple[str, object] | None:
-    """A mapping key → ('session', field), ('fact', Column) or ('both', identity).
+    """A mapping key → ('session', field), ('fact', Column), ('both', identity) or
+    ('either', name): a session flag in a log, a count in an aggregate export (`resolved`).
 
     Keys are canonical measure names, rate/average/ratio keys (`conversion`, `response`,
     `aov`, …), session fields, or `account`/`shop`/`date`.
@@ -294,7 +295,7 @@ def mapping_target(field: str) -> tuple[str, object] | None:
     if key in ("day", "date_range"):
         return ("both", "date")
     if key in SESSION_ONLY:
-        return ("session", key)
+        return ("either", key) if key in MEASURE_NAMES else ("session", key)  # resolved: a flag or a count
     if key in MEASURE_NAMES:
         return ("fact", Column(TOTAL_TIME if key == "online_s" else COUNT, key))
     for kind, table in ((RATE, RATES), (AVERAGE, AVERAGES), (RATIO, RATIOS)):
@@ -302,4 +303,53 @@ def mapping_target(field: str) -> tuple[str, object] | None:
             return ("fact", Column(kind, key))
         if key.endswith("_rate") and key[:-5] in table:
             return ("fact", Column(kind, key[:-5]))
+    return None
+
+
+# -- what a user can say a column is (the data page's column mapping) -------------------------
+
+_RATE_LABELS = {"dissatisfaction": ("不满意率", "Dissatisfaction rate"),
+                "rating_participation": ("评价参与率", "Rating participation")}
+_AVERAGE_KEYS = {"first_response": "first_response_s", "response": "avg_response_s", "reception": "avg_reception_s"}
+
+
+def _rate_label(rate: str) -> tuple[str, str]:
+    if rate in _RATE_LABELS:
+        return _RATE_LABELS[rate]
+    kpi = rate if rate == "satisfaction" else f"{rate}_rate"
+    return label(kpi, "zh"), label(kpi, "en")
+
+
+MAPPING_FIELDS: dict[str, tuple[str, str]] = {
+    "account": ("客服账号", "Agent account"),
+    "shop": ("店铺", "Shop"),
+    "date": ("日期", "Date"),
+    "session_id": ("会话编号（会话记录）", "Session id (session log)"),
+    "time": ("开始时间（会话记录）", "Start time (session log)"),
+    "answered": ("是否接通/回复（会话记录）", "Answered (session log)"),
+    "resolved": ("已解决人数 / 是否解决（会话记录）", "Resolved (a count, or a flag in a session log)"),
+    "converted": ("是否成交（会话记录）", "Converted (session log)"),
+    "inquiry": ("是否询单（会话记录）", "Inquiry (session log)"),
+    "wait_s": ("等待/首次响应时长（会话记录）", "Wait or first response (session log)"),
+    "duration_s": ("会话时长（会话记录）", "Duration (session log)"),
+    "rating": ("评分 1–5（会话记录）", "Rating 1–5 (session log)"),
+    "amount": ("成交金额（会话记录）", "Order amount (session log)"),
+    "topic": ("咨询类型（会话记录）", "Topic (session log)"),
+    "loss_reason": ("流失原因（会话记录）", "Loss reason (session log)"),
+    **{m.name: (m.zh, m.en) for m in MEASURES if m.name not in SESSION_ONLY},
+    **{f"{rate}_rate": _rate_label(rate) for rate in RATES},
+    **{key: (label(key, "zh"), label(key, "en")) for key in _AVERAGE_KEYS.values()},
+    **{ratio: (label(ratio, "zh"), label(ratio, "en")) for ratio in RATIOS},
+}
+"""Every key `mapping_target` accepts that a column can be mapped to, with its zh/en label."""
+
+
+def mapping_key(column: Column) -> str | None:
+    """The `MAPPING_FIELDS` key an aggregate export's column was read as (None: known, not stored)."""
+    if column.kind == IDENTITY or column.kind in (COUNT, TOTAL_TIME) or column.kind == RATIO:
+        return column.target
+    if column.kind == RATE:
+        return f"{column.target}_rate"
+    if column.kind == AVERAGE:
+        return _AVERAGE_KEYS[column.target]
     return None

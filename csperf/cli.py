@@ -77,6 +77,8 @@ def cmd_import(args) -> int:
     from csperf import importer
 
     mapping = _parse_map(args.map) if args.map else None
+    if args.check:
+        return _check_files(args, mapping)
     try:
         database = _open(args)
     except dbmod.DatabaseBusy as busy:
@@ -110,6 +112,39 @@ def cmd_import(args) -> int:
             print(f"✗ {result.error}", file=sys.stderr)
             continue
         print(result.summary())
+    return EXIT_BAD_INPUT if failed else 0
+
+
+def _check_files(args, mapping: dict[str, str] | None) -> int:
+    """Read the files as an import would and show how each column is read; store nothing."""
+    from csperf import aliases, importer
+
+    try:
+        remembered = importer.remembered_maps(_open(args))
+    except dbmod.DatabaseBusy:
+        remembered = {}
+        print("看板正在运行，无法读取已记住的列映射 — the dashboard holds the database: remembered mappings "
+              "are not applied to this check", file=sys.stderr)
+    failed = 0
+    for path in args.files:
+        try:
+            parsed = importer.parse_file(Path(path), shop=args.shop, date_from=args.date_from, date_to=args.date_to,
+                                         mapping=mapping, skip_bad_rows=args.skip_bad_rows, remembered=remembered)
+        except importer.BadInput as exc:
+            failed += 1
+            print(f"✗ {exc}")
+            columns = exc.columns if isinstance(exc, importer.ColumnsNeeded) else []
+        else:
+            period = f"{parsed.period_from} ~ {parsed.period_to}" if parsed.period_from else "?"
+            print(f"✓ {parsed.file_name}: {parsed.format} · {parsed.shop or '?'} · {period} · {parsed.rows} 行 rows")
+            columns = parsed.columns
+        for column in columns:
+            meaning = (f"{column.meaning} ({aliases.MAPPING_FIELDS[column.meaning][0]})" if column.meaning
+                       else "已知，不导入 — known, not stored" if column.recognised else "? 未识别 — not recognised")
+            print(f"  {column.header} = {meaning}" + (f"   e.g. {column.sample}" if column.sample else ""))
+    if failed:
+        print("用 --map 字段=表头 指定列的含义 (e.g. --map 'agent=坐席,receptions=进线量') — give meanings with --map",
+              file=sys.stderr)
     return EXIT_BAD_INPUT if failed else 0
 
 
@@ -369,6 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--map", help="header mapping, e.g. 'agent=坐席,date=日期'")
     p.add_argument("--skip-bad-rows", action="store_true")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--check", action="store_true", help="only show how each column would be read; store nothing")
     p.set_defaults(run=cmd_import)
 
     p = with_format(sub.add_parser("imports", help="list imports"))

@@ -67,12 +67,31 @@ class BadInput(ValueError):
     applies, the row (as Excel numbers it) and the column. Nothing was written."""
 
 
+class ColumnsNeeded(BadInput):
+    """The file's columns do not say which is the agent (or any figure): the user says
+    which column means what (`mapping={field: header}`, remembered for the same headers)."""
+
+    def __init__(self, message: str, columns: list[ColumnReading]):
+        super().__init__(message)
+        self.columns = columns
+
+
 class AmbiguousDateOrder(BadInput):
     """Dates like 01-02-2026 the whole file cannot order: the user says dmy or mdy
     (`mapping={"date_order": …}`, remembered for files with the same headers)."""
 
 
 # -- results ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColumnReading:
+    """One column of a file's header row, a value under it, and how it was read."""
+
+    header: str
+    sample: str
+    meaning: str | None  # a key of aliases.MAPPING_FIELDS; None: not stored
+    recognised: bool  # False: no known header (it is listed among the unknown columns)
 
 
 @dataclass
@@ -94,6 +113,7 @@ class Parsed:
     rows: int
     notes: list[str] = field(default_factory=list)
     header_maps: dict[str, dict[str, str]] = field(default_factory=dict)  # signature → mapping to remember
+    columns: list[ColumnReading] = field(default_factory=list)  # every sheet's header row, as read
 
 
 @dataclass
@@ -750,24 +770,28 @@ def _resolve(name: str, labels: list[str], sheet_name: str, mapping: dict[str, s
 
     fact_cols: dict[int, Column] = {}
     session_cols: dict[int, tuple[str, str | None]] = {}
+    for c, (scope, target, unit) in mapped.items():
+        if scope == "fact":
+            fact_cols[c] = Column(target.kind, target.target, unit or target.unit)
+        elif scope == "both":
+            fact_cols[c] = Column(IDENTITY, target)
+        elif scope == "either":
+            fact_cols[c] = Column(COUNT, target, unit)
+        if scope in ("session", "both", "either"):
+            session_cols[c] = ("day" if target == "date" else target, unit)
+    # what the user named wins over what the headers suggest (several account-like columns stay: see names)
+    claimed = {(col.kind, col.target) for col in fact_cols.values() if col.kind != IDENTITY}
+    claimed_fields = {f for f, _ in session_cols.values()}
     for c, text in enumerate(labels):
-        if not text:
-            continue
-        if c in mapped:
-            scope, target, unit = mapped[c]
-            if scope in ("fact", "both"):
-                fact_cols[c] = target if scope == "fact" else Column(IDENTITY, target)
-                if unit and isinstance(target, Column):
-                    fact_cols[c] = Column(target.kind, target.target, unit)
-            if scope in ("session", "both"):
-                session_cols[c] = ("day" if target == "date" else target, unit)
+        if not text or c in mapped:
             continue
         fact = aliases.fact_column(text)
-        if fact is not None:
+        if fact is not None and (fact.kind, fact.target) not in claimed:
             fact_cols[c] = fact
         found = aliases.session_field(text)
-        if found is not None:
+        if found is not None and found[0] not in claimed_fields:
             session_cols[c] = found
+    fact_cols, session_cols = dict(sorted(fact_cols.items())), dict(sorted(session_cols.items()))
 
     session_signal = sum(1 for f, _ in session_cols.values() if f in aliases.SESSION_ONLY)
     fact_signal = sum(1 for col in fact_cols.values() if col.kind not in (IDENTITY, IGNORED))
@@ -791,9 +815,9 @@ def _resolve(name: str, labels: list[str], sheet_name: str, mapping: dict[str, s
     for c, col in fact_cols.items():
         if col.kind == IDENTITY and col.target == "account":
             accounts.append((-1 if c in mapped else aliases.account_rank(labels[c]), c))
-        elif col.kind == IDENTITY and col.target == "shop" and layout.shop is None:
+        elif col.kind == IDENTITY and col.target == "shop" and (layout.shop is None or c in mapped):
             layout.shop = c
-        elif col.kind == IDENTITY and col.target == "date" and layout.date is None:
+        elif col.kind == IDENTITY and col.target == "date" and (layout.date is None or c in mapped):
             layout.date = c
         elif col.kind not in (IDENTITY, IGNORED):
             layout.measures.append((c, col))
@@ -804,6 +828,35 @@ def _resolve(name: str, labels: list[str], sheet_name: str, mapping: dict[str, s
     if not layout.measures:
         return None, used_headers
     return layout, used_headers
+
+
+_FIGURE_LIKE = re.compile(r"^[-+¥$]?[\d.,:/%年月日 -]*$")
+
+
+def _readings(head: list[list], labels: list[str], start: int, layout: _Layout | None) -> list[ColumnReading]:
+    """What each column of a header row was read as, with the first value under it."""
+    meanings: dict[int, str] = {}
+    if layout is not None and layout.shape == "sessions":
+        meanings = {c: "date" if f == "day" else f for f, (c, _) in layout.session.items()}
+    elif layout is not None:
+        meanings = {c: key for c, key in ((layout.account, "account"), (layout.shop, "shop"), (layout.date, "date"))
+                    if c is not None}
+        meanings.update((c, aliases.mapping_key(col)) for c, col in layout.measures)
+    readings = []
+    for c, text in enumerate(labels):
+        if not text:
+            continue
+        sample = next((str(row[c]).strip() for row in head[start:start + 50]
+                       if c < len(row) and row[c] is not None and str(row[c]).strip()), "")
+        if layout is not None:
+            meaning, recognised = meanings.get(c), text not in layout.unknown
+        else:  # nothing was read: what the header alone suggests
+            fact, found = aliases.fact_column(text), aliases.session_field(text)
+            meaning = (aliases.mapping_key(fact) if fact else None) or (
+                ("date" if found[0] == "day" else found[0]) if found else None)
+            recognised = bool(fact or found)
+        readings.append(ColumnReading(text, sample[:40], meaning, recognised))
+    return readings
 
 
 # -- the per-file job ---------------------------------------------------------------------
@@ -945,6 +998,7 @@ class _Job:
             return seen[text]
 
         self.plans: list[_Plan] = []
+        self.columns: list[ColumnReading] = []
         unknown: list[str] = []
         used_headers: set[str] = set()
         file_period = values.period_from_name(self.name)
@@ -962,23 +1016,36 @@ class _Job:
                 continue
             layout.alternatives = header.alternatives
             if layout.shop_level and layout.date is None and layout.format != "taobao_sycm":
-                raise BadInput(f"{self.name}: 找不到客服/账号列 — no agent column found; 请用 --map 指定, "
-                               f"例如 --map 'agent=坐席'. 文件的表头: {', '.join(t for t in header.labels if t)}")
+                raise ColumnsNeeded(f"{self.name}: 找不到客服/账号列 — no agent column found; 请指定哪一列是客服"
+                                    f"(命令行: --map 'agent=坐席'). 文件的表头: "
+                                    f"{', '.join(t for t in header.labels if t)}",
+                                    _readings(sheet.head, header.labels, header.last + 1, layout))
             title = next((p for row in sheet.head[:header.first] for v in row
                           if (p := values.period_from_text(v))), None)
             period = values.period_from_name(sheet.name) or title or file_period
             start = header.last + 1 + _notes_under_header(sheet.head[header.last + 1:], layout)
             self.plans.append(_Plan(sheet, layout, start, period))
             unknown += [u for u in layout.unknown if u not in unknown]
+            self.columns += [r for r in _readings(sheet.head, header.labels, start, layout)
+                             if r.header not in {seen.header for seen in self.columns}]
         if self.mapping:
-            missing = [h for k, h in self.mapping.items() if k != "date_order" and h and h not in used_headers]
+            present = {aliases.normalize_header(v) for sheet in sheets for row in sheet.head for v in row if v}
+            missing = [h for k, h in self.mapping.items()
+                       if k != "date_order" and h and h not in used_headers and aliases.normalize_header(h) not in present]
             if missing:
-                raise BadInput(f"{self.name}: 映射的列在文件中找不到: {', '.join(missing)} — mapped columns not "
-                               f"found; the file's columns are: {', '.join(self._visible_headers(sheets))}")
+                raise ColumnsNeeded(f"{self.name}: 映射的列在文件中找不到: {', '.join(missing)} — mapped columns "
+                                    f"not found; the file's columns are: "
+                                    f"{', '.join(r.header for r in self._visible_columns(sheets))}",
+                                    self.columns or self._visible_columns(sheets))
         if not self.plans:
-            raise BadInput(f"{self.name}: 没有可识别的列 — no recognisable columns. 文件的表头: "
-                           f"{', '.join(self._visible_headers(sheets)) or '(空)'}; 请用 --map 指定, 例如 "
-                           "--map 'agent=坐席,date=日期,receptions=接待人数'")
+            visible = self._visible_columns(sheets)
+            if self.mapping and any(k != "date_order" for k in self.mapping):
+                raise ColumnsNeeded(f"{self.name}: 还需要指定更多列: 一个客服列, 以及至少一个指标列(会话记录则是"
+                                    "会话编号、开始时间等字段) — more columns needed: an agent column and a figure "
+                                    "(for a session log, fields such as the session id or start time)", visible)
+            raise ColumnsNeeded(f"{self.name}: 没有可识别的列 — no recognisable columns. 文件的表头: "
+                                f"{', '.join(r.header for r in visible) or '(空)'}; 请指定各列的含义(命令行: "
+                                "--map 'agent=坐席,date=日期,receptions=接待人数')", visible)
         self.unknown = unknown
         sizes = [p.sheet.total_rows for p in self.plans]
         self.total = sum(n - p.start for n, p in zip(sizes, self.plans)) if None not in sizes else None
@@ -990,12 +1057,15 @@ class _Job:
             self._decide(plan)
 
     @staticmethod
-    def _visible_headers(sheets) -> list[str]:
+    def _visible_columns(sheets) -> list[ColumnReading]:
+        """When no header was recognised: the first sheet's row with the most words (not
+        numbers or dates), which is the header row rather than a title or a data row."""
         for sheet in sheets:
-            for row in sheet.head:
-                texts = [_cell_text(v) for v in row if _cell_text(v)]
-                if len(texts) >= 2:
-                    return texts[:30]
+            words = [sum(1 for v in row if _cell_text(v) and not _FIGURE_LIKE.match(_cell_text(v)))
+                     for row in sheet.head]
+            if words and max(words) >= 2:
+                i = words.index(max(words))
+                return _readings(sheet.head, [_cell_text(v) for v in sheet.head[i]], i + 1, None)
         return []
 
     def _decide(self, plan: _Plan) -> None:
@@ -1132,8 +1202,8 @@ class _Job:
         if period is None:
             raise BadInput(
                 f"{self.name}{plan.where}: 无法确定数据所属日期 — 文件没有日期列，文件名和标题中也没有统计时间；"
-                "请用 --from/--to 指定 (e.g. --from 2026-10-01 --to 2026-10-31) — cannot tell which dates "
-                "the figures cover"
+                "请指定起止日期, 或指定哪一列是日期(命令行: --from 2026-10-01 --to 2026-10-31) — cannot tell "
+                "which dates the figures cover: give the period or the date column"
             )
         return period
 
@@ -1562,7 +1632,7 @@ def parse_file(path, *, shop=None, date_from=None, date_to=None, mapping=None, s
         shop_defaulted=job.shop_defaulted, period_from=job.first, period_to=job.last, facts=facts,
         sessions=sessions, unknown_columns=job.unknown, skipped=job.skipped_lines(),
         provisional_rows=job.provisional_rows, rows=job.fact_rows + job.session_rows, notes=job.notes,
-        header_maps=job.remembered_maps(),
+        header_maps=job.remembered_maps(), columns=job.columns,
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path  # noqa: E402
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from csperf import auth, importer, inbox, roster  # noqa: E402
+from csperf import aliases, auth, importer, inbox, roster  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
 
 t = ui.t
@@ -56,13 +56,27 @@ DATE_ORDERS = {"dmy": ("日-月-年（如 31-01-2026）", "day-month-year (31-01
                "mdy": ("月-日-年（如 01-31-2026）", "month-day-year (01-31-2026)")}
 
 
+def column_choices(sha: str) -> dict[str, str]:
+    """{field: header} as chosen in a file's column table (the first column given a field keeps it)."""
+    headers = [c.header for c in st.session_state.get(f"dt_cols_{sha[:12]}") or []]
+    edits = (st.session_state.get(f"dt_map_{sha[:12]}") or {}).get("edited_rows", {})
+    chosen: dict[str, str] = {}
+    for row, change in sorted(edits.items(), key=lambda item: int(item[0])):
+        field = change.get("map_to")
+        if field and int(row) < len(headers):
+            chosen.setdefault(field, headers[int(row)])
+    return chosen
+
+
 def overrides(sha: str) -> tuple[str | None, date | None, date | None, dict | None]:
-    """The shop, period and date order given for one file (kept by the widgets from the last run)."""
+    """The shop, period, date order and column meanings given for one file (kept by the widgets from the last run)."""
     shop = (st.session_state.get(f"dt_shop_{sha[:12]}") or "").strip() or None
     period = st.session_state.get(f"dt_period_{sha[:12]}") or ()
     first, last = (period[0], period[1]) if isinstance(period, (tuple, list)) and len(period) == 2 else (None, None)
-    order = st.session_state.get(f"dt_order_{sha[:12]}")
-    return shop, first, last, {"date_order": order} if order else None
+    mapping = column_choices(sha)
+    if order := st.session_state.get(f"dt_order_{sha[:12]}"):
+        mapping["date_order"] = order
+    return shop, first, last, mapping or None
 
 
 def preview(uploaded) -> dict:
@@ -78,7 +92,7 @@ def preview(uploaded) -> dict:
     key = (sha, uploaded.name, shop, first, last, str(mapping))
     if key in cache:
         return cache[key]
-    item = {"name": uploaded.name, "sha": sha, "path": None, "parsed": None, "error": None,
+    item = {"name": uploaded.name, "sha": sha, "path": None, "parsed": None, "error": None, "columns": [],
             "shop": shop, "date_from": first, "date_to": last, "mapping": mapping, "ambiguous": False}
     try:
         inbox.check_upload(uploaded.name, data)
@@ -96,8 +110,53 @@ def preview(uploaded) -> dict:
                                              remembered=importer.remembered_maps(db))
     except importer.BadInput as exc:
         item["error"], item["ambiguous"] = str(exc), isinstance(exc, importer.AmbiguousDateOrder)
+        item["columns"] = exc.columns if isinstance(exc, importer.ColumnsNeeded) else []
+    else:
+        item["columns"] = item["parsed"].columns
     cache[key] = item
     return item
+
+
+def column_table(item: dict) -> None:
+    """Each column of the file, how it is read now, and a choice of what it means instead.
+
+    The rows are the columns first seen for the file, so choices stay on their rows while
+    the preview is read again with them; a choice is remembered for files with the same headers."""
+    sha12 = item["sha"][:12]
+    first_seen = st.session_state.setdefault(f"dt_cols_{sha12}", item["columns"])
+    if not first_seen:
+        return
+    readings = {c.header: c for c in item["columns"]}
+
+    def read_as(header: str) -> str:
+        reading = readings.get(header)
+        if reading is None or reading.meaning is None:
+            return t("已知，不导入", "known, not stored") if reading and reading.recognised else t("未识别", "not recognised")
+        return t(*aliases.MAPPING_FIELDS[reading.meaning])
+
+    table = pd.DataFrame({
+        "header": [c.header for c in first_seen],
+        "sample": [c.sample for c in first_seen],
+        "read_as": [read_as(c.header) for c in first_seen],
+        "map_to": pd.Series([None] * len(first_seen), dtype=object),
+    })
+    st.markdown(t("**列的含义**：识别不对或未识别的列，在「指定为」里选它的含义；导入后，表头相同的文件会记住。",
+                  "**Column meanings**: for a column read wrongly or not at all, choose what it means under "
+                  "*Means*; files with the same headers remember it once imported."))
+    st.data_editor(table, key=f"dt_map_{sha12}", hide_index=True, width="stretch", num_rows="fixed",
+                   disabled=["header", "sample", "read_as"], placeholder="",
+                   column_config={
+                       "header": st.column_config.TextColumn(t("文件中的列", "Column in the file")),
+                       "sample": st.column_config.TextColumn(t("示例值", "Sample value")),
+                       "read_as": st.column_config.TextColumn(t("现在读作", "Read as")),
+                       "map_to": st.column_config.SelectboxColumn(
+                           t("指定为", "Means"), options=list(aliases.MAPPING_FIELDS),
+                           format_func=lambda key: t(*aliases.MAPPING_FIELDS[key])),
+                   })
+    chosen = column_choices(item["sha"])
+    edits = (st.session_state.get(f"dt_map_{sha12}") or {}).get("edited_rows", {})
+    if sum(1 for change in edits.values() if change.get("map_to")) > len(chosen):
+        st.warning(t("同一含义指定给了多列，只用第一列。", "One meaning was given to several columns; the first is used."))
 
 
 def shape_label(code: str) -> str:
@@ -144,18 +203,20 @@ with tabs[0]:
             st.error(item["error"])
             continue
         needs_input = item["error"] is not None or item["parsed"].shop_defaulted
-        with st.expander(t(f"{item['name']} · 补充店铺或期间（文件中没有时）",
-                           f"{item['name']} · shop or period (when the file lacks them)"), expanded=needs_input):
+        with st.expander(t(f"{item['name']} · 店铺、期间（文件中没有时）和列的含义",
+                           f"{item['name']} · shop, period (when the file lacks them) and column meanings"),
+                         expanded=needs_input):
             if item["error"]:
                 st.error(item["error"])
             cols = st.columns(2)
             cols[0].text_input(t("店铺", "Shop"), key=f"dt_shop_{item['sha'][:12]}",
                                placeholder=t("如 旗舰店", "e.g. flagship store"))
             cols[1].date_input(t("起止日期", "From – to"), value=(), key=f"dt_period_{item['sha'][:12]}")
-            if item["ambiguous"] or item["mapping"]:
+            if item["ambiguous"] or (item["mapping"] or {}).get("date_order"):
                 st.radio(t("文件中的日期顺序", "Date order in the file"), list(DATE_ORDERS), index=None,
                          format_func=lambda code: t(*DATE_ORDERS[code]), horizontal=True,
                          key=f"dt_order_{item['sha'][:12]}")
+            column_table(item)
     if ready and st.button(t(f"导入 {len(ready)} 个文件", f"Import {len(ready)} file(s)"), type="primary",
                            key="dt_import"):
         outcomes = []

@@ -89,6 +89,18 @@ def test_a_bad_file_is_refused_with_its_name_and_no_traceback(cli_db, tmp_path, 
     assert Database(resolve_path()).scalar("SELECT count(*) FROM imports") == 0
 
 
+def test_import_check_shows_how_each_column_reads_and_stores_nothing(cli_db, tmp_path, capsys):
+    export = tmp_path / "进线统计_2026-10-01至2026-10-31.csv"
+    export.write_text("工号,进线量,成交数\n007,10,3\n", encoding="utf-8")
+    code, out, err = run(capsys, "import", "--check", str(export))
+    assert code == cli.EXIT_BAD_INPUT and "没有可识别的列" in out and "--map" in err
+    assert "  工号 = account (客服账号)   e.g. 007" in out and "  进线量 = ? 未识别" in out
+    code, out, _ = run(capsys, "import", "--check", str(export), "--map", "agent=工号,receptions=进线量")
+    assert code == 0 and "2026-10-01 ~ 2026-10-31 · 1 行" in out
+    assert "  进线量 = receptions (接待人数)" in out and "  成交数 = ? 未识别" in out
+    assert Database(resolve_path()).scalar("SELECT count(*) FROM imports") == 0
+
+
 def test_score_uses_the_scheme_assigned_to_each_role(cli_db, tmp_path, capsys):
     day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 438, 162, 20000), ("小红", 100, 20, 3000)])
     roster = tmp_path / "roster.csv"

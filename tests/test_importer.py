@@ -549,6 +549,53 @@ def test_import_remembers_the_mapping(db, tmp_path):
     assert db.scalar("SELECT sum(receptions) FROM facts WHERE current") == 30
 
 
+def test_a_file_without_known_headers_shows_its_columns_to_map(tmp_path):
+    path = write_csv(tmp_path / "t.csv", [["客服报表", "2026年10月"], [], ["工号", "进线量", "成交数", "备注"],
+                                          ["007", "10", "3", ""], ["008", "12", "4", "请假半天"]])
+    with pytest.raises(importer.ColumnsNeeded) as raised:
+        parse_file(path)
+    columns = raised.value.columns  # the header row, not the title above it
+    assert [(c.header, c.sample, c.meaning) for c in columns] == [  # 工号 would be the agent: figures are missing
+        ("工号", "007", "account"), ("进线量", "10", None), ("成交数", "3", None), ("备注", "请假半天", None)]
+    assert [c.recognised for c in columns] == [True, False, False, False]
+    with pytest.raises(importer.ColumnsNeeded, match="还需要指定更多列") as raised:  # not "not found"
+        parse_file(path, mapping={"agent": "备注"})
+    assert [c.header for c in raised.value.columns] == ["工号", "进线量", "成交数", "备注"]
+
+
+def test_columns_say_how_each_was_read(tmp_path):
+    path = write_csv(tmp_path / "r.csv", [["客服", "接待人数", "询单转化率", "平均响应时长(秒)", "客单价", "序号", "心情"],
+                                          ["店:a", 10, "40%", 12, 99.5, 1, "好"]])
+    parsed = parse_file(path, date_from="2026-10-01")
+    assert [(c.header, c.meaning, c.recognised) for c in parsed.columns] == [
+        ("客服", "account", True), ("接待人数", "receptions", True), ("询单转化率", "conversion_rate", True),
+        ("平均响应时长(秒)", "avg_response_s", True), ("客单价", "aov", True), ("序号", None, True),
+        ("心情", None, False)]
+    for column in parsed.columns:  # every meaning can be given back as a mapping
+        assert column.meaning is None or aliases.mapping_target(column.meaning) is not None
+
+
+def test_every_mapping_choice_is_a_mapping_key():
+    assert all(aliases.mapping_target(key) is not None for key in aliases.MAPPING_FIELDS)
+    labels = [zh for zh, _ in aliases.MAPPING_FIELDS.values()]
+    assert len(labels) == len(set(labels))  # a user can tell every choice apart
+
+
+def test_a_column_the_user_names_wins_over_a_header_that_suggests_the_same(tmp_path):
+    path = write_csv(tmp_path / "w.csv", [["客服", "坐席工号", "接待人数", "有效进线", "日期"],
+                                          ["小王", "A01", 5, 9, "2026-10-01"]])
+    row = by_account(parse_file(path, mapping={"agent": "坐席工号", "receptions": "有效进线"}))["A01"]
+    assert row["receptions"] == 9
+    log = write_csv(tmp_path / "s.csv", [["会话ID", "客服", "工号", "开始时间"], ["S1", "小王", "A01", "2026-10-01 09:00"]])
+    assert parse_file(log, mapping={"agent": "工号"}).sessions["account"].tolist() == ["A01"]
+
+
+def test_resolved_mapped_in_an_aggregate_export_is_the_count(tmp_path):
+    path = write_csv(tmp_path / "r.csv", [["客服", "日期", "售后单", "已办结"], ["店:a", "2026-10-01", 10, 7]])
+    parsed = parse_file(path, mapping={"cases": "售后单", "resolved": "已办结"})
+    assert parsed.format != "sessions" and by_account(parsed)["a"]["resolved"] == 7
+
+
 # -- session logs -----------------------------------------------------------------------------
 
 SESSION_HEADER = ["会话ID", "客服", "开始时间", "首次响应(秒)", "会话时长(秒)", "是否回复", "是否解决", "是否成交",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import date, datetime, time
 
@@ -318,6 +319,71 @@ def test_dates_the_file_cannot_order_are_ordered_on_the_page(app_db):
     assert any(s.startswith("✓ 日报.csv") for s in texts(at.success))
     days = open_db().query("SELECT date_from FROM facts WHERE account = '阿明' ORDER BY 1")["date_from"]
     assert [d.date().isoformat() for d in days] == ["2026-02-01", "2026-04-03"]
+
+
+TICKETS = "Ticket,Owner,Opened,Replied?,Stars\nT1,阿明,2026-10-20 09:00,yes,5\nT2,阿明,2026-10-20 10:00,no,\n"
+
+
+def column_table(at):
+    """A file's column table (an editor: its columns by their names in the frame)."""
+    [editor] = [e for e in at.data_editor if e.key and e.key.startswith("dt_map_")]
+    return editor.value
+
+
+def choose_columns(at, content: bytes, choices: dict[int, str]):
+    """Pick meanings in a file's column table, as a click in its 指定为 cells would."""
+    key = f"dt_map_{hashlib.sha256(content).hexdigest()[:12]}"
+    at.session_state[key] = {"edited_rows": {row: {"map_to": field} for row, field in choices.items()},
+                             "added_rows": [], "deleted_rows": []}
+    return at.run()
+
+
+def test_columns_no_header_names_are_given_their_meaning_on_the_page(app_db):
+    content = TICKETS.encode("utf-8")
+    at = ran(DATA)
+    at.file_uploader[0].set_value([("工单.csv", content, "text/csv")])
+    at.run()
+    assert any("没有可识别的列" in e for e in texts(at.error))
+    columns = column_table(at)
+    assert columns["header"].tolist() == ["Ticket", "Owner", "Opened", "Replied?", "Stars"]
+    assert columns["sample"].tolist() == ["T1", "阿明", "2026-10-20 09:00", "yes", "5"]
+    assert set(columns["read_as"]) == {"未识别"}
+    choose_columns(at, content, {0: "session_id", 1: "account", 2: "time", 3: "answered", 4: "rating"})
+    assert not at.exception and not at.error
+    assert column_table(at)["read_as"].tolist() == [
+        "会话编号（会话记录）", "客服账号", "开始时间（会话记录）", "是否接通/回复（会话记录）", "评分 1–5（会话记录）"]
+    assert shown_table(at, "未识别的列").iloc[0]["格式"] == "会话记录"
+    for widget in at.text_input:
+        if widget.key and widget.key.startswith("dt_shop_"):
+            widget.input("旗舰店")
+    at.run()
+    at.button(key="dt_import").click().run()
+    assert any(s.startswith("✓ 工单.csv") for s in texts(at.success))
+    stored = open_db().query("SELECT session_id, account, answered, rating FROM sessions ORDER BY 1")
+    assert stored["session_id"].tolist() == ["T1", "T2"] and stored["account"].tolist() == ["阿明", "阿明"]
+    assert stored["answered"].tolist() == [True, False] and stored["rating"].iloc[0] == 5
+
+    later = TICKETS.replace("T1", "T3").replace("T2", "T4").encode("utf-8")  # the next export, same headers
+    at.file_uploader[0].set_value([("工单2.csv", later, "text/csv")])
+    at.run()
+    assert not at.error
+    assert column_table(at)["read_as"].tolist()[:2] == ["会话编号（会话记录）", "客服账号"]
+
+
+def test_a_column_read_wrongly_is_given_another_meaning(app_db):
+    content = "客服,接待人数,询单人数,进线量\n阿明,30,12,45\n".encode()
+    at = ran(DATA)
+    at.file_uploader[0].set_value([("自定义报表_2026-10-01至2026-10-31.csv", content, "text/csv")])
+    at.run()
+    assert column_table(at)["read_as"].tolist() == ["客服账号", "接待人数", "询单人数", "未识别"]
+    choose_columns(at, content, {3: "receptions", 1: "receptions"})  # two columns, one meaning: the first counts
+    assert any("只用第一列" in w for w in texts(at.warning))
+    assert column_table(at)["read_as"].tolist() == ["客服账号", "接待人数", "询单人数", "未识别"]
+    choose_columns(at, content, {3: "receptions"})
+    assert column_table(at)["read_as"].tolist() == ["客服账号", "未识别", "询单人数", "接待人数"]
+    at.button(key="dt_import").click().run()
+    kpis = queries.agent_kpis(open_db(), "2026-10-01", "2026-10-31").set_index("agent")
+    assert kpis.loc["阿明", "receptions"] == 45
 
 
 def test_owner_manages_users_and_exports_the_audit_trail(app_db):
