@@ -281,15 +281,21 @@ _FIELD_SYNONYMS = {
 }
 
 
+IGNORE = "ignore"
+
+
 def mapping_target(field: str) -> tuple[str, object] | None:
-    """A mapping key → ('session', field), ('fact', Column), ('both', identity) or
-    ('either', name): a session flag in a log, a count in an aggregate export (`resolved`).
+    """A mapping key → ('session', field), ('fact', Column), ('both', identity),
+    ('either', name): a session flag in a log, a count in an aggregate export (`resolved`),
+    or ('ignore', None): a column not to import.
 
     Keys are canonical measure names, rate/average/ratio keys (`conversion`, `response`,
     `aov`, …), session fields, or `account`/`shop`/`date`.
     """
     key = normalize_header(field)
     key = _FIELD_SYNONYMS.get(key, key)
+    if key == IGNORE or key.startswith(IGNORE + ":"):  # `ignore:备注`: several columns can be left out
+        return (IGNORE, None)
     if key in ("account", "shop"):
         return ("both", key)
     if key in ("day", "date_range"):
@@ -321,6 +327,7 @@ def _rate_label(rate: str) -> tuple[str, str]:
 
 
 MAPPING_FIELDS: dict[str, tuple[str, str]] = {
+    IGNORE: ("不导入这一列", "Do not import this column"),
     "account": ("客服账号", "Agent account"),
     "shop": ("店铺", "Shop"),
     "date": ("日期", "Date"),

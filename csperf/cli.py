@@ -133,7 +133,7 @@ def _check_files(args, mapping: dict[str, str] | None) -> int:
         except importer.BadInput as exc:
             failed += 1
             print(f"✗ {exc}")
-            columns = exc.columns if isinstance(exc, importer.ColumnsNeeded) else []
+            columns = exc.columns
         else:
             period = f"{parsed.period_from} ~ {parsed.period_to}" if parsed.period_from else "?"
             print(f"✓ {parsed.file_name}: {parsed.format} · {parsed.shop or '?'} · {period} · {parsed.rows} 行 rows")
@@ -401,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_period(sub.add_parser("import", help="import export files (xlsx/xls/csv)"))
     p.add_argument("files", nargs="+")
     p.add_argument("--shop")
-    p.add_argument("--map", help="header mapping, e.g. 'agent=坐席,date=日期'")
+    p.add_argument("--map", help="header mapping, e.g. 'agent=坐席,date=日期'; 'ignore:1=备注' leaves a column out")
     p.add_argument("--skip-bad-rows", action="store_true")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--check", action="store_true", help="only show how each column would be read; store nothing")

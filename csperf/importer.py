@@ -64,7 +64,12 @@ Progress = Callable[[int, "int | None", str], None]
 
 class BadInput(ValueError):
     """A file that cannot be imported as it is. The message names the file and, where it
-    applies, the row (as Excel numbers it) and the column. Nothing was written."""
+    applies, the row (as Excel numbers it) and the column. Nothing was written.
+
+    `columns` tells how the file's columns were read, when it got that far (parse_file),
+    so that a column read wrongly can be given its meaning."""
+
+    columns: list[ColumnReading] = []
 
 
 class ColumnsNeeded(BadInput):
@@ -713,6 +718,7 @@ class _Layout:
     date_order: str | None = None
     alternatives: list[set[str]] = field(default_factory=list)  # what a repeated header row shows
     names: list[int] = field(default_factory=list)  # every account/shop/date-like column, used or not
+    ignored: list[int] = field(default_factory=list)  # columns the user said not to import
 
     @property
     def shop_level(self) -> bool:
@@ -771,6 +777,8 @@ def _resolve(name: str, labels: list[str], sheet_name: str, mapping: dict[str, s
     fact_cols: dict[int, Column] = {}
     session_cols: dict[int, tuple[str, str | None]] = {}
     for c, (scope, target, unit) in mapped.items():
+        if scope == aliases.IGNORE:
+            continue
         if scope == "fact":
             fact_cols[c] = Column(target.kind, target.target, unit or target.unit)
         elif scope == "both":
@@ -800,12 +808,13 @@ def _resolve(name: str, labels: list[str], sheet_name: str, mapping: dict[str, s
     remember = caller if caller and (used_headers or "date_order" in caller) else None
     layout = _Layout(labels, signature, shape,
                      "sessions" if shape == "sessions" else detect_format(labels, sheet_name),
-                     mapping=remember, date_order=date_order)
+                     mapping=remember, date_order=date_order,
+                     ignored=[c for c, (scope, _, _) in mapped.items() if scope == aliases.IGNORE])
 
     if shape == "sessions":
         for c, (f, unit) in session_cols.items():
             layout.session.setdefault(f, (c, unit))
-        layout.unknown = [t for c, t in enumerate(labels) if t and c not in session_cols]
+        layout.unknown = [t for c, t in enumerate(labels) if t and c not in session_cols and c not in layout.ignored]
         if "account" not in layout.session:
             return None, used_headers
         return layout, used_headers
@@ -824,7 +833,7 @@ def _resolve(name: str, labels: list[str], sheet_name: str, mapping: dict[str, s
     if accounts:
         layout.account = min(accounts)[1]
     layout.account_dash = layout.format == "jd"
-    layout.unknown = [t for c, t in enumerate(labels) if t and c not in fact_cols]
+    layout.unknown = [t for c, t in enumerate(labels) if t and c not in fact_cols and c not in layout.ignored]
     if not layout.measures:
         return None, used_headers
     return layout, used_headers
@@ -842,6 +851,8 @@ def _readings(head: list[list], labels: list[str], start: int, layout: _Layout |
         meanings = {c: key for c, key in ((layout.account, "account"), (layout.shop, "shop"), (layout.date, "date"))
                     if c is not None}
         meanings.update((c, aliases.mapping_key(col)) for c, col in layout.measures)
+    if layout is not None:
+        meanings.update((c, aliases.IGNORE) for c in layout.ignored)
     readings = []
     for c, text in enumerate(labels):
         if not text:
@@ -1616,17 +1627,21 @@ def parse_file(path, *, shop=None, date_from=None, date_to=None, mapping=None, s
     """
     job = _Job(path, shop=shop, date_from=date_from, date_to=date_to, mapping=mapping,
                skip_bad_rows=skip_bad_rows, remembered=remembered, progress=progress)
-    job.prepare()
-    job.settle()
-    job.decide()
-    facts = _concat(job.facts())
-    sessions = _concat(job.sessions())
+    try:
+        job.prepare()
+        job.settle()
+        job.decide()
+        facts = _concat(job.facts())
+        sessions = _concat(job.sessions())
+        _require_rows(job)
+    except BadInput as exc:
+        exc.columns = exc.columns or getattr(job, "columns", [])
+        raise
     if facts is None:
         facts = pd.DataFrame(columns=[*FACT_KEY, "provisional"])
     else:
         facts["date_from"] = facts["date_from"].dt.date
         facts["date_to"] = facts["date_to"].dt.date
-    _require_rows(job)
     return Parsed(
         file_name=job.name, sha256=job.sha256, format=job.format, shop=job.shop_label,
         shop_defaulted=job.shop_defaulted, period_from=job.first, period_to=job.last, facts=facts,

@@ -64,7 +64,8 @@ def column_choices(sha: str) -> dict[str, str]:
     for row, change in sorted(edits.items(), key=lambda item: int(item[0])):
         field = change.get("map_to")
         if field and int(row) < len(headers):
-            chosen.setdefault(field, headers[int(row)])
+            header = headers[int(row)]
+            chosen.setdefault(f"{field}:{header}" if field == aliases.IGNORE else field, header)
     return chosen
 
 
@@ -110,7 +111,7 @@ def preview(uploaded) -> dict:
                                              remembered=importer.remembered_maps(db))
     except importer.BadInput as exc:
         item["error"], item["ambiguous"] = str(exc), isinstance(exc, importer.AmbiguousDateOrder)
-        item["columns"] = exc.columns if isinstance(exc, importer.ColumnsNeeded) else []
+        item["columns"] = exc.columns
     else:
         item["columns"] = item["parsed"].columns
     cache[key] = item
@@ -123,9 +124,10 @@ def column_table(item: dict) -> None:
     The rows are the columns first seen for the file, so choices stay on their rows while
     the preview is read again with them; a choice is remembered for files with the same headers."""
     sha12 = item["sha"][:12]
-    first_seen = st.session_state.setdefault(f"dt_cols_{sha12}", item["columns"])
+    first_seen = st.session_state.get(f"dt_cols_{sha12}") or item["columns"]
     if not first_seen:
         return
+    st.session_state[f"dt_cols_{sha12}"] = first_seen
     readings = {c.header: c for c in item["columns"]}
 
     def read_as(header: str) -> str:
@@ -140,9 +142,9 @@ def column_table(item: dict) -> None:
         "read_as": [read_as(c.header) for c in first_seen],
         "map_to": pd.Series([None] * len(first_seen), dtype=object),
     })
-    st.markdown(t("**列的含义**：识别不对或未识别的列，在「指定为」里选它的含义；导入后，表头相同的文件会记住。",
+    st.markdown(t("**列的含义**：识别不对或未识别的列，在「指定为」里选它的含义（或不导入）；导入后，表头相同的文件会记住。",
                   "**Column meanings**: for a column read wrongly or not at all, choose what it means under "
-                  "*Means*; files with the same headers remember it once imported."))
+                  "*Means* (or leave it out); files with the same headers remember it once imported."))
     st.data_editor(table, key=f"dt_map_{sha12}", hide_index=True, width="stretch", num_rows="fixed",
                    disabled=["header", "sample", "read_as"], placeholder="",
                    column_config={

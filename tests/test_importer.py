@@ -590,6 +590,18 @@ def test_a_column_the_user_names_wins_over_a_header_that_suggests_the_same(tmp_p
     assert parse_file(log, mapping={"agent": "工号"}).sessions["account"].tolist() == ["A01"]
 
 
+def test_a_column_that_breaks_the_import_can_be_left_out(tmp_path):
+    path = write_csv(tmp_path / "b.csv", [["客服", "日期", "询单人数", "接待人数", "询单转化率"],
+                                          ["店:a", "2026-10-01", 5, 12, "高"]])
+    with pytest.raises(BadInput, match="询单转化率") as raised:
+        parse_file(path)
+    assert [(c.header, c.meaning) for c in raised.value.columns][-1] == ("询单转化率", "conversion_rate")  # as read
+    parsed = parse_file(path, mapping={"ignore:1": "询单转化率"})
+    assert by_account(parsed)["a"]["inquiries"] == 5 and parsed.unknown_columns == []
+    assert parsed.columns[-1].meaning == aliases.IGNORE
+    assert list(parsed.header_maps.values()) == [{"ignore:1": "询单转化率"}]  # remembered like any meaning
+
+
 def test_resolved_mapped_in_an_aggregate_export_is_the_count(tmp_path):
     path = write_csv(tmp_path / "r.csv", [["客服", "日期", "售后单", "已办结"], ["店:a", "2026-10-01", 10, 7]])
     parsed = parse_file(path, mapping={"cases": "售后单", "resolved": "已办结"})

@@ -386,6 +386,20 @@ def test_a_column_read_wrongly_is_given_another_meaning(app_db):
     assert kpis.loc["阿明", "receptions"] == 45
 
 
+def test_a_column_that_fails_the_file_is_left_out_on_the_page(app_db):
+    content = "客服,接待人数,询单人数,询单转化率\n阿明,30,12,高\n".encode()
+    at = ran(DATA)
+    at.file_uploader[0].set_value([("自定义报表_2026-10-01至2026-10-31.csv", content, "text/csv")])
+    at.run()
+    assert any("询单转化率" in e for e in texts(at.error))
+    assert column_table(at)["read_as"].tolist()[-1] == "询单转化率"
+    choose_columns(at, content, {3: "ignore"})
+    assert not at.error and column_table(at)["read_as"].tolist()[-1] == "不导入这一列"
+    at.button(key="dt_import").click().run()
+    kpis = queries.agent_kpis(open_db(), "2026-10-01", "2026-10-31").set_index("agent")
+    assert kpis.loc["阿明", "inquiries"] == 12
+
+
 def test_owner_manages_users_and_exports_the_audit_trail(app_db):
     at = ran(DATA, "owner")
     assert [tab.label for tab in at.tabs][-1] == "用户与操作日志"
