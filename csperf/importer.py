@@ -755,7 +755,9 @@ def _resolve(name: str, labels: list[str], sheet_name: str, mapping: dict[str, s
     """Decide the shape and the meaning of every column; returns the mapping headers used."""
     signature = header_signature(labels)
     caller = {k: v for k, v in (mapping or {}).items() if v}
-    given = caller or remembered.get(signature) or {}
+    # what the user says now adds to what was remembered for these headers (and wins over it)
+    given = {k: h for k, h in (remembered.get(signature) or {}).items() if h not in caller.values() and k not in caller}
+    given.update(caller)
     date_order = given.get("date_order")
     if date_order is not None and date_order not in ("dmy", "mdy"):
         raise BadInput(f"{name}: date_order 只能是 dmy 或 mdy — date_order must be dmy or mdy")
@@ -805,7 +807,7 @@ def _resolve(name: str, labels: list[str], sheet_name: str, mapping: dict[str, s
     fact_signal = sum(1 for col in fact_cols.values() if col.kind not in (IDENTITY, IGNORED))
     forced_session = any(scope == "session" for scope, _, _ in mapped.values())
     shape = "sessions" if forced_session or (session_signal >= 2 and session_signal > fact_signal) else "facts"
-    remember = caller if caller and (used_headers or "date_order" in caller) else None
+    remember = given if caller and (used_headers & set(caller.values()) or "date_order" in caller) else None
     layout = _Layout(labels, signature, shape,
                      "sessions" if shape == "sessions" else detect_format(labels, sheet_name),
                      mapping=remember, date_order=date_order,

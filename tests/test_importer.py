@@ -538,6 +538,18 @@ def test_mapping_turns_any_log_into_sessions(tmp_path):
     assert sessions["started_at"].iloc[1] == pd.Timestamp("2026-10-01 10:00")
 
 
+def test_a_new_choice_adds_to_the_remembered_mapping(tmp_path):
+    path = write_csv(tmp_path / "m.csv", [["坐席", "日期", "进线量", "成交数"], ["店:a", "2026-10-01", 10, 3]])
+    remembered = parse_file(path, mapping={"receptions": "进线量"}).header_maps
+    parsed = parse_file(path, mapping={"paid_buyers": "成交数"}, remembered=remembered)
+    row = by_account(parsed)["a"]
+    assert row["receptions"] == 10 and row["paid_buyers"] == 3  # not only what was said last
+    assert list(parsed.header_maps.values()) == [{"receptions": "进线量", "paid_buyers": "成交数"}]
+    changed = parse_file(path, mapping={"inquiries": "进线量"}, remembered=remembered)  # a column given anew
+    assert by_account(changed)["a"]["inquiries"] == 10 and "receptions" not in by_account(changed)["a"]
+    assert list(changed.header_maps.values()) == [{"inquiries": "进线量"}]
+
+
 def test_import_remembers_the_mapping(db, tmp_path):
     header = ["坐席", "日期", "进线量"]
     first = write_csv(tmp_path / "a.csv", [header, ["店:a", "2026-10-01", 10]])
