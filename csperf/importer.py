@@ -67,18 +67,11 @@ class BadInput(ValueError):
     applies, the row (as Excel numbers it) and the column. Nothing was written.
 
     `columns` tells how the file's columns were read, when it got that far (parse_file),
-    so that a column read wrongly can be given its meaning."""
+    so that a column read wrongly, or not at all, can be given its meaning."""
 
-    columns: list[ColumnReading] = []
-
-
-class ColumnsNeeded(BadInput):
-    """The file's columns do not say which is the agent (or any figure): the user says
-    which column means what (`mapping={field: header}`, remembered for the same headers)."""
-
-    def __init__(self, message: str, columns: list[ColumnReading]):
+    def __init__(self, message: str, columns: Iterable[ColumnReading] = ()):
         super().__init__(message)
-        self.columns = columns
+        self.columns = list(columns)
 
 
 class AmbiguousDateOrder(BadInput):
@@ -943,6 +936,7 @@ class _Job:
         self.done = 0
         self._generated_ids: dict[int, int] = {}
         self.sha256: str | None = None
+        self.columns: list[ColumnReading] = []  # how the header rows were read (see `_plan`)
 
     # -- planning --
 
@@ -1011,7 +1005,7 @@ class _Job:
             return seen[text]
 
         self.plans: list[_Plan] = []
-        self.columns: list[ColumnReading] = []
+        self.columns = []
         unknown: list[str] = []
         used_headers: set[str] = set()
         file_period = values.period_from_name(self.name)
@@ -1029,10 +1023,10 @@ class _Job:
                 continue
             layout.alternatives = header.alternatives
             if layout.shop_level and layout.date is None and layout.format != "taobao_sycm":
-                raise ColumnsNeeded(f"{self.name}: 找不到客服/账号列 — no agent column found; 请指定哪一列是客服"
-                                    f"(命令行: --map 'agent=坐席'). 文件的表头: "
-                                    f"{', '.join(t for t in header.labels if t)}",
-                                    _readings(sheet.head, header.labels, header.last + 1, layout))
+                raise BadInput(f"{self.name}: 找不到客服/账号列 — no agent column found; 请指定哪一列是客服"
+                               f"(命令行: --map 'agent=坐席'). 文件的表头: "
+                               f"{', '.join(t for t in header.labels if t)}",
+                               _readings(sheet.head, header.labels, header.last + 1, layout))
             title = next((p for row in sheet.head[:header.first] for v in row
                           if (p := values.period_from_text(v))), None)
             period = values.period_from_name(sheet.name) or title or file_period
@@ -1046,19 +1040,19 @@ class _Job:
             missing = [h for k, h in self.mapping.items()
                        if k != "date_order" and h and h not in used_headers and aliases.normalize_header(h) not in present]
             if missing:
-                raise ColumnsNeeded(f"{self.name}: 映射的列在文件中找不到: {', '.join(missing)} — mapped columns "
-                                    f"not found; the file's columns are: "
-                                    f"{', '.join(r.header for r in self._visible_columns(sheets))}",
-                                    self.columns or self._visible_columns(sheets))
+                raise BadInput(f"{self.name}: 映射的列在文件中找不到: {', '.join(missing)} — mapped columns "
+                               f"not found; the file's columns are: "
+                               f"{', '.join(r.header for r in self._visible_columns(sheets))}",
+                               self.columns or self._visible_columns(sheets))
         if not self.plans:
             visible = self._visible_columns(sheets)
             if self.mapping and any(k != "date_order" for k in self.mapping):
-                raise ColumnsNeeded(f"{self.name}: 还需要指定更多列: 一个客服列, 以及至少一个指标列(会话记录则是"
-                                    "会话编号、开始时间等字段) — more columns needed: an agent column and a figure "
-                                    "(for a session log, fields such as the session id or start time)", visible)
-            raise ColumnsNeeded(f"{self.name}: 没有可识别的列 — no recognisable columns. 文件的表头: "
-                                f"{', '.join(r.header for r in visible) or '(空)'}; 请指定各列的含义(命令行: "
-                                "--map 'agent=坐席,date=日期,receptions=接待人数')", visible)
+                raise BadInput(f"{self.name}: 还需要指定更多列: 一个客服列, 以及至少一个指标列(会话记录则是"
+                               "会话编号、开始时间等字段) — more columns needed: an agent column and a figure "
+                               "(for a session log, fields such as the session id or start time)", visible)
+            raise BadInput(f"{self.name}: 没有可识别的列 — no recognisable columns. 文件的表头: "
+                           f"{', '.join(r.header for r in visible) or '(空)'}; 请指定各列的含义(命令行: "
+                           "--map 'agent=坐席,date=日期,receptions=接待人数')", visible)
         self.unknown = unknown
         sizes = [p.sheet.total_rows for p in self.plans]
         self.total = sum(n - p.start for n, p in zip(sizes, self.plans)) if None not in sizes else None
@@ -1637,7 +1631,7 @@ def parse_file(path, *, shop=None, date_from=None, date_to=None, mapping=None, s
         sessions = _concat(job.sessions())
         _require_rows(job)
     except BadInput as exc:
-        exc.columns = exc.columns or getattr(job, "columns", [])
+        exc.columns = exc.columns or job.columns
         raise
     if facts is None:
         facts = pd.DataFrame(columns=[*FACT_KEY, "provisional"])
