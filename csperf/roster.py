@@ -25,7 +25,7 @@ from csperf.values import split_accounts
 
 ROSTER_COLUMNS = ["shop", "account", "name", "team", "role", "level", "base_salary", "shift", "excluded"]
 ROLES = ("presales", "aftersales", "vip")
-LEVELS = ("junior", "mid", "senior", "vip")
+LEVELS = ("trainee", "junior", "mid", "senior", "vip")  # trainee: the presets' base-0 level
 
 _ROSTER_HEADERS = {
     "account": ("账号", "子账号", "客服账号", "旺旺", "account"),
@@ -57,6 +57,7 @@ _ROLE_VALUES = {
     "aftersale": "aftersales", "vip": "vip", "vip客服": "vip",
 }
 _LEVEL_VALUES = {
+    "实习": "trainee", "见习": "trainee", "试用": "trainee", "新人": "trainee", "trainee": "trainee",
     "初级": "junior", "junior": "junior", "中级": "mid", "mid": "mid", "middle": "mid",
     "高级": "senior", "senior": "senior", "vip": "vip",
 }
@@ -173,7 +174,7 @@ def set_level_pay(db: Database, level: str, base_salary: float, user: str | None
     """The base salary of a level, used for agents whose roster row has no 底薪 of their own."""
     canonical = _parse_choice(level, _LEVEL_VALUES)
     if canonical is None:
-        raise RosterError(f"未知级别“{level}”，应为 初级/中级/高级/VIP — unknown level")
+        raise RosterError(f"未知级别“{level}”，应为 实习/初级/中级/高级/VIP — unknown level")
     amount = _number(base_salary)
     if amount is None or amount < 0:
         raise RosterError(f"级别 {level} 的底薪“{base_salary}”不是有效金额 — invalid base salary")
@@ -397,7 +398,7 @@ def _roster_records(header: dict[int, str], body: list[list], source: str, first
             record[key] = cells.get(key) or None
         for key, choices, hint in (
             ("role", _ROLE_VALUES, "售前/售后/VIP"),
-            ("level", _LEVEL_VALUES, "初级/中级/高级/VIP"),
+            ("level", _LEVEL_VALUES, "实习/初级/中级/高级/VIP"),
         ):
             value = cells.get(key, "")
             record[key] = _parse_choice(value, choices) if value else None

@@ -756,15 +756,17 @@ class PromotionRule:
 
 
 # Simple, documented defaults: a steady "at or above the team" record earns the next level.
-# junior→mid: average ≥ 90 with ≥ 4 scored months of the last 6; mid→senior: ≥ 100 with
-# ≥ 5; senior→VIP: ≥ 105 over all 6. VIP is the top level.
+# trainee→junior: average ≥ 80 with ≥ 3 scored months of the last 6 (a probation);
+# junior→mid: ≥ 90 with ≥ 4; mid→senior: ≥ 100 with ≥ 5; senior→VIP: ≥ 105 over all 6.
+# VIP is the top level.
 PROMOTION_RULES = {
+    "trainee": PromotionRule("trainee", "junior", 80, 3),
     "junior": PromotionRule("junior", "mid", 90, 4),
     "mid": PromotionRule("mid", "senior", 100, 5),
     "senior": PromotionRule("senior", "vip", 105, 6),
 }
-LEVEL_LABELS = {"junior": ("初级", "Junior"), "mid": ("中级", "Mid"), "senior": ("高级", "Senior"),
-                "vip": ("VIP", "VIP")}
+LEVEL_LABELS = {"trainee": ("实习", "Trainee"), "junior": ("初级", "Junior"), "mid": ("中级", "Mid"),
+                "senior": ("高级", "Senior"), "vip": ("VIP", "VIP")}
 
 
 def level_label(level: str | None, lang: str = "zh") -> str:

@@ -12,14 +12,13 @@ from pathlib import Path  # noqa: E402
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from csperf import aliases, auth, importer, inbox, roster  # noqa: E402
+from csperf import aliases, auth, importer, inbox, roster, views  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
 
 t = ui.t
 db, username = frame.db, frame.user.username
 ROLE_OPTIONS = list(roster.ROLES)
 LEVEL_OPTIONS = list(roster.LEVELS)
-LEVEL_LABELS = {"junior": ("初级", "junior"), "mid": ("中级", "mid"), "senior": ("高级", "senior"), "vip": ("VIP", "VIP")}
 FORMAT_LABELS = {"taobao_chitu": ("淘宝/天猫 客服绩效工具", "Taobao CS tool"), "taobao_sycm": ("生意参谋", "Taobao SYCM"),
                  "pdd": ("拼多多", "Pinduoduo"), "jd": ("京东咚咚", "JD"), "douyin": ("抖店飞鸽", "Douyin"),
                  "generic": ("通用表格", "generic table"), "sessions": ("会话记录", "session log")}
@@ -351,7 +350,7 @@ with tabs[3]:
                 "role": st.column_config.SelectboxColumn(t("岗位", "Role"), options=ROLE_OPTIONS,
                                                          format_func=lambda r: fmt.role(r, ui.lang())),
                 "level": st.column_config.SelectboxColumn(t("级别", "Level"), options=LEVEL_OPTIONS,
-                                                          format_func=lambda v: t(*LEVEL_LABELS[v])),
+                                                          format_func=lambda v: views.level_label(v, ui.lang())),
                 "base_salary": st.column_config.NumberColumn(t("底薪 ¥", "Base ¥"), min_value=0, step=100),
                 "shift": st.column_config.TextColumn(t("班次", "Shift")),
                 "excluded": st.column_config.CheckboxColumn(t("排除", "Excluded")),

@@ -90,6 +90,12 @@ def test_csv_roster_is_stored_with_shop_from_account_prefix(db, tmp_path):
     assert db.rows("SELECT username, action, detail FROM audit") == [("boss", "roster_import", "花名册.csv: 5 rows")]
 
 
+def test_a_trainee_is_a_level_the_presets_pay_by(db, tmp_path):
+    text = HEADER + "\n悦享旗舰店:新来的,张新,,售前一组,售前,见习,,白班,否\n悦享旗舰店:小王,王小,,售前一组,售前,实习,,白班,否\n"
+    import_roster(db, write_text(tmp_path, "r.csv", text))
+    assert db.rows("SELECT DISTINCT level FROM roster") == [("trainee",)]
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
 def test_bom_and_gb18030_csv_are_decoded(db, tmp_path, encoding):
     import_roster(db, write_text(tmp_path, "r.csv", ROSTER_CSV, encoding))
@@ -200,8 +206,10 @@ def test_level_pay(db):
     set_level_pay(db, "中级", "2,800", user="boss")
     set_level_pay(db, "junior", 2000)
     set_level_pay(db, "MID", 3000)
-    assert [tuple(r) for r in level_pay_frame(db).itertuples(index=False)] == [("junior", 2000.0), ("mid", 3000.0)]
-    with pytest.raises(RosterError, match="级别"):
+    set_level_pay(db, "实习", 0)
+    assert [tuple(r) for r in level_pay_frame(db).itertuples(index=False)] == [
+        ("trainee", 0.0), ("junior", 2000.0), ("mid", 3000.0)]
+    with pytest.raises(RosterError, match="级别.*实习/初级/中级/高级/VIP"):
         set_level_pay(db, "特级", 5000)
     with pytest.raises(RosterError, match="底薪"):
         set_level_pay(db, "senior", -1)

@@ -262,5 +262,6 @@ def test_a_level_named_twice_in_different_case_is_refused():
     assert caught.value.errors == ["levels.VIP: 与 vip 重复（级别不区分大小写） — same level as vip (levels ignore case)"]
 
 
-def test_the_vip_preset_spells_its_levels_as_the_roster_keeps_them():
-    assert set(preset("vip.toml").levels) <= set(LEVELS)
+@pytest.mark.parametrize("file_name", ["presales.toml", "aftersales.toml", "vip.toml", "commission.toml"])
+def test_every_preset_level_is_one_the_roster_can_hold(file_name):
+    assert set(preset(file_name).levels) <= set(LEVELS)

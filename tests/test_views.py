@@ -334,6 +334,9 @@ def test_promotion_readiness_needs_both_average_and_months():
     assert not short.ready and short.months_progress == pytest.approx(0.75)
     mid = views.promotion_readiness("mid", [98] * 6)
     assert not mid.ready and mid.score_progress == pytest.approx(0.98)
+    trainee = views.promotion_readiness("trainee", [NAN, NAN, NAN, 82, 85, 80])
+    assert trainee.ready and trainee.rule.to_level == "junior"
+    assert views.level_label("trainee") == "实习" and views.level_label("trainee", "en") == "Trainee"
     assert views.promotion_readiness("vip", [120] * 6).rule is None
     assert views.promotion_readiness(None, [120] * 6).level is None
 
