@@ -91,17 +91,10 @@ def cmd_import(args) -> int:
             print(f"  {path}")
         return 0
 
-    def progress(done, total, message=""):
-        if args.quiet:
-            return
-        share = f" {done / total:.0%}" if total else ""
-        count = f" {done:,} 行" if done else ""
-        print(f"\r  {message}{count}{share}".ljust(72), end="", file=sys.stderr, flush=True)
-
     results = importer.import_files(
         database, [Path(p) for p in args.files], shop=args.shop, date_from=args.date_from,
         date_to=args.date_to, mapping=mapping, skip_bad_rows=args.skip_bad_rows, user=args.user,
-        progress=progress,
+        progress=_progress_line(args.quiet, "行"),
     )
     if not args.quiet:
         print(file=sys.stderr)
@@ -113,6 +106,19 @@ def cmd_import(args) -> int:
             continue
         print(result.summary())
     return EXIT_BAD_INPUT if failed else 0
+
+
+def _progress_line(quiet: bool, unit: str):
+    """A progress callback that rewrites one stderr line (nothing when quiet)."""
+
+    def progress(done, total, message=""):
+        if quiet:
+            return
+        share = f" {done / total:.0%}" if total else ""
+        count = f" {done:,} {unit}" if done else ""
+        print(f"\r  {message}{count}{share}".ljust(72), end="", file=sys.stderr, flush=True)
+
+    return progress
 
 
 def _check_files(args, mapping: dict[str, str] | None) -> int:
@@ -293,7 +299,9 @@ def cmd_demo(args) -> int:
         print("数据库已有数据，不加载演示数据 — database has data; demo not loaded")
         _demo_login(database)
         return 0
-    summary = demo.load_demo(database)
+    summary = demo.load_demo(database, progress=_progress_line(args.quiet, "个文件"))
+    if not args.quiet:
+        print(file=sys.stderr)
     print(summary)
     _demo_login(database)
     return 0
@@ -447,6 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="generate and import the demo data")
     p.add_argument("--if-empty", action="store_true", help="only when the database has no data")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
     p.set_defaults(run=cmd_demo)
 
     p = with_format(sub.add_parser("user", help="dashboard accounts"))

@@ -72,6 +72,8 @@ def load_demo(
     """
     maker = generator()
     out = Path(out_dir) if out_dir is not None else maker.DEFAULT_OUT
+    if progress:
+        progress(0, 0, "生成演示文件 — writing the demo files")
     paths = maker.generate(out)
     side_files = {maker.ROSTER_FILE, maker.QA_FILE}
     exports = [p for p in paths if p.name not in side_files]

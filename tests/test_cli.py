@@ -163,13 +163,29 @@ def test_import_while_the_dashboard_holds_the_database_goes_to_the_inbox(cli_db,
 def test_demo_prints_a_demo_login_that_works(cli_db, capsys, monkeypatch):
     from csperf import auth, demo
 
-    monkeypatch.setattr(demo, "load_demo", lambda database: "演示数据已加载")
+    monkeypatch.setattr(demo, "load_demo", lambda database, progress: "演示数据已加载")
     code, out, _ = run(capsys, "demo")
     assert code == 0 and "DEMO ONLY" in out
     user, password = cli.DEMO_LOGIN
     assert f"{user} / 密码 {password}" in out
     database = Database(resolve_path())
     assert auth.authenticate(database, user, password).role == "owner"
+
+
+def test_demo_shows_its_progress_file_by_file_unless_quiet(cli_db, capsys, monkeypatch):
+    from csperf import demo
+
+    def load_demo(database, progress):
+        progress(0, 0, "生成演示文件")
+        progress(3, 4, "导入 天猫_1.xlsx")
+        return "演示数据已加载"
+
+    monkeypatch.setattr(demo, "load_demo", load_demo)
+    code, out, err = run(capsys, "demo")
+    assert code == 0 and "演示数据已加载" in out
+    assert "生成演示文件" in err and "导入 天猫_1.xlsx 3 个文件 75%" in err and err.endswith("\n")
+    code, _, err = run(capsys, "demo", "--quiet")
+    assert code == 0 and err == ""
 
 
 def _two_roles(cli_db, tmp_path, capsys, sales=20000):
