@@ -207,15 +207,22 @@ _QA_DIMS = {
 
 
 def _qa_by(db: Database, by: str, scope: str, params: list, date_from, date_to) -> pd.DataFrame:
-    """The mean QA score of each group over the months in scope, of the accounts with
-    figures in scope (as `agent_kpis` gives each agent's)."""
+    """The QA score of each group: the mean of its agents' scores, each agent's being the
+    mean over the months in scope (as `agent_kpis` gives it), so an agent scored in more
+    months weighs no more, and a group's value is the one its agents are compared with.
+    Only the accounts with figures in scope count."""
     dims = _QA_DIMS[by]
+    per_agent = "q.shop, q.account" + (", q.month" if by == "month" else "")
     return db.query(
         f"""SELECT {"".join(d + ", " for d in dims)} avg(q.qa_score) AS qa_score
-            FROM qa_scores q
-            SEMI JOIN (SELECT DISTINCT f.shop, f.account {scope}) a ON a.shop = q.shop AND a.account = q.account
+            FROM (
+                SELECT {per_agent}, avg(q.qa_score) AS qa_score
+                FROM qa_scores q
+                SEMI JOIN (SELECT DISTINCT f.shop, f.account {scope}) a ON a.shop = q.shop AND a.account = q.account
+                WHERE q.month BETWEEN date_trunc('month', CAST(? AS DATE)) AND CAST(? AS DATE)
+                GROUP BY {per_agent}
+            ) q
             LEFT JOIN roster r ON r.shop = q.shop AND r.account = q.account
-            WHERE q.month BETWEEN date_trunc('month', CAST(? AS DATE)) AND CAST(? AS DATE)
             {"GROUP BY ALL" if dims else ""}""",
         [*params, _as_date(date_from), _as_date(date_to)],
     )

@@ -117,7 +117,10 @@ def test_qa_score_groups_like_every_other_kpi(db):
     span = (date(2026, 9, 1), date(2026, 10, 31))
     by_team = queries.kpi_table(db, *span, by="team").set_index("team")["qa_score"]
     assert by_team.to_dict() == pytest.approx({"A组": 85, "B组": 70})
-    assert queries.kpi_table(db, *span, by="total")["qa_score"].iloc[0] == pytest.approx(80)
+    # the mean of the agents' means (85 and 70), not of the agent-months; the group value beside each agent agrees
+    assert queries.kpi_table(db, *span, by="total")["qa_score"].iloc[0] == pytest.approx(77.5)
+    agents = queries.agent_kpis(db, *span, group_by="all")
+    assert agents["qa_score_team"].tolist() == pytest.approx([77.5, 77.5])
     assert queries.kpi_table(db, *span, by="person").set_index("person")["qa_score"]["a"] == pytest.approx(85)
     assert queries.kpi_table(db, *span, by="month")["qa_score"].tolist() == pytest.approx([80])  # October's
     assert "qa_score" not in queries.kpi_table(db, *span, by="day").columns
