@@ -163,7 +163,7 @@ def _evaluate(table: _Table, scheme: Scheme) -> dict[str, np.ndarray]:
     """All figures as arrays in input row order, plus `order` (the listing order)."""
     _check_columns(table, scheme)
     n = table.rows
-    group, n_groups = _group_codes(table, GROUP_KEYS[scheme.group_by])
+    group, n_groups = _group_codes(n, _group_key_values(table, scheme))
     out: dict[str, np.ndarray] = {"group": group}
 
     weights = np.array([rule.weight for rule in scheme.kpis], dtype=float)
@@ -388,11 +388,23 @@ def _rank(group: np.ndarray, total: np.ndarray, receptions: np.ndarray, agents: 
     return order, rank
 
 
-def _group_codes(table: _Table, keys: tuple[str, ...]) -> tuple[np.ndarray, int]:
+def _group_key_values(table: _Table, scheme: Scheme) -> list[np.ndarray]:
+    """Each comparison-group key's value per row. An agent without a role that a role's
+    scheme scores is compared as one of that role (not alone in a group of the role-less)."""
+    values = []
+    for key in GROUP_KEYS[scheme.group_by]:
+        column = table.text(key)
+        if key == "role" and scheme.role != "all":
+            column = np.where(pd.isna(column), scheme.role, column)
+        values.append(column)
+    return values
+
+
+def _group_codes(rows: int, key_values: list[np.ndarray]) -> tuple[np.ndarray, int]:
     """Dense group codes ordered by the key values; a missing key value is its own group."""
-    code = np.zeros(table.rows, dtype=np.int64)
-    for key in keys:
-        key_code, uniques = pd.factorize(table.text(key), sort=True, use_na_sentinel=False)
+    code = np.zeros(rows, dtype=np.int64)
+    for column in key_values:
+        key_code, uniques = pd.factorize(column, sort=True, use_na_sentinel=False)
         code = code * (len(uniques) + 1) + key_code
     dense, uniques = pd.factorize(code, sort=True)
     return dense.astype(np.intp), len(uniques)
@@ -447,13 +459,12 @@ def _frame(table: _Table, scheme: Scheme, result: dict[str, np.ndarray]) -> pd.D
 
 def _group_labels(table: _Table, scheme: Scheme, group: np.ndarray) -> np.ndarray:
     """'shop / team / role' per row, built once per group."""
-    keys = GROUP_KEYS[scheme.group_by]
-    if not keys:
+    key_values = _group_key_values(table, scheme)
+    if not key_values:
         return np.full(len(group), "全部 all", dtype=object)
     labels = np.empty(group.max() + 1 if len(group) else 0, dtype=object)
     first_row = np.full(len(labels), -1)
     first_row[group[::-1]] = np.arange(len(group))[::-1]  # the first row of each group
     for code, row in enumerate(first_row):
-        labels[code] = " / ".join("—" if table.text(key)[row] is None else str(table.text(key)[row])
-                                  for key in keys)
+        labels[code] = " / ".join("—" if column[row] is None else str(column[row]) for column in key_values)
     return labels[group]

@@ -620,9 +620,11 @@ def test_a_role_scheme_never_scores_another_roles_agents():
     kpis = agents(4, role=["presales", "aftersales", None, "presales"], receptions=[100, 400, 400, 300])
     body = '[[kpi]]\nmetric = "receptions"\nweight = 1\ncap = 5\n'
     presales = score(kpis, scheme(body, 'role = "presales"'))
-    assert presales["agent"].tolist() == ["a3", "a0", "a2"]  # the after-sales agent is left out …
-    assert presales["receptions_group"].tolist() == [200, 200, 400]  # … of the group value too
-    assert presales["group"].tolist() == ["S / T / presales", "S / T / presales", "S / T / —"]  # a2: no role
+    assert presales["agent"].tolist() == ["a2", "a3", "a0"]  # the after-sales agent is left out …
+    assert presales["receptions_group"].tolist() == pytest.approx([800 / 3] * 3)  # … of the group value too
+    # a2 has no role: scored by the pre-sales scheme, it is compared as a pre-sales agent, not alone
+    assert presales["group"].tolist() == ["S / T / presales"] * 3
+    assert presales["rank"].tolist() == [1, 2, 3]
     assert sorted(score(kpis, scheme(body, 'role = "all"'))["agent"]) == ["a0", "a1", "a2", "a3"]
     moved = what_if(kpis, scheme(body, 'role = "aftersales"'), scheme(body, 'role = "all"'))
     assert sorted(moved.agents["agent"]) == ["a1", "a2"]  # only the agents both schemes score
