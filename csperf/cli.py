@@ -428,7 +428,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unmatched", action="store_true")
     p.set_defaults(run=cmd_roster)
 
-    p = sub.add_parser("qa", help="import supervisor QA scores")
+    p = sub.add_parser("qa", help="import supervisor scores (QA; the VIP scheme's member care, data completeness)")
     p.add_argument("file")
     p.set_defaults(run=cmd_qa)
 

@@ -287,6 +287,13 @@ MIGRATIONS: list[str | Callable[[duckdb.DuckDBPyConnection], None]] = [
     """,
     # 10: the receptions an average reception time rests on
     _timed_receptions,
+    # 11: the VIP scheme's member-care and data-completeness scores beside the QA score;
+    # a month's row may carry any of the three
+    """
+    ALTER TABLE qa_scores ALTER COLUMN qa_score DROP NOT NULL;
+    ALTER TABLE qa_scores ADD COLUMN member_care DOUBLE;
+    ALTER TABLE qa_scores ADD COLUMN data_completeness DOUBLE;
+    """,
 ]
 
 

@@ -141,9 +141,15 @@ SUM_KPIS: tuple[Kpi, ...] = tuple(
     if m.name not in _PARTS
 )
 
-QA_KPI = Kpi("qa_score", "质检分", "QA score", "mean", "score")
+# Scores a supervisor enters per agent and month (0–100); a period's is the mean over its months.
+MANUAL_KPIS: tuple[Kpi, ...] = (
+    Kpi("qa_score", "质检分", "QA score", "mean", "score"),
+    Kpi("member_care", "会员维护分", "Member care score", "mean", "score"),
+    Kpi("data_completeness", "资料完整度", "Data completeness score", "mean", "score"),
+)
+MANUAL_SCORES: tuple[str, ...] = tuple(k.name for k in MANUAL_KPIS)
 
-KPIS: tuple[Kpi, ...] = RATIO_KPIS + SUM_KPIS + (QA_KPI,)
+KPIS: tuple[Kpi, ...] = RATIO_KPIS + SUM_KPIS + MANUAL_KPIS
 KPI_BY_NAME: dict[str, Kpi] = {k.name: k for k in KPIS}
 KPI_NAMES: tuple[str, ...] = tuple(KPI_BY_NAME)
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from csperf.db import Database
 from csperf.importer import SHOP_LEVEL_ACCOUNT
-from csperf.metrics import KPIS, PART_MEASURES, RATIO_KPIS, SUM_KPIS, kpi
+from csperf.metrics import KPIS, MANUAL_SCORES, PART_MEASURES, RATIO_KPIS, SUM_KPIS, kpi
 from csperf.scoring import worked
 
 GROUP_KEYS = {
@@ -141,14 +141,14 @@ def agent_kpis(
         GROUP BY f.shop, f.account
     ),
     qa AS (
-        SELECT shop, account, avg(qa_score) AS qa_score FROM qa_scores
+        SELECT shop, account, {_MANUAL_MEANS} FROM qa_scores
         WHERE month BETWEEN date_trunc('month', CAST(? AS DATE)) AND CAST(? AS DATE)
         GROUP BY ALL
     )
     SELECT p.agent, p.shop, team, role, name, shift, level, base_salary, days, provisional_rows, last_date,
        {_RATIO_VALUES},
        {_SUM_VALUES},
-       qa.qa_score
+       {", ".join(f"qa.{m}" for m in MANUAL_SCORES)}
     FROM per_agent p LEFT JOIN qa ON qa.shop = p.shop AND qa.account = p.agent
     ORDER BY p.shop, team NULLS LAST, p.agent
     """
@@ -190,13 +190,14 @@ def kpi_table(db: Database, date_from, date_to, *, by: str = "agent", **filters)
     frame = db.query(sql, params)
     if by in _QA_DIMS:
         qa = _qa_by(db, by, scope, params, date_from, date_to)
-        frame = frame.merge(qa, how="left", on=names) if names else frame.assign(qa_score=qa["qa_score"].iloc[0])
+        frame = frame.merge(qa, how="left", on=names) if names else frame.assign(**qa.iloc[0])
     if by == "team" and not frame.empty:
         frame = _with_group_values(frame, ["shop"])
     return frame
 
 
-# QA scores are monthly, so they group by anything but a day or a week
+_MANUAL_MEANS = ", ".join(f"avg({m}) AS {m}" for m in MANUAL_SCORES)
+# QA and the other manual scores are monthly, so they group by anything but a day or a week
 _QA_DIMS = {
     "person": ["coalesce(r.name, q.account) AS person"],
     "team": ["q.shop", "r.team", "r.role"],
@@ -207,16 +208,16 @@ _QA_DIMS = {
 
 
 def _qa_by(db: Database, by: str, scope: str, params: list, date_from, date_to) -> pd.DataFrame:
-    """The QA score of each group: the mean of its agents' scores, each agent's being the
-    mean over the months in scope (as `agent_kpis` gives it), so an agent scored in more
-    months weighs no more, and a group's value is the one its agents are compared with.
-    Only the accounts with figures in scope count."""
+    """The manual scores (QA …) of each group: the mean of its agents' scores, each agent's
+    being the mean over the months in scope (as `agent_kpis` gives it), so an agent scored
+    in more months weighs no more, and a group's value is the one its agents are compared
+    with. Only the accounts with figures in scope count."""
     dims = _QA_DIMS[by]
     per_agent = "q.shop, q.account" + (", q.month" if by == "month" else "")
     return db.query(
-        f"""SELECT {"".join(d + ", " for d in dims)} avg(q.qa_score) AS qa_score
+        f"""SELECT {"".join(d + ", " for d in dims)} {_MANUAL_MEANS}
             FROM (
-                SELECT {per_agent}, avg(q.qa_score) AS qa_score
+                SELECT {per_agent}, {_MANUAL_MEANS}
                 FROM qa_scores q
                 SEMI JOIN (SELECT DISTINCT f.shop, f.account {scope}) a ON a.shop = q.shop AND a.account = q.account
                 WHERE q.month BETWEEN date_trunc('month', CAST(? AS DATE)) AND CAST(? AS DATE)
@@ -269,20 +270,20 @@ def trend(
     elif k.kind == "sum":
         value, n = f"sum(f.{k.name})", "count(DISTINCT (f.shop, f.account))"
     else:
-        return _qa_trend(db, date_from, date_to, split, **filters)
+        return _manual_trend(db, k.name, date_from, date_to, split, **filters)
     cols = f"{bucket} AS period" + (f", {split_sql} AS {split}" if split else "")
     sql = f"""SELECT {cols}, {value} AS value, {n} AS n {scope}
               GROUP BY ALL ORDER BY period{", " + split if split else ""}"""
     return db.query(sql, params)
 
 
-def _qa_trend(db, date_from, date_to, split, **filters) -> pd.DataFrame:
+def _manual_trend(db, metric: str, date_from, date_to, split, **filters) -> pd.DataFrame:
     frame = db.query(
-        """SELECT q.month AS period, q.shop, q.account AS agent, coalesce(r.team, '未分组') AS team,
-                  q.qa_score AS value
+        f"""SELECT q.month AS period, q.shop, q.account AS agent, coalesce(r.team, '未分组') AS team,
+                  q.{metric} AS value
            FROM qa_scores q LEFT JOIN roster r USING (shop, account)
            WHERE q.month BETWEEN date_trunc('month', CAST(? AS DATE)) AND CAST(? AS DATE)
-             AND NOT coalesce(r.excluded, false)""",
+             AND q.{metric} IS NOT NULL AND NOT coalesce(r.excluded, false)""",
         [_as_date(date_from), _as_date(date_to)],
     )
     if filters.get("shop"):

@@ -2,8 +2,9 @@
 
 Exports only know accounts (子账号); pay, teams, comparison groups and exclusions need
 people. The roster maps each (shop, account) to a person with team, role, level, base
-salary, shift and an exclusion flag (robots, test and manager accounts). QA scores are
-the one KPI nobody exports: supervisors enter them per account and month. Files come
+salary, shift and an exclusion flag (robots, test and manager accounts). QA scores (and
+the VIP scheme's member-care and data-completeness scores) are the KPIs nobody exports:
+supervisors enter them per account and month. Files come
 from shop staff as they keep them, so every bad cell is reported by file, row and
 column, and a file with any error writes nothing.
 """
@@ -21,6 +22,7 @@ import pandas as pd
 from python_calamine import CalamineWorkbook
 
 from csperf.db import Database
+from csperf.metrics import KPI_BY_NAME, MANUAL_SCORES
 from csperf.values import split_accounts
 
 ROSTER_COLUMNS = ["shop", "account", "name", "team", "role", "level", "base_salary", "shift", "excluded"]
@@ -44,11 +46,13 @@ _QA_HEADERS = {
     "shop": _ROSTER_HEADERS["shop"],
     "month": ("月份", "月", "month"),
     "qa_score": ("质检分", "质检得分", "质检", "qa_score", "qascore", "qa"),
+    "member_care": ("会员维护分", "会员维护", "会员维护评分", "member_care", "membercare"),
+    "data_completeness": ("资料完整度", "资料完整度分", "资料完整度评分", "data_completeness", "datacompleteness"),
 }
 _COLUMN_ZH = {
     "account": "账号", "name": "姓名", "shop": "店铺", "team": "团队", "role": "岗位",
     "level": "级别", "base_salary": "底薪", "shift": "班次", "excluded": "排除",
-    "month": "月份", "qa_score": "质检分",
+    "month": "月份", **{m: KPI_BY_NAME[m].zh for m in MANUAL_SCORES},
 }
 
 _ROLE_VALUES = {
@@ -195,17 +199,20 @@ def level_pay_frame(db: Database) -> pd.DataFrame:
 
 
 def import_qa(db: Database, path: str | Path, user: str | None = None) -> QaResult:
-    """Store supervisors' monthly QA scores given per account or per person (姓名)."""
+    """Store supervisors' monthly scores (QA, member care, data completeness: whichever
+    columns the file has) given per account or per person (姓名). A blank cell enters
+    nothing and keeps what was stored."""
     path = Path(path)
     header_row, header, body = _read_with_header(path, _QA_HEADERS, required=None)
     columns = set(header.values())
-    missing = [c for c in ("month", "qa_score") if c not in columns]
+    kinds = [m for m in MANUAL_SCORES if m in columns]
+    missing = [c for c in ("month",) if c not in columns] + ([] if kinds else ["qa_score"])
     if not columns & {"account", "name"}:
         missing.insert(0, "account")
     if missing:
         wanted = "、".join("账号或姓名" if c == "account" else _COLUMN_ZH[c] for c in missing)
         raise RosterError(f"{path.name}：缺少“{wanted}”列 — missing column(s)")
-    scores: dict[tuple[str, str, date], tuple[float, int]] = {}
+    scores: dict[tuple[str, str, date], tuple[dict[str, float], int]] = {}
     errors: list[str] = []
     for offset, raw in enumerate(body):
         row_no = header_row + 1 + offset
@@ -219,7 +226,9 @@ def import_qa(db: Database, path: str | Path, user: str | None = None) -> QaResu
             errors.append(f"{where}“月份”列：{exc}")
             continue
         try:
-            score = _score(cells.get("qa_score", ""))
+            given = {m: _score(cells[m], m) for m in kinds if cells.get(m, "") != ""}
+            if not given:
+                raise RosterError(f"没有填写分数 — no score given ({'、'.join(_COLUMN_ZH[m] for m in kinds)})")
             accounts = _qa_accounts(db, cells)
         except RosterError as exc:
             errors.append(f"{where}：{exc}")
@@ -228,37 +237,40 @@ def import_qa(db: Database, path: str | Path, user: str | None = None) -> QaResu
             key = (shop, account, month)
             if key in scores and scores[key][1] != row_no:
                 errors.append(
-                    f"{where}：{shop}:{account} {month:%Y-%m} 的质检分与第{scores[key][1]}行重复"
+                    f"{where}：{shop}:{account} {month:%Y-%m} 的分数与第{scores[key][1]}行重复"
                 )
-            scores[key] = (score, row_no)
+            scores[key] = (given, row_no)
     _raise_if(errors)
     with db.write() as cur:
-        for (shop, account, month), (score, _) in scores.items():
-            _upsert_qa(cur, shop, account, month, score, user)
+        for (shop, account, month), (given, _) in scores.items():
+            _upsert_qa(cur, shop, account, month, given, user)
         db.audit(cur, user, "qa_import", f"{path.name}: {len(scores)} scores")
     return QaResult(file=path.name, rows=len({row for _, row in scores.values()}), scores=len(scores))
 
 
 def set_qa(
-    db: Database, shop: str, account: str, month, score, user: str | None = None
+    db: Database, shop: str, account: str, month, score, user: str | None = None, metric: str = "qa_score"
 ) -> None:
-    """Enter or correct one account's QA score for one month."""
+    """Enter or correct one account's QA score (or another manual score) for one month."""
+    if metric not in MANUAL_SCORES:
+        raise ValueError(f"{metric!r} is not a manual score; known: {', '.join(MANUAL_SCORES)}")
     shop, account = str(shop or "").strip(), str(account or "").strip()
     if not shop or not account:
-        raise RosterError("质检分需要店铺和账号 — shop and account are required")
+        raise RosterError(f"{_COLUMN_ZH[metric]}需要店铺和账号 — shop and account are required")
     first_day = parse_month(month)
-    value = _score(score)
+    value = _score(score, metric)
     with db.write() as cur:
-        _upsert_qa(cur, shop, account, first_day, value, user)
-        db.audit(cur, user, "qa_set", f"{shop}:{account} {first_day:%Y-%m} = {value:g}")
+        _upsert_qa(cur, shop, account, first_day, {metric: value}, user)
+        db.audit(cur, user, "qa_set", f"{shop}:{account} {first_day:%Y-%m} {metric} = {value:g}")
 
 
 def qa_frame(db: Database, month) -> pd.DataFrame:
-    """Every rostered, not excluded account with its QA score for the month (NULL if none yet)."""
+    """Every rostered, not excluded account with its manual scores for the month (NULL if none yet)."""
     first_day = parse_month(month)
     return db.query(
         """SELECT coalesce(r.shop, q.shop) AS shop, coalesce(r.account, q.account) AS account,
-                  r.name, r.team, r.role, CAST(? AS DATE) AS month, q.qa_score, q.entered_by,
+                  r.name, r.team, r.role, CAST(? AS DATE) AS month, q.qa_score, q.member_care,
+                  q.data_completeness, q.entered_by,
                   q.entered_at
            FROM (SELECT * FROM roster WHERE NOT coalesce(excluded, false)) r
            FULL JOIN (SELECT * FROM qa_scores WHERE month = ?) q
@@ -448,12 +460,13 @@ def _number(value) -> float | None:
         return None
 
 
-def _score(value) -> float:
+def _score(value, metric: str = "qa_score") -> float:
     number = _number(value)
+    column, english = _COLUMN_ZH[metric], KPI_BY_NAME[metric].en
     if number is None:
-        raise RosterError(f"“质检分”列：“{_text(value)}”不是数字 — QA score is not a number")
+        raise RosterError(f"“{column}”列：“{_text(value)}”不是数字 — {english} is not a number")
     if not 0 <= number <= 100:
-        raise RosterError(f"“质检分”列：{number:g} 超出 0–100 — QA score out of range")
+        raise RosterError(f"“{column}”列：{number:g} 超出 0–100 — {english} out of range")
     return number
 
 
@@ -515,10 +528,14 @@ def _upsert_roster(cur, records: list[dict], columns: list[str]) -> None:
         )
 
 
-def _upsert_qa(cur, shop: str, account: str, month: date, score: float, user: str | None) -> None:
+def _upsert_qa(cur, shop: str, account: str, month: date, scores: dict[str, float], user: str | None) -> None:
+    """Set the given manual scores of one account-month; the others keep their values."""
+    names = list(scores)
     cur.execute(
-        """INSERT INTO qa_scores (shop, account, month, qa_score, entered_by) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (shop, account, month) DO UPDATE SET qa_score = EXCLUDED.qa_score,
-               entered_by = EXCLUDED.entered_by, entered_at = now()""",
-        [shop, account, month, score, user],
+        f"""INSERT INTO qa_scores (shop, account, month, {", ".join(names)}, entered_by)
+            VALUES (?, ?, ?, {", ".join("?" for _ in names)}, ?)
+            ON CONFLICT (shop, account, month) DO UPDATE SET
+                {"".join(f"{m} = EXCLUDED.{m}, " for m in names)}entered_by = EXCLUDED.entered_by,
+                entered_at = now()""",
+        [shop, account, month, *scores.values(), user],
     )

@@ -15,6 +15,7 @@ import streamlit as st  # noqa: E402
 from csperf import queries, views  # noqa: E402
 from csperf import ui_charts as charts  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
+from csperf.metrics import MANUAL_SCORES  # noqa: E402
 
 lang = ui.lang()
 user = frame.user
@@ -130,7 +131,7 @@ st.subheader(ui.t("趋势", "Trend"))
 first, last = ui.query("data_range")
 trend_from, trend_to = views.trend_range("90d", first, last, (frame.date_from, frame.date_to))
 trend_metrics = [m for m, v in zip(breakdown["metric"], breakdown["value"])
-                 if m != "qa_score" and not fmt.missing(v)]  # QA is monthly; KPIs without data draw nothing
+                 if m not in MANUAL_SCORES and not fmt.missing(v)]  # those are monthly; KPIs without data draw nothing
 choice = st.selectbox(ui.t("指标", "KPI"), trend_metrics, key="ag_trend_metric", format_func=ui.label)
 if not trend_metrics:
     st.info(ui.t("本期没有可画趋势的指标数据。", "No KPI with figures to draw this period."))

@@ -14,6 +14,7 @@ import streamlit as st  # noqa: E402
 
 from csperf import aliases, auth, importer, inbox, roster, views  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
+from csperf.metrics import MANUAL_SCORES  # noqa: E402
 
 t = ui.t
 db, username = frame.db, frame.user.username
@@ -376,31 +377,36 @@ with tabs[4]:
     elif not frame.can("enter_qa"):
         st.dataframe(scores, hide_index=True, width="stretch", placeholder="—")
     else:
-        st.caption(t("填写 0–100 的质检分，点「保存质检分」。只保存改动过的行。",
-                     "Enter QA scores (0–100) and save; only changed rows are written."))
-        base = scores[["shop", "account", "name", "team", "qa_score"]]
+        # member care and data completeness are the VIP scheme's: shown once someone is VIP or has one
+        vip_scores = (scores["role"] == "vip").any() or scores[list(MANUAL_SCORES[1:])].notna().any(axis=None)
+        shown = list(MANUAL_SCORES) if vip_scores else ["qa_score"]
+        st.caption(t("填写 0–100 的分数，点「保存评分」。只保存改动过的格子。",
+                     "Enter scores (0–100) and save; only changed cells are written."))
+        base = scores[["shop", "account", "name", "team", *shown]]
         edited = st.data_editor(
             base, key=f"dt_qa_{month:%Y%m}_{st.session_state.get('dt_qa_saves', 0)}", hide_index=True,
             width="stretch", placeholder="", disabled=["shop", "account", "name", "team"],
             column_config={"shop": t("店铺", "Shop"), "account": t("账号", "Account"), "name": t("姓名", "Name"),
                            "team": t("团队", "Team"),
-                           "qa_score": st.column_config.NumberColumn(t("质检分", "QA score"), min_value=0,
-                                                                     max_value=100, step=0.5)},
+                           **{m: st.column_config.NumberColumn(ui.label(m), min_value=0, max_value=100, step=0.5)
+                              for m in shown}},
         )
-        if st.button(t("保存质检分", "Save QA scores"), type="primary", key="dt_qa_save"):
-            entered = edited["qa_score"].notna()
-            changed = edited[entered & (edited["qa_score"].fillna(-1) != base["qa_score"].fillna(-1))]
-            problems = []
-            for row in changed.itertuples(index=False):
-                try:
-                    roster.set_qa(db, row.shop, row.account, month, row.qa_score, user=username)
-                except roster.RosterError as exc:
-                    problems.append(f"{row.shop}:{row.account}: {exc}")
+        if st.button(t("保存评分", "Save scores"), type="primary", key="dt_qa_save"):
+            problems, saved = [], 0
+            for metric in shown:
+                changed = edited[edited[metric].notna() & (edited[metric].fillna(-1) != base[metric].fillna(-1))]
+                for row in changed.itertuples(index=False):
+                    try:
+                        roster.set_qa(db, row.shop, row.account, month, getattr(row, metric), user=username,
+                                      metric=metric)
+                        saved += 1
+                    except roster.RosterError as exc:
+                        problems.append(f"{row.shop}:{row.account}: {exc}")
             for problem in problems:
                 st.error(problem)
             if not problems:
                 st.session_state["dt_qa_saves"] = st.session_state.get("dt_qa_saves", 0) + 1
-                flash(t(f"已保存 {len(changed)} 个质检分（{month:%Y-%m}）", f"{len(changed)} QA scores saved ({month:%Y-%m})"))
+                flash(t(f"已保存 {saved} 个评分（{month:%Y-%m}）", f"{saved} scores saved ({month:%Y-%m})"))
 
 # -- inbox ---------------------------------------------------------------------------------------------
 with tabs[5]:

@@ -453,6 +453,22 @@ def test_qa_scores_for_the_month(app_db):
     assert stored.loc["小美", "qa_score"] == 92.5 and stored["qa_score"].notna().sum() == 1
     kpis = queries.agent_kpis(open_db(), "2026-10-01", "2026-10-31").set_index("agent")
     assert kpis.loc["小美", "qa_score"] == 92.5
+    assert "member_care" not in at.data_editor(key="dt_qa_202610_1").value.columns  # nobody is VIP
+
+
+def test_the_vip_scores_show_beside_qa_once_one_is_entered(app_db):
+    roster.set_qa(open_db(), "悦享旗舰店", "小美", "2026-10", 70, metric="member_care")
+    at = ran(DATA)
+    scores = roster.qa_frame(open_db(), date(2026, 10, 1))
+    row = int(scores.index[(scores["shop"] == "悦享旗舰店") & (scores["account"] == "小美")][0])
+    editor = at.data_editor(key="dt_qa_202610_0")
+    assert list(editor.value.columns[-3:]) == ["qa_score", "member_care", "data_completeness"]
+    at.session_state["dt_qa_202610_0"] = {**NO_EDITS, "edited_rows": {row: {"member_care": 85, "data_completeness": 90}}}
+    at.run()
+    at.button(key="dt_qa_save").click().run()
+    assert not at.exception and "已保存 2 个评分（2026-10）" in texts(at.success)
+    stored = roster.qa_frame(open_db(), date(2026, 10, 1)).set_index(["shop", "account"]).loc[("悦享旗舰店", "小美")]
+    assert (stored["member_care"], stored["data_completeness"]) == (85, 90) and pd.isna(stored["qa_score"])
 
 
 def test_undo_needs_confirmation(app_db):

@@ -107,6 +107,21 @@ def test_qa_score_is_the_mean_over_the_months_in_scope(db):
     assert queries.agent_kpis(db, date(2026, 9, 1), date(2026, 10, 31))["qa_score"].iloc[0] == pytest.approx(85)
 
 
+def test_member_care_and_data_completeness_are_monthly_means_like_qa(db):
+    load(db, [{"shop": "s", "account": a, "date_from": D1, "receptions": 1} for a in ("a", "b")])
+    with db.write() as cur:
+        cur.execute("INSERT INTO qa_scores (shop, account, month, member_care, data_completeness) VALUES "
+                    "('s', 'a', '2026-09-01', 70, NULL), ('s', 'a', '2026-10-01', 90, 80), ('s', 'b', '2026-10-01', 60, 100)")
+    span = (date(2026, 9, 1), date(2026, 10, 31))
+    agents = queries.agent_kpis(db, *span, group_by="all").set_index("agent")
+    assert agents["member_care"].to_dict() == {"a": 80, "b": 60} and agents["qa_score"].isna().all()
+    assert agents["data_completeness"].to_dict() == {"a": 80, "b": 100}
+    assert agents["member_care_team"].tolist() == [70, 70]
+    assert queries.kpi_table(db, *span, by="total")["data_completeness"].iloc[0] == 90
+    trend = queries.trend(db, "member_care", *span, grain="month")
+    assert trend[["value", "n"]].values.tolist() == [[70, 1], [75, 2]]
+
+
 def test_qa_score_groups_like_every_other_kpi(db):
     load(db, [{"shop": "s", "account": a, "date_from": D1, "receptions": 1} for a in ("a", "b", "robot")])
     roster(db, [("s", "a", "A组", "presales", False), ("s", "b", "B组", "presales", False),

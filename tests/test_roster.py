@@ -255,6 +255,25 @@ def test_qa_by_account_and_by_name(db, tmp_path):
     ]
 
 
+def test_the_vip_scores_come_beside_the_qa_score_and_a_blank_keeps_what_was_stored(db, tmp_path):
+    import_roster(db, write_text(tmp_path, "r.csv", ROSTER_CSV))
+    set_qa(db, "悦享旗舰店", "阿强", "2026-10", 60, metric="data_completeness")
+    import_qa(db, write_text(tmp_path, "vip.csv", "账号,月份,质检分,会员维护分,资料完整度\n"
+                                                  "悦享旗舰店:小美,2026-10,92,88,\n悦享旗舰店:阿强,2026-10,,75,\n"))
+    got = qa_frame(db, "2026-10").set_index("account").loc[["小美", "阿强"]]
+    assert got[["qa_score", "member_care", "data_completeness"]].fillna(-1).values.tolist() == [
+        [92, 88, -1], [-1, 75, 60]]  # 阿强's data completeness entered earlier stays
+    only_care = write_text(tmp_path, "care.csv", "账号,月份,会员维护\n悦享旗舰店:小美,2026-10,90\n")
+    assert import_qa(db, only_care).scores == 1
+    assert db.rows("SELECT qa_score, member_care FROM qa_scores WHERE account = '小美'") == [(92.0, 90.0)]
+    with pytest.raises(RosterError, match="第2行.*没有填写分数"):
+        import_qa(db, write_text(tmp_path, "blank.csv", "账号,月份,质检分,会员维护分\n悦享旗舰店:小美,2026-10,,\n"))
+    with pytest.raises(RosterError, match="会员维护分.*0–100"):
+        set_qa(db, "悦享旗舰店", "小美", "2026-10", 101, metric="member_care")
+    with pytest.raises(ValueError, match="manual score"):
+        set_qa(db, "悦享旗舰店", "小美", "2026-10", 50, metric="sales")
+
+
 @pytest.mark.parametrize(
     "text, fragments",
     [

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from importlib import resources
 
+import numpy as np
 import pytest
 
+from csperf import scoring
 from csperf.metrics import KPI_BY_NAME
 from csperf.roster import LEVELS
 from conftest import SPEC_EXAMPLE
@@ -231,11 +233,19 @@ def test_aftersales_preset_follows_the_shops_practice():
 def test_vip_preset_is_stricter_presales_plus_supervisor_scores():
     vip, presales = preset("vip.toml"), preset("presales.toml")
     assert vip.role == "vip"
-    assert set(_weights(presales)) == set(_weights(vip))
+    assert set(_weights(vip)) == set(_weights(presales)) | {"member_care", "data_completeness"}
+    assert sum(_weights(vip).values()) == 100
     banded = {rule.metric: rule for rule in vip.kpis if rule.method == "bands"}
     assert set(banded) == {"reply_rate", "first_response_s", "satisfaction", "conversion_rate"}
-    assert banded["reply_rate"].bands[0][0] > next(r.worst for r in presales.kpis if r.metric == "reply_rate")
-    assert _weights(vip)["qa_score"] > _weights(presales)["qa_score"]
+    linear = {rule.metric: rule for rule in presales.kpis if rule.method == "linear"}
+    for metric in ("reply_rate", "first_response_s", "satisfaction"):  # stricter at every value
+        lower = KPI_BY_NAME[metric].lower_is_better
+        values = np.linspace(0, 60, 6001) if lower else np.linspace(0.5, 1, 5001)
+        vip_points = scoring._rule_score(banded[metric], lower, values, values)
+        presales_points = scoring._rule_score(linear[metric], lower, values, values)
+        assert (vip_points <= presales_points + 1e-9).all(), metric
+    assert {r.metric: r.min_n for r in vip.kpis} == {r.metric: r.min_n for r in presales.kpis} | {
+        "member_care": None, "data_completeness": None}
 
 
 def test_commission_preset_pays_sales_times_rate_times_coefficient():

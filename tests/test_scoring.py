@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csperf.metrics import RATIO_KPIS, SUM_KPIS
+from csperf.metrics import MANUAL_SCORES, RATIO_KPIS, SUM_KPIS
 from csperf.scheme import load_scheme
 from csperf.scoring import KpiTableError, score, what_if, wilson_interval
 
@@ -445,7 +445,8 @@ def test_an_empty_period_scores_to_an_empty_frame():
 @pytest.mark.parametrize("file_name", ["presales.toml", "aftersales.toml", "vip.toml", "commission.toml"])
 def test_every_preset_scores_a_full_kpi_table(file_name):
     preset = load_scheme((resources.files("csperf") / "presets" / file_name).read_text(encoding="utf-8"))
-    table = {"level": ["junior", "senior"], "base_salary": [np.nan, 2500.0], "qa_score": [85.0, np.nan]}
+    table = {"level": ["junior", "senior"], "base_salary": [np.nan, 2500.0],
+             **{m: [85.0, np.nan] for m in MANUAL_SCORES}}
     for kpi in RATIO_KPIS:
         table.update(ratio(kpi.name, [40, 90], [100, 100]))
     for kpi in SUM_KPIS:
@@ -453,7 +454,8 @@ def test_every_preset_scores_a_full_kpi_table(file_name):
     result = by_agent(score(agents(2, role=[preset.role] * 2, **table), preset))
     assert result["score"].notna().all()
     assert (result["pay"] >= result["base"]).all()
-    assert result.loc["a1", "base"] == 2500 and result.loc["a1", "skipped"] == "qa_score"
+    manual = ",".join(rule.metric for rule in preset.kpis if rule.metric in MANUAL_SCORES)
+    assert result.loc["a1", "base"] == 2500 and result.loc["a1", "skipped"] == manual
 
 
 # -- what-if --------------------------------------------------------------------------------------
@@ -648,7 +650,7 @@ def test_levels_match_whatever_their_case():
 
 def test_the_vip_preset_pays_the_roster_level_vip_its_base():
     preset = load_scheme((resources.files("csperf") / "presets" / "vip.toml").read_text(encoding="utf-8"))
-    table = {"role": ["vip"], "level": ["vip"], "base_salary": [np.nan], "qa_score": [85.0]}
+    table = {"role": ["vip"], "level": ["vip"], "base_salary": [np.nan], **{m: [85.0] for m in MANUAL_SCORES}}
     for kpi in RATIO_KPIS:
         table.update(ratio(kpi.name, [40], [100]))
     for kpi in SUM_KPIS:
