@@ -867,7 +867,11 @@ def _readings(head: list[list], labels: list[str], start: int, layout: _Layout |
 
 # -- the per-file job ---------------------------------------------------------------------
 
-_SUMMARY = re.compile(r"^(?:汇总|合计|总计|小计|均值|平均|店铺汇总|店铺平均|全店|同行|总和)|"
+# A summary label is the whole cell: 汇总, 店铺汇总值, 同行同层平均, 合计：, 均值(元). A name that
+# only begins with one of these words (同行户外:小王, 平均价小店) is a shop or an agent.
+_SUMMARY_WORD = "全店|同行|汇总|合计|总计|小计|均值|平均|总和"
+_SUMMARY = re.compile(rf"^(?:店铺|同层|优秀)*(?:{_SUMMARY_WORD})(?:店铺|同层|优秀|{_SUMMARY_WORD})*(?:值|数|行)?"
+                      r"(?:[(（][^)）]*[)）])?[:：]?$|"
                       r"^(?:total|sum|subtotal|average|avg|mean|grandtotal)$", re.I)
 _BREAKDOWN = ("ratings_very_satisfied", "ratings_satisfied", "ratings_neutral", "ratings_dissatisfied",
               "ratings_very_dissatisfied")
@@ -1029,7 +1033,7 @@ class _Job:
                                _readings(sheet.head, header.labels, header.last + 1, layout))
             title = next((p for row in sheet.head[:header.first] for v in row
                           if (p := values.period_from_text(v))), None)
-            period = values.period_from_name(sheet.name) or title or file_period
+            period = values.period_from_sheet_name(sheet.name) or title or file_period
             start = header.last + 1 + _notes_under_header(sheet.head[header.last + 1:], layout)
             self.plans.append(_Plan(sheet, layout, start, period))
             unknown += [u for u in layout.unknown if u not in unknown]

@@ -380,12 +380,16 @@ def decide_percent_scale(own: PercentEvidence, *, header_says_percent: bool = Fa
                          siblings: Iterable[PercentEvidence] = ()) -> str:
     """'percent' (bare 36.99 = 36.99%) or 'fraction' (0.3699) for one rate column.
 
-    The column's own cells decide first, then a `%` in its header, then the other rate
-    columns of the same file. A column of only 0s and 1s with no other evidence is read
-    as fractions, the way spreadsheet percent cells store them.
+    A bare number above 1, or text `%` cells, make the column percents; a spreadsheet
+    number between 0 and 1 makes it fractions (the way percent cells store them). Bare
+    text numbers below 1 (`0.5` in a CSV) say nothing on their own: a `%` in the header,
+    then the other rate columns of the same file decide, and only then are they fractions.
+    A column of only 0s and 1s with no other evidence is read as fractions.
     """
-    if own.decided:
-        return own.decided
+    if own.over_one or (own.percent_sign and not own.numeric_fraction):
+        return "percent"
+    if own.numeric_fraction:
+        return "fraction"
     if header_says_percent:
         return "percent"
     votes = [e.decided for e in siblings if e.decided]
@@ -676,9 +680,11 @@ def dates(values, *, order: str | None = None, with_time: bool = False) -> pd.Se
     return read_dates(s, order=order, with_time=with_time).checked("日期", s)
 
 
-_RANGE_SEP = r"\s*(?:~|至|到|—|–|-{1,2}|_|\s)\s*"
-_DATE_TEXT = r"(\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|(?<!\d)\d{8}(?!\d))"
-_RANGE_RX = re.compile(_DATE_TEXT + _RANGE_SEP + _DATE_TEXT)
+_DATE_TEXT = r"((?<!\d)\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|(?<!\d)\d{8}(?!\d))"
+# A range written with 至/~ wins over two dates a `_`, `-` or space happens to join
+# (`客服数据_20260401_2026-04-20至2026-04-26`); a lookahead finds ranges that overlap.
+_RANGE_RXS = tuple(re.compile(f"(?={_DATE_TEXT}\\s*(?:{sep})\\s*{_DATE_TEXT})")
+                   for sep in ("~|至|到|—|–", "-{1,2}|_|\\s"))
 _LABELLED_DATE = re.compile(r"(?:统计|数据)?(?:日期|时间|周期)\s*[:]?\s*" + _DATE_TEXT)
 
 
@@ -690,16 +696,25 @@ def _one_date(text: str) -> dt.date | None:
 
 
 def _range_in(text: str) -> tuple[dt.date, dt.date] | None:
-    for found in _RANGE_RX.finditer(text):
-        start, end = _one_date(found.group(1)), _one_date(found.group(2))
-        if start and end and start <= end:
-            return start, end
+    for pattern in _RANGE_RXS:
+        for found in pattern.finditer(text):
+            start, end = _one_date(found.group(1)), _one_date(found.group(2))
+            if start and end and start <= end:
+                return start, end
     return None
 
 
 def period_from_name(name: str) -> tuple[dt.date, dt.date] | None:
     """`…2026-04-20至2026-04-26…`, `…_2026-04-20_2026-04-26…`, `…20260420-20260426…`."""
     return _range_in(clean_text(str(name)))
+
+
+def period_from_sheet_name(name: str) -> tuple[dt.date, dt.date] | None:
+    """A sheet named for its period: a range as in a file name, or one day (`2026-10-01`)."""
+    body = clean_text(str(name))
+    if re.fullmatch(_DATE_TEXT, body) and (day := _one_date(body)):
+        return day, day
+    return _range_in(body)
 
 
 def period_from_text(text: object) -> tuple[dt.date, dt.date] | None:

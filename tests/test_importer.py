@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from csperf import aliases, importer
+from csperf import values as v
 from csperf.importer import BadInput, parse_file
 
 
@@ -444,6 +445,17 @@ def test_several_sheets_complement_each_other(tmp_path):
     assert len(parsed.facts) == 2
     assert rows["a"]["receptions"] == 100 and rows["a"]["ratings"] == 10 and rows["a"]["satisfied"] == 9
     assert rows["b"]["inquiries"] == 10 and nan(rows["b"]["ratings"])
+
+
+def test_sheets_named_for_their_day_keep_their_own_day(tmp_path):
+    path = write_xlsx(tmp_path / "客服_2026-10-01至2026-10-02.xlsx", {
+        "2026-10-01": [["客服", "接待人数"], ["店:a", 10]],
+        "20261002": [["客服", "接待人数"], ["店:a", 20]],
+    })
+    facts = parse_file(path).facts
+    assert list(zip(facts["date_from"], facts["date_to"], facts["receptions"])) == [
+        (dt.date(2026, 10, 1), dt.date(2026, 10, 1), 10), (dt.date(2026, 10, 2), dt.date(2026, 10, 2), 20)]
+    assert v.period_from_sheet_name("Sheet1") is None and v.period_from_sheet_name("10-01 至 10-02") is None
 
 
 def test_date_column_in_every_written_form(tmp_path):
@@ -1029,3 +1041,22 @@ def test_a_note_merged_across_the_table_under_it_is_no_figure(db, tmp_path):
     result = importer.import_file(db, path)
     assert result.rows == 2
     assert db.scalar("SELECT sum(receptions) FROM facts WHERE current") == 30
+
+
+def test_a_name_that_only_begins_like_a_summary_label_is_an_agent(db, tmp_path):
+    path = write_xlsx(tmp_path / "明细_2026-10-01至2026-10-01.xlsx", {"S": [
+        ["客服", "接待人数", "询单人数"], ["同行户外:小王", 100, 40], ["优衣库:小李", 50, 20], ["平均价小店:阿三", 7, 3],
+        ["汇总", 157, 63], ["同行同层平均", 90, 30], ["店铺汇总值", 157, 63], ["均值（元）", 52, 21]]})
+    assert importer.import_file(db, path).rows == 3
+    assert db.rows("SELECT shop, account, receptions FROM facts WHERE current ORDER BY receptions") == [
+        ("平均价小店", "阿三", 7), ("优衣库", "小李", 50), ("同行户外", "小王", 100)]
+
+
+@pytest.mark.parametrize("header, extra", [("退款率(%)", []), ("退款率", ["询单转化率"])])
+def test_bare_text_rates_below_one_follow_the_header_or_the_other_rate_columns(db, tmp_path, header, extra):
+    rows = [["客服", "接待人数", "询单人数", "销售额", header, *extra],
+            ["店:甲", 100, 50, 1000, "0.5", *(["36.99"] if extra else [])],
+            ["店:乙", 100, 50, 1000, "0.8", *(["20"] if extra else [])]]
+    path = write_csv(tmp_path / "明细_2026-10-01至2026-10-01.csv", rows)
+    assert importer.import_file(db, path).ok
+    assert db.rows("SELECT account, refund_amount FROM facts ORDER BY account") == [("乙", 8.0), ("甲", 5.0)]

@@ -78,6 +78,16 @@ def test_percent_scale_decision_uses_siblings_last():
     assert v.decide_percent_scale(fractions, header_says_percent=True) == "fraction"
 
 
+def test_bare_text_below_one_is_a_percent_when_the_header_or_the_siblings_say_so():
+    text_fractions = v.percent_evidence(cells("0.5", "0.8", dtype="str"))  # a CSV's bare text, not spreadsheet numbers
+    bare_percents = v.percent_evidence(cells("36.99", "20", dtype="str"))
+    assert v.decide_percent_scale(text_fractions, header_says_percent=True) == "percent"
+    assert v.decide_percent_scale(text_fractions, siblings=[bare_percents]) == "percent"
+    assert v.decide_percent_scale(text_fractions, siblings=[text_fractions]) == "fraction"
+    assert v.decide_percent_scale(text_fractions) == "fraction"
+    assert v.percent(cells("0.5", "0.8", dtype="str"), header_says_percent=True).tolist() == [0.005, 0.008]
+
+
 def test_percent_evidence_finality():
     assert v.percent_evidence(cells("36.99%", "-")).final
     assert not v.percent_evidence(pd.Series([0.5])).final
@@ -158,6 +168,10 @@ def test_date_ranges_in_a_date_column():
     ("客服绩效_2026-04-20_2026-04-26.csv", (dt.date(2026, 4, 20), dt.date(2026, 4, 26))),
     ("kpi_20260401-20260430.xlsx", (dt.date(2026, 4, 1), dt.date(2026, 4, 30))),
     ("导出_2026-05-05 10_30_22.xlsx", None),
+    # a 至 range wins over an export date joined to it by `_`, before or after the range
+    ("客服数据_20260401_2026-04-20至2026-04-26.xlsx", (dt.date(2026, 4, 20), dt.date(2026, 4, 26))),
+    ("客服数据_20260427_2026-04-20至2026-04-26.xlsx", (dt.date(2026, 4, 20), dt.date(2026, 4, 26))),
+    ("客服数据_2026-04-20~2026-04-26_20260427.xlsx", (dt.date(2026, 4, 20), dt.date(2026, 4, 26))),
     ("客服绩效.xlsx", None),
 ])
 def test_period_from_file_name(name, expected):
