@@ -7,6 +7,7 @@ message and a non-zero exit status, never a traceback.
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -84,6 +85,13 @@ def cmd_import(args) -> int:
     except dbmod.DatabaseBusy as busy:
         from csperf import inbox
 
+        options = [flag for flag, given in (("--shop", args.shop), ("--from", args.date_from), ("--to", args.date_to),
+                                            ("--map", args.map), ("--skip-bad-rows", args.skip_bad_rows)) if given]
+        if options:  # the inbox imports a file as it is: its options would be lost on the way
+            raise dbmod.DatabaseBusy(
+                f"{busy}\n收件箱只能按文件本身导入，{' '.join(options)} 无法随文件带过去；请在看板「数据」页上传，"
+                f"或关闭看板后再运行 — the inbox imports files as they are and {' '.join(options)} would be lost: "
+                "upload on the dashboard's data page, or stop the dashboard first")
         dropped = inbox.drop_files([Path(p) for p in args.files])
         print(f"{busy}\n看板正在运行，文件已放入收件箱，将由看板自动导入 — the dashboard holds the database; "
               f"the files were dropped into its inbox and it will import them:")
@@ -394,7 +402,8 @@ def cmd_inbox(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="csperf", description="客服绩效看板 — CS performance for online shops")
     parser.add_argument("--db", help="database file (default: $CSPERF_DB, else data/csperf.duckdb)")
-    parser.add_argument("--user", default=None, help="who is acting, for the audit trail")
+    parser.add_argument("--user", default=None,
+                        help="who is acting, for the audit trail (default: the system user, as cli:NAME)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_format(p):
@@ -483,8 +492,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _system_user() -> str | None:
+    """Who runs the command, for the audit trail when --user is not given."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name for this uid (some containers)
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.user = args.user or _system_user()
     try:
         return args.run(args)
     except UserError as exc:

@@ -78,7 +78,7 @@ Frames = pd.DataFrame | Iterable[pd.DataFrame] | SqlRows | None
 
 
 class DatabaseBusy(RuntimeError):
-    """Another process (normally the running dashboard) holds the database file."""
+    """Another process (the running dashboard, or a csperf command) holds the database file."""
 
 
 def resolve_path(path: str | os.PathLike | None = None) -> Path:
@@ -346,7 +346,8 @@ class Database:
                 raise DatabaseBusy(
                     f"数据库 {self.path} 正被另一个进程使用"
                     + (f" (PID {holder.group(1)})" if holder else "")
-                    + " — database is in use by another process, normally the running dashboard"
+                    + "（看板，或仍在运行的 csperf 命令） — database is in use by another process "
+                    "(the running dashboard, or a csperf command still at work)"
                 ) from None
             raise
         self._con.execute(f"SET GLOBAL TimeZone='{TIME_ZONE}'")

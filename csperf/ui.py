@@ -19,7 +19,7 @@ import streamlit as st
 from csperf import auth, inbox, queries, schemes, views
 from csperf import ui_charts as charts
 from csperf import ui_format as fmt
-from csperf.db import Database, open_db, resolve_path
+from csperf.db import Database, DatabaseBusy, open_db, resolve_path
 from csperf.metrics import label as metric_label
 
 APP_TITLE = ("客服绩效看板", "CS Performance")
@@ -102,6 +102,16 @@ def database() -> Database:
     path = str(resolve_path())
     _watcher(path)
     return _open(path)
+
+
+def _database_or_stop() -> Database:
+    """The database, or a message and a stopped page while a csperf command holds the
+    file (the next run, a reload, opens it)."""
+    try:
+        return database()
+    except DatabaseBusy as busy:
+        st.error(f"{busy}。{t('请稍候几秒再刷新页面。', 'Reload the page in a few seconds.')}")
+        st.stop()
 
 
 def inbox_events() -> list:
@@ -296,7 +306,7 @@ def go_home() -> None:
     """The bare address: sign in if need be, then on to the user's first page (the
     overview, or an agent's own page) at that page's own address."""
     st.set_page_config(page_title=t(*APP_TITLE), page_icon="📊", layout="wide")
-    user = ensure_login(database())
+    user = ensure_login(_database_or_stop())
     st.switch_page(PAGE_BY_URL["agent" if user.role == "agent" else "overview"].file)
 
 
@@ -372,7 +382,7 @@ def page_frame(
         layout="wide",
         initial_sidebar_state="expanded" if sidebar else "collapsed",
     )
-    db = database()
+    db = _database_or_stop()
     user = ensure_login(db)
     if permission and not user.can(permission):
         st.error(t("你的账号没有权限查看此页。", "Your account may not open this page."))

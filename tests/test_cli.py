@@ -228,3 +228,31 @@ def test_score_writes_money_to_the_cent_and_shows_scores_to_a_tenth(cli_db, tmp_
     line = next(line for line in out.splitlines() if "阿强" in line)
     assert f" {row['score']:.1f} " in line and str(row["score"]) not in line
     assert f"¥{row['commission']:,.2f}" in line and f"¥{row['pay']:,.2f}" in line
+
+
+def test_options_the_inbox_cannot_carry_are_refused_while_the_dashboard_holds_the_database(cli_db, tmp_path, capsys):
+    Database(cli_db).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"from csperf.db import Database; import time; d = Database({str(cli_db)!r}); "
+                               "print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        day = pdd_csv(tmp_path / "no_period.csv", [("阿强", 10, 5, 100)])
+        code, _, err = run(capsys, "import", str(day), "--shop", "我的店", "--from", "2026-10-01", "--to", "2026-10-01")
+        assert code == cli.EXIT_BUSY and "--shop --from --to" in err and "数据" in err
+        assert not (tmp_path / "inbox").exists() or not any((tmp_path / "inbox").iterdir())
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+
+
+def test_the_audit_names_the_system_user_when_no_user_is_given(cli_db, tmp_path, capsys):
+    import getpass
+
+    day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
+    assert run(capsys, "import", str(day), "--quiet")[0] == 0
+    assert run(capsys, "--user", "主管", "undo", "1")[0] == 0
+    who = Database(resolve_path()).rows("SELECT action, username FROM audit ORDER BY rowid")
+    assert ("import", f"cli:{getpass.getuser()}") in who and ("undo", "主管") in who

@@ -246,3 +246,27 @@ def test_the_bare_address_asks_to_sign_in_first(app_db):
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     assert [box.key for box in at.text_input] == ["login_user", "login_password"]
+
+
+def test_a_database_held_by_a_csperf_command_is_said_not_raised(app_db):
+    """The dashboard opens the file on its first page; a CLI import may hold it just then."""
+    import subprocess
+    import sys
+
+    from streamlit.testing.v1 import AppTest
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"from csperf.db import Database; import time; d = Database({str(app_db)!r}); "
+                               "print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=30).run()
+        assert not at.exception
+        assert "另一个进程" in at.error[0].value and "刷新" in at.error[0].value
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    at.run()  # the file is free again: the next run opens it and asks for the login
+    assert not at.exception and not at.error
