@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from contextlib import contextmanager
 from datetime import date, timedelta
 
@@ -123,6 +125,22 @@ def populate(database: Database) -> None:
     auth.add_user(database, "super", PASSWORDS["super"], "supervisor")
     auth.add_user(database, "viewer", PASSWORDS["viewer"], "viewer")
     auth.add_user(database, "xiaomei", PASSWORDS["xiaomei"], "agent", shop="旗舰店", account="小美")
+
+
+@contextmanager
+def held_by_another_process(path):
+    """The database file held open by a second process, as the running dashboard holds it."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"from csperf.db import Database; import time; d = Database({str(path)!r}); "
+                               "print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
 
 
 @contextmanager

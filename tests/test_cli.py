@@ -5,10 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-import subprocess
-import sys
 
 import pytest
+from conftest import held_by_another_process
 
 from csperf import cli
 from csperf.db import Database, close_all, resolve_path
@@ -142,22 +141,13 @@ def test_scheme_export_import_round_trip(cli_db, tmp_path, capsys):
 
 def test_import_while_the_dashboard_holds_the_database_goes_to_the_inbox(cli_db, tmp_path, capsys):
     Database(cli_db).close()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"from csperf.db import Database; import time; d = Database({str(cli_db)!r}); "
-                               "print('held', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_by_another_process(cli_db):
         day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
         code, out, _ = run(capsys, "import", str(day))
         assert code == 0 and "收件箱" in out
         assert [p.name for p in (tmp_path / "inbox").iterdir() if p.is_file()] == [day.name]
         code, _, err = run(capsys, "kpis", "--from", "2026-10-01", "--to", "2026-10-31")
         assert code == cli.EXIT_BUSY and "另一个进程" in err
-    finally:
-        holder.kill()
-        holder.wait(timeout=30)
 
 
 def test_demo_prints_a_demo_login_that_works(cli_db, capsys, monkeypatch):
@@ -232,20 +222,11 @@ def test_score_writes_money_to_the_cent_and_shows_scores_to_a_tenth(cli_db, tmp_
 
 def test_options_the_inbox_cannot_carry_are_refused_while_the_dashboard_holds_the_database(cli_db, tmp_path, capsys):
     Database(cli_db).close()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"from csperf.db import Database; import time; d = Database({str(cli_db)!r}); "
-                               "print('held', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_by_another_process(cli_db):
         day = pdd_csv(tmp_path / "no_period.csv", [("阿强", 10, 5, 100)])
         code, _, err = run(capsys, "import", str(day), "--shop", "我的店", "--from", "2026-10-01", "--to", "2026-10-01")
         assert code == cli.EXIT_BUSY and "--shop --from --to" in err and "数据" in err
         assert not (tmp_path / "inbox").exists() or not any((tmp_path / "inbox").iterdir())
-    finally:
-        holder.kill()
-        holder.wait(timeout=30)
 
 
 def test_the_audit_names_the_system_user_when_no_user_is_given(cli_db, tmp_path, capsys):

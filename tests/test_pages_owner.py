@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from conftest import app_test
+from conftest import app_test, held_by_another_process
 
 from csperf.db import PROJECT_ROOT
 
@@ -183,9 +182,10 @@ def test_pages_run_in_english(app_db, page):
 @pytest.fixture
 def unrostered_db(tmp_path, monkeypatch):
     """Figures imported before anyone filled in the roster: no teams, no roles, no names."""
+    from conftest import PASSWORDS, app_database, synthetic_facts
+
     from csperf import auth
     from csperf.db import ImportMeta
-    from conftest import PASSWORDS, app_database, synthetic_facts
 
     def fill(database):
         database.apply_import(ImportMeta("synthetic.xlsx", "sha", "generic"), synthetic_facts(days=10))
@@ -250,23 +250,11 @@ def test_the_bare_address_asks_to_sign_in_first(app_db):
 
 def test_a_database_held_by_a_csperf_command_is_said_not_raised(app_db):
     """The dashboard opens the file on its first page; a CLI import may hold it just then."""
-    import subprocess
-    import sys
-
     from streamlit.testing.v1 import AppTest
 
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"from csperf.db import Database; import time; d = Database({str(app_db)!r}); "
-                               "print('held', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with held_by_another_process(app_db):
         at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=30).run()
         assert not at.exception
         assert "另一个进程" in at.error[0].value and "刷新" in at.error[0].value
-    finally:
-        holder.kill()
-        holder.wait(timeout=30)
     at.run()  # the file is free again: the next run opens it and asks for the login
     assert not at.exception and not at.error
