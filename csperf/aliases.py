@@ -151,21 +151,23 @@ SESSION_FIELDS = ("shop", "account", "session_id", "day", "time", "answered", "r
 
 _SESSION_HEADERS: dict[str, tuple[str, ...]] = {
     "session_id": ("id", "会话id", "会话编号", "callid", "ticketid", "sessionid", "工单号", "工单id", "工单编号",
-                   "通话id", "记录id", "编号"),
+                   "通话id", "记录id", "编号", "conversationid", "chatid", "caseid", "ticketno", "ticketnumber"),
     "account": ("agent", "agentname", "客服", "坐席", "坐席名称", "客服昵称", "客服账号", "客服名称", "接待客服",
-                "处理人", "账号"),
+                "处理人", "账号", "assignee", "agentid", "handler"),
     "shop": ("店铺", "店铺名称", "shop"),
-    "day": ("date", "日期", "通话日期", "会话日期", "day"),
+    "day": ("date", "日期", "通话日期", "会话日期", "day", "calldate", "chatdate", "conversationdate"),
     "time": ("time", "时间", "开始时间", "starttime", "接入时间", "会话开始时间", "通话开始时间", "咨询时间",
-             "datetime"),
+             "datetime", "createdat", "openedat", "calltime"),
     "answered": ("answered", "是否接通", "接通", "是否回复", "是否应答"),
     "resolved": ("resolved", "是否解决", "已解决"),
     "converted": ("converted", "是否成交", "成交", "是否下单", "是否转化", "是否付款"),
     "inquiry": ("inquiry", "是否询单", "询单"),
     "wait_s": ("wait", "waittime", "waits", "speedofanswer", "speedofanswerinseconds", "首次响应", "首次响应时长",
-               "首响时长", "等待时长", "等待时间", "排队时长"),
-    "duration_s": ("duration", "avgtalkduration", "talkduration", "通话时长", "会话时长", "接待时长", "处理时长"),
-    "rating": ("satisfactionrating", "satisfaction", "rating", "满意度", "评分", "满意度评分", "客户评分", "csat"),
+               "首响时长", "等待时长", "等待时间", "排队时长", "firstresponsetime"),
+    "duration_s": ("duration", "avgtalkduration", "talkduration", "通话时长", "会话时长", "接待时长", "处理时长",
+                   "handletime", "handlingtime", "talktime", "callduration", "chatduration"),
+    "rating": ("satisfactionrating", "satisfaction", "rating", "满意度", "评分", "满意度评分", "客户评分", "csat",
+               "customerrating", "csatscore"),
     "amount": ("amount", "orderamount", "订单金额", "成交金额", "金额", "支付金额", "付款金额"),
     "topic": ("topic", "咨询类型", "问题类型", "咨询类别", "主题", "分类", "category"),
     "loss_reason": ("lossreason", "流失原因", "未成交原因"),
@@ -262,6 +264,8 @@ def session_field(header: object) -> tuple[str, str | None] | None:
         return SESSION_ALIASES[full], split_header(header)[1]
     base, unit = split_header(header)
     field = SESSION_ALIASES.get(base)
+    if field is None and "_" in str(header):  # a system's own snake_case: ticket_id, agent_name
+        return session_field(str(header).replace("_", " "))
     return (field, unit) if field else None
 
 

@@ -284,6 +284,15 @@ def cmd_scheme(args) -> int:
     elif args.action == "import":
         version = schemes.import_scheme_file(database, Path(_need(args.name, "FILE")), args.note, args.user)
         print(f"已保存为新版本 v{version} — saved as version {version}")
+    elif args.action == "assign":
+        name = _need(args.name, "NAME")
+        schemes.assign_scheme(database, _need(args.role, "--role"), name, _need(args.valid_from, "--from"),
+                              shop=args.shop or "", team=args.team or "", version=args.version, user=args.user)
+        scope = "/".join(x for x in (args.shop, args.team) if x) or "全部店铺 all shops"
+        print(f"{args.role} ({scope}) 自 {args.valid_from} 起使用 {name}"
+              f"{f' v{args.version}' if args.version else '（各期用当期最新版本）'}")
+    elif args.action == "assignments":
+        _emit(schemes.list_assignments(database), args.format)
     return 0
 
 
@@ -455,8 +464,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_score)
 
     p = with_format(sub.add_parser("scheme", help="scoring schemes"))
-    p.add_argument("action", choices=["list", "show", "import", "export"])
-    p.add_argument("name", nargs="?", help="scheme name (show/export) or TOML file (import)")
+    p.add_argument("action", choices=["list", "show", "import", "export", "assign", "assignments"])
+    p.add_argument("name", nargs="?", help="scheme name (show/export/assign) or TOML file (import)")
+    p.add_argument("--role", help="assign: the role whose agents the scheme scores and pays")
+    p.add_argument("--from", dest="valid_from", help="assign: in force from this day (YYYY-MM-DD)")
+    p.add_argument("--shop", help="assign: only this shop")
+    p.add_argument("--team", help="assign: only this team")
     p.add_argument("--version", type=int)
     p.add_argument("--note", default="imported from file")
     p.add_argument("--output", "-o")

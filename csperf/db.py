@@ -694,8 +694,11 @@ class Database:
         """Flag the effective fact rows of the accounts in `touched`.
 
         Per key the latest import wins. Records of different spans may overlap (a monthly
-        file and daily files): the finer one counts and the coarser is shadowed, so no
-        day is ever counted twice. Daily records are never shadowed (same day = same key).
+        file and daily files), and no day may count twice. A multi-day record gives way to
+        finer records only once they report every one of its days; until then it stands,
+        and the finer records inside it wait (a week with two of its days in daily files
+        still counts whole, not as those two days). A finer record that crosses its edge
+        (a week over a month's end) cannot be set against it: the finer one counts.
         """
         cur.execute(
             """CREATE OR REPLACE TEMP TABLE fact_flags AS
@@ -706,8 +709,10 @@ class Database:
                    FROM facts f SEMI JOIN touched t ON f.shop = t.shop AND f.account = t.account
                ),
                l AS (SELECT * FROM v WHERE latest),
-               shadowed AS (
-                   SELECT DISTINCT a.fact_id
+               finer AS (  -- each multi-day record against the finer records overlapping it
+                   SELECT a.fact_id AS outer_id, a.date_to - a.date_from + 1 AS outer_days,
+                          b.fact_id AS inner_id, b.date_from, b.date_to,
+                          b.date_from >= a.date_from AND b.date_to <= a.date_to AS inside
                    FROM (SELECT * FROM l WHERE date_to > date_from) a
                    JOIN l b ON a.shop = b.shop AND a.account = b.account
                         AND b.date_from <= a.date_to AND b.date_to >= a.date_from
@@ -715,6 +720,22 @@ class Database:
                         AND ((b.date_to - b.date_from) < (a.date_to - a.date_from)
                              OR ((b.date_to - b.date_from) = (a.date_to - a.date_from)
                                  AND b.import_id > a.import_id))
+               ),
+               reported AS (  -- the days of each multi-day record that finer records inside it report
+                   SELECT outer_id, any_value(outer_days) AS outer_days, count(DISTINCT day) AS days
+                   FROM (SELECT outer_id, outer_days,
+                                unnest(generate_series(date_from, date_to, INTERVAL 1 DAY)) AS day
+                         FROM finer WHERE inside)
+                   GROUP BY outer_id
+               ),
+               given_way AS (
+                   SELECT outer_id AS fact_id FROM finer WHERE NOT inside
+                   UNION SELECT outer_id FROM reported WHERE days = outer_days
+               ),
+               shadowed AS (
+                   SELECT fact_id FROM given_way
+                   UNION SELECT f.inner_id FROM finer f ANTI JOIN given_way g ON f.outer_id = g.fact_id
+                         WHERE f.inside
                )
                SELECT v.fact_id, v.latest AND s.fact_id IS NULL AS is_current
                FROM v LEFT JOIN shadowed s ON v.fact_id = s.fact_id"""

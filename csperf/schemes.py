@@ -75,7 +75,10 @@ def assign_scheme(
     """
     if role not in ROLES:
         raise ValueError(f"未知角色 {role!r}，可选 {' | '.join(ROLES)} — unknown role")
-    get_scheme(db, name, version)  # the scheme (and version) must exist
+    scheme = get_scheme(db, name, version)[0]  # the scheme (and version) must exist
+    if role != "all" and scheme.role not in (role, "all"):  # it would score none of the role's agents
+        raise ValueError(f"方案“{name}”是 {scheme.role} 岗位的方案，不能指派给 {role} — "
+                         f"scheme {name} is for role {scheme.role}, not {role}")
     valid_from = _as_date(valid_from, "valid_from")
     with db.write() as cur:
         _insert_assignment(db, cur, role, shop or "", team or "", valid_from, name, version, user)

@@ -104,6 +104,21 @@ def database() -> Database:
     return _open(path)
 
 
+def flash(message: str, slot: str = "page") -> None:
+    """Show `message` after a rerun, so everything on the page already reflects the write."""
+    st.session_state[f"csperf_flash_{slot}"] = message
+    st.rerun()
+
+
+def flashed(slot: str = "page") -> None:
+    """Where a flashed message shows. The place is drawn with or without one, so what comes
+    after keeps its place in the page (a selected tab stays selected)."""
+    place = st.empty()
+    message = st.session_state.pop(f"csperf_flash_{slot}", None)
+    if message:
+        place.success(message)
+
+
 def _database_or_stop() -> Database:
     """The database, or a message and a stopped page while a csperf command holds the
     file (the next run, a reload, opens it)."""

@@ -14,6 +14,7 @@ from csperf import scenario, schemes, scoring  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
 from csperf.metrics import KPI_NAMES  # noqa: E402
 from csperf.scheme import GROUP_BYS, METHODS, SPLITS, SchemeError  # noqa: E402
+from csperf.scheme import ROLES as ASSIGN_ROLES  # noqa: E402
 from csperf.ui_charts import BAD, GOOD  # noqa: E402
 
 t = ui.t
@@ -319,12 +320,43 @@ if changed is not None:
                         show_errors(exc)
                     else:
                         st.session_state["wi_after_save"] = f"{to_save.name}|{version}"
-                        st.session_state["wi_saved"] = f"{to_save.name} v{version}"
-                        st.rerun()
-    saved_label = st.session_state.pop("wi_saved", None)
-    if saved_label:
-        st.success(t(f"已保存 {saved_label}。是否用于发薪取决于方案指派。",
-                     f"Saved {saved_label}. Whether it pays depends on the scheme assignment."))
+                        saved_label = f"{to_save.name} v{version}"
+                        ui.flash(t(f"已保存 {saved_label}。是否用于发薪取决于方案指派（见下方「方案指派」）。",
+                                   f"Saved {saved_label}. Whether it pays depends on the scheme assignment "
+                                   "(see Assignments below)."), "saved")
+    ui.flashed("saved")
+
+# -- which scheme pays which role ------------------------------------------------------------------
+if frame.can("edit_schemes"):
+    with st.expander(t("方案指派：哪个方案给哪个岗位计分发薪", "Assignments: which scheme scores and pays which role")):
+        assignments = schemes.list_assignments(frame.db)
+        st.dataframe(assignments.assign(role=assignments["role"].map(lambda r: fmt.role(r, ui.lang()))),
+                     hide_index=True, width="stretch",
+                     column_config={"role": t("岗位", "Role"), "shop": t("店铺", "Shop"), "team": t("团队", "Team"),
+                                    "valid_from": t("生效日", "In force from"), "scheme_name": t("方案", "Scheme"),
+                                    "scheme_version": t("版本（空 = 各期最新）", "Version (blank = latest)")})
+        with st.form("wi_assign"):
+            cols = st.columns(3)
+            assign_role = cols[0].selectbox(t("岗位", "Role"), list(ASSIGN_ROLES), key="wi_assign_role",
+                                            format_func=lambda r: fmt.role(r, ui.lang()) if r != "all"
+                                            else t("所有岗位（无专属方案时）", "All roles (without their own)"))
+            assign_name = cols[1].selectbox(t("方案", "Scheme"), sorted(set(saved["name"])), key="wi_assign_name")
+            valid_from = cols[2].date_input(t("生效日", "In force from"), frame.date_from.replace(day=1),
+                                            key="wi_assign_from")
+            scope = st.columns(2)
+            assign_shop = scope[0].text_input(t("仅此店铺（可空）", "Only this shop (optional)"), key="wi_assign_shop")
+            assign_team = scope[1].text_input(t("仅此团队（可空）", "Only this team (optional)"), key="wi_assign_team")
+            if st.form_submit_button(t("指派", "Assign")):
+                try:
+                    schemes.assign_scheme(frame.db, assign_role, assign_name, valid_from, shop=assign_shop.strip(),
+                                          team=assign_team.strip(), user=frame.user.username)
+                except ValueError as exc:
+                    st.error(str(exc))
+                else:  # the write bumps the data version, so every cached score is read again
+                    assigned = f"{assign_name} → {fmt.role(assign_role, ui.lang())}"
+                    ui.flash(t(f"已指派：{assigned}，自 {valid_from:%Y-%m-%d} 起按它计分发薪。",
+                               f"Assigned: {assigned}; it scores and pays from {valid_from:%Y-%m-%d}."), "assigned")
+        ui.flashed("assigned")
 
 # -- two saved schemes side by side ----------------------------------------------------------------
 st.divider()

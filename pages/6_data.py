@@ -34,14 +34,8 @@ if frame.can("manage_users"):
     sections.append(t("用户与操作日志", "Users and audit"))
 
 
-def flash(message: str) -> None:
-    """Show `message` after a rerun, so every table on the page already reflects the write."""
-    st.session_state["dt_flash"] = message
-    st.rerun()
 
-
-if "dt_flash" in st.session_state:
-    st.success(st.session_state.pop("dt_flash"))
+ui.flashed()
 tabs = st.tabs(sections)
 
 
@@ -290,7 +284,7 @@ with tabs[1]:
                         except (KeyError, ValueError) as exc:
                             st.error(str(exc).strip("'\""))
                         else:
-                            flash(t(f"已撤销 {labels[chosen]}", f"Undone {labels[chosen]}"))
+                            ui.flash(t(f"已撤销 {labels[chosen]}", f"Undone {labels[chosen]}"))
 
 # -- accounts to people -----------------------------------------------------------------------------
 with tabs[2]:
@@ -329,7 +323,7 @@ with tabs[2]:
                 except roster.RosterError as exc:
                     st.error(str(exc))
                 else:
-                    flash(t(f"已把 {account} 绑定给 {name}", f"Bound {account} to {name}"))
+                    ui.flash(t(f"已把 {account} 绑定给 {name}", f"Bound {account} to {name}"))
 
 # -- roster ------------------------------------------------------------------------------------------
 with tabs[3]:
@@ -364,7 +358,7 @@ with tabs[3]:
                 st.error(str(exc))
             else:
                 st.session_state["dt_roster_saves"] = st.session_state.get("dt_roster_saves", 0) + 1
-                flash(t(f"花名册已保存，共 {saved} 行", f"Roster saved: {saved} rows"))
+                ui.flash(t(f"花名册已保存，共 {saved} 行", f"Roster saved: {saved} rows"))
 
 # -- QA scores ---------------------------------------------------------------------------------------
 with tabs[4]:
@@ -406,7 +400,7 @@ with tabs[4]:
                 st.error(problem)
             if not problems:
                 st.session_state["dt_qa_saves"] = st.session_state.get("dt_qa_saves", 0) + 1
-                flash(t(f"已保存 {saved} 个评分（{month:%Y-%m}）", f"{saved} scores saved ({month:%Y-%m})"))
+                ui.flash(t(f"已保存 {saved} 个评分（{month:%Y-%m}）", f"{saved} scores saved ({month:%Y-%m})"))
 
 # -- inbox ---------------------------------------------------------------------------------------------
 with tabs[5]:
@@ -463,7 +457,7 @@ if frame.can("manage_users"):
                 except ValueError as exc:
                     st.error(str(exc))
                 else:
-                    flash(t(f"已添加用户 {new_name}", f"Added user {new_name}"))
+                    ui.flash(t(f"已添加用户 {new_name}", f"Added user {new_name}"))
         users = accounts["username"].tolist()
         with change.form("dt_password", clear_on_submit=True):
             st.markdown(t("**重设密码**", "**Reset a password**"))
@@ -489,7 +483,7 @@ if frame.can("manage_users"):
                     except ValueError as exc:
                         st.error(str(exc))
                     else:
-                        flash(t(f"已删除用户 {gone}", f"Removed user {gone}"))
+                        ui.flash(t(f"已删除用户 {gone}", f"Removed user {gone}"))
 
         st.subheader(t("操作日志", "Audit trail"))
         trail = auth.audit_frame(db)

@@ -237,3 +237,22 @@ def test_the_audit_names_the_system_user_when_no_user_is_given(cli_db, tmp_path,
     assert run(capsys, "--user", "主管", "undo", "1")[0] == 0
     who = Database(resolve_path()).rows("SELECT action, username FROM audit ORDER BY rowid")
     assert ("import", f"cli:{getpass.getuser()}") in who and ("undo", "主管") in who
+
+
+def test_a_new_scheme_assigned_to_a_role_scores_that_role_from_its_day(cli_db, tmp_path, capsys):
+    _two_roles(cli_db, tmp_path, capsys)
+    mine = tmp_path / "mine.toml"
+    mine.write_text('name = "转化专项"\nrole = "presales"\n[[kpi]]\nmetric = "conversion_rate"\nweight = 1\n'
+                    'method = "target"\ntarget = 0.3\n', encoding="utf-8")
+    assert run(capsys, "scheme", "import", str(mine))[0] == 0
+    code, _, err = run(capsys, "scheme", "assign", "转化专项", "--role", "aftersales", "--from", "2026-10-01")
+    assert code == cli.EXIT_BAD_INPUT and "presales" in err  # it would score none of them
+    code, out, _ = run(capsys, "scheme", "assign", "转化专项", "--role", "presales", "--from", "2026-10-01")
+    assert code == 0 and "转化专项" in out
+    code, out, _ = run(capsys, "scheme", "assignments", "--format", "json")
+    assigned = next(a for a in json.loads(out) if a["scheme_name"] == "转化专项")
+    assert assigned["role"] == "presales" and assigned["valid_from"].startswith("2026-10-01")
+    code, out, _ = run(capsys, "score", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "json")
+    presales = [r for r in json.loads(out) if r["role"] == "presales"]
+    assert [(r["agent"], round(r["score"], 1)) for r in presales] == [("阿强", 120.0), ("阿明", 66.7)]
+    assert all(r["score"] == r["conversion_rate_score"] and r["receptions_score"] is None for r in presales)

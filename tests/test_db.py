@@ -94,19 +94,39 @@ def test_duplicate_keys_in_one_file_keep_the_last_row(db):
     assert effective(db)["inquiries"].tolist() == [2]
 
 
-def test_monthly_record_is_shadowed_by_daily_records_of_the_same_days(db):
+def test_a_monthly_record_gives_way_to_daily_records_once_they_report_every_day(db):
     month = facts([{"account": "a", "date_from": date(2026, 10, 1), "date_to": date(2026, 10, 31),
                     "inquiries": 500, "paid_buyers": 50}])
     db.apply_import(ImportMeta("month.xlsx", "m", "t"), month)
     assert len(effective(db)) == 1
     daily = facts([{"account": "a", "date_from": date(2026, 10, 2), "inquiries": 10, "paid_buyers": 1}])
     db.apply_import(ImportMeta("day.xlsx", "d", "t"), daily)
-    assert effective(db)["inquiries"].tolist() == [10]
+    assert effective(db)["inquiries"].tolist() == [500]  # one day of 31: the month still counts whole
+    rest = facts([{"account": "a", "date_from": date(2026, 10, d), "inquiries": 16, "paid_buyers": 1}
+                  for d in range(1, 32) if d != 2])
+    db.apply_import(ImportMeta("days.xlsx", "ds", "t"), rest)
+    assert effective(db)["inquiries"].sum() == 10 + 30 * 16 and len(effective(db)) == 31  # every day reported
+    db.undo_import(3)
+    assert effective(db)["inquiries"].tolist() == [500]
     # another account's monthly record is untouched
     db.apply_import(ImportMeta("month-b.xlsx", "mb", "t"),
                     facts([{"account": "b", "date_from": date(2026, 10, 1), "date_to": date(2026, 10, 31),
                             "inquiries": 7, "paid_buyers": 1}]))
     assert effective(db, "b")["inquiries"].tolist() == [7]
+
+
+def test_spans_inside_spans_and_across_their_edges_never_count_a_day_twice(db):
+    def load(name, rows):
+        db.apply_import(ImportMeta(name, name, "t"), facts([{"account": "a", "paid_buyers": 0, **r} for r in rows]))
+
+    load("month", [{"date_from": date(2026, 10, 1), "date_to": date(2026, 10, 31), "inquiries": 500}])
+    load("week", [{"date_from": date(2026, 10, 5), "date_to": date(2026, 10, 11), "inquiries": 70}])
+    assert effective(db)["inquiries"].tolist() == [500]  # the week lies inside the month, which stands
+    load("days", [{"date_from": date(2026, 10, d), "inquiries": 11} for d in range(5, 12)])
+    assert effective(db)["inquiries"].tolist() == [500]  # the week gave way to its days, the month still stands
+    load("edge", [{"date_from": date(2026, 10, 29), "date_to": date(2026, 11, 4), "inquiries": 90}])
+    # a week over the month's end cannot be set against it: the finer record counts, the month gives way
+    assert effective(db)["inquiries"].tolist() == [11] * 7 + [90]
 
 
 def test_a_failing_import_leaves_the_database_as_it_was(db):

@@ -819,7 +819,10 @@ def test_monthly_file_and_daily_files_never_double_count(db, tmp_path):
     assert db.scalar("SELECT sum(receptions) FROM facts WHERE current") == 1000
     importer.import_file(db, daily_csv(tmp_path / "d1.csv", [["2026-10-01", "店:a", 4, "50%", 40]]))
     importer.import_file(db, daily_csv(tmp_path / "d2.csv", [["2026-10-02", "店:a", 5, "20%", 50]]))
-    assert db.scalar("SELECT sum(receptions) FROM facts WHERE current") == 90
+    assert db.scalar("SELECT sum(receptions) FROM facts WHERE current") == 1000  # two days of 31: the month counts
+    importer.import_file(db, daily_csv(tmp_path / "rest.csv", [[f"2026-10-{d:02d}", "店:a", 1, "0%", 30]
+                                                               for d in range(3, 32)]))
+    assert db.scalar("SELECT sum(receptions) FROM facts WHERE current") == 40 + 50 + 29 * 30  # every day: the days
 
 
 def test_a_bad_file_leaves_the_database_unchanged(db, tmp_path):
@@ -922,6 +925,11 @@ SPEC_SESSION_HEADERS = {
     "duration": "duration_s", "AvgTalkDuration": "duration_s", "通话时长": "duration_s", "会话时长": "duration_s",
     "satisfaction rating": "rating", "满意度": "rating", "评分": "rating", "amount": "amount", "订单金额": "amount",
     "topic": "topic", "咨询类型": "topic", "loss reason": "loss_reason", "流失原因": "loss_reason",
+    # ticket and chat systems' own English names, with spaces or underscores
+    "ticket_id": "session_id", "Conversation ID": "session_id", "agent_name": "account", "Assignee": "account",
+    "Call Date": "day", "created_at": "time", "Created At": "time", "wait_time": "wait_s",
+    "First Response Time": "wait_s", "handle_time": "duration_s", "Handle Time": "duration_s",
+    "order_amount": "amount", "Customer Rating": "rating",
 }
 
 

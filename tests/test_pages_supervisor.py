@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 import io
 from datetime import date, datetime, time
 
@@ -126,6 +127,22 @@ def test_saving_a_new_version_with_a_note(app_db):
     assert listed.loc[("售前标准方案", 2), "created_by"] == "super"
     assert at.selectbox(key="wi_start").value == "售前标准方案|2"
     assert any("已保存 售前标准方案 v2" in s for s in texts(at.success))
+
+
+def test_a_saved_scheme_is_assigned_to_a_role_on_the_page(app_db):
+    at = ran(WHATIF)  # the first page installs the presets
+    schemes.save_scheme(open_db(), replace(schemes.get_scheme(open_db(), "售前标准方案")[0], name="售前新方案"), "试行")
+    at.run()
+    at.selectbox(key="wi_assign_role").select("presales")
+    at.selectbox(key="wi_assign_name").select("售前新方案")
+    at.date_input(key="wi_assign_from").set_value(date(2026, 10, 1))
+    at.form(key="wi_assign").form_submit_button[0].click().run()
+    assert not at.exception and any("已指派：售前新方案 → 售前" in s for s in texts(at.success))
+    assert schemes.scheme_for(open_db(), "presales", date(2026, 10, 31))[0].name == "售前新方案"
+    assert schemes.scheme_for(open_db(), "presales", date(2026, 9, 30))[0].name == "售前标准方案"
+    at.selectbox(key="wi_assign_role").select("aftersales")
+    at.form(key="wi_assign").form_submit_button[0].click().run()
+    assert any("不能指派给 aftersales" in e for e in texts(at.error))  # a pre-sales scheme scores no after-sales agent
 
 
 def test_two_saved_schemes_side_by_side(app_db):
