@@ -120,9 +120,20 @@ if start_key == LINK:
 else:
     name, version = start_key.rsplit("|", 1)
     start = schemes.get_scheme(frame.db, name, int(version))[0]
+
+
+def editor_key(name: str) -> str:
+    """An editor's widget key, new for each starting point: the browser sends a widget's last
+    value back under its key even after the server dropped it, so reused keys would carry
+    the previous role's edits into this one."""
+    return f"{name}#{st.session_state['wi_generation']}"
+
+
 if st.session_state.get("wi_editing") != start_key:  # a new starting point discards the edits
-    for key in EDITOR_KEYS:
-        st.session_state.pop(key, None)
+    if "wi_generation" in st.session_state:
+        for key in EDITOR_KEYS:
+            st.session_state.pop(editor_key(key), None)
+    st.session_state["wi_generation"] = st.session_state.get("wi_generation", 0) + 1
     st.session_state["wi_editing"] = start_key
 
 agents = kpis if role is None else kpis[kpis["role"] == role]
@@ -150,7 +161,7 @@ tab_kpi, tab_bonus, tab_pay, tab_base = st.tabs([t("考核指标与权重", "KPI
                                                  t("级别底薪与团队奖", "Base salary by level, team bonus")])
 with tab_kpi:
     edited_kpis = st.data_editor(
-        tables.kpis, key="wi_kpis", num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
+        tables.kpis, key=editor_key("wi_kpis"), num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
         column_config={
             "metric": metric_column,
             "weight": number("权重", "Weight", min_value=0, step=1, required=True),
@@ -169,13 +180,13 @@ with tab_kpi:
     )
     st.caption(t("每行只填所选计分方法用到的列，其余列忽略。", "Fill only the columns the row's method uses."))
     side = st.columns(2)
-    group_by = side[0].selectbox(t("比较组", "Comparison group"), list(GROUP_BYS), key="wi_group_by",
+    group_by = side[0].selectbox(t("比较组", "Comparison group"), list(GROUP_BYS), key=editor_key("wi_group_by"),
                                  index=list(GROUP_BYS).index(tables.group_by),
                                  format_func=lambda g: t(*GROUP_LABELS[g]))
 with tab_bonus:
     left, right = st.columns([3, 2])
     edited_bonuses = left.data_editor(
-        tables.bonuses, key="wi_bonuses", num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
+        tables.bonuses, key=editor_key("wi_bonuses"), num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
         column_config={"metric": metric_column,
                        "threshold": number("达到", "Reaches", required=True, format="localized",
                                            help=t("比率写小数：0.6 = 60%", "rates as fractions: 0.6 = 60%")),
@@ -184,37 +195,37 @@ with tab_bonus:
     )
     left.caption(t("同一指标的多行是档位，按最高达到的一档发一次。", "Rows of one metric are tiers; the highest reached pays once."))
     edited_penalties = right.data_editor(
-        tables.penalties, key="wi_penalties", num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
+        tables.penalties, key=editor_key("wi_penalties"), num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
         column_config={"metric": metric_column,
                        "per_unit": number("每单位扣款 ¥", "Per unit ¥", min_value=0, step=10, required=True)},
     )
 with tab_pay:
     perf_pay = st.slider(t("绩效工资（按系数发放）", "Performance pay (× coefficient)"), 0, 
                          max(10000, int(tables.performance_pay) * 2), int(tables.performance_pay), step=100,
-                         key="wi_perf_pay")
+                         key=editor_key("wi_perf_pay"))
     left, right = st.columns(2)
     edited_coefficients = left.data_editor(
-        tables.coefficients, key="wi_coefficients", num_rows="dynamic", hide_index=True, width="stretch",
+        tables.coefficients, key=editor_key("wi_coefficients"), num_rows="dynamic", hide_index=True, width="stretch",
         placeholder="",
         column_config={"min_score": number("得分达到", "Score from", min_value=0, required=True),
                        "coefficient": number("系数", "Coefficient", min_value=0, step=0.05, required=True)},
     )
     edited_commission = right.data_editor(
-        tables.commission, key="wi_commission", num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
+        tables.commission, key=editor_key("wi_commission"), num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
         column_config={"sales_from": number("销售额达到 ¥", "Sales from ¥", min_value=0, required=True,
                                             format="localized"),
                        "rate": number("提成比例", "Rate", min_value=0, step=0.001, format="%.3f", required=True)},
     )
     awards_text = left.text_input(t("名次奖（第1名, 第2名, …）", "Rank awards (1st, 2nd, …)"),
-                                  scenario.format_amounts(tables.rank_awards), key="wi_awards")
+                                  scenario.format_amounts(tables.rank_awards), key=editor_key("wi_awards"))
     times_coefficient = right.checkbox(t("提成也乘以系数", "Commission × coefficient"),
-                                       tables.commission_times_coefficient, key="wi_ctc")
+                                       tables.commission_times_coefficient, key=editor_key("wi_ctc"))
     floor_at_base = right.checkbox(t("扣款后不低于底薪", "Pay never below base"), tables.floor_at_base,
-                                   key="wi_floor")
+                                   key=editor_key("wi_floor"))
 with tab_base:
     left, right = st.columns([2, 3])
     edited_levels = left.data_editor(
-        tables.levels, key="wi_levels", num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
+        tables.levels, key=editor_key("wi_levels"), num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
         column_config={"level": st.column_config.TextColumn(t("级别", "Level"), required=True),
                        "base_salary": number("底薪 ¥", "Base salary ¥", min_value=0, step=100, required=True,
                                              format="localized")},
@@ -222,7 +233,7 @@ with tab_base:
     left.caption(t("花名册没有个人底薪时按级别取底薪（级别不区分大小写）。",
                    "Used when the roster gives no personal base salary (levels ignore case)."))
     edited_team_bonus = right.data_editor(
-        tables.team_bonus, key="wi_team_bonus", num_rows="dynamic", hide_index=True, width="stretch",
+        tables.team_bonus, key=editor_key("wi_team_bonus"), num_rows="dynamic", hide_index=True, width="stretch",
         placeholder="",
         column_config={"metric": metric_column,
                        "target": number("目标值", "Target", required=True, format="localized",

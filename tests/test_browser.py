@@ -16,6 +16,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -40,7 +41,7 @@ from browser_support import (
     wait_idle,
     write_pdd_export,
 )
-from csperf import auth, inbox, ui
+from csperf import auth, inbox, scenario, ui
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -265,6 +266,21 @@ def test_changing_a_weight_in_whatif_moves_ranks(server, open_tab):
     assert grid_with_header(page, "奖金池 ¥").is_visible()
     assert_clean(page)
     screenshot(page, "06b_whatif_levels")
+
+
+def test_another_starting_scheme_in_whatif_carries_none_of_the_last_ones_values(server, open_tab):
+    """The browser sends a widget's last value back under its key even after the server dropped it."""
+    page = open_tab()
+    open_page(page, server.url("whatif"))
+    login(page, "supervisor")
+    choose(page, "从哪个方案开始改", "提成制方案 v1")
+    page.get_by_role("tab", name="系数、提成与名次奖").click()
+    page.get_by_text("扣款后不低于底薪").click()  # any edit sends every widget's value
+    wait_idle(page)
+    token = parse_qs(urlparse(page.url).query)[scenario.SCENARIO_PARAM][0]
+    tried = scenario.decode_scenario(token).scheme
+    assert (tried.pay.performance_pay, tried.pay.rank_awards, tried.pay.floor_at_base) == (0, [], False)
+    assert_clean(page)
 
 
 def test_weekly_review_fills_a_big_screen(server, open_tab):

@@ -20,6 +20,11 @@ NO_EDITS = {"edited_rows": {}, "added_rows": [], "deleted_rows": []}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def editor(at, name: str) -> str:
+    """The what-if page's widget key of one editor for the current starting point."""
+    return f"{name}#{at.session_state['wi_generation']}"
+
+
 def ran(page: str, role: str = "supervisor", query: dict | None = None):
     at = app_test(page, role)
     for key, value in (query or {}).items():
@@ -70,7 +75,7 @@ def test_whatif_ranks_every_agent_against_the_scheme_in_force(app_db):
 def test_a_weight_edit_reranks_at_once_and_goes_into_the_link(app_db):
     at = ran(WHATIF)
     # pdd01 out-replies pdd02 (reply-rate score 91.7 vs 86.0); weighting reply rate 90 puts pdd01 first.
-    at.session_state["wi_kpis"] = {**NO_EDITS, "edited_rows": {0: {"weight": 90}}}
+    at.session_state[editor(at, "wi_kpis")] = {**NO_EDITS, "edited_rows": {0: {"weight": 90}}}
     at.run()
     assert not at.exception
     table = shown_table(at, "新得分").set_index("客服")
@@ -103,7 +108,7 @@ def test_a_broken_link_is_an_error_message_not_a_traceback(app_db):
 
 def test_invalid_edits_are_listed_next_to_the_editor(app_db):
     at = ran(WHATIF)
-    at.session_state["wi_kpis"] = {**NO_EDITS, "edited_rows": {1: {"method": "target"}}}
+    at.session_state[editor(at, "wi_kpis")] = {**NO_EDITS, "edited_rows": {1: {"method": "target"}}}
     at.run()
     assert not at.exception
     [error] = texts(at.error)
@@ -114,7 +119,7 @@ def test_invalid_edits_are_listed_next_to_the_editor(app_db):
 
 def test_saving_a_new_version_with_a_note(app_db):
     at = ran(WHATIF)
-    at.session_state["wi_kpis"] = {**NO_EDITS, "edited_rows": {0: {"weight": 90}}}
+    at.session_state[editor(at, "wi_kpis")] = {**NO_EDITS, "edited_rows": {0: {"weight": 90}}}
     at.run()
     note = [w for w in at.text_input if w.label == "修改说明（必填）"][0]
     assert note.value == "考核指标 回复率 · 权重: 8 → 90"
@@ -161,6 +166,19 @@ def test_two_saved_schemes_side_by_side(app_db):
     assert metrics["A 工资总额"] == metrics["工资总额（生效方案）"]
 
 
+def test_another_starting_scheme_brings_its_own_values_not_the_last_ones_shown(app_db):
+    at = ran(WHATIF)
+    assert at.slider(key=editor(at, "wi_perf_pay")).value == 2000  # 售前标准方案
+    at.text_input(key=editor(at, "wi_awards")).input("100").run()  # an edit, then another starting point
+    at.selectbox(key="wi_start").select("提成制方案|1").run()
+    assert not at.exception
+    assert at.slider(key=editor(at, "wi_perf_pay")).value == 0 and at.text_input(key=editor(at, "wi_awards")).value == ""
+    shared = scenario.decode_scenario(at.query_params["scenario"]).scheme  # what is tried out: 提成制方案 as saved
+    assert shared == schemes.get_scheme(open_db(), "提成制方案")[0]
+    at.selectbox(key="wi_start").select("售前标准方案|1").run()
+    assert at.text_input(key=editor(at, "wi_awards")).value == "500, 300, 200"  # the edit went with its start
+
+
 def test_only_schemes_for_the_chosen_role_are_offered(app_db):
     at = ran(WHATIF)  # every agent of the test roster is pre-sales
     offered = at.selectbox(key="wi_start").options
@@ -171,9 +189,9 @@ def test_only_schemes_for_the_chosen_role_are_offered(app_db):
 
 def test_the_team_bonus_and_level_bases_are_edited_like_the_other_tables(app_db):
     at = ran(WHATIF)
-    assert at.data_editor(key="wi_levels").value["level"].tolist() == ["trainee", "junior", "mid", "senior"]
-    at.session_state["wi_levels"] = {**NO_EDITS, "edited_rows": {2: {"base_salary": 2500}}}
-    at.session_state["wi_team_bonus"] = {**NO_EDITS, "added_rows": [
+    assert at.data_editor(key=editor(at, "wi_levels")).value["level"].tolist() == ["trainee", "junior", "mid", "senior"]
+    at.session_state[editor(at, "wi_levels")] = {**NO_EDITS, "edited_rows": {2: {"base_salary": 2500}}}
+    at.session_state[editor(at, "wi_team_bonus")] = {**NO_EDITS, "added_rows": [
         {"metric": "receptions", "target": 1, "pool": 600, "split": "equal"}]}
     at.run()
     assert not at.exception
