@@ -171,6 +171,15 @@ def apply_filters(frame: pd.DataFrame, filters: dict) -> pd.DataFrame:
     return frame[keep]
 
 
+def what_if_shown(kpis: pd.DataFrame, filters: dict, baseline: Scheme, changed: Scheme) -> scoring.WhatIf:
+    """`scoring.what_if` over every agent, as the leaderboard scores them, then only the
+    agents the sidebar filters select, with their payroll."""
+    whole = scoring.what_if(kpis, baseline, changed)
+    shown = apply_filters(whole.agents, filters).reset_index(drop=True)
+    old, new = float(shown["old_pay"].sum()), float(shown["new_pay"].sum())
+    return scoring.WhatIf(shown, old, new, new - old)
+
+
 def with_previous(scored: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:
     """Add previous_score, previous_rank, score_change and rank_move (> 0 = moved up)."""
     out = scored.copy()

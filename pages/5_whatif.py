@@ -10,7 +10,7 @@ import pandas as pd  # noqa: E402
 import plotly.express as px  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from csperf import scenario, schemes, scoring  # noqa: E402
+from csperf import scenario, schemes, views  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
 from csperf.metrics import KPI_NAMES  # noqa: E402
 from csperf.scheme import GROUP_BYS, METHODS, SPLITS, SchemeError  # noqa: E402
@@ -44,9 +44,9 @@ def show_errors(exc: SchemeError) -> None:
 st.title(t("方案模拟", "What-if"))
 
 # -- which agents, which scheme is in force ------------------------------------------------------
-kpis = ui.query("agent_kpis", frame.date_from, frame.date_to, **frame.filters)
+kpis = ui.query("agent_kpis", frame.date_from, frame.date_to)  # everyone: filters only choose whom to show
 saved = schemes.list_schemes(frame.db)
-roles = sorted(r for r in kpis["role"].dropna().unique()) if not kpis.empty else []
+roles = sorted(views.apply_filters(kpis, frame.filters)["role"].dropna().unique()) if not kpis.empty else []
 
 if "wi_link" not in st.session_state:  # a shared link is read once, when the session opens it
     st.session_state["wi_link"] = None
@@ -137,12 +137,13 @@ if st.session_state.get("wi_editing") != start_key:  # a new starting point disc
     st.session_state["wi_editing"] = start_key
 
 agents = kpis if role is None else kpis[kpis["role"] == role]
-if agents.empty:
+shown_agents = views.apply_filters(agents, frame.filters)
+if shown_agents.empty:
     st.info(t("所选期间和筛选条件下没有这个岗位的客服。", "No agents of this role in the chosen period and filters."))
     st.stop()
-st.caption(t(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · {len(agents)} 位客服。改动只在本页试算，"
+st.caption(t(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · {len(shown_agents)} 位客服。改动只在本页试算，"
              "保存后才成为新版本。",
-             f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · {len(agents)} agents. Edits are only "
+             f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · {len(shown_agents)} agents. Edits are only "
              "tried out here until saved as a new version."))
 
 # -- the editor ------------------------------------------------------------------------------------
@@ -266,7 +267,7 @@ if changed is not None:
     elif scenario.SCENARIO_PARAM in st.query_params:
         del st.query_params[scenario.SCENARIO_PARAM]
 
-    result = scoring.what_if(agents, baseline, changed)
+    result = views.what_if_shown(agents, frame.filters, baseline, changed)
     rows = scenario.ranking_rows(result.agents)
     st.subheader(t(f"新排名 · 对照 {baseline.name} v{baseline_version}",
                    f"New ranking · against {baseline.name} v{baseline_version}"))
@@ -390,7 +391,7 @@ def scheme_of(key: str):
 
 
 first, second = scheme_of(first_key), scheme_of(second_key)
-pair = scoring.what_if(agents, first, second)
+pair = views.what_if_shown(agents, frame.filters, first, second)
 side = scenario.ranking_rows(pair.agents)
 if show_pay:
     tiles = st.columns(3)

@@ -82,6 +82,18 @@ def test_score_agents_asks_the_resolver_once_per_role_shop_and_team():
     assert asked == [("presales", "s", "T"), (None, "s", None)]
 
 
+def test_what_if_under_a_filter_scores_like_the_leaderboard_and_totals_what_it_shows():
+    kpis = agents(("s", "a", "T", "presales", 100), ("s", "b", "T", "presales", 50), ("s", "c", "T", "presales", 30))
+    kpis["shift"] = ["day", "day", "night"]
+    changed = receptions_scheme(bands=((0, 0.5), (80, 1.0)))
+    shown = views.what_if_shown(kpis, {"shift": ["day"]}, receptions_scheme(), changed)
+    everyone = scoring.score(kpis, receptions_scheme()).set_index("agent")
+    assert shown.agents["agent"].tolist() == ["a", "b"]  # c is filtered out of the view, not out of the team mean
+    assert shown.agents["old_score"].tolist() == pytest.approx(everyone.loc[["a", "b"], "score"].tolist())
+    assert shown.payroll_old == pytest.approx(everyone.loc[["a", "b"], "pay"].sum())
+    assert shown.payroll_change == pytest.approx(shown.agents["pay_change"].sum())
+
+
 def test_with_previous_adds_rank_moves_and_marks_new_agents():
     now = pd.DataFrame({"shop": ["s"] * 3, "agent": ["a", "b", "c"], "score": [110.0, 95.0, 80.0],
                         "rank": [1, 2, 3]})
