@@ -19,9 +19,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import sync_playwright
-
 from browser_support import (
     AgentDay,
     assert_clean,
@@ -41,6 +38,9 @@ from browser_support import (
     wait_idle,
     write_pdd_export,
 )
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
+
 from csperf import auth, inbox, scenario, ui
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]

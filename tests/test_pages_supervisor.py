@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 import io
+from dataclasses import replace
 from datetime import date, datetime, time
 
 import openpyxl
