@@ -140,22 +140,23 @@ class _SheetWriter:
         else:
             sheet.write_string(row, col, text)
 
-    def column(self, sheet, col: int, column: pd.Series) -> None:
-        """Rows 1.. of one column; plain float and integer columns take a fast path."""
+    def column(self, sheet, col: int, column: pd.Series, number_format=None) -> None:
+        """Rows 1.. of one column; plain float and integer columns take a fast path.
+        `number_format` (a workbook format) is how its numbers show (¥, %, 秒)."""
         values = column.tolist()
         if column.dtype.kind == "f":
             for row, value in enumerate(values, start=1):
                 if value == value:  # not NaN
-                    sheet.write_number(row, col, value)
+                    sheet.write_number(row, col, value, number_format)
         elif column.dtype.kind in "iu" and bool((column.abs() < _EXCEL_EXACT_DIGITS).all()):
             for row, value in enumerate(values, start=1):
-                sheet.write_number(row, col, value)
+                sheet.write_number(row, col, value, number_format)
         else:
             date_only = _dates_only(column)
             for row, value in enumerate(values, start=1):
-                self.cell(sheet, row, col, value, date_only)
+                self.cell(sheet, row, col, value, date_only, number_format)
 
-    def cell(self, sheet, row: int, col: int, value, date_only: bool) -> None:
+    def cell(self, sheet, row: int, col: int, value, date_only: bool, number_format=None) -> None:
         if _is_missing(value):
             return
         if isinstance(value, bool | np.bool_):
@@ -163,7 +164,7 @@ class _SheetWriter:
         elif isinstance(value, int | np.integer) and abs(int(value)) >= _EXCEL_EXACT_DIGITS:
             sheet.write_string(row, col, str(int(value)))
         elif isinstance(value, int | float | Decimal | np.integer | np.floating):
-            sheet.write_number(row, col, float(value))
+            sheet.write_number(row, col, float(value), number_format)
         elif isinstance(value, datetime):
             sheet.write_datetime(row, col, value.to_pydatetime() if isinstance(value, pd.Timestamp) else value,
                                  self.day if date_only else self.moment)
@@ -181,8 +182,9 @@ def _dates_only(column: pd.Series) -> bool:
     return bool((present == present.dt.normalize()).all())
 
 
-def to_xlsx(frames: Mapping[str, pd.DataFrame]) -> bytes:
-    """One sheet per frame (in order), header row frozen; no cell is ever a formula."""
+def to_xlsx(frames: Mapping[str, pd.DataFrame], number_formats: Mapping[str, str] | None = None) -> bytes:
+    """One sheet per frame (in order), header row frozen; no cell is ever a formula.
+    `number_formats` maps a column header to an Excel number format (`0.0%`, `"¥"#,##0.00`)."""
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {
         "in_memory": True,
@@ -193,13 +195,14 @@ def to_xlsx(frames: Mapping[str, pd.DataFrame]) -> bytes:
         "remove_timezone": True,
     })
     writer = _SheetWriter(workbook)
+    formats = {header: workbook.add_format({"num_format": code}) for header, code in (number_formats or {}).items()}
     used: set[str] = set()
     for wanted, frame in frames.items():
         frame = _money_to_the_cent(_flatten(frame))
         sheet = workbook.add_worksheet(_sheet_name(wanted, used))
         for col, header in enumerate(frame.columns):
             writer.text(sheet, 0, col, str(header), header=True)
-            writer.column(sheet, col, frame.iloc[:, col])
+            writer.column(sheet, col, frame.iloc[:, col], formats.get(str(header)))
             sample = frame.iloc[:_WIDTH_SAMPLE_ROWS, col].tolist()
             width = max([_display_width(header)] + [_display_width(v) for v in sample])
             sheet.set_column(col, col, min(max(width + 2, 8), 60))

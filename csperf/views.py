@@ -473,7 +473,6 @@ def labelled_leaderboard(table: pd.DataFrame, metrics: Iterable[str], lang: str 
         if own:
             parts.append(_t(lang, "未计：", "not scored: ") + "、".join(metric_label(m, lang) for m in own))
         notes.append(" · ".join(parts))
-    out[_t(lang, "备注", "Notes")] = notes
     kpis, counts, money = {}, [], []
     for metric in metrics:
         if metric not in table.columns or metric in common:
@@ -491,7 +490,23 @@ def labelled_leaderboard(table: pd.DataFrame, metrics: Iterable[str], lang: str 
             out[header] = table[column]
             if column != "coefficient":
                 money.append(header)
+    out[_t(lang, "备注", "Notes")] = notes  # last: a long note must not push the KPIs off the screen
     return Labelled(out.reset_index(drop=True), kpis, counts, money)
+
+
+_EXCEL_FORMATS = {"pct": "0.0%", "cny": '"¥"#,##0.00', "count": "#,##0", "ratio": "0.00", "score": "0.0"}
+
+
+def export_formats(labelled: Labelled, lang: str = "zh") -> dict[str, str]:
+    """Excel number formats of the leaderboard's columns, as the page shows them: ¥, %, 秒,
+    whole counts, scores to a tenth (the cells keep their full values)."""
+    seconds = '0.0"秒"' if lang == "zh" else '0.0"s"'
+    formats = {header: _EXCEL_FORMATS.get(kpi(metric).unit, seconds) for header, metric in labelled.kpis.items()}
+    formats.update({header: _EXCEL_FORMATS["count"] for header in labelled.counts})
+    formats.update({header: _EXCEL_FORMATS["cny"] for header in labelled.money})
+    formats[_t(lang, "得分", "Score")] = _EXCEL_FORMATS["score"]
+    formats[_t(lang, *PAY_LABELS["coefficient"])] = _EXCEL_FORMATS["ratio"]
+    return formats
 
 
 def kpi_status_frame(table: pd.DataFrame, metrics: Iterable[str]) -> pd.DataFrame:

@@ -100,7 +100,8 @@ st.caption(ui.t("绿色 = 优于比较组，红色 = 不如比较组；“样本
 sheet = ui.t("排行榜", "Leaderboard")
 st.download_button(
     ui.t("导出 Excel", "Export to Excel"),
-    data=lambda: safe_export.to_xlsx({sheet: labelled.frame}),  # built only when clicked
+    data=lambda: safe_export.to_xlsx({sheet: labelled.frame},  # built only when clicked
+                                     views.export_formats(labelled, ui.lang())),
     file_name=f"leaderboard_{frame.date_from:%Y%m%d}_{frame.date_to:%Y%m%d}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     icon=":material/download:",

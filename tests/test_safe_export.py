@@ -165,3 +165,13 @@ def test_money_is_exported_to_the_cent_and_nothing_else_is_rounded():
     assert [c.value for c in sheet[2]] == [87.654321, 0.123456, 200000, 1315.79, 16565.79, 0.8]
     assert _csv_rows(to_csv(frame))[1] == ["87.654321", "0.123456", "200000.0", "1315.79", "16565.79", "0.8"]
     assert frame.loc[0, "团队奖"] == 1315.789473684  # the caller's frame is left as it was
+
+
+def test_xlsx_shows_numbers_in_the_formats_asked_for_and_keeps_their_values():
+    frame = pd.DataFrame({"客服": ["小王"], "询单转化率": [0.4579185520361991], "应发": [5123.456], "样本": [539.99977],
+                          "object_col": pd.Series([0.25], dtype=object)})
+    formats = {"询单转化率": "0.0%", "应发": '"¥"#,##0.00', "样本": "#,##0", "object_col": "0.0%"}
+    row = _sheet(to_xlsx({"s": frame}, formats), "s")[2]
+    assert [(c.value, c.number_format) for c in row[1:]] == [
+        (0.4579185520361991, "0.0%"), (5123.46, '"¥"#,##0.00'), (539.99977, "#,##0"), (0.25, "0.0%")]
+    assert row[0].number_format == "General"

@@ -397,8 +397,8 @@ def test_labelled_leaderboard_says_common_skips_once_and_keeps_numbers():
     assert views.skipped_by_all(table) == ["qa_score"]
     assert views.group_label("旗舰店 / A组 / presales") == "旗舰店 / A组 / 售前"
     out = views.labelled_leaderboard(table, ["conversion_rate", "qa_score"])
-    assert out.frame.columns.tolist() == ["比较组", "名次", "客服", "名次变化", "账号", "岗位", "得分", "备注",
-                                          "询单转化率", "询单转化率 样本", "应发"]
+    assert out.frame.columns.tolist() == ["比较组", "名次", "客服", "名次变化", "账号", "岗位", "得分",
+                                          "询单转化率", "询单转化率 样本", "应发", "备注"]
     assert out.frame["名次变化"].tolist() == ["▲1", "新"]
     assert out.frame["备注"].tolist() == ["", "⚠ 样本不足 · 未计：询单转化率"]
     assert out.frame["得分"].tolist() == [101.25, 80.0]
@@ -506,3 +506,13 @@ def test_pay_slip_shows_the_team_share_when_the_team_reached_its_target():
     assert lines["团队奖"][1] == pytest.approx(500.0)
     assert lines["团队奖"][0] == "团队 销售额 ¥200,000.00 / 目标 ¥150,000.00"
     assert lines["提成"][0] == "方案未设" and "保底补足" not in lines
+
+
+def test_the_leaderboard_export_formats_follow_each_columns_unit():
+    labelled = views.Labelled(pd.DataFrame(), {"询单转化率": "conversion_rate", "首次响应时间(秒)": "first_response_s",
+                                               "客单价": "aov", "接待人数": "receptions"},
+                              ["询单转化率 样本"], ["应发"])
+    assert views.export_formats(labelled) == {
+        "询单转化率": "0.0%", "首次响应时间(秒)": '0.0"秒"', "客单价": '"¥"#,##0.00', "接待人数": "#,##0",
+        "询单转化率 样本": "#,##0", "应发": '"¥"#,##0.00', "得分": "0.0", "系数": "0.00"}
+    assert views.export_formats(labelled, "en")["首次响应时间(秒)"] == '0.0"s"'
