@@ -104,7 +104,7 @@ def kpi_vs_team(rows: pd.DataFrame, lang: str = "zh", height: int | None = None)
     labels = [metric_label(m, lang) for m in data["metric"]]
     colours = [GOOD if g > 0.05 else BAD if g < -0.05 else NEUTRAL for g in data["gap"]]
     team_word = "团队" if lang == "zh" else "team"
-    hover = [f"{fmt.with_count(m, v, n, lang)}<br>{team_word} {fmt.value(m, g)}"
+    hover = [f"{fmt.with_count(m, v, n, lang)}<br>{team_word} {fmt.value(m, g, lang)}"
              for m, v, n, g in zip(data["metric"], data["value"], data["n"], data["group_value"])]
     fig = go.Figure(go.Bar(
         x=data["gap"], y=labels, orientation="h", marker_color=colours,

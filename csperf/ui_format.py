@@ -46,17 +46,26 @@ def count(value) -> str:
     return f"{value:,.0f}"
 
 
-def seconds(value) -> str:
-    """27.8秒, 2分30秒 — durations the way the platforms print them."""
+def seconds(value, lang: str = "zh") -> str:
+    """27.8秒, 2分30秒 — durations the way the platforms print them (27.8 s, 2 min 30 s)."""
     if missing(value):
         return "—"
     if value < 60:
-        return f"{value:.1f}秒"
+        return f"{value:.1f}秒" if lang == "zh" else f"{value:.1f} s"
     minutes, secs = divmod(round(value), 60)
     if minutes < 60:
-        return f"{minutes}分{secs:02d}秒"
+        return f"{minutes}分{secs:02d}秒" if lang == "zh" else f"{minutes} min {secs:02d} s"
     hours, minutes = divmod(minutes, 60)
-    return f"{hours}小时{minutes:02d}分"
+    return f"{hours}小时{minutes:02d}分" if lang == "zh" else f"{hours} h {minutes:02d} min"
+
+
+def span_label(label: str, lang: str = "zh") -> str:
+    """A duration bucket as the queries name it (`1–3分`, `10–30秒`) in the UI language."""
+    return label if lang == "zh" else label.replace("分", " min").replace("秒", " s")
+
+
+def hour_label(hour, lang: str = "zh") -> str:
+    return f"{int(hour):02d}时" if lang == "zh" else f"{int(hour):02d}:00"
 
 
 def percent(value, decimals: int = 1) -> str:
@@ -70,7 +79,7 @@ def score(value) -> str:
     return "—" if missing(value) else f"{value:.1f}"
 
 
-def value(name: str, v) -> str:
+def value(name: str, v, lang: str = "zh") -> str:
     """A KPI or measure value in its unit."""
     item = KPI_BY_NAME.get(name)
     unit = item.unit if item else ("cny" if MEASURE_BY_NAME.get(name, None) and
@@ -80,7 +89,7 @@ def value(name: str, v) -> str:
     if unit == "cny":
         return money(v)
     if unit == "s":
-        return seconds(v)
+        return seconds(v, lang)
     if unit in ("ratio", "score"):
         return "—" if missing(v) else f"{v:.2f}"
     return count(v)
@@ -99,7 +108,7 @@ def rests_on(name: str, n, lang: str = "zh") -> str | None:
 
 def with_count(name: str, v, n, lang: str = "zh") -> str:
     """A rate with the count it rests on: '62.5% · 40 询单' (spec/metrics.md)."""
-    shown = value(name, v)
+    shown = value(name, v, lang)
     phrase = None if missing(v) else rests_on(name, n, lang)
     return f"{shown} · {phrase}" if phrase else shown
 

@@ -323,8 +323,8 @@ def far_below_alerts(kpis: pd.DataFrame, metrics: Iterable[str] = ALERT_KPIS, fl
         row = kpis.loc[index]
         found = [m for m, below in flagged.items() if below[index]]
         parts = {lang: [f"{metric_label(m, lang)} {fmt.with_count(m, row[m], row.get(f'{m}_n'), lang)}"
-                        + (f"（团队 {fmt.value(m, row[f'{m}_team'])}）" if lang == "zh"
-                           else f" (team {fmt.value(m, row[f'{m}_team'])})") for m in found]
+                        + (f"（团队 {fmt.value(m, row[f'{m}_team'], lang)}）" if lang == "zh"
+                           else f" (team {fmt.value(m, row[f'{m}_team'], lang)})") for m in found]
                  for lang in ("zh", "en")}
         alerts.append(Alert("warning", "far_below", f"{_who(row, 'zh')} 明显落后于团队：" + "；".join(parts["zh"]),
                             f"{_who(row, 'en')} is far below the team: " + "; ".join(parts["en"])))
@@ -723,11 +723,11 @@ def pay_slip(row: pd.Series, scheme: Scheme, values: pd.Series | None = None, la
         tier = _tier_reached(value, bonus.tiers, k.lower_is_better)
         sign = "≤" if k.lower_is_better else "≥"
         if tier:
-            detail = f"{fmt.value(bonus.metric, value)} {sign} {fmt.value(bonus.metric, tier[0])}"
+            detail = f"{fmt.value(bonus.metric, value, lang)} {sign} {fmt.value(bonus.metric, tier[0], lang)}"
         else:
             first = bonus.tiers[-1] if k.lower_is_better else bonus.tiers[0]
-            detail = (f"{fmt.value(bonus.metric, value)}{_t(lang, '，未达', ', short of')} "
-                      f"{sign} {fmt.value(bonus.metric, first[0])}")
+            detail = (f"{fmt.value(bonus.metric, value, lang)}{_t(lang, '，未达', ', short of')} "
+                      f"{sign} {fmt.value(bonus.metric, first[0], lang)}")
         lines.append((f"{_t(lang, '奖金：', 'Bonus: ')}{metric_label(bonus.metric, lang)}", detail,
                       num(f"bonus_{bonus.metric}")))
     rank = row.get("rank")
@@ -742,8 +742,8 @@ def pay_slip(row: pd.Series, scheme: Scheme, values: pd.Series | None = None, la
         tb = pay.team_bonus
         reached = num("team_share") > 0
         detail = (f"{_t(lang, '团队', 'team')} {metric_label(tb.metric, lang)} "
-                  f"{fmt.value(tb.metric, row.get('team_bonus_value'))} / "
-                  f"{_t(lang, '目标', 'target')} {fmt.value(tb.metric, tb.target)}"
+                  f"{fmt.value(tb.metric, row.get('team_bonus_value'), lang)} / "
+                  f"{_t(lang, '目标', 'target')} {fmt.value(tb.metric, tb.target, lang)}"
                   f"{'' if reached else _t(lang, '（未达标）', ' (not reached)')}")
     else:
         detail = not_in_scheme

@@ -62,10 +62,10 @@ for start in range(0, len(tiles), PER_ROW):
     for column, tile in zip(st.columns(PER_ROW), tiles[start:start + PER_ROW]):
         with column.container(border=True):
             flat = tile.improved is None
-            st.metric(ui.label(tile.metric), fmt.value(tile.metric, tile.value), tile.delta_text,
+            st.metric(ui.label(tile.metric), fmt.value(tile.metric, tile.value, ui.lang()), tile.delta_text,
                       delta_color="off" if flat else tile.delta_color, delta_arrow="off" if flat else "auto",
-                      help=ui.t(f"上期 {fmt.value(tile.metric, tile.previous)}",
-                                f"previous period {fmt.value(tile.metric, tile.previous)}"))
+                      help=ui.t(f"上期 {fmt.value(tile.metric, tile.previous, ui.lang())}",
+                                f"previous period {fmt.value(tile.metric, tile.previous, ui.lang())}"))
             st.caption(views.count_text(tile.metric, tile.n, lang))
             line = ui.sparkline(tile.metric, frame.date_from, frame.date_to, frame.filters, lang)
             if line is not None:

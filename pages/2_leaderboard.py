@@ -75,7 +75,7 @@ def colour(column: pd.Series) -> list[str]:
 
 
 score_header, rank_header = ui.t("得分", "Score"), ui.t("名次", "Rank")
-formats = {header: (lambda v, m=metric: fmt.value(m, v)) for header, metric in labelled.kpis.items()}
+formats = {header: (lambda v, m=metric: fmt.value(m, v, ui.lang())) for header, metric in labelled.kpis.items()}
 formats |= {header: fmt.count for header in labelled.counts}
 formats |= {header: fmt.money for header in labelled.money}
 if ui.t("系数", "Coefficient") in labelled.frame.columns:

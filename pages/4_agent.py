@@ -106,7 +106,7 @@ table = pd.DataFrame({
     ui.t("指标", "KPI"): [ui.label(m) for m in breakdown["metric"]],
     ui.t("本人", "Agent"): [fmt.with_count(m, v, n, lang) for m, v, n in
                            zip(breakdown["metric"], breakdown["value"], breakdown["n"])],
-    ui.t("团队", "Team"): [fmt.value(m, g) for m, g in zip(breakdown["metric"], breakdown["group_value"])],
+    ui.t("团队", "Team"): [fmt.value(m, g, ui.lang()) for m, g in zip(breakdown["metric"], breakdown["group_value"])],
     ui.t("指标得分", "KPI score"): [ui.t("未计", "skipped") if s else fmt.score(v)
                                  for s, v in zip(breakdown["skipped"], breakdown["score"])],
     ui.t("权重", "Weight"): [f"{w:g}" for w in breakdown["weight"]],
@@ -121,7 +121,7 @@ if lost.empty:
 for _, item in lost.iterrows():
     par_zh, par_en = views.PAR_WORDS[item["method"]]
     value = fmt.with_count(item["metric"], item["value"], item["n"], lang)
-    par = fmt.value(item["metric"], item["par"])
+    par = fmt.value(item["metric"], item["par"], ui.lang())
     st.markdown(ui.t(f"- **{ui.label(item['metric'])}** 少得 **{item['lost']:.1f}** 分：{value}，{par_zh} {par}",
                      f"- **{ui.label(item['metric'])}** cost **{item['lost']:.1f}** points: {value}, {par_en} {par}"))
 

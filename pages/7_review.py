@@ -108,7 +108,7 @@ def slide_summary() -> None:
         arrow = "" if tile.improved is None else ("▲ " if tile.value > tile.previous else "▼ ")
         cards.append(
             f"<div class='rv-card'><div class='rv-label'>{esc(ui.label(tile.metric))}</div>"
-            f"<div class='rv-value'>{esc(fmt.value(tile.metric, tile.value))}</div>"
+            f"<div class='rv-value'>{esc(fmt.value(tile.metric, tile.value, ui.lang()))}</div>"
             f"<div class='{css}'>{esc(arrow + (change or ui.t('上周无数据', 'no previous week')))}</div>"
             f"<div class='rv-note'>{esc(views.count_text(tile.metric, tile.n, lang))}</div></div>")
     grid(cards, 3)
@@ -162,9 +162,9 @@ def slide_champions() -> None:
     cards = [
         f"<div class='rv-card'><div class='rv-label'>{esc(ui.label(row['metric']))}</div>"
         f"<div class='rv-name'>{esc(row['name'])}</div><div class='rv-note'>{where(row)}</div>"
-        f"<div class='rv-value' style='font-size:3.6rem'>{esc(fmt.value(row['metric'], row['value']))}</div>"
+        f"<div class='rv-value' style='font-size:3.6rem'>{esc(fmt.value(row['metric'], row['value'], ui.lang()))}</div>"
         f"<div class='rv-note'>{esc(views.count_text(row['metric'], row['n'], lang))} · {team_word} "
-        f"{esc(fmt.value(row['metric'], row['team_value']))}</div></div>"
+        f"{esc(fmt.value(row['metric'], row['team_value'], ui.lang()))}</div></div>"
         for _, row in champions.iterrows()]
     grid(cards, 3 if len(cards) <= 3 else min(len(cards), 5))
     st.markdown(f"<div class='rv-note' style='margin-top:1rem'>"

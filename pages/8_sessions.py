@@ -35,8 +35,10 @@ if not ui.query("has_sessions"):
 shop = frame.filters.get("shop")
 args = (frame.date_from, frame.date_to)
 by_duration = ui.query("sessions_by_duration", *args, shop=shop)
+by_duration = by_duration.assign(label=by_duration["label"].map(lambda b: fmt.span_label(b, ui.lang())))
 by_hour = ui.query("sessions_by_hour", *args, shop=shop)
 waits = ui.query("wait_distribution", *args, shop=shop)
+waits = waits.assign(label=waits["label"].map(lambda b: fmt.span_label(b, ui.lang())))
 reasons = ui.query("loss_reasons", *args, shop=shop)
 
 if by_hour.empty and by_duration.empty:
@@ -105,7 +107,7 @@ with left:
     st.plotly_chart(rate_with_volume(by_duration, "label", outcome, t("会话时长", "Length")), width="stretch")
 with right:
     st.subheader(t(f"{outcome_label} × 时段", f"{outcome_label} by hour of day"))
-    hours = by_hour.assign(label=by_hour["hour"].map(lambda h: f"{int(h):02d}时"))
+    hours = by_hour.assign(label=by_hour["hour"].map(lambda h: fmt.hour_label(h, ui.lang())))
     st.plotly_chart(rate_with_volume(hours, "label", outcome, t("开始时间", "Hour started")), width="stretch")
 
 left, right = st.columns(2)

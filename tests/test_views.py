@@ -516,3 +516,12 @@ def test_the_leaderboard_export_formats_follow_each_columns_unit():
         "询单转化率": "0.0%", "首次响应时间(秒)": '0.0"秒"', "客单价": '"¥"#,##0.00', "接待人数": "#,##0",
         "询单转化率 样本": "#,##0", "应发": '"¥"#,##0.00', "得分": "0.0", "系数": "0.00"}
     assert views.export_formats(labelled, "en")["首次响应时间(秒)"] == '0.0"s"'
+
+
+def test_durations_and_their_buckets_read_in_the_ui_language():
+    assert [fmt.seconds(v) for v in (27.77, 150, 27712)] == ["27.8秒", "2分30秒", "7小时41分"]
+    assert [fmt.seconds(v, "en") for v in (27.77, 150, 27712)] == ["27.8 s", "2 min 30 s", "7 h 41 min"]
+    assert fmt.value("first_response_s", 16.1, "en") == "16.1 s" and fmt.value("first_response_s", 16.1) == "16.1秒"
+    assert fmt.with_count("first_response_s", 16.1, 30, "en").startswith("16.1 s · 30")
+    assert [fmt.span_label(b, "en") for b in ("1–3分", "10–30秒", "≥10分")] == ["1–3 min", "10–30 s", "≥10 min"]
+    assert fmt.span_label("1–3分") == "1–3分" and (fmt.hour_label(9), fmt.hour_label(9, "en")) == ("09时", "09:00")
