@@ -472,12 +472,15 @@ def promotion_days(date_from, date_to) -> list[tuple[date, str]]:
 
 
 def previous_period(date_from, date_to) -> tuple[date, date]:
-    """The period of the same length just before (a whole month before a whole month)."""
+    """The period to compare with: a whole month before a whole month, the same days of the
+    month before for a month so far (11-01~11-23 against 10-01~10-23), else the period of
+    the same length just before."""
     start, end = _as_date(date_from), _as_date(date_to)
     month_end = (end.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    if start.day == 1 and end == month_end:
-        prev_end = start - timedelta(days=1)
-        return prev_end.replace(day=1), prev_end
+    if start.day == 1 and (start.year, start.month) == (end.year, end.month):
+        last_month_end = start - timedelta(days=1)
+        same_day = last_month_end if end == month_end else last_month_end.replace(day=min(end.day, last_month_end.day))
+        return last_month_end.replace(day=1), same_day
     length = end - start
     return start - length - timedelta(days=1), start - timedelta(days=1)
 

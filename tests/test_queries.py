@@ -81,6 +81,9 @@ def test_filters_and_periods(db):
     assert queries.agent_kpis(db, D2, D2)["shop"].tolist() == ["s2"]
     assert queries.previous_period(date(2026, 10, 1), date(2026, 10, 31)) == (date(2026, 9, 1), date(2026, 9, 30))
     assert queries.previous_period(date(2026, 10, 5), date(2026, 10, 11)) == (date(2026, 9, 28), date(2026, 10, 4))
+    # a month so far against the same days of the month before (clipped to its end)
+    assert queries.previous_period(date(2026, 11, 1), date(2026, 11, 23)) == (date(2026, 10, 1), date(2026, 10, 23))
+    assert queries.previous_period(date(2026, 3, 1), date(2026, 3, 30)) == (date(2026, 2, 1), date(2026, 2, 28))
     assert queries.promotion_days(date(2026, 11, 1), date(2026, 12, 31)) == [
         (date(2026, 11, 11), "双11"), (date(2026, 12, 12), "双12")]
 
