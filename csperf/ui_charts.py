@@ -65,9 +65,13 @@ def _base_layout(fig: go.Figure, height: int, font_size: int) -> go.Figure:
 
 
 def _date_ticks(fig: go.Figure, periods: pd.Series) -> None:
-    """Dates as 10-31 (or 2026-10 over long ranges), not as English month names."""
-    dates = pd.to_datetime(periods)
+    """Dates as 10-31 (or 2026-10 over long ranges), not as English month names; monthly
+    points tick once a month, at their months."""
+    dates = pd.to_datetime(pd.Series(periods)).dropna()
     if dates.empty:
+        return
+    if (dates.dt.day == 1).all() and dates.drop_duplicates().sort_values().diff().dropna().dt.days.ge(28).all():
+        fig.update_xaxes(tickformat="%Y-%m", dtick="M1", ticklabelmode="instant")
         return
     long_range = (dates.max() - dates.min()).days > 180
     fig.update_xaxes(tickformat="%Y-%m" if long_range else "%m-%d")

@@ -6,6 +6,8 @@ from csperf import ui
 
 frame = ui.page_frame("趋势", "Trends", permission="view_team")
 
+from datetime import timedelta  # noqa: E402
+
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
@@ -36,10 +38,12 @@ metric = controls[0].selectbox(ui.t("指标", "KPI"), available, key="tr_metric"
 grain = controls[2].segmented_control(ui.t("粒度", "Grain"), list(GRAINS), key="tr_grain", default="week",
                                       format_func=lambda v: ui.t(*GRAINS[v])) or "week"
 promotions = queries.promotion_days(date_from, date_to)
+partial = grain == "month" and (date_from.day != 1 or (date_to + timedelta(days=1)).day != 1)
 st.caption(ui.t(f"{date_from:%Y-%m-%d} ~ {date_to:%Y-%m-%d} · 比率按 Σ分子/Σ分母 汇总，悬停可见样本量 n"
-                + ("；橙色虚线为大促日" if promotions else ""),
+                + ("；橙色虚线为大促日" if promotions else "") + ("；首尾月份只含范围内的日子" if partial else ""),
                 f"{date_from:%Y-%m-%d} ~ {date_to:%Y-%m-%d} · rates pooled as Σnum/Σden; hover shows the sample n"
-                + ("; orange dotted lines mark promotion days" if promotions else "")))
+                + ("; orange dotted lines mark promotion days" if promotions else "")
+                + ("; the first and last months hold only the days in range" if partial else "")))
 
 by_team, agent_tab, multiples_tab = st.tabs([ui.t("按团队", "By team"), ui.t("客服 vs 团队", "Agent vs team"),
                                              ui.t("团队小图", "Team small multiples")])

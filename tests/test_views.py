@@ -432,6 +432,18 @@ def test_trend_lines_mark_promotion_days_and_carry_the_count():
     assert fig.layout.yaxis.tickformat == ".0%"
 
 
+def test_monthly_points_tick_once_a_month_and_daily_ones_by_day():
+    from csperf import ui_charts
+
+    months = pd.DataFrame({"period": pd.to_datetime(["2026-08-01", "2026-09-01", "2026-10-01", "2026-11-01"]),
+                           "value": [0.3, 0.32, 0.31, 0.35]})
+    axis = ui_charts.trend_lines(months, "conversion_rate").layout.xaxis
+    assert (axis.tickformat, axis.dtick) == ("%Y-%m", "M1")
+    days = months.assign(period=pd.to_datetime(["2026-10-01", "2026-10-02", "2026-10-03", "2026-10-04"]))
+    axis = ui_charts.trend_lines(days, "conversion_rate").layout.xaxis
+    assert (axis.tickformat, axis.dtick) == ("%m-%d", None)
+
+
 def test_trend_lines_say_so_when_there_is_nothing_to_draw():
     from csperf import ui_charts
 
