@@ -273,11 +273,13 @@ def sign_out(db: Database) -> None:
     st.rerun()
 
 
-def ensure_login(db: Database) -> auth.User:
+def ensure_login(db: Database, *, set_cookie: bool = True) -> auth.User:
     """The signed-in user (also after a browser reload, from the token the browser kept);
     otherwise the login (or first-owner) form, and stop. Every run asks again, so signing
-    out in one tab, a new password or a removed account ends the other tabs' sessions too."""
-    if "keep_cookie" in st.session_state:
+    out in one tab, a new password or a removed account ends the other tabs' sessions too.
+    `set_cookie=False` leaves a pending cookie to the next page (a run that switches pages
+    at once never reaches the browser)."""
+    if set_cookie and "keep_cookie" in st.session_state:
         _keep_cookie(st.session_state.pop("keep_cookie"))
     user = st.session_state.get("user")
     if user is not None:
@@ -321,7 +323,7 @@ def go_home() -> None:
     """The bare address: sign in if need be, then on to the user's first page (the
     overview, or an agent's own page) at that page's own address."""
     st.set_page_config(page_title=t(*APP_TITLE), page_icon="📊", layout="wide")
-    user = ensure_login(_database_or_stop())
+    user = ensure_login(_database_or_stop(), set_cookie=False)
     st.switch_page(PAGE_BY_URL["agent" if user.role == "agent" else "overview"].file)
 
 

@@ -412,6 +412,19 @@ def test_a_reload_keeps_the_user_signed_in_until_they_sign_out(server, open_tab)
     assert "csperf_session" not in {c["name"] for c in page.context.cookies()}
 
 
+def test_signing_in_at_the_bare_address_is_kept_across_a_reload(server, open_tab):
+    """The bare address signs in and switches to the first page in the same step."""
+    page = open_tab()
+    open_page(page, server.url())
+    login(page, "owner")
+    page.locator("h1").filter(has_text="总览").wait_for()
+    wait_idle(page)
+    assert "csperf_session" in {c["name"] for c in page.context.cookies()}
+    page.reload(wait_until="domcontentloaded")
+    page.locator("h1").filter(has_text="总览").wait_for()
+    assert login_form(page).count() == 0
+
+
 def test_signing_out_in_one_tab_signs_the_other_tab_out_at_its_next_step(server, open_tab):
     first = open_tab()
     open_page(first, server.url("leaderboard"))
