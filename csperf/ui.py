@@ -279,8 +279,10 @@ def ensure_login(db: Database, *, set_cookie: bool = True) -> auth.User:
     out in one tab, a new password or a removed account ends the other tabs' sessions too.
     `set_cookie=False` leaves a pending cookie to the next page (a run that switches pages
     at once never reaches the browser)."""
+    cookie_slot = st.empty()  # drawn every run, so the page below keeps its place (and its tab)
     if set_cookie and "keep_cookie" in st.session_state:
-        _keep_cookie(st.session_state.pop("keep_cookie"))
+        with cookie_slot:
+            _keep_cookie(st.session_state.pop("keep_cookie"))
     user = st.session_state.get("user")
     if user is not None:
         token = st.session_state.get("session_token")

@@ -425,6 +425,27 @@ def test_signing_in_at_the_bare_address_is_kept_across_a_reload(server, open_tab
     assert login_form(page).count() == 0
 
 
+def test_the_data_page_keeps_its_tab_through_a_step_and_a_save(server, open_tab):
+    """Nothing drawn above the tabs comes or goes between runs, so the chosen tab stays chosen."""
+    page = open_tab()
+    open_page(page, server.url("data"))
+    login(page, "supervisor")
+    qa_tab = page.get_by_role("tab", name="质检分")
+    qa_tab.click()
+    wait_idle(page)
+    months = page.locator("[data-testid='stSelectbox']").filter(has_text="月份").first
+    months.click()
+    page.get_by_role("option").nth(1).click()  # a step on the tab: the page runs again
+    wait_idle(page)
+    assert qa_tab.get_attribute("aria-selected") == "true"
+    page.get_by_role("tab", name="花名册").click()
+    wait_idle(page)
+    page.get_by_role("button", name="保存花名册").click()  # a save flashes its message above the tabs
+    page.locator("[data-testid='stAlertContentSuccess']").filter(has_text="花名册已保存").wait_for()
+    wait_idle(page)
+    assert page.get_by_role("tab", name="花名册").get_attribute("aria-selected") == "true"
+
+
 def test_signing_out_in_one_tab_signs_the_other_tab_out_at_its_next_step(server, open_tab):
     first = open_tab()
     open_page(first, server.url("leaderboard"))
