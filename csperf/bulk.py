@@ -864,7 +864,7 @@ class Facts(_Statement):
     def __init__(self, job, plan, body: _Body):
         super().__init__(job, plan, body)
         lay = plan.layout
-        self.account = self.accounts(lay.account, lay.account_dash)
+        self.account = self.accounts(lay.account, lay.account_dash and not job.shop)  # as importer reads it
         if lay.shop is not None:
             self.shops(lay.shop)
         if lay.date is not None:
