@@ -422,10 +422,11 @@ def page_frame(
 
 
 def _first_step(user: auth.User) -> None:
+    folder = inbox.inbox_dir()
     st.info(t("还没有任何数据。第一步：到「数据」页上传平台导出的客服绩效文件（xlsx / xls / csv），"
-              "或把文件放进收件箱文件夹 data/inbox/，看板会自动导入。",
+              f"或把文件放进收件箱文件夹 {folder}，看板会自动导入。",
               "No data yet. First step: upload your platform's CS-performance exports on the Data "
-              "page, or drop them into the inbox folder data/inbox/ and the dashboard imports them."))
+              f"page, or drop them into the inbox folder {folder} and the dashboard imports them."))
     if user.can("import"):
         st.page_link(PAGE_BY_URL["data"].file, label=t("去上传数据", "Upload data"), icon="⬆️")
 

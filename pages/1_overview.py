@@ -14,10 +14,11 @@ from datetime import datetime  # noqa: E402
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from csperf import queries, views  # noqa: E402
+from csperf import inbox, queries, views  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
 
 LIVE_SECONDS = 5
+INBOX = inbox.inbox_dir()
 lang = ui.lang()
 drawn_version = frame.db.data_version()
 drawn_at = datetime.now()
@@ -117,8 +118,8 @@ with right:
 @st.fragment(run_every=LIVE_SECONDS)
 def watch_for_new_data() -> None:
     if frame.db.data_version() == drawn_version:
-        st.caption(ui.t(f"● 实时：每 {LIVE_SECONDS} 秒检查一次收件箱 data/inbox/",
-                        f"● Live: checking the inbox data/inbox/ every {LIVE_SECONDS} s"))
+        st.caption(ui.t(f"● 实时：每 {LIVE_SECONDS} 秒检查一次收件箱 {INBOX}",
+                        f"● Live: checking the inbox {INBOX} every {LIVE_SECONDS} s"))
         return
     news = [str(e) for e in ui.inbox_events() if e.at >= drawn_at]
     st.session_state["overview_arrived"] = news or [ui.t("数据已更新", "The data changed")]

@@ -258,3 +258,23 @@ def test_a_database_held_by_a_csperf_command_is_said_not_raised(app_db):
         assert "另一个进程" in at.error[0].value and "刷新" in at.error[0].value
     at.run()  # the file is free again: the next run opens it and asks for the login
     assert not at.exception and not at.error
+
+
+@pytest.fixture
+def empty_db(tmp_path, monkeypatch):
+    """An install with its owner and no data yet."""
+    from conftest import PASSWORDS, app_database
+
+    from csperf import auth
+
+    with app_database(tmp_path, monkeypatch, lambda database: auth.add_user(
+            database, "owner", PASSWORDS["owner"], "owner")) as path:
+        yield path
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_an_empty_database_gets_a_first_step_naming_the_inbox_in_use(empty_db, page, tmp_path):
+    at = run(page)
+    assert not at.exception and not at.error
+    first_step = at.info[0].value
+    assert "还没有任何数据" in first_step and str(tmp_path / "inbox") in first_step
