@@ -1,11 +1,12 @@
-"""Demo data: four months of CS exports from three shops, written as the shops download them.
+"""Demo data: four months of CS exports from four shops, written as the shops download them.
 
 The demo must exercise the real import path, so this writes files in the platforms' own
 shapes (spec/exports.md) instead of filling the database: a Tmall shop through a 赤兔-style
 tool (period in the file name, 汇总/均值 rows, 延迟统计 on unsettled days), a Pinduoduo
 shop's 客服绩效 (title period cell, '36.99%', '9秒', '-', 总计/平均 rows), a Douyin 飞鸽
 shop as GB18030 CSV (店铺汇总值/店铺平均值 rows, '2分30秒'), after-sales figures and an
-after-sales session log, plus the roster and the supervisors' QA scores. Every figure comes
+after-sales session log, a WeChat private-domain desk known only by its chat log (orders and
+the reasons chats did not buy), plus the roster and the supervisors' QA scores. Every figure comes
 from one seeded draw per agent and day, so the same seed gives the same bytes, and the
 numbers hold together (paid ≤ inquiries ≤ receptions) the way real exports do.
 
@@ -29,6 +30,7 @@ import xlsxwriter
 TMALL = "悦享旗舰店"
 PDD = "好物优选店"
 DOUYIN = "潮玩抖音小店"
+WECHAT = "企微私域店"
 ROSTER_FILE = "roster.xlsx"
 QA_FILE = "qa.csv"
 DEFAULT_OUT = Path(__file__).resolve().parent / "demo"
@@ -48,6 +50,8 @@ _WEEKDAY = (1.05, 1.0, 0.95, 0.95, 1.0, 1.15, 1.2)
 _PROVISIONAL_DAYS = 2
 _PDD_OLD_HEADER_DAYS = 45  # the first weeks still carry the older '(8-23点)' header
 _TOPICS = ("物流查询", "退换货", "商品质量", "退款进度", "发票", "优惠券")
+_LOSS_REASONS = (("不包邮", 28), ("价格高", 22), ("比价后未回复", 18), ("尺码/规格不合适", 15), ("只是咨询", 10),
+                 ("库存不足", 7))
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,10 @@ AGENTS: tuple[Agent, ...] = (
     Agent(DOUYIN, "豆豆", "彭豆", "抖音售前组", "presales", "senior", 3000, "白班", 52, 0.35, 162, 15, qa=91),
     Agent(DOUYIN, "小雅", "许雅", "抖音售后组", "aftersales", "mid", None, "白班", 34, response_s=26, qa=86),
     Agent(DOUYIN, "阿峰", "邓峰", "抖音售后组", "aftersales", "junior", None, "白班", 30, response_s=38, qa=78),
+    # a WeChat private-domain pre-sales desk: no platform export, only its chat tool's log
+    Agent(WECHAT, "私域小林", "林琳", "私域售前组", "presales", "mid", None, "白班", 26, 0.24, 260, 35, qa=85),
+    Agent(WECHAT, "私域阿宁", "宁远", "私域售前组", "presales", "junior", None, "白班", 22, 0.19, 240, 48, qa=81),
+    Agent(WECHAT, "私域糖糖", "唐甜", "私域售前组", "presales", "senior", 3000, "白班", 30, 0.28, 280, 28, qa=90),
 )
 
 
@@ -522,6 +530,43 @@ def _session_files(out: Path, days: list[date], seed: int) -> list[Path]:
     return written
 
 
+CHAT_HEADER = ["会话ID", "店铺", "客服", "日期", "开始时间", "是否回复", "是否成交", "订单金额", "首次响应(秒)",
+               "会话时长", "满意度评分", "未成交原因"]
+
+
+def _chat_files(out: Path, days: list[date], seed: int) -> list[Path]:
+    """The private-domain desk's chat log, one UTF-8 CSV per month: chats of a few minutes
+    buy most, evening chats more than morning ones, and each lost chat names its reason."""
+    agents = [a for a in AGENTS if a.shop == WECHAT]
+    reasons, weights = zip(*_LOSS_REASONS)
+    by_month: dict[tuple[int, int], list[list]] = {}
+    for day in days:
+        for desk, agent in enumerate(agents, start=1):
+            if not _works(agent, day, days[0], seed):
+                continue
+            rng = _rng(seed, agent.account, day, "chats")
+            chats = max(1, round(agent.volume * _day_factor(day) * rng.lognormvariate(0, 0.2)))
+            opened = sorted(rng.randint(9 * 3600, 23 * 3600 - 1) for _ in range(chats))
+            for number, second in enumerate(opened, start=1):
+                answered = rng.random() < 0.97
+                duration = min(1800, max(20, round(rng.lognormvariate(5.3, 0.7)))) if answered else None
+                length = 0.45 if not duration or duration < 60 else 0.9 if duration < 180 else 1.25 if duration < 600 else 1.0
+                evening = 1.2 if second >= 19 * 3600 else 1.0
+                bought = answered and rng.random() < min(0.9, agent.conversion * length * evening)
+                rating = min(5, max(1, round(rng.gauss(4.6 if bought else 3.8, 0.7)))) if answered and rng.random() < 0.25 else ""
+                by_month.setdefault((day.year, day.month), []).append([
+                    f"WX{day:%Y%m%d}{desk:02d}{number:03d}", WECHAT, agent.account, f"{day}",
+                    f"{second // 3600:02d}:{second % 3600 // 60:02d}:{second % 60:02d}",
+                    "是" if answered else "否", "是" if bought else "否",
+                    f"{agent.aov * rng.lognormvariate(0, 0.35):.2f}" if bought else "",
+                    round(agent.response_s * rng.lognormvariate(0, 0.4)) if answered else "",
+                    f"{duration // 60:02d}:{duration % 60:02d}" if duration else "", rating,
+                    "" if bought else ("未及时回复" if not answered else rng.choices(reasons, weights)[0]),
+                ])
+    return [_csv(out / "wechat" / f"私域会话记录_{WECHAT}_{year}-{month:02d}.csv", [CHAT_HEADER] + rows, "utf-8-sig")
+            for (year, month), rows in sorted(by_month.items())]
+
+
 def _roster_file(out: Path, stamp: date) -> Path:
     """Tmall rows as '店铺:子账号' with 店铺 empty, the others with the 店铺 column, as staff keep it."""
     rows = [["账号", "姓名", "店铺", "团队", "岗位", "级别", "底薪", "班次", "排除"]]
@@ -571,6 +616,7 @@ def generate(out_dir: Path, end: date | None = None, days: int = 120, seed: int 
         *_pdd_files(out_dir, period, seed),
         *_douyin_files(out_dir, period, seed),
         *_session_files(out_dir, period, seed),
+        *_chat_files(out_dir, period, seed),
         _roster_file(out_dir, end),
         _qa_file(out_dir, period, seed),
     ]

@@ -229,7 +229,7 @@ def test_roster_and_qa_files(generated):
     rows = cells(out / "roster.xlsx")
     assert rows[0] == ["账号", "姓名", "店铺", "团队", "岗位", "级别", "底薪", "班次", "排除"]
     people = [dict(zip(rows[0], r)) for r in rows[1:]]
-    assert 24 <= len(people) <= 28
+    assert len(people) == len(maker.AGENTS) == 29
     assert [p["账号"] for p in people if p["排除"] == "是"] == ["悦享旗舰店:店小蜜"]
     shops_of = {}
     for p in people:
@@ -272,14 +272,15 @@ def loaded(tmp_path_factory):
 
 def test_demo_imports_without_errors_or_unknown_columns_that_matter(loaded):
     db, first, _, empty_before, steps = loaded
-    exports = 4 * LOADED_DAYS + 3  # tmall pre- and after-sales, pdd, douyin per day; 3 session months
+    exports = 4 * LOADED_DAYS + 6  # tmall pre- and after-sales, pdd, douyin per day; 3 months of 2 session logs
     assert first.problems == []
     assert (first.files, first.imported, first.already_imported) == (exports + 2, exports, 0)
     assert first.fact_rows == db.scalar("SELECT count(*) FROM facts WHERE source = 'export'")
     assert first.sessions == db.scalar("SELECT count(*) FROM sessions") > 0
     unknown = {c for (cols,) in db.rows("SELECT unknown_columns FROM imports") for c in cols}
     assert unknown <= IGNORABLE
-    assert {shop for (shop,) in db.rows("SELECT DISTINCT shop FROM imports")} == {maker.DOUYIN, maker.PDD, maker.TMALL}
+    assert {shop for (shop,) in db.rows("SELECT DISTINCT shop FROM imports")} == {
+        maker.DOUYIN, maker.PDD, maker.TMALL, maker.WECHAT}
     assert empty_before and steps[:2] == [(0, 0), (0, exports + 2)] and steps[-1] == (exports + 2, exports + 2)
 
 
@@ -324,11 +325,25 @@ def test_unsettled_days_are_provisional(loaded):
     assert db.scalar("SELECT count(paid_buyers) FROM facts WHERE current AND provisional") == 0
 
 
-def test_session_log_folds_into_after_sales_days(loaded):
+def test_session_logs_fold_into_agent_days(loaded):
     db = loaded[0]
     folded = db.rows(
         "SELECT account, sum(receptions), sum(cases) FROM facts WHERE current AND source = 'sessions' "
         "GROUP BY account ORDER BY account"
     )
     counted = db.rows("SELECT account, count(*), count(*) FROM sessions GROUP BY account ORDER BY account")
-    assert [a for a, _, _ in folded] == ["小雅", "阿峰"] and folded == counted
+    assert [a for a, _, _ in folded] == ["小雅", "私域小林", "私域糖糖", "私域阿宁", "阿峰"] and folded == counted
+
+
+def test_the_private_domain_chat_log_carries_orders_and_why_chats_did_not_buy(loaded):
+    db = loaded[0]
+    facts = db.rows("SELECT sum(inquiries), sum(paid_buyers), round(sum(sales), 2) FROM facts "
+                    "WHERE current AND shop = ?", [maker.WECHAT])[0]
+    sessions = db.rows("SELECT count(*), count(*) FILTER (WHERE converted), round(sum(amount), 2) FROM sessions "
+                       "WHERE shop = ?", [maker.WECHAT])[0]
+    assert facts == sessions and 0.15 < facts[1] / facts[0] < 0.4  # every chat an inquiry: the log marks none
+    span = (END - timedelta(days=LOADED_DAYS - 1), END)
+    reasons = queries.loss_reasons(db, *span, shop=maker.WECHAT)
+    assert reasons["reason"].iloc[0] == "不包邮" and "未及时回复" in set(reasons["reason"])
+    by_length = queries.sessions_by_duration(db, *span, shop=maker.WECHAT).set_index("label")["conversion_rate"]
+    assert by_length["3–5分"] > by_length["<1分"]  # a few minutes of talk buys more than a brush-off
