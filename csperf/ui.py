@@ -55,6 +55,17 @@ def lang() -> str:
     return st.session_state.get("lang", "zh")
 
 
+def _sync_language() -> None:
+    """The language rides in the address (`?lang=en`), so a reload, a new tab from it or a
+    shared link (the review screen has no sidebar switch) opens in the language chosen."""
+    if "lang" not in st.session_state and st.query_params.get("lang") in ("zh", "en"):
+        st.session_state["lang"] = st.query_params["lang"]
+    if lang() == "en":
+        st.query_params["lang"] = "en"
+    elif "lang" in st.query_params:
+        del st.query_params["lang"]
+
+
 def t(zh: str, en: str) -> str:
     """The UI text in the chosen language (Chinese by default)."""
     return zh if lang() == "zh" else en
@@ -395,6 +406,7 @@ def page_frame(
     sidebar: bool = True,
 ) -> Frame:
     """Start a page: config, login, role check, filters. Stops the page when it must."""
+    _sync_language()
     st.set_page_config(
         page_title=f"{t(title_zh, title_en)} · {t(*APP_TITLE)}",
         page_icon="📊",

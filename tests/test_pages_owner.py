@@ -179,6 +179,19 @@ def test_pages_run_in_english(app_db, page):
     assert any(word in text for word in ("Overview", "Leaderboard", "Trends", "Agent", "The team this week"))
 
 
+def test_the_language_rides_in_the_address_so_a_reload_or_a_review_link_keeps_it(app_db):
+    at = app_test("pages/7_review.py")  # the review screen has no sidebar switch: the link carries it
+    at.query_params["lang"] = "en"
+    at.run()
+    assert "The team this week" in page_text(at)
+    at = app_test("pages/2_leaderboard.py")
+    at.run()
+    assert "lang" not in at.query_params
+    at.session_state["lang"] = "en"  # as the sidebar switch stores it
+    at.run()
+    assert at.query_params["lang"] == "en"
+
+
 @pytest.fixture
 def unrostered_db(tmp_path, monkeypatch):
     """Figures imported before anyone filled in the roster: no teams, no roles, no names."""
