@@ -648,6 +648,22 @@ def test_levels_match_whatever_their_case():
     assert result["base"].tolist() == [3500, 3500] and set(result["base_source"]) == {"scheme_level"}
 
 
+def test_the_commission_preset_pays_base_plus_sales_times_rate_times_coefficient_and_nothing_else():
+    preset = load_scheme((resources.files("csperf") / "presets" / "commission.toml").read_text(encoding="utf-8"))
+    table = {"role": ["presales"] * 2, "level": ["mid", "junior"], "base_salary": [np.nan] * 2,
+             **{m: [85.0, 70.0] for m in MANUAL_SCORES}}
+    for kpi in RATIO_KPIS:
+        table.update(ratio(kpi.name, [40, 30], [100, 100]))
+    for kpi in SUM_KPIS:
+        table[kpi.name] = [3.0, 5.0]  # bad reviews among them: the plan deducts nothing for them
+    table["sales"] = [260000.0, 120000.0]
+    result = by_agent(score(agents(2, **table), preset))
+    rates = [0.02, 0.01]  # the highest tier reached applies to all sales
+    expected = [base + sales * rate * coefficient for base, sales, rate, coefficient in
+                zip([1500, 1000], table["sales"], rates, result["coefficient"])]
+    assert result["pay"].tolist() == pytest.approx(expected)
+
+
 def test_the_vip_preset_pays_the_roster_level_vip_its_base():
     preset = load_scheme((resources.files("csperf") / "presets" / "vip.toml").read_text(encoding="utf-8"))
     table = {"role": ["vip"], "level": ["vip"], "base_salary": [np.nan], **{m: [85.0] for m in MANUAL_SCORES}}
