@@ -61,8 +61,18 @@ def _scope(date_from, date_to, shop=None, team=None, role=None, shift=None, acco
     where = ["f.current", "f.date_from >= ?", "f.date_to <= ?", "NOT coalesce(r.excluded, false)",
              "f.account <> ?"]
     params: list = [_as_date(date_from), _as_date(date_to), SHOP_LEVEL_ACCOUNT]
-    for column, value in (("f.shop", shop), ("r.team", team), ("r.role", role), ("r.shift", shift),
-                          ("f.account", account)):
+    _filter("f", where, params, shop, team, role, shift, account)
+    sql = (
+        "FROM facts f LEFT JOIN roster r ON r.shop = f.shop AND r.account = f.account\n"
+        "LEFT JOIN level_pay lp ON lp.level = r.level\nWHERE " + " AND ".join(where)
+    )
+    return sql, params
+
+
+def _filter(table: str, where: list[str], params: list, shop, team, role, shift, account) -> None:
+    """Add the sidebar's filters (a value or a list each; None or empty = all) to a WHERE."""
+    for column, value in ((f"{table}.shop", shop), ("r.team", team), ("r.role", role), ("r.shift", shift),
+                          (f"{table}.account", account)):
         if value is None:
             continue
         values = [value] if isinstance(value, str) else list(value)
@@ -70,11 +80,6 @@ def _scope(date_from, date_to, shop=None, team=None, role=None, shift=None, acco
             continue
         where.append(f"{column} IN ({', '.join('?' for _ in values)})")
         params.extend(values)
-    sql = (
-        "FROM facts f LEFT JOIN roster r ON r.shop = f.shop AND r.account = f.account\n"
-        "LEFT JOIN level_pay lp ON lp.level = r.level\nWHERE " + " AND ".join(where)
-    )
-    return sql, params
 
 
 def _as_date(value) -> date:
@@ -384,13 +389,10 @@ def _bucket_case(column: str, buckets) -> str:
     return f"CASE {whens} END"
 
 
-def _session_scope(date_from, date_to, shop=None):
+def _session_scope(date_from, date_to, shop=None, team=None, role=None, shift=None, account=None):
     where = ["s.day BETWEEN ? AND ?", "NOT coalesce(r.excluded, false)"]
     params: list = [_as_date(date_from), _as_date(date_to)]
-    if shop:
-        shops = [shop] if isinstance(shop, str) else list(shop)
-        where.append(f"s.shop IN ({', '.join('?' for _ in shops)})")
-        params.extend(shops)
+    _filter("s", where, params, shop, team, role, shift, account)
     return ("FROM sessions s LEFT JOIN roster r ON r.shop = s.shop AND r.account = s.account WHERE "
             + " AND ".join(where)), params
 
@@ -399,14 +401,14 @@ def has_sessions(db: Database) -> bool:
     return bool(db.scalar("SELECT count(*) > 0 FROM sessions"))
 
 
-def sessions_by_duration(db: Database, date_from, date_to, shop=None) -> pd.DataFrame:
+def sessions_by_duration(db: Database, date_from, date_to, **filters) -> pd.DataFrame:
     """Conversion (or resolution, when the log has no conversion) by conversation length."""
     return _sessions_by(db, _bucket_case("s.duration_s", DURATION_BUCKETS), DURATION_BUCKETS,
-                        "s.duration_s IS NOT NULL", date_from, date_to, shop)
+                        "s.duration_s IS NOT NULL", date_from, date_to, filters)
 
 
-def sessions_by_hour(db: Database, date_from, date_to, shop=None) -> pd.DataFrame:
-    scope, params = _session_scope(date_from, date_to, shop)
+def sessions_by_hour(db: Database, date_from, date_to, **filters) -> pd.DataFrame:
+    scope, params = _session_scope(date_from, date_to, **filters)
     return db.query(
         f"""SELECT hour(s.started_at) AS hour, count(*) AS sessions,
                    avg(CAST(s.answered AS DOUBLE)) AS answer_rate,
@@ -417,14 +419,14 @@ def sessions_by_hour(db: Database, date_from, date_to, shop=None) -> pd.DataFram
     )
 
 
-def wait_distribution(db: Database, date_from, date_to, shop=None) -> pd.DataFrame:
+def wait_distribution(db: Database, date_from, date_to, **filters) -> pd.DataFrame:
     """How long buyers waited for the first answer, bucketed."""
     return _sessions_by(db, _bucket_case("s.wait_s", WAIT_BUCKETS), WAIT_BUCKETS,
-                        "s.wait_s IS NOT NULL", date_from, date_to, shop)
+                        "s.wait_s IS NOT NULL", date_from, date_to, filters)
 
 
-def _sessions_by(db, case_sql, buckets, condition, date_from, date_to, shop) -> pd.DataFrame:
-    scope, params = _session_scope(date_from, date_to, shop)
+def _sessions_by(db, case_sql, buckets, condition, date_from, date_to, filters: dict) -> pd.DataFrame:
+    scope, params = _session_scope(date_from, date_to, **filters)
     frame = db.query(
         f"""SELECT {case_sql} AS bucket, count(*) AS sessions,
                    sum(CAST(s.converted AS INTEGER)) / nullif(count(s.converted), 0) AS conversion_rate,
@@ -437,9 +439,9 @@ def _sessions_by(db, case_sql, buckets, condition, date_from, date_to, shop) -> 
     return frame.drop(columns="bucket")
 
 
-def loss_reasons(db: Database, date_from, date_to, shop=None) -> pd.DataFrame:
+def loss_reasons(db: Database, date_from, date_to, **filters) -> pd.DataFrame:
     """Pareto of why sessions did not convert (or of topics when the log gives no reason)."""
-    scope, params = _session_scope(date_from, date_to, shop)
+    scope, params = _session_scope(date_from, date_to, **filters)
     has_reason = db.scalar(f"SELECT count(s.loss_reason) > 0 {scope}", params)
     column = "s.loss_reason" if has_reason else "s.topic"
     extra = "" if has_reason else " AND NOT coalesce(s.resolved, false)"

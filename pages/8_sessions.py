@@ -34,12 +34,12 @@ if not ui.query("has_sessions"):
 
 shop = frame.filters.get("shop")
 args = (frame.date_from, frame.date_to)
-by_duration = ui.query("sessions_by_duration", *args, shop=shop)
+by_duration = ui.query("sessions_by_duration", *args, **frame.filters)
 by_duration = by_duration.assign(label=by_duration["label"].map(lambda b: fmt.span_label(b, ui.lang())))
-by_hour = ui.query("sessions_by_hour", *args, shop=shop)
-waits = ui.query("wait_distribution", *args, shop=shop)
+by_hour = ui.query("sessions_by_hour", *args, **frame.filters)
+waits = ui.query("wait_distribution", *args, **frame.filters)
 waits = waits.assign(label=waits["label"].map(lambda b: fmt.span_label(b, ui.lang())))
-reasons = ui.query("loss_reasons", *args, shop=shop)
+reasons = ui.query("loss_reasons", *args, **frame.filters)
 
 if by_hour.empty and by_duration.empty:
     logs = ui.query("imports")

@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import app_test
+from conftest import TEAMS, app_test
 
 from csperf import auth, queries, roster, scenario, schemes
 from csperf.db import ImportMeta, open_db
@@ -295,6 +295,9 @@ def test_sessions_page_uses_conversion_and_loss_reasons_when_the_log_has_them(ap
     assert shown_table(at, "时段")["转化率"].tolist() == ["50.0%", "0.0%", "100.0%"]  # 10时, 11时, 20时
     pareto = shown_table(at, "流失原因")
     assert (pareto["流失原因"].tolist(), pareto["累计占比"].tolist()) == (["价格", "尺码"], ["66.7%", "100.0%"])
+    at.session_state["f_team"] = [TEAMS["晓东"]]  # the sidebar's team filter narrows the sessions too
+    at.run()
+    assert not at.exception and any("没有会话记录" in i for i in texts(at.info))  # B组 had no chats
 
 
 # -- data ---------------------------------------------------------------------------------------
