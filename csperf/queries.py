@@ -311,11 +311,16 @@ def data_range(db: Database) -> tuple[date | None, date | None]:
 
 
 def data_as_of(db: Database) -> dict:
-    """The latest business date and the latest import time, for 'data as of' lines."""
+    """The latest business date and the latest import time, for 'data as of' lines, and the
+    shops whose figures end earlier (`lagging`: shop, last date), whose latest days look
+    empty only because their files have not come yet."""
     last_date = db.scalar("SELECT max(date_to) FROM facts WHERE current")
     last_import = db.scalar("SELECT max(imported_at) FROM imports WHERE undone_at IS NULL")
     provisional = db.scalar("SELECT count(*) FROM facts WHERE current AND provisional")
-    return {"last_date": last_date, "last_import": last_import, "provisional_rows": int(provisional or 0)}
+    lagging = db.rows("SELECT shop, max(date_to) AS last FROM facts WHERE current GROUP BY shop "
+                      "HAVING max(date_to) < ? ORDER BY last, shop", [last_date]) if last_date else []
+    return {"last_date": last_date, "last_import": last_import, "provisional_rows": int(provisional or 0),
+            "lagging": [(shop, last) for shop, last in lagging]}
 
 
 def provisional_days(db: Database, date_from, date_to, **filters) -> pd.DataFrame:

@@ -247,6 +247,18 @@ def count_text(metric: str, n, lang: str = "zh") -> str:
     return fmt.rests_on(metric, n, lang) or "—"
 
 
+def lagging_note(as_of: dict, lang: str = "zh") -> str | None:
+    """'好物优选店 的数据只到 11-21': the shops whose files have not caught up, or None."""
+    lagging = as_of.get("lagging") or []
+    if not lagging:
+        return None
+    sep, form = ("、", "{}（{:%m-%d}）") if lang == "zh" else (", ", "{} ({:%m-%d})")
+    shops = sep.join(form.format(shop, last) for shop, last in lagging)
+    return _t(lang, f"这些店铺的数据还没到 {as_of['last_date']:%m-%d}：{shops}，其后几天显示为空是因为文件未到。",
+              f"These shops' figures stop before {as_of['last_date']:%m-%d}: {shops}; their later days are "
+              "empty because their files have not come yet.")
+
+
 def promotion_note(current, previous, lang: str = "zh") -> str | None:
     """A warning that a comparison spans a promotion day (lists of (date, name)), else None."""
     parts = []

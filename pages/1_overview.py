@@ -37,6 +37,9 @@ st.caption(
          + (f" (last import {last_import:%m-%d %H:%M})" if last_import is not None else ""))
 )
 
+lagging = views.lagging_note(as_of, lang)
+if lagging:
+    st.caption(f":orange[{lagging}]")
 promotions = views.promotion_note(queries.promotion_days(frame.date_from, frame.date_to),
                                   queries.promotion_days(*frame.previous), lang)
 if promotions:

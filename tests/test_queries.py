@@ -180,3 +180,11 @@ def test_the_group_value_of_a_count_is_the_mean_per_agent_who_worked(db):
     assert k["conversion_rate_team"].tolist() == pytest.approx([12 / 50] * 4)  # ratios stay pooled
     everyone = queries.agent_kpis(db, D1, D1, group_by="all")
     assert everyone["receptions_team"].tolist() == pytest.approx([150] * 4)
+
+
+def test_data_as_of_names_the_shops_whose_files_have_not_caught_up(db):
+    load(db, [{"shop": "s1", "account": "a", "date_from": D2, "receptions": 1},
+              {"shop": "s2", "account": "b", "date_from": D1, "receptions": 1},
+              {"shop": "s3", "account": "c", "date_from": D2, "receptions": 1}])
+    as_of = queries.data_as_of(db)
+    assert as_of["last_date"] == D2 and as_of["lagging"] == [("s2", D1)]

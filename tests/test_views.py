@@ -537,3 +537,10 @@ def test_durations_and_their_buckets_read_in_the_ui_language():
     assert fmt.with_count("first_response_s", 16.1, 30, "en").startswith("16.1 s · 30")
     assert [fmt.span_label(b, "en") for b in ("1–3分", "10–30秒", "≥10分")] == ["1–3 min", "10–30 s", "≥10 min"]
     assert fmt.span_label("1–3分") == "1–3分" and (fmt.hour_label(9), fmt.hour_label(9, "en")) == ("09时", "09:00")
+
+
+def test_lagging_shops_are_said_once_with_their_last_day():
+    as_of = {"last_date": date(2026, 11, 23), "lagging": [("好物优选店", date(2026, 11, 21))]}
+    assert views.lagging_note(as_of) == ("这些店铺的数据还没到 11-23：好物优选店（11-21），其后几天显示为空是因为文件未到。")
+    assert "好物优选店 (11-21)" in views.lagging_note(as_of, "en")
+    assert views.lagging_note({"last_date": date(2026, 11, 23), "lagging": []}) is None
