@@ -386,7 +386,7 @@ def decide_percent_scale(own: PercentEvidence, *, header_says_percent: bool = Fa
     then the other rate columns of the same file decide, and only then are they fractions.
     A column of only 0s and 1s with no other evidence is read as fractions.
     """
-    if own.over_one or (own.percent_sign and not own.numeric_fraction):
+    if own.decided == "percent":
         return "percent"
     if own.numeric_fraction:
         return "fraction"
