@@ -45,6 +45,7 @@ PERMISSIONS: dict[str, str] = {
     "import": "导入数据文件",
     "edit_roster": "编辑客服名单",
     "enter_qa": "录入质检分",
+    "set_targets": "设定月度目标",
     "manage_users": "管理用户账号",
     "view_audit": "查看操作日志",
     "review": "查看经营回顾",
@@ -54,7 +55,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "owner": frozenset(PERMISSIONS),
     "supervisor": frozenset({
         "view_team", "view_own", "view_pay_all", "view_own_pay", "edit_schemes", "whatif",
-        "import", "edit_roster", "enter_qa", "review",
+        "import", "edit_roster", "enter_qa", "set_targets", "review",
     }),
     "agent": frozenset({"view_own", "view_own_pay"}),
     "viewer": frozenset({"view_team", "review"}),

@@ -214,6 +214,35 @@ def cmd_qa(args) -> int:
     return 0
 
 
+def cmd_target(args) -> int:
+    from csperf import roster, targets
+
+    database = _open(args)
+    if args.action == "list":
+        frame = targets.targets_frame(database, args.month)
+        frame = frame.assign(scope=[targets.scope_label(s, t) for s, t in zip(frame["shop"], frame["team"])],
+                             month=pd.to_datetime(frame["month"]).dt.strftime("%Y-%m"))
+        if args.format == "table":
+            frame = frame.assign(value=[fmt_ui.value(m, v) for m, v in zip(frame["metric"], frame["value"])])
+        _emit(frame[["month", "scope", "shop", "team", "metric", "value", "set_by", "set_at"]], args.format,
+              ["month", "scope", "metric", "value", "set_by"])
+        return 0
+    if not args.metric or not args.month:
+        raise UserError(f"target {args.action} 需要 METRIC 和 --month — METRIC and --month are required")
+    if args.action == "set" and args.value is None:
+        raise UserError("target set 需要目标值 — a VALUE is required, e.g. 35% or 1200000")
+    try:
+        stored = targets.set_target(database, args.metric, args.month, args.value if args.action == "set" else None,
+                                    shop=args.shop, team=args.team, user=args.user)
+    except targets.TargetError as exc:
+        raise UserError(str(exc)) from None
+    scope = targets.scope_label(args.shop or "", args.team or "")
+    month = f"{roster.parse_month(args.month):%Y-%m}"
+    print(f"{scope} {month} {args.metric} 目标 = {fmt_ui.value(args.metric, stored)}" if stored is not None
+          else f"{scope} {month} {args.metric} 目标已删除 — target cleared")
+    return 0
+
+
 def cmd_kpis(args) -> int:
     start, end = _period(args)
     frame = queries.kpi_table(_open(args), start, end, by=args.by, shop=args.shop, team=args.team,
@@ -449,6 +478,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("qa", help="import supervisor scores (QA; the VIP scheme's member care, data completeness)")
     p.add_argument("file")
     p.set_defaults(run=cmd_qa)
+
+    p = with_format(sub.add_parser("target", help="monthly KPI targets for all shops, a shop or a team"))
+    p.add_argument("action", choices=["set", "clear", "list"])
+    p.add_argument("metric", nargs="?", help="a KPI name, e.g. sales, conversion_rate, first_response_s")
+    p.add_argument("value", nargs="?", help="set: 1200000, 120万, 35%%, 20秒")
+    p.add_argument("--month", help="YYYY-MM (list: only this month)")
+    p.add_argument("--shop", help="this shop's target (default: all shops)")
+    p.add_argument("--team", help="this team's target (with --shop)")
+    p.set_defaults(run=cmd_target)
 
     p = with_format(with_period(sub.add_parser("kpis", help="KPIs for a period")))
     p.add_argument("--by", choices=queries.BY_CHOICES, default="agent")

@@ -12,10 +12,13 @@ from __future__ import annotations
 import importlib.util
 import sys
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from types import ModuleType
 
-from csperf import importer, roster
+import pandas as pd
+
+from csperf import importer, queries, roster, targets
 from csperf.db import PROJECT_ROOT, Database
 
 DEMO_USER = "demo"
@@ -32,15 +35,43 @@ class DemoSummary:
     sessions: int
     roster_rows: int
     qa_scores: int
+    targets: int = 0
     problems: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         text = (
             f"演示数据：{self.files} 个文件，新导入 {self.imported} 个（{self.already_imported} 个已导入过），"
             f"{self.fact_rows} 行数据、{self.sessions} 条会话；花名册 {self.roster_rows} 个账号，"
-            f"质检分 {self.qa_scores} 条 — demo loaded"
+            f"质检分 {self.qa_scores} 条，月度目标 {self.targets} 个 — demo loaded"
         )
         return "\n".join([text, *self.problems])
+
+
+def _set_targets(db: Database, maker: ModuleType) -> int:
+    """The owner's targets for the demo's last two months, as a shop sets them: each shop's
+    sales a growth over its month before (when the demo holds that whole month), the levels
+    of the generator's TARGET_LEVELS.
+    A target already set (a demo loaded twice, or the owner's own) is left alone."""
+    first, last = queries.data_range(db)
+    if last is None:
+        return 0
+    taken = targets.targets_frame(db)
+    taken = set(zip(pd.to_datetime(taken["month"]).dt.date, taken["shop"], taken["metric"]))
+    wanted: list[tuple[date, str, str, float]] = []
+    current = last.replace(day=1)
+    for month in ((current - timedelta(days=1)).replace(day=1), current):
+        before_end = month - timedelta(days=1)
+        shops = queries.kpi_table(db, before_end.replace(day=1), before_end, by="shop")
+        sales = {shop: round(value * maker.SALES_GROWTH, -4) for shop, value in zip(shops["shop"], shops["sales"])
+                 if value > 0 and before_end.replace(day=1) >= first}  # a whole month before, or none
+        wanted += [(month, shop, "sales", value) for shop, value in sales.items()]
+        if sales:
+            wanted.append((month, targets.ALL, "sales", sum(sales.values())))
+        wanted += [(month, targets.ALL, metric, level) for metric, level in maker.TARGET_LEVELS.items()]
+    fresh = [goal for goal in wanted if goal[:3] not in taken]
+    for month, shop, metric, value in fresh:
+        targets.set_target(db, metric, month, value, shop=shop, user=DEMO_USER)
+    return len(fresh)
 
 
 def generator() -> ModuleType:
@@ -93,6 +124,7 @@ def load_demo(
     if progress:
         progress(len(exports) + 1, total, f"导入 {maker.QA_FILE}")
     scores = roster.import_qa(db, out / maker.QA_FILE, user=DEMO_USER)
+    goals = _set_targets(db, maker)
     if progress:
         progress(total, total, "演示数据已载入 — demo loaded")
     return DemoSummary(
@@ -103,5 +135,6 @@ def load_demo(
         sessions=sum(r.sessions for r in results),
         roster_rows=people.rows,
         qa_scores=scores.scores,
+        targets=goals,
         problems=[r.error for r in results if not r.ok],
     )

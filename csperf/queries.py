@@ -344,6 +344,38 @@ def filter_options(db: Database) -> dict[str, list]:
     return {"shop": shops, "team": values("team"), "role": values("role"), "shift": values("shift")}
 
 
+def targets(db: Database, date_from, date_to, shop=None, team=None, role=None, shift=None,
+            account=None) -> pd.DataFrame:
+    """The monthly targets (metric, month, value) of the scope the filters pick, for the
+    months the period touches: all shops, one shop, or one team of a shop (a team named
+    without its shop, when one shop has it). Empty for a role, a shift, an account, or
+    several shops or teams: no target was set for those."""
+    shops, teams = ([v] if isinstance(v, str) else list(v or []) for v in (shop, team))
+    none = pd.DataFrame({"metric": pd.Series(dtype=object), "month": pd.Series(dtype="datetime64[s]"),
+                         "value": pd.Series(dtype=float)})
+    if role or shift or account or len(shops) > 1 or len(teams) > 1:
+        return none
+    chosen_shop, chosen_team = (shops or [""])[0], (teams or [""])[0]
+    if chosen_team and not chosen_shop:
+        owners = db.rows("SELECT DISTINCT shop FROM roster WHERE team = ?", [chosen_team])
+        if len(owners) != 1:
+            return none
+        chosen_shop = owners[0][0]
+    return db.query(
+        "SELECT metric, month, value FROM kpi_targets WHERE shop = ? AND team = ? AND month BETWEEN ? AND ? "
+        "ORDER BY metric, month",
+        [chosen_shop, chosen_team, _as_date(date_from).replace(day=1), _as_date(date_to)],
+    )
+
+
+def target_scopes(db: Database) -> list[tuple[str, str]]:
+    """Where a target may be set: all shops ('', ''), each shop (shop, ''), each team (shop, team)."""
+    shops = db.rows("SELECT shop FROM facts WHERE current UNION SELECT shop FROM roster ORDER BY 1")
+    teams = db.rows("SELECT DISTINCT shop, team FROM roster WHERE team IS NOT NULL AND team <> '' "
+                    "AND NOT coalesce(excluded, false) ORDER BY 1, 2")
+    return [("", ""), *sorted([(shop, "") for (shop,) in shops] + [(shop, team) for shop, team in teams])]
+
+
 def agents(db: Database) -> pd.DataFrame:
     """Every agent account with data or in the roster: shop, agent, name, team, role."""
     return db.query(

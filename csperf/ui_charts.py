@@ -24,6 +24,7 @@ LINE = "#E4393C"  # the app's primary colour
 TEAM_LINE = "#5B6B7F"
 PALETTE = ["#E4393C", "#2F6FDE", "#2E9D5B", "#F0A020", "#8E5BD9", "#12A4B6", "#C2477D", "#6B7A8F"]
 PROMOTION_COLOUR = "rgba(240,160,32,0.9)"
+TARGET_LINE = "#2E9D5B"  # the owner's target: green, dotted
 
 
 def axis_format(metric: str, lang: str = "zh") -> dict:
@@ -156,6 +157,20 @@ def trend_lines(frame: pd.DataFrame, metric: str, promotions=(), *, series: str 
     for day, name in promotions:
         _promotion(fig, day, name, font_size)
     return fig
+
+
+def add_target(fig: go.Figure, path: pd.DataFrame, metric: str, lang: str = "zh", font_size: int = 13) -> None:
+    """The owner's target (targets.target_path) as a dotted line over a trend."""
+    if path.empty:
+        return
+    name, f = ("目标" if lang == "zh" else "Target"), axis_format(metric, lang)
+    fig.add_trace(go.Scatter(
+        x=list(path["period"]), y=[None if pd.isna(v) else float(v) for v in path["value"]],
+        mode="lines" if path["value"].isna().any() else "lines+markers",
+        name=name, connectgaps=False, line={"color": TARGET_LINE, "width": 2 * font_size / 13, "dash": "dot"},
+        hovertemplate=f"{name} {f['prefix']}%{{y:{f['hover']}}}{f['suffix']}<extra></extra>",
+    ))
+    fig.update_layout(showlegend=True)
 
 
 def _promotion(fig: go.Figure, day, name: str, font_size: int, row: int | None = None, col: int | None = None) -> None:

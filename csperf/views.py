@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from csperf import schemes, scoring
+from csperf import schemes, scoring, targets
 from csperf import ui_format as fmt
 from csperf.db import Database
 from csperf.metrics import kpi
@@ -245,6 +245,37 @@ def count_text(metric: str, n, lang: str = "zh") -> str:
     if kpi(metric).kind != "ratio":
         return _t(lang, "合计", "total")
     return fmt.rests_on(metric, n, lang) or "—"
+
+
+def target_text(standing: targets.Standing, lang: str = "zh") -> str:
+    """Where a KPI stands against its monthly target, in a line under its tile:
+    '月目标 ¥1,200,000 · 已完成 78.4% · 按当前进度月底 102.2%', '目标 33.0% · 差 0.4pp'."""
+    metric = standing.metric
+
+    def amount(value: float) -> str:  # a target is set in whole yuan
+        return fmt.money(value, 0) if kpi(metric).unit == "cny" and targets.is_sum(metric) else fmt.value(
+            metric, value, lang)
+
+    shown = amount(standing.target)
+    if targets.is_sum(metric):
+        if standing.projected is not None:
+            month = amount(standing.month_target)
+            return _t(lang, f"月目标 {month} · 已完成 {fmt.percent(standing.month_share)} · "
+                            f"预计月底 {fmt.percent(standing.projected_share)}",
+                      f"month target {month} · {fmt.percent(standing.month_share)} done · "
+                      f"on pace for {fmt.percent(standing.projected_share)}")
+        if standing.month_target is not None:
+            return _t(lang, f"目标 {shown} · 完成 {fmt.percent(standing.share)}",
+                      f"target {shown} · {fmt.percent(standing.share)} done")
+        return _t(lang, f"目标 {shown}（按 {standing.days} 天折算）· 完成 {fmt.percent(standing.share)}",
+                  f"target {shown} (prorated to {standing.days} days) · {fmt.percent(standing.share)} done")
+    if standing.lower_is_better:
+        shown = f"≤ {shown}"
+    if standing.met:
+        return _t(lang, f"目标 {shown} · 已达标", f"target {shown} · met")
+    short = abs(standing.gap)
+    gap = f"{short * 100:.1f}pp" if kpi(metric).unit == "pct" else fmt.value(metric, short, lang)
+    return _t(lang, f"目标 {shown} · 差 {gap}", f"target {shown} · {gap} short")
 
 
 def lagging_note(as_of: dict, lang: str = "zh") -> str | None:

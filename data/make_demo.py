@@ -35,6 +35,11 @@ ROSTER_FILE = "roster.xlsx"
 QA_FILE = "qa.csv"
 DEFAULT_OUT = Path(__file__).resolve().parent / "demo"
 LEVEL_PAY = {"junior": 2000.0, "mid": 2500.0, "senior": 3000.0, "vip": 3500.0}
+# the owner's monthly targets: each shop's sales at this growth over its month before (the
+# whole business: the shops' sum), and these levels for all shops
+SALES_GROWTH = 1.1
+TARGET_LEVELS = {"conversion_rate": 0.33, "first_response_s": 20.0, "reply_rate": 0.98, "satisfaction": 0.88,
+                 "refund_rate": 0.06}
 
 _LEVEL_ZH = {"junior": "初级", "mid": "中级", "senior": "高级", "vip": "VIP"}
 _ROLE_ZH = {"presales": "售前", "aftersales": "售后"}

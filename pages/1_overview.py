@@ -14,7 +14,7 @@ from datetime import datetime  # noqa: E402
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from csperf import inbox, queries, views  # noqa: E402
+from csperf import inbox, queries, targets, views  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
 
 LIVE_SECONDS = 5
@@ -56,6 +56,8 @@ if arrived:
 now = ui.query("team_totals", frame.date_from, frame.date_to, **frame.filters)
 before = ui.query("team_totals", *frame.previous, **frame.filters)
 tiles = views.tiles(now, before)
+goals = targets.standings(ui.query("targets", frame.date_from, frame.date_to, **frame.filters), now,
+                          frame.date_from, frame.date_to)
 if not tiles:
     st.info(ui.t("所选期间和筛选条件下没有数据。请换一个期间，或清除侧边栏的筛选。",
                  "No figures for this period and these filters. Pick another period or clear the sidebar filters."))
@@ -74,6 +76,11 @@ for start in range(0, len(tiles), PER_ROW):
             line = ui.sparkline(tile.metric, frame.date_from, frame.date_to, frame.filters, lang)
             if line is not None:
                 st.plotly_chart(line, config={"displayModeBar": False}, key=f"spark_{tile.metric}")
+            if tile.metric in goals:
+                goal = goals[tile.metric]
+                st.caption(f":{'green' if goal.met else 'orange'}[{views.target_text(goal, lang)}]")
+            elif goals:  # the others have targets: say this one has none (and keep the tiles level)
+                st.caption(ui.t("未设目标", "no target set"))
 
 # -- alerts -------------------------------------------------------------------------------------
 

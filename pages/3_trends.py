@@ -11,7 +11,7 @@ from datetime import timedelta  # noqa: E402
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from csperf import queries, views  # noqa: E402
+from csperf import queries, targets, views  # noqa: E402
 from csperf import ui_charts as charts  # noqa: E402
 from csperf.metrics import RATIO_KPIS  # noqa: E402
 
@@ -57,8 +57,16 @@ with by_team:
                      "which cannot be split by day or week: pick a coarser grain."))
     everyone_name = ui.t("全部", "All")
     lines = pd.concat([teams, total.assign(team=everyone_name)], ignore_index=True)
-    st.plotly_chart(charts.trend_lines(lines, metric, promotions, series="team", dashed=(everyone_name,), lang=lang),
-                    key="tr_teams")
+    chart = charts.trend_lines(lines, metric, promotions, series="team", dashed=(everyone_name,), lang=lang)
+    goal = targets.target_path(ui.query("targets", date_from, date_to, **frame.filters), metric, date_from, date_to,
+                               grain)
+    if not total.empty:
+        charts.add_target(chart, goal, metric, lang)
+    st.plotly_chart(chart, key="tr_teams")
+    if not goal.empty:
+        daily = targets.is_sum(metric) and grain == "day"
+        st.caption(ui.t("绿色点线为月度目标" + ("，按每天的进度折算" if daily else ""),
+                        "The dotted green line is the monthly target" + (", as a daily pace" if daily else "")))
 
 
 def who(row) -> str:

@@ -1,4 +1,4 @@
-"""Data: everything that goes in — exports, undo, accounts to people, roster, QA scores, inbox, users."""
+"""Data: everything that goes in — exports, undo, accounts to people, roster, QA scores, targets, inbox, users."""
 
 from csperf import ui
 
@@ -6,15 +6,15 @@ frame = ui.page_frame("数据", "Data", permission="import", needs_data=False)
 
 import hashlib  # noqa: E402
 import shutil  # noqa: E402
-from datetime import date  # noqa: E402
+from datetime import date, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from csperf import aliases, auth, importer, inbox, roster, views  # noqa: E402
+from csperf import aliases, auth, importer, inbox, roster, targets, views  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
-from csperf.metrics import MANUAL_SCORES  # noqa: E402
+from csperf.metrics import MANUAL_SCORES, kpi  # noqa: E402
 
 t = ui.t
 db, username = frame.db, frame.user.username
@@ -29,7 +29,7 @@ OUTCOME_LABELS = {"imported": ("已导入", "imported"), "duplicate": ("重复�
 
 st.title(t("数据", "Data"))
 sections = [t("上传导入", "Upload"), t("导入记录", "Import history"), t("账号绑定", "Bind accounts"),
-            t("花名册", "Roster"), t("质检分", "QA scores"), t("收件箱", "Inbox")]
+            t("花名册", "Roster"), t("质检分", "QA scores"), t("目标", "Targets"), t("收件箱", "Inbox")]
 if frame.can("manage_users"):
     sections.append(t("用户与操作日志", "Users and audit"))
 
@@ -402,8 +402,77 @@ with tabs[4]:
                 st.session_state["dt_qa_saves"] = st.session_state.get("dt_qa_saves", 0) + 1
                 ui.flash(t(f"已保存 {saved} 个评分（{month:%Y-%m}）", f"{saved} scores saved ({month:%Y-%m})"))
 
-# -- inbox ---------------------------------------------------------------------------------------------
+# -- targets -------------------------------------------------------------------------------------------
+UNIT_WORDS = {"pct": ("%", "%"), "cny": ("元", "CNY"), "s": ("秒", "s"), "count": ("", ""), "ratio": ("", "")}
 with tabs[5]:
+    current = (frame.date_to or date.today()).replace(day=1)
+    months = list(pd.date_range(end=pd.Timestamp(current) + pd.DateOffset(months=2), periods=15, freq="MS").date[::-1])
+    month = st.selectbox(t("月份", "Month"), months, index=months.index(current), key="dt_tg_month",
+                         format_func=lambda m: f"{m:%Y-%m}")
+    scopes = ui.query("target_scopes")
+    scope = st.selectbox(t("范围", "Scope"), range(len(scopes)), key="dt_tg_scope",
+                         format_func=lambda i: targets.scope_label(*scopes[i], ui.lang()))
+    shop, team = scopes[scope]
+    st.caption(t("销售额、接待人数这类合计指标填整月的目标，查看月中数据时按天数折算并预测月底；转化率、响应时间这类比率指标"
+                 "填要达到的水平。百分比填数字（35 即 35%）。清空格子即删除目标。",
+                 "Totals (sales, receptions) take the whole month's target: part of a month is held to its share "
+                 "of the days, and a running month is projected to its end. Rates take the level to reach. "
+                 "Percentages as numbers (35 = 35%). Clear a cell to remove its target."))
+    stored = targets.targets_frame(db, month)
+    stored = stored[(stored["shop"] == shop) & (stored["team"] == team)].set_index("metric")["value"]
+    shown = [*targets.TARGET_KPIS, *(m for m in stored.index if m not in targets.TARGET_KPIS)]
+    before_end = month - timedelta(days=1)
+    scope_filters = {k: [v] for k, v in (("shop", shop), ("team", team)) if v}
+    last_month = ui.query("team_totals", before_end.replace(day=1), before_end, **scope_filters)
+
+    def kpi_unit(metric: str) -> str:
+        return kpi(metric).unit
+
+    def entry(metric: str, value):
+        """A stored value as typed in the editor (percent points for a percentage)."""
+        if value is None or pd.isna(value):
+            return None
+        return float(value) * 100 if kpi_unit(metric) == "pct" else float(value)
+
+    base = pd.DataFrame({
+        "metric": shown,
+        "label": [ui.label(m) for m in shown],
+        "unit": [t(*UNIT_WORDS.get(kpi_unit(m), ("", ""))) for m in shown],
+        "last_month": [fmt.value(m, last_month.get(m), ui.lang()) for m in shown],
+        "target": [entry(m, stored.get(m)) for m in shown],
+    })
+    if not frame.can("set_targets"):
+        st.dataframe(base.drop(columns="metric"), hide_index=True, width="stretch", placeholder="—")
+    else:
+        edited = st.data_editor(
+            base, key=f"dt_tg_{month:%Y%m}_{scope}_{st.session_state.get('dt_tg_saves', 0)}", hide_index=True,
+            width="stretch", placeholder="", disabled=["label", "unit", "last_month"],
+            column_order=["label", "target", "unit", "last_month"],
+            column_config={"label": t("指标", "KPI"), "unit": t("单位", "Unit"),
+                           "last_month": t(f"上月实际（{before_end:%Y-%m}）", f"Last month ({before_end:%Y-%m})"),
+                           "target": st.column_config.NumberColumn(t(f"{month:%Y-%m} 目标", f"{month:%Y-%m} target"),
+                                                                   min_value=0, format="localized")},
+        )
+        if st.button(t("保存目标", "Save targets"), type="primary", key="dt_tg_save"):
+            problems, saved = [], 0
+            changed = edited[edited["target"].fillna(-1) != base["target"].fillna(-1)]
+            for row in changed.itertuples(index=False):
+                value = None if pd.isna(row.target) else (f"{row.target}%" if kpi_unit(row.metric) == "pct"
+                                                          else row.target)
+                try:
+                    targets.set_target(db, row.metric, month, value, shop=shop, team=team, user=username)
+                    saved += 1
+                except targets.TargetError as exc:
+                    problems.append(str(exc))
+            for problem in problems:
+                st.error(problem)
+            if not problems:
+                st.session_state["dt_tg_saves"] = st.session_state.get("dt_tg_saves", 0) + 1
+                ui.flash(t(f"已保存 {saved} 个目标（{targets.scope_label(shop, team)} · {month:%Y-%m}）",
+                           f"{saved} targets saved ({targets.scope_label(shop, team, 'en')} · {month:%Y-%m})"))
+
+# -- inbox ---------------------------------------------------------------------------------------------
+with tabs[6]:
     box = inbox.state()
     st.caption(t(f"收件箱文件夹：{box['inbox']}。放进去的表格文件会被自动导入，之后移到 done/（成功）或 failed/（失败，"
                  "旁边的 .error.txt 写明原因）。",
@@ -429,7 +498,7 @@ with tabs[5]:
 
 # -- users and audit (owner) ---------------------------------------------------------------------------
 if frame.can("manage_users"):
-    with tabs[6]:
+    with tabs[7]:
         st.subheader(t("用户", "Users"))
         accounts = auth.list_users(db)
         st.dataframe(pd.DataFrame({

@@ -15,7 +15,7 @@ import time  # noqa: E402
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from csperf import queries, views  # noqa: E402
+from csperf import queries, targets, views  # noqa: E402
 from csperf import ui_charts as charts  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
 
@@ -38,6 +38,7 @@ st.markdown("""<style>
 .rv-good{color:#2e9d5b;font-size:2rem;font-weight:700}
 .rv-bad{color:#d9363e;font-size:2rem;font-weight:700}
 .rv-flat{color:#6b7280;font-size:2rem}
+.rv-target{font-size:1.5rem;font-weight:600;margin-top:.4rem}
 .rv-name{font-size:3.4rem;font-weight:800;color:#1f2430;line-height:1.25}
 .rv-badge{display:inline-flex;width:4.6rem;height:4.6rem;border-radius:50%;align-items:center;
   justify-content:center;font-size:2.6rem;font-weight:800;color:#fff;margin-bottom:.6rem}
@@ -70,8 +71,9 @@ before = ui.scores(*previous_week).frame
 kpis = views.apply_filters(everyone, scope)
 if not scored.empty:
     scored = views.apply_filters(scored, scope)
-tiles = views.tiles(ui.query("team_totals", *week, **scope), ui.query("team_totals", *previous_week, **scope),
-                    SUMMARY_KPIS)
+week_totals = ui.query("team_totals", *week, **scope)
+tiles = views.tiles(week_totals, ui.query("team_totals", *previous_week, **scope), SUMMARY_KPIS)
+goals = targets.standings(ui.query("targets", *week, **scope), week_totals, *week)
 
 
 def esc(value) -> str:
@@ -110,7 +112,10 @@ def slide_summary() -> None:
             f"<div class='rv-card'><div class='rv-label'>{esc(ui.label(tile.metric))}</div>"
             f"<div class='rv-value'>{esc(fmt.value(tile.metric, tile.value, ui.lang()))}</div>"
             f"<div class='{css}'>{esc(arrow + (change or ui.t('上周无数据', 'no previous week')))}</div>"
-            f"<div class='rv-note'>{esc(views.count_text(tile.metric, tile.n, lang))}</div></div>")
+            f"<div class='rv-note'>{esc(views.count_text(tile.metric, tile.n, lang))}</div>"
+            + (f"<div class='{'rv-good' if goals[tile.metric].met else 'rv-bad'} rv-target'>"
+               f"{esc(views.target_text(goals[tile.metric], lang))}</div>" if tile.metric in goals else "")
+            + "</div>")
     grid(cards, 3)
     note = views.promotion_note(queries.promotion_days(*week), queries.promotion_days(*previous_week), lang)
     if note:

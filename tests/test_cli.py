@@ -256,3 +256,32 @@ def test_a_new_scheme_assigned_to_a_role_scores_that_role_from_its_day(cli_db, t
     presales = [r for r in json.loads(out) if r["role"] == "presales"]
     assert [(r["agent"], round(r["score"], 1)) for r in presales] == [("阿强", 120.0), ("阿明", 66.7)]
     assert all(r["score"] == r["conversion_rate_score"] and r["receptions_score"] is None for r in presales)
+
+
+def test_targets_are_set_listed_and_cleared(cli_db, capsys):
+    code, out, _ = run(capsys, "--user", "老板", "target", "set", "sales", "120万", "--month", "2026-11")
+    assert code == 0 and out == "全部店铺 2026-11 sales 目标 = ¥1,200,000.00\n"
+    assert run(capsys, "target", "set", "conversion_rate", "33%", "--month", "2026年11月", "--shop", "拼多多店",
+               "--team", "拼团组")[0] == 0
+    code, out, _ = run(capsys, "target", "list", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["scope"], r["metric"], float(r["value"]), r["set_by"]) for r in rows] == [
+        ("全部店铺", "sales", 1_200_000, "老板"), ("拼多多店 · 拼团组", "conversion_rate", 0.33, cli._system_user())]
+    code, out, _ = run(capsys, "target", "clear", "sales", "--month", "2026-11")
+    assert code == 0 and "目标已删除" in out
+    code, out, _ = run(capsys, "target", "list", "--month", "2026-11")
+    assert "sales" not in out and "33.0%" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["target", "set", "sales", "很多", "--month", "2026-11"], "不是数字"),
+    (["target", "set", "sales", "--month", "2026-11"], "需要目标值"),
+    (["target", "set", "sales", "5", "--month", "2026-13"], "无法识别的月份"),
+    (["target", "set", "sales", "5", "--month", "2026-11", "--team", "A组"], "需要指定店铺"),
+    (["target", "clear", "sales"], "--month"),
+    (["target", "set", "销售", "5", "--month", "2026-11"], "未知指标"),
+])
+def test_a_bad_target_is_refused_with_a_message_and_nothing_stored(cli_db, capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert code == cli.EXIT_BAD_INPUT and message in err and "Traceback" not in err
+    assert run(capsys, "target", "list", "--format", "csv")[1].splitlines()[1:] == []

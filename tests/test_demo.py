@@ -9,10 +9,11 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
-from csperf import demo, queries, roster
+from csperf import demo, queries, roster, targets
 from csperf.db import Database
 
 END = date(2026, 11, 21)  # 120 days back reaches 2026-07-25: 双11 is inside, 618 is not
@@ -347,3 +348,25 @@ def test_the_private_domain_chat_log_carries_orders_and_why_chats_did_not_buy(lo
     assert reasons["reason"].iloc[0] == "不包邮" and "未及时回复" in set(reasons["reason"])
     by_length = queries.sessions_by_duration(db, *span, shop=maker.WECHAT).set_index("label")["conversion_rate"]
     assert by_length["3–5分"] > by_length["<1分"]  # a few minutes of talk buys more than a brush-off
+
+
+def test_the_owner_has_targets_for_the_last_two_months(loaded):
+    db, first, again, _, _ = loaded
+    stored = targets.targets_frame(db)
+    months = sorted(set(pd.to_datetime(stored["month"]).dt.date))
+    assert months == [date(END.year, END.month - 1, 1), END.replace(day=1)]
+    assert first.targets == len(stored) and again.targets == 0  # loaded twice: set once
+    for month in months:
+        mine = stored[pd.to_datetime(stored["month"]).dt.date == month]
+        shops = mine[(mine["metric"] == "sales") & (mine["shop"] != "")]
+        before_end = month - timedelta(days=1)
+        if before_end.replace(day=1) < queries.data_range(db)[0]:  # no whole month to grow from
+            assert shops.empty and "sales" not in set(mine["metric"])
+        else:
+            actual = queries.kpi_table(db, before_end.replace(day=1), before_end, by="shop").set_index("shop")["sales"]
+            assert {shop: round(actual[shop] * maker.SALES_GROWTH, -4) for shop in actual.index} == dict(
+                zip(shops["shop"], shops["value"]))
+            overall = mine[(mine["shop"] == "") & (mine["metric"] == "sales")]["value"].item()
+            assert overall == shops["value"].sum()
+        levels = mine[(mine["shop"] == "") & (mine["metric"] != "sales")]
+        assert dict(zip(levels["metric"], levels["value"])) == maker.TARGET_LEVELS

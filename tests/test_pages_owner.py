@@ -49,6 +49,32 @@ def test_overview_shows_tiles_teams_shops_and_alerts(app_db):
     assert len(at.get("plotly_chart")) >= 4  # sparklines
 
 
+def test_overview_holds_its_tiles_to_the_targets_of_the_view(app_db):
+    from csperf import queries, targets
+    from csperf.db import open_db
+
+    at = run("pages/1_overview.py")
+    assert not [c.value for c in at.caption if "目标" in c.value]  # none set: no target lines at all
+    db = open_db()
+    october = queries.team_totals(db, "2026-10-01", "2026-10-31")
+    targets.set_target(db, "sales", "2026-10", round(october["sales"] * 2))
+    targets.set_target(db, "conversion_rate", "2026-10", october["conversion_rate"] + 0.05)
+    targets.set_target(db, "first_response_s", "2026-10", october["first_response_s"] + 5)
+    targets.set_target(db, "sales", "2026-10", 1, shop="拼多多店")
+    at.run()
+    lines = [c.value for c in at.caption if c.value.startswith(":") and "目标" in c.value]
+    assert lines[0] == f":orange[目标 ¥{round(october['sales'] * 2):,} · 完成 50.0%]"
+    assert lines[1].startswith(":orange[目标 ") and lines[1].endswith(" · 差 5.0pp]")
+    assert lines[2].startswith(":green[目标 ≤ ") and lines[2].endswith(" · 已达标]")
+    assert [c.value for c in at.caption].count("未设目标") == 5  # the tiles without one say so
+    at.session_state["f_shop"] = ["旗舰店"]  # a shop with no target of its own: none of the business's
+    at.run()
+    assert not [c.value for c in at.caption if "目标" in c.value]
+    at.session_state["f_shop"] = ["拼多多店"]
+    at.run()
+    assert next(c.value for c in at.caption if "目标" in c.value).startswith(":green[目标 ¥1 · 完成 ")
+
+
 def test_overview_sparklines_are_built_once_per_data_version(app_db, monkeypatch):
     from csperf import ui, ui_charts
     from csperf.db import open_db
@@ -120,6 +146,20 @@ def test_trends_draw_team_agent_and_small_multiples(app_db):
     assert len(daily["data"][0]["x"]) > weekly_points  # 60 days against 9 or 10 weeks
 
 
+def test_trends_draw_the_target_as_its_own_line(app_db):
+    from csperf import targets
+    from csperf.db import open_db
+
+    at = run("pages/3_trends.py")
+    assert "目标" not in {trace.get("name") for trace in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}
+    targets.set_target(open_db(), "conversion_rate", "2026-10", "31%")
+    at.run()
+    traces = {trace.get("name"): trace for trace in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}
+    assert [v for v in traces["目标"]["y"] if v is not None] == [0.31, 0.31]  # across October, the range's month
+    assert traces["目标"]["x"][0].startswith("2026-10-01") and traces["目标"]["x"][1].startswith("2026-10-31")
+    assert any("绿色点线为月度目标" == c.value for c in at.caption)
+
+
 def test_agent_page_for_the_owner_has_score_breakdown_and_pay_slip(app_db):
     at = run("pages/4_agent.py")
     pick = at.selectbox(key="ag_pick")
@@ -156,6 +196,18 @@ def test_review_slides_advance_with_the_buttons(app_db):
     assert any("6 / 6" in m.value and "本周奖项" not in m.value for m in at.markdown)
     assert "本周奖项" in "\n".join(m.value for m in at.markdown)
     assert "应发" not in page_text(at)  # no pay on the big screen
+
+
+def test_review_summary_holds_the_week_to_its_share_of_the_targets(app_db):
+    from csperf import targets
+    from csperf.db import open_db
+
+    targets.set_target(open_db(), "sales", "2026-10", 31_000)
+    targets.set_target(open_db(), "conversion_rate", "2026-10", "99%")
+    at = run("pages/7_review.py", "viewer")
+    slide = "\n".join(m.value for m in at.markdown)
+    assert "rv-good rv-target'>目标 ¥7,000（按 7 天折算）· 完成 " in slide  # 10-25 … 10-31 of 31,000
+    assert "rv-bad rv-target'>目标 99.0% · 差 " in slide
 
 
 def test_review_pause_stops_the_clock(app_db):

@@ -306,7 +306,7 @@ def test_sessions_page_uses_conversion_and_loss_reasons_when_the_log_has_them(ap
 def test_supervisor_sees_the_data_tools_but_no_user_management(app_db):
     at = ran(DATA)
     labels = [tab.label for tab in at.tabs]
-    assert labels == ["上传导入", "导入记录", "账号绑定", "花名册", "质检分", "收件箱"]
+    assert labels == ["上传导入", "导入记录", "账号绑定", "花名册", "质检分", "目标", "收件箱"]
     history = frame_with(at, "文件", "synthetic.xlsx")
     assert history.iloc[0]["状态"] == "有效"
     assert "操作日志" not in texts(at.subheader)
@@ -507,6 +507,35 @@ def test_the_vip_scores_show_beside_qa_once_one_is_entered(app_db):
     assert not at.exception and "已保存 2 个评分（2026-10）" in texts(at.success)
     stored = roster.qa_frame(open_db(), date(2026, 10, 1)).set_index(["shop", "account"]).loc[("悦享旗舰店", "小美")]
     assert (stored["member_care"], stored["data_completeness"]) == (85, 90) and pd.isna(stored["qa_score"])
+
+
+def test_targets_for_a_team_are_set_beside_last_months_figures(app_db):
+    from csperf import targets
+
+    at = ran(DATA)
+    assert at.selectbox(key="dt_tg_month").value == date(2026, 10, 1)
+    scopes = queries.target_scopes(open_db())
+    at.selectbox(key="dt_tg_scope").set_value(scopes.index(("旗舰店", "A组"))).run()
+    at.selectbox(key="dt_tg_month").set_value(date(2026, 11, 1)).run()
+    key = f"dt_tg_202611_{scopes.index(('旗舰店', 'A组'))}_0"
+    table = at.data_editor(key=key).value
+    october = queries.team_totals(open_db(), "2026-10-01", "2026-10-31", shop=["旗舰店"], team=["A组"])
+    sales_row = int(table.index[table["metric"] == "sales"][0])
+    assert table.loc[sales_row, "last_month"] == f"¥{october['sales']:,.2f}" and table["target"].isna().all()
+    rate_row = int(table.index[table["metric"] == "conversion_rate"][0])
+    at.session_state[key] = {**NO_EDITS, "edited_rows": {sales_row: {"target": 250000}, rate_row: {"target": 0.5}}}
+    at.run()
+    at.button(key="dt_tg_save").click().run()
+    assert not at.exception and "已保存 2 个目标（旗舰店 · A组 · 2026-11）" in texts(at.success)
+    stored = targets.targets_frame(open_db(), "2026-11").set_index("metric")
+    assert stored.loc["sales", "value"] == 250000 and stored.loc["conversion_rate", "value"] == 0.005  # 0.5 = 0.5%
+    assert set(stored["team"]) == {"A组"} and set(stored["set_by"]) == {"super"}
+    key = key[:-1] + "1"  # a fresh editor after the save shows what is stored; clearing a cell removes it
+    assert at.data_editor(key=key).value.loc[sales_row, "target"] == 250000
+    at.session_state[key] = {**NO_EDITS, "edited_rows": {sales_row: {"target": None}}}
+    at.run()
+    at.button(key="dt_tg_save").click().run()
+    assert list(targets.targets_frame(open_db(), "2026-11")["metric"]) == ["conversion_rate"]
 
 
 def test_undo_needs_confirmation(app_db):

@@ -1,0 +1,224 @@
+"""Monthly KPI targets the owner sets, and where a period stands against them.
+
+A target belongs to a KPI, a month and a scope: the whole business, one shop, or one team
+of a shop. A sum KPI's target (sales, receptions) is the month's total: a period that
+covers part of a month is held to its share of the month's days, and a month still
+running is projected to its end at the pace of its days so far. A ratio KPI's target
+(conversion, first response) is a level the pooled value should reach, or stay under when
+lower is better, whatever the period's length. A period is held to a target only when
+every month it touches has one.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+
+from csperf import values
+from csperf.db import Database
+from csperf.metrics import KPI_BY_NAME, kpi
+from csperf.roster import parse_month
+
+ALL = ""  # the scope's shop or team when the target is for every shop (or the whole shop)
+
+# the KPIs the data page offers a target for, in the order shown
+TARGET_KPIS: tuple[str, ...] = (
+    "sales", "receptions", "inquiries", "paid_buyers", "conversion_rate", "aov", "items_per_buyer",
+    "first_response_s", "reply_rate", "satisfaction", "refund_rate", "bad_reviews",
+)
+
+
+class TargetError(ValueError):
+    """A target that cannot be stored: unknown KPI, unreadable or negative value."""
+
+
+def is_sum(metric: str) -> bool:
+    """A target for the month's total (prorated over part of a month), not a level."""
+    return kpi(metric).kind == "sum"
+
+
+def parse_value(metric: str, value) -> float:
+    """A target as typed: `35%`, `35` or `0.35` for a percentage (a bare number above 1 is
+    percent); `¥1,200,000` or `120万` for money; `20`, `20秒` or `1分30秒` for a duration."""
+    if metric not in KPI_BY_NAME:
+        raise TargetError(f"未知指标 {metric!r} — unknown KPI; known: {', '.join(KPI_BY_NAME)}")
+    unit = kpi(metric).unit
+    text = str(value).strip() if value is not None else ""
+    try:
+        if unit == "pct":
+            number = values.number(pd.Series([text.removesuffix("%")])).iloc[0]
+            if not pd.isna(number) and (text.endswith("%") or abs(number) > 1):
+                number = number / 100
+        elif unit == "s":
+            number = values.duration(pd.Series([text])).iloc[0]
+        elif text.endswith("万"):
+            number = values.number(pd.Series([text.removesuffix("万")])).iloc[0] * 10_000
+        else:
+            number = values.number(pd.Series([text])).iloc[0]
+    except values.UnreadableValues:
+        number = math.nan
+    if pd.isna(number) or not math.isfinite(number):
+        raise TargetError(f"{kpi(metric).zh}的目标“{text}”不是数字 — the {metric} target is not a number")
+    if number < 0:
+        raise TargetError(f"{kpi(metric).zh}的目标不能为负数 — the {metric} target cannot be negative")
+    return float(number)
+
+
+def set_target(db: Database, metric: str, month, value, *, shop: str | None = None, team: str | None = None,
+               user: str | None = None) -> float | None:
+    """Set (or, with value None or blank, clear) one KPI's target for a month and scope.
+    Returns the stored value."""
+    if metric not in KPI_BY_NAME:
+        raise TargetError(f"未知指标 {metric!r} — unknown KPI; known: {', '.join(KPI_BY_NAME)}")
+    first_day = parse_month(month)
+    shop, team = (shop or ALL).strip(), (team or ALL).strip()
+    if team and not shop:
+        raise TargetError("团队目标需要指定店铺 — a team's target needs its shop")
+    blank = value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
+    number = None if blank else parse_value(metric, value)
+    scope = scope_label(shop, team)
+    with db.write() as cur:
+        cur.execute("DELETE FROM kpi_targets WHERE metric = ? AND shop = ? AND team = ? AND month = ?",
+                    [metric, shop, team, first_day])
+        if number is not None:
+            cur.execute("INSERT INTO kpi_targets (metric, shop, team, month, value, set_by) VALUES (?, ?, ?, ?, ?, ?)",
+                        [metric, shop, team, first_day, number, user])
+        db.audit(cur, user, "target_set" if number is not None else "target_clear",
+                 f"{scope} {first_day:%Y-%m} {metric}" + (f" = {number:g}" if number is not None else ""))
+    return number
+
+
+def targets_frame(db: Database, month=None) -> pd.DataFrame:
+    """Every target stored (of one month, when given), scope by scope."""
+    where, params = ("WHERE month = ?", [parse_month(month)]) if month is not None else ("", [])
+    return db.query(f"SELECT month, shop, team, metric, value, set_by, set_at FROM kpi_targets {where} "
+                    "ORDER BY month, shop, team, metric", params)
+
+
+def scope_label(shop: str, team: str, lang: str = "zh") -> str:
+    if not shop:
+        return "全部店铺" if lang == "zh" else "all shops"
+    return f"{shop} · {team}" if team else shop
+
+
+def month_days(first_day: date) -> int:
+    return calendar.monthrange(first_day.year, first_day.month)[1]
+
+
+def months_of(date_from: date, date_to: date) -> list[tuple[date, int]]:
+    """The months a period touches, each with how many of its days the period covers."""
+    out, day = [], date_from
+    while day <= date_to:
+        first = day.replace(day=1)
+        last = min(first + timedelta(days=month_days(first) - 1), date_to)
+        out.append((first, (last - day).days + 1))
+        day = last + timedelta(days=1)
+    return out
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A period's value of one KPI against its target."""
+
+    metric: str
+    value: float
+    target: float  # for the period: a sum's prorated share of its months, a ratio's level
+    month_target: float | None = None  # a sum over a month from its 1st: the whole month's target
+    projected: float | None = None  # … and, the month still running, its total at the current pace
+    days: int = 0  # the period's days (a sum's target outside whole months is prorated over them)
+
+    @property
+    def lower_is_better(self) -> bool:
+        return kpi(self.metric).lower_is_better
+
+    @property
+    def share(self) -> float | None:
+        """How much of a sum's target the period has done (1.0 = all of it)."""
+        return self.value / self.target if is_sum(self.metric) and self.target else None
+
+    @property
+    def month_share(self) -> float | None:
+        """How much of the month's target a period from the month's 1st has done."""
+        return self.value / self.month_target if self.month_target else None
+
+    @property
+    def projected_share(self) -> float | None:
+        if self.projected is None or not self.month_target:
+            return None
+        return self.projected / self.month_target
+
+    @property
+    def gap(self) -> float | None:
+        """A level's distance to its target, positive when better than it."""
+        if is_sum(self.metric):
+            return None
+        return self.target - self.value if self.lower_is_better else self.value - self.target
+
+    @property
+    def met(self) -> bool:
+        """On target: a sum done (or, mid-month, on pace to be), a level reached."""
+        value, target = self.value, self.target
+        if self.projected is not None and self.month_target is not None:
+            value, target = self.projected, self.month_target
+        return value <= target if self.lower_is_better else value >= target
+
+
+def standings(targets: pd.DataFrame, totals: pd.Series, date_from: date, date_to: date) -> dict[str, Standing]:
+    """Each KPI of `totals` (a period's pooled values) against `targets` (metric, month,
+    value rows of one scope), for the KPIs that have a target in every month of the period."""
+    if targets is None or targets.empty:
+        return {}
+    months = months_of(date_from, date_to)
+    by_metric = {m: dict(zip(pd.to_datetime(g["month"]).dt.date, g["value"])) for m, g in targets.groupby("metric")}
+    out = {}
+    for metric, set_for in by_metric.items():
+        value = totals.get(metric) if totals is not None else None
+        if metric not in KPI_BY_NAME or value is None or pd.isna(value) or any(m not in set_for for m, _ in months):
+            continue
+        covered = sum(days for _, days in months)
+        if not is_sum(metric):
+            level = sum(set_for[m] * days for m, days in months) / covered
+            out[metric] = Standing(metric, float(value), float(level), days=covered)
+            continue
+        target = sum(set_for[m] * days / month_days(m) for m, days in months)
+        month_target = projected = None
+        if len(months) == 1 and date_from.day == 1:
+            first, days = months[0]
+            month_target = float(set_for[first])
+            if days < month_days(first):
+                projected = float(value) * month_days(first) / days
+        out[metric] = Standing(metric, float(value), float(target), month_target, projected, covered)
+    return out
+
+
+def target_path(targets: pd.DataFrame, metric: str, date_from: date, date_to: date, grain: str) -> pd.DataFrame:
+    """The target as a line beside a KPI's trend (period, value; NaN breaks it between
+    months): a level across each month that has one; a total per month at the monthly
+    grain (its share of the days for a month the range cuts), per day at its daily pace
+    at the daily grain, and nothing by week (a week straddles two months' targets)."""
+    none = pd.DataFrame({"period": pd.Series(dtype="datetime64[s]"), "value": pd.Series(dtype=float)})
+    if targets is None or targets.empty or metric not in KPI_BY_NAME:
+        return none
+    mine = targets[targets["metric"] == metric]
+    set_for = dict(zip(pd.to_datetime(mine["month"]).dt.date, mine["value"]))
+    points: list[tuple[date, float]] = []
+    for first, days in months_of(date_from, date_to):
+        if first not in set_for:
+            continue
+        start = max(first, date_from)
+        end = start + timedelta(days=days - 1)
+        value = float(set_for[first])
+        if not is_sum(metric):
+            points += [(start, value), (end, value), (end, math.nan)]
+        elif grain == "month":
+            points.append((first, value * days / month_days(first)))
+        elif grain == "day":
+            pace = value / month_days(first)
+            points += [(start, pace), (end, pace), (end, math.nan)]
+    if not points:
+        return none
+    return pd.DataFrame(points, columns=["period", "value"]).assign(period=lambda f: pd.to_datetime(f["period"]))
