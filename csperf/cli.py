@@ -227,6 +227,13 @@ def cmd_target(args) -> int:
         _emit(frame[["month", "scope", "shop", "team", "metric", "value", "set_by", "set_at"]], args.format,
               ["month", "scope", "metric", "value", "set_by"])
         return 0
+    if args.action == "copy":
+        if not args.source or not args.month:
+            raise UserError("target copy 需要 --source 和 --month — --source and --month are required")
+        copied = targets.copy_month(database, args.source, args.month, shop=args.shop, team=args.team, user=args.user)
+        print(f"{targets.scope_label(args.shop or '', args.team or '')} 从 {roster.parse_month(args.source):%Y-%m} "
+              f"复制了 {copied} 个目标到 {roster.parse_month(args.month):%Y-%m} — {copied} targets copied")
+        return 0
     if not args.metric or not args.month:
         raise UserError(f"target {args.action} 需要 METRIC 和 --month — METRIC and --month are required")
     if args.action == "set" and args.value is None:
@@ -480,12 +487,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_qa)
 
     p = with_format(sub.add_parser("target", help="monthly KPI targets for all shops, a shop or a team"))
-    p.add_argument("action", choices=["set", "clear", "list"])
+    p.add_argument("action", choices=["set", "clear", "list", "copy"])
     p.add_argument("metric", nargs="?", help="a KPI name, e.g. sales, conversion_rate, first_response_s")
     p.add_argument("value", nargs="?", help="set: 1200000, 120万, 35%%, 20秒")
     p.add_argument("--month", help="YYYY-MM (list: only this month)")
     p.add_argument("--shop", help="this shop's target (default: all shops)")
     p.add_argument("--team", help="this team's target (with --shop)")
+    p.add_argument("--source", help="copy: the month whose targets fill --month's empty ones")
     p.set_defaults(run=cmd_target)
 
     p = with_format(with_period(sub.add_parser("kpis", help="KPIs for a period")))

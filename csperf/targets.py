@@ -92,6 +92,25 @@ def set_target(db: Database, metric: str, month, value, *, shop: str | None = No
     return number
 
 
+def copy_month(db: Database, source, month, *, shop: str | None = None, team: str | None = None,
+               user: str | None = None) -> int:
+    """Carry one scope's targets of `source` month into `month` where it has none yet;
+    returns how many were copied (the month's own targets are kept)."""
+    first_day, shop, team = parse_month(month), (shop or ALL).strip(), (team or ALL).strip()
+    with db.write() as cur:
+        copied = cur.execute(
+            """INSERT INTO kpi_targets (metric, shop, team, month, value, set_by)
+               SELECT metric, shop, team, ?, value, ? FROM kpi_targets s
+               WHERE s.month = ? AND s.shop = ? AND s.team = ? AND NOT EXISTS (
+                   SELECT 1 FROM kpi_targets t WHERE t.month = ? AND t.metric = s.metric AND t.shop = s.shop
+                   AND t.team = s.team)""",
+            [first_day, user, parse_month(source), shop, team, first_day]).fetchall()[0][0]
+        if copied:
+            db.audit(cur, user, "target_copy",
+                     f"{scope_label(shop, team)} {parse_month(source):%Y-%m} → {first_day:%Y-%m}: {copied}")
+    return int(copied)
+
+
 def targets_frame(db: Database, month=None) -> pd.DataFrame:
     """Every target stored (of one month, when given), scope by scope."""
     where, params = ("WHERE month = ?", [parse_month(month)]) if month is not None else ("", [])

@@ -453,7 +453,14 @@ with tabs[5]:
                            "target": st.column_config.NumberColumn(t(f"{month:%Y-%m} 目标", f"{month:%Y-%m} target"),
                                                                    min_value=0, format="localized")},
         )
-        if st.button(t("保存目标", "Save targets"), type="primary", key="dt_tg_save"):
+        buttons = st.columns([1, 1, 4])
+        before_month = before_end.replace(day=1)
+        if buttons[1].button(t(f"复制 {before_month:%Y-%m} 的目标", f"Copy {before_month:%Y-%m}'s targets"),
+                             key="dt_tg_copy", help=t("只填本月还空着的指标", "only fills the KPIs still empty")):
+            copied = targets.copy_month(db, before_month, month, shop=shop, team=team, user=username)
+            st.session_state["dt_tg_saves"] = st.session_state.get("dt_tg_saves", 0) + 1
+            ui.flash(t(f"已从 {before_month:%Y-%m} 复制 {copied} 个目标", f"{copied} targets copied from {before_month:%Y-%m}"))
+        if buttons[0].button(t("保存目标", "Save targets"), type="primary", key="dt_tg_save"):
             problems, saved = [], 0
             changed = edited[edited["target"].fillna(-1) != base["target"].fillna(-1)]
             for row in changed.itertuples(index=False):

@@ -271,6 +271,9 @@ def test_targets_are_set_listed_and_cleared(cli_db, capsys):
     assert code == 0 and "目标已删除" in out
     code, out, _ = run(capsys, "target", "list", "--month", "2026-11")
     assert "sales" not in out and "33.0%" in out
+    code, out, _ = run(capsys, "target", "copy", "--source", "2026-11", "--month", "2026-12", "--shop", "拼多多店",
+                       "--team", "拼团组")
+    assert code == 0 and out.startswith("拼多多店 · 拼团组 从 2026-11 复制了 1 个目标到 2026-12")
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -279,6 +282,7 @@ def test_targets_are_set_listed_and_cleared(cli_db, capsys):
     (["target", "set", "sales", "5", "--month", "2026-13"], "无法识别的月份"),
     (["target", "set", "sales", "5", "--month", "2026-11", "--team", "A组"], "需要指定店铺"),
     (["target", "clear", "sales"], "--month"),
+    (["target", "copy", "--month", "2026-11"], "--source"),
     (["target", "set", "销售", "5", "--month", "2026-11"], "未知指标"),
 ])
 def test_a_bad_target_is_refused_with_a_message_and_nothing_stored(cli_db, capsys, argv, message):

@@ -538,6 +538,19 @@ def test_targets_for_a_team_are_set_beside_last_months_figures(app_db):
     assert list(targets.targets_frame(open_db(), "2026-11")["metric"]) == ["conversion_rate"]
 
 
+def test_last_months_targets_are_copied_into_the_empty_cells(app_db):
+    from csperf import targets
+
+    targets.set_target(open_db(), "sales", "2026-09", 100_000)
+    targets.set_target(open_db(), "reply_rate", "2026-09", "98%")
+    targets.set_target(open_db(), "sales", "2026-10", 120_000)
+    at = ran(DATA)
+    at.button(key="dt_tg_copy").click().run()
+    assert not at.exception and "已从 2026-09 复制 1 个目标" in texts(at.success)
+    table = at.data_editor(key="dt_tg_202610_0_1").value.set_index("metric")["target"]
+    assert (table["sales"], table["reply_rate"]) == (120_000, 98)
+
+
 def test_undo_needs_confirmation(app_db):
     at = ran(DATA)
     form = at.form(key="dt_undo")

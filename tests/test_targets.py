@@ -179,3 +179,16 @@ def test_the_target_line_of_a_trend_follows_its_months():
     assert list(daily["value"].dropna()) == [10_000, 10_000]
     assert targets.target_path(rows, "sales", date(2026, 11, 1), date(2026, 11, 30), "week").empty
     assert targets.target_path(rows, "aov", date(2026, 11, 1), date(2026, 11, 30), "day").empty
+
+
+def test_a_month_copies_the_targets_it_lacks_from_another(db):
+    targets.set_target(db, "sales", "2026-10", 300_000, shop="旗舰店")
+    targets.set_target(db, "conversion_rate", "2026-10", "33%", shop="旗舰店")
+    targets.set_target(db, "sales", "2026-10", 1, shop="拼多多店")  # another scope: not copied
+    targets.set_target(db, "sales", "2026-11", 320_000, shop="旗舰店")  # already set: kept
+    assert targets.copy_month(db, "2026-10", "2026-11", shop="旗舰店", user="boss") == 1
+    november = targets.targets_frame(db, "2026-11")
+    assert sorted(zip(november["shop"], november["metric"], november["value"])) == [
+        ("旗舰店", "conversion_rate", 0.33), ("旗舰店", "sales", 320_000)]
+    assert targets.copy_month(db, "2026-10", "2026-11", shop="旗舰店") == 0
+    assert db.rows("SELECT detail FROM audit WHERE action = 'target_copy'") == [("旗舰店 2026-10 → 2026-11: 1",)]
