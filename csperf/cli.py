@@ -227,6 +227,15 @@ def cmd_target(args) -> int:
         _emit(frame[["month", "scope", "shop", "team", "metric", "value", "set_by", "set_at"]], args.format,
               ["month", "scope", "metric", "value", "set_by"])
         return 0
+    if args.action == "import":
+        if not args.metric:
+            raise UserError("target import 需要表格文件 — a spreadsheet is required")
+        try:
+            stored = targets.import_targets(database, Path(args.metric), user=args.user)
+        except targets.TargetError as exc:
+            raise UserError(str(exc)) from None
+        print(f"{Path(args.metric).name}：已导入 {stored} 个目标 — {stored} targets imported")
+        return 0
     if args.action == "copy":
         if not args.source or not args.month:
             raise UserError("target copy 需要 --source 和 --month — --source and --month are required")
@@ -487,8 +496,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_qa)
 
     p = with_format(sub.add_parser("target", help="monthly KPI targets for all shops, a shop or a team"))
-    p.add_argument("action", choices=["set", "clear", "list", "copy"])
-    p.add_argument("metric", nargs="?", help="a KPI name, e.g. sales, conversion_rate, first_response_s")
+    p.add_argument("action", choices=["set", "clear", "list", "copy", "import"])
+    p.add_argument("metric", nargs="?", help="set/clear: a KPI name, e.g. sales, conversion_rate, first_response_s; "
+                                             "import: a spreadsheet (月份, 店铺, 团队, then 指标 + 目标 or a column per KPI)")
     p.add_argument("value", nargs="?", help="set: 1200000, 120万, 35%%, 20秒")
     p.add_argument("--month", help="YYYY-MM (list: only this month)")
     p.add_argument("--shop", help="this shop's target (default: all shops)")

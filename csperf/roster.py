@@ -304,7 +304,7 @@ def _read_with_header(
     path: Path, aliases: dict[str, tuple[str, ...]], required: str | None
 ) -> tuple[int, dict[int, str], list[list]]:
     """The first row (within the first ten) that names a known column, and the rows below."""
-    rows = _read_rows(path)
+    rows = read_rows(path)
     for index, row in enumerate(rows[:10]):
         header: dict[int, str] = {}
         for position, cell in enumerate(row):
@@ -320,7 +320,8 @@ def _read_with_header(
     )
 
 
-def _read_rows(path: Path) -> list[list]:
+def read_rows(path: Path) -> list[list]:
+    """The first sheet of a spreadsheet, or a CSV (UTF-8 or GB18030, any common delimiter), as rows."""
     if not path.exists():
         raise RosterError(f"找不到文件 {path} — file not found")
     suffix = path.suffix.lower()

@@ -6,19 +6,22 @@ covers part of a month is held to its share of the month's days, and a month sti
 running is projected to its end at the pace of its days so far. A ratio KPI's target
 (conversion, first response) is a level the pooled value should reach, or stay under when
 lower is better, whatever the period's length. A period is held to a target only when
-every month it touches has one.
+every month it touches has one. Targets are typed on the data page or with `csperf
+target`, copied from the month before, or read from the spreadsheet a shop keeps them in.
 """
 
 from __future__ import annotations
 
 import calendar
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import pandas as pd
 
-from csperf import values
+from csperf import roster, values
 from csperf.db import Database
 from csperf.metrics import KPI_BY_NAME, kpi
 from csperf.roster import parse_month
@@ -82,14 +85,105 @@ def set_target(db: Database, metric: str, month, value, *, shop: str | None = No
     number = None if blank else parse_value(metric, value)
     scope = scope_label(shop, team)
     with db.write() as cur:
-        cur.execute("DELETE FROM kpi_targets WHERE metric = ? AND shop = ? AND team = ? AND month = ?",
-                    [metric, shop, team, first_day])
-        if number is not None:
-            cur.execute("INSERT INTO kpi_targets (metric, shop, team, month, value, set_by) VALUES (?, ?, ?, ?, ?, ?)",
-                        [metric, shop, team, first_day, number, user])
+        _store(cur, metric, shop, team, first_day, number, user)
         db.audit(cur, user, "target_set" if number is not None else "target_clear",
                  f"{scope} {first_day:%Y-%m} {metric}" + (f" = {number:g}" if number is not None else ""))
     return number
+
+
+def _store(cur, metric: str, shop: str, team: str, month: date, number: float | None, user: str | None) -> None:
+    """Replace one target inside the caller's transaction (None: remove it)."""
+    cur.execute("DELETE FROM kpi_targets WHERE metric = ? AND shop = ? AND team = ? AND month = ?",
+                [metric, shop, team, month])
+    if number is not None:
+        cur.execute("INSERT INTO kpi_targets (metric, shop, team, month, value, set_by) VALUES (?, ?, ?, ?, ?, ?)",
+                    [metric, shop, team, month, number, user])
+
+
+_SCOPE_HEADERS = {"month": ("月份", "月", "month"), "shop": ("店铺", "店铺名称", "shop"),
+                  "team": ("团队", "组", "小组", "team"), "metric": ("指标", "kpi", "metric"),
+                  "value": ("目标", "目标值", "target", "value")}
+_MAX_LISTED_ERRORS = 20
+
+
+def _header_key(cell) -> str | None:
+    """What a header cell names: a scope column, the long form's metric/value, or a KPI
+    (its canonical name or label, with or without 目标 / target around it)."""
+    text = re.sub(r"[\s_（）()%]", "", values.clean_text(cell)).lower()
+    for key, names in _SCOPE_HEADERS.items():
+        if text in names:
+            return key
+    bare = re.sub(r"^目标|目标$|target$|^target", "", text)
+    for name, item in KPI_BY_NAME.items():
+        if bare in {name.replace("_", ""), re.sub(r"[\s_（）()%]", "", item.zh).lower(),
+                    item.en.replace(" ", "").lower()}:
+            return f"kpi:{name}"
+    return None
+
+
+def import_targets(db: Database, path: str | Path, user: str | None = None) -> int:
+    """Targets kept in a spreadsheet, one per row (月份, 店铺, 团队, 指标, 目标) or one row per
+    month and scope with a column per KPI (月份, 店铺, 销售额, 询单转化率 …). A blank shop
+    or team is every shop (the whole shop); a blank cell sets nothing. Every cell is
+    checked first: one bad cell, and nothing is stored. Returns how many were stored."""
+    path = Path(path)
+    try:
+        rows = roster.read_rows(path)
+    except roster.RosterError as exc:
+        raise TargetError(str(exc)) from None
+    for index, row in enumerate(rows[:10]):
+        header = {position: key for position, cell in enumerate(row) if (key := _header_key(cell))}
+        found = set(header.values())
+        if "month" in found and ({"metric", "value"} <= found or any(k.startswith("kpi:") for k in found)):
+            break
+    else:
+        raise TargetError(f"{path.name}：前10行中找不到表头（需要“月份”，以及“指标”和“目标”两列或各指标一列）"
+                          " — no header row with 月份 and the KPIs")
+    long_form = {"metric", "value"} <= found
+    wanted: dict[tuple[str, str, str, date], tuple[float, int]] = {}
+    errors: list[str] = []
+    for offset, raw in enumerate(rows[index + 1:]):
+        row_no = index + 2 + offset
+        cells = {key: raw[position] if position < len(raw) else None for position, key in header.items()}
+        if not any(values.clean_text(v) for v in cells.values() if v is not None):
+            continue
+        where = f"{path.name} 第{row_no}行"
+        try:
+            month = parse_month(cells["month"])
+        except ValueError as exc:
+            errors.append(f"{where}：{exc}")
+            continue
+        shop, team = (values.clean_text(cells.get(k)) if cells.get(k) is not None else "" for k in ("shop", "team"))
+        if team and not shop:
+            errors.append(f"{where}：团队目标需要指定店铺 — a team's target needs its shop")
+            continue
+        if long_form:
+            named = _header_key(cells["metric"]) or ""
+            metric = named[4:] if named.startswith("kpi:") else values.clean_text(cells["metric"])
+            given = {metric: cells["value"]}
+        else:
+            given = {key.removeprefix("kpi:"): cell for key, cell in cells.items() if key.startswith("kpi:")}
+        for metric, cell in given.items():
+            if cell is None or values.clean_text(cell) == "":
+                continue
+            try:
+                number = parse_value(metric, cell)
+            except TargetError as exc:
+                errors.append(f"{where}：{exc}")
+                continue
+            key = (metric, shop, team, month)
+            if key in wanted and wanted[key][1] != row_no:
+                errors.append(f"{where}：{scope_label(shop, team)} {month:%Y-%m} {metric} 与第{wanted[key][1]}行重复")
+            wanted[key] = (number, row_no)
+    if errors:
+        listed = errors[:_MAX_LISTED_ERRORS] + ([f"……另有 {len(errors) - _MAX_LISTED_ERRORS} 处错误 — and more"]
+                                               if len(errors) > _MAX_LISTED_ERRORS else [])
+        raise TargetError("未写入任何目标 — nothing was saved:\n" + "\n".join(listed))
+    with db.write() as cur:
+        for (metric, shop, team, month), (number, _) in wanted.items():
+            _store(cur, metric, shop, team, month, number, user)
+        db.audit(cur, user, "target_import", f"{path.name}: {len(wanted)} targets")
+    return len(wanted)
 
 
 def copy_month(db: Database, source, month, *, shop: str | None = None, team: str | None = None,

@@ -478,6 +478,24 @@ with tabs[5]:
                 ui.flash(t(f"已保存 {saved} 个目标（{targets.scope_label(shop, team)} · {month:%Y-%m}）",
                            f"{saved} targets saved ({targets.scope_label(shop, team, 'en')} · {month:%Y-%m})"))
 
+        with st.expander(t("从表格导入目标", "Import targets from a spreadsheet")):
+            st.caption(t("表头含「月份」，以及「指标」「目标」两列或每个指标一列（销售额、询单转化率……）；可加「店铺」「团队」列，"
+                         "留空即全部店铺。有一个格子读不懂就什么都不写入，并列出问题所在的行。",
+                         "A header with 月份 (month) and either 指标 + 目标 columns or a column per KPI (销售额, "
+                         "询单转化率 …); 店铺 / 团队 columns optional, blank = all shops. One unreadable cell and "
+                         "nothing is stored; every bad row is listed."))
+            sheet = st.file_uploader(t("目标表格", "Targets spreadsheet"), type=["xlsx", "xls", "csv"], key="dt_tg_file")
+            if sheet is not None and st.button(t("导入目标", "Import targets"), key="dt_tg_import"):
+                saved_to = upload_dir() / Path(sheet.name).name
+                saved_to.write_bytes(sheet.getvalue())
+                try:
+                    stored = targets.import_targets(db, saved_to, user=username)
+                except targets.TargetError as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state["dt_tg_saves"] = st.session_state.get("dt_tg_saves", 0) + 1
+                    ui.flash(t(f"已从 {sheet.name} 导入 {stored} 个目标", f"{stored} targets imported from {sheet.name}"))
+
 # -- inbox ---------------------------------------------------------------------------------------------
 with tabs[6]:
     box = inbox.state()

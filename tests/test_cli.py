@@ -276,6 +276,16 @@ def test_targets_are_set_listed_and_cleared(cli_db, capsys):
     assert code == 0 and out.startswith("拼多多店 · 拼团组 从 2026-11 复制了 1 个目标到 2026-12")
 
 
+def test_targets_are_imported_from_a_spreadsheet(cli_db, tmp_path, capsys):
+    sheet = tmp_path / "目标.csv"
+    sheet.write_text("月份,店铺,销售额,询单转化率\n2026-11,,1200000,33%\n2026-11,拼多多店,300000,\n", encoding="utf-8")
+    code, out, _ = run(capsys, "target", "import", str(sheet))
+    assert code == 0 and out == "目标.csv：已导入 3 个目标 — 3 targets imported\n"
+    rows = list(csv.DictReader(io.StringIO(run(capsys, "target", "list", "--format", "csv")[1])))
+    assert [(r["scope"], r["metric"], float(r["value"])) for r in rows] == [
+        ("全部店铺", "conversion_rate", 0.33), ("全部店铺", "sales", 1_200_000), ("拼多多店", "sales", 300_000)]
+
+
 @pytest.mark.parametrize("argv, message", [
     (["target", "set", "sales", "很多", "--month", "2026-11"], "不是数字"),
     (["target", "set", "sales", "--month", "2026-11"], "需要目标值"),
@@ -283,6 +293,7 @@ def test_targets_are_set_listed_and_cleared(cli_db, capsys):
     (["target", "set", "sales", "5", "--month", "2026-11", "--team", "A组"], "需要指定店铺"),
     (["target", "clear", "sales"], "--month"),
     (["target", "copy", "--month", "2026-11"], "--source"),
+    (["target", "import", "no-such-file.xlsx"], "找不到文件"),
     (["target", "set", "销售", "5", "--month", "2026-11"], "未知指标"),
 ])
 def test_a_bad_target_is_refused_with_a_message_and_nothing_stored(cli_db, capsys, argv, message):

@@ -551,6 +551,23 @@ def test_last_months_targets_are_copied_into_the_empty_cells(app_db):
     assert (table["sales"], table["reply_rate"]) == (120_000, 98)
 
 
+def test_targets_come_in_from_a_spreadsheet_on_the_data_page(app_db):
+    from csperf import targets
+
+    at = ran(DATA)
+    uploader = next(u for u in at.file_uploader if u.key == "dt_tg_file")
+    uploader.set_value([("目标.csv", "月份,店铺,指标,目标\n2026-10,,销售额,很多\n".encode(), "text/csv")]).run()
+    at.button(key="dt_tg_import").click().run()
+    assert not at.exception and any("第2行" in e and "不是数字" in e for e in texts(at.error))
+    assert targets.targets_frame(open_db()).empty
+    uploader = next(u for u in at.file_uploader if u.key == "dt_tg_file")
+    uploader.set_value([("目标.csv", "月份,店铺,销售额,回复率\n2026-10,,500000,98%\n".encode(), "text/csv")]).run()
+    at.button(key="dt_tg_import").click().run()
+    assert "已从 目标.csv 导入 2 个目标" in texts(at.success)
+    table = at.data_editor(key="dt_tg_202610_0_1").value.set_index("metric")["target"]
+    assert (table["sales"], table["reply_rate"]) == (500_000, 98)
+
+
 def test_undo_needs_confirmation(app_db):
     at = ran(DATA)
     form = at.form(key="dt_undo")

@@ -192,3 +192,61 @@ def test_a_month_copies_the_targets_it_lacks_from_another(db):
         ("旗舰店", "conversion_rate", 0.33), ("旗舰店", "sales", 320_000)]
     assert targets.copy_month(db, "2026-10", "2026-11", shop="旗舰店") == 0
     assert db.rows("SELECT detail FROM audit WHERE action = 'target_copy'") == [("旗舰店 2026-10 → 2026-11: 1",)]
+
+
+# -- a spreadsheet of targets ----------------------------------------------------------------------------
+
+def _xlsx(path, rows):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+    return path
+
+
+def test_targets_are_imported_from_a_sheet_with_a_column_per_kpi(db, tmp_path):
+    from datetime import datetime
+
+    path = _xlsx(tmp_path / "目标.xlsx", [
+        ["2026年经营目标"],
+        ["月份", "店铺", "团队", "销售额目标", "询单转化率(%)", "首次响应时间(秒)", "备注"],
+        [datetime(2026, 11, 1), None, None, 1_200_000, 0.33, 20, "全店"],
+        ["2026-11", "旗舰店", "A组", "50万", "35%", None, ""],
+        [None, None, None, None, None, None, None],
+    ])
+    assert targets.import_targets(db, path, user="boss") == 5
+    stored = targets.targets_frame(db, "2026-11")
+    assert sorted(zip(stored["shop"], stored["team"], stored["metric"], stored["value"])) == [
+        ("", "", "conversion_rate", 0.33), ("", "", "first_response_s", 20), ("", "", "sales", 1_200_000),
+        ("旗舰店", "A组", "conversion_rate", 0.35), ("旗舰店", "A组", "sales", 500_000)]
+    assert db.rows("SELECT detail FROM audit WHERE action = 'target_import'") == [("目标.xlsx: 5 targets",)]
+
+
+def test_targets_are_imported_one_per_row_and_replace_what_was_set(db, tmp_path):
+    targets.set_target(db, "sales", "2026-11", 1, shop="旗舰店")
+    path = tmp_path / "targets.csv"
+    path.write_text("月份,店铺,指标,目标\n2026-11,旗舰店,销售额,300000\n2026-11,,reply_rate,98\n", encoding="gb18030")
+    assert targets.import_targets(db, path) == 2
+    stored = targets.targets_frame(db, "2026-11")
+    assert sorted(zip(stored["shop"], stored["metric"], stored["value"])) == [("", "reply_rate", 0.98),
+                                                                            ("旗舰店", "sales", 300_000)]
+
+
+def test_a_sheet_with_a_bad_cell_stores_nothing_and_names_every_bad_row(db, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("月份,店铺,团队,指标,目标\n2026-11,,,销售额,很多\n2026-13,,,销售额,1\n2026-11,,A组,销售额,1\n"
+                    "2026-11,,,毛利,5\n2026-11,,,回复率,98\n2026-11,,,回复率,97\n", encoding="utf-8")
+    with pytest.raises(TargetError) as refused:
+        targets.import_targets(db, path)
+    lines = str(refused.value).splitlines()
+    assert lines[0] == "未写入任何目标 — nothing was saved:"
+    assert [line.split("：", 1)[0] for line in lines[1:]] == [f"bad.csv 第{n}行" for n in (2, 3, 4, 5, 7)]
+    assert "不是数字" in lines[1] and "未知指标 '毛利'" in lines[4] and "与第6行重复" in lines[5]
+    assert targets.targets_frame(db).empty
+    (tmp_path / "none.csv").write_text("店铺,金额\n旗舰店,5\n", encoding="utf-8")
+    with pytest.raises(TargetError, match="找不到表头"):
+        targets.import_targets(db, tmp_path / "none.csv")
+    with pytest.raises(TargetError, match="找不到文件"):
+        targets.import_targets(db, tmp_path / "missing.xlsx")
