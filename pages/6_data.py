@@ -46,6 +46,12 @@ def upload_dir() -> Path:
     return Path(st.session_state["dt_dir"])
 
 
+def saved_then_flash(counter: str, message: str) -> None:
+    """After a save: fresh editors keyed on `counter` (showing what is now stored), and the message."""
+    st.session_state[counter] = st.session_state.get(counter, 0) + 1
+    ui.flash(message)
+
+
 DATE_ORDERS = {"dmy": ("日-月-年（如 31-01-2026）", "day-month-year (31-01-2026)"),
                "mdy": ("月-日-年（如 01-31-2026）", "month-day-year (01-31-2026)")}
 
@@ -357,8 +363,7 @@ with tabs[3]:
             except roster.RosterError as exc:
                 st.error(str(exc))
             else:
-                st.session_state["dt_roster_saves"] = st.session_state.get("dt_roster_saves", 0) + 1
-                ui.flash(t(f"花名册已保存，共 {saved} 行", f"Roster saved: {saved} rows"))
+                saved_then_flash("dt_roster_saves", t(f"花名册已保存，共 {saved} 行", f"Roster saved: {saved} rows"))
 
 # -- QA scores ---------------------------------------------------------------------------------------
 with tabs[4]:
@@ -399,8 +404,7 @@ with tabs[4]:
             for problem in problems:
                 st.error(problem)
             if not problems:
-                st.session_state["dt_qa_saves"] = st.session_state.get("dt_qa_saves", 0) + 1
-                ui.flash(t(f"已保存 {saved} 个评分（{month:%Y-%m}）", f"{saved} scores saved ({month:%Y-%m})"))
+                saved_then_flash("dt_qa_saves", t(f"已保存 {saved} 个评分（{month:%Y-%m}）", f"{saved} scores saved ({month:%Y-%m})"))
 
 # -- targets -------------------------------------------------------------------------------------------
 UNIT_WORDS = {"pct": ("%", "%"), "cny": ("元", "CNY"), "s": ("秒", "s"), "count": ("", ""), "ratio": ("", "")}
@@ -458,8 +462,7 @@ with tabs[5]:
         if buttons[1].button(t(f"复制 {before_month:%Y-%m} 的目标", f"Copy {before_month:%Y-%m}'s targets"),
                              key="dt_tg_copy", help=t("只填本月还空着的指标", "only fills the KPIs still empty")):
             copied = targets.copy_month(db, before_month, month, shop=shop, team=team, user=username)
-            st.session_state["dt_tg_saves"] = st.session_state.get("dt_tg_saves", 0) + 1
-            ui.flash(t(f"已从 {before_month:%Y-%m} 复制 {copied} 个目标", f"{copied} targets copied from {before_month:%Y-%m}"))
+            saved_then_flash("dt_tg_saves", t(f"已从 {before_month:%Y-%m} 复制 {copied} 个目标", f"{copied} targets copied from {before_month:%Y-%m}"))
         if buttons[0].button(t("保存目标", "Save targets"), type="primary", key="dt_tg_save"):
             problems, saved = [], 0
             changed = edited[edited["target"].fillna(-1) != base["target"].fillna(-1)]
@@ -474,9 +477,9 @@ with tabs[5]:
             for problem in problems:
                 st.error(problem)
             if not problems:
-                st.session_state["dt_tg_saves"] = st.session_state.get("dt_tg_saves", 0) + 1
-                ui.flash(t(f"已保存 {saved} 个目标（{targets.scope_label(shop, team)} · {month:%Y-%m}）",
-                           f"{saved} targets saved ({targets.scope_label(shop, team, 'en')} · {month:%Y-%m})"))
+                saved_then_flash("dt_tg_saves",
+                                 t(f"已保存 {saved} 个目标（{targets.scope_label(shop, team)} · {month:%Y-%m}）",
+                                   f"{saved} targets saved ({targets.scope_label(shop, team, 'en')} · {month:%Y-%m})"))
 
         with st.expander(t("从表格导入目标", "Import targets from a spreadsheet")):
             st.caption(t("表头含「月份」，以及「指标」「目标」两列或每个指标一列（销售额、询单转化率……）；可加「店铺」「团队」列，"
@@ -493,8 +496,7 @@ with tabs[5]:
                 except targets.TargetError as exc:
                     st.error(str(exc))
                 else:
-                    st.session_state["dt_tg_saves"] = st.session_state.get("dt_tg_saves", 0) + 1
-                    ui.flash(t(f"已从 {sheet.name} 导入 {stored} 个目标", f"{stored} targets imported from {sheet.name}"))
+                    saved_then_flash("dt_tg_saves", t(f"已从 {sheet.name} 导入 {stored} 个目标", f"{stored} targets imported from {sheet.name}"))
 
 # -- inbox ---------------------------------------------------------------------------------------------
 with tabs[6]:
