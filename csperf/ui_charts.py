@@ -24,7 +24,7 @@ LINE = "#E4393C"  # the app's primary colour
 TEAM_LINE = "#5B6B7F"
 PALETTE = ["#E4393C", "#2F6FDE", "#2E9D5B", "#F0A020", "#8E5BD9", "#12A4B6", "#C2477D", "#6B7A8F"]
 PROMOTION_COLOUR = "rgba(240,160,32,0.9)"
-TARGET_LINE = "#2E9D5B"  # the owner's target: green, dotted
+TARGET_LINE = "#1F2430"  # the owner's target: near-black, dotted (no series colour)
 
 
 def axis_format(metric: str, lang: str = "zh") -> dict:

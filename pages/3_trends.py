@@ -65,8 +65,8 @@ with by_team:
     st.plotly_chart(chart, key="tr_teams")
     if not goal.empty:
         daily = targets.is_sum(metric) and grain == "day"
-        st.caption(ui.t("绿色点线为月度目标" + ("，按每天的进度折算" if daily else ""),
-                        "The dotted green line is the monthly target" + (", as a daily pace" if daily else "")))
+        st.caption(ui.t("黑色点线为月度目标" + ("，按每天的进度折算" if daily else ""),
+                        "The dotted black line is the monthly target" + (", as a daily pace" if daily else "")))
 
 
 def who(row) -> str:

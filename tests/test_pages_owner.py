@@ -157,7 +157,7 @@ def test_trends_draw_the_target_as_its_own_line(app_db):
     traces = {trace.get("name"): trace for trace in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}
     assert [v for v in traces["目标"]["y"] if v is not None] == [0.31, 0.31]  # across October, the range's month
     assert traces["目标"]["x"][0].startswith("2026-10-01") and traces["目标"]["x"][1].startswith("2026-10-31")
-    assert any("绿色点线为月度目标" == c.value for c in at.caption)
+    assert any("黑色点线为月度目标" == c.value for c in at.caption)
 
 
 def test_agent_page_for_the_owner_has_score_breakdown_and_pay_slip(app_db):
