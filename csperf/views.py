@@ -249,7 +249,7 @@ def count_text(metric: str, n, lang: str = "zh") -> str:
 
 def target_text(standing: targets.Standing, lang: str = "zh") -> str:
     """Where a KPI stands against its monthly target, in a line under its tile:
-    '月目标 ¥1,200,000 · 已完成 78.4% · 按当前进度月底 102.2%', '目标 33.0% · 差 0.4pp'."""
+    '月目标 ¥1,200,000 · 已完成 78.4% · 预计月底 102.2%', '目标 33.0% · 差 0.4pp'."""
     metric = standing.metric
 
     def amount(value: float) -> str:  # a target is set in whole yuan
@@ -258,17 +258,20 @@ def target_text(standing: targets.Standing, lang: str = "zh") -> str:
 
     shown = amount(standing.target)
     if targets.is_sum(metric):
+        # a lower-is-better total (bad reviews) has a ceiling, used up rather than done
+        goal_zh, goal_en, done_zh, so_far_zh, done_en = (("上限", "cap", "已用", "已用", "used") if standing.lower_is_better
+                                                         else ("目标", "target", "完成", "已完成", "done"))
         if standing.projected is not None:
             month = amount(standing.month_target)
-            return _t(lang, f"月目标 {month} · 已完成 {fmt.percent(standing.month_share)} · "
+            return _t(lang, f"月{goal_zh} {month} · {so_far_zh} {fmt.percent(standing.month_share)} · "
                             f"预计月底 {fmt.percent(standing.projected_share)}",
-                      f"month target {month} · {fmt.percent(standing.month_share)} done · "
+                      f"month {goal_en} {month} · {fmt.percent(standing.month_share)} {done_en} · "
                       f"on pace for {fmt.percent(standing.projected_share)}")
         if standing.month_target is not None:
-            return _t(lang, f"目标 {shown} · 完成 {fmt.percent(standing.share)}",
-                      f"target {shown} · {fmt.percent(standing.share)} done")
-        return _t(lang, f"目标 {shown}（按 {standing.days} 天折算）· 完成 {fmt.percent(standing.share)}",
-                  f"target {shown} (prorated to {standing.days} days) · {fmt.percent(standing.share)} done")
+            return _t(lang, f"{goal_zh} {shown} · {done_zh} {fmt.percent(standing.share)}",
+                      f"{goal_en} {shown} · {fmt.percent(standing.share)} {done_en}")
+        return _t(lang, f"{goal_zh} {shown}（按 {standing.days} 天折算）· {done_zh} {fmt.percent(standing.share)}",
+                  f"{goal_en} {shown} (prorated to {standing.days} days) · {fmt.percent(standing.share)} {done_en}")
     if standing.lower_is_better:
         shown = f"≤ {shown}"
     if standing.met:

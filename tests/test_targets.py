@@ -158,6 +158,10 @@ def test_a_lower_is_better_total_is_met_by_staying_under_the_month_pace():
     under = targets.standings(rows, pd.Series({"bad_reviews": 10.0}), date(2026, 11, 1), date(2026, 11, 15))
     over = targets.standings(rows, pd.Series({"bad_reviews": 20.0}), date(2026, 11, 1), date(2026, 11, 15))
     assert under["bad_reviews"].met and not over["bad_reviews"].met  # on pace for 20 and for 40 of 30
+    assert views.target_text(over["bad_reviews"]) == "月上限 30 · 已用 66.7% · 预计月底 133.3%"
+    assert views.target_text(over["bad_reviews"], "en") == "month cap 30 · 66.7% used · on pace for 133.3%"
+    whole = targets.standings(rows, pd.Series({"bad_reviews": 12.0}), date(2026, 11, 1), date(2026, 11, 30))
+    assert views.target_text(whole["bad_reviews"]) == "上限 30 · 已用 40.0%"
 
 
 def test_months_of_a_period_count_their_days():
