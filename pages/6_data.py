@@ -404,7 +404,8 @@ with tabs[4]:
             for problem in problems:
                 st.error(problem)
             if not problems:
-                saved_then_flash("dt_qa_saves", t(f"已保存 {saved} 个评分（{month:%Y-%m}）", f"{saved} scores saved ({month:%Y-%m})"))
+                saved_then_flash("dt_qa_saves", t(f"已保存 {saved} 个评分（{month:%Y-%m}）",
+                                                  f"{saved} scores saved ({month:%Y-%m})"))
 
 # -- targets -------------------------------------------------------------------------------------------
 UNIT_WORDS = {"pct": ("%", "%"), "cny": ("元", "CNY"), "s": ("秒", "s"), "count": ("", ""), "ratio": ("", "")}
@@ -429,19 +430,16 @@ with tabs[5]:
     scope_filters = {k: [v] for k, v in (("shop", shop), ("team", team)) if v}
     last_month = ui.query("team_totals", before_end.replace(day=1), before_end, **scope_filters)
 
-    def kpi_unit(metric: str) -> str:
-        return kpi(metric).unit
-
     def entry(metric: str, value):
         """A stored value as typed in the editor (percent points for a percentage)."""
         if value is None or pd.isna(value):
             return None
-        return float(value) * 100 if kpi_unit(metric) == "pct" else float(value)
+        return float(value) * 100 if kpi(metric).unit == "pct" else float(value)
 
     base = pd.DataFrame({
         "metric": shown,
         "label": [ui.label(m) for m in shown],
-        "unit": [t(*UNIT_WORDS.get(kpi_unit(m), ("", ""))) for m in shown],
+        "unit": [t(*UNIT_WORDS.get(kpi(m).unit, ("", ""))) for m in shown],
         "last_month": [fmt.value(m, last_month.get(m), ui.lang()) for m in shown],
         "target": [entry(m, stored.get(m)) for m in shown],
     })
@@ -462,12 +460,13 @@ with tabs[5]:
         if buttons[1].button(t(f"复制 {before_month:%Y-%m} 的目标", f"Copy {before_month:%Y-%m}'s targets"),
                              key="dt_tg_copy", help=t("只填本月还空着的指标", "only fills the KPIs still empty")):
             copied = targets.copy_month(db, before_month, month, shop=shop, team=team, user=username)
-            saved_then_flash("dt_tg_saves", t(f"已从 {before_month:%Y-%m} 复制 {copied} 个目标", f"{copied} targets copied from {before_month:%Y-%m}"))
+            saved_then_flash("dt_tg_saves", t(f"已从 {before_month:%Y-%m} 复制 {copied} 个目标",
+                                              f"{copied} targets copied from {before_month:%Y-%m}"))
         if buttons[0].button(t("保存目标", "Save targets"), type="primary", key="dt_tg_save"):
             problems, saved = [], 0
             changed = edited[edited["target"].fillna(-1) != base["target"].fillna(-1)]
             for row in changed.itertuples(index=False):
-                value = None if pd.isna(row.target) else (f"{row.target}%" if kpi_unit(row.metric) == "pct"
+                value = None if pd.isna(row.target) else (f"{row.target}%" if kpi(row.metric).unit == "pct"
                                                           else row.target)
                 try:
                     targets.set_target(db, row.metric, month, value, shop=shop, team=team, user=username)
@@ -492,11 +491,12 @@ with tabs[5]:
                 saved_to = upload_dir() / Path(sheet.name).name
                 saved_to.write_bytes(sheet.getvalue())
                 try:
-                    stored = targets.import_targets(db, saved_to, user=username)
+                    imported = targets.import_targets(db, saved_to, user=username)
                 except targets.TargetError as exc:
                     st.error(str(exc))
                 else:
-                    saved_then_flash("dt_tg_saves", t(f"已从 {sheet.name} 导入 {stored} 个目标", f"{stored} targets imported from {sheet.name}"))
+                    saved_then_flash("dt_tg_saves", t(f"已从 {sheet.name} 导入 {imported} 个目标",
+                                                      f"{imported} targets imported from {sheet.name}"))
 
 # -- inbox ---------------------------------------------------------------------------------------------
 with tabs[6]:
