@@ -220,11 +220,12 @@ def cmd_target(args) -> int:
     database = _open(args)
     if args.action == "list":
         frame = targets.targets_frame(database, args.month)
-        frame = frame.assign(scope=[targets.scope_label(s, t) for s, t in zip(frame["shop"], frame["team"])],
+        frame = frame.assign(scope=[targets.scope_label(*where) for where in zip(frame["shop"], frame["team"],
+                                                                                  frame["account"])],
                              month=pd.to_datetime(frame["month"]).dt.strftime("%Y-%m"))
         if args.format == "table":
             frame = frame.assign(value=[fmt_ui.value(m, v) for m, v in zip(frame["metric"], frame["value"])])
-        _emit(frame[["month", "scope", "shop", "team", "metric", "value", "set_by", "set_at"]], args.format,
+        _emit(frame[["month", "scope", "shop", "team", "account", "metric", "value", "set_by", "set_at"]], args.format,
               ["month", "scope", "metric", "value", "set_by"])
         return 0
     if args.action == "import":
@@ -239,8 +240,10 @@ def cmd_target(args) -> int:
     if args.action == "copy":
         if not args.source or not args.month:
             raise UserError("target copy 需要 --source 和 --month — --source and --month are required")
-        copied = targets.copy_month(database, args.source, args.month, shop=args.shop, team=args.team, user=args.user)
-        print(f"{targets.scope_label(args.shop or '', args.team or '')} 从 {roster.parse_month(args.source):%Y-%m} "
+        copied = targets.copy_month(database, args.source, args.month, shop=args.shop, team=args.team,
+                                    account=args.account, user=args.user)
+        print(f"{targets.scope_label(*targets.scope(args.shop, args.team, args.account))} 从 "
+              f"{roster.parse_month(args.source):%Y-%m} "
               f"复制了 {copied} 个目标到 {roster.parse_month(args.month):%Y-%m} — {copied} targets copied")
         return 0
     if not args.metric or not args.month:
@@ -249,10 +252,10 @@ def cmd_target(args) -> int:
         raise UserError("target set 需要目标值 — a VALUE is required, e.g. 35% or 1200000")
     try:
         stored = targets.set_target(database, args.metric, args.month, args.value if args.action == "set" else None,
-                                    shop=args.shop, team=args.team, user=args.user)
+                                    shop=args.shop, team=args.team, account=args.account, user=args.user)
     except targets.TargetError as exc:
         raise UserError(str(exc)) from None
-    scope = targets.scope_label(args.shop or "", args.team or "")
+    scope = targets.scope_label(*targets.scope(args.shop, args.team, args.account))
     month = f"{roster.parse_month(args.month):%Y-%m}"
     print(f"{scope} {month} {args.metric} 目标 = {fmt_ui.value(args.metric, stored)}" if stored is not None
           else f"{scope} {month} {args.metric} 目标已删除 — target cleared")
@@ -495,7 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.set_defaults(run=cmd_qa)
 
-    p = with_format(sub.add_parser("target", help="monthly KPI targets for all shops, a shop or a team"))
+    p = with_format(sub.add_parser("target", help="monthly KPI targets for all shops, a shop, a team or an agent"))
     p.add_argument("action", choices=["set", "clear", "list", "copy", "import"])
     p.add_argument("metric", nargs="?", help="set/clear: a KPI name, e.g. sales, conversion_rate, first_response_s; "
                                              "import: a spreadsheet (月份, 店铺, 团队, then 指标 + 目标 or a column per KPI)")
@@ -503,6 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", help="YYYY-MM (list: only this month)")
     p.add_argument("--shop", help="this shop's target (default: all shops)")
     p.add_argument("--team", help="this team's target (with --shop)")
+    p.add_argument("--account", help="this agent account's target (with --shop)")
     p.add_argument("--source", help="copy: the month whose targets fill --month's empty ones")
     p.set_defaults(run=cmd_target)
 

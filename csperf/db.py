@@ -294,17 +294,19 @@ MIGRATIONS: list[str | Callable[[duckdb.DuckDBPyConnection], None]] = [
     ALTER TABLE qa_scores ADD COLUMN member_care DOUBLE;
     ALTER TABLE qa_scores ADD COLUMN data_completeness DOUBLE;
     """,
-    # 12: the owner's monthly KPI targets, for all shops ('' shop), a shop ('' team) or a team
+    # 12: the owner's monthly KPI targets, for all shops ('' shop), a shop ('' team and
+    # account), a team of a shop, or one agent account of a shop
     """
     CREATE TABLE kpi_targets (
         metric VARCHAR NOT NULL,
         shop VARCHAR NOT NULL DEFAULT '',
         team VARCHAR NOT NULL DEFAULT '',
+        account VARCHAR NOT NULL DEFAULT '',
         month DATE NOT NULL,
         value DOUBLE NOT NULL,
         set_by VARCHAR,
         set_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
-        PRIMARY KEY (metric, shop, team, month)
+        PRIMARY KEY (metric, shop, team, account, month)
     );
     """,
 ]

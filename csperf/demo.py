@@ -49,28 +49,36 @@ class DemoSummary:
 
 def _set_targets(db: Database, maker: ModuleType) -> int:
     """The owner's targets for the demo's last two months, as a shop sets them: each shop's
-    sales a growth over its month before (when the demo holds that whole month), the levels
-    of the generator's TARGET_LEVELS.
+    and each pre-sales agent's sales a growth over the month before (when the demo holds
+    that whole month), the levels of the generator's TARGET_LEVELS.
     A target already set (a demo loaded twice, or the owner's own) is left alone."""
     first, last = queries.data_range(db)
     if last is None:
         return 0
     taken = targets.targets_frame(db)
-    taken = set(zip(pd.to_datetime(taken["month"]).dt.date, taken["shop"], taken["metric"]))
-    wanted: list[tuple[date, str, str, float]] = []
+    taken = set(zip(pd.to_datetime(taken["month"]).dt.date, taken["shop"], taken["account"], taken["metric"]))
+    wanted: list[tuple[date, str, str, str, float]] = []
     current = last.replace(day=1)
     for month in ((current - timedelta(days=1)).replace(day=1), current):
         before_end = month - timedelta(days=1)
-        shops = queries.kpi_table(db, before_end.replace(day=1), before_end, by="shop")
-        sales = {shop: round(value * maker.SALES_GROWTH, -4) for shop, value in zip(shops["shop"], shops["sales"])
-                 if value > 0 and before_end.replace(day=1) >= first}  # a whole month before, or none
-        wanted += [(month, shop, "sales", value) for shop, value in sales.items()]
+        if before_end.replace(day=1) < first:  # no whole month to grow from
+            sales, people = {}, {}
+        else:
+            shops = queries.kpi_table(db, before_end.replace(day=1), before_end, by="shop")
+            sales = {shop: round(value * maker.SALES_GROWTH, -4) for shop, value in zip(shops["shop"], shops["sales"])
+                     if value > 0}
+            agents = queries.agent_kpis(db, before_end.replace(day=1), before_end)
+            agents = agents[agents["role"] == "presales"]
+            people = {(shop, agent): round(value * maker.SALES_GROWTH, -3)
+                      for shop, agent, value in zip(agents["shop"], agents["agent"], agents["sales"]) if value > 0}
+        wanted += [(month, shop, targets.ALL, "sales", value) for shop, value in sales.items()]
+        wanted += [(month, shop, agent, "sales", value) for (shop, agent), value in people.items()]
         if sales:
-            wanted.append((month, targets.ALL, "sales", sum(sales.values())))
-        wanted += [(month, targets.ALL, metric, level) for metric, level in maker.TARGET_LEVELS.items()]
-    fresh = [goal for goal in wanted if goal[:3] not in taken]
-    for month, shop, metric, value in fresh:
-        targets.set_target(db, metric, month, value, shop=shop, user=DEMO_USER)
+            wanted.append((month, targets.ALL, targets.ALL, "sales", sum(sales.values())))
+        wanted += [(month, targets.ALL, targets.ALL, metric, level) for metric, level in maker.TARGET_LEVELS.items()]
+    fresh = [goal for goal in wanted if goal[:4] not in taken]
+    for month, shop, account, metric, value in fresh:
+        targets.set_target(db, metric, month, value, shop=shop, account=account, user=DEMO_USER)
     return len(fresh)
 
 

@@ -347,33 +347,40 @@ def filter_options(db: Database) -> dict[str, list]:
 def targets(db: Database, date_from, date_to, shop=None, team=None, role=None, shift=None,
             account=None) -> pd.DataFrame:
     """The monthly targets (metric, month, value) of the scope the filters pick, for the
-    months the period touches: all shops, one shop, or one team of a shop (a team named
-    without its shop, when one shop has it). Empty for a role, a shift, an account, or
-    several shops or teams: no target was set for those."""
-    shops, teams = ([v] if isinstance(v, str) else list(v or []) for v in (shop, team))
+    months the period touches: all shops, one shop, one team of a shop (a team named
+    without its shop, when one shop has it), or one agent account of a shop. Empty for a
+    role, a shift, or several shops, teams or accounts: no target was set for those."""
+    shops, teams, accounts = ([v] if isinstance(v, str) else list(v or []) for v in (shop, team, account))
     none = pd.DataFrame({"metric": pd.Series(dtype=object), "month": pd.Series(dtype="datetime64[s]"),
                          "value": pd.Series(dtype=float)})
-    if role or shift or account or len(shops) > 1 or len(teams) > 1:
+    if role or shift or len(shops) > 1 or len(teams) > 1 or len(accounts) > 1 or (teams and accounts):
         return none
-    chosen_shop, chosen_team = (shops or [""])[0], (teams or [""])[0]
+    chosen_shop, chosen_team, chosen_account = (shops or [""])[0], (teams or [""])[0], (accounts or [""])[0]
+    if chosen_account and not chosen_shop:
+        return none
     if chosen_team and not chosen_shop:
         owners = db.rows("SELECT DISTINCT shop FROM roster WHERE team = ?", [chosen_team])
         if len(owners) != 1:
             return none
         chosen_shop = owners[0][0]
     return db.query(
-        "SELECT metric, month, value FROM kpi_targets WHERE shop = ? AND team = ? AND month BETWEEN ? AND ? "
-        "ORDER BY metric, month",
-        [chosen_shop, chosen_team, _as_date(date_from).replace(day=1), _as_date(date_to)],
+        "SELECT metric, month, value FROM kpi_targets WHERE shop = ? AND team = ? AND account = ? "
+        "AND month BETWEEN ? AND ? ORDER BY metric, month",
+        [chosen_shop, chosen_team, chosen_account, _as_date(date_from).replace(day=1), _as_date(date_to)],
     )
 
 
-def target_scopes(db: Database) -> list[tuple[str, str]]:
-    """Where a target may be set: all shops ('', ''), each shop (shop, ''), each team (shop, team)."""
+def target_scopes(db: Database) -> list[tuple[str, str, str]]:
+    """Where a target may be set, as (shop, team, account): all shops, each shop, each team
+    of a shop, each agent account (not the excluded ones, nor a shop's own figures)."""
     shops = db.rows("SELECT shop FROM facts WHERE current UNION SELECT shop FROM roster ORDER BY 1")
     teams = db.rows("SELECT DISTINCT shop, team FROM roster WHERE team IS NOT NULL AND team <> '' "
                     "AND NOT coalesce(excluded, false) ORDER BY 1, 2")
-    return [("", ""), *sorted([(shop, "") for (shop,) in shops] + [(shop, team) for shop, team in teams])]
+    found = agents(db)
+    people = found[~found["excluded"] & (found["agent"] != SHOP_LEVEL_ACCOUNT)]
+    scopes = ([(shop, "", "") for (shop,) in shops] + [(shop, team, "") for shop, team in teams]
+              + [(shop, "", agent) for shop, agent in zip(people["shop"], people["agent"])])
+    return [("", "", ""), *sorted(scopes, key=lambda s: (s[0], bool(s[2]), s[1], s[2]))]  # a shop, its teams, its agents
 
 
 def agents(db: Database) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """Monthly KPI targets the owner sets, and where a period stands against them.
 
-A target belongs to a KPI, a month and a scope: the whole business, one shop, or one team
-of a shop. A sum KPI's target (sales, receptions) is the month's total: a period that
+A target belongs to a KPI, a month and a scope: the whole business, one shop, one team of
+a shop, or one agent account of a shop. A sum KPI's target (sales, receptions) is the month's total: a period that
 covers part of a month is held to its share of the month's days, and a month still
 running is projected to its end at the pace of its days so far. A ratio KPI's target
 (conversion, first response) is a level the pooled value should reach, or stay under when
@@ -26,7 +26,7 @@ from csperf.db import Database
 from csperf.metrics import KPI_BY_NAME, kpi
 from csperf.roster import parse_month
 
-ALL = ""  # the scope's shop or team when the target is for every shop (or the whole shop)
+ALL = ""  # the scope's shop, team or account when the target is for all of them
 
 # the KPIs the data page offers a target for, in the order shown
 TARGET_KPIS: tuple[str, ...] = (
@@ -71,37 +71,47 @@ def parse_value(metric: str, value) -> float:
     return float(number)
 
 
+def scope(shop: str | None = None, team: str | None = None, account: str | None = None) -> tuple[str, str, str]:
+    """(shop, team, account) with ALL for what is not given; a team or an account needs its
+    shop, and a target is for a team or for an account, not both."""
+    shop, team, account = ((v or ALL).strip() for v in (shop, team, account))
+    if (team or account) and not shop:
+        raise TargetError("团队或客服的目标需要指定店铺 — a team's or an agent's target needs its shop")
+    if team and account:
+        raise TargetError("目标只能针对团队或客服之一 — a target is for a team or for an agent, not both")
+    return shop, team, account
+
+
 def set_target(db: Database, metric: str, month, value, *, shop: str | None = None, team: str | None = None,
-               user: str | None = None) -> float | None:
+               account: str | None = None, user: str | None = None) -> float | None:
     """Set (or, with value None or blank, clear) one KPI's target for a month and scope.
     Returns the stored value."""
     if metric not in KPI_BY_NAME:
         raise TargetError(f"未知指标 {metric!r} — unknown KPI; known: {', '.join(KPI_BY_NAME)}")
     first_day = parse_month(month)
-    shop, team = (shop or ALL).strip(), (team or ALL).strip()
-    if team and not shop:
-        raise TargetError("团队目标需要指定店铺 — a team's target needs its shop")
+    where = scope(shop, team, account)
     blank = value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
     number = None if blank else parse_value(metric, value)
-    scope = scope_label(shop, team)
     with db.write() as cur:
-        _store(cur, metric, shop, team, first_day, number, user)
+        _store(cur, metric, where, first_day, number, user)
         db.audit(cur, user, "target_set" if number is not None else "target_clear",
-                 f"{scope} {first_day:%Y-%m} {metric}" + (f" = {number:g}" if number is not None else ""))
+                 f"{scope_label(*where)} {first_day:%Y-%m} {metric}" + (f" = {number:g}" if number is not None else ""))
     return number
 
 
-def _store(cur, metric: str, shop: str, team: str, month: date, number: float | None, user: str | None) -> None:
+def _store(cur, metric: str, where: tuple[str, str, str], month: date, number: float | None,
+           user: str | None) -> None:
     """Replace one target inside the caller's transaction (None: remove it)."""
-    cur.execute("DELETE FROM kpi_targets WHERE metric = ? AND shop = ? AND team = ? AND month = ?",
-                [metric, shop, team, month])
+    cur.execute("DELETE FROM kpi_targets WHERE metric = ? AND shop = ? AND team = ? AND account = ? AND month = ?",
+                [metric, *where, month])
     if number is not None:
-        cur.execute("INSERT INTO kpi_targets (metric, shop, team, month, value, set_by) VALUES (?, ?, ?, ?, ?, ?)",
-                    [metric, shop, team, month, number, user])
+        cur.execute("INSERT INTO kpi_targets (metric, shop, team, account, month, value, set_by) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)", [metric, *where, month, number, user])
 
 
 _SCOPE_HEADERS = {"month": ("月份", "月", "month"), "shop": ("店铺", "店铺名称", "shop"),
-                  "team": ("团队", "组", "小组", "team"), "metric": ("指标", "kpi", "metric"),
+                  "team": ("团队", "组", "小组", "team"), "account": ("账号", "客服", "客服账号", "子账号", "account"),
+                  "metric": ("指标", "kpi", "metric"),
                   "value": ("目标", "目标值", "target", "value")}
 _MAX_LISTED_ERRORS = 20
 
@@ -122,10 +132,11 @@ def _header_key(cell) -> str | None:
 
 
 def import_targets(db: Database, path: str | Path, user: str | None = None) -> int:
-    """Targets kept in a spreadsheet, one per row (月份, 店铺, 团队, 指标, 目标) or one row per
-    month and scope with a column per KPI (月份, 店铺, 销售额, 询单转化率 …). A blank shop
-    or team is every shop (the whole shop); a blank cell sets nothing. Every cell is
-    checked first: one bad cell, and nothing is stored. Returns how many were stored."""
+    """Targets kept in a spreadsheet, one per row (月份, 店铺, 团队 or 账号, 指标, 目标) or one
+    row per month and scope with a column per KPI (月份, 店铺, 账号, 销售额, 询单转化率 …). A
+    blank shop, team or account is all of them; an account may carry its shop (`店铺:账号`);
+    a blank cell sets nothing. Every cell is checked first: one bad cell, and nothing is
+    stored. Returns how many were stored."""
     path = Path(path)
     try:
         rows = roster.read_rows(path)
@@ -153,9 +164,14 @@ def import_targets(db: Database, path: str | Path, user: str | None = None) -> i
         except ValueError as exc:
             errors.append(f"{where}：{exc}")
             continue
-        shop, team = (values.clean_text(cells.get(k)) if cells.get(k) is not None else "" for k in ("shop", "team"))
-        if team and not shop:
-            errors.append(f"{where}：团队目标需要指定店铺 — a team's target needs its shop")
+        shop, team, account = (values.clean_text(cells.get(k)) if cells.get(k) is not None else ""
+                               for k in ("shop", "team", "account"))
+        if account:
+            shop, account = roster.split_account(account, shop)
+        try:
+            owner = scope(shop, team, account)
+        except TargetError as exc:
+            errors.append(f"{where}：{exc}")
             continue
         if long_form:
             named = _header_key(cells["metric"]) or ""
@@ -171,51 +187,52 @@ def import_targets(db: Database, path: str | Path, user: str | None = None) -> i
             except TargetError as exc:
                 errors.append(f"{where}：{exc}")
                 continue
-            key = (metric, shop, team, month)
+            key = (metric, owner, month)
             if key in wanted and wanted[key][1] != row_no:
-                errors.append(f"{where}：{scope_label(shop, team)} {month:%Y-%m} {metric} 与第{wanted[key][1]}行重复")
+                errors.append(f"{where}：{scope_label(*owner)} {month:%Y-%m} {metric} 与第{wanted[key][1]}行重复")
             wanted[key] = (number, row_no)
     if errors:
         listed = errors[:_MAX_LISTED_ERRORS] + ([f"……另有 {len(errors) - _MAX_LISTED_ERRORS} 处错误 — and more"]
                                                if len(errors) > _MAX_LISTED_ERRORS else [])
         raise TargetError("未写入任何目标 — nothing was saved:\n" + "\n".join(listed))
     with db.write() as cur:
-        for (metric, shop, team, month), (number, _) in wanted.items():
-            _store(cur, metric, shop, team, month, number, user)
+        for (metric, owner, month), (number, _) in wanted.items():
+            _store(cur, metric, owner, month, number, user)
         db.audit(cur, user, "target_import", f"{path.name}: {len(wanted)} targets")
     return len(wanted)
 
 
 def copy_month(db: Database, source, month, *, shop: str | None = None, team: str | None = None,
-               user: str | None = None) -> int:
+               account: str | None = None, user: str | None = None) -> int:
     """Carry one scope's targets of `source` month into `month` where it has none yet;
     returns how many were copied (the month's own targets are kept)."""
-    first_day, shop, team = parse_month(month), (shop or ALL).strip(), (team or ALL).strip()
+    first_day, where = parse_month(month), scope(shop, team, account)
     with db.write() as cur:
         copied = cur.execute(
-            """INSERT INTO kpi_targets (metric, shop, team, month, value, set_by)
-               SELECT metric, shop, team, ?, value, ? FROM kpi_targets s
-               WHERE s.month = ? AND s.shop = ? AND s.team = ? AND NOT EXISTS (
+            """INSERT INTO kpi_targets (metric, shop, team, account, month, value, set_by)
+               SELECT metric, shop, team, account, ?, value, ? FROM kpi_targets s
+               WHERE s.month = ? AND s.shop = ? AND s.team = ? AND s.account = ? AND NOT EXISTS (
                    SELECT 1 FROM kpi_targets t WHERE t.month = ? AND t.metric = s.metric AND t.shop = s.shop
-                   AND t.team = s.team)""",
-            [first_day, user, parse_month(source), shop, team, first_day]).fetchall()[0][0]
+                   AND t.team = s.team AND t.account = s.account)""",
+            [first_day, user, parse_month(source), *where, first_day]).fetchall()[0][0]
         if copied:
             db.audit(cur, user, "target_copy",
-                     f"{scope_label(shop, team)} {parse_month(source):%Y-%m} → {first_day:%Y-%m}: {copied}")
+                     f"{scope_label(*where)} {parse_month(source):%Y-%m} → {first_day:%Y-%m}: {copied}")
     return int(copied)
 
 
 def targets_frame(db: Database, month=None) -> pd.DataFrame:
     """Every target stored (of one month, when given), scope by scope."""
     where, params = ("WHERE month = ?", [parse_month(month)]) if month is not None else ("", [])
-    return db.query(f"SELECT month, shop, team, metric, value, set_by, set_at FROM kpi_targets {where} "
-                    "ORDER BY month, shop, team, metric", params)
+    return db.query(f"SELECT month, shop, team, account, metric, value, set_by, set_at FROM kpi_targets {where} "
+                    "ORDER BY month, shop, team, account, metric", params)
 
 
-def scope_label(shop: str, team: str, lang: str = "zh") -> str:
+def scope_label(shop: str, team: str = ALL, account: str = ALL, *, lang: str = "zh") -> str:
+    """'全部店铺', '旗舰店', '旗舰店 · A组', or an agent as its platform name '旗舰店:小美'."""
     if not shop:
         return "全部店铺" if lang == "zh" else "all shops"
-    return f"{shop} · {team}" if team else shop
+    return f"{shop}:{account}" if account else (f"{shop} · {team}" if team else shop)
 
 
 def month_days(first_day: date) -> int:

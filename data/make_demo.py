@@ -35,8 +35,8 @@ ROSTER_FILE = "roster.xlsx"
 QA_FILE = "qa.csv"
 DEFAULT_OUT = Path(__file__).resolve().parent / "demo"
 LEVEL_PAY = {"junior": 2000.0, "mid": 2500.0, "senior": 3000.0, "vip": 3500.0}
-# the owner's monthly targets: each shop's sales at this growth over its month before (the
-# whole business: the shops' sum), and these levels for all shops
+# the owner's monthly targets: each shop's and each pre-sales agent's sales at this growth
+# over the month before (the whole business: the shops' sum), and these levels for all shops
 SALES_GROWTH = 1.1
 TARGET_LEVELS = {"conversion_rate": 0.33, "first_response_s": 20.0, "reply_rate": 0.98, "satisfaction": 0.88,
                  "refund_rate": 0.06}

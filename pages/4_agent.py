@@ -12,7 +12,7 @@ frame = ui.page_frame("客服", "Agent", permission="view_own_pay")
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from csperf import queries, views  # noqa: E402
+from csperf import queries, targets, views  # noqa: E402
 from csperf import ui_charts as charts  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
 from csperf.metrics import MANUAL_SCORES  # noqa: E402
@@ -89,6 +89,19 @@ if may_see_pay:
 if views.flag(row.get("small_sample")):
     st.caption(ui.t("⚠ 有指标样本不足，已按方案跳过并重新分配权重。",
                     "⚠ Some KPIs rest on too small a sample and were skipped; weights rescaled."))
+
+# -- own targets -------------------------------------------------------------------------------------
+
+goals = targets.standings(ui.query("targets", frame.date_from, frame.date_to, shop=shop, account=account), person,
+                          frame.date_from, frame.date_to)
+if goals:
+    st.subheader(ui.t("个人目标", "Own targets"))
+    standing = list(goals.values())
+    for start in range(0, len(standing), 4):
+        for column, goal in zip(st.columns(4), standing[start:start + 4]):
+            with column.container(border=True):
+                st.markdown(f"**{ui.label(goal.metric)}** {fmt.value(goal.metric, goal.value, lang)}")
+                st.caption(f":{'green' if goal.met else 'orange'}[{views.target_text(goal, lang)}]")
 
 # -- breakdown -------------------------------------------------------------------------------------
 

@@ -416,18 +416,19 @@ with tabs[5]:
                          format_func=lambda m: f"{m:%Y-%m}")
     scopes = ui.query("target_scopes")
     scope = st.selectbox(t("范围", "Scope"), range(len(scopes)), key="dt_tg_scope",
-                         format_func=lambda i: targets.scope_label(*scopes[i], ui.lang()))
-    shop, team = scopes[scope]
+                         format_func=lambda i: targets.scope_label(*scopes[i], lang=ui.lang()))
+    shop, team, account = scopes[scope]
     st.caption(t("销售额、接待人数这类合计指标填整月的目标，查看月中数据时按天数折算并预测月底；转化率、响应时间这类比率指标"
                  "填要达到的水平。百分比填数字（35 即 35%）。清空格子即删除目标。",
                  "Totals (sales, receptions) take the whole month's target: part of a month is held to its share "
                  "of the days, and a running month is projected to its end. Rates take the level to reach. "
                  "Percentages as numbers (35 = 35%). Clear a cell to remove its target."))
     stored = targets.targets_frame(db, month)
-    stored = stored[(stored["shop"] == shop) & (stored["team"] == team)].set_index("metric")["value"]
+    stored = stored[(stored["shop"] == shop) & (stored["team"] == team) & (stored["account"] == account)]
+    stored = stored.set_index("metric")["value"]
     shown = [*targets.TARGET_KPIS, *(m for m in stored.index if m not in targets.TARGET_KPIS)]
     before_end = month - timedelta(days=1)
-    scope_filters = {k: [v] for k, v in (("shop", shop), ("team", team)) if v}
+    scope_filters = {k: [v] for k, v in (("shop", shop), ("team", team), ("account", account)) if v}
     last_month = ui.query("team_totals", before_end.replace(day=1), before_end, **scope_filters)
 
     def entry(metric: str, value):
@@ -459,7 +460,7 @@ with tabs[5]:
         before_month = before_end.replace(day=1)
         if buttons[1].button(t(f"复制 {before_month:%Y-%m} 的目标", f"Copy {before_month:%Y-%m}'s targets"),
                              key="dt_tg_copy", help=t("只填本月还空着的指标", "only fills the KPIs still empty")):
-            copied = targets.copy_month(db, before_month, month, shop=shop, team=team, user=username)
+            copied = targets.copy_month(db, before_month, month, shop=shop, team=team, account=account, user=username)
             saved_then_flash("dt_tg_saves", t(f"已从 {before_month:%Y-%m} 复制 {copied} 个目标",
                                               f"{copied} targets copied from {before_month:%Y-%m}"))
         if buttons[0].button(t("保存目标", "Save targets"), type="primary", key="dt_tg_save"):
@@ -469,7 +470,8 @@ with tabs[5]:
                 value = None if pd.isna(row.target) else (f"{row.target}%" if kpi(row.metric).unit == "pct"
                                                           else row.target)
                 try:
-                    targets.set_target(db, row.metric, month, value, shop=shop, team=team, user=username)
+                    targets.set_target(db, row.metric, month, value, shop=shop, team=team, account=account,
+                                       user=username)
                     saved += 1
                 except targets.TargetError as exc:
                     problems.append(str(exc))
@@ -477,14 +479,15 @@ with tabs[5]:
                 st.error(problem)
             if not problems:
                 saved_then_flash("dt_tg_saves",
-                                 t(f"已保存 {saved} 个目标（{targets.scope_label(shop, team)} · {month:%Y-%m}）",
-                                   f"{saved} targets saved ({targets.scope_label(shop, team, 'en')} · {month:%Y-%m})"))
+                                 t(f"已保存 {saved} 个目标（{targets.scope_label(shop, team, account)} · {month:%Y-%m}）",
+                                   f"{saved} targets saved ({targets.scope_label(shop, team, account, lang='en')} · "
+                                   f"{month:%Y-%m})"))
 
         with st.expander(t("从表格导入目标", "Import targets from a spreadsheet")):
-            st.caption(t("表头含「月份」，以及「指标」「目标」两列或每个指标一列（销售额、询单转化率……）；可加「店铺」「团队」列，"
-                         "留空即全部店铺。有一个格子读不懂就什么都不写入，并列出问题所在的行。",
+            st.caption(t("表头含「月份」，以及「指标」「目标」两列或每个指标一列（销售额、询单转化率……）；可加「店铺」「团队」"
+                         "或「账号」列，留空即全部。有一个格子读不懂就什么都不写入，并列出问题所在的行。",
                          "A header with 月份 (month) and either 指标 + 目标 columns or a column per KPI (销售额, "
-                         "询单转化率 …); 店铺 / 团队 columns optional, blank = all shops. One unreadable cell and "
+                         "询单转化率 …); 店铺 / 团队 / 账号 columns optional, blank = all. One unreadable cell and "
                          "nothing is stored; every bad row is listed."))
             sheet = st.file_uploader(t("目标表格", "Targets spreadsheet"), type=["xlsx", "xls", "csv"], key="dt_tg_file")
             if sheet is not None and st.button(t("导入目标", "Import targets"), key="dt_tg_import"):

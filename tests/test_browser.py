@@ -77,6 +77,11 @@ def cold_server(tmp_path):
     running.stop()
 
 
+def exports_uploader(page):
+    """The data page's uploader for exports (the targets tab has its own)."""
+    return page.locator("[data-testid='stFileUploader']").filter(has_text="导出文件")
+
+
 @pytest.fixture
 def open_tab(browser):
     """A fresh browser context per call (its own Streamlit session), closed after the test."""
@@ -131,11 +136,11 @@ def test_uploaded_export_shows_up_on_the_leaderboard(server, open_tab, tmp_path)
     open_page(page, server.url("data"))
     login(page, "owner")
     started = time.time() - 1
-    shown = page.locator("[data-testid='stFileUploaderDropzone']").evaluate(
+    shown = exports_uploader(page).locator("[data-testid='stFileUploaderDropzone']").evaluate(
         "e => [...e.querySelectorAll('button p, [data-testid=stFileUploaderDropzoneInstructions] span')]"
         ".map(x => getComputedStyle(x, '::after').content)")
     assert shown == ['"选择文件"', '"或拖放到这里 · 每个文件不超过 50MB · xlsx、xls、csv"']  # not Streamlit's English
-    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(export))
+    exports_uploader(page).locator("input[type='file']").set_input_files(str(export))
     page.get_by_text("识别结果", exact=True).first.wait_for()
     wait_idle(page)
     copies = [p for p in Path(tempfile.gettempdir()).glob(f"{inbox.UPLOAD_PREFIX}*/*/{export.name}")
@@ -177,7 +182,7 @@ def test_a_log_with_unknown_headers_is_mapped_in_the_column_grid(server, open_ta
     page = open_tab()
     open_page(page, server.url("data"))
     login(page, "supervisor")
-    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(log))
+    exports_uploader(page).locator("input[type='file']").set_input_files(str(log))
     wait_idle(page)
     assert page.get_by_text("没有可识别的列").is_visible()
     grid = grid_with_header(page, "文件中的列")

@@ -267,6 +267,10 @@ def test_targets_are_set_listed_and_cleared(cli_db, capsys):
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [(r["scope"], r["metric"], float(r["value"]), r["set_by"]) for r in rows] == [
         ("全部店铺", "sales", 1_200_000, "老板"), ("拼多多店 · 拼团组", "conversion_rate", 0.33, cli._system_user())]
+    code, out, _ = run(capsys, "target", "set", "sales", "8万", "--month", "2026-11", "--shop", "拼多多店",
+                       "--account", "阿强")
+    assert code == 0 and out == "拼多多店:阿强 2026-11 sales 目标 = ¥80,000.00\n"
+    assert run(capsys, "target", "clear", "sales", "--month", "2026-11", "--shop", "拼多多店", "--account", "阿强")[0] == 0
     code, out, _ = run(capsys, "target", "clear", "sales", "--month", "2026-11")
     assert code == 0 and "目标已删除" in out
     code, out, _ = run(capsys, "target", "list", "--month", "2026-11")

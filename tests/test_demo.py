@@ -358,15 +358,21 @@ def test_the_owner_has_targets_for_the_last_two_months(loaded):
     assert first.targets == len(stored) and again.targets == 0  # loaded twice: set once
     for month in months:
         mine = stored[pd.to_datetime(stored["month"]).dt.date == month]
-        shops = mine[(mine["metric"] == "sales") & (mine["shop"] != "")]
+        shops = mine[(mine["metric"] == "sales") & (mine["shop"] != "") & (mine["account"] == "")]
+        people = mine[mine["account"] != ""]
         before_end = month - timedelta(days=1)
         if before_end.replace(day=1) < queries.data_range(db)[0]:  # no whole month to grow from
-            assert shops.empty and "sales" not in set(mine["metric"])
+            assert shops.empty and people.empty and "sales" not in set(mine["metric"])
         else:
             actual = queries.kpi_table(db, before_end.replace(day=1), before_end, by="shop").set_index("shop")["sales"]
             assert {shop: round(actual[shop] * maker.SALES_GROWTH, -4) for shop in actual.index} == dict(
                 zip(shops["shop"], shops["value"]))
             overall = mine[(mine["shop"] == "") & (mine["metric"] == "sales")]["value"].item()
             assert overall == shops["value"].sum()
+            agents = queries.agent_kpis(db, before_end.replace(day=1), before_end).set_index(["shop", "agent"])
+            assert len(people) > 5 and set(people["metric"]) == {"sales"}
+            for shop, account, value in zip(people["shop"], people["account"], people["value"]):
+                assert agents.loc[(shop, account), "role"] == "presales"
+                assert value == round(agents.loc[(shop, account), "sales"] * maker.SALES_GROWTH, -3)
         levels = mine[(mine["shop"] == "") & (mine["metric"] != "sales")]
         assert dict(zip(levels["metric"], levels["value"])) == maker.TARGET_LEVELS

@@ -160,6 +160,22 @@ def test_trends_draw_the_target_as_its_own_line(app_db):
     assert any("黑色点线为月度目标" == c.value for c in at.caption)
 
 
+def test_agent_page_shows_the_agents_own_targets(app_db):
+    from csperf import queries, targets
+    from csperf.db import open_db
+
+    at = run("pages/4_agent.py", "agent")
+    assert "个人目标" not in [h.value for h in at.subheader]
+    october = queries.agent_kpis(open_db(), "2026-10-01", "2026-10-31").set_index("agent").loc["小美"]
+    targets.set_target(open_db(), "sales", "2026-10", round(october["sales"] / 2), shop="旗舰店", account="小美")
+    targets.set_target(open_db(), "sales", "2026-10", 1, shop="旗舰店", account="阿强")  # someone else's
+    targets.set_target(open_db(), "sales", "2026-10", 1)  # the whole business's
+    at.run()
+    assert "个人目标" in [h.value for h in at.subheader]
+    lines = [c.value for c in at.caption if "目标" in c.value and c.value.startswith(":")]
+    assert lines == [f":green[目标 ¥{round(october['sales'] / 2):,} · 完成 200.0%]"]
+
+
 def test_agent_page_for_the_owner_has_score_breakdown_and_pay_slip(app_db):
     at = run("pages/4_agent.py")
     pick = at.selectbox(key="ag_pick")

@@ -515,9 +515,9 @@ def test_targets_for_a_team_are_set_beside_last_months_figures(app_db):
     at = ran(DATA)
     assert at.selectbox(key="dt_tg_month").value == date(2026, 10, 1)
     scopes = queries.target_scopes(open_db())
-    at.selectbox(key="dt_tg_scope").set_value(scopes.index(("旗舰店", "A组"))).run()
+    at.selectbox(key="dt_tg_scope").set_value(scopes.index(("旗舰店", "A组", ""))).run()
     at.selectbox(key="dt_tg_month").set_value(date(2026, 11, 1)).run()
-    key = f"dt_tg_202611_{scopes.index(('旗舰店', 'A组'))}_0"
+    key = f"dt_tg_202611_{scopes.index(('旗舰店', 'A组', ''))}_0"
     table = at.data_editor(key=key).value
     october = queries.team_totals(open_db(), "2026-10-01", "2026-10-31", shop=["旗舰店"], team=["A组"])
     sales_row = int(table.index[table["metric"] == "sales"][0])

@@ -62,9 +62,13 @@ def test_a_target_is_set_replaced_and_cleared_with_an_audit_line(db):
     assert actions["detail"].iloc[2] == "旗舰店 · A组 2026-10 sales = 500000"
 
 
-def test_a_team_target_needs_its_shop_and_a_kpi_must_exist(db):
+def test_a_team_or_agent_target_needs_its_shop_and_a_kpi_must_exist(db):
     with pytest.raises(TargetError, match="需要指定店铺"):
         targets.set_target(db, "sales", "2026-10", 1, team="A组")
+    with pytest.raises(TargetError, match="需要指定店铺"):
+        targets.set_target(db, "sales", "2026-10", 1, account="小美")
+    with pytest.raises(TargetError, match="团队或客服之一"):
+        targets.set_target(db, "sales", "2026-10", 1, shop="旗舰店", team="A组", account="小美")
     with pytest.raises(TargetError, match="未知指标"):
         targets.set_target(db, "sale", "2026-10", None)
     assert targets.targets_frame(db).empty
@@ -75,6 +79,7 @@ def test_a_team_target_needs_its_shop_and_a_kpi_must_exist(db):
 def test_the_filters_pick_the_scope_of_the_targets(filled):
     for shop, team, value in (("", "", 1), ("旗舰店", "", 2), ("旗舰店", "A组", 3), ("拼多多店", "拼团组", 4)):
         targets.set_target(filled, "sales", "2026-10", value, shop=shop, team=team)
+    targets.set_target(filled, "sales", "2026-10", 5, shop="旗舰店", account="小美")
     targets.set_target(filled, "sales", "2026-09", 9)
 
     def held(**filters):
@@ -87,13 +92,23 @@ def test_the_filters_pick_the_scope_of_the_targets(filled):
     assert held(team=["拼团组"]) == [4]  # one shop has that team
     assert held(shop=["旗舰店", "拼多多店"]) == held(role=["presales"]) == held(shift=["夜班"]) == []
     assert held(shop=["旗舰店"], team=["B组"]) == []
+    assert held(shop="旗舰店", account="小美") == held(shop=["旗舰店"], account=["小美"]) == [5]
+    assert held(account=["小美"]) == held(shop=["旗舰店"], account=["小美", "阿强"]) == []
+    assert held(shop=["旗舰店"], team=["A组"], account=["小美"]) == []
     both = queries.targets(filled, date(2026, 9, 20), date(2026, 10, 10))
     assert list(both["value"]) == [9, 1]
 
 
-def test_the_scopes_offered_are_all_shops_each_shop_and_each_team(filled):
-    assert queries.target_scopes(filled) == [("", ""), ("拼多多店", ""), ("拼多多店", "拼团组"), ("旗舰店", ""),
-                                             ("旗舰店", "A组"), ("旗舰店", "B组")]
+def test_the_scopes_offered_are_all_shops_each_shop_its_teams_and_its_agents(filled):
+    with filled.write() as cur:
+        cur.execute("UPDATE roster SET excluded = true WHERE account = '新人'")
+    assert queries.target_scopes(filled) == [
+        ("", "", ""), ("拼多多店", "", ""), ("拼多多店", "拼团组", ""), ("拼多多店", "", "pdd01"), ("拼多多店", "", "pdd02"),
+        ("旗舰店", "", ""), ("旗舰店", "A组", ""), ("旗舰店", "B组", ""), ("旗舰店", "", "小美"), ("旗舰店", "", "晓东"),
+        ("旗舰店", "", "阿强")]
+    assert [targets.scope_label(*s) for s in queries.target_scopes(filled)[:4]] == [
+        "全部店铺", "拼多多店", "拼多多店 · 拼团组", "拼多多店:pdd01"]
+    assert targets.scope_label("", lang="en") == "all shops"
 
 
 # -- where a period stands ---------------------------------------------------------------------------------
@@ -195,7 +210,11 @@ def test_a_month_copies_the_targets_it_lacks_from_another(db):
     assert sorted(zip(november["shop"], november["metric"], november["value"])) == [
         ("旗舰店", "conversion_rate", 0.33), ("旗舰店", "sales", 320_000)]
     assert targets.copy_month(db, "2026-10", "2026-11", shop="旗舰店") == 0
-    assert db.rows("SELECT detail FROM audit WHERE action = 'target_copy'") == [("旗舰店 2026-10 → 2026-11: 1",)]
+    targets.set_target(db, "sales", "2026-10", 80_000, shop="旗舰店", account="小美")
+    assert targets.copy_month(db, "2026-10", "2026-11", shop="旗舰店", account="小美") == 1
+    assert targets.targets_frame(db, "2026-11")["account"].tolist().count("小美") == 1
+    assert db.rows("SELECT detail FROM audit WHERE action = 'target_copy' ORDER BY audit_id") == [
+        ("旗舰店 2026-10 → 2026-11: 1",), ("旗舰店:小美 2026-10 → 2026-11: 1",)]
 
 
 # -- a spreadsheet of targets ----------------------------------------------------------------------------
@@ -231,11 +250,13 @@ def test_targets_are_imported_from_a_sheet_with_a_column_per_kpi(db, tmp_path):
 def test_targets_are_imported_one_per_row_and_replace_what_was_set(db, tmp_path):
     targets.set_target(db, "sales", "2026-11", 1, shop="旗舰店")
     path = tmp_path / "targets.csv"
-    path.write_text("月份,店铺,指标,目标\n2026-11,旗舰店,销售额,300000\n2026-11,,reply_rate,98\n", encoding="gb18030")
-    assert targets.import_targets(db, path) == 2
+    path.write_text("月份,店铺,账号,指标,目标\n2026-11,旗舰店,,销售额,300000\n2026-11,,,reply_rate,98\n"
+                    "2026-11,,旗舰店:小美,销售额,80000\n2026-11,拼多多店,pdd01,销售额,9万\n", encoding="gb18030")
+    assert targets.import_targets(db, path) == 4
     stored = targets.targets_frame(db, "2026-11")
-    assert sorted(zip(stored["shop"], stored["metric"], stored["value"])) == [("", "reply_rate", 0.98),
-                                                                            ("旗舰店", "sales", 300_000)]
+    assert sorted(zip(stored["shop"], stored["account"], stored["metric"], stored["value"])) == [
+        ("", "", "reply_rate", 0.98), ("拼多多店", "pdd01", "sales", 90_000), ("旗舰店", "", "sales", 300_000),
+        ("旗舰店", "小美", "sales", 80_000)]
 
 
 def test_a_sheet_with_a_bad_cell_stores_nothing_and_names_every_bad_row(db, tmp_path):
