@@ -151,7 +151,7 @@ def import_targets(db: Database, path: str | Path, user: str | None = None) -> i
         raise TargetError(f"{path.name}：前10行中找不到表头（需要“月份”，以及“指标”和“目标”两列或各指标一列）"
                           " — no header row with 月份 and the KPIs")
     long_form = {"metric", "value"} <= found
-    wanted: dict[tuple[str, str, str, date], tuple[float, int]] = {}
+    wanted: dict[tuple[str, tuple[str, str, str], date], tuple[float, int]] = {}  # → (value, row)
     errors: list[str] = []
     for offset, raw in enumerate(rows[index + 1:]):
         row_no = index + 2 + offset

@@ -60,10 +60,11 @@ with by_team:
     chart = charts.trend_lines(lines, metric, promotions, series="team", dashed=(everyone_name,), lang=lang)
     goal = targets.target_path(ui.query("targets", date_from, date_to, **frame.filters), metric, date_from, date_to,
                                grain)
-    if not total.empty:
+    drawn = not (total.empty or goal.empty)
+    if drawn:
         charts.add_target(chart, goal, metric, lang)
     st.plotly_chart(chart, key="tr_teams")
-    if not goal.empty:
+    if drawn:
         daily = targets.is_sum(metric) and grain == "day"
         st.caption(ui.t("黑色点线为月度目标" + ("，按每天的进度折算" if daily else ""),
                         "The dotted black line is the monthly target" + (", as a daily pace" if daily else "")))
