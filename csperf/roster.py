@@ -499,12 +499,16 @@ def _qa_accounts(db: Database, cells: dict) -> list[tuple[str, str]]:
 
 
 def _raise_if(errors: list[str]) -> None:
-    if not errors:
-        return
+    if errors:
+        raise RosterError("未写入任何数据 — nothing was saved:\n" + listed_errors(errors))
+
+
+def listed_errors(errors: list[str]) -> str:
+    """A file's refused rows, one per line, the first _MAX_LISTED_ERRORS of them."""
     listed = errors[:_MAX_LISTED_ERRORS]
     if len(errors) > _MAX_LISTED_ERRORS:
         listed.append(f"……另有 {len(errors) - _MAX_LISTED_ERRORS} 处错误 — and more")
-    raise RosterError("未写入任何数据 — nothing was saved:\n" + "\n".join(listed))
+    return "\n".join(listed)
 
 
 # -- writing -----------------------------------------------------------------------------

@@ -113,7 +113,6 @@ _SCOPE_HEADERS = {"month": ("月份", "月", "month"), "shop": ("店铺", "店�
                   "team": ("团队", "组", "小组", "team"), "account": ("账号", "客服", "客服账号", "子账号", "account"),
                   "metric": ("指标", "kpi", "metric"),
                   "value": ("目标", "目标值", "target", "value")}
-_MAX_LISTED_ERRORS = 20
 
 
 def _header_key(cell) -> str | None:
@@ -192,9 +191,7 @@ def import_targets(db: Database, path: str | Path, user: str | None = None) -> i
                 errors.append(f"{where}：{scope_label(*owner)} {month:%Y-%m} {metric} 与第{wanted[key][1]}行重复")
             wanted[key] = (number, row_no)
     if errors:
-        listed = errors[:_MAX_LISTED_ERRORS] + ([f"……另有 {len(errors) - _MAX_LISTED_ERRORS} 处错误 — and more"]
-                                               if len(errors) > _MAX_LISTED_ERRORS else [])
-        raise TargetError("未写入任何目标 — nothing was saved:\n" + "\n".join(listed))
+        raise TargetError("未写入任何目标 — nothing was saved:\n" + roster.listed_errors(errors))
     with db.write() as cur:
         for (metric, owner, month), (number, _) in wanted.items():
             _store(cur, metric, owner, month, number, user)

@@ -51,6 +51,11 @@ PAGE_BY_URL = {p.url: p for p in PAGES}
 
 # -- language ----------------------------------------------------------------------------
 
+def target_caption(goal) -> None:
+    """Where a KPI stands against its target (views.target_text): green on target, orange not."""
+    st.caption(f":{'green' if goal.met else 'orange'}[{views.target_text(goal, lang())}]")
+
+
 def lang() -> str:
     return st.session_state.get("lang", "zh")
 

@@ -77,8 +77,7 @@ for start in range(0, len(tiles), PER_ROW):
             if line is not None:
                 st.plotly_chart(line, config={"displayModeBar": False}, key=f"spark_{tile.metric}")
             if tile.metric in goals:
-                goal = goals[tile.metric]
-                st.caption(f":{'green' if goal.met else 'orange'}[{views.target_text(goal, lang)}]")
+                ui.target_caption(goals[tile.metric])
             elif goals:  # the others have targets: say this one has none (and keep the tiles level)
                 st.caption(ui.t("未设目标", "no target set"))
 

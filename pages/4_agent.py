@@ -61,10 +61,27 @@ if not mine.empty:
     facts.append(ui.t(f"方案：{mine.iloc[0]['scheme']}", f"scheme: {mine.iloc[0]['scheme']}"))
 st.caption(" · ".join(str(f) for f in facts) + f" · {frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}")
 
+
+def own_targets() -> None:
+    """The agent's own monthly targets (they need no scheme)."""
+    goals = targets.standings(ui.query("targets", frame.date_from, frame.date_to, shop=shop, account=account),
+                              person, frame.date_from, frame.date_to)
+    if not goals:
+        return
+    st.subheader(ui.t("个人目标", "Own targets"))
+    standing = list(goals.values())
+    for start in range(0, len(standing), 4):
+        for column, goal in zip(st.columns(4), standing[start:start + 4]):
+            with column.container(border=True):
+                st.markdown(f"**{ui.label(goal.metric)}** {fmt.value(goal.metric, goal.value, lang)}")
+                ui.target_caption(goal)
+
+
 if mine.empty:
     st.warning(ui.t("此客服的岗位没有指派考核方案，无法计分。请在「模拟」页给岗位指派方案，或在花名册里设置岗位。",
                     "No scheme is assigned to this agent's role, so there is no score. Assign one, or set the "
                     "role in the roster."))
+    own_targets()
     st.stop()
 
 row = mine.iloc[0]
@@ -89,19 +106,7 @@ if may_see_pay:
 if views.flag(row.get("small_sample")):
     st.caption(ui.t("⚠ 有指标样本不足，已按方案跳过并重新分配权重。",
                     "⚠ Some KPIs rest on too small a sample and were skipped; weights rescaled."))
-
-# -- own targets -------------------------------------------------------------------------------------
-
-goals = targets.standings(ui.query("targets", frame.date_from, frame.date_to, shop=shop, account=account), person,
-                          frame.date_from, frame.date_to)
-if goals:
-    st.subheader(ui.t("个人目标", "Own targets"))
-    standing = list(goals.values())
-    for start in range(0, len(standing), 4):
-        for column, goal in zip(st.columns(4), standing[start:start + 4]):
-            with column.container(border=True):
-                st.markdown(f"**{ui.label(goal.metric)}** {fmt.value(goal.metric, goal.value, lang)}")
-                st.caption(f":{'green' if goal.met else 'orange'}[{views.target_text(goal, lang)}]")
+own_targets()
 
 # -- breakdown -------------------------------------------------------------------------------------
 

@@ -292,6 +292,18 @@ def test_pages_say_what_to_do_before_the_roster_exists(unrostered_db, page):
         assert "全部" in text
 
 
+def test_an_agent_with_no_scheme_still_sees_its_own_targets(unrostered_db):
+    from csperf import targets
+    from csperf.db import open_db
+
+    targets.set_target(open_db(), "sales", "2026-10", 1, shop="旗舰店", account="小美")
+    at = run("pages/4_agent.py")
+    pick = at.selectbox(key="ag_pick")
+    pick.set_value(next(i for i, label in enumerate(pick.options) if label.startswith("小美"))).run()
+    assert "没有指派考核方案" in page_text(at) and "个人目标" in [h.value for h in at.subheader]
+    assert any(c.value.startswith(":green[目标 ¥1 · 完成 ") for c in at.caption)
+
+
 @pytest.mark.parametrize("ended_by", ["sign-out elsewhere", "new password", "removal"])
 def test_an_open_tab_asks_to_sign_in_once_the_session_ends_elsewhere(app_db, ended_by):
     from csperf import auth
