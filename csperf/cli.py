@@ -289,7 +289,7 @@ def cmd_score(args) -> int:
         path = Path(args.scheme)
         chosen = (scheme_mod.load_scheme(path) if path.suffix == ".toml" and path.exists()
                   else schemes.get_scheme(database, args.scheme)[0])
-        result = scoring.score(kpis, chosen)
+        result, used = scoring.score(kpis, chosen), [chosen]
         metrics = [rule.metric for rule in chosen.kpis]
         other_roles = kpis[~scoring.covers(chosen, kpis)]
         if not other_roles.empty:
@@ -298,10 +298,14 @@ def cmd_score(args) -> int:
                   file=sys.stderr)
     else:
         scored = views.score_agents(kpis, views.assigned_schemes(database, end))
-        result, metrics = scored.frame, scored.metrics
+        result, metrics, used = scored.frame, scored.metrics, list(scored.schemes.values())
         if not scored.unassigned.empty:
             print(f"注意: {len(scored.unassigned)} 个账号没有适用的方案，未评分 — no scheme applies to their "
                   "role: " + ", ".join(scored.unassigned["agent"].astype(str)), file=sys.stderr)
+    last_day = queries.data_range(database)[1]
+    for note in views.period_notes(used, start, end, last_day or end):
+        print(f"注意: {note.text(start, end, last_day or end)} — {note.text(start, end, last_day or end, 'en')}",
+              file=sys.stderr)
     columns = ["shop", "agent", "team", "role", "score", "rank"]
     columns += [f"{metric}_score" for metric in metrics]
     columns += ["skipped", "coefficient", "bonus", "penalty", "commission", "rank_award", "team_share",

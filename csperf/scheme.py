@@ -9,10 +9,12 @@ threshold) so that `load_scheme(dump_scheme(s)) == s` holds exactly.
 
 from __future__ import annotations
 
+import calendar
 import math
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -369,6 +371,31 @@ def _parse_pay(c: _Checker, raw: Any) -> Pay:
 def validate_scheme(scheme: Scheme) -> Scheme:
     """Re-check a Scheme built in code (e.g. by the what-if panel); returns it normalised."""
     return parse_scheme(scheme_to_dict(scheme), scheme.name)
+
+
+# -- the assessment period --------------------------------------------------------------------
+
+def assessment_period(kind: str, day: date) -> tuple[date, date] | None:
+    """The calendar month or Monday–Sunday week of a `month` or `week` scheme that holds
+    `day`; None for a `custom` scheme, whose period is whatever the user picks."""
+    if kind == "month":
+        return day.replace(day=1), day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    if kind == "week":
+        monday = day - timedelta(days=day.weekday())
+        return monday, monday + timedelta(days=6)
+    return None
+
+
+def period_fit(kind: str, date_from: date, date_to: date, last_day: date) -> str:
+    """How dates fit a scheme's assessment period, since its base pay, bonus tiers and
+    commission steps are amounts for one whole period: "whole" (exactly one), "running" (the
+    current one, up to `last_day`, the last day with data) or "partial" (anything else)."""
+    whole = assessment_period(kind, date_from)
+    if whole is None or (date_from, date_to) == whole:
+        return "whole"
+    if date_from == whole[0] and date_to == last_day < whole[1]:
+        return "running"
+    return "partial"
 
 
 # -- TOML in and out ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -21,6 +22,7 @@ from csperf import ui_charts as charts
 from csperf import ui_format as fmt
 from csperf.db import Database, DatabaseBusy, open_db, resolve_path
 from csperf.metrics import label as metric_label
+from csperf.scheme import Scheme, assessment_period
 
 APP_TITLE = ("客服绩效看板", "CS Performance")
 
@@ -208,7 +210,7 @@ class Leaderboard:
     """The leaderboard page's table (views.leaderboard) and its labelled form, with what
     the page says about them."""
 
-    schemes: list[str]  # the names of the schemes used
+    schemes: dict[str, Scheme]  # the schemes of the rows shown, by name
     unassigned: int  # accounts no scheme applies to
     table: pd.DataFrame
     labelled: views.Labelled | None  # None when the table is empty
@@ -222,7 +224,9 @@ def _cached_leaderboard(path: str, version: int, period: tuple, previous: tuple,
     scored.frame = views.apply_filters(scored.frame, dict(filters))
     table = views.leaderboard(scored, before.frame, show_pay=show_pay)
     labelled = None if table.empty else views.labelled_leaderboard(table, scored.metrics, lang)
-    return Leaderboard(list(scored.schemes), len(scored.unassigned), table, labelled)
+    shown = set(scored.frame["scheme"]) if not scored.frame.empty else set()
+    used = {name: scheme for name, scheme in scored.schemes.items() if name in shown}
+    return Leaderboard(used, len(scored.unassigned), table, labelled)
 
 
 def leaderboard(period: tuple[date, date], previous: tuple[date, date], scheme_name: str | None, filters: dict,
@@ -376,6 +380,7 @@ class Frame:
     date_to: date | None
     filters: dict = field(default_factory=dict)
     has_data: bool = True
+    last_day: date | None = None  # the last day with data
 
     @property
     def previous(self) -> tuple[date, date]:
@@ -385,8 +390,9 @@ class Frame:
         return self.user.can(permission)
 
 
-PERIOD_CHOICES = ["month", "last_month", "7d", "30d", "quarter", "custom"]
+PERIOD_CHOICES = ["month", "last_month", "week", "last_week", "7d", "30d", "quarter", "custom"]
 PERIOD_LABELS = {"month": ("本月", "This month"), "last_month": ("上月", "Last month"),
+                 "week": ("本周", "This week"), "last_week": ("上周", "Last week"),
                  "7d": ("近7天", "Last 7 days"), "30d": ("近30天", "Last 30 days"),
                  "quarter": ("近90天", "Last 90 days"), "custom": ("自定义", "Custom")}
 
@@ -398,6 +404,9 @@ def period_for(choice: str, last: date) -> tuple[date, date]:
     if choice == "last_month":
         end = last.replace(day=1) - timedelta(days=1)
         return end.replace(day=1), end
+    if choice in ("week", "last_week"):
+        monday = last - timedelta(days=last.weekday())
+        return (monday, last) if choice == "week" else (monday - timedelta(days=7), monday - timedelta(days=1))
     days = {"7d": 7, "30d": 30, "quarter": 90}[choice]
     return last - timedelta(days=days - 1), last
 
@@ -424,7 +433,7 @@ def page_frame(
         st.error(t("你的账号没有权限查看此页。", "Your account may not open this page."))
         st.stop()
     first, last = queries.data_range(db)
-    frame = Frame(db, user, None, None, {}, has_data=last is not None)
+    frame = Frame(db, user, None, None, {}, has_data=last is not None, last_day=last)
     if sidebar:
         _sidebar(frame, first, last)
     elif last is not None:
@@ -512,6 +521,27 @@ def _sidebar(frame: Frame, first: date | None, last: date | None) -> None:
                 frame.filters[key] = picked
         as_of = query("data_as_of")
         st.caption(t(f"数据截至 {as_of['last_date']:%Y-%m-%d}", f"Data as of {as_of['last_date']:%Y-%m-%d}"))
+
+
+def period_notes(used: Iterable[Scheme], frame: Frame) -> None:
+    """Say so where pay is shown for dates that are not the schemes' whole month or week, with
+    a button to the latest whole one."""
+    for note in views.period_notes(used, frame.date_from, frame.date_to, frame.last_day):
+        text = note.text(frame.date_from, frame.date_to, frame.last_day, lang())
+        if note.fit == "running":
+            st.caption(text)
+            continue
+        st.warning(text)
+        this = note.kind  # "month" or "week": the current one, when it is already whole
+        choice = this if period_for(this, frame.last_day) == assessment_period(this, frame.last_day) else f"last_{this}"
+        start, end = period_for(choice, frame.last_day)
+        whole_zh, whole_en = {"month": ("整月", "whole month"), "week": ("整周", "whole week")}[note.kind]
+        st.button(t(f"改看{whole_zh} {start:%m-%d} ~ {end:%m-%d}", f"Show the {whole_en} {start:%m-%d} ~ {end:%m-%d}"),
+                  key=f"period_fit_{note.kind}", on_click=_store_period, args=(choice,))
+
+
+def _store_period(choice: str) -> None:
+    st.session_state["f_period"] = choice
 
 
 def hide_sidebar() -> None:

@@ -20,7 +20,7 @@ from csperf import ui_format as fmt
 from csperf.db import Database
 from csperf.metrics import kpi
 from csperf.metrics import label as metric_label
-from csperf.scheme import Scheme
+from csperf.scheme import Scheme, period_fit
 
 # The KPIs an owner looks at first: overview tiles and the weekly review's summary.
 TILE_KPIS = ("sales", "conversion_rate", "aov", "receptions", "first_response_s", "reply_rate",
@@ -291,6 +291,41 @@ def lagging_note(as_of: dict, lang: str = "zh") -> str | None:
     return _t(lang, f"这些店铺的数据还没到 {as_of['last_date']:%m-%d}：{shops}，其后几天显示为空是因为文件未到。",
               f"These shops' figures stop before {as_of['last_date']:%m-%d}: {shops}; their later days are "
               "empty because their files have not come yet.")
+
+
+@dataclass
+class PeriodNote:
+    """Schemes whose pay is set for a whole month or week, shown for other dates."""
+
+    kind: str  # "month" | "week"
+    fit: str  # "running" (the current period, not over) | "partial" (not one whole period)
+    names: list[str]
+
+    def text(self, date_from: date, date_to: date, last_day: date, lang: str = "zh") -> str:
+        names = "、".join(f"「{n}」" for n in self.names) if lang == "zh" else ", ".join(f"“{n}”" for n in self.names)
+        unit_zh, unit_en = {"month": ("月", "month"), "week": ("周", "week")}[self.kind]
+        if self.fit == "running":
+            return _t(lang, f"{names}按{unit_zh}考核，本{unit_zh}还没结束（数据截至 {last_day:%m-%d}）：底薪、奖金门槛和提成档"
+                            f"都按整{unit_zh}设定，工资是截至目前的暂计。",
+                      f"{names} pay by the {unit_en}, and this {unit_en} is not over (data to {last_day:%m-%d}): "
+                      f"base pay, bonus tiers and commission steps are set for a whole {unit_en}, so pay is "
+                      "provisional.")
+        return _t(lang, f"{names}按{unit_zh}考核，所选 {date_from:%m-%d} ~ {date_to:%m-%d} 不是一个整{unit_zh}：底薪、"
+                        f"奖金门槛和提成档都按整{unit_zh}设定，这里的工资只作参考。",
+                  f"{names} pay by the {unit_en}; {date_from:%m-%d} ~ {date_to:%m-%d} is not one whole {unit_en}. "
+                  f"Base pay, bonus tiers and commission steps are set for a whole {unit_en}, so this pay is "
+                  "only indicative.")
+
+
+def period_notes(used: Iterable[Scheme], date_from: date, date_to: date, last_day: date) -> list[PeriodNote]:
+    """The schemes scoring these dates whose assessment period (scheme.period) they do not
+    match as one whole month or week, grouped by period kind and fit."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for used_scheme in used:
+        fit = period_fit(used_scheme.period, date_from, date_to, last_day)
+        if fit != "whole":
+            grouped.setdefault((used_scheme.period, fit), []).append(used_scheme.name)
+    return [PeriodNote(kind, fit, names) for (kind, fit), names in grouped.items()]
 
 
 def promotion_note(current, previous, lang: str = "zh") -> str | None:

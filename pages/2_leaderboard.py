@@ -40,6 +40,8 @@ st.caption(ui.t(
     f"{frame.previous[1]:%m-%d} · 方案：{'、'.join(board.schemes) or '—'}",
     f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · rank moves against {frame.previous[0]:%m-%d} ~ "
     f"{frame.previous[1]:%m-%d} · scheme: {', '.join(board.schemes) or '—'}"))
+if show_pay:
+    ui.period_notes(board.schemes.values(), frame)
 if table.empty:
     st.info(ui.t("所选期间和筛选条件下没有可计分的客服。请换一个期间、清除筛选，或在「数据」页维护花名册的岗位。",
                  "No agent to score for this period and these filters. Pick another period, clear the filters, "

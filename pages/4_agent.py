@@ -103,6 +103,7 @@ head[1].metric(ui.t("组内名次", "Rank in group"), f"{int(row['rank'])} / {gr
 if may_see_pay:
     head[2].metric(ui.t("绩效系数", "Coefficient"), f"{row['coefficient']:g}", border=True)
     head[3].metric(ui.t("应发合计", "Total pay"), fmt.money(row["pay"]), border=True)
+    ui.period_notes([scheme], frame)
 if views.flag(row.get("small_sample")):
     st.caption(ui.t("⚠ 有指标样本不足，已按方案跳过并重新分配权重。",
                     "⚠ Some KPIs rest on too small a sample and were skipped; weights rescaled."))

@@ -145,6 +145,7 @@ st.caption(t(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · {len(sho
              "保存后才成为新版本。",
              f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · {len(shown_agents)} agents. Edits are only "
              "tried out here until saved as a new version."))
+ui.period_notes([start], frame)
 
 # -- the editor ------------------------------------------------------------------------------------
 tables = scenario.to_tables(start)

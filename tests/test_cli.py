@@ -119,6 +119,9 @@ def test_score_uses_the_scheme_assigned_to_each_role(cli_db, tmp_path, capsys):
     assert scored["阿强"]["rank"] == "1"  # higher conversion, sales and receptions than 小红
     assert float(scored["阿强"]["base"]) == 2500
     assert float(scored["阿强"]["pay"]) >= 2500
+    assert "按月考核" not in err  # October whole
+    code, _, err = run(capsys, "score", "--from", "2026-09-15", "--to", "2026-10-14", "--format", "csv")
+    assert code == 0 and "注意: 「售前标准方案」按月考核，所选 09-15 ~ 10-14 不是一个整月" in err
 
 
 def test_scheme_export_import_round_trip(cli_db, tmp_path, capsys):

@@ -111,6 +111,33 @@ def test_leaderboard_ranks_with_pay_for_the_owner(app_db):
     assert at.get("download_button")
 
 
+def test_named_periods_end_at_the_last_day_with_data():
+    from datetime import date
+
+    from csperf.ui import PERIOD_CHOICES, PERIOD_LABELS, period_for
+
+    last = date(2026, 11, 18)  # a Wednesday
+    assert period_for("month", last) == (date(2026, 11, 1), last)
+    assert period_for("last_month", last) == (date(2026, 10, 1), date(2026, 10, 31))
+    assert period_for("week", last) == (date(2026, 11, 16), last)
+    assert period_for("last_week", last) == (date(2026, 11, 9), date(2026, 11, 15))
+    assert period_for("7d", last) == (date(2026, 11, 12), last)
+    assert set(PERIOD_LABELS) == set(PERIOD_CHOICES)
+
+
+def test_leaderboard_says_when_the_dates_are_not_the_schemes_whole_month(app_db):
+    at = run("pages/2_leaderboard.py")
+    assert not [w.value for w in at.warning if "按月考核" in w.value]  # October, whole
+    at.session_state["f_period"] = "30d"
+    at.run()
+    note = next(w.value for w in at.warning if "按月考核" in w.value)
+    assert note.startswith("「售前标准方案」按月考核，所选 10-02 ~ 10-31 不是一个整月")
+    at.button(key="period_fit_month").click().run()  # to the latest whole month
+    assert at.session_state["f_period"] == "month"
+    assert not [w.value for w in at.warning if "按月考核" in w.value]
+    assert any(c.value.startswith("2026-10-01 ~ 2026-10-31") for c in at.caption)
+
+
 def test_leaderboard_shows_no_pay_to_a_viewer(app_db):
     at = run("pages/2_leaderboard.py", "viewer")
     table = at.dataframe[0].value

@@ -3,6 +3,7 @@ validation messages that name the offending field."""
 
 from __future__ import annotations
 
+from datetime import date
 from importlib import resources
 
 import numpy as np
@@ -20,8 +21,10 @@ from csperf.scheme import (
     Scheme,
     SchemeError,
     TeamBonus,
+    assessment_period,
     dump_scheme,
     load_scheme,
+    period_fit,
     validate_scheme,
 )
 
@@ -275,3 +278,29 @@ def test_a_level_named_twice_in_different_case_is_refused():
 @pytest.mark.parametrize("file_name", ["presales.toml", "aftersales.toml", "vip.toml", "commission.toml"])
 def test_every_preset_level_is_one_the_roster_can_hold(file_name):
     assert set(preset(file_name).levels) <= set(LEVELS)
+
+
+# -- the assessment period (scheme.period) -----------------------------------------------------
+
+
+def test_a_schemes_period_is_the_calendar_month_or_the_monday_to_sunday_week():
+    assert assessment_period("month", date(2028, 2, 10)) == (date(2028, 2, 1), date(2028, 2, 29))
+    assert assessment_period("month", date(2026, 12, 31)) == (date(2026, 12, 1), date(2026, 12, 31))
+    assert assessment_period("week", date(2026, 11, 22)) == (date(2026, 11, 16), date(2026, 11, 22))  # a Sunday
+    assert assessment_period("week", date(2026, 11, 23)) == (date(2026, 11, 23), date(2026, 11, 29))  # a Monday
+    assert assessment_period("custom", date(2026, 11, 23)) is None
+
+
+@pytest.mark.parametrize(("kind", "start", "end", "fit"), [
+    ("month", date(2026, 10, 1), date(2026, 10, 31), "whole"),
+    ("month", date(2026, 11, 1), date(2026, 11, 22), "running"),  # the data stops on the 22nd
+    ("month", date(2026, 11, 1), date(2026, 11, 20), "partial"),  # stops before the data does
+    ("month", date(2026, 10, 24), date(2026, 11, 22), "partial"),  # the last 30 days
+    ("month", date(2026, 9, 1), date(2026, 10, 31), "partial"),  # two months
+    ("week", date(2026, 11, 9), date(2026, 11, 15), "whole"),
+    ("week", date(2026, 11, 16), date(2026, 11, 22), "whole"),
+    ("week", date(2026, 11, 1), date(2026, 11, 22), "partial"),
+    ("custom", date(2026, 10, 24), date(2026, 11, 3), "whole"),
+])
+def test_dates_fit_a_schemes_period_whole_running_or_partial(kind, start, end, fit):
+    assert period_fit(kind, start, end, date(2026, 11, 22)) == fit

@@ -544,3 +544,19 @@ def test_lagging_shops_are_said_once_with_their_last_day():
     assert views.lagging_note(as_of) == ("这些店铺的数据还没到 11-23：好物优选店（11-21），其后几天显示为空是因为文件未到。")
     assert "好物优选店 (11-21)" in views.lagging_note(as_of, "en")
     assert views.lagging_note({"last_date": date(2026, 11, 23), "lagging": []}) is None
+
+
+def test_period_notes_name_the_schemes_whose_whole_month_or_week_the_dates_are_not():
+    monthly = [Scheme("售前标准方案", [], period="month"), Scheme("售后标准方案", [], period="month")]
+    weekly, custom = Scheme("周冲刺", [], period="week"), Scheme("活动方案", [], period="custom")
+    last = date(2026, 11, 22)
+    assert views.period_notes([*monthly, weekly, custom], date(2026, 11, 16), last, last) == [
+        views.PeriodNote("month", "partial", ["售前标准方案", "售后标准方案"])]
+    notes = views.period_notes([*monthly, weekly], date(2026, 11, 1), last, last)
+    assert notes == [views.PeriodNote("month", "running", ["售前标准方案", "售后标准方案"]),
+                     views.PeriodNote("week", "partial", ["周冲刺"])]
+    running, partial = (note.text(date(2026, 11, 1), last, last) for note in notes)
+    assert running.startswith("「售前标准方案」、「售后标准方案」按月考核，本月还没结束（数据截至 11-22）")
+    assert partial.startswith("「周冲刺」按周考核，所选 11-01 ~ 11-22 不是一个整周") and "只作参考" in partial
+    assert "not one whole week" in notes[1].text(date(2026, 11, 1), last, last, "en")
+    assert views.period_notes(monthly, date(2026, 10, 1), date(2026, 10, 31), last) == []
