@@ -623,6 +623,7 @@ class _Statement:
         self.whole = False  # the odd values are those of the whole file, not of its first rows
         self.lookups_whole = False  # likewise the values of the lookup columns
         self.odd: dict[int, list[str]] = {}
+        self.scale_notes: list[str] = []  # what deciding the rate columns' scales has to say
         self.lenient = True  # a cell may be `1_000` or `+-5` (until the whole file is known)
         self.typing = True  # let DuckDB's reader type the plain-number columns (until a cell fails it)
 
@@ -806,12 +807,11 @@ class _Statement:
 
     def _decide(self, rates: list[_Measure], listed: dict[int, list[str]]) -> None:
         """The importer's column-wide decisions (percent scale, day/month order)."""
-        pct = {c: col.unit == "pct" for c, col in self.plan.layout.measures}
+        self.scale_notes = []
+        self.plan.scales = importer.decide_scales(self.plan, {col.index: col.evidence for col in rates},
+                                                  self.scale_notes)
         for col in rates:
-            siblings = [o.evidence for o in rates if o is not col]
-            col.scale = values.decide_percent_scale(col.evidence, header_says_percent=pct.get(col.index, False),
-                                                    siblings=siblings)
-        self.plan.scales = {col.index: col.scale for col in rates}
+            col.scale = self.plan.scales[col.index]
         try:
             self.plan.order = self._order(listed)
         except values.AmbiguousDates:
@@ -1070,7 +1070,7 @@ def store(db: Database, job, meta: ImportMeta) -> ImportOutcome | None:
             meta.later_sha256 = job.hashed
         built.lenient = job.lenient_numbers()
         while True:
-            job.notes[:] = notes
+            job.notes[:] = notes + [n for n in built.scale_notes if n not in notes]
             rows = built.rows()
             rows.stored = stored
             job.report(f"{job.name}: 写入数据库")

@@ -327,6 +327,9 @@ class ImportMeta:
     notes: str | None = None
     imported_by: str | None = None
     sessions_read: int = 0  # the file's session rows: more than are stored when an id repeats
+    # rows of one key within the file: "last" wins, or "sum" (one row per skill group of an
+    # agent-day, which the importer adds up chunk by chunk and the chunks' repeats here)
+    repeated_facts: str = "last"
     # the SHA-256 of a big file still being read: asked for once its rows are in (waiting
     # for it first would hold the rows back), and a file imported already is taken back
     later_sha256: Callable[[], str] | None = None
@@ -433,7 +436,7 @@ class Database:
 
         `facts` (one frame or an iterable of chunks) has FACT_KEY, `provisional` and any
         measure columns; `sessions` likewise has SESSION_COLUMNS. Within one file the last
-        row of a key wins. Later imports supersede earlier ones for the same key; the
+        row of a key wins (facts' add up with `meta.repeated_facts = "sum"`). Later imports supersede earlier ones for the same key; the
         effective rows are flagged `current` (see `_refresh_current`).
         """
         try:
@@ -456,7 +459,7 @@ class Database:
             imported_already()
         # not a sequence: an import taken back (a refused SqlRows attempt) leaves no gap
         import_id = int(cur.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0])
-        fact_rows, measures = self._insert_facts(cur, import_id, facts)
+        fact_rows, measures = self._insert_facts(cur, import_id, facts, meta.repeated_facts)
         session_rows = self._insert_sessions(cur, import_id, sessions)
         notes = []
         if meta.sessions_read > session_rows:
@@ -516,7 +519,7 @@ class Database:
 
     # -- internals -------------------------------------------------------------------
 
-    def _insert_facts(self, cur, import_id: int, facts: Frames) -> tuple[int, list[str]]:
+    def _insert_facts(self, cur, import_id: int, facts: Frames, repeated: str = "last") -> tuple[int, list[str]]:
         """Insert one file's rows; the measures the file lacks are carried over from the
         latest earlier row of the same key, so two reports of one agent-day combine. The
         row stays provisional until a file carrying the unsettled measures arrives."""
@@ -547,7 +550,8 @@ class Database:
             cur.execute("ALTER TABLE staging_facts ADD COLUMN provisional BOOLEAN DEFAULT false")
         cur.execute("INSERT INTO touched SELECT DISTINCT shop, account FROM staging_facts")
         has_older = self._has_older(cur, import_id)
-        incoming = _last_per_key(cur, "staging_facts", FACT_KEY)
+        incoming = (_summed_per_key(cur, "staging_facts", measures) if repeated == "sum"
+                    else _last_per_key(cur, "staging_facts", FACT_KEY))
         if has_older:
             covers = "list_has_all(?::VARCHAR[], coalesce(p.prior_measures, []::VARCHAR[]))"
             provisional = f"s.provisional OR (coalesce(p.provisional, false) AND NOT {covers})"
@@ -914,6 +918,18 @@ def _last_per_key(cur, table: str, key: list[str]) -> str:
     if not repeats:
         return f"{table} s"
     return f"(SELECT * FROM {table} QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY seq DESC) = 1) s"
+
+
+def _summed_per_key(cur, table: str, measures: list[str]) -> str:
+    """The staged facts with the rows of one key added up (as the importer adds up a chunk's),
+    numbered by the first of them; provisional when any was."""
+    keys = ", ".join(FACT_KEY)
+    repeats = cur.execute(f"SELECT count(*) <> count(DISTINCT ({keys})) FROM {table}").fetchall()[0][0]
+    if not repeats:
+        return f"{table} s"
+    sums = "".join(f", sum({m}) AS {m}" for m in measures)
+    return (f"(SELECT min(seq) AS seq, {keys}, bool_or(provisional) AS provisional{sums} "
+            f"FROM {table} GROUP BY {keys}) s")
 
 
 def _cast(column: str) -> str:

@@ -679,8 +679,8 @@ _PLATFORM_HEADERS = {
 _PLATFORM_INDEX = {p: {aliases.normalize_header(h) for h in hs} for p, hs in _PLATFORM_HEADERS.items()}
 
 
-def detect_format(labels: Iterable[str], sheet_name: str = "") -> str:
-    """Which platform's export a header row looks like ('generic' when none stands out)."""
+def _platform_scores(labels: Iterable[str], sheet_name: str = "") -> dict[str, int]:
+    """How many of each platform's own headers a header row has."""
     seen = set()
     for text in labels:
         if text:
@@ -689,6 +689,12 @@ def detect_format(labels: Iterable[str], sheet_name: str = "") -> str:
     scores = {p: len(seen & hs) for p, hs in _PLATFORM_INDEX.items()}
     if sheet_name == "整体数据":
         scores["jd"] += 2
+    return scores
+
+
+def detect_format(labels: Iterable[str], sheet_name: str = "") -> str:
+    """Which platform's export a header row looks like ('generic' when none stands out)."""
+    scores = _platform_scores(labels, sheet_name)
     best = max(scores.values())
     leaders = [p for p, s in scores.items() if s == best]
     return leaders[0] if best and len(leaders) == 1 else "generic"
@@ -827,7 +833,9 @@ def _resolve(name: str, labels: list[str], sheet_name: str, mapping: dict[str, s
             layout.measures.append((c, col))
     if accounts:
         layout.account = min(accounts)[1]
-    layout.account_dash = layout.format == "jd"
+    # JD's `店铺-客服` only on a clear JD file: one 技能组 or UID column is no reason to cut
+    # an account like tb_kefu-01 in two
+    layout.account_dash = layout.format == "jd" and _platform_scores(labels, sheet_name)["jd"] >= 2
     layout.unknown = [t for c, t in enumerate(labels) if t and c not in fact_cols and c not in layout.ignored]
     if not layout.measures:
         return None, used_headers
@@ -1104,11 +1112,7 @@ class _Job:
                     orders[c] = orders[c] | values.date_order_evidence(frame[c])
                 if k == 0 and settled():
                     break  # later chunks can no longer change these decisions
-        by_unit = {c: col.unit == "pct" for c, col in lay.measures}
-        for c in rate_cols:
-            siblings = [e for other, e in evidence.items() if other != c]
-            plan.scales[c] = values.decide_percent_scale(evidence[c], header_says_percent=by_unit[c],
-                                                         siblings=siblings)
+        plan.scales = decide_scales(plan, evidence, self.notes)
         if lay.date_order:
             plan.order = lay.date_order
             return
@@ -1307,7 +1311,11 @@ class _Job:
             for plan in plans:
                 yield from self._fact_stream(plan)
             return
-        frames = [chunk for plan in plans for chunk in self._fact_stream(plan)]
+        frames = []
+        for plan in plans:  # a sheet's own repeats add up across its chunks, as within one
+            chunks = list(self._fact_stream(plan))
+            if chunks:
+                frames.append(_sum_duplicates(pd.concat(chunks, ignore_index=True)))
         if frames:
             merged = _merge_sheets(frames)
             self.fact_rows = len(merged)
@@ -1486,7 +1494,8 @@ def _blank(cells: pd.Series) -> np.ndarray:
 
 
 def _sum_duplicates(out: pd.DataFrame) -> pd.DataFrame:
-    """Rows of the same account and day in one sheet (e.g. one per skill group) add up."""
+    """Rows of the same account and day in one sheet (e.g. one per skill group) add up:
+    within a chunk here, across a sheet's chunks in the database (ImportMeta.repeated_facts)."""
     if not out.duplicated(FACT_KEY).any():
         return out
     measures = [c for c in out.columns if c in MEASURE_NAMES]
@@ -1505,6 +1514,26 @@ def _merge_sheets(frames: list[pd.DataFrame]) -> pd.DataFrame:
     merged = grouped[measures].last() if measures else grouped.size().to_frame("_n")[[]]
     merged["provisional"] = grouped["provisional"].any()
     return merged.reset_index()
+
+
+def decide_scales(plan: _Plan, evidence: dict[int, values.PercentEvidence], notes: list[str]) -> dict[int, str]:
+    """Each rate column's scale from what the whole file shows (values.decide_percent_scale).
+    A column of only 0s and 1s that nothing else decides is read as 0% / 100%, and the
+    notes say so: the spec forbids taking 1 for 100% unseen."""
+    by_unit = {c: col.unit == "pct" for c, col in plan.layout.measures}
+    scales = {}
+    for c, own in evidence.items():
+        siblings = [e for other, e in evidence.items() if other != c]
+        scales[c] = values.decide_percent_scale(own, header_says_percent=by_unit.get(c, False), siblings=siblings)
+        guessed = own.bare and own.decided is None and not own.numeric_fraction and not by_unit.get(c, False)
+        if guessed and scales[c] == "fraction":
+            label = plan.layout.labels[c]
+            note = (f"“{label}”只有 0 和 1，看不出 1 是 100% 还是 1%，已按 100% 读入；如果是 1%，请在表头写上（%）后"
+                    f"撤销并重新导入 — “{label}” holds only 0s and 1s: read as 0% / 100%; if 1 meant 1%, write (%) "
+                    "in its header, undo this import and import the file again")
+            if note not in notes:
+                notes.append(note)
+    return scales
 
 
 def missing_base_note(key: str, lay: _Layout) -> str:
@@ -1681,7 +1710,7 @@ def import_file(db: Database, path, *, shop=None, date_from=None, date_to=None, 
                skip_bad_rows=skip_bad_rows, remembered=remembered_maps(db), progress=progress)
     job.prepare()
     meta = ImportMeta(file_name=job.name, sha256="", format=job.format, shop=job.shop,
-                      unknown_columns=job.unknown, imported_by=user)
+                      unknown_columns=job.unknown, imported_by=user, repeated_facts="sum")
     from csperf import bulk  # bulk builds on this module
 
     outcome = bulk.store(db, job, meta) if bulk.applies(job) else None

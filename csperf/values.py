@@ -290,6 +290,7 @@ class PercentEvidence:
     over_one: bool = False  # some bare number is above 1 (so bare numbers are percents)
     fractional: bool = False  # some bare number lies strictly between 0 and 1
     numeric_fraction: bool = False  # ... and it is a spreadsheet number, not text
+    numeric: bool = False  # some non-zero bare number is a spreadsheet number cell
 
     def __or__(self, other: PercentEvidence) -> PercentEvidence:
         mine, theirs = vars(self), vars(other)
@@ -368,6 +369,7 @@ def _evidence(num: np.ndarray, kind: np.ndarray) -> PercentEvidence:
         percent_sign=bool((present & (kind == _SIGNED)).any()), bare=bool((bare & (size > 0)).any()),
         over_one=bool((bare & (size > 1)).any()), fractional=bool(fraction.any()),
         numeric_fraction=bool((fraction & (kind == _NUMERIC)).any()),
+        numeric=bool((bare & (size > 0) & (kind == _NUMERIC)).any()),
     )
 
 
@@ -384,7 +386,9 @@ def decide_percent_scale(own: PercentEvidence, *, header_says_percent: bool = Fa
     number between 0 and 1 makes it fractions (the way percent cells store them). Bare
     text numbers below 1 (`0.5` in a CSV) say nothing on their own: a `%` in the header,
     then the other rate columns of the same file decide, and only then are they fractions.
-    A column of only 0s and 1s with no other evidence is read as fractions.
+    Spreadsheet numbers (a column of 1s: 100% or 1%?) heed only siblings that are
+    spreadsheet numbers too: a `36.99%` text cell beside them says nothing of how the file
+    stores a number. A column of only 0s and 1s with no other evidence is read as fractions.
     """
     if own.decided == "percent":
         return "percent"
@@ -392,7 +396,7 @@ def decide_percent_scale(own: PercentEvidence, *, header_says_percent: bool = Fa
         return "fraction"
     if header_says_percent:
         return "percent"
-    votes = [e.decided for e in siblings if e.decided]
+    votes = [e.decided for e in siblings if e.decided and (e.numeric or not own.numeric)]
     if votes and votes.count("percent") > votes.count("fraction"):
         return "percent"
     return "fraction"

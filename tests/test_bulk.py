@@ -252,6 +252,16 @@ def test_summary_rows_and_a_title_block(tmp_path, monkeypatch):
     _same(_write(tmp_path / "summary.csv", lines), monkeypatch)
 
 
+def test_a_rate_of_only_zeros_and_ones_is_read_as_100_percent_and_said_so(tmp_path, monkeypatch):
+    header = "日期,客服,接待人数,询单人数,询单->最终付款成功率"
+    rows = [f"2026-10-{1 + k:02d},客服{k % 3},50,20,{k % 2}" for k in range(20)]
+    path = _write(tmp_path / "ones.csv", [header, *rows])
+    _same(path, monkeypatch, shop="测试店")
+    (facts, _, imports), result, _, _ = _import(path, through_duckdb=True, monkeypatch=monkeypatch, shop="测试店")
+    assert sorted(set(facts["paid_buyers"])) == [0, 20]
+    assert any("只有 0 和 1" in note and "100%" in note for note in result.notes)
+
+
 def test_bare_rates_that_change_scale_later(tmp_path, monkeypatch):
     header = "日期,客服,接待人数,询单人数,询单->最终付款成功率"
     rows = [f"2026-10-{1 + k:02d},客服{k % 3},50,20,0.{30 + k}" for k in range(20)]

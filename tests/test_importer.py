@@ -328,6 +328,13 @@ def test_jd_description_rows_under_the_header(tmp_path):
     assert wang["receptions"] == 80 and wang["answer_30s"] == pytest.approx(76)
 
 
+def test_one_skill_group_column_does_not_make_a_file_cut_accounts_at_a_dash(tmp_path):
+    path = write_csv(tmp_path / "skill_2026-10-01至2026-10-01.csv", [
+        ["客服", "技能组", "接待人数", "询单人数"], ["tb_kefu-01", "售前", 10, 5], ["小王-售前", "售前", 20, 5]])
+    facts = parse_file(path).facts
+    assert sorted(facts["account"]) == ["tb_kefu-01", "小王-售前"] and set(facts["shop"]) == {importer.DEFAULT_SHOP}
+
+
 def test_jd_staff_daily_report_adds_up_skill_groups(tmp_path):
     path = write_xlsx(tmp_path / "staff.xlsx", {"Sheet1": [
         ["日期", "UID", "技能组", "非常满意", "满意", "不满意", "非常不满意", "客服总消息数", "客户总消息数"],
@@ -341,6 +348,32 @@ def test_jd_staff_daily_report_adds_up_skill_groups(tmp_path):
     assert first["ratings"] == 10 and first["satisfied"] == 8  # 5+3+1+1; 5+3
     assert first["agent_messages"] == 120 and first["buyer_messages"] == 110
     assert facts.loc[dt.date(2026, 10, 2), "ratings"] == 2
+
+
+def test_a_percent_cell_of_one_is_100_percent_beside_a_rate_written_as_text(tmp_path):
+    path = write_xlsx(tmp_path / "rates_2026-10-01至2026-10-01.xlsx", {"S": [
+        ["客服", "接待人数", "询单人数", "询单转化率", "回复率"],
+        ["甲", 100, 438, "36.99%", 1],
+        ["乙", 50, 100, "20.00%", 1],
+    ]})
+    facts = by_account(parse_file(path))
+    assert facts["甲"]["replied"] == 100 and facts["乙"]["replied"] == 50
+    assert facts["甲"]["paid_buyers"] == pytest.approx(162.0162)
+
+
+@pytest.mark.parametrize("sheets", [1, 2])
+def test_skill_group_rows_add_up_across_the_chunks_a_big_sheet_is_read_in(db, tmp_path, monkeypatch, sheets):
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 3)  # 4 agents' 售前 rows, then their 售后 rows: other chunks
+    rows = [["客服", "技能组", "接待人数", "询单人数"]]
+    rows += [[f"kf{i}", "售前", 10, 5] for i in range(4)] + [[f"kf{i}", "售后", 1, 1] for i in range(4)]
+    book = {"Sheet1": rows}
+    if sheets == 2:  # a second sheet of the same agents: it fills in its own column
+        book["Sheet2"] = [["客服", "销售额"]] + [[f"kf{i}", 100] for i in range(4)]
+    path = write_xlsx(tmp_path / "staff_2026-10-01至2026-10-31.xlsx", book)
+    [result] = importer.import_files(db, [path], shop="京东店")
+    assert result.error is None
+    stored = db.query("SELECT account, receptions, inquiries FROM facts WHERE current ORDER BY account")
+    assert stored["receptions"].tolist() == [11] * 4 and stored["inquiries"].tolist() == [6] * 4
 
 
 # -- Douyin -----------------------------------------------------------------------------------

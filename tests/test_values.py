@@ -88,6 +88,16 @@ def test_bare_text_below_one_is_a_percent_when_the_header_or_the_siblings_say_so
     assert v.percent(cells("0.5", "0.8", dtype="str"), header_says_percent=True).tolist() == [0.005, 0.008]
 
 
+def test_spreadsheet_ones_heed_only_siblings_that_are_spreadsheet_numbers_too():
+    ones = v.percent_evidence(pd.Series([1.0, 1.0, 0.0]))  # percent cells of a team all at 100%
+    signed_text = v.percent_evidence(cells("36.99%", "20.00%", dtype="str"))
+    numeric_percents = v.percent_evidence(pd.Series([36.99, 20.0]))
+    assert v.decide_percent_scale(ones, siblings=[signed_text]) == "fraction"  # 1 = 100%, not 1%
+    assert v.decide_percent_scale(ones, siblings=[numeric_percents]) == "percent"  # the file writes 36.99 for 36.99%
+    text_ones = v.percent_evidence(cells("1", "1", dtype="str"))  # a CSV's bare text does follow a "%" sibling
+    assert v.decide_percent_scale(text_ones, siblings=[signed_text]) == "percent"
+
+
 def test_percent_evidence_finality():
     assert v.percent_evidence(cells("36.99%", "-")).final
     assert not v.percent_evidence(pd.Series([0.5])).final
