@@ -281,6 +281,8 @@ def cmd_score(args) -> int:
     from csperf import scheme as scheme_mod
     from csperf import schemes, scoring, views
 
+    if args.version is not None and not args.scheme:
+        raise UserError("--version 需要和 --scheme 一起用 — --version goes with --scheme NAME")
     database = _open(args)
     schemes.ensure_presets(database)
     start, end = _period(args)
@@ -288,7 +290,7 @@ def cmd_score(args) -> int:
     if args.scheme:
         path = Path(args.scheme)
         chosen = (scheme_mod.load_scheme(path) if path.suffix == ".toml" and path.exists()
-                  else schemes.get_scheme(database, args.scheme)[0])
+                  else schemes.get_scheme(database, args.scheme, args.version, as_of=end)[0])
         result, used = scoring.score(kpis, chosen), [chosen]
         metrics = [rule.metric for rule in chosen.kpis]
         other_roles = kpis[~scoring.covers(chosen, kpis)]
@@ -523,6 +525,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_format(with_period(sub.add_parser("score", help="scores, ranks and pay")))
     p.add_argument("--scheme", help="scheme name in the database, or a .toml file")
+    p.add_argument("--version", type=int, help="with --scheme NAME: this version, not the one in force for the period")
     p.add_argument("--role", help="only this role's agents; a scheme scores only the agents of its own role")
     p.add_argument("--shop")
     p.set_defaults(run=cmd_score)

@@ -47,8 +47,18 @@ def list_schemes(db: Database) -> pd.DataFrame:
     return stored.drop(columns="toml")
 
 
-def get_scheme(db: Database, name: str, version: int | None = None) -> tuple[Scheme, int]:
-    """A saved scheme (the latest version unless one is given)."""
+# the version of a scheme in force on a day (the parameter): the latest saved by its end in
+# Asia/Shanghai, or the first when none had been saved by then
+_IN_FORCE = ("coalesce(max(version) FILTER (WHERE created_at < CAST(CAST(? AS DATE) + 1 AS TIMESTAMPTZ)), "
+             "min(version))")
+
+
+def get_scheme(db: Database, name: str, version: int | None = None, *,
+               as_of: dt.date | str | None = None) -> tuple[Scheme, int]:
+    """A saved scheme: `version`; else the version in force on `as_of` (as for an assignment
+    without a pinned version: a period is paid with the version of its time); else the latest."""
+    if version is None and as_of is not None:
+        version = db.rows(f"SELECT {_IN_FORCE} FROM schemes WHERE name = ?", [_as_date(as_of, "as_of"), name])[0][0]
     if version is None:
         found = db.rows("SELECT toml, version FROM schemes WHERE name = ? ORDER BY version DESC LIMIT 1", [name])
     else:
@@ -114,12 +124,7 @@ def resolver(db: Database, on_date: dt.date | str) -> Callable[[str | None, str 
            ORDER BY (shop <> '') DESC, (team <> '') DESC, (role <> 'all') DESC, valid_from DESC""",
         [on_date],
     )
-    in_force = dict(db.rows(
-        """SELECT name, coalesce(max(version) FILTER (WHERE created_at < CAST(CAST(? AS DATE) + 1 AS TIMESTAMPTZ)),
-                                min(version))
-           FROM schemes GROUP BY name""",
-        [on_date],
-    ))
+    in_force = dict(db.rows(f"SELECT name, {_IN_FORCE} FROM schemes GROUP BY name", [on_date]))
     parsed: dict[tuple[str, int], tuple[Scheme, int]] = {}
 
     def resolve(role: str | None, shop: str | None = None, team: str | None = None) -> tuple[Scheme, int]:

@@ -193,7 +193,7 @@ def _cached_scores(path: str, version: int, date_from: date, date_to: date, sche
     kpis = _cached_query(path, version, "agent_kpis", (date_from, date_to), ())
     if scheme_name is None:
         return views.score_agents(kpis, views.assigned_schemes(_open(path), date_to))
-    chosen = schemes.get_scheme(_open(path), scheme_name)[0]
+    chosen = schemes.get_scheme(_open(path), scheme_name, as_of=date_to)[0]
     return views.score_agents(kpis, lambda *_: chosen)
 
 

@@ -9,7 +9,7 @@ import json
 import pytest
 from conftest import held_by_another_process
 
-from csperf import cli
+from csperf import cli, schemes
 from csperf.db import Database, close_all, resolve_path
 
 PDD_HEADER = ["序号", "客服账号", "咨询人数", "询单人数", "最终成团人数", "询单转化率", "客服销售额",
@@ -120,6 +120,19 @@ def test_score_uses_the_scheme_assigned_to_each_role(cli_db, tmp_path, capsys):
     assert float(scored["阿强"]["base"]) == 2500
     assert float(scored["阿强"]["pay"]) >= 2500
     assert "按月考核" not in err  # October whole
+    database = Database(resolve_path())
+    rich = schemes.get_scheme(database, "售前标准方案")[0]
+    rich.pay.performance_pay += 10000  # a version saved after October: October is still paid with v1
+    schemes.save_scheme(database, rich, "more")
+    database.close()
+    for chosen in ([], ["--scheme", "售前标准方案"]):
+        code, again, err = run(capsys, "score", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "csv", *chosen)
+        assert code == 0, err
+        assert {r["agent"]: r["pay"] for r in csv.DictReader(io.StringIO(again))} == {
+            agent: row["pay"] for agent, row in scored.items()}
+    code, newer, _ = run(capsys, "score", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "csv",
+                         "--scheme", "售前标准方案", "--version", "2")
+    assert {r["agent"]: float(r["pay"]) for r in csv.DictReader(io.StringIO(newer))}["阿强"] > float(scored["阿强"]["pay"])
     code, _, err = run(capsys, "score", "--from", "2026-09-15", "--to", "2026-10-14", "--format", "csv")
     assert code == 0 and "注意: 「售前标准方案」按月考核，所选 09-15 ~ 10-14 不是一个整月" in err
 

@@ -145,6 +145,12 @@ def test_unpinned_takes_the_latest_version_saved_by_the_period_end(db):
     assert schemes.scheme_for(db, "presales", "2024-03-31")[1] == 3
     # a period before any version was saved uses the first one
     assert schemes.scheme_for(db, "presales", "2024-01-04")[1] == 1
+    # a scheme chosen by name, not assigned, is the version of the period's time too
+    assert [schemes.get_scheme(db, "售前方案", as_of=day)[1]
+            for day in ("2024-01-04", "2024-01-31", "2024-02-29", "2024-03-31")] == [1, 1, 2, 3]
+    assert schemes.get_scheme(db, "售前方案", 2, as_of="2024-03-31")[1] == 2  # a version given wins
+    with pytest.raises(KeyError, match="没有方案 'nope'"):
+        schemes.get_scheme(db, "nope", as_of="2024-03-31")
 
 
 def test_a_past_months_pay_is_reproducible_to_the_cent(db):
