@@ -58,7 +58,7 @@ def _emit(frame: pd.DataFrame, fmt: str, table_columns: list[str] | None = None,
           money: Sequence[str] = (), scores: Sequence[str] = ()) -> None:
     """Print `frame` as CSV, JSON or a table. Money columns are rounded to the cent in every
     format and scores to 0.1 in the table (spec/scoring.md: only when shown or exported)."""
-    frame = frame.round({column: 2 for column in money if column in frame.columns})
+    frame = frame.assign(**{column: fmt_ui.to_cent(frame[column]) for column in money if column in frame.columns})
     if fmt == "csv":
         sys.stdout.write(frame.to_csv(index=False))
     elif fmt == "json":

@@ -23,6 +23,7 @@ import xlsxwriter
 
 from csperf.metrics import KPIS
 from csperf.scoring import MONEY_COLUMNS
+from csperf.ui_format import to_cent
 from csperf.views import PAY_LABELS
 
 # Leading characters a spreadsheet may read as the start of a formula; the full-width
@@ -77,7 +78,7 @@ def _money_to_the_cent(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     frame = frame.copy()
     for position in money:
-        frame.isetitem(position, frame.iloc[:, position].round(2))
+        frame.isetitem(position, to_cent(frame.iloc[:, position]))
     return frame
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from csperf.metrics import KPI_BY_NAME, MEASURE_BY_NAME, kpi
 
 # What the denominator of a ratio KPI is called, so "62.5% · 40 询单" reads naturally.
@@ -31,10 +33,19 @@ def missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def to_cent(value, decimals: int = 2):
+    """Money rounded to 0.01 (or `decimals`) the way payroll rounds (四舍五入: half a cent
+    goes up, away from zero), not Python's half-to-even: 2500.125 → 2500.13. A number, array
+    or Series. The factor just above 1 undoes the binary error of amounts like 2.675 (2.67499…)."""
+    scale = 10.0 ** decimals
+    return np.sign(value) * np.floor(np.abs(value) * (scale * (1 + 1e-12)) + 0.5) / scale + 0.0
+
+
 def money(value, decimals: int = 2) -> str:
     """¥12,345.60 — rounded to the cent only here, when shown."""
     if missing(value):
         return "—"
+    value = float(to_cent(value, decimals))
     sign = "-" if value < 0 and round(value, decimals) != 0 else ""
     return f"{sign}¥{abs(value):,.{decimals}f}"
 

@@ -165,6 +165,8 @@ def test_money_is_exported_to_the_cent_and_nothing_else_is_rounded():
     assert [c.value for c in sheet[2]] == [87.654321, 0.123456, 200000, 1315.79, 16565.79, 0.8]
     assert _csv_rows(to_csv(frame))[1] == ["87.654321", "0.123456", "200000.0", "1315.79", "16565.79", "0.8"]
     assert frame.loc[0, "团队奖"] == 1315.789473684  # the caller's frame is left as it was
+    half_cents = pd.DataFrame({"应发": [2500.125, 2.675, -0.125]})  # payroll rounds half a cent up (四舍五入)
+    assert [c.value for c in _sheet(to_xlsx({"s": half_cents}), "s")["A"][1:]] == [2500.13, 2.68, -0.13]
 
 
 def test_xlsx_shows_numbers_in_the_formats_asked_for_and_keeps_their_values():

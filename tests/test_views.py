@@ -490,6 +490,8 @@ def test_with_count_rounds_rebuilt_counts_and_leaves_sums_alone():
     assert fmt.with_count("refund_rate", 0.062, 187677.8) == "6.2% · 销售额 ¥187,678"
     assert fmt.with_count("conversion_rate", 0.455, 1155, "en") == "45.5% · 1,155 inquiries"
     assert fmt.with_count("sales", 100.0, None) == "¥100.00"
+    assert [fmt.money(v) for v in (2500.125, 2.675, -0.125, -0.004)] == ["¥2,500.13", "¥2.68", "-¥0.13", "¥0.00"]
+    assert fmt.money(2500.5, 0) == "¥2,501" and list(fmt.to_cent(pd.Series([1.005, None]))[:1]) == [1.01]
     assert fmt.with_count("conversion_rate", NAN, 0) == "—"
 
 
