@@ -198,6 +198,13 @@ def kpi_table(db: Database, date_from, date_to, *, by: str = "agent", **filters)
         frame = frame.merge(qa, how="left", on=names) if names else frame.assign(**qa.iloc[0])
     if by == "team" and not frame.empty:
         frame = _with_group_values(frame, ["shop"])
+        # a manual score's shop value is the mean of the shop's agents (its --by shop value),
+        # not of its teams' means: a team of one would weigh as much as a team of ten
+        shop_scores = _qa_by(db, "shop", scope, params, date_from, date_to).set_index("shop")
+        for m in MANUAL_SCORES:
+            if f"{m}_team" in frame.columns:
+                team = frame["shop"].map(shop_scores[m]).astype(float)
+                frame[f"{m}_team"], frame[f"{m}_vs_team"] = team, frame[m] / team.where(team != 0)
     return frame
 
 

@@ -144,6 +144,20 @@ def test_qa_score_groups_like_every_other_kpi(db):
     assert "qa_score" not in queries.kpi_table(db, *span, by="day").columns
 
 
+def test_team_rows_hold_their_qa_to_the_shops_mean_of_agents_not_of_teams(db):
+    load(db, [{"shop": "s", "account": a, "date_from": D1, "receptions": 1} for a in ("a", "b", "c")])
+    roster(db, [("s", "a", "A组", "presales", False), ("s", "b", "B组", "presales", False),
+                ("s", "c", "B组", "presales", False)])
+    with db.write() as cur:
+        cur.execute("INSERT INTO qa_scores (shop, account, month, qa_score) VALUES ('s', 'a', '2026-10-01', 85), "
+                    "('s', 'b', '2026-10-01', 70), ('s', 'c', '2026-10-01', 40)")
+    span = (date(2026, 10, 1), date(2026, 10, 31))
+    teams = queries.kpi_table(db, *span, by="team").set_index("team")
+    shop = queries.kpi_table(db, *span, by="shop")["qa_score"].iloc[0]
+    assert shop == pytest.approx(65) and teams["qa_score_team"].tolist() == pytest.approx([65, 65])  # not 70
+    assert teams.loc["B组", "qa_score_vs_team"] == pytest.approx(55 / 65)
+
+
 def test_trend_by_week_and_split(db):
     load(db, [{"shop": "s", "account": "a", "date_from": D1, "inquiries": 10, "paid_buyers": 2},
               {"shop": "s", "account": "b", "date_from": D2, "inquiries": 30, "paid_buyers": 3}])
