@@ -125,13 +125,17 @@ def test_member_care_and_data_completeness_are_monthly_means_like_qa(db):
     assert trend[["value", "n"]].values.tolist() == [[70, 1], [75, 2]]
 
 
-def test_qa_score_groups_like_every_other_kpi(db):
-    load(db, [{"shop": "s", "account": a, "date_from": D1, "receptions": 1} for a in ("a", "b", "robot")])
-    roster(db, [("s", "a", "A组", "presales", False), ("s", "b", "B组", "presales", False),
-                ("s", "robot", "A组", "presales", True)])
+def scored_agents(db, teams: dict[str, str], scores: list[tuple[str, str, float]], excluded=("robot",)) -> None:
+    """Agents of shop s (account: team) with a day of figures each and QA scores (account, month, score)."""
+    load(db, [{"shop": "s", "account": a, "date_from": D1, "receptions": 1} for a in teams])
+    roster(db, [("s", a, team, "presales", a in excluded) for a, team in teams.items()])
     with db.write() as cur:
-        cur.execute("INSERT INTO qa_scores (shop, account, month, qa_score) VALUES ('s', 'a', '2026-09-01', 80), "
-                    "('s', 'a', '2026-10-01', 90), ('s', 'b', '2026-10-01', 70), ('s', 'robot', '2026-10-01', 0)")
+        cur.executemany("INSERT INTO qa_scores (shop, account, month, qa_score) VALUES ('s', ?, ?, ?)", scores)
+
+
+def test_qa_score_groups_like_every_other_kpi(db):
+    scored_agents(db, {"a": "A组", "b": "B组", "robot": "A组"}, [
+        ("a", "2026-09-01", 80), ("a", "2026-10-01", 90), ("b", "2026-10-01", 70), ("robot", "2026-10-01", 0)])
     span = (date(2026, 9, 1), date(2026, 10, 31))
     by_team = queries.kpi_table(db, *span, by="team").set_index("team")["qa_score"]
     assert by_team.to_dict() == pytest.approx({"A组": 85, "B组": 70})
@@ -145,12 +149,8 @@ def test_qa_score_groups_like_every_other_kpi(db):
 
 
 def test_team_rows_hold_their_qa_to_the_shops_mean_of_agents_not_of_teams(db):
-    load(db, [{"shop": "s", "account": a, "date_from": D1, "receptions": 1} for a in ("a", "b", "c")])
-    roster(db, [("s", "a", "A组", "presales", False), ("s", "b", "B组", "presales", False),
-                ("s", "c", "B组", "presales", False)])
-    with db.write() as cur:
-        cur.execute("INSERT INTO qa_scores (shop, account, month, qa_score) VALUES ('s', 'a', '2026-10-01', 85), "
-                    "('s', 'b', '2026-10-01', 70), ('s', 'c', '2026-10-01', 40)")
+    scored_agents(db, {"a": "A组", "b": "B组", "c": "B组"},
+                  [("a", "2026-10-01", 85), ("b", "2026-10-01", 70), ("c", "2026-10-01", 40)])
     span = (date(2026, 10, 1), date(2026, 10, 31))
     teams = queries.kpi_table(db, *span, by="team").set_index("team")
     shop = queries.kpi_table(db, *span, by="shop")["qa_score"].iloc[0]
