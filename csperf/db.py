@@ -436,8 +436,9 @@ class Database:
 
         `facts` (one frame or an iterable of chunks) has FACT_KEY, `provisional` and any
         measure columns; `sessions` likewise has SESSION_COLUMNS. Within one file the last
-        row of a key wins (facts' add up with `meta.repeated_facts = "sum"`). Later imports supersede earlier ones for the same key; the
-        effective rows are flagged `current` (see `_refresh_current`).
+        row of a key wins (facts add up with `meta.repeated_facts = "sum"`). Later imports
+        supersede earlier ones for the same key; the effective rows are flagged `current`
+        (see `_refresh_current`).
         """
         try:
             with self.write() as cur:

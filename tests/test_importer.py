@@ -361,6 +361,15 @@ def test_a_percent_cell_of_one_is_100_percent_beside_a_rate_written_as_text(tmp_
     assert facts["甲"]["paid_buyers"] == pytest.approx(162.0162)
 
 
+def test_ones_beside_a_rate_column_of_fractions_follow_it_without_a_note(db, tmp_path):
+    header = ["客服", "接待人数", "询单人数", "询单转化率", "回复率"]
+    alone = write_csv(tmp_path / "alone_2026-10-01至2026-10-01.csv", [header[:4], ["甲", 100, 10, "1"]])
+    paired = write_csv(tmp_path / "paired_2026-10-01至2026-10-01.csv", [header, ["甲", 100, 10, "1", "0.98"]])
+    first, second = importer.import_files(db, [alone, paired], shop="店")
+    assert any("只有 0 和 1" in note for note in first.notes)
+    assert not any("只有 0 和 1" in note for note in second.notes)
+
+
 @pytest.mark.parametrize("sheets", [1, 2])
 def test_skill_group_rows_add_up_across_the_chunks_a_big_sheet_is_read_in(db, tmp_path, monkeypatch, sheets):
     monkeypatch.setattr(importer, "CHUNK_ROWS", 3)  # 4 agents' 售前 rows, then their 售后 rows: other chunks
