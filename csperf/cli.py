@@ -304,10 +304,9 @@ def cmd_score(args) -> int:
         if not scored.unassigned.empty:
             print(f"注意: {len(scored.unassigned)} 个账号没有适用的方案，未评分 — no scheme applies to their "
                   "role: " + ", ".join(scored.unassigned["agent"].astype(str)), file=sys.stderr)
-    last_day = queries.data_range(database)[1]
-    for note in views.period_notes(used, start, end, last_day or end):
-        print(f"注意: {note.text(start, end, last_day or end)} — {note.text(start, end, last_day or end, 'en')}",
-              file=sys.stderr)
+    last_day = queries.data_range(database)[1] or end
+    for note in views.period_notes(used, start, end, last_day):
+        print(f"注意: {note.text(start, end, last_day)} — {note.text(start, end, last_day, 'en')}", file=sys.stderr)
     columns = ["shop", "agent", "team", "role", "score", "rank"]
     columns += [f"{metric}_score" for metric in metrics]
     columns += ["skipped", "coefficient", "bonus", "penalty", "commission", "rank_award", "team_share",
