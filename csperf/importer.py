@@ -1525,8 +1525,7 @@ def decide_scales(plan: _Plan, evidence: dict[int, values.PercentEvidence], note
     for c, own in evidence.items():
         siblings = [e for other, e in evidence.items() if other != c]
         scales[c] = values.decide_percent_scale(own, header_says_percent=by_unit.get(c, False), siblings=siblings)
-        shown = own.decided or own.numeric_fraction or by_unit.get(c, False) or any(e.decided for e in siblings)
-        if own.bare and not shown:
+        if values.percent_scale_unseen(own, header_says_percent=by_unit.get(c, False), siblings=siblings):
             label = plan.layout.labels[c]
             note = (f"“{label}”只有 0 和 1，看不出 1 是 100% 还是 1%，已按 100% 读入；如果是 1%，请在表头写上（%）后"
                     f"撤销并重新导入 — “{label}” holds only 0s and 1s: read as 0% / 100%; if 1 meant 1%, write (%) "

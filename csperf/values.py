@@ -396,10 +396,21 @@ def decide_percent_scale(own: PercentEvidence, *, header_says_percent: bool = Fa
         return "fraction"
     if header_says_percent:
         return "percent"
-    votes = [e.decided for e in siblings if e.decided and (e.numeric or not own.numeric)]
+    votes = _votes(own, siblings)
     if votes and votes.count("percent") > votes.count("fraction"):
         return "percent"
     return "fraction"
+
+
+def _votes(own: PercentEvidence, siblings: Iterable[PercentEvidence]) -> list[str]:
+    return [e.decided for e in siblings if e.decided and (e.numeric or not own.numeric)]
+
+
+def percent_scale_unseen(own: PercentEvidence, *, header_says_percent: bool = False,
+                         siblings: Iterable[PercentEvidence] = ()) -> bool:
+    """A column of bare 0s and 1s whose scale nothing in the file shows (decide_percent_scale
+    then reads it as fractions: 1 = 100%)."""
+    return own.bare and not (own.decided or own.numeric_fraction or header_says_percent or _votes(own, siblings))
 
 
 def read_percent(values, *, scale: str | None = None, header_says_percent: bool = False) -> Reading:

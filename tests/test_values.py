@@ -96,6 +96,11 @@ def test_spreadsheet_ones_heed_only_siblings_that_are_spreadsheet_numbers_too():
     assert v.decide_percent_scale(ones, siblings=[numeric_percents]) == "percent"  # the file writes 36.99 for 36.99%
     text_ones = v.percent_evidence(cells("1", "1", dtype="str"))  # a CSV's bare text does follow a "%" sibling
     assert v.decide_percent_scale(text_ones, siblings=[signed_text]) == "percent"
+    # read as 100% with nothing in the file to show it: the import says so; a numeric sibling shows it
+    assert v.percent_scale_unseen(ones, siblings=[signed_text]) and v.percent_scale_unseen(ones)
+    assert not v.percent_scale_unseen(ones, siblings=[numeric_percents])
+    assert not v.percent_scale_unseen(ones, header_says_percent=True)
+    assert not v.percent_scale_unseen(text_ones, siblings=[signed_text])
 
 
 def test_percent_evidence_finality():
