@@ -848,7 +848,7 @@ class _Statement:
 
     def accounts(self, index: int, dash: bool) -> _Lookup:
         def read(cells: pd.Series):
-            prefix, account = values.split_accounts(cells, dash=dash)
+            prefix, account = values.split_accounts(cells, dash=dash, given_shop=self.job.shop)
             return {"prefix": prefix, "account": account}, np.zeros(len(cells), dtype=bool)
 
         return self.lookup(index, {"prefix": "VARCHAR", "account": "VARCHAR"}, read)
@@ -864,7 +864,7 @@ class Facts(_Statement):
     def __init__(self, job, plan, body: _Body):
         super().__init__(job, plan, body)
         lay = plan.layout
-        self.account = self.accounts(lay.account, lay.account_dash and not job.shop)  # as importer reads it
+        self.account = self.accounts(lay.account, lay.account_dash)  # as importer reads it
         if lay.shop is not None:
             self.shops(lay.shop)
         if lay.date is not None:

@@ -1193,8 +1193,8 @@ class _Job:
             account = pd.Series(SHOP_LEVEL_ACCOUNT, index=frame.index, dtype=object)
             prefix = pd.Series(None, index=frame.index, dtype=object)
         else:
-            # JD's 店铺-客服 is read only when no shop was given: a given shop owns `kefu-01` whole
-            prefix, account = values.split_accounts(frame[account_col], dash=plan.layout.account_dash and not self.shop)
+            prefix, account = values.split_accounts(frame[account_col], dash=plan.layout.account_dash,
+                                                    given_shop=self.shop)
         shop = values.labels(frame[shop_col]) if shop_col is not None else pd.Series(None, index=frame.index,
                                                                                      dtype=object)
         shop = shop.fillna(prefix)

@@ -965,10 +965,13 @@ def _text_value(value) -> str | None:
 _COLON = re.compile(r"[:：]")
 
 
-def split_accounts(values, *, dash: bool = False) -> tuple[pd.Series, pd.Series]:
+def split_accounts(values, *, dash: bool = False, given_shop: str | None = None) -> tuple[pd.Series, pd.Series]:
     """(shop, account) from `店铺:子账号` / `店铺：子账号` (the shop is before the LAST colon)
-    or, with `dash`, JD's `店铺-客服`. Shop is None where the name carries none. Both are
-    object columns of Python strings (cheap to build from a few distinct names)."""
+    or, with `dash`, JD's `店铺-客服`. With a `given_shop` the dash cuts only that shop's
+    name off (`我的京东-小王` is 小王 whether or not the shop was given; `kefu-01` stays
+    whole), so one agent keeps one account name across imports. Shop is None where the name
+    carries none. Both are object columns of Python strings (cheap to build from a few
+    distinct names)."""
     s = _series(values)
 
     def read(value):
@@ -978,6 +981,8 @@ def split_accounts(values, *, dash: bool = False) -> tuple[pd.Series, pd.Series]
         cut = max((m.start() for m in _COLON.finditer(name)), default=-1)
         if cut < 0 and dash:
             cut = name.rfind("-")
+            if given_shop and name[:cut].strip() != given_shop:
+                cut = len(given_shop) if name.startswith(f"{given_shop}-") else -1
         shop, account = name[:cut].strip(), name[cut + 1:].strip()
         if cut <= 0 or not shop or not account:
             return (None, name)

@@ -135,7 +135,7 @@ def test_a_plain_export_is_read_by_duckdb_with_the_same_figures(tmp_path, monkey
     _same(_write(tmp_path / "赤兔_日明细.csv", [HEADER, *_chitu_rows(200)]), monkeypatch)
 
 
-@pytest.mark.parametrize("shop", [None, "我的京东"])
+@pytest.mark.parametrize("shop", [None, "我的京东", "京东旗舰店"])
 def test_jd_shop_dash_names_and_a_given_shop(tmp_path, monkeypatch, shop):
     rows = [f"2026-10-{1 + k % 28:02d},京东旗舰店-kefu-{k // 28:02d},{80 + k},{40 + k % 5},90%,95%" for k in range(60)]
     path = _write(tmp_path / "咚咚.csv", ["日期,客服,接待量,售前接待人数,30s应答率,客服3分钟人工回复率", *rows])

@@ -313,8 +313,10 @@ def test_jd_overall_sheet_data_from_row_four(tmp_path):
     assert wang["answer_30s"] == pytest.approx(76) and wang["reply_3min"] == pytest.approx(78.4)
     assert wang["inquiries"] == 40 and wang["paid_buyers"] == 12 and wang["sales"] == 3600
     assert wang["good_reviews"] == 9 and wang["ratings"] == 10
-    given = by_account(parse_file(path, shop="我的京东"))  # a given shop owns the whole name
+    given = by_account(parse_file(path, shop="我的京东"))  # another shop's name stays whole
     assert list(given) == ["京东旗舰店-小王"] and given["京东旗舰店-小王"]["shop"] == "我的京东"
+    same = by_account(parse_file(path, shop="京东旗舰店"))  # the given shop's own prefix is cut as without it
+    assert list(same) == ["小王"] and same["小王"]["shop"] == "京东旗舰店"
 
 
 def test_jd_description_rows_under_the_header(tmp_path):

@@ -237,6 +237,10 @@ def test_account_names():
     assert as_list(account) == ["小王", "小李", "客服1", "solo", "aa"]
     shop, account = v.split_accounts(["京东自营店-小王"], dash=True)
     assert (shop[0], account[0]) == ("京东自营店", "小王")
+    shop, account = v.split_accounts(["京东-自营店-小王", "京东-自营店-", "kefu-01", "店:小李"], dash=True,
+                                     given_shop="京东-自营店")
+    assert as_list(shop) == ["京东-自营店", None, None, "店"]
+    assert as_list(account) == ["小王", "京东-自营店-", "kefu-01", "小李"]
     shop, account = v.split_accounts(["a-b"])
     assert pd.isna(shop[0]) and account[0] == "a-b"
 
