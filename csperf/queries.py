@@ -377,6 +377,16 @@ def targets(db: Database, date_from, date_to, shop=None, team=None, role=None, s
     )
 
 
+def agent_targets(db: Database, date_from, date_to) -> pd.DataFrame:
+    """Every agent account's own targets (shop, account, metric, month, value) for the
+    months the period touches: the leaderboard's 达成率 columns."""
+    return db.query(
+        "SELECT shop, account, metric, month, value FROM kpi_targets WHERE account <> '' "
+        "AND month BETWEEN ? AND ? ORDER BY shop, account, metric, month",
+        [_as_date(date_from).replace(day=1), _as_date(date_to)],
+    )
+
+
 def target_scopes(db: Database) -> list[tuple[str, str, str]]:
     """Where a target may be set, as (shop, team, account): all shops, each shop, each team
     of a shop, each agent account (not the excluded ones, nor a shop's own figures)."""

@@ -286,6 +286,17 @@ class Standing:
         return self.target - self.value if self.lower_is_better else self.value - self.target
 
     @property
+    def completion(self) -> float | None:
+        """The 达成率 a leaderboard shows: a sum's share done (of the whole month when the
+        period is a month from its 1st, still running or not), a level's value ÷ target
+        (target ÷ value when lower is better; None at a value of 0, which meets any target)."""
+        if is_sum(self.metric):
+            return self.month_share if self.month_target is not None else self.share
+        if self.lower_is_better:
+            return self.target / self.value if self.value else None
+        return self.value / self.target if self.target else None
+
+    @property
     def met(self) -> bool:
         """On target: a sum done (or, mid-month, on pace to be), a level reached."""
         value, target = self.value, self.target
@@ -319,6 +330,31 @@ def standings(targets: pd.DataFrame, totals: pd.Series, date_from: date, date_to
             if days < month_days(first):
                 projected = float(value) * month_days(first) / days
         out[metric] = Standing(metric, float(value), float(target), month_target, projected, covered)
+    return out
+
+
+def agent_standings(goals: pd.DataFrame, agents: pd.DataFrame, date_from: date, date_to: date) -> pd.DataFrame:
+    """Each agent row of `agents` (shop, agent and its pooled KPIs) against the targets set
+    for its own account (`goals`: shop, account, metric, month, value): per KPI with a
+    target, `<metric>_target` (its completion, Standing.completion) and `<metric>_target_met`,
+    NaN and NA for agents without one. Indexed like `agents`; no column when nobody has one."""
+    if goals is None or goals.empty or agents.empty:
+        return pd.DataFrame(index=agents.index)
+    by_account = {key: rows for key, rows in goals.groupby(["shop", "account"], sort=False)}
+    found: dict[str, dict] = {}
+    for position, (shop, agent) in enumerate(zip(agents["shop"], agents["agent"])):
+        own = by_account.get((shop, agent))
+        if own is None:
+            continue
+        for metric, goal in standings(own, agents.iloc[position], date_from, date_to).items():
+            found.setdefault(metric, {})[agents.index[position]] = goal
+    out = pd.DataFrame(index=agents.index)
+    for metric in [m for m in TARGET_KPIS if m in found] + sorted(set(found) - set(TARGET_KPIS)):
+        goals_of = found[metric]
+        out[f"{metric}_target"] = pd.Series({i: g.completion for i, g in goals_of.items()}, index=agents.index,
+                                            dtype=float)
+        out[f"{metric}_target_met"] = pd.Series({i: g.met for i, g in goals_of.items()}, index=agents.index,
+                                                dtype="boolean")
     return out
 
 

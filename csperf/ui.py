@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from csperf import auth, inbox, queries, schemes, views
+from csperf import auth, inbox, queries, schemes, targets, views
 from csperf import ui_charts as charts
 from csperf import ui_format as fmt
 from csperf.db import Database, DatabaseBusy, open_db, resolve_path
@@ -222,6 +222,8 @@ def _cached_leaderboard(path: str, version: int, period: tuple, previous: tuple,
     scored = _cached_scores(path, version, *period, scheme_name)
     before = _cached_scores(path, version, *previous, scheme_name)
     scored.frame = views.apply_filters(scored.frame, dict(filters))
+    own_targets = _cached_query(path, version, "agent_targets", period, ())
+    scored.frame = scored.frame.join(targets.agent_standings(own_targets, scored.frame, *period))
     table = views.leaderboard(scored, before.frame, show_pay=show_pay)
     labelled = None if table.empty else views.labelled_leaderboard(table, scored.metrics, lang)
     shown = set(scored.frame["scheme"]) if not scored.frame.empty else set()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pandas as pd
@@ -483,7 +483,9 @@ def overview_alerts(kpis: pd.DataFrame, scored: Scored, provisional: pd.DataFram
 
 
 def leaderboard(scored: Scored, previous: pd.DataFrame | None, *, show_pay: bool) -> pd.DataFrame:
-    """The ranking table: identity, score, rank move, each KPI with team value and sample.
+    """The ranking table: identity, score, rank move, each KPI with team value and sample,
+    and the completion of each agent's own targets where the frame carries them
+    (`<metric>_target`, `<metric>_target_met`: targets.agent_standings).
 
     Pay columns are present only when `show_pay`; a caller that may not see pay cannot
     get them by accident.
@@ -499,6 +501,7 @@ def leaderboard(scored: Scored, previous: pd.DataFrame | None, *, show_pay: bool
         for suffix in ("", "_group", "_n", "_score"):
             if f"{metric}{suffix}" in frame.columns:
                 columns.append(f"{metric}{suffix}")
+    columns += [c for c in frame.columns if c.endswith(("_target", "_target_met"))]
     if show_pay:
         columns += [c for c in PAY_COLUMNS if c in frame.columns]
     return frame[[c for c in columns if c in frame.columns]]
@@ -527,6 +530,7 @@ class Labelled:
     kpis: dict[str, str]  # header → KPI name (value columns, coloured against the team)
     counts: list[str]  # headers of sample-size columns
     money: list[str]  # headers of money columns
+    goals: dict[str, str] = field(default_factory=dict)  # header → KPI name (completion of own targets)
 
 
 def group_label(label: str, lang: str = "zh") -> str:
@@ -545,6 +549,12 @@ def labelled_leaderboard(table: pd.DataFrame, metrics: Iterable[str], lang: str 
     out[_t(lang, "账号", "Account")] = table["agent"]
     out[_t(lang, "岗位", "Role")] = table["role"].map(lambda v: fmt.role(None if _missing(v) else v, lang))
     out[_t(lang, "得分", "Score")] = table["score"]
+    goals = {}  # beside the score: what an owner asks first after the rank
+    for column in (c for c in table.columns if c.endswith("_target")):
+        metric = column.removesuffix("_target")
+        header = f"{metric_label(metric, lang)}{_t(lang, '目标达成', ' vs target')}"
+        out[header] = table[column]
+        goals[header] = metric
     notes = []
     small = table.get("small_sample", pd.Series(None, index=table.index, dtype=object))
     skipped = table.get("skipped", pd.Series(None, index=table.index, dtype=object))
@@ -572,7 +582,7 @@ def labelled_leaderboard(table: pd.DataFrame, metrics: Iterable[str], lang: str 
             if column != "coefficient":
                 money.append(header)
     out[_t(lang, "备注", "Notes")] = notes  # last: a long note must not push the KPIs off the screen
-    return Labelled(out.reset_index(drop=True), kpis, counts, money)
+    return Labelled(out.reset_index(drop=True), kpis, counts, money, goals)
 
 
 _EXCEL_FORMATS = {"pct": "0.0%", "cny": '"¥"#,##0.00', "count": "#,##0", "ratio": "0.00", "score": "0.0"}
@@ -585,6 +595,7 @@ def export_formats(labelled: Labelled, lang: str = "zh") -> dict[str, str]:
     formats = {header: _EXCEL_FORMATS.get(kpi(metric).unit, seconds) for header, metric in labelled.kpis.items()}
     formats.update({header: _EXCEL_FORMATS["count"] for header in labelled.counts})
     formats.update({header: _EXCEL_FORMATS["cny"] for header in labelled.money})
+    formats.update({header: _EXCEL_FORMATS["pct"] for header in labelled.goals})
     formats[_t(lang, "得分", "Score")] = _EXCEL_FORMATS["score"]
     formats[_t(lang, *PAY_LABELS["coefficient"])] = _EXCEL_FORMATS["ratio"]
     return formats

@@ -14,7 +14,8 @@ from csperf import ui_format as fmt  # noqa: E402
 
 ASSIGNED = ""  # the selectbox value for "each agent's own scheme"
 COLOURS = {"above": "background-color: rgba(46,157,91,0.16); color: #1d6b3d",
-           "below": "background-color: rgba(217,54,62,0.14); color: #a3242b"}
+           "below": "background-color: rgba(217,54,62,0.14); color: #a3242b",
+           "short": "background-color: rgba(237,137,54,0.16); color: #9c4a06"}
 show_pay = frame.can("view_pay_all")
 
 st.title(ui.t("排行榜", "Leaderboard"))
@@ -76,13 +77,22 @@ def colour(column: pd.Series) -> list[str]:
     return [COLOURS.get(s, "") for s in status[metric]]
 
 
+def goal_colour(column: pd.Series) -> list[str]:
+    """Green on target (or on pace mid-month), orange short of it: the agent page's colours."""
+    met = table.reset_index(drop=True).loc[shown.index, f"{labelled.goals[column.name]}_target_met"]
+    return ["" if pd.isna(m) else COLOURS["above" if m else "short"] for m in met]
+
+
 score_header, rank_header = ui.t("得分", "Score"), ui.t("名次", "Rank")
 formats = {header: (lambda v, m=metric: fmt.value(m, v, ui.lang())) for header, metric in labelled.kpis.items()}
 formats |= {header: fmt.count for header in labelled.counts}
 formats |= {header: fmt.money for header in labelled.money}
+formats |= {header: fmt.percent for header in labelled.goals}
 if ui.t("系数", "Coefficient") in labelled.frame.columns:
     formats[ui.t("系数", "Coefficient")] = lambda v: "—" if fmt.missing(v) else f"{v:g}"
 styler = shown.style.format(formats).apply(colour, subset=list(labelled.kpis))
+if labelled.goals:
+    styler = styler.apply(goal_colour, subset=list(labelled.goals))
 st.dataframe(
     styler, hide_index=True, height=min(38 + 35 * len(shown), 720),
     column_config={
@@ -94,10 +104,22 @@ st.dataframe(
         **{header: st.column_config.Column(header, help=ui.t("绿色：优于团队；红色：不如团队",
                                                               "green: better than the team; red: worse"))
            for header in labelled.kpis},
+        **{header: st.column_config.Column(header, help=ui.t(
+            "客服本人目标的达成率（「数据」页设置）：总量为已完成占目标的比例，本月进行中时按整月目标算、颜色看月底预计；"
+            "水平类为实际 ÷ 目标（越低越好的为目标 ÷ 实际）。绿色：达标；橙色：未达标",
+            "The agent's own target (set on the Data page): a total's share done, of the whole month while it "
+            "runs, coloured by the month-end pace; a level's value ÷ target (target ÷ value when lower is "
+            "better). Green: on target; orange: short of it"))
+           for header in labelled.goals},
     }, placeholder="—")
 st.caption(ui.t("绿色 = 优于比较组，红色 = 不如比较组；“样本”列是比率所依据的数量（询单、接待、评价…）。",
                 "Green = better than the comparison group, red = worse; the “n” columns are the counts each rate "
                 "rests on (inquiries, receptions, ratings…)."))
+if labelled.goals:
+    st.caption(ui.t("“目标达成”对照客服本人的月度目标：总量是已完成的比例（月中按整月目标算），绿色 = 达标或按目前进度月底能达标，"
+                    "橙色 = 未达标。",
+                    "“vs target” holds each agent to their own monthly target: a total's share done (of the whole "
+                    "month mid-month); green = met, or on pace to be by the month's end; orange = short."))
 
 sheet = ui.t("排行榜", "Leaderboard")
 st.download_button(

@@ -138,6 +138,24 @@ def test_leaderboard_says_when_the_dates_are_not_the_schemes_whole_month(app_db)
     assert any(c.value.startswith("2026-10-01 ~ 2026-10-31") for c in at.caption)
 
 
+def test_leaderboard_shows_each_agents_own_target_completion(app_db):
+    from csperf import queries, targets
+    from csperf.db import open_db
+
+    at = run("pages/2_leaderboard.py")
+    assert "销售额目标达成" not in at.dataframe[0].value.columns  # nobody has a target of their own yet
+    october = queries.agent_kpis(open_db(), "2026-10-01", "2026-10-31").set_index("agent")
+    targets.set_target(open_db(), "sales", "2026-10", round(october.loc["小美", "sales"] * 2), shop="旗舰店",
+                       account="小美")
+    targets.set_target(open_db(), "sales", "2026-10", 1)  # the whole business's: not an agent's
+    at.run()
+    table = at.dataframe[0].value.set_index("客服")
+    assert table.loc["小美", "销售额目标达成"] == pytest.approx(
+        october.loc["小美", "sales"] / round(october.loc["小美", "sales"] * 2), rel=1e-6)
+    assert table.drop(index="小美")["销售额目标达成"].isna().all()
+    assert any(c.value.startswith("“目标达成”对照客服本人的月度目标") for c in at.caption)
+
+
 def test_leaderboard_shows_no_pay_to_a_viewer(app_db):
     at = run("pages/2_leaderboard.py", "viewer")
     table = at.dataframe[0].value

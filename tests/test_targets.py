@@ -275,3 +275,32 @@ def test_a_sheet_with_a_bad_cell_stores_nothing_and_names_every_bad_row(db, tmp_
         targets.import_targets(db, tmp_path / "none.csv")
     with pytest.raises(TargetError, match="找不到文件"):
         targets.import_targets(db, tmp_path / "missing.xlsx")
+
+
+def test_completion_is_a_totals_share_done_and_a_levels_value_against_its_target():
+    rows = _targets(("sales", "2026-11-01", 300_000), ("conversion_rate", "2026-11-01", 0.40),
+                    ("first_response_s", "2026-11-01", 20.0), ("refund_rate", "2026-11-01", 0.05))
+    now = pd.Series({"sales": 150_000.0, "conversion_rate": 0.30, "first_response_s": 25.0, "refund_rate": 0.0})
+    running = targets.standings(rows, now, date(2026, 11, 1), date(2026, 11, 15))
+    assert running["sales"].completion == pytest.approx(0.5) and running["sales"].met  # of the month, on pace
+    assert running["conversion_rate"].completion == pytest.approx(0.75)
+    assert running["first_response_s"].completion == pytest.approx(0.8)  # 20 s wanted, 25 s taken
+    assert running["refund_rate"].completion is None and running["refund_rate"].met  # no refund at all
+    stretch = targets.standings(rows, now, date(2026, 11, 6), date(2026, 11, 15))["sales"]
+    assert stretch.completion == pytest.approx(150_000 / 100_000)  # ten days' share of the month
+
+
+def test_each_agent_is_held_to_its_own_targets_only():
+    goals = pd.DataFrame({"shop": ["旗舰店", "旗舰店", "拼多多店"], "account": ["小美", "小美", "阿强"],
+                          "metric": ["sales", "conversion_rate", "sales"],
+                          "month": pd.to_datetime(["2026-10-01"] * 3), "value": [100_000.0, 0.30, 1.0]})
+    agents = pd.DataFrame({"shop": ["旗舰店", "旗舰店", "拼多多店"], "agent": ["阿强", "小美", "pdd01"],
+                           "sales": [500_000.0, 80_000.0, 9.0], "conversion_rate": [0.5, 0.33, 0.1]},
+                          index=[10, 11, 12])
+    found = targets.agent_standings(goals, agents, date(2026, 10, 1), date(2026, 10, 31))
+    assert list(found.columns) == ["sales_target", "sales_target_met", "conversion_rate_target",
+                                   "conversion_rate_target_met"]
+    assert found.loc[11, "sales_target"] == pytest.approx(0.8) and not found.loc[11, "sales_target_met"]
+    assert found.loc[11, "conversion_rate_target"] == pytest.approx(1.1) and found.loc[11, "conversion_rate_target_met"]
+    assert found.loc[[10, 12]].isna().all().all()  # 拼多多店's 阿强 is another account than 旗舰店's
+    assert targets.agent_standings(goals.iloc[:0], agents, date(2026, 10, 1), date(2026, 10, 31)).empty

@@ -403,6 +403,23 @@ def test_labelled_leaderboard_says_common_skips_once_and_keeps_numbers():
     assert out.frame["备注"].tolist() == ["", "⚠ 样本不足 · 未计：询单转化率"]
     assert out.frame["得分"].tolist() == [101.25, 80.0]
     assert (out.kpis, out.counts, out.money) == ({"询单转化率": "conversion_rate"}, ["询单转化率 样本"], ["应发"])
+    assert out.goals == {}
+
+
+def test_the_leaderboard_carries_each_agents_own_target_completion_beside_the_score():
+    scored = views.Scored(pd.DataFrame({
+        "group": ["g", "g"], "rank": [1, 2], "agent": ["a", "b"], "shop": ["s", "s"], "role": ["presales"] * 2,
+        "score": [101.0, 80.0],
+        "conversion_rate": [0.3, 0.2], "sales": [9.0, 8.0], "sales_target": [0.8, NAN],
+        "sales_target_met": pd.array([False, None], dtype="boolean"), "pay": [5000.0, 4000.0]}),
+        {"s": Scheme(name="s", kpis=[KpiRule("conversion_rate", 1, "vs_team")])}, pd.DataFrame())
+    table = views.leaderboard(scored, None, show_pay=True)
+    assert {"sales_target", "sales_target_met"} <= set(table.columns) and "sales" not in table.columns
+    out = views.labelled_leaderboard(table, scored.metrics)
+    assert out.frame.columns.tolist()[-5:] == ["得分", "销售额目标达成", "询单转化率", "应发", "备注"]
+    assert out.goals == {"销售额目标达成": "sales"} and out.frame["销售额目标达成"].iloc[0] == 0.8
+    assert views.export_formats(out)["销售额目标达成"] == "0.0%"
+    assert "Sales vs target" in views.labelled_leaderboard(table, scored.metrics, "en").frame.columns
 
 
 def test_score_breakdown_names_the_value_that_scores_full_marks():
