@@ -260,6 +260,8 @@ with tabs[1]:
     else:
         shown = pd.DataFrame({
             "#": history["import_id"],
+            t("状态", "State"): [t("已撤销", "undone") if pd.notna(u) else t("有效", "in effect")
+                                 for u in history["undone_at"]],  # beside the number: seen without scrolling
             t("文件", "File"): history["file_name"],
             t("格式", "Shape"): history["format"].map(lambda f: shape_label(f) if isinstance(f, str) else "—"),
             t("店铺", "Shop"): history["shop"].fillna("—"),
@@ -269,8 +271,6 @@ with tabs[1]:
             t("会话", "Sessions"): history["sessions"],
             t("导入时间", "Imported"): history["imported_at"].dt.strftime("%Y-%m-%d %H:%M"),
             t("导入人", "By"): history["imported_by"].fillna("—"),
-            t("状态", "State"): [t("已撤销", "undone") if pd.notna(u) else t("有效", "in effect")
-                                 for u in history["undone_at"]],
         })
         st.dataframe(shown, hide_index=True, width="stretch", placeholder="—")
         live = history[history["undone_at"].isna()]
@@ -290,6 +290,7 @@ with tabs[1]:
                         except (KeyError, ValueError) as exc:
                             st.error(str(exc).strip("'\""))
                         else:
+                            del st.session_state["dt_undo_sure"]  # the next import in the list asks again
                             ui.flash(t(f"已撤销 {labels[chosen]}", f"Undone {labels[chosen]}"))
 
 # -- accounts to people -----------------------------------------------------------------------------

@@ -583,6 +583,23 @@ def test_undo_needs_confirmation(app_db):
     assert "已撤销 #1 · synthetic.xlsx" in texts(at.success)
 
 
+def test_each_undo_asks_for_its_own_confirmation(app_db):
+    open_db().apply_import(ImportMeta("extra.csv", "extra-sha", "generic"), pd.DataFrame([{
+        "shop": "旗舰店", "account": "小美", "date_from": date(2026, 10, 5), "date_to": date(2026, 10, 5),
+        "receptions": 40}]))
+    at = ran(DATA)
+    at.selectbox(key="dt_undo_id").set_value(2)
+    at.checkbox(key="dt_undo_sure").check()
+    at.form(key="dt_undo").form_submit_button[0].click()
+    at.run()
+    assert "已撤销 #2 · extra.csv" in texts(at.success)
+    assert at.checkbox(key="dt_undo_sure").value is False  # not still ticked for the next import in the list
+    at.form(key="dt_undo").form_submit_button[0].click()
+    at.run()
+    assert "请先勾选确认。" in texts(at.warning)
+    assert queries.data_range(open_db())[1] == date(2026, 10, 31)  # #1 still in effect
+
+
 def test_an_unmatched_account_is_bound_to_a_person(app_db):
     open_db().apply_import(ImportMeta("extra.csv", "extra-sha", "generic"), pd.DataFrame([{
         "shop": "旗舰店", "account": "小美2号", "date_from": date(2026, 10, 5), "date_to": date(2026, 10, 5),
