@@ -145,8 +145,9 @@ class ImportResult:
     def duplicate(self) -> bool:
         return bool(self.outcome and self.outcome.duplicate)
 
-    def summary(self) -> str:
-        """One line (plus warnings) for the CLI and the inbox."""
+    def summary(self, web: bool = False) -> str:
+        """One line (plus warnings) for the CLI and the inbox; for the data page (`web`)
+        without the format's code and with the page's way to give a shop."""
         if self.error:
             return f"✗ {self.error}"
         if self.duplicate:
@@ -156,9 +157,11 @@ class ImportResult:
             period = f" {self.period_from}" + (f"~{self.period_to}" if self.period_to != self.period_from else "")
         counts = ", ".join(part for part in (f"{self.rows} 行数据" if self.rows or not self.sessions else "",
                                              f"{self.sessions} 条会话" if self.sessions else "") if part)
-        lines = [f"✓ {self.file_name}: 导入 #{self.import_id} ({self.format}) {self.shop or ''}{period} — {counts}"]
+        shape = "" if web else f" ({self.format})"
+        lines = [f"✓ {self.file_name}: 导入 #{self.import_id}{shape} {self.shop or ''}{period} — {counts}"]
         if self.shop_defaulted:
-            lines.append(f"  ! 文件中没有店铺名，已记入“{DEFAULT_SHOP}”(可用 --shop 指定) — no shop in the file")
+            how = "撤销后在「店铺」一栏填写再导入" if web else "可用 --shop 指定"
+            lines.append(f"  ! 文件中没有店铺名，已记入“{DEFAULT_SHOP}”({how}) — no shop in the file")
         if self.provisional_rows:
             lines.append(f"  ! {self.provisional_rows} 行含“延迟统计”，标记为暂定 — provisional rows")
         if self.unknown_columns:

@@ -53,6 +53,12 @@ PAGE_BY_URL = {p.url: p for p in PAGES}
 
 # -- language ----------------------------------------------------------------------------
 
+def error(problem) -> None:
+    """A refusal (an exception or its message, written '中文 — English' for the command
+    line) in the UI's language."""
+    st.error(fmt.one_language(str(problem), lang()))
+
+
 def target_caption(goal) -> None:
     """Where a KPI stands against its target (views.target_text): green on target, orange not."""
     st.caption(f":{'green' if goal.met else 'orange'}[{views.target_text(goal, lang())}]")
@@ -365,7 +371,7 @@ def _first_owner_form(db: Database) -> None:
         try:
             auth.add_user(db, username.strip(), password, "owner", by=username.strip())
         except ValueError as exc:
-            st.error(str(exc))
+            error(exc)
             return
         _signed_in(db, auth.user_by_name(db, username.strip()))
 

@@ -6,6 +6,7 @@ Kept free of streamlit so the rules are unit-tested; pages only call these.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 
@@ -155,3 +156,20 @@ def rank_move(move) -> str:
     if move < 0:
         return f"▼{-move}"
     return "—"
+
+
+_CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+
+
+def one_language(message: str, lang: str = "zh") -> str:
+    """A message written for the command line as '中文 — English' (line by line) in the
+    Chinese UI without its English half. A line whose last ' — ' part holds Chinese too
+    is kept whole, and so is every line in the English UI: its English half alone can
+    lack what the Chinese half names (the file, the row)."""
+    if lang != "zh":
+        return message
+    lines = []
+    for line in message.splitlines():
+        head, cut, tail = line.rpartition(" — ")
+        lines.append(head if cut and _CJK.search(head) and not _CJK.search(tail) else line)
+    return "\n".join(lines)

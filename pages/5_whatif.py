@@ -364,7 +364,7 @@ if frame.can("edit_schemes"):
                     schemes.assign_scheme(frame.db, assign_role, assign_name, valid_from, shop=assign_shop.strip(),
                                           team=assign_team.strip(), user=frame.user.username)
                 except ValueError as exc:
-                    st.error(str(exc))
+                    ui.error(exc)
                 else:  # the write bumps the data version, so every cached score is read again
                     assigned = f"{assign_name} → {fmt.role(assign_role, ui.lang())}"
                     ui.flash(t(f"已指派：{assigned}，自 {valid_from:%Y-%m-%d} 起按它计分发薪。",

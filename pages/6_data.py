@@ -202,14 +202,14 @@ with tabs[0]:
                 st.caption(f"{item['name']}: {note}")
     for item in items:
         if item.get("rejected"):
-            st.error(item["error"])
+            ui.error(item["error"])
             continue
         needs_input = item["error"] is not None or item["parsed"].shop_defaulted
         with st.expander(t(f"{item['name']} · 店铺、期间（文件中没有时）和列的含义",
                            f"{item['name']} · shop, period (when the file lacks them) and column meanings"),
                          expanded=needs_input):
             if item["error"]:
-                st.error(item["error"])
+                ui.error(item["error"])
             cols = st.columns(2)
             cols[0].text_input(t("店铺", "Shop"), key=f"dt_shop_{item['sha'][:12]}",
                                placeholder=t("如 旗舰店", "e.g. flagship store"))
@@ -238,7 +238,7 @@ with tabs[0]:
                 except importer.BadInput as exc:
                     outcomes.append({"ok": False, "text": str(exc)})
                 else:
-                    outcomes.append({"ok": True, "text": result.summary()})
+                    outcomes.append({"ok": True, "text": result.summary(web=True)})
                 bar.progress((n + 1) / len(ready), text=f"{n + 1}/{len(ready)}")
             failed = sum(not o["ok"] for o in outcomes)
             status.update(label=t(f"导入完成：成功 {len(outcomes) - failed}，失败 {failed}",
@@ -250,7 +250,7 @@ with tabs[0]:
         shutil.rmtree(st.session_state.pop("dt_dir"), ignore_errors=True)  # the copies were imported
         st.rerun()
     for outcome in st.session_state.get("dt_outcomes", []):
-        (st.success if outcome["ok"] else st.error)(outcome["text"])
+        (st.success if outcome["ok"] else st.error)(fmt.one_language(outcome["text"], ui.lang()))
 
 # -- import history and undo ------------------------------------------------------------------------
 with tabs[1]:
@@ -288,7 +288,7 @@ with tabs[1]:
                         try:
                             db.undo_import(chosen, username=username)
                         except (KeyError, ValueError) as exc:
-                            st.error(str(exc).strip("'\""))
+                            ui.error(str(exc).strip("'\""))
                         else:
                             del st.session_state["dt_undo_sure"]  # the next import in the list asks again
                             ui.flash(t(f"已撤销 {labels[chosen]}", f"Undone {labels[chosen]}"))
@@ -328,7 +328,7 @@ with tabs[2]:
                 try:
                     roster.bind_account(db, shop, acct, name, team=team or None, role=role, user=username)
                 except roster.RosterError as exc:
-                    st.error(str(exc))
+                    ui.error(exc)
                 else:
                     ui.flash(t(f"已把 {account} 绑定给 {name}", f"Bound {account} to {name}"))
 
@@ -362,7 +362,7 @@ with tabs[3]:
             try:
                 saved = roster.save_roster_frame(db, edited, user=username)
             except roster.RosterError as exc:
-                st.error(str(exc))
+                ui.error(exc)
             else:
                 saved_then_flash("dt_roster_saves", t(f"花名册已保存，共 {saved} 行", f"Roster saved: {saved} rows"))
 
@@ -403,7 +403,7 @@ with tabs[4]:
                     except roster.RosterError as exc:
                         problems.append(f"{row.shop}:{row.account}: {exc}")
             for problem in problems:
-                st.error(problem)
+                ui.error(problem)
             if not problems:
                 saved_then_flash("dt_qa_saves", t(f"已保存 {saved} 个评分（{month:%Y-%m}）",
                                                   f"{saved} scores saved ({month:%Y-%m})"))
@@ -477,7 +477,7 @@ with tabs[5]:
                 except targets.TargetError as exc:
                     problems.append(str(exc))
             for problem in problems:
-                st.error(problem)
+                ui.error(problem)
             if not problems:
                 saved_then_flash("dt_tg_saves",
                                  t(f"已保存 {saved} 个目标（{targets.scope_label(shop, team, account)} · {month:%Y-%m}）",
@@ -497,7 +497,7 @@ with tabs[5]:
                 try:
                     imported = targets.import_targets(db, saved_to, user=username)
                 except targets.TargetError as exc:
-                    st.error(str(exc))
+                    ui.error(exc)
                 else:
                     saved_then_flash("dt_tg_saves", t(f"已从 {sheet.name} 导入 {imported} 个目标",
                                                       f"{imported} targets imported from {sheet.name}"))
@@ -555,7 +555,7 @@ if frame.can("manage_users"):
                 try:
                     auth.add_user(db, new_name, new_password, new_role, shop=shop, account=account, by=username)
                 except ValueError as exc:
-                    st.error(str(exc))
+                    ui.error(exc)
                 else:
                     ui.flash(t(f"已添加用户 {new_name}", f"Added user {new_name}"))
         users = accounts["username"].tolist()
@@ -567,7 +567,7 @@ if frame.can("manage_users"):
                 try:
                     auth.set_password(db, who, password, by=username)
                 except ValueError as exc:
-                    st.error(str(exc))
+                    ui.error(exc)
                 else:
                     st.success(t(f"已重设 {who} 的密码", f"Password of {who} reset"))
         with change.form("dt_remove_user"):
@@ -581,7 +581,7 @@ if frame.can("manage_users"):
                     try:
                         auth.remove_user(db, gone, by=username)
                     except ValueError as exc:
-                        st.error(str(exc))
+                        ui.error(exc)
                     else:
                         ui.flash(t(f"已删除用户 {gone}", f"Removed user {gone}"))
 

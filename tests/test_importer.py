@@ -894,6 +894,14 @@ def test_import_files_reports_a_bad_file_and_goes_on(db, tmp_path):
     assert "✓" in results[0].summary() and results[1].summary().startswith("✗")
 
 
+def test_the_data_page_summary_names_no_format_code_and_no_command_line_flag(db, tmp_path):
+    result = importer.import_file(db, daily_csv(tmp_path / "1.csv", [["2026-10-01", "a", 10, "90%", 10]]))
+    assert result.shop_defaulted
+    assert "(generic)" in result.summary() and "--shop" in result.summary()
+    assert "(generic)" not in result.summary(web=True) and "--shop" not in result.summary(web=True)
+    assert "撤销后在「店铺」一栏填写再导入" in result.summary(web=True)
+
+
 def test_import_records_the_file_summary(db, tmp_path):
     path = write_csv(tmp_path / "拼多多.csv", pdd_rows() + [[3, "拼多多店:pdd03", 1, "x"]])
     result = importer.import_file(db, path, skip_bad_rows=True, user="boss")

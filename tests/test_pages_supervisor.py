@@ -340,6 +340,8 @@ def test_an_upload_is_previewed_then_lands_in_the_leaderboard_data(app_db):
     assert kpis.loc["新客服", "shop"] == "旗舰店"
     assert (kpis.loc["新客服", "receptions"], kpis.loc["新客服", "conversion_rate"]) == (300, 0.4)  # 48 / 120
     assert frame_with(at, "文件", CHITU_NAME).iloc[0]["#"] == 2  # newest first in the history
+    upload(at, [(CHITU_NAME, CHITU_CSV.encode("utf-8"), "text/csv")])  # again: in Chinese alone
+    assert f"= {CHITU_NAME}: 与导入 #2 内容相同，未重复导入" in texts(at.success)
     unmatched = frame_with(at, "账号", "新客服")
     assert unmatched["店铺"].tolist() == ["旗舰店"]
 

@@ -549,6 +549,15 @@ def test_the_leaderboard_export_formats_follow_each_columns_unit():
     assert views.export_formats(labelled, "en")["首次响应时间(秒)"] == '0.0"s"'
 
 
+def test_a_command_line_message_loses_its_english_half_in_the_chinese_ui():
+    message = "= a.csv: 与导入 #4 内容相同，未重复导入 — already imported\n  ! 3 行含“延迟统计”，标记为暂定 — provisional rows"
+    assert fmt.one_language(message) == "= a.csv: 与导入 #4 内容相同，未重复导入\n  ! 3 行含“延迟统计”，标记为暂定"
+    assert fmt.one_language(message, "en") == message
+    counts = "✓ a.csv: 导入 #1 旗舰店 2026-10-01 — 12 行数据"  # the part after the dash is Chinese too
+    assert fmt.one_language(counts) == counts
+    assert fmt.one_language("no dash here") == "no dash here"
+
+
 def test_durations_and_their_buckets_read_in_the_ui_language():
     assert [fmt.seconds(v) for v in (27.77, 150, 27712)] == ["27.8秒", "2分30秒", "7小时41分"]
     assert [fmt.seconds(v, "en") for v in (27.77, 150, 27712)] == ["27.8 s", "2 min 30 s", "7 h 41 min"]
