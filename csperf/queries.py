@@ -340,15 +340,21 @@ def provisional_days(db: Database, date_from, date_to, **filters) -> pd.DataFram
     )
 
 
-def filter_options(db: Database) -> dict[str, list]:
-    """The shops, teams, roles and shifts present, for the sidebar filters."""
+def filter_options(db: Database) -> dict:
+    """The shops, teams, roles and shifts present, for the sidebar filters, and each
+    shop's teams (`teams_of`: a team list that follows the shops picked)."""
     shops = db.query("SELECT DISTINCT shop FROM facts WHERE current ORDER BY 1")["shop"].tolist()
     roster = db.query(
-        "SELECT DISTINCT team, role, shift FROM roster WHERE NOT coalesce(excluded, false)"
+        "SELECT DISTINCT shop, team, role, shift FROM roster WHERE NOT coalesce(excluded, false)"
     )
+
     def values(col):
         return sorted(v for v in roster[col].dropna().unique())
-    return {"shop": shops, "team": values("team"), "role": values("role"), "shift": values("shift")}
+
+    teams = roster.dropna(subset=["team"])
+    teams_of = {shop: sorted(set(group["team"])) for shop, group in teams.groupby("shop")}
+    return {"shop": shops, "team": values("team"), "role": values("role"), "shift": values("shift"),
+            "teams_of": teams_of}
 
 
 def targets(db: Database, date_from, date_to, shop=None, team=None, role=None, shift=None,

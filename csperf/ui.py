@@ -519,10 +519,13 @@ def _sidebar(frame: Frame, first: date | None, last: date | None) -> None:
         options = query("filter_options")
         for key, zh, en in (("shop", "店铺", "Shop"), ("team", "团队", "Team"), ("role", "岗位", "Role"),
                             ("shift", "班次", "Shift")):
-            if not options[key]:
+            offered = options[key]
+            if key == "team" and frame.filters.get("shop"):  # only the teams of the shops picked
+                offered = sorted({team for shop in frame.filters["shop"] for team in options["teams_of"].get(shop, [])})
+            if not offered:
                 continue
-            st.session_state[f"f_{key}"] = [v for v in st.session_state.get(f"f_{key}", []) if v in options[key]]
-            picked = st.multiselect(t(zh, en), options[key], **_remembered(f"w_{key}", f"f_{key}", []),
+            st.session_state[f"f_{key}"] = [v for v in st.session_state.get(f"f_{key}", []) if v in offered]
+            picked = st.multiselect(t(zh, en), offered, **_remembered(f"w_{key}", f"f_{key}", []),
                                     format_func=(lambda v: fmt.role(v, lang())) if key == "role" else str,
                                     placeholder=t("全部", "All"))
             if picked:

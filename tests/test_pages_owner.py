@@ -156,6 +156,17 @@ def test_leaderboard_shows_each_agents_own_target_completion(app_db):
     assert any(c.value.startswith("“目标达成”对照客服本人的月度目标") for c in at.caption)
 
 
+def test_the_team_filter_offers_only_the_teams_of_the_shops_picked(app_db):
+    at = run("pages/2_leaderboard.py")
+    assert at.multiselect(key="w_team").options == ["A组", "B组", "拼团组"]
+    at.session_state["f_team"] = ["A组"]
+    at.session_state["f_shop"] = ["拼多多店"]
+    at.run()
+    assert at.multiselect(key="w_team").options == ["拼团组"]
+    assert at.session_state["f_team"] == []  # 旗舰店's team no longer narrows 拼多多店 to nobody
+    assert set(at.dataframe[0].value["客服"]) == {"pdd01", "pdd02"}
+
+
 def test_leaderboard_shows_no_pay_to_a_viewer(app_db):
     at = run("pages/2_leaderboard.py", "viewer")
     table = at.dataframe[0].value
