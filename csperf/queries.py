@@ -317,15 +317,19 @@ def data_range(db: Database) -> tuple[date | None, date | None]:
     return first, last
 
 
+LAG_DAYS = 31  # a shop's figures ending longer before the latest are an old dataset, not late files
+
+
 def data_as_of(db: Database) -> dict:
     """The latest business date and the latest import time, for 'data as of' lines, and the
-    shops whose figures end earlier (`lagging`: shop, last date), whose latest days look
-    empty only because their files have not come yet."""
+    shops whose figures end earlier, by less than LAG_DAYS (`lagging`: shop, last date),
+    whose latest days look empty only because their files have not come yet."""
     last_date = db.scalar("SELECT max(date_to) FROM facts WHERE current")
     last_import = db.scalar("SELECT max(imported_at) FROM imports WHERE undone_at IS NULL")
     provisional = db.scalar("SELECT count(*) FROM facts WHERE current AND provisional")
     lagging = db.rows("SELECT shop, max(date_to) AS last FROM facts WHERE current GROUP BY shop "
-                      "HAVING max(date_to) < ? ORDER BY last, shop", [last_date]) if last_date else []
+                      "HAVING max(date_to) < ? AND max(date_to) >= ? ORDER BY last, shop",
+                      [last_date, last_date - timedelta(days=LAG_DAYS)]) if last_date else []
     return {"last_date": last_date, "last_import": last_import, "provisional_rows": int(provisional or 0),
             "lagging": [(shop, last) for shop, last in lagging]}
 

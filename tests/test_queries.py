@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
@@ -199,6 +199,8 @@ def test_the_group_value_of_a_count_is_the_mean_per_agent_who_worked(db):
 def test_data_as_of_names_the_shops_whose_files_have_not_caught_up(db):
     load(db, [{"shop": "s1", "account": "a", "date_from": D2, "receptions": 1},
               {"shop": "s2", "account": "b", "date_from": D1, "receptions": 1},
-              {"shop": "s3", "account": "c", "date_from": D2, "receptions": 1}])
+              {"shop": "s3", "account": "c", "date_from": D2, "receptions": 1},
+              {"shop": "old", "account": "d", "date_from": D2 - timedelta(days=queries.LAG_DAYS + 1),
+               "receptions": 1}])
     as_of = queries.data_as_of(db)
-    assert as_of["last_date"] == D2 and as_of["lagging"] == [("s2", D1)]
+    assert as_of["last_date"] == D2 and as_of["lagging"] == [("s2", D1)]  # not a dataset of long ago
