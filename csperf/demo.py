@@ -50,7 +50,7 @@ class DemoSummary:
 def _set_targets(db: Database, maker: ModuleType) -> int:
     """The owner's targets for the demo's last two months, as a shop sets them: each shop's
     and each pre-sales agent's sales a growth over the month before (when the demo holds
-    that whole month), the levels of the generator's TARGET_LEVELS.
+    that whole month and the agent worked it), the levels of the generator's TARGET_LEVELS.
     A target already set (a demo loaded twice, or the owner's own) is left alone."""
     first, last = queries.data_range(db)
     if last is None:
@@ -69,8 +69,12 @@ def _set_targets(db: Database, maker: ModuleType) -> int:
                      if value > 0}
             agents = queries.agent_kpis(db, before_end.replace(day=1), before_end)
             agents = agents[agents["role"] == "presales"]
+            # someone who sold a fraction of the shop's usual (a hire late in the month) gets
+            # no target from it: a shop sets theirs after a whole month of work
+            usual = agents.groupby("shop")["sales"].transform("median")
             people = {(shop, agent): round(value * maker.SALES_GROWTH, -3)
-                      for shop, agent, value in zip(agents["shop"], agents["agent"], agents["sales"]) if value > 0}
+                      for shop, agent, value, typical in zip(agents["shop"], agents["agent"], agents["sales"], usual)
+                      if value > 0 and value >= typical / 3}
         wanted += [(month, shop, targets.ALL, "sales", value) for shop, value in sales.items()]
         wanted += [(month, shop, agent, "sales", value) for (shop, agent), value in people.items()]
         if sales:

@@ -374,5 +374,10 @@ def test_the_owner_has_targets_for_the_last_two_months(loaded):
             for shop, account, value in zip(people["shop"], people["account"], people["value"]):
                 assert agents.loc[(shop, account), "role"] == "presales"
                 assert value == round(agents.loc[(shop, account), "sales"] * maker.SALES_GROWTH, -3)
+            presales = agents[agents["role"] == "presales"]
+            usual = presales.groupby(level="shop")["sales"].median()
+            for (shop, account), sold in presales["sales"].items():  # no target from a part month's sales
+                assert ((shop, account) in set(zip(people["shop"], people["account"]))) == (
+                    sold > 0 and sold >= usual[shop] / 3)
         levels = mine[(mine["shop"] == "") & (mine["metric"] != "sales")]
         assert dict(zip(levels["metric"], levels["value"])) == maker.TARGET_LEVELS
