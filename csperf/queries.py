@@ -558,3 +558,26 @@ def previous_period(date_from, date_to) -> tuple[date, date]:
     return start - length - timedelta(days=1), start - timedelta(days=1)
 
 
+
+
+def review_weeks(first, last, limit: int = 26) -> list[tuple[date, date]]:
+    """The calendar weeks (Monday to Sunday) a weekly review can look back on, newest first:
+    the running week ends at the last day with data, so it is never drawn as a whole one."""
+    start, end = _as_date(first), _as_date(last)
+    monday = end - timedelta(days=end.weekday())
+    weeks = []
+    while monday + timedelta(days=6) >= start and len(weeks) < limit:
+        weeks.append((monday, min(monday + timedelta(days=6), end)))
+        monday -= timedelta(days=7)
+    return weeks
+
+
+def review_week(weeks: list[tuple[date, date]]) -> tuple[date, date]:
+    """The week a review opens on: the latest one that has ended (on a Sunday), else the running one."""
+    return next((week for week in weeks if week[1].weekday() == 6), weeks[0])
+
+
+def week_before(week: tuple[date, date]) -> tuple[date, date]:
+    """The same weekdays a week earlier: a running week Monday to Wednesday against last
+    Monday to Wednesday."""
+    return week[0] - timedelta(days=7), week[1] - timedelta(days=7)

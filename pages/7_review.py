@@ -1,4 +1,5 @@
-"""周会 Weekly review: a big-screen slide show of the last 7 days with data — team summary,
+"""周会 Weekly review: a big-screen slide show of one calendar week (the last one ended, or
+the running one so far, against the same days of the week before) — team summary,
 top three, most improved, KPI champions, the week's trend and awards — readable across a
 room. Slides advance by themselves (pause with the button or Space) or with ◀ ▶ / ← →.
 No pay is shown here: viewers open this page too.
@@ -50,16 +51,24 @@ st.markdown("""<style>
 .rv-dots b{color:#E4393C}
 </style>""", unsafe_allow_html=True)
 
-last = ui.query("data_range")[1]
-week = ui.period_for("7d", last)
-previous_week = queries.previous_period(*week)
+first, last = ui.query("data_range")
+weeks = queries.review_weeks(first, last)
+
+
+def week_label(option: tuple) -> str:
+    running = option[1].weekday() != 6
+    return f"{option[0]:%m-%d} ~ {option[1]:%m-%d}" + (ui.t("（本周至今）", " (so far)") if running else "")
+
 
 shops = ui.query("filter_options")["shop"]
-top = st.columns([5, 2, 1, 1, 1], vertical_alignment="center")
-top[0].markdown(f"<div class='rv-head'>{ui.t('周会', 'Weekly review')} · {week[0]:%m-%d} ~ {week[1]:%m-%d}</div>"
+top = st.columns([4, 2, 2, 1, 1, 1], vertical_alignment="center")
+week = top[1].selectbox(ui.t("周", "Week"), weeks, index=weeks.index(queries.review_week(weeks)), key="rv_week",
+                        format_func=week_label)
+previous_week = queries.week_before(week)
+top[0].markdown(f"<div class='rv-head'>{ui.t('周会', 'Weekly review')} · {week_label(week)}</div>"
                 f"<div class='rv-sub'>{ui.t('对比上周', 'against')} {previous_week[0]:%m-%d} ~ {previous_week[1]:%m-%d}"
                 f" · {ui.t('数据截至', 'data as of')} {last:%Y-%m-%d}</div>", unsafe_allow_html=True)
-shop = top[1].selectbox(ui.t("店铺", "Shop"), [None] + shops, key="rv_shop",
+shop = top[2].selectbox(ui.t("店铺", "Shop"), [None] + shops, key="rv_shop",
                         format_func=lambda s: ui.t("全部店铺", "All shops") if s is None else s) if len(shops) > 1 else None
 scope = {"shop": shop} if shop else {}
 
@@ -230,12 +239,12 @@ def toggle_pause() -> None:
 
 
 paused = st.session_state["rv_paused"]
-top[2].button(ui.t("上一页", "Back"), icon=":material/chevron_left:", on_click=go, args=(-1,), key="rv_prev",
+top[3].button(ui.t("上一页", "Back"), icon=":material/chevron_left:", on_click=go, args=(-1,), key="rv_prev",
               shortcut="Left", width="stretch")
-top[3].button(ui.t("继续", "Play") if paused else ui.t("暂停", "Pause"),
+top[4].button(ui.t("继续", "Play") if paused else ui.t("暂停", "Pause"),
               icon=":material/play_arrow:" if paused else ":material/pause:", on_click=toggle_pause, key="rv_pause",
               shortcut="Space", width="stretch")
-top[4].button(ui.t("下一页", "Next"), icon=":material/chevron_right:", on_click=go, args=(1,), key="rv_next",
+top[5].button(ui.t("下一页", "Next"), icon=":material/chevron_right:", on_click=go, args=(1,), key="rv_next",
               shortcut="Right", width="stretch", type="primary")
 
 

@@ -282,6 +282,17 @@ def test_review_summary_holds_the_week_to_its_share_of_the_targets(app_db):
     assert "rv-bad rv-target'>目标 99.0% · 差 " in slide
 
 
+
+def test_review_opens_on_the_last_week_ended_and_can_show_the_running_one(app_db):
+    at = run("pages/7_review.py", "viewer")  # figures up to Saturday 10-31
+    head = next(m.value for m in at.markdown if "class='rv-head'" in m.value)
+    assert "10-19 ~ 10-25" in head and "对比上周 10-12 ~ 10-18" in head
+    running = at.selectbox(key="rv_week").options[0]
+    assert running == "10-26 ~ 10-31（本周至今）"
+    at.selectbox(key="rv_week").select_index(0).run()
+    head = next(m.value for m in at.markdown if "class='rv-head'" in m.value)
+    assert "10-26 ~ 10-31（本周至今）" in head and "对比上周 10-19 ~ 10-24" in head  # Monday to Saturday both
+
 def test_review_pause_stops_the_clock(app_db):
     at = run("pages/7_review.py")
     at.button(key="rv_pause").click().run()

@@ -88,6 +88,20 @@ def test_filters_and_periods(db):
         (date(2026, 11, 11), "双11"), (date(2026, 12, 12), "双12")]
 
 
+
+def test_a_weekly_review_looks_at_calendar_weeks_never_a_running_week_as_a_whole_one():
+    # data from Thursday 10-01 to Wednesday 10-21: the running week is Monday to Wednesday
+    weeks = queries.review_weeks(date(2026, 10, 1), date(2026, 10, 21))
+    assert weeks == [(date(2026, 10, 19), date(2026, 10, 21)), (date(2026, 10, 12), date(2026, 10, 18)),
+                     (date(2026, 10, 5), date(2026, 10, 11)), (date(2026, 9, 28), date(2026, 10, 4))]
+    assert queries.review_week(weeks) == (date(2026, 10, 12), date(2026, 10, 18))  # the last one ended
+    assert queries.week_before(weeks[0]) == (date(2026, 10, 12), date(2026, 10, 14))  # the same weekdays
+    # data up to a Sunday: that week is whole; a first week still running is all there is
+    assert queries.review_week(queries.review_weeks(date(2026, 10, 1), date(2026, 10, 18)))[1] == date(2026, 10, 18)
+    assert queries.review_weeks(date(2026, 10, 20), date(2026, 10, 21)) == [(date(2026, 10, 19), date(2026, 10, 21))]
+    assert queries.review_week([(date(2026, 10, 19), date(2026, 10, 21))]) == (date(2026, 10, 19), date(2026, 10, 21))
+    assert len(queries.review_weeks(date(2020, 1, 1), date(2026, 10, 21))) == 26
+
 def test_a_multi_day_record_counts_only_inside_a_range_that_holds_it(db):
     frame = pd.DataFrame([{"shop": "s", "account": "a", "date_from": D1, "date_to": date(2026, 10, 7),
                            "provisional": False, "inquiries": 70, "paid_buyers": 7}])
