@@ -132,6 +132,15 @@ class _SheetWriter:
         self.quoted_header = workbook.add_format({"bold": True, "bottom": 1, "quote_prefix": True})
         self.day = workbook.add_format({"num_format": "yyyy-mm-dd"})
         self.moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        self.title = workbook.add_format({"bold": True, "font_size": 13})
+        self.quoted_title = workbook.add_format({"bold": True, "font_size": 13, "quote_prefix": True})
+
+    def heading(self, sheet, row: int, text: str) -> None:
+        """A line above a table: the first one as its title, the rest plain; never a formula."""
+        if row:
+            self.text(sheet, row, 0, text)
+        else:
+            sheet.write_string(row, 0, text, self.quoted_title if is_risky(text) else self.title)
 
     def text(self, sheet, row: int, col: int, text: str, header: bool = False) -> None:
         if header:
@@ -141,20 +150,20 @@ class _SheetWriter:
         else:
             sheet.write_string(row, col, text)
 
-    def column(self, sheet, col: int, column: pd.Series, number_format=None) -> None:
-        """Rows 1.. of one column; plain float and integer columns take a fast path.
+    def column(self, sheet, col: int, column: pd.Series, number_format=None, first_row: int = 1) -> None:
+        """Rows `first_row`.. of one column; plain float and integer columns take a fast path.
         `number_format` (a workbook format) is how its numbers show (¥, %, 秒)."""
         values = column.tolist()
         if column.dtype.kind == "f":
-            for row, value in enumerate(values, start=1):
+            for row, value in enumerate(values, start=first_row):
                 if value == value:  # not NaN
                     sheet.write_number(row, col, value, number_format)
         elif column.dtype.kind in "iu" and bool((column.abs() < _EXCEL_EXACT_DIGITS).all()):
-            for row, value in enumerate(values, start=1):
+            for row, value in enumerate(values, start=first_row):
                 sheet.write_number(row, col, value, number_format)
         else:
             date_only = _dates_only(column)
-            for row, value in enumerate(values, start=1):
+            for row, value in enumerate(values, start=first_row):
                 self.cell(sheet, row, col, value, date_only, number_format)
 
     def cell(self, sheet, row: int, col: int, value, date_only: bool, number_format=None) -> None:
@@ -183,9 +192,12 @@ def _dates_only(column: pd.Series) -> bool:
     return bool((present == present.dt.normalize()).all())
 
 
-def to_xlsx(frames: Mapping[str, pd.DataFrame], number_formats: Mapping[str, str] | None = None) -> bytes:
-    """One sheet per frame (in order), header row frozen; no cell is ever a formula.
-    `number_formats` maps a column header to an Excel number format (`0.0%`, `"¥"#,##0.00`)."""
+def to_xlsx(frames: Mapping[str, pd.DataFrame], number_formats: Mapping[str, str] | None = None,
+            headings: Mapping[str, list[str]] | None = None) -> bytes:
+    """One sheet per frame (in order), header row frozen and filterable; no cell is ever a
+    formula. `number_formats` maps a column header to an Excel number format (`0.0%`,
+    `"¥"#,##0.00`); `headings` gives a sheet lines above its table (what the figures are:
+    period, filters, scheme), so a printed or forwarded copy still says it."""
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {
         "in_memory": True,
@@ -201,12 +213,18 @@ def to_xlsx(frames: Mapping[str, pd.DataFrame], number_formats: Mapping[str, str
     for wanted, frame in frames.items():
         frame = _money_to_the_cent(_flatten(frame))
         sheet = workbook.add_worksheet(_sheet_name(wanted, used))
+        lines = list((headings or {}).get(wanted, []))
+        for row, line in enumerate(lines):
+            writer.heading(sheet, row, line)
+        top = len(lines) + 1 if lines else 0  # a blank row between the heading and the table
         for col, header in enumerate(frame.columns):
-            writer.text(sheet, 0, col, str(header), header=True)
-            writer.column(sheet, col, frame.iloc[:, col], formats.get(str(header)))
+            writer.text(sheet, top, col, str(header), header=True)
+            writer.column(sheet, col, frame.iloc[:, col], formats.get(str(header)), first_row=top + 1)
             sample = frame.iloc[:_WIDTH_SAMPLE_ROWS, col].tolist()
             width = max([_display_width(header)] + [_display_width(v) for v in sample])
             sheet.set_column(col, col, min(max(width + 2, 8), 60))
-        sheet.freeze_panes(1, 0)
+        if len(frame.columns):
+            sheet.autofilter(top, 0, top + len(frame), len(frame.columns) - 1)
+        sheet.freeze_panes(top + 1, 0)
     workbook.close()
     return buffer.getvalue()

@@ -12,7 +12,8 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
@@ -20,7 +21,7 @@ import streamlit as st
 from csperf import auth, inbox, queries, schemes, targets, views
 from csperf import ui_charts as charts
 from csperf import ui_format as fmt
-from csperf.db import Database, DatabaseBusy, open_db, resolve_path
+from csperf.db import TIME_ZONE, Database, DatabaseBusy, open_db, resolve_path
 from csperf.metrics import label as metric_label
 from csperf.scheme import Scheme, assessment_period
 
@@ -550,6 +551,17 @@ def period_notes(used: Iterable[Scheme], frame: Frame) -> None:
         st.button(t(f"改看{whole_zh} {start:%m-%d} ~ {end:%m-%d}", f"Show the {whole_en} {start:%m-%d} ~ {end:%m-%d}"),
                   key=f"period_fit_{note.kind}", on_click=_store_period, args=(choice,))
 
+
+def export_heading(frame: Frame, title: str, used: dict[str, Scheme], show_pay: bool) -> list[str]:
+    """The lines above a leaderboard export (views.export_heading), with the pay caveats the
+    page shows where pay is exported too."""
+    notes = ([note.text(frame.date_from, frame.date_to, frame.last_day, lang())
+              for note in views.period_notes(used.values(), frame.date_from, frame.date_to, frame.last_day)]
+             if show_pay else [])
+    return views.export_heading(title, frame.date_from, frame.date_to, previous=frame.previous, scheme_names=used,
+                                filters=frame.filters, notes=notes, last_day=frame.last_day,
+                                exported_by=frame.user.username, exported_at=datetime.now(ZoneInfo(TIME_ZONE)),
+                                lang=lang())
 
 def _store_period(choice: str) -> None:
     st.session_state["f_period"] = choice

@@ -601,6 +601,35 @@ def export_formats(labelled: Labelled, lang: str = "zh") -> dict[str, str]:
     return formats
 
 
+FILTER_LABELS = {"shop": ("店铺", "Shop"), "team": ("团队", "Team"), "role": ("岗位", "Role"),
+                 "shift": ("班次", "Shift"), "account": ("客服", "Agent")}
+
+
+def export_heading(title: str, date_from: date, date_to: date, *, previous: tuple[date, date],
+                   scheme_names: Iterable[str], filters: dict, notes: Iterable[str], last_day: date,
+                   exported_by: str, exported_at, lang: str = "zh") -> list[str]:
+    """The lines above an exported leaderboard: which dates, against which, under which
+    scheme, for whom, with the page's caveats (pay provisional or only indicative), and who
+    exported it when. A sheet forwarded to an agent or printed for a meeting says it all."""
+    picked = []
+    for key, (zh, en) in FILTER_LABELS.items():
+        chosen = filters.get(key)
+        chosen = [chosen] if isinstance(chosen, str) else list(chosen or [])
+        if chosen:
+            shown = [fmt.role(v, lang) for v in chosen] if key == "role" else [str(v) for v in chosen]
+            picked.append(_t(lang, f"{zh} {'、'.join(shown)}", f"{en} {', '.join(shown)}"))
+    schemes_ = list(scheme_names)
+    return [
+        f"{title} · {date_from:%Y-%m-%d} ~ {date_to:%Y-%m-%d}",
+        _t(lang, f"考核方案：{'、'.join(schemes_) or '—'} · 名次变化对比 {previous[0]:%Y-%m-%d} ~ {previous[1]:%Y-%m-%d}",
+           f"Scheme: {', '.join(schemes_) or '—'} · rank moves against {previous[0]:%Y-%m-%d} ~ {previous[1]:%Y-%m-%d}"),
+        _t(lang, f"筛选：{'；'.join(picked)}" if picked else "筛选：无（全部客服）",
+           f"Filters: {'; '.join(picked)}" if picked else "Filters: none (every agent)"),
+        *notes,
+        _t(lang, f"数据截至 {last_day:%Y-%m-%d} · 导出于 {exported_at:%Y-%m-%d %H:%M}（{exported_by}）",
+           f"Data as of {last_day:%Y-%m-%d} · exported {exported_at:%Y-%m-%d %H:%M} by {exported_by}"),
+    ]
+
 def kpi_status_frame(table: pd.DataFrame, metrics: Iterable[str]) -> pd.DataFrame:
     """Per cell of each KPI column: 'above', 'below', 'level' or None against `<metric>_group`."""
     out = pd.DataFrame(index=table.index)

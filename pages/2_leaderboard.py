@@ -124,8 +124,9 @@ if labelled.goals:
 sheet = ui.t("排行榜", "Leaderboard")
 st.download_button(
     ui.t("导出 Excel", "Export to Excel"),
-    data=lambda: safe_export.to_xlsx({sheet: labelled.frame},  # built only when clicked
-                                     views.export_formats(labelled, ui.lang())),
+    data=lambda: safe_export.to_xlsx(  # built only when clicked
+        {sheet: labelled.frame}, views.export_formats(labelled, ui.lang()),
+        {sheet: ui.export_heading(frame, sheet, board.schemes, show_pay)}),
     file_name=f"leaderboard_{frame.date_from:%Y%m%d}_{frame.date_to:%Y%m%d}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     icon=":material/download:",

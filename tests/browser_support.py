@@ -159,10 +159,10 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
 
 
-def new_page(browser, width: int = 1440, height: int = 900):
+def new_page(browser, width: int = 1440, height: int = 900, downloads: bool = False):
     """A fresh context (its own cookies, so its own Streamlit session) and one page in it."""
     context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai", accept_downloads=False)
+                                  timezone_id="Asia/Shanghai", accept_downloads=downloads)
     context.set_default_timeout(ACTION_MS)
     return context.new_page()
 

@@ -10,6 +10,7 @@ checked for exception boxes, overlapping blocks and a CJK font really drawing th
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import tempfile
@@ -18,6 +19,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import openpyxl
 import pytest
 from browser_support import (
     AgentDay,
@@ -87,8 +89,8 @@ def open_tab(browser):
     """A fresh browser context per call (its own Streamlit session), closed after the test."""
     contexts = []
 
-    def make(width: int = 1440, height: int = 900):
-        page = new_page(browser, width, height)
+    def make(width: int = 1440, height: int = 900, downloads: bool = False):
+        page = new_page(browser, width, height, downloads)
         contexts.append(page.context)
         return page
 
@@ -174,6 +176,24 @@ def test_uploaded_export_shows_up_on_the_leaderboard(server, open_tab, tmp_path)
     assert overlaps(page) == []
     screenshot(page, "05_leaderboard_with_uploaded_agent")
 
+
+def test_the_leaderboard_export_says_what_it_holds(server, open_tab):
+    page = open_tab(downloads=True)
+    open_page(page, server.url("leaderboard"))
+    login(page, "owner")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="导出 Excel").click()
+    assert download.value.suggested_filename == "leaderboard_20261001_20261031.xlsx"
+    sheet = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes())).worksheets[0]
+    rows = [[cell for cell in row if cell is not None] for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == ["排行榜 · 2026-10-01 ~ 2026-10-31"]
+    assert rows[1][0].startswith("考核方案：") and "售前标准方案" in rows[1][0] and "名次变化对比 2026-09-01" in rows[1][0]
+    assert rows[2] == ["筛选：无（全部客服）"]
+    table = next(i for i, row in enumerate(rows) if "客服" in row and "得分" in row)
+    assert rows[table - 2][0].startswith("数据截至 2026-10-31 · 导出于 ") and rows[table - 1] == []
+    assert sheet.freeze_panes == f"A{table + 2}" and sheet.auto_filter.ref.startswith(f"A{table + 1}:")
+    agents = {row[rows[table].index("客服")] for row in rows[table + 1:]}
+    assert {"小美", "阿强", "晓东"} <= agents
 
 def test_a_log_with_unknown_headers_is_mapped_in_the_column_grid(server, open_tab, tmp_path):
     log = tmp_path / "工单导出.csv"

@@ -177,3 +177,17 @@ def test_xlsx_shows_numbers_in_the_formats_asked_for_and_keeps_their_values():
     assert [(c.value, c.number_format) for c in row[1:]] == [
         (0.4579185520361991, "0.0%"), (5123.46, '"¥"#,##0.00'), (539.99977, "#,##0"), (0.25, "0.0%")]
     assert row[0].number_format == "General"
+
+
+def test_lines_above_a_table_say_what_it_holds_and_the_table_stays_filterable():
+    frame = pd.DataFrame({"客服": ["=HYPERLINK(1)", "小王"], "得分": [101.5, 99.0]})
+    heading = ["=排行榜 · 2026-10-01 ~ 2026-10-31", "筛选：店铺 -旗舰店"]
+    sheet = _sheet(to_xlsx({"排行榜": frame}, headings={"排行榜": heading}), "排行榜")
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[:2] == [[heading[0], None], [heading[1], None]] and rows[2] == [None, None]
+    assert rows[3:] == [["客服", "得分"], ["=HYPERLINK(1)", 101.5], ["小王", 99.0]]
+    assert sheet["A1"].data_type == "s" and sheet["A2"].data_type == "s"  # text, never a formula
+    assert sheet["A1"].font.b and sheet["A4"].font.b
+    assert sheet.freeze_panes == "A5" and sheet.auto_filter.ref == "A4:B6"
+    plain = _sheet(to_xlsx({"s": frame}), "s")  # no heading: the table starts at the top
+    assert plain["A1"].value == "客服" and plain.freeze_panes == "A2" and plain.auto_filter.ref == "A1:B3"

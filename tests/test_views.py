@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 import pytest
@@ -547,6 +547,25 @@ def test_the_leaderboard_export_formats_follow_each_columns_unit():
         "询单转化率": "0.0%", "首次响应时间(秒)": '0.0"秒"', "客单价": '"¥"#,##0.00', "接待人数": "#,##0",
         "询单转化率 样本": "#,##0", "应发": '"¥"#,##0.00', "得分": "0.0", "系数": "0.00"}
     assert views.export_formats(labelled, "en")["首次响应时间(秒)"] == '0.0"s"'
+
+
+def test_an_exported_leaderboard_heads_its_sheet_with_its_dates_scheme_filters_and_caveats():
+    at = datetime(2026, 11, 23, 9, 5)
+    lines = views.export_heading(
+        "排行榜", date(2026, 11, 1), date(2026, 11, 22), previous=(date(2026, 10, 1), date(2026, 10, 22)),
+        scheme_names=["售前标准方案", "售后方案"], filters={"shop": ["旗舰店"], "role": ["presales"], "team": []},
+        notes=["「售前标准方案」按月考核，本月还没结束"], last_day=date(2026, 11, 22), exported_by="owner",
+        exported_at=at)
+    assert lines == ["排行榜 · 2026-11-01 ~ 2026-11-22",
+                     "考核方案：售前标准方案、售后方案 · 名次变化对比 2026-10-01 ~ 2026-10-22",
+                     "筛选：店铺 旗舰店；岗位 售前",
+                     "「售前标准方案」按月考核，本月还没结束",
+                     "数据截至 2026-11-22 · 导出于 2026-11-23 09:05（owner）"]
+    english = views.export_heading("Leaderboard", date(2026, 11, 1), date(2026, 11, 22),
+                                   previous=(date(2026, 10, 1), date(2026, 10, 22)), scheme_names=[], filters={},
+                                   notes=[], last_day=date(2026, 11, 22), exported_by="owner", exported_at=at,
+                                   lang="en")
+    assert english[1:3] == ["Scheme: — · rank moves against 2026-10-01 ~ 2026-10-22", "Filters: none (every agent)"]
 
 
 def test_a_command_line_message_loses_its_english_half_in_the_chinese_ui():
