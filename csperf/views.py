@@ -601,6 +601,18 @@ def export_formats(labelled: Labelled, lang: str = "zh") -> dict[str, str]:
     return formats
 
 
+def earlier_imports(history: pd.DataFrame) -> dict[str, pd.Series]:
+    """Each file content (sha256) imported and still in effect, with its first import: an
+    upload of the same bytes is skipped (db.apply_import), and the page says so before."""
+    live = history[history["undone_at"].isna()].sort_values("import_id").drop_duplicates("sha256")
+    return {row["sha256"]: row for _, row in live.iterrows()}
+
+
+def outside(period: tuple[date, date] | None, shown_from: date | None, shown_to: date | None) -> bool:
+    """Whether imported dates fall outside the period the dashboard shows (an old month
+    imported while the sidebar shows this one): the page then offers to show them."""
+    return period is not None and (shown_from is None or period[0] < shown_from or period[1] > shown_to)
+
 FILTER_LABELS = {"shop": ("店铺", "Shop"), "team": ("团队", "Team"), "role": ("岗位", "Role"),
                  "shift": ("班次", "Shift"), "account": ("客服", "Agent")}
 

@@ -165,10 +165,12 @@ def shape_label(code: str) -> str:
     return " + ".join(t(*FORMAT_LABELS.get(part, (part, part))) for part in code.split("+"))
 
 
-def detected_row(item: dict) -> dict:
+def detected_row(item: dict, before: pd.Series | None) -> dict:
     p = item["parsed"]
     missing = t("（未识别）", "(not found)")
     return {
+        t("导入", "Import"): (t(f"已导入（#{before['import_id']}），跳过", f"imported already (#{before['import_id']}), skipped")
+                            if before is not None else t("将导入", "to import")),
         t("文件", "File"): item["name"],
         t("格式", "Shape"): shape_label(p.format),
         t("店铺", "Shop"): (t(f"{p.shop}（文件中没有，默认）", f"{p.shop} (not in the file; default)")
@@ -192,18 +194,36 @@ with tabs[0]:
     files = st.file_uploader(t("导出文件（可多选）", "Export files (several at once)"), type=["xlsx", "xls", "csv"],
                              accept_multiple_files=True, key=f"dt_upload_{st.session_state.get('dt_batch', 0)}")
     items = [preview(f) for f in files or []]
-    ready = [i for i in items if i["parsed"] is not None]
-    if ready:
+    if items:  # a new upload: the last batch's results no longer stand under it
+        st.session_state.pop("dt_outcomes", None)
+        st.session_state.pop("dt_imported", None)
+    earlier = views.earlier_imports(ui.query("imports"))
+    parsed = [i for i in items if i["parsed"] is not None]
+    ready = [i for i in parsed if i["sha"] not in earlier]
+    if parsed:
         st.markdown(t("**识别结果**（导入前请核对）", "**What was detected** (check before importing)"))
-        st.dataframe(pd.DataFrame([detected_row(i) for i in ready]), hide_index=True, width="stretch",
-                     column_config={t("文件", "File"): st.column_config.TextColumn(width="medium")}, placeholder="—")
-        for item in ready:
+        st.dataframe(pd.DataFrame([detected_row(i, earlier.get(i["sha"])) for i in parsed]), hide_index=True,
+                     width="stretch", placeholder="—",
+                     column_config={t("文件", "File"): st.column_config.TextColumn(width="medium")})
+        for item in parsed:
+            if item["sha"] in earlier:
+                before = earlier[item["sha"]]
+                st.info(t(f"{item['name']} 与导入 #{before['import_id']}（{before['imported_at']:%Y-%m-%d %H:%M}，"
+                          f"{before['imported_by'] or '—'}）内容相同，不会重复导入。要改店铺或期间重新导入，请先在「导入记录」撤销 "
+                          f"#{before['import_id']}。",
+                          f"{item['name']} has the same content as import #{before['import_id']} "
+                          f"({before['imported_at']:%Y-%m-%d %H:%M}, {before['imported_by'] or '—'}) and is not "
+                          f"imported again. To import it with another shop or period, undo #{before['import_id']} "
+                          "under Import history first."))
+                continue
             for note in item["parsed"].notes + item["parsed"].skipped:
                 st.caption(f"{item['name']}: {note}")
     for item in items:
         if item.get("rejected"):
             ui.error(item["error"])
             continue
+        if item["parsed"] is not None and item["sha"] in earlier:
+            continue  # said above: nothing to give for a file that is not imported again
         needs_input = item["error"] is not None or item["parsed"].shop_defaulted
         with st.expander(t(f"{item['name']} · 店铺、期间（文件中没有时）和列的含义",
                            f"{item['name']} · shop, period (when the file lacks them) and column meanings"),
@@ -221,7 +241,7 @@ with tabs[0]:
             column_table(item)
     if ready and st.button(t(f"导入 {len(ready)} 个文件", f"Import {len(ready)} file(s)"), type="primary",
                            key="dt_import"):
-        outcomes = []
+        outcomes, spans = [], []
         bar = st.progress(0.0, text=t("准备导入…", "Starting…"))
         with st.status(t("正在导入…", "Importing…"), expanded=True) as status:
             for n, item in enumerate(ready):
@@ -239,18 +259,30 @@ with tabs[0]:
                     outcomes.append({"ok": False, "text": str(exc)})
                 else:
                     outcomes.append({"ok": True, "text": result.summary(web=True)})
+                    if result.period_from and result.period_to and not result.duplicate:
+                        spans.append((result.period_from, result.period_to))
                 bar.progress((n + 1) / len(ready), text=f"{n + 1}/{len(ready)}")
             failed = sum(not o["ok"] for o in outcomes)
             status.update(label=t(f"导入完成：成功 {len(outcomes) - failed}，失败 {failed}",
                                   f"Done: {len(outcomes) - failed} imported, {failed} failed"),
                           state="error" if failed else "complete")
         st.session_state["dt_outcomes"] = outcomes
+        if spans:
+            st.session_state["dt_imported"] = (min(a for a, _ in spans), max(b for _, b in spans))
         st.session_state["dt_batch"] = st.session_state.get("dt_batch", 0) + 1  # a fresh, empty uploader
         st.session_state.pop("dt_previews", None)
         shutil.rmtree(st.session_state.pop("dt_dir"), ignore_errors=True)  # the copies were imported
         st.rerun()
     for outcome in st.session_state.get("dt_outcomes", []):
         (st.success if outcome["ok"] else st.error)(fmt.one_language(outcome["text"], ui.lang()))
+    imported = st.session_state.get("dt_imported")
+    if views.outside(imported, frame.date_from, frame.date_to):
+        st.caption(t(f"导入的数据（{imported[0]:%Y-%m-%d} ~ {imported[1]:%Y-%m-%d}）不在侧栏所选期间内。",
+                     f"The figures imported ({imported[0]:%Y-%m-%d} ~ {imported[1]:%Y-%m-%d}) are outside the period "
+                     "picked in the sidebar."))
+        if st.button(t(f"在总览中查看 {imported[0]:%m-%d} ~ {imported[1]:%m-%d}",
+                       f"Show {imported[0]:%m-%d} ~ {imported[1]:%m-%d} on the overview"), key="dt_show_imported"):
+            ui.show_period(*imported)
 
 # -- import history and undo ------------------------------------------------------------------------
 with tabs[1]:

@@ -340,11 +340,28 @@ def test_an_upload_is_previewed_then_lands_in_the_leaderboard_data(app_db):
     assert kpis.loc["新客服", "shop"] == "旗舰店"
     assert (kpis.loc["新客服", "receptions"], kpis.loc["新客服", "conversion_rate"]) == (300, 0.4)  # 48 / 120
     assert frame_with(at, "文件", CHITU_NAME).iloc[0]["#"] == 2  # newest first in the history
-    upload(at, [(CHITU_NAME, CHITU_CSV.encode("utf-8"), "text/csv")])  # again: in Chinese alone
-    assert f"= {CHITU_NAME}: 与导入 #2 内容相同，未重复导入" in texts(at.success)
+    assert not [b for b in at.button if b.key == "dt_show_imported"]  # October is the period shown
+    at.file_uploader[0].set_value([(CHITU_NAME, CHITU_CSV.encode("utf-8"), "text/csv")])  # again
+    at.run()
+    assert not any(s.startswith("✓") for s in texts(at.success))  # the last results do not stand under it
+    assert shown_table(at, "未识别的列").iloc[0]["导入"] == "已导入（#2），跳过"  # said before any click
+    assert any(i.startswith(f"{CHITU_NAME} 与导入 #2（") and "不会重复导入" in i and "撤销 #2" in i
+               for i in texts(at.info))
+    assert not [b for b in at.button if b.key == "dt_import"]  # nothing left to import
     unmatched = frame_with(at, "账号", "新客服")
     assert unmatched["店铺"].tolist() == ["旗舰店"]
 
+
+def test_figures_imported_outside_the_period_shown_are_one_click_away(app_db):
+    at = ran(DATA)  # the sidebar shows October, the month of the last figures
+    september = "自定义报表_售前明细_2026-09-01至2026-09-30.csv"
+    upload(at, [(september, CHITU_CSV.encode("utf-8"), "text/csv")], shop="旗舰店")
+    assert any("不在侧栏所选期间内" in c and "2026-09-01 ~ 2026-09-30" in c for c in texts(at.caption))
+    at.button(key="dt_show_imported").click().run()
+    assert not at.exception
+    assert at.session_state["f_period"] == "custom"
+    assert at.session_state["f_custom"] == (date(2026, 9, 1), date(2026, 9, 30))
+    assert at.title[0].value == "总览"
 
 def test_dates_the_file_cannot_order_are_ordered_on_the_page(app_db):
     log = "日期,客服,接待人数\n01-02-2026,店:阿明,10\n03-04-2026,店:阿明,20\n"

@@ -549,6 +549,17 @@ def test_the_leaderboard_export_formats_follow_each_columns_unit():
     assert views.export_formats(labelled, "en")["首次响应时间(秒)"] == '0.0"s"'
 
 
+def test_an_upload_already_imported_is_known_by_its_content_until_that_import_is_undone():
+    at = pd.Timestamp("2026-11-20 14:05")
+    history = pd.DataFrame({"import_id": [5, 4, 2], "sha256": ["aa", "bb", "aa"], "imported_at": [at] * 3,
+                            "undone_at": [None, at, None]})
+    earlier = views.earlier_imports(history)
+    assert list(earlier) == ["aa"] and earlier["aa"]["import_id"] == 2  # the first import of it counts
+    assert views.outside((date(2026, 9, 1), date(2026, 9, 30)), date(2026, 10, 1), date(2026, 10, 31))
+    assert not views.outside((date(2026, 10, 1), date(2026, 10, 31)), date(2026, 10, 1), date(2026, 10, 31))
+    assert views.outside((date(2026, 10, 1), date(2026, 10, 31)), None, None)  # nothing was shown before
+    assert not views.outside(None, date(2026, 10, 1), date(2026, 10, 31))
+
 def test_an_exported_leaderboard_heads_its_sheet_with_its_dates_scheme_filters_and_caveats():
     at = datetime(2026, 11, 23, 9, 5)
     lines = views.export_heading(
