@@ -76,6 +76,11 @@ def _date_ticks(fig: go.Figure, periods: pd.Series) -> None:
         return
     long_range = (dates.max() - dates.min()).days > 180
     fig.update_xaxes(tickformat="%Y-%m" if long_range else "%m-%d")
+    weeks = dates.drop_duplicates().sort_values()
+    if not long_range and (weeks.dt.weekday == 0).all() and weeks.diff().dropna().dt.days.mod(7).eq(0).all():
+        # weekly points tick on their Mondays, not on plotly's Sundays between them
+        step = max(1, -(-len(weeks) // 12))
+        fig.update_xaxes(tick0=weeks.iloc[0], dtick=7 * 86_400_000 * step)
 
 
 def sparkline(frame: pd.DataFrame, metric: str, lang: str = "zh", height: int = 56) -> go.Figure:
@@ -125,25 +130,43 @@ def kpi_vs_team(rows: pd.DataFrame, lang: str = "zh", height: int | None = None)
 
 def trend_lines(frame: pd.DataFrame, metric: str, promotions=(), *, series: str | None = None,
                 dashed: tuple[str, ...] = (), lang: str = "zh", height: int = 380, font_size: int = 13,
-                names: dict | None = None) -> go.Figure:
-    """A KPI over time (period, value, optionally n), one line per `series` value."""
+                names: dict | None = None, partial: dict | None = None) -> go.Figure:
+    """A KPI over time (period, value, optionally n), one line per `series` value. The
+    `partial` periods (views.partial_periods: a week so far, a month cut by the range) are
+    drawn apart: an open marker reached by a dotted segment, their note in the hover."""
     fig = go.Figure()
     with_n = "n" in frame.columns and kpi(metric).kind == "ratio"
     groups = frame.groupby(series, sort=True, dropna=False) if series else [(None, frame)]
+    cut = {pd.Timestamp(day): note for day, note in (partial or {}).items()}
     colour = 0
     for key, part in groups:
         key = key[0] if isinstance(key, tuple) else key
-        part = part.sort_values("period")
+        part = part.sort_values("period").assign(period=lambda p: pd.to_datetime(p["period"]))
         is_dashed = key in dashed
         i, colour = colour, colour + (not is_dashed)  # solid lines take the palette in order
         name = (names or {}).get(key, "—" if key is None or pd.isna(key) else str(key)) if series else metric_label(metric, lang)
+        line = dict(color=TEAM_LINE if is_dashed else PALETTE[i % len(PALETTE)],
+                    width=(3 if is_dashed else 2.5) * font_size / 13, dash="dash" if is_dashed else "solid")
+        ends = part["period"].isin(list(cut))
+        whole = part[~ends]
         fig.add_trace(go.Scatter(
-            x=pd.to_datetime(part["period"]), y=part["value"], mode="lines+markers", name=name,
-            line=dict(color=TEAM_LINE if is_dashed else PALETTE[i % len(PALETTE)],
-                      width=(3 if is_dashed else 2.5) * font_size / 13, dash="dash" if is_dashed else "solid"),
-            marker=dict(size=5 * font_size / 13), customdata=part["n"] if with_n else None,
+            x=whole["period"], y=whole["value"], mode="lines+markers", name=name, legendgroup=name, line=line,
+            marker=dict(size=5 * font_size / 13), customdata=whole["n"] if with_n else None,
             hovertemplate=_hover(metric, lang, with_n, name=bool(series)),
         ))
+        for _, point in part[ends].iterrows():
+            nearest = whole.iloc[[-1]] if len(whole) and point["period"] > whole["period"].iloc[-1] else whole.iloc[:1]
+            segment = pd.concat([nearest, point.to_frame().T]).sort_values("period")
+            is_cut = segment["period"] == point["period"]
+            fig.add_trace(go.Scatter(
+                x=segment["period"], y=segment["value"].astype(float), mode="lines+markers", name=name,
+                legendgroup=name, showlegend=False, line=line | {"dash": "dot"},
+                marker=dict(size=[(7 if c else 5) * font_size / 13 for c in is_cut],
+                            symbol=["circle-open" if c else "circle" for c in is_cut]),
+                customdata=segment["n"].astype(float) if with_n else None,
+                text=[f"<br>{cut[point['period']]}" if c else "" for c in is_cut],
+                hovertemplate=_hover(metric, lang, with_n, name=bool(series)).replace("<extra>", "%{text}<extra>"),
+            ))
     _style_axis(fig, metric, lang)
     _date_ticks(fig, frame["period"])
     fig.update_layout(showlegend=bool(series), hovermode="closest")

@@ -982,6 +982,25 @@ def promotion_readiness(level: str | None, monthly_scores: Iterable[float],
 # -- ranges ------------------------------------------------------------------------------------------
 
 
+def partial_periods(grain: str, date_from: date, date_to: date, lang: str = "zh") -> dict[date, str]:
+    """The weeks or months at either end of a trend's range that it holds only part of (a
+    week so far, a month cut by the range), by their first day, with how many of their days
+    it holds: a partial week's sales are not a fall, so the charts draw those points apart."""
+    if grain == "week":
+        starts = [date_from - timedelta(days=date_from.weekday()), date_to - timedelta(days=date_to.weekday())]
+        length = [7, 7]
+    elif grain == "month":
+        starts = [date_from.replace(day=1), date_to.replace(day=1)]
+        length = [((s.replace(day=28) + timedelta(days=4)).replace(day=1) - s).days for s in starts]
+    else:
+        return {}
+    found = {}
+    for start, days in zip(starts, length):
+        held = (min(date_to, start + timedelta(days=days - 1)) - max(date_from, start)).days + 1
+        if held < days:
+            found[start] = _t(lang, f"不完整：{held}/{days} 天", f"partial: {held} of {days} days")
+    return found
+
 def trend_range(choice: str, first: date, last: date, sidebar: tuple[date, date]) -> tuple[date, date]:
     """The trends page's range: the sidebar's period, the last 90/180/365 days, or all data."""
     if choice == "sidebar":

@@ -6,8 +6,6 @@ from csperf import ui
 
 frame = ui.page_frame("趋势", "Trends", permission="view_team")
 
-from datetime import timedelta  # noqa: E402
-
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
@@ -38,12 +36,15 @@ metric = controls[0].selectbox(ui.t("指标", "KPI"), available, key="tr_metric"
 grain = controls[2].segmented_control(ui.t("粒度", "Grain"), list(GRAINS), key="tr_grain", default="week",
                                       format_func=lambda v: ui.t(*GRAINS[v])) or "week"
 promotions = queries.promotion_days(date_from, date_to)
-partial = grain == "month" and (date_from.day != 1 or (date_to + timedelta(days=1)).day != 1)
+partial = views.partial_periods(grain, date_from, date_to, lang)
+unit_zh, unit_en = {"week": ("周", "week"), "month": ("月", "month")}.get(grain, ("", ""))
 st.caption(ui.t(f"{date_from:%Y-%m-%d} ~ {date_to:%Y-%m-%d} · 比率按 Σ分子/Σ分母 汇总，悬停可见样本量 n"
-                + ("；橙色虚线为大促日" if promotions else "") + ("；首尾月份只含范围内的日子" if partial else ""),
+                + ("；橙色虚线为大促日" if promotions else "")
+                + (f"；空心点为只含部分日子的{unit_zh}（如本{unit_zh}至今），用点线连接" if partial else ""),
                 f"{date_from:%Y-%m-%d} ~ {date_to:%Y-%m-%d} · rates pooled as Σnum/Σden; hover shows the sample n"
                 + ("; orange dotted lines mark promotion days" if promotions else "")
-                + ("; the first and last months hold only the days in range" if partial else "")))
+                + (f"; open markers on dotted lines are a {unit_en} the range holds only part of (this {unit_en} "
+                   "so far, say)" if partial else "")))
 
 by_team, agent_tab, multiples_tab = st.tabs([ui.t("按团队", "By team"), ui.t("客服 vs 团队", "Agent vs team"),
                                              ui.t("团队小图", "Team small multiples")])
@@ -57,7 +58,8 @@ with by_team:
                      "which cannot be split by day or week: pick a coarser grain."))
     everyone_name = ui.t("全部", "All")
     lines = pd.concat([teams, total.assign(team=everyone_name)], ignore_index=True)
-    chart = charts.trend_lines(lines, metric, promotions, series="team", dashed=(everyone_name,), lang=lang)
+    chart = charts.trend_lines(lines, metric, promotions, series="team", dashed=(everyone_name,), lang=lang,
+                               partial=partial)
     goal = targets.target_path(ui.query("targets", date_from, date_to, **frame.filters), metric, date_from, date_to,
                                grain)
     drawn = not (total.empty or goal.empty)
@@ -89,7 +91,8 @@ with agent_tab:
     team_name = ui.t("团队", "Team")
     both = pd.concat([mine.assign(series=views.display_name(person)), team_trend.assign(series=team_name)],
                      ignore_index=True)
-    st.plotly_chart(charts.trend_lines(both, metric, promotions, series="series", dashed=(team_name,), lang=lang),
+    st.plotly_chart(charts.trend_lines(both, metric, promotions, series="series", dashed=(team_name,), lang=lang,
+                                       partial=partial),
                     key="tr_agent_chart")
     st.caption(ui.t("虚线是该客服所在团队（同店铺、团队、岗位）的汇总值。",
                     "The dashed line is the agent's team (same shop, team and role), pooled."))

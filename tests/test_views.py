@@ -460,6 +460,31 @@ def test_monthly_points_tick_once_a_month_and_daily_ones_by_day():
     axis = ui_charts.trend_lines(days, "conversion_rate").layout.xaxis
     assert (axis.tickformat, axis.dtick) == ("%m-%d", None)
 
+    mondays = months.assign(period=pd.to_datetime(["2026-10-05", "2026-10-12", "2026-10-19", "2026-10-26"]))
+    axis = ui_charts.trend_lines(mondays, "conversion_rate").layout.xaxis  # weeks tick on their Mondays
+    assert (pd.Timestamp(axis.tick0), axis.dtick) == (pd.Timestamp("2026-10-05"), 7 * 86_400_000)
+
+
+def test_a_trend_holds_its_end_weeks_and_months_apart_where_it_has_only_some_of_their_days():
+    # Thursday 10-01 to Wednesday 11-18: the first week has 4 of its days, the last one 3
+    weeks = views.partial_periods("week", date(2026, 10, 1), date(2026, 11, 18))
+    assert weeks == {date(2026, 9, 28): "不完整：4/7 天", date(2026, 11, 16): "不完整：3/7 天"}
+    months = views.partial_periods("month", date(2026, 10, 1), date(2026, 11, 18), "en")
+    assert months == {date(2026, 11, 1): "partial: 18 of 30 days"}
+    assert views.partial_periods("week", date(2026, 10, 5), date(2026, 10, 18)) == {}
+    assert views.partial_periods("day", date(2026, 10, 1), date(2026, 11, 18)) == {}
+    assert views.partial_periods("week", date(2026, 10, 6), date(2026, 10, 7)) == {date(2026, 10, 5): "不完整：2/7 天"}
+
+    from csperf import ui_charts
+
+    frame = pd.DataFrame({"period": pd.to_datetime(["2026-10-26", "2026-11-02", "2026-11-09", "2026-11-16"]),
+                          "value": [9000.0, 9500.0, 9100.0, 3900.0]})
+    fig = ui_charts.trend_lines(frame, "sales", partial={date(2026, 11, 16): "不完整：3/7 天"})
+    whole, cut = fig.data
+    assert list(whole.y) == [9000.0, 9500.0, 9100.0] and whole.line.dash == "solid"
+    assert list(cut.y) == [9100.0, 3900.0] and cut.line.dash == "dot" and not cut.showlegend
+    assert list(cut.marker.symbol) == ["circle", "circle-open"] and cut.text[1] == "<br>不完整：3/7 天"
+    assert "%{text}" in cut.hovertemplate and cut.line.color == whole.line.color
 
 def test_trend_lines_say_so_when_there_is_nothing_to_draw():
     from csperf import ui_charts
