@@ -64,9 +64,10 @@ tiles[2].metric(t("衡量结果", "Outcome measured"), outcome_label)
 tiles[3].metric(t("最忙时段", "Busiest hour"),
                 f"{int(by_hour.loc[by_hour['sessions'].idxmax(), 'hour']):02d}:00" if not by_hour.empty else "—")
 st.caption(t(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}" + (f" · 店铺 {'、'.join(shop)}" if shop else "")
-             + "。比率是该组会话的合计（成功数 ÷ 有结果的会话数），柱上标出会话数。",
+             + "。比率是该组会话的合计（成功数 ÷ 有结果的会话数）；灰色柱是会话数（右轴），悬停可见每组的比率和会话数。",
              f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}" + (f" · shop {', '.join(shop)}" if shop else "")
-             + ". Rates are pooled over the sessions of each group; bars show how many sessions."))
+             + ". Rates are pooled over the sessions of each group; grey bars are the sessions (right axis); "
+             "hover for each group's rate and count."))
 
 
 def count_step(largest) -> int:
@@ -82,14 +83,20 @@ def layout(fig: go.Figure, height: int = 340) -> go.Figure:
     return fig
 
 
+LABELLED_POINTS = 8
+
+
 def rate_with_volume(data: pd.DataFrame, x: str, rate: str, x_title: str) -> go.Figure:
     """Sessions as grey bars (right axis), the outcome rate as the line that matters (left axis)."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Bar(x=data[x], y=data["sessions"], name=t("会话数", "Sessions"), marker_color=NEUTRAL,
                          opacity=0.45, hovertemplate="%{x}: %{y:,} " + t("个会话", "sessions") + "<extra></extra>"),
                   secondary_y=True)
-    fig.add_trace(go.Scatter(x=data[x], y=data[rate], name=outcome_label, mode="lines+markers+text",
-                             line={"color": LINE, "width": 3}, text=[fmt.percent(v) for v in data[rate]],
+    labelled = len(data) <= LABELLED_POINTS  # more labels than that run into each other: the hover has them
+    fig.add_trace(go.Scatter(x=data[x], y=data[rate], name=outcome_label,
+                             mode="lines+markers+text" if labelled else "lines+markers",
+                             line={"color": LINE, "width": 3},
+                             text=[fmt.percent(v) for v in data[rate]] if labelled else None,
                              textposition="top center", customdata=data["sessions"],
                              hovertemplate="%{x}: %{y:.1%} · n=%{customdata:,}<extra></extra>"),
                   secondary_y=False)

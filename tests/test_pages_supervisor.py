@@ -300,6 +300,19 @@ def test_sessions_page_uses_conversion_and_loss_reasons_when_the_log_has_them(ap
     assert not at.exception and any("没有会话记录" in i for i in texts(at.info))  # B组 had no chats
 
 
+def test_session_charts_label_their_points_only_where_the_labels_have_room(app_db):
+    import json
+
+    chats = pd.DataFrame([{"shop": "旗舰店", "account": "小美", "session_id": f"S{h}", "day": date(2026, 10, 20),
+                           "started_at": datetime(2026, 10, 20, h, 0), "answered": True, "converted": h % 2 == 0,
+                           "duration_s": 30 + 60 * (h % 5), "wait_s": 10} for h in range(8, 22)])
+    open_db().apply_import(ImportMeta("chats.csv", "many-hours", "sessions", "旗舰店"), None, chats)
+    at = ran(SESSIONS)
+    length, hours = [json.loads(chart.proto.spec)["data"][1] for chart in at.get("plotly_chart")[:2]]
+    assert length["mode"] == "lines+markers+text" and len(length["text"]) == 3  # three lengths: room for each
+    assert hours["mode"] == "lines+markers" and "text" not in hours  # fourteen hours: the hover says it
+    assert any("灰色柱是会话数（右轴）" in c for c in texts(at.caption))
+
 # -- data ---------------------------------------------------------------------------------------
 
 
