@@ -69,6 +69,14 @@ def lang() -> str:
     return st.session_state.get("lang", "zh")
 
 
+def _language_switch() -> None:
+    """中文 / English: in the sidebar, and on the sign-in and first-run forms before it."""
+    st.segmented_control("语言 / Language", ["zh", "en"], **_remembered("w_lang", "lang", "zh"),
+                         format_func=lambda v: "中文" if v == "zh" else "English")
+    if not st.session_state.get("lang"):
+        st.session_state["lang"] = "zh"
+
+
 def _sync_language() -> None:
     """The language rides in the address (`?lang=en`), so a reload, a new tab from it or a
     shared link (the review screen has no sidebar switch) opens in the language chosen."""
@@ -325,7 +333,10 @@ def ensure_login(db: Database, *, set_cookie: bool = True) -> auth.User:
     if user is not None:
         st.session_state["user"], st.session_state["session_token"] = user, token
         return user
-    st.title(t(*APP_TITLE))
+    heading, switch = st.columns([5, 1], vertical_alignment="bottom")
+    with switch:
+        _language_switch()
+    heading.title(t(*APP_TITLE))
     if _sso_configured() and getattr(st.user, "is_logged_in", False):
         found = auth.user_by_name(db, st.user.get("email", ""))
         if found:
@@ -353,6 +364,7 @@ def ensure_login(db: Database, *, set_cookie: bool = True) -> auth.User:
 def go_home() -> None:
     """The bare address: sign in if need be, then on to the user's first page (the
     overview, or an agent's own page) at that page's own address."""
+    _sync_language()
     st.set_page_config(page_title=t(*APP_TITLE), page_icon="📊", layout="wide")
     user = ensure_login(_database_or_stop(), set_cookie=False)
     st.switch_page(PAGE_BY_URL["agent" if user.role == "agent" else "overview"].file)
@@ -493,10 +505,7 @@ def _sidebar(frame: Frame, first: date | None, last: date | None) -> None:
         _navigation(user)
         st.divider()
         st.caption(f"{user.username} · {auth.ROLE_LABELS[user.role]}")
-        st.segmented_control("语言 / Language", ["zh", "en"], **_remembered("w_lang", "lang", "zh"),
-                             format_func=lambda v: "中文" if v == "zh" else "English")
-        if not st.session_state.get("lang"):
-            st.session_state["lang"] = "zh"
+        _language_switch()
         if st.button(t("退出登录", "Sign out"), key="logout"):
             sign_out(frame.db)
         if last is None:

@@ -408,6 +408,33 @@ def test_the_bare_address_asks_to_sign_in_first(app_db):
     assert [box.key for box in at.text_input] == ["login_user", "login_password"]
 
 
+def test_a_first_run_can_be_done_in_english_and_signs_the_new_owner_in(tmp_path, monkeypatch):
+    from conftest import app_database
+    from streamlit.testing.v1 import AppTest
+
+    with app_database(tmp_path, monkeypatch, lambda database: None):
+        at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=30).run()
+        assert "首次使用：请创建店主账号。" in [i.value for i in at.info]
+        at.segmented_control(key="w_lang").set_value("en").run()
+        assert "First run: create the owner account." in [i.value for i in at.info]
+        assert [box.label for box in at.text_input] == ["Username", "Password (8+ characters)", "Repeat password"]
+        at.text_input[1].input("short")
+        at.text_input[2].input("short")
+        at.button[0].click().run()
+        assert "password must be at least 8 characters" in at.error[0].value
+        at.text_input[1].input("a-long-password-1")
+        at.text_input[2].input("a-long-password-1")
+        at.button[0].click().run()
+        assert not at.exception and at.session_state["user"].username == "owner"
+
+
+def test_the_sign_in_form_switches_language_before_anyone_signs_in(app_db):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=30).run()
+    at.segmented_control(key="w_lang").set_value("en").run()
+    assert [box.label for box in at.text_input] == ["Username", "Password"] and at.query_params["lang"] == "en"
+
 def test_a_database_held_by_a_csperf_command_is_said_not_raised(app_db):
     """The dashboard opens the file on its first page; a CLI import may hold it just then."""
     from streamlit.testing.v1 import AppTest
