@@ -25,6 +25,9 @@ from csperf.scheme import Scheme, period_fit
 # The KPIs an owner looks at first: overview tiles and the weekly review's summary.
 TILE_KPIS = ("sales", "conversion_rate", "aov", "receptions", "first_response_s", "reply_rate",
              "satisfaction", "refund_rate")
+# The overview's spare tiles: a call centre's figures, where the shop KPIs above have none.
+SPARE_TILE_KPIS = ("resolution_rate", "answer_30s_rate", "csat_avg", "reply_3min_rate", "avg_response_s",
+                   "avg_reception_s", "receptions_per_day")
 # KPIs whose gap to the team raises an alert, and the KPIs that crown a weekly champion.
 ALERT_KPIS = ("conversion_rate", "first_response_s", "reply_rate", "satisfaction", "refund_rate")
 CHAMPION_KPIS = ("conversion_rate", "first_response_s", "satisfaction", "aov", "sales")
@@ -226,8 +229,13 @@ class Tile:
         return "inverse" if kpi(self.metric).lower_is_better else "normal"
 
 
-def tiles(now: pd.Series, before: pd.Series, metrics: Iterable[str] = TILE_KPIS) -> list[Tile]:
-    """Tiles for the KPIs the period has a value for."""
+def tiles(now: pd.Series, before: pd.Series, metrics: Iterable[str] = TILE_KPIS,
+          spare: Iterable[str] = ()) -> list[Tile]:
+    """Tiles for the KPIs the period has a value for; where some have none (a call centre
+    sells nothing), `spare` KPIs with a value take their places, up to as many tiles."""
+    metrics = list(metrics)
+    present = [m for m in metrics if not _missing(now.get(m))]
+    metrics = present + [m for m in spare if not _missing(now.get(m)) and m not in present][:len(metrics) - len(present)]
     out = []
     for metric in metrics:
         value = now.get(metric)

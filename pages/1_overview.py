@@ -55,7 +55,7 @@ if arrived:
 
 now = ui.query("team_totals", frame.date_from, frame.date_to, **frame.filters)
 before = ui.query("team_totals", *frame.previous, **frame.filters)
-tiles = views.tiles(now, before)
+tiles = views.tiles(now, before, spare=views.SPARE_TILE_KPIS)
 goals = targets.standings(ui.query("targets", frame.date_from, frame.date_to, **frame.filters), now,
                           frame.date_from, frame.date_to)
 if not tiles:

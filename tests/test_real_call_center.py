@@ -110,3 +110,25 @@ def test_sessions_keep_their_own_details(imported, expected):
     row = db.query("SELECT * FROM sessions WHERE session_id = ?", [call_id]).iloc[0]
     assert row["account"] == "Diane" and row["topic"] == topic and row["day"].date() == day
     assert row["started_at"].to_pydatetime() == dt.datetime.combine(day, clock)
+
+
+def test_the_overview_of_a_call_centre_shows_its_resolution_rate(tmp_path, monkeypatch, expected):
+    from conftest import PASSWORDS, app_database, app_test
+
+    from csperf import auth
+
+    def fill(database):
+        importer.import_file(database, REAL)
+        auth.add_user(database, "owner", PASSWORDS["owner"], "owner")
+
+    agents = expected[0]
+    resolved = sum(a["resolved"] for a in agents.values()) / sum(a["calls"] for a in agents.values())  # Σresolved / Σcases
+    with app_database(tmp_path, monkeypatch, fill):
+        at = app_test("pages/1_overview.py", "owner")
+        at.session_state["f_period"] = "quarter"  # the log's last 90 days
+        at.run()
+        assert not at.exception
+        tiles = [m.label for m in at.metric]
+        assert "解决率" in tiles and "销售额" not in tiles, tiles
+        shown = next(m.value for m in at.metric if m.label == "解决率")
+        assert shown == f"{resolved:.1%}", (shown, resolved)

@@ -121,6 +121,17 @@ def test_tiles_skip_kpis_without_a_value_and_carry_the_count():
     assert found["conversion_rate"].delta_text == "+5.0pp" and found["refund_rate"].delta_text == "-1.0pp"
 
 
+def test_a_call_centres_overview_fills_the_shop_kpis_places_with_its_own():
+    calls = pd.Series({"receptions": 800.0, "first_response_s": 21.0, "first_response_s_n": 760.0,
+                       "reply_rate": 0.95, "resolution_rate": 0.71, "resolution_rate_n": 690.0,
+                       "answer_30s_rate": 0.88, "csat_avg": 4.3, "avg_response_s": 40.0, "avg_reception_s": 300.0,
+                       "reply_3min_rate": 0.97})
+    shown = [t.metric for t in views.tiles(calls, None, spare=views.SPARE_TILE_KPIS)]
+    assert shown == ["receptions", "first_response_s", "reply_rate", "resolution_rate", "answer_30s_rate",
+                     "csat_avg", "reply_3min_rate", "avg_response_s"]  # as many tiles as a shop gets
+    shop = pd.Series({m: 1.0 for m in views.TILE_KPIS} | {"resolution_rate": 0.7})
+    assert [t.metric for t in views.tiles(shop, None, spare=views.SPARE_TILE_KPIS)] == list(views.TILE_KPIS)
+
 def test_a_change_that_rounds_to_nothing_is_neither_good_nor_bad():
     tile = views.Tile("refund_rate", 0.0500001, 0.05, 1000.0)
     assert tile.delta_text == "±0.0pp" and tile.improved is None
