@@ -572,6 +572,7 @@ def export_heading(frame: Frame, title: str, used: dict[str, Scheme], show_pay: 
                                 exported_by=frame.user.username, exported_at=datetime.now(ZoneInfo(TIME_ZONE)),
                                 lang=lang())
 
+
 def show_period(date_from: date, date_to: date) -> None:
     """Set the sidebar's period to these dates (a custom range, clipped to the data) and
     open the overview on them."""
@@ -579,6 +580,7 @@ def show_period(date_from: date, date_to: date) -> None:
     start, end = max(date_from, first), min(date_to, last)
     st.session_state["f_period"], st.session_state["f_custom"] = "custom", (start, end)
     st.switch_page(PAGES[0].file)
+
 
 def _store_period(choice: str) -> None:
     st.session_state["f_period"] = choice

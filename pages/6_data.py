@@ -208,11 +208,12 @@ with tabs[0]:
         for item in parsed:
             if item["sha"] in earlier:
                 before = earlier[item["sha"]]
+                by = before["imported_by"] if isinstance(before["imported_by"], str) else "—"
                 st.info(t(f"{item['name']} 与导入 #{before['import_id']}（{before['imported_at']:%Y-%m-%d %H:%M}，"
-                          f"{before['imported_by'] or '—'}）内容相同，不会重复导入。要改店铺或期间重新导入，请先在「导入记录」撤销 "
+                          f"{by}）内容相同，不会重复导入。要改店铺或期间重新导入，请先在「导入记录」撤销 "
                           f"#{before['import_id']}。",
                           f"{item['name']} has the same content as import #{before['import_id']} "
-                          f"({before['imported_at']:%Y-%m-%d %H:%M}, {before['imported_by'] or '—'}) and is not "
+                          f"({before['imported_at']:%Y-%m-%d %H:%M}, {by}) and is not "
                           f"imported again. To import it with another shop or period, undo #{before['import_id']} "
                           "under Import history first."))
                 continue
