@@ -20,7 +20,7 @@ from csperf import ui_format as fmt
 from csperf.db import Database
 from csperf.metrics import kpi
 from csperf.metrics import label as metric_label
-from csperf.scheme import Scheme, period_fit
+from csperf.scheme import Scheme, assessment_period, period_fit
 
 # The KPIs an owner looks at first: overview tiles and the weekly review's summary.
 TILE_KPIS = ("sales", "conversion_rate", "aov", "receptions", "first_response_s", "reply_rate",
@@ -994,20 +994,16 @@ def partial_periods(grain: str, date_from: date, date_to: date, lang: str = "zh"
     """The weeks or months at either end of a trend's range that it holds only part of (a
     week so far, a month cut by the range), by their first day, with how many of their days
     it holds: a partial week's sales are not a fall, so the charts draw those points apart."""
-    if grain == "week":
-        starts = [date_from - timedelta(days=date_from.weekday()), date_to - timedelta(days=date_to.weekday())]
-        length = [7, 7]
-    elif grain == "month":
-        starts = [date_from.replace(day=1), date_to.replace(day=1)]
-        length = [((s.replace(day=28) + timedelta(days=4)).replace(day=1) - s).days for s in starts]
-    else:
+    if grain not in ("week", "month"):
         return {}
     found = {}
-    for start, days in zip(starts, length):
-        held = (min(date_to, start + timedelta(days=days - 1)) - max(date_from, start)).days + 1
+    for day in (date_from, date_to):
+        start, end = assessment_period(grain, day)
+        held, days = (min(date_to, end) - max(date_from, start)).days + 1, (end - start).days + 1
         if held < days:
             found[start] = _t(lang, f"不完整：{held}/{days} 天", f"partial: {held} of {days} days")
     return found
+
 
 def trend_range(choice: str, first: date, last: date, sidebar: tuple[date, date]) -> tuple[date, date]:
     """The trends page's range: the sidebar's period, the last 90/180/365 days, or all data."""
