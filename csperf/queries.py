@@ -15,6 +15,7 @@ import pandas as pd
 from csperf.db import Database
 from csperf.importer import SHOP_LEVEL_ACCOUNT
 from csperf.metrics import KPIS, MANUAL_SCORES, PART_MEASURES, RATIO_KPIS, SUM_KPIS, kpi
+from csperf.scheme import assessment_period
 from csperf.scoring import worked
 
 GROUP_KEYS = {
@@ -558,17 +559,15 @@ def previous_period(date_from, date_to) -> tuple[date, date]:
     return start - length - timedelta(days=1), start - timedelta(days=1)
 
 
-
-
 def review_weeks(first, last, limit: int = 26) -> list[tuple[date, date]]:
     """The calendar weeks (Monday to Sunday) a weekly review can look back on, newest first:
     the running week ends at the last day with data, so it is never drawn as a whole one."""
     start, end = _as_date(first), _as_date(last)
-    monday = end - timedelta(days=end.weekday())
+    monday, sunday = assessment_period("week", end)
     weeks = []
-    while monday + timedelta(days=6) >= start and len(weeks) < limit:
-        weeks.append((monday, min(monday + timedelta(days=6), end)))
-        monday -= timedelta(days=7)
+    while sunday >= start and len(weeks) < limit:
+        weeks.append((monday, min(sunday, end)))
+        monday, sunday = monday - timedelta(days=7), sunday - timedelta(days=7)
     return weeks
 
 

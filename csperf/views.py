@@ -621,6 +621,7 @@ def outside(period: tuple[date, date] | None, shown_from: date | None, shown_to:
     imported while the sidebar shows this one): the page then offers to show them."""
     return period is not None and (shown_from is None or period[0] < shown_from or period[1] > shown_to)
 
+
 FILTER_LABELS = {"shop": ("店铺", "Shop"), "team": ("团队", "Team"), "role": ("岗位", "Role"),
                  "shift": ("班次", "Shift"), "account": ("客服", "Agent")}
 
@@ -649,6 +650,7 @@ def export_heading(title: str, date_from: date, date_to: date, *, previous: tupl
         _t(lang, f"数据截至 {last_day:%Y-%m-%d} · 导出于 {exported_at:%Y-%m-%d %H:%M}（{exported_by}）",
            f"Data as of {last_day:%Y-%m-%d} · exported {exported_at:%Y-%m-%d %H:%M} by {exported_by}"),
     ]
+
 
 def kpi_status_frame(table: pd.DataFrame, metrics: Iterable[str]) -> pd.DataFrame:
     """Per cell of each KPI column: 'above', 'below', 'level' or None against `<metric>_group`."""
