@@ -128,6 +128,28 @@ def kpi_vs_team(rows: pd.DataFrame, lang: str = "zh", height: int | None = None)
     return _base_layout(fig, height or 80 + 34 * max(1, len(data)), 13)
 
 
+def _split_partial(part: pd.DataFrame, cut: dict, with_n: bool, hover: str, line: dict,
+                   font_size: int) -> tuple[pd.DataFrame, list[go.Scatter]]:
+    """A line's whole periods, and for each `cut` (partial) period a dotted segment from its
+    nearest whole neighbour to an open marker whose hover carries the period's note."""
+    ends = part["period"].isin(list(cut))
+    whole, segments = part[~ends], []
+    for _, point in part[ends].iterrows():
+        nearest = whole.iloc[[-1]] if len(whole) and point["period"] > whole["period"].iloc[-1] else whole.iloc[:1]
+        segment = pd.concat([nearest, point.to_frame().T]).sort_values("period")
+        is_cut = segment["period"] == point["period"]
+        segments.append(go.Scatter(
+            x=segment["period"], y=segment["value"].astype(float), mode="lines+markers", showlegend=False,
+            line=line | {"dash": "dot"},
+            marker=dict(size=[(7 if c else 5) * font_size / 13 for c in is_cut],
+                        symbol=["circle-open" if c else "circle" for c in is_cut]),
+            customdata=segment["n"].astype(float) if with_n else None,
+            text=[f"<br>{cut[point['period']]}" if c else "" for c in is_cut],
+            hovertemplate=hover.replace("<extra>", "%{text}<extra>"),
+        ))
+    return whole, segments
+
+
 def trend_lines(frame: pd.DataFrame, metric: str, promotions=(), *, series: str | None = None,
                 dashed: tuple[str, ...] = (), lang: str = "zh", height: int = 380, font_size: int = 13,
                 names: dict | None = None, partial: dict | None = None) -> go.Figure:
@@ -147,26 +169,14 @@ def trend_lines(frame: pd.DataFrame, metric: str, promotions=(), *, series: str 
         name = (names or {}).get(key, "—" if key is None or pd.isna(key) else str(key)) if series else metric_label(metric, lang)
         line = dict(color=TEAM_LINE if is_dashed else PALETTE[i % len(PALETTE)],
                     width=(3 if is_dashed else 2.5) * font_size / 13, dash="dash" if is_dashed else "solid")
-        ends = part["period"].isin(list(cut))
-        whole = part[~ends]
+        hover = _hover(metric, lang, with_n, name=bool(series))
+        whole, cut_segments = _split_partial(part, cut, with_n, hover, line, font_size)
         fig.add_trace(go.Scatter(
             x=whole["period"], y=whole["value"], mode="lines+markers", name=name, legendgroup=name, line=line,
-            marker=dict(size=5 * font_size / 13), customdata=whole["n"] if with_n else None,
-            hovertemplate=_hover(metric, lang, with_n, name=bool(series)),
+            marker=dict(size=5 * font_size / 13), customdata=whole["n"] if with_n else None, hovertemplate=hover,
         ))
-        for _, point in part[ends].iterrows():
-            nearest = whole.iloc[[-1]] if len(whole) and point["period"] > whole["period"].iloc[-1] else whole.iloc[:1]
-            segment = pd.concat([nearest, point.to_frame().T]).sort_values("period")
-            is_cut = segment["period"] == point["period"]
-            fig.add_trace(go.Scatter(
-                x=segment["period"], y=segment["value"].astype(float), mode="lines+markers", name=name,
-                legendgroup=name, showlegend=False, line=line | {"dash": "dot"},
-                marker=dict(size=[(7 if c else 5) * font_size / 13 for c in is_cut],
-                            symbol=["circle-open" if c else "circle" for c in is_cut]),
-                customdata=segment["n"].astype(float) if with_n else None,
-                text=[f"<br>{cut[point['period']]}" if c else "" for c in is_cut],
-                hovertemplate=_hover(metric, lang, with_n, name=bool(series)).replace("<extra>", "%{text}<extra>"),
-            ))
+        for segment in cut_segments:
+            fig.add_trace(segment.update(name=name, legendgroup=name))
     _style_axis(fig, metric, lang)
     _date_ticks(fig, frame["period"])
     fig.update_layout(showlegend=bool(series), hovermode="closest")
@@ -206,29 +216,32 @@ def _promotion(fig: go.Figure, day, name: str, font_size: int, row: int | None =
 
 
 def small_multiples(frame: pd.DataFrame, team: pd.DataFrame, metric: str, promotions=(), *,
-                    names: dict | None = None, columns: int = 3, lang: str = "zh") -> go.Figure:
-    """One small chart per agent (period, agent, value, n), each with the team's line dashed."""
+                    names: dict | None = None, columns: int = 3, lang: str = "zh",
+                    partial: dict | None = None) -> go.Figure:
+    """One small chart per agent (period, agent, value, n), each with the team's line dashed;
+    `partial` periods are drawn apart as in trend_lines."""
     agents = sorted(frame["agent"].dropna().unique(), key=str)
     rows = max(1, -(-len(agents) // columns))
     titles = [(names or {}).get(a, str(a)) for a in agents]
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=titles, shared_xaxes=True, shared_yaxes=True,
                         vertical_spacing=0.12 if rows > 1 else 0.2, horizontal_spacing=0.04)
     with_n = "n" in frame.columns and kpi(metric).kind == "ratio"
+    hover = _hover(metric, lang, with_n, name=True)
+    cut = {pd.Timestamp(day): note for day, note in (partial or {}).items()}
     team_name = "团队" if lang == "zh" else "Team"
-    team = team.sort_values("period")
+    team = team.sort_values("period").assign(period=lambda p: pd.to_datetime(p["period"]))
+    team_line, agent_line = dict(color=TEAM_LINE, width=1.5, dash="dash"), dict(color=LINE, width=2)
     for i, agent in enumerate(agents):
         r, c = i // columns + 1, i % columns + 1
-        part = frame[frame["agent"] == agent].sort_values("period")
-        fig.add_trace(go.Scatter(
-            x=pd.to_datetime(team["period"]), y=team["value"], mode="lines", name=team_name, legendgroup="team",
-            showlegend=i == 0, line=dict(color=TEAM_LINE, width=1.5, dash="dash"),
-            customdata=team["n"] if with_n else None, hovertemplate=_hover(metric, lang, with_n, name=True),
-        ), row=r, col=c)
-        fig.add_trace(go.Scatter(
-            x=pd.to_datetime(part["period"]), y=part["value"], mode="lines", name=titles[i], showlegend=False,
-            line=dict(color=LINE, width=2), customdata=part["n"] if with_n else None,
-            hovertemplate=_hover(metric, lang, with_n, name=True),
-        ), row=r, col=c)
+        part = frame[frame["agent"] == agent].sort_values("period").assign(period=lambda p: pd.to_datetime(p["period"]))
+        for name, points, line, group in ((team_name, team, team_line, "team"), (titles[i], part, agent_line, None)):
+            whole, cut_segments = _split_partial(points, cut, with_n, hover, line, 9)
+            fig.add_trace(go.Scatter(
+                x=whole["period"], y=whole["value"], mode="lines", name=name, legendgroup=group,
+                showlegend=bool(group) and i == 0, line=line, customdata=whole["n"] if with_n else None, hovertemplate=hover,
+            ), row=r, col=c)
+            for segment in cut_segments:
+                fig.add_trace(segment.update(name=name, legendgroup=group), row=r, col=c)
         for day, _name in promotions:
             _promotion(fig, day, _name, 11, row=r, col=c)
     f = axis_format(metric, lang)

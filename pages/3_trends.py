@@ -113,5 +113,6 @@ with multiples_tab:
         members = everyone[(everyone["shop"] == shop) & (everyone["team"] == team)]
         names = {row["agent"]: views.display_name(row) for _, row in members.iterrows()}
         per_agent = per_agent[per_agent["agent"].isin(names)]
-        st.plotly_chart(charts.small_multiples(per_agent, team_line, metric, promotions, names=names, lang=lang),
+        st.plotly_chart(charts.small_multiples(per_agent, team_line, metric, promotions, names=names, lang=lang,
+                                                partial=partial),
                         key="tr_multiples")

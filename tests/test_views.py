@@ -497,6 +497,18 @@ def test_a_trend_holds_its_end_weeks_and_months_apart_where_it_has_only_some_of_
     assert list(cut.marker.symbol) == ["circle", "circle-open"] and cut.text[1] == "<br>不完整：3/7 天"
     assert "%{text}" in cut.hovertemplate and cut.line.color == whole.line.color
 
+    # the small multiples draw every line the same way: each agent's and the team's in each chart
+    per_agent = pd.concat([frame.assign(agent="a1"), frame.assign(agent="a2", value=frame["value"] / 2)])
+    fig = ui_charts.small_multiples(per_agent, frame.assign(value=frame["value"] * 0.8), "sales",
+                                    partial={date(2026, 11, 16): "不完整：3/7 天"})
+    solid = [t for t in fig.data if t.line.dash != "dot"]
+    dotted = [t for t in fig.data if t.line.dash == "dot"]
+    assert len(solid) == len(dotted) == 4 and all(len(t.x) == 3 for t in solid)
+    assert [list(t.y) for t in dotted if t.name == "a2"] == [[4550.0, 1950.0]]
+    assert all(t.marker.symbol[-1] == "circle-open" and t.text[-1] == "<br>不完整：3/7 天" for t in dotted)
+    assert {t.legendgroup for t in fig.data if t.name == "团队"} == {"team"}
+    assert [t.showlegend for t in fig.data if t.name == "团队" and t.line.dash != "dot"] == [True, False]
+
 def test_trend_lines_say_so_when_there_is_nothing_to_draw():
     from csperf import ui_charts
 
