@@ -239,6 +239,13 @@ def test_agent_page_for_the_owner_has_score_breakdown_and_pay_slip(app_db):
     assert not at.exception
     assert at.title[0].value == "客服 · 小美"
     assert {m.label for m in at.metric} >= {"得分", "组内名次", "应发合计"}
+    parts = at.dataframe[0].value
+    counted = parts[parts["指标得分"] != "未计"]
+    shares = counted["实际占比"].str.rstrip("%").astype(float)
+    assert abs(shares.sum() - 100) < 0.1 and parts.loc[parts["指标得分"] == "未计", "实际占比"].isna().all()
+    points = counted["指标得分"].astype(float) * shares / 100
+    assert (points - counted["贡献"].astype(float)).abs().max() < 0.2  # contribution = score × share (both rounded)
+    assert any(c.value.startswith("贡献 = 指标得分 × 实际占比") for c in at.caption)
     slip = at.dataframe[1].value
     assert slip["项目"].tolist()[0] == "底薪" and slip["项目"].tolist()[-1] == "应发合计"
     assert "晋级准备度" in [s.value for s in at.subheader]
