@@ -174,6 +174,13 @@ def apply_filters(frame: pd.DataFrame, filters: dict) -> pd.DataFrame:
     return frame[keep]
 
 
+def roles_by_size(kpis: pd.DataFrame) -> list[str]:
+    """The roles among these agents, the one with most agents first (ties by name): the
+    what-if page opens on the role most of the team's pay depends on."""
+    counts = kpis["role"].dropna().value_counts()
+    return sorted(counts.index, key=lambda role: (-counts[role], role))
+
+
 def what_if_shown(kpis: pd.DataFrame, filters: dict, baseline: Scheme, changed: Scheme) -> scoring.WhatIf:
     """`scoring.what_if` over every agent, as the leaderboard scores them, then only the
     agents the sidebar filters select, with their payroll."""

@@ -46,7 +46,7 @@ st.title(t("方案模拟", "What-if"))
 # -- which agents, which scheme is in force ------------------------------------------------------
 kpis = ui.query("agent_kpis", frame.date_from, frame.date_to)  # everyone: filters only choose whom to show
 saved = schemes.list_schemes(frame.db)
-roles = sorted(views.apply_filters(kpis, frame.filters)["role"].dropna().unique()) if not kpis.empty else []
+roles = views.roles_by_size(views.apply_filters(kpis, frame.filters)) if not kpis.empty else []
 
 if "wi_link" not in st.session_state:  # a shared link is read once, when the session opens it
     st.session_state["wi_link"] = None

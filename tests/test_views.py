@@ -380,6 +380,13 @@ def test_apply_filters_keeps_selected_rows_and_ignores_empty_filters():
     assert views.apply_filters(frame, {})["agent"].tolist() == ["a", "b", "c"]
 
 
+def test_roles_by_size_puts_the_largest_role_first():
+    kpis = pd.DataFrame({"role": ["aftersales", "presales", "presales", None, "trainee", "aftersales", "presales"]})
+    assert views.roles_by_size(kpis) == ["presales", "aftersales", "trainee"]
+    assert views.roles_by_size(kpis.iloc[[0, 4]]) == ["aftersales", "trainee"]  # a tie: by name
+    assert views.roles_by_size(kpis.iloc[[3]]) == []
+
+
 def test_assigned_schemes_uses_the_presets_and_returns_none_without_an_assignment(db):
     from csperf import schemes
 
