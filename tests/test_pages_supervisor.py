@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from conftest import TEAMS, app_test
 
-from csperf import auth, queries, roster, scenario, schemes
+from csperf import auth, inbox, queries, roster, scenario, schemes
 from csperf.db import ImportMeta, open_db
 
 WHATIF, DATA, SESSIONS = "pages/5_whatif.py", "pages/6_data.py", "pages/8_sessions.py"
@@ -323,6 +323,9 @@ def test_supervisor_sees_the_data_tools_but_no_user_management(app_db):
     history = frame_with(at, "文件", "synthetic.xlsx")
     assert history.iloc[0]["状态"] == "有效"
     assert "操作日志" not in texts(at.subheader)
+    # a file over the upload limit has somewhere to go: the inbox folder, named
+    inbox_dir = str(inbox.inbox_dir())
+    assert any("不超过 50MB" in c and inbox_dir in c for c in texts(at.caption))
 
 
 CHITU_CSV = "客服,接待人数,询单人数,询单->最终付款人数,销售额,神秘列\n新客服,300,120,48,9600.5,x\n汇总,300,120,48,9600.5,\n"
