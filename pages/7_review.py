@@ -1,8 +1,8 @@
 """周会 Weekly review: a big-screen slide show of one calendar week (the last one ended, or
-the running one so far, against the same days of the week before) — team summary,
-top three, most improved, KPI champions, the week's trend and awards — readable across a
-room. Slides advance by themselves (pause with the button or Space) or with ◀ ▶ / ← →.
-No pay is shown here: viewers open this page too.
+the running one so far, against the same days of the week before) — team summary, the
+ranking (a podium, then places 4–12), most improved, KPI champions, the week's trend and
+awards — readable across a room. Slides advance by themselves (pause with the button or
+Space) or with ◀ ▶ / ← →. No pay is shown here: viewers open this page too.
 """
 
 from csperf import ui
@@ -21,6 +21,7 @@ from csperf import ui_charts as charts  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
 
 SLIDE_SECONDS = 12
+RUNNERS_UP = 9  # places 4–12 under the top three
 SUMMARY_KPIS = ("sales", "conversion_rate", "aov", "receptions", "first_response_s", "satisfaction")
 lang = ui.lang()
 
@@ -46,6 +47,11 @@ st.markdown("""<style>
 .rv-rank-1{background:#E0A800}.rv-rank-2{background:#9AA3AE}.rv-rank-3{background:#C4773B}
 .rv-tag{display:inline-block;background:#E4393C;color:#fff;border-radius:999px;padding:.2rem 1.1rem;
   font-size:1.7rem;font-weight:700;margin-bottom:.5rem}
+.rv-rest{margin-top:1.6rem}
+.rv-row{display:flex;align-items:baseline;gap:1rem;border-radius:14px;padding:.7rem 1.3rem;background:#f7f8fa;
+  font-size:1.8rem;color:#1f2430;white-space:nowrap;overflow:hidden}
+.rv-row .rv-at{font-size:1.3rem;color:#6b7280;overflow:hidden;text-overflow:ellipsis;flex:1}
+.rv-row b{font-weight:800}.rv-row .rv-n{color:#9aa1ab;font-weight:700;min-width:2.2rem}
 .rv-empty{font-size:2.4rem;color:#6b7280;padding:3rem 0}
 .rv-dots{font-size:1.6rem;color:#9aa1ab;letter-spacing:.3rem}
 .rv-dots b{color:#E4393C}
@@ -133,11 +139,12 @@ def slide_summary() -> None:
 
 
 def slide_top() -> None:
-    title("本周前三", "Top three")
-    best = views.top_agents(scored) if not scored.empty else scored
-    if best.empty:
+    title("本周排名", "This week's ranking")
+    ranked = views.top_agents(scored, 3 + RUNNERS_UP) if not scored.empty else scored
+    if ranked.empty:
         empty("本周没有可计分的客服。", "Nobody could be scored this week.")
         return
+    best, rest = ranked.head(3), ranked.iloc[3:]
     cards = []
     for i, row in best.iterrows():
         conversion = row.get("conversion_rate")
@@ -149,6 +156,12 @@ def slide_top() -> None:
             f"<div class='rv-value'>{fmt.score(row['score'])}<small> {ui.t('分', 'pts')}</small></div>"
             f"<div class='rv-note'>{esc(line)}</div></div>")
     grid(cards, 3)
+    if not rest.empty:  # the rest of the ranking, smaller: everyone near the top sees their place
+        rows = [f"<div class='rv-row'><span class='rv-n'>{i + 1}</span><b>{esc(views.display_name(row))}</b>"
+                f"<span class='rv-at'>{where(row)}</span><b>{fmt.score(row['score'])}</b></div>"
+                for i, row in rest.iterrows()]
+        st.markdown("<div class='rv-rest'></div>", unsafe_allow_html=True)
+        grid(rows, 3)
 
 
 def slide_improved() -> None:

@@ -332,7 +332,7 @@ def test_weekly_review_fills_a_big_screen(server, open_tab):
         screenshot(page, f"07_review_slide_{number}")
         page.get_by_role("button", name="下一页").click()
         page.wait_for_timeout(300)
-    assert seen[:2] == ["本周团队概况", "本周前三"] and len(set(seen)) == 6, seen
+    assert seen[:2] == ["本周团队概况", "本周排名"] and len(set(seen)) == 6, seen
 
 
 def test_sidebar_choices_follow_the_user_from_page_to_page(server, open_tab):
