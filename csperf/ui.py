@@ -537,7 +537,8 @@ def _sidebar(frame: Frame, first: date | None, last: date | None) -> None:
             st.session_state[f"f_{key}"] = [v for v in st.session_state.get(f"f_{key}", []) if v in offered]
             picked = st.multiselect(t(zh, en), offered, **_remembered(f"w_{key}", f"f_{key}", []),
                                     format_func=(lambda v: fmt.role(v, lang())) if key == "role" else str,
-                                    placeholder=t("全部", "All"))
+                                    placeholder=t("全部", "All"),
+                                    select_all=False)  # none picked already means all (and Streamlit's is English)
             if picked:
                 frame.filters[key] = picked
         as_of = query("data_as_of")

@@ -159,6 +159,8 @@ def test_leaderboard_shows_each_agents_own_target_completion(app_db):
 def test_the_team_filter_offers_only_the_teams_of_the_shops_picked(app_db):
     at = run("pages/2_leaderboard.py")
     assert at.multiselect(key="w_team").options == ["A组", "B组", "拼团组"]
+    # none picked already means all: no extra "Select all" entry (Streamlit's own, in English)
+    assert all(at.multiselect(key=f"w_{key}").proto.select_all == 0 for key in ("shop", "team", "role"))
     at.session_state["f_team"] = ["A组"]
     at.session_state["f_shop"] = ["拼多多店"]
     at.run()
