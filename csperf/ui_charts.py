@@ -238,7 +238,8 @@ def small_multiples(frame: pd.DataFrame, team: pd.DataFrame, metric: str, promot
             whole, cut_segments = _split_partial(points, cut, with_n, hover, line, 9)
             fig.add_trace(go.Scatter(
                 x=whole["period"], y=whole["value"], mode="lines", name=name, legendgroup=group,
-                showlegend=bool(group) and i == 0, line=line, customdata=whole["n"] if with_n else None, hovertemplate=hover,
+                showlegend=bool(group) and i == 0, line=line, customdata=whole["n"] if with_n else None,
+                hovertemplate=hover,
             ), row=r, col=c)
             for segment in cut_segments:
                 fig.add_trace(segment.update(name=name, legendgroup=group), row=r, col=c)

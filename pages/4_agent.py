@@ -129,13 +129,15 @@ table = pd.DataFrame({
     ui.t("指标得分", "KPI score"): [ui.t("未计", "skipped") if s else fmt.score(v)
                                  for s, v in zip(breakdown["skipped"], breakdown["score"])],
     ui.t("权重", "Weight"): [f"{w:g}" for w in breakdown["weight"]],
-    ui.t("实际占比", "Share"): [None if s else f"{share:.1%}" for s, share in zip(breakdown["skipped"], breakdown["share"])],
+    ui.t("实际占比", "Share"): [None if skipped else f"{share:.1%}"
+                               for skipped, share in zip(breakdown["skipped"], breakdown["share"])],
     ui.t("贡献", "Points"): [fmt.score(c) for c in breakdown["contribution"]],
 })
 st.dataframe(table, hide_index=True, placeholder="—")
-st.caption(ui.t("贡献 = 指标得分 × 实际占比" + ("；未计的指标不占权重，其余指标的权重按比例放大" if breakdown["skipped"].any() else ""),
-                "Points = KPI score × share" + ("; skipped KPIs carry no weight, the others' weights are scaled up"
-                                                 if breakdown["skipped"].any() else "")))
+rescaled = breakdown["skipped"].any()
+st.caption(ui.t("贡献 = 指标得分 × 实际占比" + ("；未计的指标不占权重，其余指标的权重按比例放大" if rescaled else ""),
+                "Points = KPI score × share"
+                + ("; skipped KPIs carry no weight, the others' weights are scaled up" if rescaled else "")))
 
 lost = views.pulled_down(breakdown)
 st.subheader(ui.t("拖分项", "What pulled the score down"))
