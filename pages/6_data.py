@@ -190,11 +190,11 @@ with tabs[0]:
                  "Platform CS-performance exports and session logs (xlsx / xls / csv, several at once). Check "
                  "what was detected before importing; a file imported twice is skipped, and any import can be "
                  "undone under Import history."))
-    limit_mb = inbox.MAX_UPLOAD_BYTES >> 20
+    limit_mb, inbox_folder = inbox.MAX_UPLOAD_BYTES >> 20, inbox.inbox_dir()
     st.caption(t(f"上传每个文件不超过 {limit_mb}MB。更大的文件（如多年的日明细、大的会话记录）请放进收件箱文件夹 "
-                 f"{inbox.inbox_dir()}（见「收件箱」），或在服务器上运行 csperf import，导入不受大小限制。",
+                 f"{inbox_folder}（见「收件箱」），或在服务器上运行 csperf import，导入不受大小限制。",
                  f"Uploads take files up to {limit_mb} MB each. Put bigger files (years of daily detail, a large "
-                 f"session log) in the inbox folder {inbox.inbox_dir()} (see Inbox), or run csperf import on the "
+                 f"session log) in the inbox folder {inbox_folder} (see Inbox), or run csperf import on the "
                  "server: neither has a size limit."))
     ui.uploader_in_chinese(limit_mb, "xlsx、xls、csv")
     files = st.file_uploader(t("导出文件（可多选）", "Export files (several at once)"), type=["xlsx", "xls", "csv"],
