@@ -155,7 +155,9 @@ def trend_lines(frame: pd.DataFrame, metric: str, promotions=(), *, series: str 
                 names: dict | None = None, partial: dict | None = None) -> go.Figure:
     """A KPI over time (period, value, optionally n), one line per `series` value. The
     `partial` periods (views.partial_periods: a week so far, a month cut by the range) are
-    drawn apart: an open marker reached by a dotted segment, their note in the hover."""
+    drawn apart: an open marker reached by a dotted segment, their note in the hover. A
+    series with no value at all (an after-sales team's conversion) is left out of the
+    legend but keeps its colour, so a team has one colour in every chart of one frame."""
     fig = go.Figure()
     with_n = "n" in frame.columns and kpi(metric).kind == "ratio"
     groups = frame.groupby(series, sort=True, dropna=False) if series else [(None, frame)]
@@ -166,6 +168,8 @@ def trend_lines(frame: pd.DataFrame, metric: str, promotions=(), *, series: str 
         part = part.sort_values("period").assign(period=lambda p: pd.to_datetime(p["period"]))
         is_dashed = key in dashed
         i, colour = colour, colour + (not is_dashed)  # solid lines take the palette in order
+        if series and not part["value"].notna().any():
+            continue
         name = (names or {}).get(key, "—" if key is None or pd.isna(key) else str(key)) if series else metric_label(metric, lang)
         line = dict(color=TEAM_LINE if is_dashed else PALETTE[i % len(PALETTE)],
                     width=(3 if is_dashed else 2.5) * font_size / 13, dash="dash" if is_dashed else "solid")

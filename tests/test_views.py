@@ -516,6 +516,17 @@ def test_a_trend_holds_its_end_weeks_and_months_apart_where_it_has_only_some_of_
     assert {t.legendgroup for t in fig.data if t.name == "团队"} == {"team"}
     assert [t.showlegend for t in fig.data if t.name == "团队" and t.line.dash != "dot"] == [True, False]
 
+def test_a_team_without_the_kpi_is_left_out_of_the_legend_and_the_others_keep_their_colours():
+    from csperf import ui_charts
+
+    days = pd.to_datetime(["2026-11-16", "2026-11-17"])
+    frame = pd.concat([pd.DataFrame({"period": days, "value": v, "team": t})
+                       for t, v in [("A 售前", [0.3, 0.4]), ("B 售后", [NAN, NAN]), ("C 售前", [0.2, 0.25])]])
+    fig = ui_charts.trend_lines(frame, "conversion_rate", series="team")
+    assert [t.name for t in fig.data] == ["A 售前", "C 售前"]
+    assert [t.line.color for t in fig.data] == [ui_charts.PALETTE[0], ui_charts.PALETTE[2]]
+
+
 def test_trend_lines_say_so_when_there_is_nothing_to_draw():
     from csperf import ui_charts
 
