@@ -1,8 +1,8 @@
 """周会 Weekly review: a big-screen slide show of one calendar week (the last one ended, or
 the running one so far, against the same days of the week before) — team summary, the
-ranking (a podium, then places 4–12), most improved, KPI champions, the week's trend and
-awards — readable across a room. Slides advance by themselves (pause with the button or
-Space) or with ◀ ▶ / ← →. No pay is shown here: viewers open this page too.
+ranking and the most improved (three cards, then places 4–12 in rows), KPI champions, the
+week's trend and awards — readable across a room. Slides advance by themselves (pause with
+the button or Space) or with ◀ ▶ / ← →. No pay is shown here: viewers open this page too.
 """
 
 from csperf import ui
@@ -21,7 +21,7 @@ from csperf import ui_charts as charts  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
 
 SLIDE_SECONDS = 12
-RUNNERS_UP = 9  # places 4–12 under the top three
+RUNNERS_UP = 9  # places 4–12 under the top three (ranking, most improved)
 SUMMARY_KPIS = ("sales", "conversion_rate", "aov", "receptions", "first_response_s", "satisfaction")
 lang = ui.lang()
 
@@ -113,6 +113,18 @@ def where(row) -> str:
     return esc(row["shop"] + ("" if pd.isna(team) or team is None else f" · {team}"))
 
 
+def runners_up(rest: pd.DataFrame, figure) -> None:
+    """Places past the top three, in compact rows (name, team, `figure(row)` as HTML):
+    everyone near the top sees their place."""
+    if rest.empty:
+        return
+    rows = [f"<div class='rv-row'><span class='rv-n'>{i + 1}</span><b>{esc(views.display_name(row))}</b>"
+            f"<span class='rv-at'>{where(row)}</span>{figure(row)}</div>"
+            for i, row in rest.iterrows()]
+    st.markdown("<div class='rv-rest'></div>", unsafe_allow_html=True)
+    grid(rows, 3)
+
+
 def slide_summary() -> None:
     title("本周团队概况", "The team this week")
     if not tiles:
@@ -156,17 +168,12 @@ def slide_top() -> None:
             f"<div class='rv-value'>{fmt.score(row['score'])}<small> {ui.t('分', 'pts')}</small></div>"
             f"<div class='rv-note'>{esc(line)}</div></div>")
     grid(cards, 3)
-    if not rest.empty:  # the rest of the ranking, smaller: everyone near the top sees their place
-        rows = [f"<div class='rv-row'><span class='rv-n'>{i + 1}</span><b>{esc(views.display_name(row))}</b>"
-                f"<span class='rv-at'>{where(row)}</span><b>{fmt.score(row['score'])}</b></div>"
-                for i, row in rest.iterrows()]
-        st.markdown("<div class='rv-rest'></div>", unsafe_allow_html=True)
-        grid(rows, 3)
+    runners_up(rest, lambda row: f"<b>{fmt.score(row['score'])}</b>")
 
 
 def slide_improved() -> None:
     title("进步最快（对比上周）", "Most improved (against last week)")
-    rising = views.most_improved(scored, before) if not scored.empty else scored
+    rising = views.most_improved(scored, before, 3 + RUNNERS_UP) if not scored.empty else scored
     if rising.empty:
         empty("上周没有可比的得分，或本周没有人得分上升。", "No comparable score last week, or nobody rose.")
         return
@@ -175,8 +182,10 @@ def slide_improved() -> None:
         f"<div class='rv-note'>{where(row)}</div>"
         f"<div class='rv-value'>{fmt.score(row['previous_score'])} → {fmt.score(row['score'])}</div>"
         f"<div class='rv-good'>▲ +{row['score_change']:.1f} {ui.t('分', 'pts')}</div></div>"
-        for _, row in rising.iterrows()]
+        for _, row in rising.head(3).iterrows()]
     grid(cards, 3)
+    runners_up(rising.iloc[3:], lambda row: f"<span class='rv-at' style='flex:none'>{fmt.score(row['previous_score'])} → "
+                                            f"{fmt.score(row['score'])}</span><b class='rv-good'>+{row['score_change']:.1f}</b>")
 
 
 def slide_champions() -> None:

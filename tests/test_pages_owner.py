@@ -273,6 +273,11 @@ def test_review_slides_advance_with_the_buttons(app_db):
     assert "本周排名" in slide and "2 / 6" in slide and "rv-rank-1" in slide
     assert "小美" in slide or "晓东" in slide
     assert "<span class='rv-n'>4</span>" in slide  # past the podium, the ranking goes on in rows
+    at.button(key="rv_next").click().run()
+    slide = "\n".join(m.value for m in at.markdown)
+    assert "进步最快" in slide and "3 / 6" in slide
+    assert "<span class='rv-n'>4</span>" in slide and "→" in slide.split("rv-n'>4<")[1]  # risers past three
+    at.button(key="rv_prev").click().run()
     at.button(key="rv_prev").click().run()
     at.button(key="rv_prev").click().run()
     assert any("6 / 6" in m.value and "本周奖项" not in m.value for m in at.markdown)
