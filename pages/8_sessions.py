@@ -123,8 +123,8 @@ with left:
     share = waits["sessions"] / waits["sessions"].sum() if not waits.empty else waits["sessions"]
     fig = go.Figure(go.Bar(
         x=waits["label"], y=waits["sessions"], marker_color=PALETTE[1],
-        text=[f"{fmt.count(n)} · {fmt.percent(s)}" for n, s in zip(waits["sessions"], share)],
-        textposition="outside", hovertemplate="%{x}: %{y:,}<extra></extra>",
+        text=[f"{fmt.count(n)}<br>{fmt.percent(s)}" for n, s in zip(waits["sessions"], share)],
+        textposition="outside", cliponaxis=False, hovertemplate="%{x}: %{y:,}<extra></extra>",
     ))
     fig.update_xaxes(title_text=t("等待时长", "Wait"), type="category")
     fig.update_yaxes(title_text=t("会话数", "Sessions"), rangemode="tozero", tickmode="linear", tick0=0,
@@ -142,7 +142,7 @@ with right:
     else:
         fig = make_subplots(specs=[[{"secondary_y": True}]])
         fig.add_trace(go.Bar(x=reasons["reason"], y=reasons["sessions"], name=t("会话数", "Sessions"),
-                             marker_color=PALETTE[3], text=reasons["sessions"], textposition="outside",
+                             marker_color=PALETTE[3], text=reasons["sessions"], textposition="outside", cliponaxis=False,
                              hovertemplate="%{x}: %{y:,}<extra></extra>"), secondary_y=False)
         fig.add_trace(go.Scatter(x=reasons["reason"], y=reasons["cumulative_share"], name=t("累计占比", "Cumulative"),
                                  mode="lines+markers", line={"color": LINE, "width": 3},

@@ -311,6 +311,9 @@ def test_session_charts_label_their_points_only_where_the_labels_have_room(app_d
     length, hours = [json.loads(chart.proto.spec)["data"][1] for chart in at.get("plotly_chart")[:2]]
     assert length["mode"] == "lines+markers+text" and len(length["text"]) == 3  # three lengths: room for each
     assert hours["mode"] == "lines+markers" and "text" not in hours  # fourteen hours: the hover says it
+    waits = json.loads(at.get("plotly_chart")[2].proto.spec)["data"][0]
+    assert waits["textposition"] == "outside" and waits["cliponaxis"] is False  # the tallest bar's label not cut
+    assert waits["text"] == ["14<br>100.0%"]  # count over share: narrow enough to keep its size over a bar
     assert any("灰色柱是会话数（右轴）" in c for c in texts(at.caption))
 
 # -- data ---------------------------------------------------------------------------------------
