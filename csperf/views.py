@@ -998,6 +998,8 @@ def promotion_readiness(level: str | None, monthly_scores: Iterable[float],
 
 # -- ranges ------------------------------------------------------------------------------------------
 
+TREND_GRAINS = {"day": ("按日", "Daily"), "week": ("按周", "Weekly"), "month": ("按月", "Monthly")}
+
 
 def partial_periods(grain: str, date_from: date, date_to: date, lang: str = "zh") -> dict[date, str]:
     """The weeks or months at either end of a trend's range that it holds only part of (a

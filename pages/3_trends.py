@@ -14,7 +14,6 @@ from csperf import ui_charts as charts  # noqa: E402
 from csperf.metrics import RATIO_KPIS  # noqa: E402
 
 lang = ui.lang()
-GRAINS = {"day": ("按日", "Daily"), "week": ("按周", "Weekly"), "month": ("按月", "Monthly")}
 RANGES = {"90d": ("近90天", "Last 90 days"), "180d": ("近180天", "Last 180 days"),
           "365d": ("近一年", "Last year"), "all": ("全部数据", "All data"), "sidebar": ("侧边栏期间", "Sidebar period")}
 SUM_CHOICES = ["sales", "receptions", "inquiries", "paid_buyers", "refund_amount", "bad_reviews", "complaints"]
@@ -33,8 +32,8 @@ if not available:
     st.stop()
 metric = controls[0].selectbox(ui.t("指标", "KPI"), available, key="tr_metric", format_func=ui.label,
                                index=available.index("conversion_rate") if "conversion_rate" in available else 0)
-grain = controls[2].segmented_control(ui.t("粒度", "Grain"), list(GRAINS), key="tr_grain", default="week",
-                                      format_func=lambda v: ui.t(*GRAINS[v])) or "week"
+grain = controls[2].segmented_control(ui.t("粒度", "Grain"), list(views.TREND_GRAINS), key="tr_grain", default="week",
+                                      format_func=lambda v: ui.t(*views.TREND_GRAINS[v])) or "week"
 promotions = queries.promotion_days(date_from, date_to)
 partial = views.partial_periods(grain, date_from, date_to, lang)
 unit_zh, unit_en = {"week": ("周", "week"), "month": ("月", "month")}.get(grain, ("", ""))

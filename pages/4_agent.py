@@ -157,24 +157,32 @@ first, last = ui.query("data_range")
 trend_from, trend_to = views.trend_range("90d", first, last, (frame.date_from, frame.date_to))
 trend_metrics = [m for m, v in zip(breakdown["metric"], breakdown["value"])
                  if m not in MANUAL_SCORES and not fmt.missing(v)]  # those are monthly; KPIs without data draw nothing
-choice = st.selectbox(ui.t("指标", "KPI"), trend_metrics, key="ag_trend_metric", format_func=ui.label)
+pick, grain_pick = st.columns([3, 1])
+choice = pick.selectbox(ui.t("指标", "KPI"), trend_metrics, key="ag_trend_metric", format_func=ui.label)
+grain = grain_pick.segmented_control(ui.t("粒度", "Grain"), ["day", "week"], key="ag_trend_grain", default="week",
+                                     format_func=lambda v: ui.t(*views.TREND_GRAINS[v])) or "week"
 if not trend_metrics:
     st.info(ui.t("本期没有可画趋势的指标数据。", "No KPI with figures to draw this period."))
 if choice:
-    own = ui.query("trend", choice, trend_from, trend_to, shop=shop, account=account)
+    partial = views.partial_periods(grain, trend_from, trend_to, lang)
+    own = ui.query("trend", choice, trend_from, trend_to, grain=grain, shop=shop, account=account)
     group = {"shop": shop}
     if pd.notna(person["team"]):
         group["team"] = person["team"]
     if pd.notna(person["role"]):
         group["role"] = person["role"]
-    team_line = ui.query("trend", choice, trend_from, trend_to, **group)
+    team_line = ui.query("trend", choice, trend_from, trend_to, grain=grain, **group)
     team_name = ui.t("团队", "Team")
     lines = pd.concat([own.assign(series=views.display_name(person)), team_line.assign(series=team_name)],
                       ignore_index=True)
     st.plotly_chart(charts.trend_lines(lines, choice, queries.promotion_days(trend_from, trend_to), series="series",
-                                       dashed=(team_name,), lang=lang, height=320), key="ag_trend")
-    st.caption(ui.t(f"近90天（{trend_from:%m-%d} ~ {trend_to:%m-%d}），按日；虚线为团队汇总值。",
-                    f"Last 90 days ({trend_from:%m-%d} ~ {trend_to:%m-%d}), daily; dashed: the team, pooled."))
+                                       dashed=(team_name,), lang=lang, height=320, partial=partial), key="ag_trend")
+    grain_zh, grain_en = views.TREND_GRAINS[grain]
+    st.caption(ui.t(f"近90天（{trend_from:%m-%d} ~ {trend_to:%m-%d}），{grain_zh}；虚线为团队汇总值"
+                    + ("；空心点为只含部分日子的周，用点线连接" if partial else "") + "。",
+                    f"Last 90 days ({trend_from:%m-%d} ~ {trend_to:%m-%d}), {grain_en.lower()}; dashed: the team, "
+                    "pooled" + ("; open markers on dotted lines are weeks the range holds only part of" if partial
+                                else "") + "."))
 
 # -- pay slip ----------------------------------------------------------------------------------------
 

@@ -218,6 +218,25 @@ def test_trends_draw_the_target_as_its_own_line(app_db):
     assert any("黑色点线为月度目标" == c.value for c in at.caption)
 
 
+def test_agent_page_trend_runs_by_week_and_by_day(app_db):
+    from datetime import date
+
+    def trend():  # the chart of the agent against the team
+        return next(spec for spec in (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+                    if "团队" in {t.get("name") for t in spec["data"]})
+
+    at = run("pages/4_agent.py", "agent")
+    weekly = trend()
+    mondays = {date.fromisoformat(x[:10]).weekday() for trace in weekly["data"] for x in trace["x"]}
+    assert mondays == {0} and {t["name"] for t in weekly["data"]} == {"小美", "团队"}
+    assert any(c.value.startswith("近90天") and "按周" in c.value for c in at.caption)
+    at.segmented_control(key="ag_trend_grain").set_value("day").run()
+    assert not at.exception
+    daily = trend()
+    assert len(daily["data"][0]["x"]) > len(weekly["data"][0]["x"])
+    assert any(c.value.startswith("近90天") and "按日" in c.value for c in at.caption)
+
+
 def test_agent_page_shows_the_agents_own_targets(app_db):
     from csperf import queries, targets
     from csperf.db import open_db
