@@ -92,7 +92,7 @@ def cmd_import(args) -> int:
                 f"{busy}\n收件箱只能按文件本身导入，{' '.join(options)} 无法随文件带过去；请在看板「数据」页上传，"
                 f"或关闭看板后再运行 — the inbox imports files as they are and {' '.join(options)} would be lost: "
                 "upload on the dashboard's data page, or stop the dashboard first")
-        dropped = inbox.drop_files([Path(p) for p in args.files])
+        dropped = inbox.drop_files([Path(p) for p in args.files], inbox.watched_folder(dbmod.resolve_path(args.db)))
         print(f"{busy}\n看板正在运行，文件已放入收件箱，将由看板自动导入 — the dashboard holds the database; "
               f"the files were dropped into its inbox and it will import them:")
         for path in dropped:
@@ -428,7 +428,7 @@ def cmd_backup(args) -> int:
     try:
         database = _open(args)
     except dbmod.DatabaseBusy:
-        request = backup.request_backup(inbox.inbox_dir(), dest)
+        request = backup.request_backup(inbox.watched_folder(dbmod.resolve_path(args.db)), dest)
         print(f"看板正在运行：已请求看板写出备份到 {dest} (request {request.name}) — the dashboard "
               "holds the database; it will write the backup within a few seconds")
         return 0

@@ -6,7 +6,8 @@ them. The folder must never lose a file and never import one twice: files appear
 atomically (written under a hidden temporary name, then renamed), a worker claims a
 file by renaming it into processing/ (only one rename can win), and every file ends in
 done/ or in failed/ with a .error.txt saying why. Names are sanitised so nothing can be
-written outside the folder.
+written outside the folder. The dashboard notes beside the database which folder it
+watches, so a command started with other settings still drops its files where they are seen.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ INBOX_ENV = "CSPERF_INBOX"
 DEFAULT_INBOX = PROJECT_ROOT / "data" / "inbox"
 DONE_DIR, FAILED_DIR, PROCESSING_DIR = "done", "failed", "processing"
 ERROR_SUFFIX = ".error.txt"
+ANNOUNCE_SUFFIX = ".inbox"  # beside the database: the folder its dashboard watches
 
 SETTLE_SECONDS = 2.0  # a file untouched this long is taken as completely written
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -100,6 +102,24 @@ def inbox_dir(path: str | os.PathLike | None = None) -> Path:
     for sub in ("", DONE_DIR, FAILED_DIR, PROCESSING_DIR, backup.REQUESTS_DIR):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def announce(db_path: str | os.PathLike) -> Path:
+    """Note beside the database (`<db>.inbox`) the folder the dashboard serving it watches:
+    a csperf command the database refuses then drops its files and backup requests there,
+    even where the dashboard was started with another $CSPERF_INBOX than the command."""
+    folder = inbox_dir()
+    Path(f"{db_path}{ANNOUNCE_SUFFIX}").write_text(str(folder), encoding="utf-8")
+    return folder
+
+
+def watched_folder(db_path: str | os.PathLike) -> Path:
+    """The folder the dashboard serving `db_path` announced, else this process's inbox."""
+    try:
+        named = Path(f"{db_path}{ANNOUNCE_SUFFIX}").read_text(encoding="utf-8").strip()
+    except OSError:
+        named = ""
+    return inbox_dir(named or None)
 
 
 def safe_name(name: str) -> str:

@@ -105,6 +105,8 @@ class InboxWatcher:
     def __init__(self, db: Database, every_s: float = 3.0):
         self.db = db
         self.every_s = every_s
+        if db.path != ":memory:":
+            inbox.announce(db.path)
         self.events: deque = deque(maxlen=50)
         self._thread = threading.Thread(target=self._run, name="csperf-inbox", daemon=True)
         self._thread.start()

@@ -166,6 +166,22 @@ def test_import_while_the_dashboard_holds_the_database_goes_to_the_inbox(cli_db,
         assert code == cli.EXIT_BUSY and "另一个进程" in err
 
 
+def test_files_go_to_the_folder_the_running_dashboard_announced_not_this_shells_inbox(cli_db, tmp_path, capsys):
+    from csperf import inbox
+
+    Database(cli_db).close()
+    watched = tmp_path / "dashboard-inbox"
+    (tmp_path / f"{cli_db.name}.inbox").write_text(str(watched), encoding="utf-8")  # as inbox.announce writes it
+    with held_by_another_process(cli_db):
+        day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
+        code, out, _ = run(capsys, "import", str(day))
+        assert code == 0 and str(watched) in out
+        assert [p.name for p in watched.iterdir() if p.is_file()] == [day.name]
+        assert not any(p.is_file() for p in inbox.inbox_dir().iterdir())  # $CSPERF_INBOX, unwatched: nothing
+        code, out, _ = run(capsys, "backup", str(tmp_path / "copy.duckdb"))
+        assert code == 0 and [p.suffix for p in (watched / "requests").iterdir()] == [".json"]
+
+
 def test_demo_prints_a_demo_login_that_works(cli_db, capsys, monkeypatch):
     from csperf import auth, demo
 

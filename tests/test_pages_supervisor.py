@@ -6,6 +6,7 @@ import hashlib
 import io
 from dataclasses import replace
 from datetime import date, datetime, time
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -329,6 +330,8 @@ def test_supervisor_sees_the_data_tools_but_no_user_management(app_db):
     # a file over the upload limit has somewhere to go: the inbox folder, named
     inbox_dir = str(inbox.inbox_dir())
     assert any("不超过 50MB" in c and inbox_dir in c for c in texts(at.caption))
+    # and the dashboard says beside the database which folder it watches, for the CLI to find
+    assert inbox.watched_folder(app_db) == inbox.inbox_dir() and Path(f"{app_db}.inbox").read_text() == inbox_dir
 
 
 CHITU_CSV = "客服,接待人数,询单人数,询单->最终付款人数,销售额,神秘列\n新客服,300,120,48,9600.5,x\n汇总,300,120,48,9600.5,\n"
