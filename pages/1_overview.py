@@ -108,18 +108,16 @@ if not scored.unassigned.empty:
 
 # -- teams and shops --------------------------------------------------------------------------------
 
-TEAM_KPIS = ["sales", "conversion_rate", "first_response_s"]
-SHOP_KPIS = ["sales", "conversion_rate", "aov"]
-left, right = st.columns([11, 9])
-with left:
-    st.subheader(ui.t("团队", "Teams"))
-    teams = ui.query("kpi_table", frame.date_from, frame.date_to, by="team", **frame.filters)
-    keys = ["shop", "team"] + (["role"] if teams["role"].nunique(dropna=False) > 1 else [])
-    st.dataframe(views.summary_table(teams, keys, TEAM_KPIS, lang), hide_index=True, placeholder="—")
-with right:
-    st.subheader(ui.t("店铺", "Shops"))
-    shops = ui.query("kpi_table", frame.date_from, frame.date_to, by="shop", **frame.filters)
-    st.dataframe(views.summary_table(shops, ["shop"], SHOP_KPIS, lang, with_agents=False), hide_index=True, placeholder="—")
+TEAM_KPIS = ["sales", "conversion_rate", "first_response_s", "satisfaction"]
+SHOP_KPIS = ["sales", "conversion_rate", "aov", "satisfaction"]
+# one above the other at full width: side by side, each cut off its last columns
+st.subheader(ui.t("团队", "Teams"))
+teams = ui.query("kpi_table", frame.date_from, frame.date_to, by="team", **frame.filters)
+keys = ["shop", "team"] + (["role"] if teams["role"].nunique(dropna=False) > 1 else [])
+st.dataframe(views.summary_table(teams, keys, TEAM_KPIS, lang), hide_index=True, placeholder="—")
+st.subheader(ui.t("店铺", "Shops"))
+shops = ui.query("kpi_table", frame.date_from, frame.date_to, by="shop", **frame.filters)
+st.dataframe(views.summary_table(shops, ["shop"], SHOP_KPIS, lang, with_agents=False), hide_index=True, placeholder="—")
 
 
 # -- live refresh -------------------------------------------------------------------------------------
