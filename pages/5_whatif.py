@@ -10,7 +10,7 @@ import pandas as pd  # noqa: E402
 import plotly.express as px  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from csperf import scenario, schemes, views  # noqa: E402
+from csperf import roster, scenario, schemes, views  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
 from csperf.metrics import KPI_NAMES  # noqa: E402
 from csperf.scheme import GROUP_BYS, METHODS, SPLITS, SchemeError  # noqa: E402
@@ -228,12 +228,14 @@ with tab_base:
     left, right = st.columns([2, 3])
     edited_levels = left.data_editor(
         tables.levels, key=editor_key("wi_levels"), num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
-        column_config={"level": st.column_config.TextColumn(t("级别", "Level"), required=True),
+        column_config={"level": st.column_config.SelectboxColumn(
+                           t("级别", "Level"), required=True, format_func=lambda v: views.level_label(v, ui.lang()),
+                           options=[*roster.LEVELS, *(v for v in tables.levels["level"]
+                                                     if str(v).casefold() not in roster.LEVELS)]),
                        "base_salary": number("底薪 ¥", "Base salary ¥", min_value=0, step=100, required=True,
                                              format="localized")},
     )
-    left.caption(t("花名册没有个人底薪时按级别取底薪（级别不区分大小写）。",
-                   "Used when the roster gives no personal base salary (levels ignore case)."))
+    left.caption(t("花名册没有个人底薪时按级别取底薪。", "Used when the roster gives no personal base salary."))
     edited_team_bonus = right.data_editor(
         tables.team_bonus, key=editor_key("wi_team_bonus"), num_rows="dynamic", hide_index=True, width="stretch",
         placeholder="",

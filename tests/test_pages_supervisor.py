@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from dataclasses import replace
 from datetime import date, datetime, time
 from pathlib import Path
@@ -190,7 +191,11 @@ def test_only_schemes_for_the_chosen_role_are_offered(app_db):
 
 def test_the_team_bonus_and_level_bases_are_edited_like_the_other_tables(app_db):
     at = ran(WHATIF)
-    assert at.data_editor(key=editor(at, "wi_levels")).value["level"].tolist() == ["trainee", "junior", "mid", "senior"]
+    levels = at.data_editor(key=editor(at, "wi_levels"))
+    assert levels.value["level"].tolist() == ["trainee", "junior", "mid", "senior"]
+    picks = json.loads(levels.proto.columns)["level"]["type_config"]["options"]  # chosen from the roster's levels
+    assert [(o["value"], o["label"]) for o in picks][:4] == [("trainee", "实习"), ("junior", "初级"), ("mid", "中级"),
+                                                              ("senior", "高级")]
     at.session_state[editor(at, "wi_levels")] = {**NO_EDITS, "edited_rows": {2: {"base_salary": 2500}}}
     at.session_state[editor(at, "wi_team_bonus")] = {**NO_EDITS, "added_rows": [
         {"metric": "receptions", "target": 1, "pool": 600, "split": "equal"}]}
@@ -302,8 +307,6 @@ def test_sessions_page_uses_conversion_and_loss_reasons_when_the_log_has_them(ap
 
 
 def test_session_charts_label_their_points_only_where_the_labels_have_room(app_db):
-    import json
-
     chats = pd.DataFrame([{"shop": "旗舰店", "account": "小美", "session_id": f"S{h}", "day": date(2026, 10, 20),
                            "started_at": datetime(2026, 10, 20, h, 0), "answered": True, "converted": h % 2 == 0,
                            "duration_s": 30 + 60 * (h % 5), "wait_s": 10} for h in range(8, 22)])
