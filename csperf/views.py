@@ -687,8 +687,10 @@ def most_improved(scored: pd.DataFrame, previous: pd.DataFrame, n: int = 3) -> p
 
 
 def kpi_champions(kpis: pd.DataFrame, metrics: Iterable[str] = CHAMPION_KPIS,
-                  scheme: Scheme | None = None) -> pd.DataFrame:
-    """The best agent per KPI, among agents whose sample is big enough to count."""
+                  scheme: Scheme | None = None, taken: set | None = None) -> pd.DataFrame:
+    """The best agent per KPI, among agents whose sample is big enough to count. Given
+    `taken` ((shop, agent) pairs, added to as it goes), nobody is picked twice: a KPI goes
+    to its best agent not yet taken."""
     rows = []
     for metric in metrics:
         if metric not in kpis.columns:
@@ -697,10 +699,14 @@ def kpi_champions(kpis: pd.DataFrame, metrics: Iterable[str] = CHAMPION_KPIS,
         pool = kpis[kpis[metric].notna()]
         if k.kind == "ratio":
             pool = pool[pool[f"{metric}_n"] >= min_sample(metric, scheme)]
+        if taken:
+            pool = pool[[key not in taken for key in zip(pool["shop"], pool["agent"])]]
         if pool.empty:
             continue
         pool = pool.sort_values([metric, "agent"], ascending=[k.lower_is_better, True])
         best = pool.iloc[0]
+        if taken is not None:
+            taken.add((best["shop"], best["agent"]))
         rows.append({"metric": metric, "shop": best["shop"], "agent": best["agent"], "name": display_name(best),
                      "team": best.get("team"), "value": best[metric],
                      "n": best.get(f"{metric}_n") if k.kind == "ratio" else None,
@@ -736,23 +742,32 @@ class Award:
 
 
 def pick_awards(scored: pd.DataFrame, previous: pd.DataFrame, kpis: pd.DataFrame,
-                metrics: Iterable[str] = CHAMPION_KPIS) -> list[Award]:
-    """The week's awards: top score, most improved, and one champion per key KPI."""
+                metrics: Iterable[str] = CHAMPION_KPIS, one_each: bool = False) -> list[Award]:
+    """The week's awards: top score, most improved, and one champion per key KPI. With
+    `one_each`, an award its winner already holds one of goes to the next in line, so a
+    week's recognition reaches more of the team."""
     awards = []
+    taken: set | None = set() if one_each else None
     top = top_agents(scored, 1) if not scored.empty else pd.DataFrame()
     if not top.empty:
         row = top.iloc[0]
         awards.append(Award("top", display_name(row), row["shop"], f"得分 {fmt.score(row['score'])}",
                             f"score {fmt.score(row['score'])}"))
-    improved = most_improved(scored, previous, 1) if not scored.empty else pd.DataFrame()
+        if taken is not None:
+            taken.add((row["shop"], row["agent"]))
+    improved = most_improved(scored, previous, len(scored)) if not scored.empty else pd.DataFrame()
+    if taken and not improved.empty:
+        improved = improved[[key not in taken for key in zip(improved["shop"], improved["agent"])]]
     if not improved.empty:
         row = improved.iloc[0]
+        if taken is not None:
+            taken.add((row["shop"], row["agent"]))
         awards.append(Award("improved", display_name(row), row["shop"],
                             f"{fmt.score(row['previous_score'])} → {fmt.score(row['score'])}"
                             f"（+{row['score_change']:.1f}）",
                             f"{fmt.score(row['previous_score'])} → {fmt.score(row['score'])}"
                             f" (+{row['score_change']:.1f})"))
-    for _, row in kpi_champions(kpis, metrics).iterrows():
+    for _, row in kpi_champions(kpis, metrics, taken=taken).iterrows():
         awards.append(Award(row["metric"], row["name"], row["shop"],
                             fmt.with_count(row["metric"], row["value"], row["n"], "zh"),
                             fmt.with_count(row["metric"], row["value"], row["n"], "en")))

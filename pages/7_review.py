@@ -229,7 +229,9 @@ def slide_trend() -> None:
 
 def slide_awards() -> None:
     title("本周奖项", "This week's awards")
-    awards = views.pick_awards(scored, before, kpis) if not scored.empty else []
+    # kept apart from the toggle's own key: that one is dropped while another slide shows
+    one_each = st.session_state.setdefault("rv_one_each", True)
+    awards = views.pick_awards(scored, before, kpis, one_each=one_each) if not scored.empty else []
     if not awards:
         empty("本周没有可颁发的奖项。", "No awards this week.")
         return
@@ -239,6 +241,9 @@ def slide_awards() -> None:
         f"<div class='rv-good'>{esc(award.detail(lang))}</div></div>"
         for award in awards]
     grid(cards, 4 if len(cards) > 6 else 3)
+    st.toggle(ui.t("一人一奖：已得奖的人顺延给下一名", "One award each: a winner's further awards go to the next in line"),
+              value=one_each, key="rv_one_each_pick",
+              on_change=lambda: st.session_state.update(rv_one_each=st.session_state["rv_one_each_pick"]))
 
 
 SLIDES = [slide_summary, slide_top, slide_improved, slide_champions, slide_trend, slide_awards]

@@ -7,6 +7,7 @@ and is checked for content an empty page would not have, and for who may see wha
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import app_test, held_by_another_process
@@ -302,6 +303,19 @@ def test_review_slides_advance_with_the_buttons(app_db):
     at.button(key="rv_prev").click().run()
     assert any("6 / 6" in m.value and "本周奖项" not in m.value for m in at.markdown)
     assert "本周奖项" in "\n".join(m.value for m in at.markdown)
+
+    def winners():
+        slide = next(m.value for m in at.markdown if "<div class='rv-tag'>" in m.value)
+        return re.findall(r"<div class='rv-name'>([^<]*)</div>", slide)
+
+    spread = winners()  # one award each by default: nobody twice
+    assert len(spread) == len(set(spread)) >= 3 and at.toggle(key="rv_one_each_pick").value
+    at.toggle(key="rv_one_each_pick").set_value(False).run()
+    every = winners()
+    assert len(every) > len(set(every))  # the fixture's best agent takes several
+    at.button(key="rv_next").click().run()
+    at.button(key="rv_prev").click().run()
+    assert winners() == every and not at.toggle(key="rv_one_each_pick").value  # the choice outlives the slide
     assert "应发" not in page_text(at)  # no pay on the big screen
 
 

@@ -259,6 +259,18 @@ def test_pick_awards_names_top_improved_and_champions():
     assert awards[2].title("en") == "Sales star" and awards[2].detail("zh") == "¥20.00"
 
 
+def test_one_award_each_hands_a_winners_next_award_to_the_next_in_line():
+    scored = pd.DataFrame({"shop": ["s"] * 3, "agent": ["a", "b", "c"], "name": ["阿", "贝", "丙"],
+                           "score": [100.0, 95.0, 80.0], "rank": [1, 2, 3], "receptions": [1.0] * 3})
+    before = pd.DataFrame({"shop": ["s"] * 3, "agent": ["a", "b", "c"], "score": [80.0, 90.0, 79.0], "rank": [2, 1, 3]})
+    kpis = scored[["shop", "agent", "name"]].assign(team="T", sales=[30.0, 20.0, 10.0], receptions=[5.0, 9.0, 1.0])
+    every = views.pick_awards(scored, before, kpis, ["sales", "receptions"])
+    assert [(a.key, a.name) for a in every] == [("top", "阿"), ("improved", "阿"), ("sales", "阿"), ("receptions", "贝")]
+    spread = views.pick_awards(scored, before, kpis, ["sales", "receptions"], one_each=True)
+    # a tops the score and rose most: the rise goes to b (+5), sales to c, and nobody is left for receptions
+    assert [(a.key, a.name) for a in spread] == [("top", "阿"), ("improved", "贝"), ("sales", "丙")]
+
+
 # -- one agent ----------------------------------------------------------------------------------
 
 
