@@ -109,7 +109,10 @@ def announce(db_path: str | os.PathLike) -> Path:
     a csperf command the database refuses then drops its files and backup requests there,
     even where the dashboard was started with another $CSPERF_INBOX than the command."""
     folder = inbox_dir()
-    Path(f"{db_path}{ANNOUNCE_SUFFIX}").write_text(str(folder), encoding="utf-8")
+    try:
+        Path(f"{db_path}{ANNOUNCE_SUFFIX}").write_text(str(folder), encoding="utf-8")
+    except OSError as exc:  # a read-only folder: commands fall back to their own inbox setting
+        log.warning("could not note the inbox beside %s: %s", db_path, exc)
     return folder
 
 

@@ -230,8 +230,7 @@ with tab_base:
         tables.levels, key=editor_key("wi_levels"), num_rows="dynamic", hide_index=True, width="stretch", placeholder="",
         column_config={"level": st.column_config.SelectboxColumn(
                            t("级别", "Level"), required=True, format_func=lambda v: views.level_label(v, ui.lang()),
-                           options=[*roster.LEVELS, *(v for v in tables.levels["level"]
-                                                     if str(v).casefold() not in roster.LEVELS)]),
+                           options=[*roster.LEVELS, *(v for v in tables.levels["level"] if v not in roster.LEVELS)]),
                        "base_salary": number("底薪 ¥", "Base salary ¥", min_value=0, step=100, required=True,
                                              format="localized")},
     )

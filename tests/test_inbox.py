@@ -381,3 +381,14 @@ def test_upload_folders_left_a_day_ago_go_when_a_new_one_is_made(tmp_path, monke
     assert not old.exists()
     assert recent.is_dir() and fresh.is_dir() and other.is_dir()
     assert fresh.name.startswith(inbox.UPLOAD_PREFIX) and fresh.parent == tmp_path
+
+
+def test_the_dashboards_folder_is_found_beside_the_database_and_a_missing_note_falls_back(tmp_path, monkeypatch):
+    monkeypatch.setenv(inbox.INBOX_ENV, str(tmp_path / "watched"))
+    database = tmp_path / "shop.duckdb"
+    assert inbox.announce(database) == tmp_path / "watched"
+    monkeypatch.setenv(inbox.INBOX_ENV, str(tmp_path / "shell"))  # a command started with another setting
+    assert inbox.watched_folder(database) == tmp_path / "watched"
+    assert inbox.watched_folder(tmp_path / "other.duckdb") == tmp_path / "shell"  # no dashboard ever noted one
+    # a folder the dashboard may not write to costs the note, not the dashboard
+    assert inbox.announce(tmp_path / "missing-dir" / "x.duckdb") == tmp_path / "shell"
