@@ -528,6 +528,7 @@ def test_a_trend_holds_its_end_weeks_and_months_apart_where_it_has_only_some_of_
     assert {t.legendgroup for t in fig.data if t.name == "团队"} == {"team"}
     assert [t.showlegend for t in fig.data if t.name == "团队" and t.line.dash != "dot"] == [True, False]
 
+
 def test_a_team_without_the_kpi_is_left_out_of_the_legend_and_the_others_keep_their_colours():
     from csperf import ui_charts
 
