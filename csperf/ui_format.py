@@ -51,6 +51,17 @@ def money(value, decimals: int = 2) -> str:
     return f"{sign}¥{abs(value):,.{decimals}f}"
 
 
+def money_change(value, decimals: int = 2, zero: str = "—") -> str:
+    """+¥120.00 / -¥35.50: a change of pay, to the cent like the amounts it separates;
+    `zero` where nothing changed (a table of mostly unchanged pay stays readable)."""
+    if missing(value):
+        return "—"
+    value = float(to_cent(value, decimals))
+    if value == 0:
+        return zero
+    return ("+" if value > 0 else "") + money(value, decimals)
+
+
 def count(value) -> str:
     """People and things are whole; counts rebuilt from a rate are rounded for display."""
     if missing(value):

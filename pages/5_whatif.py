@@ -36,6 +36,11 @@ def version_label(key: str) -> str:
     return f"{name} v{version}"
 
 
+def shown_change(rows: pd.DataFrame) -> pd.Series:
+    """Each agent's pay change as the difference of the two amounts shown beside it (to the cent)."""
+    return (fmt.to_cent(rows["new_pay"]) - fmt.to_cent(rows["old_pay"])).map(fmt.money_change)
+
+
 def show_errors(exc: SchemeError) -> None:
     st.error(t("方案有误，请修改后再看结果：", "The scheme has errors; fix them to see the result:") + "\n\n"
              + "\n".join(f"- {line}" for line in exc.errors))
@@ -280,7 +285,7 @@ if changed is not None:
     if show_pay:
         tiles[2].metric(t("工资总额（生效方案）", "Payroll (in force)"), fmt.money(result.payroll_old, 0))
         tiles[3].metric(t("工资总额（模拟）", "Payroll (what-if)"), fmt.money(result.payroll_new, 0),
-                        delta=f"{result.payroll_change:+,.2f}" if round(result.payroll_change, 2) else None,
+                        delta=fmt.money_change(result.payroll_change, zero=None),
                         delta_color="off")
 
     table = pd.DataFrame({
@@ -295,7 +300,7 @@ if changed is not None:
     if show_pay:
         table[t("原工资", "Old pay")] = rows["old_pay"].map(fmt.money)
         table[t("新工资", "New pay")] = rows["new_pay"].map(fmt.money)
-        table[t("工资变化", "Pay change")] = rows["pay_change"].map(lambda v: f"{v:+,.2f}")
+        table[t("工资变化", "Pay change")] = shown_change(rows)
     st.dataframe(table, hide_index=True, width="stretch", placeholder="—")
     change_column, change_label = (("pay_change", t("工资变化 ¥", "Pay change ¥")) if show_pay
                                    else ("score_change", t("得分变化", "Score change")))
@@ -399,7 +404,7 @@ if show_pay:
     tiles = st.columns(3)
     tiles[0].metric(t("A 工资总额", "Payroll A"), fmt.money(pair.payroll_old, 0))
     tiles[1].metric(t("B 工资总额", "Payroll B"), fmt.money(pair.payroll_new, 0))
-    tiles[2].metric(t("B − A", "B − A"), f"{pair.payroll_change:+,.2f}")
+    tiles[2].metric(t("B − A", "B − A"), fmt.money_change(pair.payroll_change, zero=fmt.money(0)))
 both = pd.DataFrame({
     t("客服", "Agent"): side["who"],
     t("团队", "Team"): side["team"].fillna("—"),
@@ -412,5 +417,5 @@ both = pd.DataFrame({
 if show_pay:
     both[t("A 工资", "Pay A")] = side["old_pay"].map(fmt.money)
     both[t("B 工资", "Pay B")] = side["new_pay"].map(fmt.money)
-    both[t("B − A", "B − A")] = side["pay_change"].map(lambda v: f"{v:+,.2f}")
+    both[t("B − A", "B − A")] = shown_change(side)
 st.dataframe(both, hide_index=True, width="stretch", placeholder="—")

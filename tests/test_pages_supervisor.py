@@ -84,6 +84,11 @@ def test_a_weight_edit_reranks_at_once_and_goes_into_the_link(app_db):
     assert (table.loc["pdd01", "名次"], table.loc["pdd01", "变动"]) == (1, "▲1")
     assert (table.loc["pdd02", "名次"], table.loc["pdd02", "变动"]) == (2, "▼1")
     assert {m.label: m.value for m in at.metric}["名次上升"] == "1"
+    # each pay change is the difference of the two amounts beside it; unchanged pay shows as —
+    assert (table.loc["pdd01", "原工资"], table.loc["pdd01", "新工资"], table.loc["pdd01", "工资变化"]) == (
+        "¥4,300.00", "¥4,500.00", "+¥200.00")
+    assert table.loc["pdd02", "工资变化"] == "-¥400.00" and table.loc["小美", "工资变化"] == "—"
+    assert {m.label: m.delta for m in at.metric}["工资总额（模拟）"] == "-¥200.00"
     shared = scenario.decode_scenario(at.query_params["scenario"])
     assert shared.scheme.kpis[0].metric == "reply_rate" and shared.scheme.kpis[0].weight == 90
     assert (shared.base_name, shared.base_version) == ("售前标准方案", 1)
@@ -202,7 +207,7 @@ def test_the_team_bonus_and_level_bases_are_edited_like_the_other_tables(app_db)
     at.run()
     assert not at.exception
     # three teams reach the target; each shares 600 among its agents, on top of pay above base
-    assert {m.label: m.delta for m in at.metric}["工资总额（模拟）"] == "+1,800.00"
+    assert {m.label: m.delta for m in at.metric}["工资总额（模拟）"] == "+¥1,800.00"
     note = [w for w in at.text_input if w.label == "修改说明（必填）"][0]
     assert "级别底薪 · mid: 2200 → 2500" in note.value and "薪酬 · 团队奖: — → {metric=receptions" in note.value
     shared = scenario.decode_scenario(at.query_params["scenario"])

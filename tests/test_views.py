@@ -587,6 +587,8 @@ def test_with_count_rounds_rebuilt_counts_and_leaves_sums_alone():
     assert fmt.with_count("conversion_rate", 0.455, 1155, "en") == "45.5% · 1,155 inquiries"
     assert fmt.with_count("sales", 100.0, None) == "¥100.00"
     assert [fmt.money(v) for v in (2500.125, 2.675, -0.125, -0.004)] == ["¥2,500.13", "¥2.68", "-¥0.13", "¥0.00"]
+    assert [fmt.money_change(v) for v in (200.0, -0.125, 0.004, NAN)] == ["+¥200.00", "-¥0.13", "—", "—"]
+    assert fmt.money_change(0.0, zero="¥0.00") == "¥0.00"
     assert fmt.money(2500.5, 0) == "¥2,501" and list(fmt.to_cent(pd.Series([1.005, None]))[:1]) == [1.01]
     assert fmt.with_count("conversion_rate", NAN, 0) == "—"
 
