@@ -611,6 +611,12 @@ def uploader_in_chinese(limit_mb: int, kinds: str) -> None:
             f"{limit}::after{{content:'或拖放到这里 · 每个文件不超过 {limit_mb}MB · {kinds}';font-size:14px}}</style>")
 
 
+def rows_height(rows: int, *, adding: bool = False) -> int:
+    """Pixels for a table that shows all its rows (and a dynamic editor's add row) up to
+    about twenty, past Streamlit's ten-row default: a roster is edited whole, not scrolled."""
+    return min(38 + 35 * (rows + adding), 720)
+
+
 def kpi_columns(frame: pd.DataFrame, names: list[str]) -> list[str]:
     """The KPI names of `names` that the data actually has values for."""
     return [n for n in names if n in frame.columns and frame[n].notna().any()]

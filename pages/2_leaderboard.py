@@ -94,7 +94,7 @@ styler = shown.style.format(formats).apply(colour, subset=list(labelled.kpis))
 if labelled.goals:
     styler = styler.apply(goal_colour, subset=list(labelled.goals))
 st.dataframe(
-    styler, hide_index=True, height=min(38 + 35 * len(shown), 720),
+    styler, hide_index=True, height=ui.rows_height(len(shown)),
     column_config={
         ui.t("客服", "Agent"): st.column_config.Column(pinned=True),
         rank_header: st.column_config.NumberColumn(rank_header, help=ui.t("比较组内的名次", "Rank within the group"),

@@ -145,7 +145,8 @@ def column_table(item: dict) -> None:
     st.markdown(t("**列的含义**：识别不对或未识别的列，在「指定为」里选它的含义（或不导入）；导入后，表头相同的文件会记住。",
                   "**Column meanings**: for a column read wrongly or not at all, choose what it means under "
                   "*Means* (or leave it out); files with the same headers remember it once imported."))
-    st.data_editor(table, key=f"dt_map_{sha12}", hide_index=True, width="stretch", num_rows="fixed",
+    st.data_editor(table, key=f"dt_map_{sha12}", hide_index=True, width="stretch", height=ui.rows_height(len(table)),
+                   num_rows="fixed",
                    disabled=["header", "sample", "read_as"], placeholder="",
                    column_config={
                        "header": st.column_config.TextColumn(t("文件中的列", "Column in the file")),
@@ -375,14 +376,14 @@ with tabs[2]:
 with tabs[3]:
     current = roster.roster_frame(db)
     if not frame.can("edit_roster"):
-        st.dataframe(current, hide_index=True, width="stretch", placeholder="—")
+        st.dataframe(current, hide_index=True, width="stretch", height=ui.rows_height(len(current)), placeholder="—")
     else:
         st.caption(t("直接修改表格，可增删行；点「保存花名册」后生效。排除 = 机器人、测试或主管账号，不参与排名。",
                      "Edit the table (rows can be added and deleted), then save. Excluded = robot, test or "
                      "manager accounts, left out of every ranking."))
         edited = st.data_editor(
             current, key=f"dt_roster_{st.session_state.get('dt_roster_saves', 0)}", num_rows="dynamic",
-            hide_index=True, width="stretch", placeholder="",
+            hide_index=True, width="stretch", height=ui.rows_height(len(current), adding=True), placeholder="",
             column_config={
                 "shop": st.column_config.TextColumn(t("店铺", "Shop"), required=True),
                 "account": st.column_config.TextColumn(t("账号", "Account"), required=True),
@@ -414,7 +415,7 @@ with tabs[4]:
     if scores.empty:
         st.info(t("花名册里还没有人；先在「花名册」里添加或绑定账号。", "Nobody in the roster yet; add people first."))
     elif not frame.can("enter_qa"):
-        st.dataframe(scores, hide_index=True, width="stretch", placeholder="—")
+        st.dataframe(scores, hide_index=True, width="stretch", height=ui.rows_height(len(scores)), placeholder="—")
     else:
         # member care and data completeness are the VIP scheme's: shown once someone is VIP or has one
         vip_scores = (scores["role"] == "vip").any() or scores[list(MANUAL_SCORES[1:])].notna().any(axis=None)
@@ -424,7 +425,7 @@ with tabs[4]:
         base = scores[["shop", "account", "name", "team", *shown]]
         edited = st.data_editor(
             base, key=f"dt_qa_{month:%Y%m}_{st.session_state.get('dt_qa_saves', 0)}", hide_index=True,
-            width="stretch", placeholder="", disabled=["shop", "account", "name", "team"],
+            width="stretch", height=ui.rows_height(len(base)), placeholder="", disabled=["shop", "account", "name", "team"],
             column_config={"shop": t("店铺", "Shop"), "account": t("账号", "Account"), "name": t("姓名", "Name"),
                            "team": t("团队", "Team"),
                            **{m: st.column_config.NumberColumn(ui.label(m), min_value=0, max_value=100, step=0.5)
@@ -485,11 +486,12 @@ with tabs[5]:
         "target": [entry(m, stored.get(m)) for m in shown],
     })
     if not frame.can("set_targets"):
-        st.dataframe(base.drop(columns="metric"), hide_index=True, width="stretch", placeholder="—")
+        st.dataframe(base.drop(columns="metric"), hide_index=True, width="stretch", height=ui.rows_height(len(base)),
+                     placeholder="—")
     else:
         edited = st.data_editor(
             base, key=f"dt_tg_{month:%Y%m}_{scope}_{st.session_state.get('dt_tg_saves', 0)}", hide_index=True,
-            width="stretch", placeholder="", disabled=["label", "unit", "last_month"],
+            width="stretch", height=ui.rows_height(len(base)), placeholder="", disabled=["label", "unit", "last_month"],
             column_order=["label", "target", "unit", "last_month"],
             column_config={"label": t("指标", "KPI"), "unit": t("单位", "Unit"),
                            "last_month": t(f"上月实际（{before_end:%Y-%m}）", f"Last month ({before_end:%Y-%m})"),

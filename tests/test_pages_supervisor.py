@@ -526,6 +526,28 @@ def test_roster_edit_is_saved(app_db):
     assert "花名册已保存，共 6 行" in texts(at.success)
 
 
+def test_the_roster_scores_and_targets_are_edited_whole_not_in_a_ten_row_window(app_db, monkeypatch):
+    import streamlit as st
+
+    from csperf import ui
+
+    shown, real_editor = {}, st.data_editor
+
+    def recorded(data, *args, **kwargs):
+        shown[kwargs["key"]] = (len(data), kwargs.get("height"))
+        return real_editor(data, *args, **kwargs)
+
+    monkeypatch.setattr(st, "data_editor", recorded)
+    ran(DATA)
+    rows, height = shown["dt_roster_0"]
+    assert height == 38 + 35 * (rows + 1)  # every row and the add row
+    rows, height = shown["dt_qa_202610_0"]
+    assert height == 38 + 35 * rows
+    rows, height = next(v for k, v in shown.items() if k.startswith("dt_tg_"))
+    assert rows > 10 and height == 38 + 35 * rows
+    assert ui.rows_height(40) == ui.rows_height(19, adding=True) == 720  # beyond about twenty rows, a scroll
+
+
 def test_qa_scores_for_the_month(app_db):
     at = ran(DATA)
     month = at.selectbox(key="dt_qa_month").value
