@@ -86,8 +86,9 @@ def layout(fig: go.Figure, height: int = 340) -> go.Figure:
 LABELLED_POINTS = 8
 
 
-def rate_with_volume(data: pd.DataFrame, x: str, rate: str, x_title: str) -> go.Figure:
-    """Sessions as grey bars (right axis), the outcome rate as the line that matters (left axis)."""
+def rate_with_volume(data: pd.DataFrame, x: str, rate: str, x_title: str, ticks: list[str] | None = None) -> go.Figure:
+    """Sessions as grey bars (right axis), the outcome rate as the line that matters (left axis).
+    `ticks`: shorter texts under the bars than the hover's (fourteen hours' `09时` stand on end)."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Bar(x=data[x], y=data["sessions"], name=t("会话数", "Sessions"), marker_color=NEUTRAL,
                          opacity=0.45, hovertemplate="%{x}: %{y:,} " + t("个会话", "sessions") + "<extra></extra>"),
@@ -105,6 +106,8 @@ def rate_with_volume(data: pd.DataFrame, x: str, rate: str, x_title: str) -> go.
     fig.update_yaxes(title_text=t("会话数", "Sessions"), showgrid=False, rangemode="tozero", tickmode="linear",
                      tick0=0, dtick=count_step(data["sessions"].max()), secondary_y=True)
     fig.update_xaxes(title_text=x_title, type="category")
+    if ticks is not None:
+        fig.update_xaxes(tickmode="array", tickvals=list(data[x]), ticktext=ticks, tickangle=0)
     return layout(fig)
 
 
@@ -115,7 +118,8 @@ with left:
 with right:
     st.subheader(t(f"{outcome_label} × 时段", f"{outcome_label} by hour of day"))
     hours = by_hour.assign(label=by_hour["hour"].map(lambda h: fmt.hour_label(h, ui.lang())))
-    st.plotly_chart(rate_with_volume(hours, "label", outcome, t("开始时间", "Hour started")), width="stretch")
+    st.plotly_chart(rate_with_volume(hours, "label", outcome, t("开始时间（点）", "Hour started"),
+                                     ticks=[str(int(h)) for h in hours["hour"]]), width="stretch")
 
 left, right = st.columns(2)
 with left:
@@ -142,7 +146,9 @@ with right:
     else:
         fig = make_subplots(specs=[[{"secondary_y": True}]])
         fig.add_trace(go.Bar(x=reasons["reason"], y=reasons["sessions"], name=t("会话数", "Sessions"),
-                             marker_color=PALETTE[3], text=reasons["sessions"], textposition="outside", cliponaxis=False,
+                             marker_color=PALETTE[3], text=reasons["sessions"], cliponaxis=False,
+                             # inside the bar's top where it fits: above it, the rising line runs through it
+                             textposition="auto", insidetextanchor="end", insidetextfont={"color": "white"},
                              hovertemplate="%{x}: %{y:,}<extra></extra>"), secondary_y=False)
         fig.add_trace(go.Scatter(x=reasons["reason"], y=reasons["cumulative_share"], name=t("累计占比", "Cumulative"),
                                  mode="lines+markers", line={"color": LINE, "width": 3},

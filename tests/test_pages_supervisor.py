@@ -306,6 +306,8 @@ def test_sessions_page_uses_conversion_and_loss_reasons_when_the_log_has_them(ap
     assert shown_table(at, "时段")["转化率"].tolist() == ["50.0%", "0.0%", "100.0%"]  # 10时, 11时, 20时
     pareto = shown_table(at, "流失原因")
     assert (pareto["流失原因"].tolist(), pareto["累计占比"].tolist()) == (["价格", "尺码"], ["66.7%", "100.0%"])
+    bars = json.loads(at.get("plotly_chart")[3].proto.spec)["data"][0]
+    assert (bars["textposition"], bars["insidetextanchor"]) == ("auto", "end")  # in the bar: off the rising line
     at.session_state["f_team"] = [TEAMS["晓东"]]  # the sidebar's team filter narrows the sessions too
     at.run()
     assert not at.exception and any("没有会话记录" in i for i in texts(at.info))  # B组 had no chats
@@ -320,6 +322,9 @@ def test_session_charts_label_their_points_only_where_the_labels_have_room(app_d
     length, hours = [json.loads(chart.proto.spec)["data"][1] for chart in at.get("plotly_chart")[:2]]
     assert length["mode"] == "lines+markers+text" and len(length["text"]) == 3  # three lengths: room for each
     assert hours["mode"] == "lines+markers" and "text" not in hours  # fourteen hours: the hover says it
+    hour_axis = json.loads(at.get("plotly_chart")[1].proto.spec)["layout"]["xaxis"]
+    assert hours["x"][0] == "08时" and hour_axis["ticktext"][:3] == ["8", "9", "10"]  # short enough to stand level
+    assert hour_axis["tickangle"] == 0 and hour_axis["title"]["text"] == "开始时间（点）"
     waits = json.loads(at.get("plotly_chart")[2].proto.spec)["data"][0]
     assert waits["textposition"] == "outside" and waits["cliponaxis"] is False  # the tallest bar's label not cut
     assert waits["text"] == ["14<br>100.0%"]  # count over share: narrow enough to keep its size over a bar
