@@ -63,6 +63,14 @@ def display_name(row) -> str:
     return str(row["agent"]) if _missing(name) or not str(name).strip() else str(name)
 
 
+def person_keys(frame: pd.DataFrame) -> list[tuple]:
+    """Who each row is: the roster's person (one name over accounts in several shops), else
+    the account as exported."""
+    names = frame["name"] if "name" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+    return [("account", shop, agent) if _missing(name) or not str(name).strip() else ("person", str(name).strip())
+            for shop, agent, name in zip(frame["shop"], frame["agent"], names)]
+
+
 def min_sample(metric: str, scheme: Scheme | None = None) -> float:
     """The sample a rate needs to count: the scheme's min_n for it, else MIN_SAMPLE, else 1."""
     if scheme is not None:
@@ -689,8 +697,8 @@ def most_improved(scored: pd.DataFrame, previous: pd.DataFrame, n: int = 3) -> p
 def kpi_champions(kpis: pd.DataFrame, metrics: Iterable[str] = CHAMPION_KPIS,
                   scheme: Scheme | None = None, taken: set | None = None) -> pd.DataFrame:
     """The best agent per KPI, among agents whose sample is big enough to count. Given
-    `taken` ((shop, agent) pairs, added to as it goes), nobody is picked twice: a KPI goes
-    to its best agent not yet taken."""
+    `taken` (person_keys, added to as it goes), nobody is picked twice: a KPI goes to its
+    best agent not yet taken."""
     rows = []
     for metric in metrics:
         if metric not in kpis.columns:
@@ -700,13 +708,13 @@ def kpi_champions(kpis: pd.DataFrame, metrics: Iterable[str] = CHAMPION_KPIS,
         if k.kind == "ratio":
             pool = pool[pool[f"{metric}_n"] >= min_sample(metric, scheme)]
         if taken:
-            pool = pool[[key not in taken for key in zip(pool["shop"], pool["agent"])]]
+            pool = pool[[key not in taken for key in person_keys(pool)]]
         if pool.empty:
             continue
         pool = pool.sort_values([metric, "agent"], ascending=[k.lower_is_better, True])
         best = pool.iloc[0]
         if taken is not None:
-            taken.add((best["shop"], best["agent"]))
+            taken.update(person_keys(pool.iloc[:1]))
         rows.append({"metric": metric, "shop": best["shop"], "agent": best["agent"], "name": display_name(best),
                      "team": best.get("team"), "value": best[metric],
                      "n": best.get(f"{metric}_n") if k.kind == "ratio" else None,
@@ -745,7 +753,7 @@ def pick_awards(scored: pd.DataFrame, previous: pd.DataFrame, kpis: pd.DataFrame
                 metrics: Iterable[str] = CHAMPION_KPIS, one_each: bool = False) -> list[Award]:
     """The week's awards: top score, most improved, and one champion per key KPI. With
     `one_each`, an award its winner already holds one of goes to the next in line, so a
-    week's recognition reaches more of the team."""
+    week's recognition reaches more of the team (a person is one winner over all their accounts)."""
     awards = []
     taken: set | None = set() if one_each else None
     top = top_agents(scored, 1) if not scored.empty else pd.DataFrame()
@@ -754,14 +762,14 @@ def pick_awards(scored: pd.DataFrame, previous: pd.DataFrame, kpis: pd.DataFrame
         awards.append(Award("top", display_name(row), row["shop"], f"得分 {fmt.score(row['score'])}",
                             f"score {fmt.score(row['score'])}"))
         if taken is not None:
-            taken.add((row["shop"], row["agent"]))
+            taken.update(person_keys(top.iloc[:1]))
     improved = most_improved(scored, previous, len(scored)) if not scored.empty else pd.DataFrame()
     if taken and not improved.empty:
-        improved = improved[[key not in taken for key in zip(improved["shop"], improved["agent"])]]
+        improved = improved[[key not in taken for key in person_keys(improved)]]
     if not improved.empty:
         row = improved.iloc[0]
         if taken is not None:
-            taken.add((row["shop"], row["agent"]))
+            taken.update(person_keys(improved.iloc[:1]))
         awards.append(Award("improved", display_name(row), row["shop"],
                             f"{fmt.score(row['previous_score'])} → {fmt.score(row['score'])}"
                             f"（+{row['score_change']:.1f}）",

@@ -271,6 +271,16 @@ def test_one_award_each_hands_a_winners_next_award_to_the_next_in_line():
     assert [(a.key, a.name) for a in spread] == [("top", "阿"), ("improved", "贝"), ("sales", "丙")]
 
 
+def test_one_award_each_counts_a_person_once_over_accounts_in_several_shops():
+    scored = pd.DataFrame({"shop": ["s", "t", "s", "s"], "agent": ["a", "a2", "b", "c"], "name": ["阿", "阿", None, "丙"],
+                           "score": [100.0, 95.0, 80.0, 70.0], "rank": [1, 1, 2, 3], "receptions": [1.0] * 4})
+    before = scored.assign(score=[99.0, 94.0, 79.0, 70.0])  # three rise by 1 each
+    kpis = scored[["shop", "agent", "name"]].assign(team="T", sales=[10.0, 30.0, 20.0, 5.0])
+    spread = views.pick_awards(scored, before, kpis, ["sales"], one_each=True)
+    # 阿 tops the score in shop s: 阿's account in shop t neither takes the rise nor the sales
+    assert [(a.key, a.name, a.shop) for a in spread] == [("top", "阿", "s"), ("improved", "b", "s"), ("sales", "丙", "s")]
+
+
 # -- one agent ----------------------------------------------------------------------------------
 
 
