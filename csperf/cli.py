@@ -268,6 +268,8 @@ def cmd_kpis(args) -> int:
                               role=args.role)
     first = {"agent": ["agent", "shop", "team", "role"], "team": ["shop", "team", "role"]}.get(args.by, [args.by])
     frame = frame[[c for c in first if c in frame.columns] + [c for c in frame.columns if c not in first]]
+    if args.by == "agent":  # the table names the person behind each account, as the dashboard does
+        first = ["agent", "name", "shop", "team", "role"]
     if args.format == "table":  # as the dashboard shows them: each rate with the count it rests on
         frame = frame.assign(**{
             name: [fmt_ui.with_count(name, v, n) for v, n in zip(frame[name], frame[f"{name}_n"])]
@@ -311,8 +313,10 @@ def cmd_score(args) -> int:
     columns += [f"{metric}_score" for metric in metrics]
     columns += ["skipped", "coefficient", "bonus", "penalty", "commission", "rank_award", "team_share",
                 "base", "pay"]
+    if args.format == "table":  # a reader's table names the person behind each account; files keep their columns
+        columns.insert(2, "name")
     frame = result[[c for c in columns if c in result.columns]]
-    _emit(frame, args.format, ["shop", "agent", "team", "role", "score", "rank", "skipped", "coefficient",
+    _emit(frame, args.format, ["shop", "agent", "name", "team", "role", "score", "rank", "skipped", "coefficient",
                                "bonus", "penalty", "commission", "base", "pay"],
           money=scoring.MONEY_COLUMNS, scores=["score", *(f"{metric}_score" for metric in metrics)])
     return 0

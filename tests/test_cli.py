@@ -222,6 +222,19 @@ def _two_roles(cli_db, tmp_path, capsys, sales=20000):
     assert run(capsys, "roster", str(roster))[0] == 0
 
 
+def test_score_and_kpi_tables_name_the_person_behind_each_account(cli_db, tmp_path, capsys):
+    _two_roles(cli_db, tmp_path, capsys)
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text("账号,姓名,店铺\n拼多多店:阿强,张强,\n", encoding="utf-8")
+    assert run(capsys, "roster", str(renamed))[0] == 0
+    period = ("--from", "2026-10-01", "--to", "2026-10-31")
+    code, out, err = run(capsys, "score", "--scheme", "提成制方案", *period)
+    assert code == 0, err
+    assert out.split()[:3] == ["shop", "agent", "name"] and "张强" in next(line for line in out.splitlines() if "阿强" in line)
+    code, out, _ = run(capsys, "kpis", *period, "--format", "table")
+    assert out.split()[:2] == ["agent", "name"] and "张强" in next(line for line in out.splitlines() if "阿强" in line)
+
+
 def test_score_with_a_role_scheme_pays_only_that_roles_agents(cli_db, tmp_path, capsys):
     _two_roles(cli_db, tmp_path, capsys)
     code, out, err = run(capsys, "score", "--scheme", "提成制方案", "--from", "2026-10-01", "--to", "2026-10-31",
