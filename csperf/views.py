@@ -694,30 +694,34 @@ def most_improved(scored: pd.DataFrame, previous: pd.DataFrame, n: int = 3) -> p
     return frame.sort_values(["score_change", "agent"], ascending=[False, True]).head(n).reset_index(drop=True)
 
 
+def kpi_ranked(kpis: pd.DataFrame, metric: str, scheme: Scheme | None = None) -> pd.DataFrame:
+    """Agents by one KPI, best first, among those whose sample is big enough to count."""
+    k = kpi(metric)
+    pool = kpis[kpis[metric].notna()]
+    if k.kind == "ratio":
+        pool = pool[pool[f"{metric}_n"] >= min_sample(metric, scheme)]
+    return pool.sort_values([metric, "agent"], ascending=[k.lower_is_better, True])
+
+
 def kpi_champions(kpis: pd.DataFrame, metrics: Iterable[str] = CHAMPION_KPIS,
                   scheme: Scheme | None = None, taken: set | None = None) -> pd.DataFrame:
-    """The best agent per KPI, among agents whose sample is big enough to count. Given
-    `taken` (person_keys, added to as it goes), nobody is picked twice: a KPI goes to its
-    best agent not yet taken."""
+    """The best agent per KPI (kpi_ranked). Given `taken` (person_keys, added to as it
+    goes), nobody is picked twice: a KPI goes to its best agent not yet taken."""
     rows = []
     for metric in metrics:
         if metric not in kpis.columns:
             continue
-        k = kpi(metric)
-        pool = kpis[kpis[metric].notna()]
-        if k.kind == "ratio":
-            pool = pool[pool[f"{metric}_n"] >= min_sample(metric, scheme)]
+        pool = kpi_ranked(kpis, metric, scheme)
         if taken:
             pool = pool[[key not in taken for key in person_keys(pool)]]
         if pool.empty:
             continue
-        pool = pool.sort_values([metric, "agent"], ascending=[k.lower_is_better, True])
         best = pool.iloc[0]
         if taken is not None:
             taken.update(person_keys(pool.iloc[:1]))
         rows.append({"metric": metric, "shop": best["shop"], "agent": best["agent"], "name": display_name(best),
                      "team": best.get("team"), "value": best[metric],
-                     "n": best.get(f"{metric}_n") if k.kind == "ratio" else None,
+                     "n": best.get(f"{metric}_n") if kpi(metric).kind == "ratio" else None,
                      "team_value": best.get(f"{metric}_team")})
     return pd.DataFrame(rows, columns=["metric", "shop", "agent", "name", "team", "value", "n", "team_value"])
 

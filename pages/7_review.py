@@ -1,8 +1,9 @@
 """周会 Weekly review: a big-screen slide show of one calendar week (the last one ended, or
 the running one so far, against the same days of the week before) — team summary, the
-ranking and the most improved (three cards, then places 4–12 in rows), KPI champions, the
-week's trend and awards — readable across a room. Slides advance by themselves (pause with
-the button or Space) or with ◀ ▶ / ← →. No pay is shown here: viewers open this page too.
+ranking and the most improved (three cards, then places 4–12 in rows), KPI champions (with
+places 2 and 3), the week's trend and awards — readable across a room. Slides advance by
+themselves (pause with the button or Space) or with ◀ ▶ / ← →. No pay is shown here: viewers
+open this page too.
 """
 
 from csperf import ui
@@ -52,6 +53,9 @@ st.markdown("""<style>
   font-size:1.8rem;color:#1f2430;white-space:nowrap;overflow:hidden}
 .rv-row .rv-at{font-size:1.3rem;color:#6b7280;overflow:hidden;text-overflow:ellipsis;flex:1}
 .rv-row b{font-weight:800}.rv-row .rv-n{color:#9aa1ab;font-weight:700;min-width:2.2rem}
+.rv-place{display:flex;gap:.8rem;align-items:baseline;font-size:1.7rem;color:#1f2430;margin-top:.7rem;
+  padding-top:.7rem;border-top:1px solid #eceef1;white-space:nowrap}
+.rv-place b{flex:1;overflow:hidden;text-overflow:ellipsis}.rv-place .rv-n{color:#9aa1ab;font-weight:700}
 .rv-empty{font-size:2.4rem;color:#6b7280;padding:3rem 0}
 .rv-dots{font-size:1.6rem;color:#9aa1ab;letter-spacing:.3rem}
 .rv-dots b{color:#E4393C}
@@ -195,12 +199,20 @@ def slide_champions() -> None:
         empty("本周样本量不足，评不出单项冠军。", "Samples too small this week for KPI champions.")
         return
     team_word = ui.t("团队", "team")
+
+    def next_two(metric: str) -> str:
+        """Places 2 and 3 of the KPI under its champion: the slide is a podium, not one name."""
+        rows = views.kpi_ranked(kpis, metric).iloc[1:3]
+        return "".join(f"<div class='rv-place'><span class='rv-n'>{place}</span><b>{esc(views.display_name(row))}</b>"
+                       f"<span>{esc(fmt.value(metric, row[metric], ui.lang()))}</span></div>"
+                       for place, (_, row) in enumerate(rows.iterrows(), start=2))
+
     cards = [
         f"<div class='rv-card'><div class='rv-label'>{esc(ui.label(row['metric']))}</div>"
         f"<div class='rv-name'>{esc(row['name'])}</div><div class='rv-note'>{where(row)}</div>"
         f"<div class='rv-value' style='font-size:3.6rem'>{esc(fmt.value(row['metric'], row['value'], ui.lang()))}</div>"
         f"<div class='rv-note'>{esc(views.count_text(row['metric'], row['n'], lang))} · {team_word} "
-        f"{esc(fmt.value(row['metric'], row['team_value'], ui.lang()))}</div></div>"
+        f"{esc(fmt.value(row['metric'], row['team_value'], ui.lang()))}</div>{next_two(row['metric'])}</div>"
         for _, row in champions.iterrows()]
     grid(cards, 3 if len(cards) <= 3 else min(len(cards), 5))
     st.markdown(f"<div class='rv-note' style='margin-top:1rem'>"

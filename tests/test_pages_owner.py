@@ -298,6 +298,16 @@ def test_review_slides_advance_with_the_buttons(app_db):
     slide = "\n".join(m.value for m in at.markdown)
     assert "进步最快" in slide and "3 / 6" in slide
     assert "<span class='rv-n'>4</span>" in slide and "→" in slide.split("rv-n'>4<")[1]  # risers past three
+    at.button(key="rv_next").click().run()
+    slide = "\n".join(m.value for m in at.markdown)
+    assert "单项冠军" in slide and "4 / 6" in slide
+    cards = slide.split("<div class='rv-card'>")[1:]
+    for card in cards:  # each champion over places 2 and 3 of the same KPI, not again themself
+        champion = re.search(r"<div class='rv-name'>([^<]*)</div>", card).group(1)
+        places = re.findall(r"<div class='rv-place'><span class='rv-n'>(\d)</span><b>([^<]*)</b>", card)
+        assert [p for p, _ in places] == ["2", "3"][:len(places)] and champion not in {n for _, n in places}
+    assert any(re.search("rv-place", card) for card in cards)
+    at.button(key="rv_prev").click().run()
     at.button(key="rv_prev").click().run()
     at.button(key="rv_prev").click().run()
     at.button(key="rv_prev").click().run()
