@@ -368,8 +368,12 @@ def go_home() -> None:
     overview, or an agent's own page) at that page's own address."""
     _sync_language()
     st.set_page_config(page_title=t(*APP_TITLE), page_icon="📊", layout="wide")
-    user = ensure_login(_database_or_stop(), set_cookie=False)
-    st.switch_page(PAGE_BY_URL["agent" if user.role == "agent" else "overview"].file)
+    st.switch_page(home_page(ensure_login(_database_or_stop(), set_cookie=False)))
+
+
+def home_page(user: auth.User) -> str:
+    """The user's first page: the overview, or an agent's own page."""
+    return PAGE_BY_URL["agent" if user.role == "agent" else "overview"].file
 
 
 def _first_owner_form(db: Database) -> None:

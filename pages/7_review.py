@@ -78,6 +78,8 @@ previous_week = queries.week_before(week)
 top[0].markdown(f"<div class='rv-head'>{ui.t('周会', 'Weekly review')} · {week_label(week)}</div>"
                 f"<div class='rv-sub'>{ui.t('对比上周', 'against')} {previous_week[0]:%m-%d} ~ {previous_week[1]:%m-%d}"
                 f" · {ui.t('数据截至', 'data as of')} {last:%Y-%m-%d}</div>", unsafe_allow_html=True)
+# the big screen hides the sidebar: this is the way back to the dashboard
+top[0].page_link(ui.home_page(frame.user), label=ui.t("退出周会", "Leave the review"), icon=":material/close:")
 shop = top[2].selectbox(ui.t("店铺", "Shop"), [None] + shops, key="rv_shop",
                         format_func=lambda s: ui.t("全部店铺", "All shops") if s is None else s) if len(shops) > 1 else None
 scope = {"shop": shop} if shop else {}

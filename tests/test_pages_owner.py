@@ -288,6 +288,8 @@ def test_review_slides_advance_with_the_buttons(app_db):
     at = run("pages/7_review.py", "viewer")
     assert any("本周团队概况" in m.value for m in at.markdown)
     assert any("1 / 6" in m.value for m in at.markdown)
+    # the big screen hides the sidebar: a link leads back to the dashboard
+    assert [(link.proto.label, link.proto.page) for link in at.get("page_link")] == [("退出周会", "overview")]
     at.button(key="rv_next").click().run()
     assert not at.exception
     slide = "\n".join(m.value for m in at.markdown)
