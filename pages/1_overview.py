@@ -108,7 +108,7 @@ if not scored.unassigned.empty:
 
 # -- teams and shops --------------------------------------------------------------------------------
 
-TEAM_KPIS = ["sales", "conversion_rate", "first_response_s", "satisfaction"]
+TEAM_KPIS = ["sales", "conversion_rate", "first_response_s", "reply_rate", "satisfaction"]
 SHOP_KPIS = ["sales", "conversion_rate", "aov", "satisfaction"]
 # one above the other at full width: side by side, each cut off its last columns
 st.subheader(ui.t("团队", "Teams"))

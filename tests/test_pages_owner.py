@@ -43,6 +43,7 @@ def test_overview_shows_tiles_teams_shops_and_alerts(app_db):
     assert {"A组", "B组", "拼团组"} <= set(teams["团队"]) and set(shops["店铺"]) == {"旗舰店", "拼多多店"}
     assert "%" in teams["询单转化率"].iloc[0] and "询单" in teams["询单转化率"].iloc[0]
     assert "满意率" in teams.columns and "满意率" in shops.columns  # full width: room for the quality KPI too
+    assert "回复率" in teams.columns  # the after-sales teams' other figure
     # 新人 converts far below B组 and scores under the pre-sales threshold; the last day is provisional
     assert any("新人" in e.value and "门槛" in e.value for e in at.error)
     assert any("新人" in w.value for w in at.warning)
