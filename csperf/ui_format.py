@@ -51,9 +51,10 @@ def money(value, decimals: int = 2) -> str:
     return f"{sign}¥{abs(value):,.{decimals}f}"
 
 
-def money_change(value, decimals: int = 2, zero: str = "—") -> str:
+def money_change(value, decimals: int = 2, zero: str | None = "—") -> str | None:
     """+¥120.00 / -¥35.50: a change of pay, to the cent like the amounts it separates;
-    `zero` where nothing changed (a table of mostly unchanged pay stays readable)."""
+    `zero` where nothing changed (— keeps a table of mostly unchanged pay readable; None
+    gives st.metric no delta)."""
     if missing(value):
         return "—"
     value = float(to_cent(value, decimals))
