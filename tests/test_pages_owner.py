@@ -309,7 +309,7 @@ def test_review_slides_advance_with_the_buttons(app_db):
         champion = re.search(r"<div class='rv-name'>([^<]*)</div>", card).group(1)
         places = re.findall(r"<div class='rv-place'><span class='rv-n'>(\d)</span><b>([^<]*)</b>", card)
         assert [p for p, _ in places] == ["2", "3"][:len(places)] and champion not in {n for _, n in places}
-    assert any(re.search("rv-place", card) for card in cards)
+    assert any("rv-place" in card for card in cards)
     at.button(key="rv_prev").click().run()
     at.button(key="rv_prev").click().run()
     at.button(key="rv_prev").click().run()
