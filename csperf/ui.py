@@ -259,22 +259,26 @@ def leaderboard(period: tuple[date, date], previous: tuple[date, date], scheme_n
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _cached_alerts(path: str, version: int, date_from: date, date_to: date, filters: tuple) -> list:
+def _cached_alerts(path: str, version: int, period: tuple[date, date], previous: tuple[date, date],
+                   filters: tuple) -> list:
     chosen = dict(filters)
-    everyone = _cached_query(path, version, "agent_kpis", (date_from, date_to), ())
-    scored = _cached_scores(path, version, date_from, date_to, None)
+    everyone = _cached_query(path, version, "agent_kpis", period, ())
+    before = _cached_query(path, version, "agent_kpis", previous, ())
+    scored = _cached_scores(path, version, *period, None)
     scored.frame = views.apply_filters(scored.frame, chosen)
     unmatched = _cached_query(path, version, "unmatched_accounts", (), ())
     if chosen.get("shop"):
         unmatched = unmatched[unmatched["shop"].isin(chosen["shop"])]
-    provisional = _cached_query(path, version, "provisional_days", (date_from, date_to), filters)
-    return views.overview_alerts(views.apply_filters(everyone, chosen), scored, provisional, unmatched)
+    provisional = _cached_query(path, version, "provisional_days", period, filters)
+    return views.overview_alerts(views.apply_filters(everyone, chosen), scored, provisional, unmatched,
+                                 before)
 
 
-def alerts(date_from: date, date_to: date, filters: dict) -> list:
-    """What needs attention in the period (views.overview_alerts), cached until the next write."""
+def alerts(period: tuple[date, date], previous: tuple[date, date], filters: dict) -> list:
+    """What needs attention in the period, some of it against the `previous` one
+    (views.overview_alerts), cached until the next write."""
     db = database()
-    return _cached_alerts(db.path, db.data_version(), date_from, date_to, _frozen(filters))
+    return _cached_alerts(db.path, db.data_version(), tuple(period), tuple(previous), _frozen(filters))
 
 
 # -- login -----------------------------------------------------------------------------------

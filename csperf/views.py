@@ -9,7 +9,7 @@ the next level. Figures stay unrounded here; ui_format rounds them when shown.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -40,6 +40,9 @@ MIN_SAMPLE = {"conversion_rate": 30, "nextday_conversion_rate": 30, "first_respo
 # An agent is "far below the team" when its completion (value ÷ team value, mirrored as
 # 2 − ratio for lower-is-better KPIs, as in scoring.md) is under this.
 FAR_BELOW = 0.8
+# An agent has "slipped" when a KPI under the team's moved against the previous period by
+# this much more (relative change) than the team's did: a promotion or a season moves the team too.
+SLIPPED = 0.2
 PAY_COLUMNS = ("coefficient", "performance_pay", "commission", "bonus", "rank_award", "team_share", "penalty",
                "base", "pay")
 
@@ -396,7 +399,7 @@ def summary_table(frame: pd.DataFrame, keys: list[str], metrics: Iterable[str], 
 @dataclass(frozen=True)
 class Alert:
     level: str  # error | warning | info
-    kind: str  # far_below | under_threshold | provisional | unmatched
+    kind: str  # far_below | under_threshold | slipped | provisional | unmatched
     zh: str
     en: str
 
@@ -404,28 +407,33 @@ class Alert:
         return self.zh if lang == "zh" else self.en
 
 
-def far_below_alerts(kpis: pd.DataFrame, metrics: Iterable[str] = ALERT_KPIS, floor: float = FAR_BELOW) -> list[Alert]:
-    """One alert per agent with any KPI under `floor` of its team, on a sample big enough to tell.
+def _completion(value: pd.Series, team: pd.Series, lower_is_better: bool) -> pd.Series:
+    """value ÷ team value, mirrored as 2 − ratio where lower is better (scoring.md's vs_team)."""
+    team = team.astype(float)
+    ratio = value.astype(float) / team.where(team != 0)
+    return 2 - ratio if lower_is_better else ratio
 
-    The test runs over whole columns; only the few agents it flags are formatted row by row."""
+
+def _gain(old: pd.Series, new: pd.Series, lower_is_better: bool) -> pd.Series:
+    """The relative change from `old` to `new`, positive when it is for the better."""
+    old = old.astype(float)
+    change = (new.astype(float) - old) / old.where(old != 0)
+    return -change if lower_is_better else change
+
+
+def far_below_alerts(kpis: pd.DataFrame, metrics: Iterable[str] = ALERT_KPIS, floor: float = FAR_BELOW) -> list[Alert]:
+    """One alert per agent with any KPI under `floor` of its team, on a sample big enough to tell."""
     flagged: dict[str, pd.Series] = {}
     for metric in metrics:
         if metric not in kpis.columns or f"{metric}_team" not in kpis.columns:
             continue
         k = kpi(metric)
-        team = kpis[f"{metric}_team"].astype(float)
-        ratio = kpis[metric].astype(float) / team.where(team != 0)
-        done = 2 - ratio if k.lower_is_better else ratio
-        below = done < floor
+        below = _completion(kpis[metric], kpis[f"{metric}_team"], k.lower_is_better) < floor
         if k.kind == "ratio":
             below &= kpis.get(f"{metric}_n", pd.Series(float("nan"), index=kpis.index)) >= min_sample(metric)
         flagged[metric] = below.fillna(False).astype(bool)
-    if not flagged:
-        return []
     alerts = []
-    for index in kpis.index[pd.concat(flagged, axis=1).any(axis=1)]:
-        row = kpis.loc[index]
-        found = [m for m, below in flagged.items() if below[index]]
+    for row, found in _flagged(kpis, flagged):
         parts = {lang: [f"{metric_label(m, lang)} {fmt.with_count(m, row[m], row.get(f'{m}_n'), lang)}"
                         + (f"（团队 {fmt.value(m, row[f'{m}_team'], lang)}）" if lang == "zh"
                            else f" (team {fmt.value(m, row[f'{m}_team'], lang)})") for m in found]
@@ -433,6 +441,55 @@ def far_below_alerts(kpis: pd.DataFrame, metrics: Iterable[str] = ALERT_KPIS, fl
         alerts.append(Alert("warning", "far_below", f"{_who(row, 'zh')} 明显落后于团队：" + "；".join(parts["zh"]),
                             f"{_who(row, 'en')} is far below the team: " + "; ".join(parts["en"])))
     return alerts
+
+
+def slipped_alerts(now: pd.DataFrame, before: pd.DataFrame, metrics: Iterable[str] = ALERT_KPIS,
+                   margin: float = SLIPPED) -> list[Alert]:
+    """One alert per agent falling behind: a KPI now under the team's that got worse since
+    the previous period by `margin` more than the team's did (relative changes), on a sample
+    big enough to tell in both periods. An early warning: an agent far below the team on
+    that KPI already is left to `far_below_alerts`."""
+    keys = ["shop", "agent"]
+    columns = [c for m in metrics for c in (m, f"{m}_team", f"{m}_n") if c in now.columns and c in before.columns]
+    if now.empty or before.empty or not columns:
+        return []
+    both = now.merge(before[keys + columns], on=keys, how="inner", suffixes=("", "_before"))
+    flagged: dict[str, pd.Series] = {}
+    for metric in metrics:
+        if f"{metric}_team_before" not in both.columns:
+            continue
+        k = kpi(metric)
+        mine = _gain(both[f"{metric}_before"], both[metric], k.lower_is_better)
+        team = _gain(both[f"{metric}_team_before"], both[f"{metric}_team"], k.lower_is_better)
+        done = _completion(both[metric], both[f"{metric}_team"], k.lower_is_better)
+        slipped = (mine < 0) & (mine - team <= -margin) & (done < 1) & (done >= FAR_BELOW)
+        if k.kind == "ratio":
+            need = min_sample(metric)
+            slipped &= (both[f"{metric}_n"] >= need) & (both[f"{metric}_n_before"] >= need)
+        flagged[metric] = slipped.fillna(False).astype(bool)
+    alerts = []
+    for row, found in _flagged(both, flagged):
+        parts = {lang: [_slip(row, m, lang) for m in found] for lang in ("zh", "en")}
+        alerts.append(Alert("warning", "slipped", f"{_who(row, 'zh')} 比上期明显下滑：" + "；".join(parts["zh"]),
+                            f"{_who(row, 'en')} slipped since the previous period: " + "; ".join(parts["en"])))
+    return alerts
+
+
+def _flagged(frame: pd.DataFrame, flagged: dict[str, pd.Series]) -> Iterator[tuple[pd.Series, list[str]]]:
+    """Each row with a KPI flagged, and its flagged KPIs: the test runs over whole columns,
+    only the few rows it flags are formatted one by one."""
+    if not flagged:
+        return
+    for index in frame.index[pd.concat(flagged, axis=1).any(axis=1)]:
+        yield frame.loc[index], [m for m, hit in flagged.items() if hit[index]]
+
+
+def _slip(row, metric: str, lang: str) -> str:
+    """`询单转化率 25.0% · 300 询单（上期 35.0%；团队 30.1% → 30.5%）`"""
+    now = f"{metric_label(metric, lang)} {fmt.with_count(metric, row[metric], row.get(f'{metric}_n'), lang)}"
+    was = fmt.value(metric, row[f"{metric}_before"], lang)
+    team = f"{fmt.value(metric, row[f'{metric}_team_before'], lang)} → {fmt.value(metric, row[f'{metric}_team'], lang)}"
+    return f"{now}（上期 {was}；团队 {team}）" if lang == "zh" else f"{now} (previous {was}; team {team})"
 
 
 def _who(row, lang: str) -> str:
@@ -494,9 +551,11 @@ def unmatched_alert(unmatched: pd.DataFrame, limit: int = 5) -> Alert | None:
 
 
 def overview_alerts(kpis: pd.DataFrame, scored: Scored, provisional: pd.DataFrame,
-                    unmatched: pd.DataFrame) -> list[Alert]:
-    """Everything the overview warns about, the most urgent first."""
+                    unmatched: pd.DataFrame, previous: pd.DataFrame) -> list[Alert]:
+    """Everything the overview warns about, the most urgent first (`previous`: the same
+    agents' KPIs over the period before)."""
     alerts = threshold_alerts(scored) + far_below_alerts(kpis)
+    alerts += slipped_alerts(kpis, previous)
     alerts += [a for a in (unmatched_alert(unmatched), provisional_alert(provisional)) if a is not None]
     order = {"error": 0, "warning": 1, "info": 2}
     return sorted(alerts, key=lambda a: order[a.level])

@@ -83,7 +83,7 @@ for start in range(0, len(tiles), PER_ROW):
 
 # -- alerts -------------------------------------------------------------------------------------
 
-alerts = ui.alerts(frame.date_from, frame.date_to, frame.filters)
+alerts = ui.alerts((frame.date_from, frame.date_to), frame.previous, frame.filters)
 scored = ui.scores(frame.date_from, frame.date_to)
 
 st.subheader(ui.t("需要关注", "Needs attention"))

@@ -52,6 +52,23 @@ def test_overview_shows_tiles_teams_shops_and_alerts(app_db):
     assert len(at.get("plotly_chart")) >= 4  # sparklines
 
 
+def test_overview_warns_of_an_agent_slipping_since_the_previous_period(app_db):
+    import pandas as pd
+
+    from csperf.db import ImportMeta, open_db
+
+    at = run("pages/1_overview.py")
+    assert not [w.value for w in at.warning if "下滑" in w.value]
+    # 阿强 answered 2,000 chats in 5 s on 1 September: his September was far quicker than
+    # October's 23.7 s, while A组 as a whole slowed by less
+    quick = pd.DataFrame([{"shop": "旗舰店", "account": "阿强", "date_from": "2026-09-01", "date_to": "2026-09-01",
+                           "receptions": 2000, "first_response_sum_s": 10_000, "first_response_n": 2000}])
+    open_db().apply_import(ImportMeta("quick.xlsx", "quick-sha", "generic"), quick)
+    at.run()
+    slipped = [w.value for w in at.warning if "下滑" in w.value]
+    assert len(slipped) == 1 and slipped[0].startswith("阿强（旗舰店 · A组） 比上期明显下滑：首次响应时间(秒) 23.7秒")
+
+
 def test_overview_holds_its_tiles_to_the_targets_of_the_view(app_db):
     from csperf import queries, targets
     from csperf.db import open_db

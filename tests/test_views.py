@@ -167,6 +167,29 @@ def test_far_below_alerts_need_a_real_gap_on_a_real_sample():
     assert "first response" in alerts[1].en.lower() and alerts[1].kind == "far_below"
 
 
+def test_slipped_alerts_warn_of_an_agent_falling_behind_the_team():
+    def row(agent, value, team, n=100, metric="conversion_rate"):
+        return kpi_row(agent, metric, value, team, n)
+
+    before = pd.DataFrame([row("a", 0.35, 0.30), row("b", 0.35, 0.30), row("c", 0.35, 0.30), row("d", 0.35, 0.30),
+                           row("e", 0.35, 0.30, n=20), row("f", 20.0, 25.0, metric="first_response_s")])
+    now = pd.DataFrame([
+        row("a", 0.27, 0.30),  # −23% while the team held level: under the team now → alert
+        row("b", 0.25, 0.24),  # −29%, but the team fell 20% too (a season): still above the team
+        row("c", 0.20, 0.30),  # far below the team: far_below_alerts says so, not this
+        row("d", 0.31, 0.32),  # −11% against the team's +7%: short of the margin
+        row("e", 0.25, 0.30),  # 20 inquiries the period before: too few to tell
+        row("f", 26.0, 25.0, metric="first_response_s"),  # 30% slower, team level: 2 − 26/25 = 0.96 → alert
+        row("g", 0.10, 0.30),  # new this period: nothing to compare with
+    ])
+    alerts = views.slipped_alerts(now, before)
+    assert [a.zh.split("（")[0] for a in alerts] == ["a", "f"]
+    assert alerts[0].zh.endswith("比上期明显下滑：询单转化率 27.0% · 100 询单（上期 35.0%；团队 30.0% → 30.0%）")
+    assert alerts[1].kind == "slipped" and alerts[1].level == "warning"
+    assert alerts[1].en.endswith("(previous 20.0 s; team 25.0 s → 25.0 s)")
+    assert views.slipped_alerts(now, before.iloc[:0]) == []
+
+
 def test_threshold_alerts_fire_in_the_lowest_coefficient_band_only():
     scheme = receptions_scheme()
     frame = pd.DataFrame({"scheme": [scheme.name] * 2, "shop": ["s", "s"], "agent": ["a", "b"], "name": [None, None],
@@ -193,9 +216,11 @@ def test_overview_alerts_put_the_most_urgent_first():
                                         "team": ["T"], "score": [50.0]}), {scheme.name: scheme}, pd.DataFrame())
     days = pd.DataFrame({"shop": ["s"], "day": [date(2026, 10, 31)], "rows": [1]})
     unmatched = pd.DataFrame({"shop": ["s"], "account": ["x"]})
-    kpis = pd.DataFrame([kpi_row("b", "conversion_rate", 0.1, 0.25, 100)])
-    kinds = [a.kind for a in views.overview_alerts(kpis, scored, days, unmatched)]
-    assert kinds == ["under_threshold", "far_below", "unmatched", "provisional"]
+    kpis = pd.DataFrame([kpi_row("b", "conversion_rate", 0.1, 0.25, 100),
+                         kpi_row("c", "conversion_rate", 0.22, 0.25, 100)])
+    before = pd.DataFrame([kpi_row("c", "conversion_rate", 0.3, 0.25, 100)])
+    kinds = [a.kind for a in views.overview_alerts(kpis, scored, days, unmatched, before)]
+    assert kinds == ["under_threshold", "far_below", "slipped", "unmatched", "provisional"]
 
 
 # -- leaderboard --------------------------------------------------------------------------------
