@@ -301,7 +301,7 @@ if changed is not None:
         table[t("原工资", "Old pay")] = rows["old_pay"].map(fmt.money)
         table[t("新工资", "New pay")] = rows["new_pay"].map(fmt.money)
         table[t("工资变化", "Pay change")] = shown_change(rows)
-    st.dataframe(table, hide_index=True, width="stretch", placeholder="—")
+    st.dataframe(table, hide_index=True, width="stretch", height=ui.rows_height(len(table)), placeholder="—")
     change_column, change_label = (("pay_change", t("工资变化 ¥", "Pay change ¥")) if show_pay
                                    else ("score_change", t("得分变化", "Score change")))
     if rows[change_column].abs().round(2).gt(0).any():
@@ -418,4 +418,4 @@ if show_pay:
     both[t("A 工资", "Pay A")] = side["old_pay"].map(fmt.money)
     both[t("B 工资", "Pay B")] = side["new_pay"].map(fmt.money)
     both[t("B − A", "B − A")] = shown_change(side)
-st.dataframe(both, hide_index=True, width="stretch", placeholder="—")
+st.dataframe(both, hide_index=True, width="stretch", height=ui.rows_height(len(both)), placeholder="—")

@@ -74,6 +74,21 @@ def test_whatif_ranks_every_agent_against_the_scheme_in_force(app_db):
     assert "scenario" not in at.query_params
 
 
+def test_whatif_shows_every_agent_of_both_rankings_without_a_scroll(app_db, monkeypatch):
+    import streamlit as st
+
+    shown, real_dataframe = [], st.dataframe
+
+    def recorded(data, *args, **kwargs):
+        shown.append((list(data.columns), len(data), kwargs.get("height")))
+        return real_dataframe(data, *args, **kwargs)
+
+    monkeypatch.setattr(st, "dataframe", recorded)
+    ran(WHATIF)
+    rankings = [(rows, height) for columns, rows, height in shown if "新得分" in columns or "B 得分" in columns]
+    assert len(rankings) == 2 and all(rows == 6 and height == 38 + 35 * 6 for rows, height in rankings)
+
+
 def test_a_weight_edit_reranks_at_once_and_goes_into_the_link(app_db):
     at = ran(WHATIF)
     # pdd01 out-replies pdd02 (reply-rate score 91.7 vs 86.0); weighting reply rate 90 puts pdd01 first.
