@@ -231,6 +231,7 @@ class Leaderboard:
     unassigned: int  # accounts no scheme applies to
     table: pd.DataFrame
     labelled: views.Labelled | None  # None when the table is empty
+    payroll: views.Payroll | None  # None when pay is not shown
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -245,7 +246,8 @@ def _cached_leaderboard(path: str, version: int, period: tuple, previous: tuple,
     labelled = None if table.empty else views.labelled_leaderboard(table, scored.metrics, lang)
     shown = set(scored.frame["scheme"]) if not scored.frame.empty else set()
     used = {name: scheme for name, scheme in scored.schemes.items() if name in shown}
-    return Leaderboard(used, len(scored.unassigned), table, labelled)
+    payroll = views.payroll(scored.frame) if show_pay else None
+    return Leaderboard(used, len(scored.unassigned), table, labelled, payroll)
 
 
 def leaderboard(period: tuple[date, date], previous: tuple[date, date], scheme_name: str | None, filters: dict,

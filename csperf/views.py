@@ -589,6 +589,52 @@ def leaderboard(scored: Scored, previous: pd.DataFrame | None, *, show_pay: bool
     return frame[[c for c in columns if c in frame.columns]]
 
 
+@dataclass(frozen=True)
+class Payroll:
+    """What the rows shown cost: their pay in all, for how many people, and the people
+    paid a base on each of several accounts (`repeated_bases`: name, [(shop, base)])."""
+
+    total: float
+    people: int
+    accounts: int
+    repeated_bases: list[tuple[str, list[tuple[str, float]]]]
+
+    def text(self, lang: str) -> str:
+        people = _t(lang, f"{self.people} 人", f"{self.people} {'person' if self.people == 1 else 'people'}")
+        who = people if self.people == self.accounts else _t(lang, f"{people}（{self.accounts} 个账号）",
+                                                            f"{people} ({self.accounts} accounts)")
+        return _t(lang, f"应发合计 {fmt.money(self.total)} · {who}", f"Pay in all {fmt.money(self.total)} · {who}")
+
+    def repeated_text(self, lang: str, limit: int = 3) -> str | None:
+        """A note that a person working in several shops is paid a base on each account (as
+        the roster says), so a shop that pays one base can set the others to 0."""
+        if not self.repeated_bases:
+            return None
+        listed = [(name, [shop for shop, _ in bases], " + ".join(fmt.money(b) for _, b in bases))
+                  for name, bases in self.repeated_bases[:limit]]
+        more = len(self.repeated_bases) - limit
+        if lang == "zh":
+            people = "；".join(f"{name}（{'、'.join(shops)}：{amounts}）" for name, shops, amounts in listed)
+            return (f"{people}{f' 等 {len(self.repeated_bases)} 人' if more > 0 else ''} 在几个店铺各有账号，"
+                    "每个账号各计一份底薪。若只发一份，请在「数据」页的花名册把其余账号的底薪填 0。")
+        people = "; ".join(f"{name} ({', '.join(shops)}: {amounts})" for name, shops, amounts in listed)
+        return (f"{people}{f' and {more} more' if more > 0 else ''}: accounts in several shops, each paid a "
+                "base. If one base is paid, set the others to 0 in the roster on the Data page.")
+
+
+def payroll(frame: pd.DataFrame) -> Payroll | None:
+    """The pay of these scored rows in all (None where pay is not shown)."""
+    if frame.empty or "pay" not in frame.columns:
+        return None
+    people = person_keys(frame)
+    bases: dict[tuple, list[tuple[str, float]]] = {}
+    for key, shop, base in zip(people, frame["shop"], frame["base"].fillna(0)):
+        if key[0] == "person" and base > 0:
+            bases.setdefault(key, []).append((shop, float(base)))
+    repeated = [(key[1], paid) for key, paid in bases.items() if len(paid) > 1]
+    return Payroll(float(frame["pay"].sum()), len(set(people)), len(frame), repeated)
+
+
 PAY_LABELS = {"coefficient": ("系数", "Coefficient"), "performance_pay": ("绩效工资", "Performance pay"),
               "commission": ("提成", "Commission"), "bonus": ("奖金", "Bonus"), "rank_award": ("名次奖", "Rank award"),
               "team_share": ("团队奖", "Team share"), "penalty": ("扣款", "Penalties"), "base": ("底薪", "Base"),

@@ -43,6 +43,11 @@ st.caption(ui.t(
     f"{frame.previous[1]:%m-%d} · scheme: {', '.join(board.schemes) or '—'}"))
 if show_pay:
     ui.period_notes(board.schemes.values(), frame)
+if board.payroll is not None:
+    st.markdown(f"**{board.payroll.text(ui.lang())}**")
+    repeated = board.payroll.repeated_text(ui.lang())
+    if repeated:
+        st.caption(f":orange[{repeated}]")
 if table.empty:
     st.info(ui.t("所选期间和筛选条件下没有可计分的客服。请换一个期间、清除筛选，或在「数据」页维护花名册的岗位。",
                  "No agent to score for this period and these filters. Pick another period, clear the filters, "

@@ -129,6 +129,24 @@ def test_leaderboard_ranks_with_pay_for_the_owner(app_db):
     assert "质检分" not in table.columns  # nobody has a QA score: said once above the table
     assert any("质检分" in i.value for i in at.info)
     assert at.get("download_button")
+    assert f"**应发合计 ¥{table['应发'].sum():,.2f} · 6 人**" in [m.value for m in at.markdown]
+
+
+def test_leaderboard_says_who_is_paid_a_base_in_each_of_several_shops(app_db):
+    from csperf.db import open_db
+
+    at = run("pages/2_leaderboard.py")
+    assert not [c.value for c in at.caption if "底薪" in c.value]
+    with open_db().write() as cur:  # pdd01 is 小美's account in the other shop
+        cur.execute("UPDATE roster SET name = '小美' WHERE account = 'pdd01'")
+    at.run()
+    assert any(m.value.endswith(" · 5 人（6 个账号）**") for m in at.markdown)
+    note = next(c.value for c in at.caption if "底薪" in c.value)
+    assert note.startswith(":orange[小美（") and "¥3,000.00 + ¥3,000.00" in note and "拼多多店" in note
+    with open_db().write() as cur:  # a shop that pays her one base sets the other account's to 0
+        cur.execute("UPDATE roster SET base_salary = 0 WHERE account = 'pdd01'")
+    at.run()
+    assert not [c.value for c in at.caption if "底薪" in c.value]
 
 
 def test_named_periods_end_at_the_last_day_with_data():

@@ -190,6 +190,25 @@ def test_slipped_alerts_warn_of_an_agent_falling_behind_the_team():
     assert views.slipped_alerts(now, before.iloc[:0]) == []
 
 
+def test_payroll_counts_people_and_names_those_paid_a_base_per_account():
+    frame = pd.DataFrame({
+        "shop": ["店A", "店B", "店A", "店B", "店C", "店A"],
+        "agent": ["娜娜", "娜娜2", "客服01", "客服01", "丽丽", "丽丽"],
+        "name": ["李娜", "李娜", None, None, "王丽", "王丽"],
+        "base": [2600.0, 2500.0, 2000.0, 2000.0, 3000.0, 0.0],
+        "pay": [4500.0, 4400.0, 3000.0, 3100.0, 5000.0, 1000.25],
+    })
+    paid = views.payroll(frame)
+    # the two 客服01 are different people (no roster name); 王丽 is paid one base
+    assert (paid.total, paid.people, paid.accounts) == (21000.25, 4, 6)
+    assert paid.repeated_bases == [("李娜", [("店A", 2600.0), ("店B", 2500.0)])]
+    assert paid.text("zh") == "应发合计 ¥21,000.25 · 4 人（6 个账号）"
+    assert paid.repeated_text("en").startswith("李娜 (店A, 店B: ¥2,600.00 + ¥2,500.00): accounts in several shops")
+    assert views.payroll(frame.iloc[[0]]).text("en") == "Pay in all ¥4,500.00 · 1 person"
+    assert views.payroll(frame.iloc[[0]]).repeated_text("zh") is None
+    assert views.payroll(frame.drop(columns="pay")) is None  # pay not shown: nothing to sum
+
+
 def test_threshold_alerts_fire_in_the_lowest_coefficient_band_only():
     scheme = receptions_scheme()
     frame = pd.DataFrame({"scheme": [scheme.name] * 2, "shop": ["s", "s"], "agent": ["a", "b"], "name": [None, None],
