@@ -393,7 +393,11 @@ with tabs[3]:
                                                          format_func=lambda r: fmt.role(r, ui.lang())),
                 "level": st.column_config.SelectboxColumn(t("级别", "Level"), options=LEVEL_OPTIONS,
                                                           format_func=lambda v: views.level_label(v, ui.lang())),
-                "base_salary": st.column_config.NumberColumn(t("底薪 ¥", "Base ¥"), min_value=0, step=100),
+                "base_salary": st.column_config.NumberColumn(
+                    t("底薪 ¥", "Base ¥"), min_value=0, step=100,
+                    help=t("留空 = 按级别底薪；填 0 = 这个账号不计底薪（同一人在几个店铺都有账号、只发一份底薪时）",
+                           "Blank = the base for the level; 0 = no base on this account (for someone "
+                           "with accounts in several shops who is paid one base)")),
                 "shift": st.column_config.TextColumn(t("班次", "Shift")),
                 "excluded": st.column_config.CheckboxColumn(t("排除", "Excluded")),
             },

@@ -568,6 +568,21 @@ def test_the_roster_scores_and_targets_are_edited_whole_not_in_a_ten_row_window(
     assert ui.rows_height(40) == ui.rows_height(19, adding=True) == 720  # beyond about twenty rows, a scroll
 
 
+def test_the_roster_says_what_a_blank_and_a_zero_base_mean(app_db, monkeypatch):
+    import streamlit as st
+
+    configs, real_editor = {}, st.data_editor
+
+    def recorded(data, *args, **kwargs):
+        configs[kwargs["key"]] = kwargs.get("column_config") or {}
+        return real_editor(data, *args, **kwargs)
+
+    monkeypatch.setattr(st, "data_editor", recorded)
+    ran(DATA)
+    base_help = configs["dt_roster_0"]["base_salary"]["help"]
+    assert "留空 = 按级别底薪" in base_help and "填 0 = 这个账号不计底薪" in base_help
+
+
 def test_qa_scores_for_the_month(app_db):
     at = ran(DATA)
     month = at.selectbox(key="dt_qa_month").value
