@@ -591,8 +591,9 @@ def leaderboard(scored: Scored, previous: pd.DataFrame | None, *, show_pay: bool
 
 @dataclass(frozen=True)
 class Payroll:
-    """What the rows shown cost: their pay in all, for how many people, and the people
-    paid a base on each of several accounts (`repeated_bases`: name, [(shop, base)])."""
+    """What the rows shown cost: their pay in all (each rounded to the cent first, as shown),
+    for how many people, and the people paid a base on each of several accounts
+    (`repeated_bases`: name, [(shop, base)])."""
 
     total: float
     people: int
@@ -632,7 +633,8 @@ def payroll(frame: pd.DataFrame) -> Payroll | None:
         if key[0] == "person" and base > 0:
             bases.setdefault(key, []).append((shop, float(base)))
     repeated = [(key[1], paid) for key, paid in bases.items() if len(paid) > 1]
-    return Payroll(float(frame["pay"].sum()), len(set(people)), len(frame), repeated)
+    total = float(fmt.to_cent(frame["pay"]).sum())  # the sum of the amounts shown, to the cent
+    return Payroll(total, len(set(people)), len(frame), repeated)
 
 
 PAY_LABELS = {"coefficient": ("系数", "Coefficient"), "performance_pay": ("绩效工资", "Performance pay"),

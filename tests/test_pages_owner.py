@@ -119,6 +119,8 @@ def test_overview_sparklines_are_built_once_per_data_version(app_db, monkeypatch
 
 
 def test_leaderboard_ranks_with_pay_for_the_owner(app_db):
+    from csperf.ui_format import to_cent
+
     at = run("pages/2_leaderboard.py")
     table = at.dataframe[0].value
     assert set(table["客服"]) == {"小美", "阿强", "晓东", "新人", "pdd01", "pdd02"}
@@ -129,7 +131,7 @@ def test_leaderboard_ranks_with_pay_for_the_owner(app_db):
     assert "质检分" not in table.columns  # nobody has a QA score: said once above the table
     assert any("质检分" in i.value for i in at.info)
     assert at.get("download_button")
-    assert f"**应发合计 ¥{table['应发'].sum():,.2f} · 6 人**" in [m.value for m in at.markdown]
+    assert f"**应发合计 ¥{to_cent(table['应发']).sum():,.2f} · 6 人**" in [m.value for m in at.markdown]
 
 
 def test_leaderboard_says_who_is_paid_a_base_in_each_of_several_shops(app_db):

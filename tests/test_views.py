@@ -196,13 +196,14 @@ def test_payroll_counts_people_and_names_those_paid_a_base_per_account():
         "agent": ["娜娜", "娜娜2", "客服01", "客服01", "丽丽", "丽丽"],
         "name": ["李娜", "李娜", None, None, "王丽", "王丽"],
         "base": [2600.0, 2500.0, 2000.0, 2000.0, 3000.0, 0.0],
-        "pay": [4500.0, 4400.0, 3000.0, 3100.0, 5000.0, 1000.25],
+        "pay": [4500.004, 4400.004, 3000.0, 3100.0, 5000.0, 1000.244],  # shown ¥4,500.00 … ¥1,000.24
     })
     paid = views.payroll(frame)
     # the two 客服01 are different people (no roster name); 王丽 is paid one base
-    assert (paid.total, paid.people, paid.accounts) == (21000.25, 4, 6)
+    # the total is the sum of the amounts shown (21,000.24), not the raw sum rounded (21,000.25)
+    assert (paid.total, paid.people, paid.accounts) == (pytest.approx(21000.24), 4, 6)
     assert paid.repeated_bases == [("李娜", [("店A", 2600.0), ("店B", 2500.0)])]
-    assert paid.text("zh") == "应发合计 ¥21,000.25 · 4 人（6 个账号）"
+    assert paid.text("zh") == "应发合计 ¥21,000.24 · 4 人（6 个账号）"
     assert paid.repeated_text("en").startswith("李娜 (店A, 店B: ¥2,600.00 + ¥2,500.00): accounts in several shops")
     assert views.payroll(frame.iloc[[0]]).text("en") == "Pay in all ¥4,500.00 · 1 person"
     assert views.payroll(frame.iloc[[0]]).repeated_text("zh") is None
