@@ -434,10 +434,7 @@ def far_below_alerts(kpis: pd.DataFrame, metrics: Iterable[str] = ALERT_KPIS, fl
         flagged[metric] = below.fillna(False).astype(bool)
     alerts = []
     for row, found in _flagged(kpis, flagged):
-        parts = {lang: [f"{metric_label(m, lang)} {fmt.with_count(m, row[m], row.get(f'{m}_n'), lang)}"
-                        + (f"（团队 {fmt.value(m, row[f'{m}_team'], lang)}）" if lang == "zh"
-                           else f" (team {fmt.value(m, row[f'{m}_team'], lang)})") for m in found]
-                 for lang in ("zh", "en")}
+        parts = {lang: [_behind(row, m, lang) for m in found] for lang in ("zh", "en")}
         alerts.append(Alert("warning", "far_below", f"{_who(row, 'zh')} 明显落后于团队：" + "；".join(parts["zh"]),
                             f"{_who(row, 'en')} is far below the team: " + "; ".join(parts["en"])))
     return alerts
@@ -484,9 +481,20 @@ def _flagged(frame: pd.DataFrame, flagged: dict[str, pd.Series]) -> Iterator[tup
         yield frame.loc[index], [m for m, hit in flagged.items() if hit[index]]
 
 
+def _figure(row, metric: str, lang: str) -> str:
+    """`询单转化率 25.0% · 300 询单`: an agent's KPI with the count it rests on."""
+    return f"{metric_label(metric, lang)} {fmt.with_count(metric, row[metric], row.get(f'{metric}_n'), lang)}"
+
+
+def _behind(row, metric: str, lang: str) -> str:
+    """`询单转化率 15.0% · 100 询单（团队 25.0%）`"""
+    team = fmt.value(metric, row[f"{metric}_team"], lang)
+    return _figure(row, metric, lang) + (f"（团队 {team}）" if lang == "zh" else f" (team {team})")
+
+
 def _slip(row, metric: str, lang: str) -> str:
     """`询单转化率 25.0% · 300 询单（上期 35.0%；团队 30.1% → 30.5%）`"""
-    now = f"{metric_label(metric, lang)} {fmt.with_count(metric, row[metric], row.get(f'{metric}_n'), lang)}"
+    now = _figure(row, metric, lang)
     was = fmt.value(metric, row[f"{metric}_before"], lang)
     team = f"{fmt.value(metric, row[f'{metric}_team_before'], lang)} → {fmt.value(metric, row[f'{metric}_team'], lang)}"
     return f"{now}（上期 {was}；团队 {team}）" if lang == "zh" else f"{now} (previous {was}; team {team})"
