@@ -9,7 +9,7 @@ the next level. Figures stay unrounded here; ui_format rounds them when shown.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -432,12 +432,7 @@ def far_below_alerts(kpis: pd.DataFrame, metrics: Iterable[str] = ALERT_KPIS, fl
         if k.kind == "ratio":
             below &= kpis.get(f"{metric}_n", pd.Series(float("nan"), index=kpis.index)) >= min_sample(metric)
         flagged[metric] = below.fillna(False).astype(bool)
-    alerts = []
-    for row, found in _flagged(kpis, flagged):
-        parts = {lang: [_behind(row, m, lang) for m in found] for lang in ("zh", "en")}
-        alerts.append(Alert("warning", "far_below", f"{_who(row, 'zh')} 明显落后于团队：" + "；".join(parts["zh"]),
-                            f"{_who(row, 'en')} is far below the team: " + "; ".join(parts["en"])))
-    return alerts
+    return _agent_alerts(kpis, flagged, "far_below", _behind, ("明显落后于团队", "is far below the team"))
 
 
 def slipped_alerts(now: pd.DataFrame, before: pd.DataFrame, metrics: Iterable[str] = ALERT_KPIS,
@@ -464,21 +459,21 @@ def slipped_alerts(now: pd.DataFrame, before: pd.DataFrame, metrics: Iterable[st
             need = min_sample(metric)
             slipped &= (both[f"{metric}_n"] >= need) & (both[f"{metric}_n_before"] >= need)
         flagged[metric] = slipped.fillna(False).astype(bool)
-    alerts = []
-    for row, found in _flagged(both, flagged):
-        parts = {lang: [_slip(row, m, lang) for m in found] for lang in ("zh", "en")}
-        alerts.append(Alert("warning", "slipped", f"{_who(row, 'zh')} 比上期明显下滑：" + "；".join(parts["zh"]),
-                            f"{_who(row, 'en')} slipped since the previous period: " + "; ".join(parts["en"])))
-    return alerts
+    return _agent_alerts(both, flagged, "slipped", _slip, ("比上期明显下滑", "slipped since the previous period"))
 
 
-def _flagged(frame: pd.DataFrame, flagged: dict[str, pd.Series]) -> Iterator[tuple[pd.Series, list[str]]]:
-    """Each row with a KPI flagged, and its flagged KPIs: the test runs over whole columns,
-    only the few rows it flags are formatted one by one."""
+def _agent_alerts(frame: pd.DataFrame, flagged: dict[str, pd.Series], kind: str,
+                  figure: Callable[[pd.Series, str, str], str], says: tuple[str, str]) -> list[Alert]:
+    """A warning per agent with a KPI flagged, `says` (zh, en) of it and `figure` of each
+    flagged KPI: the test runs over whole columns, only the few rows it flags are formatted."""
     if not flagged:
-        return
+        return []
+    alerts = []
     for index in frame.index[pd.concat(flagged, axis=1).any(axis=1)]:
-        yield frame.loc[index], [m for m, hit in flagged.items() if hit[index]]
+        row, found = frame.loc[index], [m for m, hit in flagged.items() if hit[index]]
+        alerts.append(Alert("warning", kind, f"{_who(row, 'zh')} {says[0]}：" + "；".join(figure(row, m, "zh") for m in found),
+                            f"{_who(row, 'en')} {says[1]}: " + "; ".join(figure(row, m, "en") for m in found)))
+    return alerts
 
 
 def _figure(row, metric: str, lang: str) -> str:
