@@ -398,6 +398,33 @@ def agent_targets(db: Database, date_from, date_to) -> pd.DataFrame:
     )
 
 
+def scope_targets(db: Database, date_from, date_to) -> pd.DataFrame:
+    """Every shop's and team's own targets (shop, team: '' for the whole shop; metric, month,
+    value) for the months the period touches: held against `scope_kpis`."""
+    return db.query(
+        "SELECT shop, team, metric, month, value FROM kpi_targets WHERE shop <> '' AND account = '' "
+        "AND month BETWEEN ? AND ? ORDER BY shop, team, metric, month",
+        [_as_date(date_from).replace(day=1), _as_date(date_to)],
+    )
+
+
+def scope_kpis(db: Database, date_from, date_to, shop=None) -> pd.DataFrame:
+    """The pooled KPIs of each shop (team '') and of each team of a shop, whatever roles and
+    shifts its agents have: what a shop's or a team's own monthly target is held against."""
+    scope, params = _scope(date_from, date_to, shop=shop)
+    return db.query(
+        f"""WITH g AS (
+            SELECT f.shop, CASE WHEN grouping(r.team) = 1 THEN '' ELSE r.team END AS team,
+                   count(DISTINCT (f.shop, f.account)) AS agents, {_AGGREGATES}
+            {scope}
+            GROUP BY GROUPING SETS ((f.shop), (f.shop, r.team))
+            HAVING grouping(r.team) = 1 OR r.team <> ''
+        )
+        SELECT shop, team, agents, {_RATIO_VALUES}, {_SUM_VALUES} FROM g ORDER BY shop, team""",
+        params,
+    )
+
+
 def target_scopes(db: Database) -> list[tuple[str, str, str]]:
     """Where a target may be set, as (shop, team, account): all shops, each shop, each team
     of a shop, each agent account (not the excluded ones, nor a shop's own figures)."""

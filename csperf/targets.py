@@ -333,21 +333,31 @@ def standings(targets: pd.DataFrame, totals: pd.Series, date_from: date, date_to
     return out
 
 
+def standings_of(goals: pd.DataFrame, rows: pd.DataFrame, on: dict[str, str], date_from: date,
+                 date_to: date) -> dict:
+    """Each row of `rows` (pooled KPIs) against the targets of its own scope: `on` maps the
+    scope columns of `goals` (shop, team, account; with metric, month, value) to the row's
+    columns naming it. {row index: {metric: Standing}}, only the rows with a target."""
+    if goals is None or goals.empty or rows.empty:
+        return {}
+    by_scope = {key: own for key, own in goals.groupby(list(on), sort=False)}
+    found = {}
+    for position, key in enumerate(zip(*(rows[column] for column in on.values()))):
+        own = by_scope.get(key)
+        if own is not None:
+            found[rows.index[position]] = standings(own, rows.iloc[position], date_from, date_to)
+    return {index: held for index, held in found.items() if held}
+
+
 def agent_standings(goals: pd.DataFrame, agents: pd.DataFrame, date_from: date, date_to: date) -> pd.DataFrame:
     """Each agent row of `agents` (shop, agent and its pooled KPIs) against the targets set
     for its own account (`goals`: shop, account, metric, month, value): per KPI with a
     target, `<metric>_target` (its completion, Standing.completion) and `<metric>_target_met`,
     NaN and NA for agents without one. Indexed like `agents`; no column when nobody has one."""
-    if goals is None or goals.empty or agents.empty:
-        return pd.DataFrame(index=agents.index)
-    by_account = {key: rows for key, rows in goals.groupby(["shop", "account"], sort=False)}
     found: dict[str, dict] = {}
-    for position, (shop, agent) in enumerate(zip(agents["shop"], agents["agent"])):
-        own = by_account.get((shop, agent))
-        if own is None:
-            continue
-        for metric, goal in standings(own, agents.iloc[position], date_from, date_to).items():
-            found.setdefault(metric, {})[agents.index[position]] = goal
+    for index, held in standings_of(goals, agents, {"shop": "shop", "account": "agent"}, date_from, date_to).items():
+        for metric, goal in held.items():
+            found.setdefault(metric, {})[index] = goal
     out = pd.DataFrame(index=agents.index)
     for metric in [m for m in TARGET_KPIS if m in found] + sorted(set(found) - set(TARGET_KPIS)):
         goals_of = found[metric]

@@ -50,6 +50,10 @@ PAGES = [
     PageSpec("pages/8_sessions.py", "sessions", "会话分析", "Sessions", ":material/forum:", "view_team"),
 ]
 PAGE_BY_URL = {p.url: p for p in PAGES}
+# a table cell's colours: better than the group or on target; worse; short of a target
+CELL_COLOURS = {"above": "background-color: rgba(46,157,91,0.16); color: #1d6b3d",
+                "below": "background-color: rgba(217,54,62,0.14); color: #a3242b",
+                "short": "background-color: rgba(237,137,54,0.16); color: #9c4a06"}
 
 
 # -- language ----------------------------------------------------------------------------
@@ -272,8 +276,37 @@ def _cached_alerts(path: str, version: int, period: tuple[date, date], previous:
     if chosen.get("shop"):
         unmatched = unmatched[unmatched["shop"].isin(chosen["shop"])]
     provisional = _cached_query(path, version, "provisional_days", period, filters)
+    totals, goals = _cached_scope_goals(path, version, period, filters)
     return views.overview_alerts(views.apply_filters(everyone, chosen), scored, provisional, unmatched,
-                                 before)
+                                 before, views.target_alerts(totals, goals, chosen))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _cached_scope_goals(path: str, version: int, period: tuple[date, date], filters: tuple):
+    chosen = dict(filters)
+    totals = _cached_query(path, version, "scope_kpis", period, _frozen({"shop": chosen.get("shop")}))
+    goals = _cached_query(path, version, "scope_targets", period, ())
+    return totals, views.scope_goals(totals, goals, *period, chosen)
+
+
+def scope_goals(period: tuple[date, date], filters: dict) -> views.ScopeGoals:
+    """Each shop and team of the view against its own targets (views.scope_goals), cached
+    until the next write."""
+    db = database()
+    return _cached_scope_goals(db.path, db.data_version(), tuple(period), _frozen(filters))[1]
+
+
+def goal_progress(table: views.GoalTable) -> None:
+    """Shops and teams against their own targets (views.goal_table): 达成率 as a bar, where
+    each stands green on target and orange short of it."""
+    done, against = table.frame.columns[3], table.frame.columns[4]
+    styled = table.frame.style.apply(
+        lambda column: [CELL_COLOURS["above" if m else "short"] for m in table.met], subset=[against])
+    st.dataframe(styled, hide_index=True, placeholder="—", height=rows_height(len(table.frame)), column_config={
+        done: st.column_config.ProgressColumn(done, min_value=0, max_value=100, format="%.1f%%", help=t(
+            "总量：已完成占目标的比例（本月进行中按整月目标算）；水平：实际 ÷ 目标（越低越好的为目标 ÷ 实际）",
+            "A total: the share of its target done (of the whole month while it runs); a level: value ÷ "
+            "target (target ÷ value when lower is better)"))})
 
 
 def alerts(period: tuple[date, date], previous: tuple[date, date], filters: dict) -> list:

@@ -399,7 +399,7 @@ def summary_table(frame: pd.DataFrame, keys: list[str], metrics: Iterable[str], 
 @dataclass(frozen=True)
 class Alert:
     level: str  # error | warning | info
-    kind: str  # far_below | under_threshold | slipped | provisional | unmatched
+    kind: str  # far_below | under_threshold | slipped | target | provisional | unmatched
     zh: str
     en: str
 
@@ -525,6 +525,94 @@ def threshold_alerts(scored: Scored) -> list[Alert]:
     return alerts
 
 
+ScopeGoals = dict[tuple[str, str], dict[str, targets.Standing]]
+
+
+def scope_goals(totals: pd.DataFrame, goals: pd.DataFrame, date_from: date, date_to: date,
+                filters: dict) -> ScopeGoals:
+    """Each shop's (team '') and team's pooled KPIs (queries.scope_kpis) against its own
+    monthly targets (queries.scope_targets), {(shop, team): {metric: Standing}}, for the
+    scopes the sidebar's filters keep whole: none under a role, shift or account filter
+    (those figures are only part of a shop's), no shop under a team filter."""
+    if any(filters.get(key) for key in ("role", "shift", "account")):
+        return {}
+    rows = apply_filters(totals, {key: filters.get(key) for key in ("shop", "team")})
+    held = targets.standings_of(goals, rows, {"shop": "shop", "team": "team"}, date_from, date_to)
+    return {(rows.at[index, "shop"], rows.at[index, "team"]): standing for index, standing in held.items()}
+
+
+@dataclass(frozen=True)
+class GoalTable:
+    """Shops and teams against their own targets, a row per scope and KPI (`frame`), and
+    whether each row is on target (`met`, for its colour)."""
+
+    frame: pd.DataFrame
+    met: list[bool]
+
+
+def goal_table(held: ScopeGoals, lang: str = "zh") -> GoalTable:
+    """Each shop (then its teams) and each KPI it has a target for: the period's value, its
+    达成率 in percent (Standing.completion) and where it stands (target_text)."""
+    headers = [_t(lang, *h) for h in (("范围", "Scope"), ("指标", "KPI"), ("本期", "This period"),
+                                      ("达成率", "Completion"), ("目标进度", "Against target"))]
+    rows, met = [], []
+    for (shop, team), goals in sorted(held.items()):
+        for goal in _in_offered_order(goals):
+            done = goal.completion
+            rows.append((targets.scope_label(shop, team, lang=lang), metric_label(goal.metric, lang),
+                         fmt.value(goal.metric, goal.value, lang), None if done is None else done * 100,
+                         target_text(goal, lang)))
+            met.append(goal.met)
+    return GoalTable(pd.DataFrame(rows, columns=headers), met)
+
+
+def _in_offered_order(goals: dict[str, targets.Standing]) -> list[targets.Standing]:
+    """A scope's standings in the order the data page offers their KPIs."""
+    return sorted(goals.values(), key=lambda g: ((targets.TARGET_KPIS + (g.metric,)).index(g.metric), g.metric))
+
+
+TOO_EARLY_DAYS = 7  # a month's pace over fewer days is too early to warn about
+
+
+def _worth_a_warning(goal: targets.Standing, totals: pd.Series) -> bool:
+    """Short of target, on a pace over enough days or a level over a big enough sample."""
+    if goal.met or (goal.projected is not None and goal.days < TOO_EARLY_DAYS):
+        return False
+    return kpi(goal.metric).kind != "ratio" or totals.get(f"{goal.metric}_n", 0) >= min_sample(goal.metric)
+
+
+def target_alerts(totals: pd.DataFrame, held: ScopeGoals, filters: dict) -> list[Alert]:
+    """One alert per shop or team short of its own targets, naming each KPI and where it
+    stands; not for the scope the view's own tiles already hold to its targets."""
+    by_scope = totals.set_index(["shop", "team"])
+    alerts = []
+    for (shop, team), goals in held.items():
+        if _is_the_view(shop, team, filters):
+            continue
+        short = [goal for goal in _in_offered_order(goals) if _worth_a_warning(goal, by_scope.loc[(shop, team)])]
+        if not short:
+            continue
+        where = targets.scope_label(shop, team)
+        alerts.append(Alert(
+            "warning", "target",
+            f"{where} 未达目标：" + "；".join(f"{metric_label(g.metric)} {target_text(g)}" for g in short),
+            f"{where} is short of its targets: "
+            + "; ".join(f"{metric_label(g.metric, 'en')}: {target_text(g, 'en')}" for g in short),
+        ))
+    return alerts
+
+
+def _is_the_view(shop: str, team: str, filters: dict) -> bool:
+    """The one shop or team the sidebar's filters pick: its targets are on the tiles."""
+    def chosen(key: str) -> list:
+        values = filters.get(key) or []
+        return [values] if isinstance(values, str) else list(values)
+    shops, teams = chosen("shop"), chosen("team")
+    if team:
+        return teams == [team] and shops in ([], [shop])
+    return shops == [shop] and not teams
+
+
 def provisional_alert(days: pd.DataFrame, limit: int = 8) -> Alert | None:
     """The days whose figures the platforms have not settled yet (shop, day, rows)."""
     if days.empty:
@@ -554,10 +642,11 @@ def unmatched_alert(unmatched: pd.DataFrame, limit: int = 5) -> Alert | None:
 
 
 def overview_alerts(kpis: pd.DataFrame, scored: Scored, provisional: pd.DataFrame,
-                    unmatched: pd.DataFrame, previous: pd.DataFrame) -> list[Alert]:
+                    unmatched: pd.DataFrame, previous: pd.DataFrame, short_of_target: Iterable[Alert] = ()
+                    ) -> list[Alert]:
     """Everything the overview warns about, the most urgent first (`previous`: the same
-    agents' KPIs over the period before)."""
-    alerts = threshold_alerts(scored) + far_below_alerts(kpis)
+    agents' KPIs over the period before; `short_of_target`: target_alerts)."""
+    alerts = threshold_alerts(scored) + list(short_of_target) + far_below_alerts(kpis)
     alerts += slipped_alerts(kpis, previous)
     alerts += [a for a in (unmatched_alert(unmatched), provisional_alert(provisional)) if a is not None]
     order = {"error": 0, "warning": 1, "info": 2}

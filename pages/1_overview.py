@@ -118,6 +118,13 @@ st.dataframe(views.summary_table(teams, keys, TEAM_KPIS, lang), hide_index=True,
 st.subheader(ui.t("店铺", "Shops"))
 shops = ui.query("kpi_table", frame.date_from, frame.date_to, by="shop", **frame.filters)
 st.dataframe(views.summary_table(shops, ["shop"], SHOP_KPIS, lang, with_agents=False), hide_index=True, placeholder="—")
+own_goals = ui.scope_goals((frame.date_from, frame.date_to), frame.filters)
+if own_goals:
+    st.subheader(ui.t("店铺与团队目标", "Shop and team targets"))
+    ui.goal_progress(views.goal_table(own_goals, lang))
+    st.caption(ui.t("店铺、团队自己的月目标（「数据」页设置），按整店、整组计算。绿色达标（本月进行中看月底预计），橙色未达标。",
+                    "Each shop's and team's own monthly targets (set on the Data page), for the whole shop or "
+                    "team. Green: on target (while the month runs, on pace); orange: short of it."))
 
 
 # -- live refresh -------------------------------------------------------------------------------------

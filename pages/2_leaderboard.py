@@ -13,9 +13,6 @@ from csperf import safe_export, schemes, views  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
 
 ASSIGNED = ""  # the selectbox value for "each agent's own scheme"
-COLOURS = {"above": "background-color: rgba(46,157,91,0.16); color: #1d6b3d",
-           "below": "background-color: rgba(217,54,62,0.14); color: #a3242b",
-           "short": "background-color: rgba(237,137,54,0.16); color: #9c4a06"}
 show_pay = frame.can("view_pay_all")
 
 st.title(ui.t("排行榜", "Leaderboard"))
@@ -79,13 +76,13 @@ status = views.kpi_status_frame(table.reset_index(drop=True).loc[shown.index], l
 
 def colour(column: pd.Series) -> list[str]:
     metric = labelled.kpis[column.name]
-    return [COLOURS.get(s, "") for s in status[metric]]
+    return [ui.CELL_COLOURS.get(s, "") for s in status[metric]]
 
 
 def goal_colour(column: pd.Series) -> list[str]:
     """Green on target (or on pace mid-month), orange short of it: the agent page's colours."""
     met = table.reset_index(drop=True).loc[shown.index, f"{labelled.goals[column.name]}_target_met"]
-    return ["" if pd.isna(m) else COLOURS["above" if m else "short"] for m in met]
+    return ["" if pd.isna(m) else ui.CELL_COLOURS["above" if m else "short"] for m in met]
 
 
 score_header, rank_header = ui.t("得分", "Score"), ui.t("名次", "Rank")

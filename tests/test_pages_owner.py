@@ -95,6 +95,34 @@ def test_overview_holds_its_tiles_to_the_targets_of_the_view(app_db):
     assert next(c.value for c in at.caption if "目标" in c.value).startswith(":green[目标 ¥1 · 完成 ")
 
 
+def test_overview_holds_each_shop_and_team_to_its_own_targets(app_db):
+    from csperf import queries, targets
+    from csperf.db import open_db
+
+    at = run("pages/1_overview.py")
+    assert "店铺与团队目标" not in [s.value for s in at.subheader]
+    db = open_db()
+    shops = queries.scope_kpis(db, "2026-10-01", "2026-10-31").set_index(["shop", "team"])
+    flagship = round(shops.loc[("旗舰店", ""), "sales"] * 2)
+    targets.set_target(db, "sales", "2026-10", flagship, shop="旗舰店")
+    targets.set_target(db, "conversion_rate", "2026-10", shops.loc[("旗舰店", "A组"), "conversion_rate"] - 0.05,
+                       shop="旗舰店", team="A组")
+    targets.set_target(db, "sales", "2026-10", 1, shop="拼多多店")
+    at.run()
+    assert "店铺与团队目标" in [s.value for s in at.subheader]
+    table = next(d.value for d in at.dataframe if "目标进度" in d.value.columns)
+    assert table[["范围", "指标"]].values.tolist() == [["拼多多店", "销售额"], ["旗舰店", "销售额"],
+                                                     ["旗舰店 · A组", "询单转化率"]]
+    assert table["目标进度"].iloc[1] == f"目标 ¥{flagship:,} · 完成 50.0%"
+    assert table["达成率"].iloc[1] == pytest.approx(50, abs=0.01)
+    short = [w.value for w in at.warning if "未达目标" in w.value]
+    assert short == [f"旗舰店 未达目标：销售额 目标 ¥{flagship:,} · 完成 50.0%"]
+    at.session_state["f_role"] = ["presales"]  # a role is part of a shop: no shop is held to its target
+    at.run()
+    assert "店铺与团队目标" not in [s.value for s in at.subheader]
+    assert not [w.value for w in at.warning if "未达目标" in w.value]
+
+
 def test_overview_sparklines_are_built_once_per_data_version(app_db, monkeypatch):
     from csperf import ui, ui_charts
     from csperf.db import open_db

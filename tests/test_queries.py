@@ -89,6 +89,36 @@ def test_filters_and_periods(db):
 
 
 
+def test_a_shop_and_each_of_its_teams_are_pooled_whole_whatever_their_agents_roles(db):
+    roster(db, [("s", "a", "T1", "presales", False), ("s", "b", "T1", "aftersales", False),
+                ("s", "c", None, "presales", False), ("s", "robot", "T1", None, True), ("s2", "d", "T1", "presales", False)])
+    load(db, [{"shop": "s", "account": "a", "date_from": D1, "inquiries": 10, "paid_buyers": 9, "sales": 100.0},
+              {"shop": "s", "account": "b", "date_from": D1, "inquiries": 90, "paid_buyers": 9, "sales": 300.0},
+              {"shop": "s", "account": "c", "date_from": D1, "inquiries": 5, "paid_buyers": 1, "sales": 50.0},
+              {"shop": "s", "account": "robot", "date_from": D1, "inquiries": 1000, "paid_buyers": 0},
+              {"shop": "s2", "account": "d", "date_from": D1, "inquiries": 4, "paid_buyers": 2, "sales": 20.0}])
+    found = queries.scope_kpis(db, D1, D1)
+    assert list(zip(found["shop"], found["team"], found["agents"])) == [("s", "", 3), ("s", "T1", 2), ("s2", "", 1),
+                                                                        ("s2", "T1", 1)]
+    whole = found.set_index(["shop", "team"])
+    assert whole.loc[("s", "T1"), "conversion_rate"] == pytest.approx(18 / 100)  # both roles, one team
+    assert len(queries.kpi_table(db, D1, D1, by="team", shop="s").query("team == 'T1'")) == 2  # the table splits it
+    assert whole.loc[("s", ""), "sales"] == pytest.approx(450.0)  # the robot counts nowhere
+    assert whole.loc[("s", ""), "conversion_rate"] == pytest.approx(19 / 105)
+    assert queries.scope_kpis(db, D1, D1, shop=["s2"])["shop"].tolist() == ["s2", "s2"]
+
+
+def test_the_targets_of_shops_and_teams_are_read_apart_from_the_business_and_agents(db):
+    from csperf import targets
+
+    for shop, team, account in (("", "", ""), ("s", "", ""), ("s", "T1", ""), ("s", "", "a")):
+        targets.set_target(db, "sales", "2026-10", 100, shop=shop, team=team, account=account)
+    targets.set_target(db, "sales", "2026-09", 50, shop="s")
+    found = queries.scope_targets(db, D1, D2)
+    assert list(zip(found["shop"], found["team"], found["value"])) == [("s", "", 100), ("s", "T1", 100)]
+    assert len(queries.scope_targets(db, date(2026, 9, 30), D1)) == 3
+
+
 def test_a_weekly_review_looks_at_calendar_weeks_never_a_running_week_as_a_whole_one():
     # data from Thursday 10-01 to Wednesday 10-21: the running week is Monday to Wednesday
     weeks = queries.review_weeks(date(2026, 10, 1), date(2026, 10, 21))

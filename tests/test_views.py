@@ -241,6 +241,77 @@ def test_overview_alerts_put_the_most_urgent_first():
     before = pd.DataFrame([kpi_row("c", "conversion_rate", 0.3, 0.25, 100)])
     kinds = [a.kind for a in views.overview_alerts(kpis, scored, days, unmatched, before)]
     assert kinds == ["under_threshold", "far_below", "slipped", "unmatched", "provisional"]
+    short = views.target_alerts(SHOPS_AND_TEAMS, views.scope_goals(SHOPS_AND_TEAMS, GOALS, *NOVEMBER_SO_FAR, {}), {})
+    kinds = [a.kind for a in views.overview_alerts(kpis, scored, days, unmatched, before, short)]
+    assert kinds == ["under_threshold", "target", "far_below", "slipped", "unmatched", "provisional"]
+
+
+def scope_totals(*rows) -> pd.DataFrame:
+    """queries.scope_kpis rows: (shop, team, sales, conversion_rate, its inquiries)."""
+    frame = pd.DataFrame(rows, columns=["shop", "team", "sales", "conversion_rate", "conversion_rate_n"])
+    return frame.assign(agents=2)
+
+
+def month_goals(*rows, month="2026-11-01") -> pd.DataFrame:
+    """queries.scope_targets rows: (shop, team, metric, value) for one month."""
+    return pd.DataFrame(rows, columns=["shop", "team", "metric", "value"]).assign(month=pd.Timestamp(month))
+
+
+NOVEMBER_SO_FAR = (date(2026, 11, 1), date(2026, 11, 15))
+SHOPS_AND_TEAMS = scope_totals(("旗舰店", "", 150_000.0, 0.30, 1000), ("旗舰店", "A组", 60_000.0, 0.28, 400),
+                               ("旗舰店", "B组", 90_000.0, 0.32, 20), ("拼多多店", "", 50_000.0, 0.25, 500))
+GOALS = month_goals(("旗舰店", "", "sales", 280_000.0), ("旗舰店", "A组", "sales", 150_000.0),
+                    ("旗舰店", "A组", "conversion_rate", 0.30), ("旗舰店", "B组", "conversion_rate", 0.35),
+                    ("拼多多店", "", "sales", 80_000.0))
+
+
+def test_each_shop_and_team_is_held_to_its_own_targets_where_the_filters_keep_it_whole():
+    held = views.scope_goals(SHOPS_AND_TEAMS, GOALS, *NOVEMBER_SO_FAR, {})
+    assert set(held) == {("旗舰店", ""), ("旗舰店", "A组"), ("旗舰店", "B组"), ("拼多多店", "")}
+    assert held[("旗舰店", "")]["sales"].projected == pytest.approx(300_000)  # 15 of 30 days
+    assert set(held[("旗舰店", "A组")]) == {"sales", "conversion_rate"}
+    assert set(views.scope_goals(SHOPS_AND_TEAMS, GOALS, *NOVEMBER_SO_FAR, {"shop": ["拼多多店"]})) == {("拼多多店", "")}
+    # a team filter leaves no whole shop; a role, shift or account filter leaves neither whole
+    assert set(views.scope_goals(SHOPS_AND_TEAMS, GOALS, *NOVEMBER_SO_FAR, {"team": ["A组"]})) == {("旗舰店", "A组")}
+    for narrowed in ({"role": ["presales"]}, {"shift": ["夜班"]}, {"account": "小美"}):
+        assert views.scope_goals(SHOPS_AND_TEAMS, GOALS, *NOVEMBER_SO_FAR, narrowed) == {}
+
+
+def test_the_target_table_lists_each_shop_then_its_teams_kpi_by_kpi():
+    table = views.goal_table(views.scope_goals(SHOPS_AND_TEAMS, GOALS, *NOVEMBER_SO_FAR, {}))
+    assert table.frame[["范围", "指标"]].values.tolist() == [
+        ["拼多多店", "销售额"], ["旗舰店", "销售额"], ["旗舰店 · A组", "销售额"], ["旗舰店 · A组", "询单转化率"],
+        ["旗舰店 · B组", "询单转化率"]]
+    assert table.frame["达成率"].tolist() == pytest.approx([62.5, 150_000 / 280_000 * 100, 40, 93.33, 91.43], abs=0.01)
+    assert table.met == [True, True, False, False, False]  # a month's total by its pace
+    assert table.frame["目标进度"].iloc[1] == "月目标 ¥280,000 · 已完成 53.6% · 预计月底 107.1%"
+    assert views.goal_table({}, "en").frame.columns.tolist() == ["Scope", "KPI", "This period", "Completion",
+                                                               "Against target"]
+
+
+def test_a_shop_or_team_short_of_its_targets_raises_one_warning_naming_each_kpi():
+    held = views.scope_goals(SHOPS_AND_TEAMS, GOALS, *NOVEMBER_SO_FAR, {})
+    alerts = views.target_alerts(SHOPS_AND_TEAMS, held, {})
+    # the shops are on pace; B组's conversion rests on 20 inquiries, too few to tell
+    assert [(a.level, a.kind, a.zh) for a in alerts] == [(
+        "warning", "target",
+        "旗舰店 · A组 未达目标：销售额 月目标 ¥150,000 · 已完成 40.0% · 预计月底 80.0%；询单转化率 目标 30.0% · 差 2.0pp")]
+    assert alerts[0].en.startswith("旗舰店 · A组 is short of its targets: Sales: month target ¥150,000")
+    # the view's own shop or team is on its tiles already
+    assert views.target_alerts(SHOPS_AND_TEAMS, held, {"shop": ["旗舰店"]}) == alerts
+    assert views.target_alerts(SHOPS_AND_TEAMS, held, {"team": ["A组"]}) == []
+    assert views.target_alerts(SHOPS_AND_TEAMS, held, {"shop": ["旗舰店"], "team": ["A组"]}) == []
+
+
+def test_a_months_pace_over_its_first_days_is_too_early_to_warn_about():
+    first_days = (date(2026, 11, 1), date(2026, 11, 6))
+    slow = scope_totals(("旗舰店", "", 10_000.0, 0.30, 1000))
+    goal = month_goals(("旗舰店", "", "sales", 280_000.0))
+    held = views.scope_goals(slow, goal, *first_days, {})
+    assert not held[("旗舰店", "")]["sales"].met
+    assert views.target_alerts(slow, held, {}) == []
+    a_week = views.scope_goals(slow, goal, date(2026, 11, 1), date(2026, 11, 7), {})
+    assert len(views.target_alerts(slow, a_week, {})) == 1
 
 
 # -- leaderboard --------------------------------------------------------------------------------
