@@ -607,3 +607,13 @@ def week_before(week: tuple[date, date]) -> tuple[date, date]:
     """The same weekdays a week earlier: a running week Monday to Wednesday against last
     Monday to Wednesday."""
     return week[0] - timedelta(days=7), week[1] - timedelta(days=7)
+
+
+def review_month(week: tuple[date, date]) -> tuple[date, date]:
+    """The month whose targets a weekly review reports on: the one holding most of the
+    week's days (the later on a tie), from its 1st to the week's last day in it, so that
+    the review of a week ending on the 1st still closes the month before."""
+    days = [week[0] + timedelta(days=n) for n in range((week[1] - week[0]).days + 1)]
+    held = {month: sum(day.replace(day=1) == month for day in days) for month in {d.replace(day=1) for d in days}}
+    month = max(held, key=lambda m: (held[m], m))
+    return month, max(day for day in days if day.replace(day=1) == month)

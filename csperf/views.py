@@ -557,7 +557,7 @@ def goal_table(held: ScopeGoals, lang: str = "zh") -> GoalTable:
                                       ("达成率", "Completion"), ("目标进度", "Against target"))]
     rows, met = [], []
     for (shop, team), goals in sorted(held.items()):
-        for goal in _in_offered_order(goals):
+        for goal in in_offered_order(goals):
             done = goal.completion
             rows.append((targets.scope_label(shop, team, lang=lang), metric_label(goal.metric, lang),
                          fmt.value(goal.metric, goal.value, lang), None if done is None else done * 100,
@@ -566,7 +566,7 @@ def goal_table(held: ScopeGoals, lang: str = "zh") -> GoalTable:
     return GoalTable(pd.DataFrame(rows, columns=headers), met)
 
 
-def _in_offered_order(goals: dict[str, targets.Standing]) -> list[targets.Standing]:
+def in_offered_order(goals: dict[str, targets.Standing]) -> list[targets.Standing]:
     """A scope's standings in the order the data page offers their KPIs."""
     return sorted(goals.values(), key=lambda g: ((targets.TARGET_KPIS + (g.metric,)).index(g.metric), g.metric))
 
@@ -587,9 +587,9 @@ def target_alerts(totals: pd.DataFrame, held: ScopeGoals, filters: dict) -> list
     by_scope = totals.set_index(["shop", "team"])
     alerts = []
     for (shop, team), goals in held.items():
-        if _is_the_view(shop, team, filters):
+        if is_the_view(shop, team, filters):
             continue
-        short = [goal for goal in _in_offered_order(goals) if _worth_a_warning(goal, by_scope.loc[(shop, team)])]
+        short = [goal for goal in in_offered_order(goals) if _worth_a_warning(goal, by_scope.loc[(shop, team)])]
         if not short:
             continue
         where = targets.scope_label(shop, team)
@@ -602,7 +602,7 @@ def target_alerts(totals: pd.DataFrame, held: ScopeGoals, filters: dict) -> list
     return alerts
 
 
-def _is_the_view(shop: str, team: str, filters: dict) -> bool:
+def is_the_view(shop: str, team: str, filters: dict) -> bool:
     """The one shop or team the sidebar's filters pick: its targets are on the tiles."""
     def chosen(key: str) -> list:
         values = filters.get(key) or []

@@ -1,9 +1,9 @@
 """周会 Weekly review: a big-screen slide show of one calendar week (the last one ended, or
 the running one so far, against the same days of the week before) — team summary, the
-ranking and the most improved (three cards, then places 4–12 in rows), KPI champions (with
-places 2 and 3), the week's trend and awards — readable across a room. Slides advance by
-themselves (pause with the button or Space) or with ◀ ▶ / ← →. No pay is shown here: viewers
-open this page too.
+month's targets so far (when any are set), the ranking and the most improved (three cards,
+then places 4–12 in rows), KPI champions (with places 2 and 3), the week's trend and
+awards — readable across a room. Slides advance by themselves (pause with the button or
+Space) or with ◀ ▶ / ← →. No pay is shown here: viewers open this page too.
 """
 
 from csperf import ui
@@ -56,6 +56,10 @@ st.markdown("""<style>
 .rv-place{display:flex;gap:.8rem;align-items:baseline;font-size:1.7rem;color:#1f2430;margin-top:.7rem;
   padding-top:.7rem;border-top:1px solid #eceef1;white-space:nowrap}
 .rv-place b{flex:1;overflow:hidden;text-overflow:ellipsis}.rv-place .rv-n{color:#9aa1ab;font-weight:700}
+.rv-goal{border-radius:14px;padding:.7rem 1.3rem;background:#f7f8fa;overflow:hidden}
+.rv-goal .rv-at{font-size:1.3rem;color:#6b7280;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.rv-line{display:flex;align-items:baseline;gap:1.2rem;white-space:nowrap;font-size:1.9rem;color:#1f2430}
+.rv-line .rv-target{margin-top:0;overflow:hidden;text-overflow:ellipsis}
 .rv-empty{font-size:2.4rem;color:#6b7280;padding:3rem 0}
 .rv-dots{font-size:1.6rem;color:#9aa1ab;letter-spacing:.3rem}
 .rv-dots b{color:#E4393C}
@@ -260,7 +264,37 @@ def slide_awards() -> None:
               on_change=lambda: st.session_state.update(rv_one_each=st.session_state["rv_one_each_pick"]))
 
 
-SLIDES = [slide_summary, slide_top, slide_improved, slide_champions, slide_trend, slide_awards]
+# -- the month's targets: where the week leaves them --------------------------------------------------
+
+month = queries.review_month(week)
+TARGET_ROWS = 12  # two columns of six fill a 1080p screen
+month_goals = [(targets.scope_label(shop or targets.ALL, lang=lang), goal) for goal in views.in_offered_order(
+    targets.standings(ui.query("targets", *month, **scope), ui.query("team_totals", *month, **scope), *month))]
+month_goals += [(targets.scope_label(shop_of, team, lang=lang), goal)
+                for (shop_of, team), goals in sorted(ui.scope_goals(month, scope).items())
+                if not views.is_the_view(shop_of, team, scope) for goal in views.in_offered_order(goals)]
+
+
+def slide_targets() -> None:
+    title(f"本月目标进度 · {month[0]:%m-%d} ~ {month[1]:%m-%d}", f"The month's targets · {month[0]:%m-%d} ~ {month[1]:%m-%d}")
+    shown = month_goals
+    if len(shown) > TARGET_ROWS:  # a big agency's screen: those short of their targets, in their order
+        kept = sorted(range(len(month_goals)), key=lambda i: month_goals[i][1].met)[:TARGET_ROWS]
+        shown = [month_goals[i] for i in sorted(kept)]
+    grid([f"<div class='rv-goal'><div class='rv-at'>{esc(where_of)}</div><div class='rv-line'>"
+          f"<b>{esc(ui.label(goal.metric))} {esc(fmt.value(goal.metric, goal.value, lang))}</b>"
+          f"<span class='{'rv-good' if goal.met else 'rv-bad'} rv-target'>{esc(views.target_text(goal, lang))}</span>"
+          "</div></div>" for where_of, goal in shown], 2)
+    more = len(month_goals) - len(shown)
+    if more:
+        short = sum(not goal.met for _, goal in month_goals) - sum(not goal.met for _, goal in shown)
+        note = ui.t(f"另有 {more} 项目标未列出（{short} 项未达标），见「总览」。",
+                    f"{more} more targets ({short} of them short) are on the overview.")
+        st.markdown(f"<div class='rv-note' style='margin-top:1rem'>{esc(note)}</div>", unsafe_allow_html=True)
+
+
+SLIDES = [slide_summary, *([slide_targets] if month_goals else []), slide_top, slide_improved, slide_champions,
+          slide_trend, slide_awards]
 
 # -- the slide show -------------------------------------------------------------------------------------
 
@@ -294,7 +328,7 @@ def show_slide() -> None:
     # A timed rerun advances; a rerun caused by a button has just reset the clock.
     if not st.session_state["rv_paused"] and time.time() - st.session_state["rv_shown_at"] >= SLIDE_SECONDS - 0.5:
         go(1)
-    index = st.session_state["rv_slide"]
+    index = st.session_state["rv_slide"] % len(SLIDES)  # a shop without targets has one slide fewer
     dots = "".join("<b>●</b>" if i == index else "○" for i in range(len(SLIDES)))
     st.markdown(f"<div class='rv-dots'>{dots} &nbsp;{index + 1} / {len(SLIDES)}"
                 f"{' · ' + esc(ui.t('已暂停', 'paused')) if st.session_state['rv_paused'] else ''}</div>",

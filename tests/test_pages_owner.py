@@ -410,6 +410,27 @@ def test_review_summary_holds_the_week_to_its_share_of_the_targets(app_db):
 
 
 
+def test_review_shows_where_the_week_leaves_the_months_targets(app_db):
+    from csperf import targets
+    from csperf.db import open_db
+
+    targets.set_target(open_db(), "sales", "2026-10", 31_000)
+    targets.set_target(open_db(), "conversion_rate", "2026-10", "99%", shop="旗舰店", team="A组")
+    at = run("pages/7_review.py", "viewer")  # the week 10-19 ~ 10-25
+    at.button(key="rv_next").click().run()
+    slide = "\n".join(m.value for m in at.markdown)
+    assert "本月目标进度 · 10-01 ~ 10-25" in slide and "2 / 7" in slide
+    goals = re.findall(r"<div class='rv-at'>([^<]*)</div><div class='rv-line'><b>([^<]*)</b>"
+                       r"<span class='(rv-good|rv-bad) rv-target'>([^<]*)</span>", slide)
+    assert [(where, kpi.split(" ")[0], colour) for where, kpi, colour, _ in goals] == [
+        ("全部店铺", "销售额", "rv-good"), ("旗舰店 · A组", "询单转化率", "rv-bad")]
+    assert goals[0][3].startswith("月目标 ¥31,000 · 已完成 ") and " · 预计月底 " in goals[0][3]  # 25 of 31 days
+    at.selectbox(key="rv_shop").set_value("拼多多店").run()  # no targets of its own: no such slide
+    assert not at.exception
+    assert not any("本月目标进度" in m.value for m in at.markdown)
+    assert any(" / 6" in m.value for m in at.markdown)
+
+
 def test_review_opens_on_the_last_week_ended_and_can_show_the_running_one(app_db):
     at = run("pages/7_review.py", "viewer")  # figures up to Saturday 10-31
     head = next(m.value for m in at.markdown if "class='rv-head'" in m.value)

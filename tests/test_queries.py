@@ -132,6 +132,15 @@ def test_a_weekly_review_looks_at_calendar_weeks_never_a_running_week_as_a_whole
     assert queries.review_week([(date(2026, 10, 19), date(2026, 10, 21))]) == (date(2026, 10, 19), date(2026, 10, 21))
     assert len(queries.review_weeks(date(2020, 1, 1), date(2026, 10, 21))) == 26
 
+def test_a_weekly_review_reports_the_targets_of_the_month_holding_most_of_its_week():
+    assert queries.review_month((date(2026, 11, 16), date(2026, 11, 22))) == (date(2026, 11, 1), date(2026, 11, 22))
+    # a week ending on the 1st closes the month before
+    assert queries.review_month((date(2026, 10, 26), date(2026, 11, 1))) == (date(2026, 10, 1), date(2026, 10, 31))
+    assert queries.review_month((date(2026, 9, 28), date(2026, 10, 4))) == (date(2026, 10, 1), date(2026, 10, 4))
+    # a running week of one day in each month: the later
+    assert queries.review_month((date(2026, 11, 30), date(2026, 12, 1))) == (date(2026, 12, 1), date(2026, 12, 1))
+
+
 def test_a_multi_day_record_counts_only_inside_a_range_that_holds_it(db):
     frame = pd.DataFrame([{"shop": "s", "account": "a", "date_from": D1, "date_to": date(2026, 10, 7),
                            "provisional": False, "inquiries": 70, "paid_buyers": 7}])
