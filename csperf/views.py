@@ -571,6 +571,16 @@ def in_offered_order(goals: dict[str, targets.Standing]) -> list[targets.Standin
     return sorted(goals.values(), key=lambda g: ((targets.TARGET_KPIS + (g.metric,)).index(g.metric), g.metric))
 
 
+def fit_goals(goals: list[tuple[str, targets.Standing]], limit: int) -> tuple[list, int, int]:
+    """At most `limit` of (scope, standing) pairs for a screen, those short of their targets
+    first, in their order; with how many were left out and how many of those are short."""
+    if len(goals) <= limit:
+        return goals, 0, 0
+    kept = sorted(sorted(range(len(goals)), key=lambda i: goals[i][1].met)[:limit])
+    shown = [goals[i] for i in kept]
+    return shown, len(goals) - limit, sum(not g.met for _, g in goals) - sum(not g.met for _, g in shown)
+
+
 TOO_EARLY_DAYS = 7  # a month's pace over fewer days is too early to warn about
 
 

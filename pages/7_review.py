@@ -277,19 +277,16 @@ month_goals += [(targets.scope_label(shop_of, team, lang=lang), goal)
 
 def slide_targets() -> None:
     title(f"本月目标进度 · {month[0]:%m-%d} ~ {month[1]:%m-%d}", f"The month's targets · {month[0]:%m-%d} ~ {month[1]:%m-%d}")
-    shown = month_goals
-    if len(shown) > TARGET_ROWS:  # a big agency's screen: those short of their targets, in their order
-        kept = sorted(range(len(month_goals)), key=lambda i: month_goals[i][1].met)[:TARGET_ROWS]
-        shown = [month_goals[i] for i in sorted(kept)]
+    shown, more, short = views.fit_goals(month_goals, TARGET_ROWS)
     grid([f"<div class='rv-goal'><div class='rv-at'>{esc(where_of)}</div><div class='rv-line'>"
           f"<b>{esc(ui.label(goal.metric))} {esc(fmt.value(goal.metric, goal.value, lang))}</b>"
           f"<span class='{'rv-good' if goal.met else 'rv-bad'} rv-target'>{esc(views.target_text(goal, lang))}</span>"
           "</div></div>" for where_of, goal in shown], 2)
-    more = len(month_goals) - len(shown)
     if more:
-        short = sum(not goal.met for _, goal in month_goals) - sum(not goal.met for _, goal in shown)
-        note = ui.t(f"另有 {more} 项目标未列出（{short} 项未达标），见「总览」。",
-                    f"{more} more targets ({short} of them short) are on the overview.")
+        note = ui.t(f"另有 {more} 项目标未列出（{short} 项未达标），见「总览」。" if short else
+                    f"另有 {more} 项目标已达标，未列出，见「总览」。",
+                    f"{more} more targets ({short} of them short) are on the overview." if short else
+                    f"{more} more targets, all met, are on the overview.")
         st.markdown(f"<div class='rv-note' style='margin-top:1rem'>{esc(note)}</div>", unsafe_allow_html=True)
 
 

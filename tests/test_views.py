@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from csperf import scoring, views
+from csperf import scoring, targets, views
 from csperf import ui_format as fmt
 from csperf.scheme import Bonus, KpiRule, Pay, Penalty, Scheme
 
@@ -301,6 +301,17 @@ def test_a_shop_or_team_short_of_its_targets_raises_one_warning_naming_each_kpi(
     assert views.target_alerts(SHOPS_AND_TEAMS, held, {"shop": ["旗舰店"]}) == alerts
     assert views.target_alerts(SHOPS_AND_TEAMS, held, {"team": ["A组"]}) == []
     assert views.target_alerts(SHOPS_AND_TEAMS, held, {"shop": ["旗舰店"], "team": ["A组"]}) == []
+
+
+def test_a_screen_of_targets_keeps_those_short_of_them_in_their_order():
+    def goal(met: bool):
+        return targets.Standing("conversion_rate", 0.3, 0.2 if met else 0.4)
+
+    goals = [("a", goal(True)), ("b", goal(False)), ("c", goal(True)), ("d", goal(False)), ("e", goal(False))]
+    assert views.fit_goals(goals, 5) == (goals, 0, 0)
+    assert [w for w, _ in views.fit_goals(goals, 4)[0]] == ["a", "b", "d", "e"]
+    assert views.fit_goals(goals, 4)[1:] == (1, 0)
+    assert [w for w, _ in views.fit_goals(goals, 2)[0]] == ["b", "d"] and views.fit_goals(goals, 2)[1:] == (3, 1)
 
 
 def test_a_months_pace_over_its_first_days_is_too_early_to_warn_about():
