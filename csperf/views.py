@@ -595,9 +595,10 @@ def target_alerts(totals: pd.DataFrame, held: ScopeGoals, filters: dict) -> list
     """One alert per shop or team short of its own targets, naming each KPI and where it
     stands; not for the scope the view's own tiles already hold to its targets."""
     by_scope = totals.set_index(["shop", "team"])
+    shops_of = totals.groupby("team")["shop"].nunique()
     alerts = []
     for (shop, team), goals in held.items():
-        if is_the_view(shop, team, filters):
+        if is_the_view(shop, team, filters, shops_of.get(team, 1)):
             continue
         short = [goal for goal in in_offered_order(goals) if _worth_a_warning(goal, by_scope.loc[(shop, team)])]
         if not short:
@@ -612,14 +613,15 @@ def target_alerts(totals: pd.DataFrame, held: ScopeGoals, filters: dict) -> list
     return alerts
 
 
-def is_the_view(shop: str, team: str, filters: dict) -> bool:
-    """The one shop or team the sidebar's filters pick: its targets are on the tiles."""
+def is_the_view(shop: str, team: str, filters: dict, shops_with_the_team: int = 1) -> bool:
+    """The one shop or team the sidebar's filters pick: its targets are on the tiles (a
+    team picked without its shop only when no other shop has a team of that name)."""
     def chosen(key: str) -> list:
         values = filters.get(key) or []
         return [values] if isinstance(values, str) else list(values)
     shops, teams = chosen("shop"), chosen("team")
     if team:
-        return teams == [team] and shops in ([], [shop])
+        return teams == [team] and (shops == [shop] or (not shops and shops_with_the_team == 1))
     return shops == [shop] and not teams
 
 

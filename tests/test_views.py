@@ -301,6 +301,9 @@ def test_a_shop_or_team_short_of_its_targets_raises_one_warning_naming_each_kpi(
     assert views.target_alerts(SHOPS_AND_TEAMS, held, {"shop": ["旗舰店"]}) == alerts
     assert views.target_alerts(SHOPS_AND_TEAMS, held, {"team": ["A组"]}) == []
     assert views.target_alerts(SHOPS_AND_TEAMS, held, {"shop": ["旗舰店"], "team": ["A组"]}) == []
+    # two shops with an A组: picked by name alone, neither is on the tiles
+    both = pd.concat([SHOPS_AND_TEAMS, scope_totals(("拼多多店", "A组", 10.0, 0.3, 100))], ignore_index=True)
+    assert views.target_alerts(both, held, {"team": ["A组"]}) == alerts
 
 
 def test_a_screen_of_targets_keeps_those_short_of_them_in_their_order():
