@@ -8,6 +8,7 @@ NULL (an unsettled or missing figure) never counts as 0 on either side.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 
 import pandas as pd
@@ -614,6 +615,6 @@ def review_month(week: tuple[date, date]) -> tuple[date, date]:
     week's days (the later on a tie), from its 1st to the week's last day in it, so that
     the review of a week ending on the 1st still closes the month before."""
     days = [week[0] + timedelta(days=n) for n in range((week[1] - week[0]).days + 1)]
-    held = {month: sum(day.replace(day=1) == month for day in days) for month in {d.replace(day=1) for d in days}}
+    held = Counter(day.replace(day=1) for day in days)
     month = max(held, key=lambda m: (held[m], m))
     return month, max(day for day in days if day.replace(day=1) == month)
