@@ -656,13 +656,14 @@ def unmatched_alert(unmatched: pd.DataFrame, limit: int = 5) -> Alert | None:
 def overview_alerts(kpis: pd.DataFrame, scored: Scored, provisional: pd.DataFrame,
                     unmatched: pd.DataFrame, previous: pd.DataFrame, short_of_target: Iterable[Alert] = ()
                     ) -> list[Alert]:
-    """Everything the overview warns about, the most urgent first (`previous`: the same
-    agents' KPIs over the period before; `short_of_target`: target_alerts)."""
-    alerts = threshold_alerts(scored) + list(short_of_target) + far_below_alerts(kpis)
+    """Everything the overview warns about: a shop or team short of its targets first (the
+    business before any one agent), then the most urgent first (`previous`: the same agents'
+    KPIs over the period before; `short_of_target`: target_alerts)."""
+    alerts = threshold_alerts(scored) + far_below_alerts(kpis)
     alerts += slipped_alerts(kpis, previous)
     alerts += [a for a in (unmatched_alert(unmatched), provisional_alert(provisional)) if a is not None]
     order = {"error": 0, "warning": 1, "info": 2}
-    return sorted(alerts, key=lambda a: order[a.level])
+    return list(short_of_target) + sorted(alerts, key=lambda a: order[a.level])
 
 
 # -- leaderboard --------------------------------------------------------------------------------

@@ -243,7 +243,7 @@ def test_overview_alerts_put_the_most_urgent_first():
     assert kinds == ["under_threshold", "far_below", "slipped", "unmatched", "provisional"]
     short = views.target_alerts(SHOPS_AND_TEAMS, views.scope_goals(SHOPS_AND_TEAMS, GOALS, *NOVEMBER_SO_FAR, {}), {})
     kinds = [a.kind for a in views.overview_alerts(kpis, scored, days, unmatched, before, short)]
-    assert kinds == ["under_threshold", "target", "far_below", "slipped", "unmatched", "provisional"]
+    assert kinds == ["target", "under_threshold", "far_below", "slipped", "unmatched", "provisional"]
 
 
 def scope_totals(*rows) -> pd.DataFrame:
