@@ -363,29 +363,36 @@ def filter_options(db: Database) -> dict:
             "teams_of": teams_of}
 
 
-def targets(db: Database, date_from, date_to, shop=None, team=None, role=None, shift=None,
-            account=None) -> pd.DataFrame:
-    """The monthly targets (metric, month, value) of the scope the filters pick, for the
-    months the period touches: all shops, one shop, one team of a shop (a team named
-    without its shop, when one shop has it), or one agent account of a shop. Empty for a
-    role, a shift, or several shops, teams or accounts: no target was set for those."""
+def view_scope(db: Database, shop=None, team=None, role=None, shift=None, account=None) -> tuple[str, str, str] | None:
+    """The one target scope (shop, team, account; '' for all) the filters pick: all shops,
+    one shop, one team of a shop (a team named without its shop, when one shop has it), or
+    one agent account of a shop. None for a role, a shift, or several shops, teams or
+    accounts: no target is set for those."""
     shops, teams, accounts = ([v] if isinstance(v, str) else list(v or []) for v in (shop, team, account))
-    none = pd.DataFrame({"metric": pd.Series(dtype=object), "month": pd.Series(dtype="datetime64[s]"),
-                         "value": pd.Series(dtype=float)})
     if role or shift or len(shops) > 1 or len(teams) > 1 or len(accounts) > 1 or (teams and accounts):
-        return none
+        return None
     chosen_shop, chosen_team, chosen_account = (shops or [""])[0], (teams or [""])[0], (accounts or [""])[0]
     if chosen_account and not chosen_shop:
-        return none
+        return None
     if chosen_team and not chosen_shop:
         owners = db.rows("SELECT DISTINCT shop FROM roster WHERE team = ?", [chosen_team])
         if len(owners) != 1:
-            return none
+            return None
         chosen_shop = owners[0][0]
+    return chosen_shop, chosen_team, chosen_account
+
+
+def targets(db: Database, date_from, date_to, **filters) -> pd.DataFrame:
+    """The monthly targets (metric, month, value) of the scope the filters pick (view_scope),
+    for the months the period touches; empty when they pick none."""
+    scope = view_scope(db, **filters)
+    if scope is None:
+        return pd.DataFrame({"metric": pd.Series(dtype=object), "month": pd.Series(dtype="datetime64[s]"),
+                             "value": pd.Series(dtype=float)})
     return db.query(
         "SELECT metric, month, value FROM kpi_targets WHERE shop = ? AND team = ? AND account = ? "
         "AND month BETWEEN ? AND ? ORDER BY metric, month",
-        [chosen_shop, chosen_team, chosen_account, _as_date(date_from).replace(day=1), _as_date(date_to)],
+        [*scope, _as_date(date_from).replace(day=1), _as_date(date_to)],
     )
 
 

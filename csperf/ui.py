@@ -278,7 +278,8 @@ def _cached_alerts(path: str, version: int, period: tuple[date, date], previous:
     provisional = _cached_query(path, version, "provisional_days", period, filters)
     totals, goals = _cached_scope_goals(path, version, period, filters)
     return views.overview_alerts(views.apply_filters(everyone, chosen), scored, provisional, unmatched,
-                                 before, views.target_alerts(totals, goals, chosen))
+                                 before, views.target_alerts(totals, goals,
+                                                             _cached_query(path, version, "view_scope", (), filters)))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -591,14 +591,13 @@ def _worth_a_warning(goal: targets.Standing, totals: pd.Series) -> bool:
     return kpi(goal.metric).kind != "ratio" or totals.get(f"{goal.metric}_n", 0) >= min_sample(goal.metric)
 
 
-def target_alerts(totals: pd.DataFrame, held: ScopeGoals, filters: dict) -> list[Alert]:
+def target_alerts(totals: pd.DataFrame, held: ScopeGoals, view: tuple[str, str, str] | None) -> list[Alert]:
     """One alert per shop or team short of its own targets, naming each KPI and where it
-    stands; not for the scope the view's own tiles already hold to its targets."""
+    stands; not for the view's own scope (queries.view_scope), whose targets its tiles hold."""
     by_scope = totals.set_index(["shop", "team"])
-    shops_of = totals.groupby("team")["shop"].nunique()
     alerts = []
     for (shop, team), goals in held.items():
-        if is_the_view(shop, team, filters, shops_of.get(team, 1)):
+        if (shop, team, "") == view:
             continue
         short = [goal for goal in in_offered_order(goals) if _worth_a_warning(goal, by_scope.loc[(shop, team)])]
         if not short:
@@ -611,18 +610,6 @@ def target_alerts(totals: pd.DataFrame, held: ScopeGoals, filters: dict) -> list
             + "; ".join(f"{metric_label(g.metric, 'en')}: {target_text(g, 'en')}" for g in short),
         ))
     return alerts
-
-
-def is_the_view(shop: str, team: str, filters: dict, shops_with_the_team: int = 1) -> bool:
-    """The one shop or team the sidebar's filters pick: its targets are on the tiles (a
-    team picked without its shop only when no other shop has a team of that name)."""
-    def chosen(key: str) -> list:
-        values = filters.get(key) or []
-        return [values] if isinstance(values, str) else list(values)
-    shops, teams = chosen("shop"), chosen("team")
-    if team:
-        return teams == [team] and (shops == [shop] or (not shops and shops_with_the_team == 1))
-    return shops == [shop] and not teams
 
 
 def provisional_alert(days: pd.DataFrame, limit: int = 8) -> Alert | None:

@@ -270,9 +270,10 @@ month = queries.review_month(week)
 TARGET_ROWS = 12  # two columns of six fill a 1080p screen
 month_goals = [(targets.scope_label(shop or targets.ALL, lang=lang), goal) for goal in views.in_offered_order(
     targets.standings(ui.query("targets", *month, **scope), ui.query("team_totals", *month, **scope), *month))]
+viewed = ui.query("view_scope", **scope)  # its targets lead the list above
 month_goals += [(targets.scope_label(shop_of, team, lang=lang), goal)
                 for (shop_of, team), goals in sorted(ui.scope_goals(month, scope).items())
-                if not views.is_the_view(shop_of, team, scope) for goal in views.in_offered_order(goals)]
+                if (shop_of, team, targets.ALL) != viewed for goal in views.in_offered_order(goals)]
 
 
 def slide_targets() -> None:

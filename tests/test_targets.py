@@ -97,6 +97,11 @@ def test_the_filters_pick_the_scope_of_the_targets(filled):
     assert held(shop=["旗舰店"], team=["A组"], account=["小美"]) == []
     both = queries.targets(filled, date(2026, 9, 20), date(2026, 10, 10))
     assert list(both["value"]) == [9, 1]
+    assert queries.view_scope(filled, team=["拼团组"]) == ("拼多多店", "拼团组", "")
+    with filled.write() as cur:  # a second shop with an A组: the name alone picks no scope
+        cur.execute("UPDATE roster SET team = 'A组' WHERE account = 'pdd02'")
+    assert queries.view_scope(filled, team=["A组"]) is None
+    assert queries.view_scope(filled, shop=["旗舰店"], team=["A组"]) == ("旗舰店", "A组", "")
 
 
 def test_the_scopes_offered_are_all_shops_each_shop_its_teams_and_its_agents(filled):

@@ -241,7 +241,7 @@ def test_overview_alerts_put_the_most_urgent_first():
     before = pd.DataFrame([kpi_row("c", "conversion_rate", 0.3, 0.25, 100)])
     kinds = [a.kind for a in views.overview_alerts(kpis, scored, days, unmatched, before)]
     assert kinds == ["under_threshold", "far_below", "slipped", "unmatched", "provisional"]
-    short = views.target_alerts(SHOPS_AND_TEAMS, views.scope_goals(SHOPS_AND_TEAMS, GOALS, *NOVEMBER_SO_FAR, {}), {})
+    short = views.target_alerts(SHOPS_AND_TEAMS, views.scope_goals(SHOPS_AND_TEAMS, GOALS, *NOVEMBER_SO_FAR, {}), None)
     kinds = [a.kind for a in views.overview_alerts(kpis, scored, days, unmatched, before, short)]
     assert kinds == ["target", "under_threshold", "far_below", "slipped", "unmatched", "provisional"]
 
@@ -291,19 +291,16 @@ def test_the_target_table_lists_each_shop_then_its_teams_kpi_by_kpi():
 
 def test_a_shop_or_team_short_of_its_targets_raises_one_warning_naming_each_kpi():
     held = views.scope_goals(SHOPS_AND_TEAMS, GOALS, *NOVEMBER_SO_FAR, {})
-    alerts = views.target_alerts(SHOPS_AND_TEAMS, held, {})
+    alerts = views.target_alerts(SHOPS_AND_TEAMS, held, ("", "", ""))
     # the shops are on pace; B组's conversion rests on 20 inquiries, too few to tell
     assert [(a.level, a.kind, a.zh) for a in alerts] == [(
         "warning", "target",
         "旗舰店 · A组 未达目标：销售额 月目标 ¥150,000 · 已完成 40.0% · 预计月底 80.0%；询单转化率 目标 30.0% · 差 2.0pp")]
     assert alerts[0].en.startswith("旗舰店 · A组 is short of its targets: Sales: month target ¥150,000")
-    # the view's own shop or team is on its tiles already
-    assert views.target_alerts(SHOPS_AND_TEAMS, held, {"shop": ["旗舰店"]}) == alerts
-    assert views.target_alerts(SHOPS_AND_TEAMS, held, {"team": ["A组"]}) == []
-    assert views.target_alerts(SHOPS_AND_TEAMS, held, {"shop": ["旗舰店"], "team": ["A组"]}) == []
-    # two shops with an A组: picked by name alone, neither is on the tiles
-    both = pd.concat([SHOPS_AND_TEAMS, scope_totals(("拼多多店", "A组", 10.0, 0.3, 100))], ignore_index=True)
-    assert views.target_alerts(both, held, {"team": ["A组"]}) == alerts
+    # the view's own shop or team is on its tiles already (queries.view_scope); a role has no scope
+    assert views.target_alerts(SHOPS_AND_TEAMS, held, ("旗舰店", "", "")) == alerts
+    assert views.target_alerts(SHOPS_AND_TEAMS, held, None) == alerts
+    assert views.target_alerts(SHOPS_AND_TEAMS, held, ("旗舰店", "A组", "")) == []
 
 
 def test_a_screen_of_targets_keeps_those_short_of_them_in_their_order():
@@ -323,9 +320,9 @@ def test_a_months_pace_over_its_first_days_is_too_early_to_warn_about():
     goal = month_goals(("旗舰店", "", "sales", 280_000.0))
     held = views.scope_goals(slow, goal, *first_days, {})
     assert not held[("旗舰店", "")]["sales"].met
-    assert views.target_alerts(slow, held, {}) == []
+    assert views.target_alerts(slow, held, None) == []
     a_week = views.scope_goals(slow, goal, date(2026, 11, 1), date(2026, 11, 7), {})
-    assert len(views.target_alerts(slow, a_week, {})) == 1
+    assert len(views.target_alerts(slow, a_week, None)) == 1
 
 
 # -- leaderboard --------------------------------------------------------------------------------
