@@ -35,6 +35,11 @@ TARGET_KPIS: tuple[str, ...] = (
 )
 
 
+def offered_key(metric: str) -> tuple[int, str]:
+    """Sorts KPIs in the order the data page offers their targets (any other KPI after them)."""
+    return (TARGET_KPIS.index(metric) if metric in TARGET_KPIS else len(TARGET_KPIS), metric)
+
+
 class TargetError(ValueError):
     """A target that cannot be stored: unknown KPI, unreadable or negative value."""
 
@@ -359,7 +364,7 @@ def agent_standings(goals: pd.DataFrame, agents: pd.DataFrame, date_from: date, 
         for metric, goal in held.items():
             found.setdefault(metric, {})[index] = goal
     out = pd.DataFrame(index=agents.index)
-    for metric in [m for m in TARGET_KPIS if m in found] + sorted(set(found) - set(TARGET_KPIS)):
+    for metric in sorted(found, key=offered_key):
         goals_of = found[metric]
         out[f"{metric}_target"] = pd.Series({i: g.completion for i, g in goals_of.items()}, index=agents.index,
                                             dtype=float)

@@ -568,7 +568,7 @@ def goal_table(held: ScopeGoals, lang: str = "zh") -> GoalTable:
 
 def in_offered_order(goals: dict[str, targets.Standing]) -> list[targets.Standing]:
     """A scope's standings in the order the data page offers their KPIs."""
-    return sorted(goals.values(), key=lambda g: ((targets.TARGET_KPIS + (g.metric,)).index(g.metric), g.metric))
+    return sorted(goals.values(), key=lambda g: targets.offered_key(g.metric))
 
 
 def fit_goals(goals: list[tuple[str, targets.Standing]], limit: int) -> tuple[list, int, int]:
