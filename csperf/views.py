@@ -273,22 +273,24 @@ def count_text(metric: str, n, lang: str = "zh") -> str:
     return fmt.rests_on(metric, n, lang) or "—"
 
 
+def target_amount(metric: str, value: float, lang: str = "zh") -> str:
+    """A target as written: money totals in whole yuan (as they are set), the rest in the KPI's unit."""
+    return fmt.money(value, 0) if kpi(metric).unit == "cny" and targets.is_sum(metric) else fmt.value(
+        metric, value, lang)
+
+
 def target_text(standing: targets.Standing, lang: str = "zh") -> str:
     """Where a KPI stands against its monthly target, in a line under its tile:
     '月目标 ¥1,200,000 · 已完成 78.4% · 预计月底 102.2%', '目标 33.0% · 差 0.4pp'."""
     metric = standing.metric
 
-    def amount(value: float) -> str:  # a target is set in whole yuan
-        return fmt.money(value, 0) if kpi(metric).unit == "cny" and targets.is_sum(metric) else fmt.value(
-            metric, value, lang)
-
-    shown = amount(standing.target)
+    shown = target_amount(metric, standing.target, lang)
     if targets.is_sum(metric):
         # a lower-is-better total (bad reviews) has a ceiling, used up rather than done
         goal_zh, goal_en, done_zh, so_far_zh, done_en = (("上限", "cap", "已用", "已用", "used") if standing.lower_is_better
                                                          else ("目标", "target", "完成", "已完成", "done"))
         if standing.projected is not None:
-            month = amount(standing.month_target)
+            month = target_amount(metric, standing.month_target, lang)
             return _t(lang, f"月{goal_zh} {month} · {so_far_zh} {fmt.percent(standing.month_share)} · "
                             f"预计月底 {fmt.percent(standing.projected_share)}",
                       f"month {goal_en} {month} · {fmt.percent(standing.month_share)} {done_en} · "
@@ -564,6 +566,33 @@ def goal_table(held: ScopeGoals, lang: str = "zh") -> GoalTable:
                          target_text(goal, lang)))
             met.append(goal.met)
     return GoalTable(pd.DataFrame(rows, columns=headers), met)
+
+
+@dataclass
+class MonthTargets:
+    """A month's targets, a row per scope (as offered on the data page) and a column per KPI."""
+    table: pd.DataFrame
+    scopes: list[int]  # each row's place among the offered scopes
+    counts: dict[int, int] = field(default_factory=dict)  # targets set, by place among the offered scopes
+
+
+def month_targets(stored: pd.DataFrame, offered: list[tuple[str, str, str]], lang: str = "zh") -> MonthTargets:
+    """Every scope with a target in the month, the way the data page offers them, its
+    targets as typed (35% shown as 35.0%); a scope no longer offered (a shop gone from the
+    data and the roster) comes last, so nothing stored is hidden."""
+    keyed = stored.assign(where=list(zip(stored["shop"], stored["team"], stored["account"])))
+    place = {where: i for i, where in enumerate(offered)}
+    order = sorted(keyed["where"].unique(), key=lambda w: (place.get(w, len(offered)), w))
+    metrics = sorted(keyed["metric"].unique(), key=targets.offered_key)
+    cells = keyed.set_index(["where", "metric"])["value"]
+    table = pd.DataFrame({
+        _t(lang, "范围", "Scope"): [targets.scope_label(*where, lang=lang) for where in order],
+        **{metric_label(m, lang): [target_amount(m, cells[(w, m)], lang) if (w, m) in cells.index else ""
+                                   for w in order] for m in metrics},
+    })
+    counts = keyed.groupby("where").size()
+    return MonthTargets(table, [place.get(w, -1) for w in order],
+                        {place[w]: int(n) for w, n in counts.items() if w in place})
 
 
 def in_offered_order(goals: dict[str, targets.Standing]) -> list[targets.Standing]:

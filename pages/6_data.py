@@ -460,16 +460,22 @@ with tabs[5]:
     month = st.selectbox(t("月份", "Month"), months, index=months.index(current), key="dt_tg_month",
                          format_func=lambda m: f"{m:%Y-%m}")
     scopes = ui.query("target_scopes")
-    scope = st.selectbox(t("范围", "Scope"), range(len(scopes)), key="dt_tg_scope",
-                         format_func=lambda i: targets.scope_label(*scopes[i], lang=ui.lang()))
+    month_stored = targets.targets_frame(db, month)
+    set_in_month = views.month_targets(month_stored, scopes, ui.lang())
+
+    def scope_choice(i: int) -> str:
+        label, count = targets.scope_label(*scopes[i], lang=ui.lang()), set_in_month.counts.get(i)
+        return f"{label}（{t(f'{count} 个目标', f'{count} targets')}）" if count else label
+
+    scope = st.selectbox(t("范围", "Scope"), range(len(scopes)), key="dt_tg_scope", format_func=scope_choice)
     shop, team, account = scopes[scope]
     st.caption(t("销售额、接待人数这类合计指标填整月的目标，查看月中数据时按天数折算并预测月底；转化率、响应时间这类比率指标"
                  "填要达到的水平。百分比填数字（35 即 35%）。清空格子即删除目标。",
                  "Totals (sales, receptions) take the whole month's target: part of a month is held to its share "
                  "of the days, and a running month is projected to its end. Rates take the level to reach. "
                  "Percentages as numbers (35 = 35%). Clear a cell to remove its target."))
-    stored = targets.targets_frame(db, month)
-    stored = stored[(stored["shop"] == shop) & (stored["team"] == team) & (stored["account"] == account)]
+    stored = month_stored[(month_stored["shop"] == shop) & (month_stored["team"] == team)
+                          & (month_stored["account"] == account)]
     stored = stored.set_index("metric")["value"]
     shown = [*targets.TARGET_KPIS, *(m for m in stored.index if m not in targets.TARGET_KPIS)]
     before_end = month - timedelta(days=1)
@@ -546,6 +552,21 @@ with tabs[5]:
                 else:
                     saved_then_flash("dt_tg_saves", t(f"已从 {sheet.name} 导入 {imported} 个目标",
                                                       f"{imported} targets imported from {sheet.name}"))
+
+    if len(set_in_month.table):
+        st.subheader(t(f"{month:%Y-%m} 全部目标", f"All targets of {month:%Y-%m}"))
+        st.caption(t("点一行即在上面编辑该范围的目标。", "Click a row to edit that scope's targets above."))
+
+        grid_key = f"dt_tg_grid_{month:%Y%m}_{scope}"  # a new grid, no row picked, once the scope changes
+
+        def edit_picked() -> None:
+            picked = st.session_state[grid_key].selection.rows
+            if picked and set_in_month.scopes[picked[0]] >= 0:
+                st.session_state["dt_tg_scope"] = set_in_month.scopes[picked[0]]
+
+        st.dataframe(set_in_month.table, hide_index=True, width="stretch", key=grid_key,
+                     height=ui.rows_height(len(set_in_month.table)), on_select=edit_picked,
+                     selection_mode="single-row")
 
 # -- inbox ---------------------------------------------------------------------------------------------
 with tabs[6]:

@@ -23,7 +23,9 @@ import openpyxl
 import pytest
 from browser_support import (
     AgentDay,
+    Server,
     assert_clean,
+    build_database,
     choose,
     go_to,
     grid_rows,
@@ -43,7 +45,8 @@ from browser_support import (
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
-from csperf import auth, inbox, scenario, ui
+from csperf import auth, inbox, scenario, targets, ui
+from csperf.db import Database
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -469,6 +472,42 @@ def test_the_data_page_keeps_its_tab_through_a_step_and_a_save(server, open_tab)
     page.locator("[data-testid='stAlertContentSuccess']").filter(has_text="花名册已保存").wait_for()
     wait_idle(page)
     assert page.get_by_role("tab", name="花名册").get_attribute("aria-selected") == "true"
+
+
+def test_a_row_of_the_months_targets_opens_that_scope_in_the_editor(tmp_path, open_tab):
+    """A click on the list's row picks the scope above (a dataframe's selection: AppTest has none)."""
+    running = Server(tmp_path)
+    database = Database(build_database(running.db_path))
+    try:
+        targets.set_target(database, "sales", "2026-10", 500_000)
+        targets.set_target(database, "conversion_rate", "2026-10", "30%", shop="旗舰店", team="A组")
+    finally:
+        database.close()
+    try:
+        running.start()
+        page = open_tab(height=1400)
+        open_page(page, running.url("data"))
+        login(page, "supervisor")
+        page.get_by_role("tab", name="目标").click()
+        wait_idle(page)
+        grid = grid_with_header(page, "范围")
+        assert [r["范围"] for r in grid_rows(grid)] == ["全部店铺", "旗舰店 · A组"]
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        header_px, row_px = 35, 35
+        page.mouse.click(box["x"] + 14, box["y"] + header_px + row_px + row_px / 2)  # the second row's tick box
+        scope = page.get_by_role("combobox", name="范围")
+        for _ in range(50):
+            if scope.input_value() == "旗舰店 · A组（1 个目标）":
+                break
+            page.wait_for_timeout(200)
+        assert scope.input_value() == "旗舰店 · A组（1 个目标）"
+        wait_idle(page)
+        editor = grid_with_header(page, "2026-10 目标")
+        assert {r["指标"]: r["2026-10 目标"] for r in grid_rows(editor)}["询单转化率"] == "30"
+        assert_clean(page)
+    finally:
+        running.stop()
 
 
 def test_signing_out_in_one_tab_signs_the_other_tab_out_at_its_next_step(server, open_tab):

@@ -644,6 +644,25 @@ def test_targets_for_a_team_are_set_beside_last_months_figures(app_db):
     assert list(targets.targets_frame(open_db(), "2026-11")["metric"]) == ["conversion_rate"]
 
 
+def test_the_months_targets_are_listed_scope_by_scope_under_the_editor(app_db):
+    from csperf import targets
+
+    at = ran(DATA)
+    assert not [d for d in at.dataframe if (d.key or "").startswith("dt_tg_grid_")]  # none set: no list
+    targets.set_target(open_db(), "sales", "2026-10", 500_000)
+    targets.set_target(open_db(), "sales", "2026-10", 150_000, shop="旗舰店", team="A组")
+    targets.set_target(open_db(), "conversion_rate", "2026-10", "30%", shop="旗舰店", team="A组")
+    at = ran(DATA)
+    scopes = queries.target_scopes(open_db())
+    team = scopes.index(("旗舰店", "A组", ""))
+    options = at.selectbox(key="dt_tg_scope").options
+    assert (options[0], options[team]) == ("全部店铺（1 个目标）", "旗舰店 · A组（2 个目标）")
+    assert options[scopes.index(("旗舰店", "", ""))] == "旗舰店"  # no target: the bare name
+    assert "2026-10 全部目标" in [h.value for h in at.subheader]
+    grid = next(d for d in at.dataframe if d.key == "dt_tg_grid_202610_0")
+    assert grid.value.values.tolist() == [["全部店铺", "¥500,000", ""], ["旗舰店 · A组", "¥150,000", "30.0%"]]
+
+
 def test_last_months_targets_are_copied_into_the_empty_cells(app_db):
     from csperf import targets
 

@@ -303,6 +303,26 @@ def test_a_shop_or_team_short_of_its_targets_raises_one_warning_naming_each_kpi(
     assert views.target_alerts(SHOPS_AND_TEAMS, held, ("旗舰店", "A组", "")) == []
 
 
+def test_a_months_targets_list_each_scope_in_the_order_the_data_page_offers_them():
+    stored = pd.DataFrame([
+        ("旗舰店", "A组", "", "conversion_rate", 0.3), ("", "", "", "sales", 900_000.0),
+        ("旗舰店", "", "小美", "sales", 60_000.0), ("旗舰店", "A组", "", "sales", 150_000.0),
+        ("闭店", "", "", "first_response_s", 20.0), ("", "", "", "first_response_s", 15.0),
+    ], columns=["shop", "team", "account", "metric", "value"])
+    offered = [("", "", ""), ("旗舰店", "", ""), ("旗舰店", "A组", ""), ("旗舰店", "", "小美")]
+    listed = views.month_targets(stored, offered)
+    assert listed.table.values.tolist() == [
+        ["全部店铺", "¥900,000", "", "15.0秒"],
+        ["旗舰店 · A组", "¥150,000", "30.0%", ""],
+        ["旗舰店:小美", "¥60,000", "", ""],
+        ["闭店", "", "", "20.0秒"],  # no longer offered (gone from the data and the roster), still listed
+    ]
+    assert listed.table.columns.tolist() == ["范围", "销售额", "询单转化率", "首次响应时间(秒)"]
+    assert listed.scopes == [0, 2, 3, -1] and listed.counts == {0: 2, 2: 2, 3: 1}
+    empty = views.month_targets(stored.iloc[:0], offered, "en")
+    assert empty.table.columns.tolist() == ["Scope"] and empty.table.empty and empty.counts == {}
+
+
 def test_a_screen_of_targets_keeps_those_short_of_them_in_their_order():
     def goal(met: bool):
         return targets.Standing("conversion_rate", 0.3, 0.2 if met else 0.4)
