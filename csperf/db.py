@@ -22,7 +22,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from csperf.metrics import MEASURE_NAMES
+from csperf.metrics import MEASURE_NAMES, RATIO_PARTNERS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_ROOT / "data" / "csperf.duckdb"
@@ -328,7 +328,7 @@ class ImportMeta:
     imported_by: str | None = None
     sessions_read: int = 0  # the file's session rows: more than are stored when an id repeats
     # rows of one key within the file: "last" wins, or "sum" (one row per skill group of an
-    # agent-day, which the importer adds up chunk by chunk and the chunks' repeats here)
+    # agent-day: a sheet the importer streams in chunks adds up here, by its own rule)
     repeated_facts: str = "last"
     # the SHA-256 of a big file still being read: asked for once its rows are in (waiting
     # for it first would hold the rows back), and a file imported already is taken back
@@ -922,13 +922,23 @@ def _last_per_key(cur, table: str, key: list[str]) -> str:
 
 
 def _summed_per_key(cur, table: str, measures: list[str]) -> str:
-    """The staged facts with the rows of one key added up (as the importer adds up a chunk's),
-    numbered by the first of them; provisional when any was."""
+    """The staged facts with the rows of one key added up by importer._sum_duplicates' rule
+    (a measure some row lacks beside a nonzero ratio partner is NULL; days worked are the
+    most any row gives), numbered by the first of them; provisional when any was."""
     keys = ", ".join(FACT_KEY)
     repeats = cur.execute(f"SELECT count(*) <> count(DISTINCT ({keys})) FROM {table}").fetchall()[0][0]
     if not repeats:
         return f"{table} s"
-    sums = "".join(f", sum({m}) AS {m}" for m in measures)
+
+    def total(m: str) -> str:
+        added = f"max({m})" if m == "workdays" else f"sum({m})"
+        partners = [p for p in RATIO_PARTNERS.get(m, ()) if p in measures]
+        if not partners:
+            return added
+        nonzero = " OR ".join(f"coalesce({p} <> 0, false)" for p in partners)
+        return f"CASE WHEN bool_or({m} IS NULL AND ({nonzero})) THEN NULL ELSE {added} END"
+
+    sums = "".join(f", {total(m)} AS {m}" for m in measures)
     return (f"(SELECT min(seq) AS seq, {keys}, bool_or(provisional) AS provisional{sums} "
             f"FROM {table} GROUP BY {keys}) s")
 

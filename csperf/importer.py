@@ -50,7 +50,7 @@ from csperf.aliases import (
     Column,
 )
 from csperf.db import FACT_KEY, SESSION_COLUMNS, Database, ImportMeta, ImportOutcome
-from csperf.metrics import MEASURE_NAMES, label
+from csperf.metrics import MEASURE_NAMES, RATIO_PARTNERS, label
 
 DEFAULT_SHOP = "默认店铺"
 SHOP_LEVEL_ACCOUNT = "店铺整体"  # the account of shop-level files (生意参谋) that have no agent column
@@ -1284,8 +1284,9 @@ class _Job:
         note = f"文件没有客服列，数据按店铺整体记入账号“{SHOP_LEVEL_ACCOUNT}” — shop-level figures, no agent column"
         if lay.shop_level and note not in self.notes:
             self.notes.append(note)
-        out = _sum_duplicates(out)
-        self.provisional_rows += int(out["provisional"].sum())
+        # a key's repeats add up once over the whole sheet (_sum_duplicates): summing a
+        # chunk first would lose which of its rows left a ratio's side out
+        self.provisional_rows += len(out.loc[out["provisional"], FACT_KEY].drop_duplicates())
         self._note_period(out["date_from"], out["date_to"])
         self.shops.update(out["shop"].unique())
         return out.reset_index(drop=True)
@@ -1314,13 +1315,13 @@ class _Job:
             for plan in plans:
                 yield from self._fact_stream(plan)
             return
-        frames = []
-        for plan in plans:  # a sheet's own repeats add up across its chunks, as within one
+        sheets = []
+        for plan in plans:  # a sheet's own repeats add up first, as the database adds up one sheet's
             chunks = list(self._fact_stream(plan))
             if chunks:
-                frames.append(_sum_duplicates(pd.concat(chunks, ignore_index=True)))
-        if frames:
-            merged = _merge_sheets(frames)
+                sheets.append((plan.sheet.name, _sum_duplicates(pd.concat(chunks, ignore_index=True))))
+        if sheets:
+            merged = _merge_sheets(sheets, self.notes)
             self.fact_rows = len(merged)
             self.provisional_rows = int(merged["provisional"].sum())
             yield merged
@@ -1497,24 +1498,71 @@ def _blank(cells: pd.Series) -> np.ndarray:
 
 
 def _sum_duplicates(out: pd.DataFrame) -> pd.DataFrame:
-    """Rows of the same account and day in one sheet (e.g. one per skill group) add up:
-    within a chunk here, across a sheet's chunks in the database (ImportMeta.repeated_facts)."""
+    """Rows of the same account and period in one sheet (e.g. one per skill group) add up,
+    here over a whole sheet and in the database over a streamed sheet's chunks
+    (ImportMeta.repeated_facts, db._summed_per_key), by one rule so both store alike.
+
+    A ratio's two sides must add up over the same rows: a row lacking a measure while it
+    holds a nonzero partner (RATIO_PARTNERS; e.g. 延迟统计 over 100 inquiries) leaves that
+    measure unsettled, NULL for the key. Days worked do not add up across one person's
+    rows of a period: the most any row gives."""
     if not out.duplicated(FACT_KEY).any():
         return out
     measures = [c for c in out.columns if c in MEASURE_NAMES]
     grouped = out.groupby(FACT_KEY, sort=False)
     summed = grouped[measures].sum(min_count=1)
+    if "workdays" in summed:
+        summed["workdays"] = grouped["workdays"].max()
+    unpaired = {}
+    for m in measures:
+        partners = [p for p in RATIO_PARTNERS.get(m, ()) if p in out]
+        if partners:
+            unpaired[m] = out[m].isna() & out[partners].fillna(0).ne(0).any(axis=1)
+    if unpaired:
+        gaps = pd.DataFrame(unpaired).join(out[FACT_KEY]).groupby(FACT_KEY, sort=False).any()
+        summed[gaps.columns] = summed[gaps.columns].mask(gaps)
     summed["provisional"] = grouped["provisional"].any()
     return summed.reset_index()
 
 
-def _merge_sheets(frames: list[pd.DataFrame]) -> pd.DataFrame:
+def _merge_sheets(sheets: list[tuple[str, pd.DataFrame]], notes: list[str]) -> pd.DataFrame:
     """Sheets describing the same account and period complement each other; where two
-    give the same measure, the later sheet's value stands."""
-    data = pd.concat(frames, ignore_index=True)
-    measures = [c for c in data.columns if c in MEASURE_NAMES]
+    give the same measure differently, the later sheet's value stands and the notes say so.
+    A ratio's side kept from an earlier sheet whose partner (RATIO_PARTNERS) a later sheet
+    replaced rests on another base: it is left NULL, as a ratio never mixes two bases."""
+    data = pd.concat([frame for _, frame in sheets], ignore_index=True)
     grouped = data.groupby(FACT_KEY, sort=False)
-    merged = grouped[measures].last() if measures else grouped.size().to_frame("_n")[[]]
+    measures = [c for c in data.columns if c in MEASURE_NAMES]
+    merged = pd.DataFrame(np.nan, index=grouped.size().index, columns=measures)
+    source = pd.DataFrame(None, index=merged.index, columns=measures, dtype=object)  # the sheet of each value
+    replaced, stale = merged.notna(), merged.notna()  # all False: the keys where a value was replaced, left out
+    earlier = {m: set() for m in measures}  # the sheets whose value of a measure was replaced or left out
+    bases = {m: set() for m in measures}  # the replaced partners a left-out value rested on
+    for name, frame in sheets:
+        given = frame.set_index(FACT_KEY).reindex(index=merged.index, columns=measures)
+        changed = merged.notna() & given.notna() & ~np.isclose(merged, given)
+        dropped = merged.notna() & given.isna()
+        for m in measures:
+            partners = changed[[p for p in RATIO_PARTNERS.get(m, ()) if p in measures]]
+            dropped[m] &= partners.any(axis=1)
+            earlier[m].update(source.loc[changed[m] | dropped[m], m])
+            bases[m].update(partners.columns[partners[dropped[m]].any()])
+        replaced, stale = replaced | changed, stale | dropped
+        merged = given.combine_first(merged).mask(dropped)
+        source = source.mask(given.notna(), name).mask(dropped)
+    order = [name for name, _ in sheets]
+    for m in measures:
+        named = [s for s in order if s in earlier[m]]
+        sheets_zh, sheets_en = "、".join(f"“{s}”" for s in named), ", ".join(named)
+        if replaced[m].any():
+            notes.append(f"工作表{sheets_zh}的“{label(m)}”被后面的工作表替换（{replaced[m].sum()} 行） — "
+                         f"{label(m, 'en')} of sheet {sheets_en} replaced by a later sheet's (rows: {replaced[m].sum()})")
+        if stale[m].any():
+            rested_on = [b for b in RATIO_PARTNERS[m] if b in bases[m]]
+            zh, en = "、".join(label(b) for b in rested_on), ", ".join(label(b, "en") for b in rested_on)
+            notes.append(f"工作表{sheets_zh}的“{label(m)}”与后面工作表替换的“{zh}”不配套，已留空（{stale[m].sum()} 行） — "
+                         f"{label(m, 'en')} of sheet {sheets_en} rests on the {en} a later sheet replaced: left empty "
+                         f"(rows: {stale[m].sum()})")
     merged["provisional"] = grouped["provisional"].any()
     return merged.reset_index()
 
@@ -1671,14 +1719,15 @@ def parse_file(path, *, shop=None, date_from=None, date_to=None, mapping=None, s
         raise
     if facts is None:
         facts = pd.DataFrame(columns=[*FACT_KEY, "provisional"])
-    else:
+    else:  # a sheet's chunks add up as the database adds them up
+        facts = _sum_duplicates(facts)
         facts["date_from"] = facts["date_from"].dt.date
         facts["date_to"] = facts["date_to"].dt.date
     return Parsed(
         file_name=job.name, sha256=job.sha256, format=job.format, shop=job.shop_label,
         shop_defaulted=job.shop_defaulted, period_from=job.first, period_to=job.last, facts=facts,
         sessions=sessions, unknown_columns=job.unknown, skipped=job.skipped_lines(),
-        provisional_rows=job.provisional_rows, rows=job.fact_rows + job.session_rows, notes=job.notes,
+        provisional_rows=int(facts["provisional"].sum()), rows=len(facts) + job.session_rows, notes=job.notes,
         header_maps=job.remembered_maps(), columns=job.columns,
     )
 

@@ -134,6 +134,14 @@ RATIO_KPIS: tuple[Kpi, ...] = (
         "reception_sum_s", "reception_n"),
 )
 
+# Each measure's partners: the other side of every ratio it is part of. Rows of one key
+# that add up (csperf.importer, csperf.db) must keep a ratio's two sides over the same rows.
+RATIO_PARTNERS: dict[str, tuple[str, ...]] = {
+    m: tuple(dict.fromkeys(k.den if k.num == m else k.num for k in RATIO_KPIS if m in (k.num, k.den)))
+    for m in MEASURE_NAMES
+    if any(m in (k.num, k.den) for k in RATIO_KPIS)
+}
+
 SUM_KPIS: tuple[Kpi, ...] = tuple(
     Kpi(m.name, m.zh, m.en, "sum", "cny" if m.unit == "cny" else ("s" if m.unit == "s" else "count"),
         num=m.name, lower_is_better=m.lower_is_better)

@@ -9,7 +9,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from csperf import queries
+from csperf import importer, queries
 from csperf.db import Database, DatabaseBusy, ImportMeta
 
 
@@ -92,6 +92,35 @@ def test_duplicate_keys_in_one_file_keep_the_last_row(db):
                   {"account": "a", "date_from": day, "inquiries": 2, "paid_buyers": 2}])
     db.apply_import(ImportMeta("x", "sha", "t"), iter([rows.iloc[:1], rows.iloc[1:]]))
     assert effective(db)["inquiries"].tolist() == [2]
+
+
+def test_repeated_rows_summed_across_chunks_pair_each_ratio_and_count_a_day_once(db):
+    """Skill-group rows of one key in several chunks (repeated_facts="sum") add up as the
+    importer adds up a sheet's: a side some row lacks beside a nonzero partner is unsettled
+    (NULL), a side lacking over a zero partner is no gap, one day on two rows is one workday,
+    and a period without days worked keeps its receptions."""
+    day, month = (date(2026, 10, 1),) * 2, (date(2026, 10, 1), date(2026, 10, 31))
+
+    def row(account, period, **measures):
+        return {"account": account, "date_from": period[0], "date_to": period[1], **measures}
+
+    chunks = [
+        facts([row("a", day, receptions=10, workdays=1, inquiries=10, paid_buyers=9, sales=900, sales_buyers=9),
+               row("b", month, receptions=300, inquiries=10, paid_buyers=5)]),
+        facts([row("a", day, receptions=100, workdays=1, inquiries=100, sales=2000, provisional=True),
+               row("a", day, receptions=5, workdays=1, inquiries=0, sales=0),
+               row("b", month, receptions=200, inquiries=0)]),
+    ]
+    db.apply_import(ImportMeta("skill.xlsx", "s", "t", repeated_facts="sum"), iter(chunks))
+    columns = ["account", "receptions", "workdays", "inquiries", "paid_buyers", "sales", "sales_buyers", "provisional"]
+    stored = db.query(f"SELECT {', '.join(columns)} FROM facts ORDER BY account")
+    a, b = stored.to_dict("records")
+    assert (a["receptions"], a["workdays"], a["inquiries"], a["sales"], a["provisional"]) == (115, 1, 110, 2900, True)
+    assert pd.isna(a["paid_buyers"]) and pd.isna(a["sales_buyers"])  # not 9 of 110, nor ¥2,900 over 9 buyers
+    assert (b["receptions"], b["inquiries"], b["paid_buyers"]) == (500, 10, 5) and pd.isna(b["workdays"])
+    summed = importer._sum_duplicates(pd.concat(chunks, ignore_index=True))  # the same rule in pandas
+    pd.testing.assert_frame_equal(summed.sort_values("account", ignore_index=True)[columns], stored,
+                                  check_dtype=False)
 
 
 def test_a_monthly_record_gives_way_to_daily_records_once_they_report_every_day(db):

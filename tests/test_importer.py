@@ -387,6 +387,51 @@ def test_skill_group_rows_add_up_across_the_chunks_a_big_sheet_is_read_in(db, tm
     assert stored["receptions"].tolist() == [11] * 4 and stored["inquiries"].tolist() == [6] * 4
 
 
+def test_a_rate_unsettled_on_one_skill_group_row_leaves_that_ratio_out_of_the_day(db, tmp_path, monkeypatch):
+    """10 inquiries at 90% and 100 at 延迟统计 are no 9 paid of 110 (8.2%): the day's paid
+    buyers are unsettled. A `-` over 0 inquiries or 0 sales is no gap."""
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 2)  # 甲's rows in two chunks: added up in the database
+    path = write_csv(tmp_path / "skill.csv", [
+        ["日期", "客服账号", "技能组", "接待人数", "询单人数", "询单转化率", "销售额", "客单价", "退款率", "满意率", "评价量"],
+        ["2026-03-02", "甲", "售前", 10, 10, "90%", 900, 100, "10%", "100%", 4],
+        ["2026-03-02", "甲", "大促", 100, 100, "延迟统计", 2000, "延迟统计", "延迟统计", "-", 50],
+        ["2026-03-02", "甲", "售后", 5, 0, "-", 0, "-", "-", "-", 0],
+        ["2026-03-02", "乙", "售前", 10, 10, "50%", 500, 100, "10%", "75%", 4],
+        ["2026-03-02", "乙", "售后", 5, 0, "-", 0, "-", "-", "-", 0],
+    ])
+    assert importer.import_file(db, path, shop="S").ok
+    columns = ["account", "receptions", "inquiries", "paid_buyers", "sales", "sales_buyers", "refund_amount",
+               "ratings", "satisfied", "workdays", "provisional"]
+    stored = db.query(f"SELECT {', '.join(columns)} FROM facts WHERE current ORDER BY account")
+    second, first = stored.to_dict("records")  # 乙, 甲
+    assert (first["receptions"], first["inquiries"], first["sales"], first["ratings"]) == (115, 110, 2900, 54)
+    assert all(nan(first[m]) for m in ("paid_buyers", "sales_buyers", "refund_amount", "satisfied"))
+    assert (second["paid_buyers"], second["inquiries"], second["sales_buyers"], second["refund_amount"],
+            second["satisfied"], second["ratings"]) == (5, 10, 5, 50, 3, 4)
+    parsed = parse_file(path, shop="S").facts.sort_values("account", ignore_index=True)  # added up by pandas
+    pd.testing.assert_frame_equal(parsed[columns], stored[columns], check_dtype=False)
+
+
+def test_an_agent_day_on_two_skill_group_rows_is_one_workday(db, tmp_path):
+    path = write_csv(tmp_path / "skill.csv", [
+        ["日期", "客服", "技能组", "接待人数", "询单人数"],
+        ["2026-10-01", "店:小王", "售前", 30, 10], ["2026-10-01", "店:小王", "售后", 20, 0],
+        ["2026-10-02", "店:小王", "售前", 40, 12]])
+    assert importer.import_file(db, path).ok
+    assert db.rows("SELECT receptions, workdays FROM facts WHERE current ORDER BY date_from") == [(50, 1), (40, 1)]
+    assert parse_file(path).facts["workdays"].tolist() == [1, 1]
+
+
+def test_days_worked_in_a_period_on_two_skill_group_rows_do_not_add_up(db, tmp_path):
+    """One person's 20 days in 售前 and 18 in 售后 of one month are not 38 days worked (the
+    most any row gives, 20, is the figure that can be true)."""
+    path = write_csv(tmp_path / "满意度_2026-04-01至2026-04-30.csv", [
+        ["客服昵称", "技能组", "接待人数", "上班天数"], ["店:小王", "售前", 400, 20], ["店:小王", "售后", 100, 18]])
+    assert importer.import_file(db, path).ok
+    assert db.rows("SELECT receptions, workdays FROM facts WHERE current") == [(500, 20)]
+    assert parse_file(path).facts["workdays"].tolist() == [20]
+
+
 # -- Douyin -----------------------------------------------------------------------------------
 
 def test_douyin_shop_column_durations_and_summary_rows(tmp_path):
@@ -491,6 +536,40 @@ def test_several_sheets_complement_each_other(tmp_path):
     assert len(parsed.facts) == 2
     assert rows["a"]["receptions"] == 100 and rows["a"]["ratings"] == 10 and rows["a"]["satisfied"] == 9
     assert rows["b"]["inquiries"] == 10 and nan(rows["b"]["ratings"])
+
+
+def test_a_ratio_never_takes_its_two_sides_from_sheets_on_two_bases(tmp_path):
+    """a: 9 paid of 10 (早班), then 100 inquiries at 延迟统计 (更新): 9 of 100 would mix two
+    bases, so the stale 9 is left out. b: the same 10 inquiries in both: 9 of 10 stands.
+    c: paid buyers only in 付款, inquiries only in 更新: sheets that complement each other."""
+    path = write_xlsx(tmp_path / "询单_2026-03-02至2026-03-02.xlsx", {
+        "早班": [["客服", "询单人数", "询单转化率"], ["店:a", 10, "90%"], ["店:b", 10, "90%"]],
+        "更新": [["客服", "询单人数", "询单转化率"], ["店:a", 100, "延迟统计"], ["店:b", 10, "延迟统计"],
+                 ["店:c", 100, "延迟统计"]],
+        "付款": [["客服", "询单->最终付款人数"], ["店:c", 9]],
+    })
+    parsed = parse_file(path)
+    rows = by_account(parsed)
+    assert rows["a"]["inquiries"] == 100 and nan(rows["a"]["paid_buyers"])
+    assert (rows["b"]["paid_buyers"], rows["b"]["inquiries"]) == (9, 10)
+    assert (rows["c"]["paid_buyers"], rows["c"]["inquiries"]) == (9, 100)
+    stale = ("工作表“早班”的“最终付款人数”与后面工作表替换的“询单人数”不配套，已留空（1 行） — Paid buyers of sheet 早班 "
+             "rests on the Inquiries a later sheet replaced: left empty (rows: 1)")
+    assert [n for n in parsed.notes if "不配套" in n] == [stale]
+
+
+def test_a_later_sheet_replacing_a_figure_says_so_once_per_measure(db, tmp_path):
+    path = write_xlsx(tmp_path / "客服_2026-10-01至2026-10-01.xlsx", {
+        "售前": [["客服", "接待人数", "询单人数"], ["店:a", 30, 10], ["店:b", 40, 12], ["店:c", 5, 1]],
+        "售后": [["客服", "接待人数"], ["店:a", 20], ["店:b", 25], ["店:c", 5]],
+    })
+    result = importer.import_file(db, path)
+    assert db.rows("SELECT account, receptions, inquiries FROM facts WHERE current ORDER BY account") == [
+        ("a", 20, 10), ("b", 25, 12), ("c", 5, 1)]
+    note = ("工作表“售前”的“接待人数”被后面的工作表替换（2 行） — Receptions of sheet 售前 replaced by a later "
+            "sheet's (rows: 2)")
+    assert result.notes == [note]
+    assert db.scalar("SELECT notes FROM imports") == note
 
 
 def test_sheets_named_for_their_day_keep_their_own_day(tmp_path):
