@@ -17,6 +17,7 @@ import io
 import itertools
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -49,8 +50,12 @@ KIND_LABELS = {
     "xls": "旧版 Excel (.xls) 或加了密码的工作簿",
     "csv": "CSV 文本表格",
     "zip": "压缩包 (.zip)",
+    "html": "网页表格 (HTML)",
     "markup": "网页/XML 表格 (HTML/XML)",
 }
+# The contents each extension may hold: platforms save an HTML table, or a bare BIFF
+# stream, as .xls, and the importer reads both.
+CONTENT_BY_KIND = {"xlsx": ("xlsx",), "xls": ("xls", "html"), "csv": ("csv",)}
 _SNIFF_BYTES = 1024 * 1024
 UPLOAD_PREFIX = "csperf-upload-"
 UPLOAD_MAX_AGE_S = 24 * 3600  # an upload folder older than this was left by a session long gone
@@ -399,18 +404,34 @@ def state(inbox: str | os.PathLike | None = None) -> dict:
 
 # -- upload checks -----------------------------------------------------------------------------
 
-def _decode_sample(data: bytes) -> str | None:
+def _decode_sample(data: bytes) -> tuple[str, str] | None:
+    """(text, encoding) of the first megabyte, or None when it is neither UTF-8 nor GB18030."""
     sample = data[:_SNIFF_BYTES]
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return codecs.getincrementaldecoder(encoding)().decode(sample, final=len(data) <= _SNIFF_BYTES)
+            return codecs.getincrementaldecoder(encoding)().decode(sample, final=len(data) <= _SNIFF_BYTES), encoding
         except UnicodeDecodeError:
             continue
     return None
 
 
+# What csperf.importer._open_sheets reads as legacy Excel: an OLE2 compound file, or a
+# bare BIFF stream (xlrd then wants a BOF record of 4 to 20 bytes).
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_BIFF_BOF = (b"\x09\x00", b"\x09\x02", b"\x09\x04", b"\x09\x08")
+_HTML_SNIFF_BYTES = 8192  # the importer takes markup for a page when it sees one this far in
+# ... and reads the <td>/<th> cells of its tables (an XML Spreadsheet 2003 has <Table>
+# and <Cell>, which it does not read)
+_TABLE_CELL = re.compile(rb"<t[dh][\s/>]", re.IGNORECASE)
+
+
+def _bare_biff(data: bytes) -> bool:
+    return data[:2] in _BIFF_BOF and len(data) >= 4 and 4 <= int.from_bytes(data[2:4], "little") <= 20
+
+
 def _sniff(data: bytes) -> str | None:
-    """The kind of a file by its bytes: xlsx, xls, csv, zip, markup, or None."""
+    """The kind of a file by its bytes: xlsx, xls, csv, zip, html (a page or table the
+    importer reads as a sheet), markup (other HTML/XML), or None."""
     if data.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -418,14 +439,19 @@ def _sniff(data: bytes) -> str | None:
         except zipfile.BadZipFile:
             return None
         return "xlsx" if any(n.startswith("xl/") for n in names) else "zip"
-    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+    if data.startswith(_OLE2) or _bare_biff(data):
         return "xls"
-    text = _decode_sample(data)
-    if text is None or "\x00" in text:
+    decoded = _decode_sample(data)
+    if decoded is None or "\x00" in decoded[0]:
         return None
+    text, encoding = decoded
     if sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\r\n") > len(text) // 100:
         return None
     head = text.lstrip().lower()
+    if head.startswith("<") and _TABLE_CELL.search(data):
+        page = data[:_HTML_SNIFF_BYTES].decode(encoding, errors="ignore").lower()
+        if "<table" in page or "<html" in page:
+            return "html"
     if head.startswith(("<!doctype", "<html", "<table", "<?xml")):
         return "markup"
     lines = [line for line in text.splitlines()[:50] if line.strip()]
@@ -433,7 +459,9 @@ def _sniff(data: bytes) -> str | None:
 
 
 def check_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> str:
-    """The kind of an uploaded file ('xlsx', 'xls' or 'csv'), judged by its content.
+    """The kind of an uploaded file ('xlsx', 'xls' or 'csv'), judged by its content: what
+    the importer reads, under a name that says so (an HTML table or a bare BIFF stream
+    named .xls is the legacy .xls some platforms export).
 
     Raises ValueError with a message to show as is when the file is too big, empty, of
     a type not accepted, or its content does not match its name.
@@ -455,13 +483,13 @@ def check_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> s
     detected = _sniff(data)
     if detected is None:
         raise ValueError(f"文件 {shown} 的内容不是 Excel 或 CSV 表格 — content is not a spreadsheet")
-    if detected != expected:
+    if detected not in CONTENT_BY_KIND[expected]:
         hint = "请解压后上传其中的表格文件" if detected == "zip" else "请用 Excel 打开后另存为 .xlsx 再上传"
         raise ValueError(
             f"文件 {shown} 的扩展名是 {suffix}，但内容是{KIND_LABELS[detected]}；{hint} — "
             f"name and content do not match ({suffix} vs {detected})"
         )
-    return detected
+    return expected
 
 
 def upload_folder() -> Path:

@@ -283,27 +283,48 @@ def number(values) -> pd.Series:
 
 @dataclass
 class PercentEvidence:
-    """What a rate column shows about the scale of its bare numbers; merge chunks with `|`."""
+    """What a rate column shows about the scale of its bare numbers; merge chunks with `|`.
+
+    Text and spreadsheet numbers are told apart: a CSV's bare `36.99` can only be a
+    percent, while a spreadsheet number cell of a `0.00%` column holds the fraction, and
+    one such cell above 1 is a rate over 100% (a day's conversion or refund rate can be).
+    So spreadsheet numbers are counted, not just seen: the side most of them are on wins.
+    """
 
     percent_sign: bool = False  # some cell reads "36.99%"
     bare: bool = False  # some non-zero number is written without a % sign
-    over_one: bool = False  # some bare number is above 1 (so bare numbers are percents)
+    over_one: bool = False  # some bare text number is above 1 (so bare numbers are percents)
     fractional: bool = False  # some bare number lies strictly between 0 and 1
-    numeric_fraction: bool = False  # ... and it is a spreadsheet number, not text
     numeric: bool = False  # some non-zero bare number is a spreadsheet number cell
+    numeric_fractions: int = 0  # spreadsheet number cells strictly between 0 and 1
+    numeric_over_one: int = 0  # spreadsheet number cells above 1
 
     def __or__(self, other: PercentEvidence) -> PercentEvidence:
         mine, theirs = vars(self), vars(other)
-        return PercentEvidence(**{k: mine[k] or theirs[k] for k in mine})
+        return PercentEvidence(**{k: mine[k] + theirs[k] if type(mine[k]) is int else mine[k] or theirs[k]
+                                  for k in mine})
+
+    @property
+    def numbers_say(self) -> str | None:
+        """The scale most spreadsheet number cells show: 'fraction' when more lie between
+        0 and 1 than above 1 (the cells above 1 are rates over 100%), 'percent' when more
+        lie above 1 (the cells below 1 are rates under 1%); None on a tie or without any."""
+        if self.numeric_fractions == self.numeric_over_one:
+            return None
+        return "fraction" if self.numeric_fractions > self.numeric_over_one else "percent"
 
     @property
     def decided(self) -> str | None:
-        """A bare number above 1 makes the column percents. Text `%` cells make the bare
-        text numbers beside them percents too (`0.5` next to `36.99%` is 0.5%), but not a
-        spreadsheet number cell, which stores a percent as its fraction (0.9 = 90%)."""
+        """A bare text number above 1 makes the column percents; then the spreadsheet
+        numbers decide by majority (a tie leaves the header and the siblings to decide).
+        Text `%` cells make the bare text numbers beside them percents too (`0.5` next to
+        `36.99%` is 0.5%), but not a spreadsheet number cell, which stores a percent as
+        its fraction (0.9 = 90%)."""
         if self.over_one:
             return "percent"
-        if self.percent_sign and not self.numeric_fraction:
+        if self.numeric_fractions or self.numeric_over_one:
+            return self.numbers_say
+        if self.percent_sign:
             return "percent"
         if self.fractional:
             return "fraction"
@@ -311,7 +332,8 @@ class PercentEvidence:
 
     @property
     def final(self) -> bool:
-        """No later cell can change the decision (so a chunked reader may stop looking)."""
+        """No later cell can change the decision (so a chunked reader may stop looking).
+        Spreadsheet numbers never settle it: later cells may outnumber those seen."""
         return self.over_one or (self.percent_sign and not self.bare)
 
 
@@ -365,11 +387,12 @@ def _evidence(num: np.ndarray, kind: np.ndarray) -> PercentEvidence:
     bare = present & (kind != _SIGNED)
     size = np.abs(np.where(present, num, 0.0))
     fraction = bare & (size > 0) & (size < 1)
+    numeric = bare & (kind == _NUMERIC)
     return PercentEvidence(
         percent_sign=bool((present & (kind == _SIGNED)).any()), bare=bool((bare & (size > 0)).any()),
-        over_one=bool((bare & (size > 1)).any()), fractional=bool(fraction.any()),
-        numeric_fraction=bool((fraction & (kind == _NUMERIC)).any()),
-        numeric=bool((bare & (size > 0) & (kind == _NUMERIC)).any()),
+        over_one=bool((bare & ~numeric & (size > 1)).any()), fractional=bool(fraction.any()),
+        numeric=bool((numeric & (size > 0)).any()),
+        numeric_fractions=int((fraction & numeric).sum()), numeric_over_one=int((numeric & (size > 1)).sum()),
     )
 
 
@@ -382,17 +405,19 @@ def decide_percent_scale(own: PercentEvidence, *, header_says_percent: bool = Fa
                          siblings: Iterable[PercentEvidence] = ()) -> str:
     """'percent' (bare 36.99 = 36.99%) or 'fraction' (0.3699) for one rate column.
 
-    A bare number above 1, or text `%` cells, make the column percents; a spreadsheet
-    number between 0 and 1 makes it fractions (the way percent cells store them). Bare
-    text numbers below 1 (`0.5` in a CSV) say nothing on their own: a `%` in the header,
-    then the other rate columns of the same file decide, and only then are they fractions.
-    Spreadsheet numbers (a column of 1s: 100% or 1%?) heed only siblings that are
-    spreadsheet numbers too: a `36.99%` text cell beside them says nothing of how the file
-    stores a number. A column of only 0s and 1s with no other evidence is read as fractions.
+    A bare text number above 1, or text `%` cells, make the column percents. Spreadsheet
+    numbers decide by majority: mostly between 0 and 1 is fractions (the way percent
+    cells store them, so 1.2 beside them is 120%), mostly above 1 is percents. Bare text
+    numbers below 1 (`0.5` in a CSV) and spreadsheet numbers split evenly say nothing on
+    their own: a `%` in the header, then the other rate columns of the same file decide,
+    and only then are they fractions. Spreadsheet numbers (a column of 1s: 100% or 1%?)
+    heed only siblings that are spreadsheet numbers too: a `36.99%` text cell beside them
+    says nothing of how the file stores a number. A column of only 0s and 1s with no
+    other evidence is read as fractions.
     """
     if own.decided == "percent":
         return "percent"
-    if own.numeric_fraction:
+    if own.numbers_say == "fraction":
         return "fraction"
     if header_says_percent:
         return "percent"
@@ -410,7 +435,7 @@ def percent_scale_unseen(own: PercentEvidence, *, header_says_percent: bool = Fa
                          siblings: Iterable[PercentEvidence] = ()) -> bool:
     """A column of bare 0s and 1s whose scale nothing in the file shows (decide_percent_scale
     then reads it as fractions: 1 = 100%)."""
-    return own.bare and not (own.decided or own.numeric_fraction or header_says_percent or _votes(own, siblings))
+    return own.bare and not (own.decided or own.numeric_fractions or header_says_percent or _votes(own, siblings))
 
 
 def read_percent(values, *, scale: str | None = None, header_says_percent: bool = False) -> Reading:
@@ -969,9 +994,11 @@ def split_accounts(values, *, dash: bool = False, given_shop: str | None = None)
     """(shop, account) from `店铺:子账号` / `店铺：子账号` (the shop is before the LAST colon)
     or, with `dash`, JD's `店铺-客服`. With a `given_shop` the dash cuts only that shop's
     name off (`我的京东-小王` is 小王 whether or not the shop was given; `kefu-01` stays
-    whole), so one agent keeps one account name across imports. Shop is None where the name
-    carries none. Both are object columns of Python strings (cheap to build from a few
-    distinct names)."""
+    whole), so one agent keeps one account name across imports. Without one the FIRST
+    dash cuts: agent names often hold a dash (`京东旗舰店-kefu-01` is kefu-01 of
+    京东旗舰店, not 01 of a shop 京东旗舰店-kefu), shop names rarely do. Shop is None where
+    the name carries none. Both are object columns of Python strings (cheap to build from
+    a few distinct names)."""
     s = _series(values)
 
     def read(value):
@@ -979,9 +1006,11 @@ def split_accounts(values, *, dash: bool = False, given_shop: str | None = None)
         if name is None:
             return None
         cut = max((m.start() for m in _COLON.finditer(name)), default=-1)
-        if cut < 0 and dash:
+        if cut < 0 and dash and not given_shop:
+            cut = name.find("-")
+        elif cut < 0 and dash:
             cut = name.rfind("-")
-            if given_shop and name[:cut].strip() != given_shop:
+            if name[:cut].strip() != given_shop:
                 cut = len(given_shop) if name.startswith(f"{given_shop}-") else -1
         shop, account = name[:cut].strip(), name[cut + 1:].strip()
         if cut <= 0 or not shop or not account:

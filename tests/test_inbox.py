@@ -304,6 +304,11 @@ def _xlsx_bytes() -> bytes:
     return to_xlsx({"整体数据": pd.DataFrame({"客服": ["小王"], "接待量": [12]})})
 
 
+XML_SPREADSHEET_2003 = ('<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">'
+                        '<Worksheet><Table><Row><Cell><Data>客服</Data></Cell></Row></Table></Worksheet>'
+                        '</Workbook>').encode()
+
+
 def test_check_upload_detects_by_content():
     assert inbox.check_upload("报表.xlsx", _xlsx_bytes()) == "xlsx"
     assert inbox.check_upload("报表.XLS", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504) == "xls"
@@ -317,7 +322,10 @@ def test_check_upload_detects_by_content():
     ("报表.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "不是 Excel 或 CSV"),
     ("报表.csv", _xlsx_bytes(), "内容是Excel 工作簿"),
     ("报表.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504, "加了密码"),
-    ("报表.xls", b"<html><body><table><tr><td>1</td></tr></table></body></html>", "HTML"),
+    ("报表.csv", b"<html><body><table><tr><td>1</td></tr></table></body></html>", "内容是网页表格"),
+    ("报表.xls", XML_SPREADSHEET_2003, "HTML/XML"),  # <Table> but no <td>: the importer reads no sheet
+    ("报表.xls", "<html><body>登录已过期</body></html>".encode(), "HTML/XML"),
+    ("报表.xls", "\t客服\t接待人数\n".encode("utf-16-le"), "不是 Excel 或 CSV"),  # 09 00 but no BIFF record
     ("报表.exe", CSV_TEXT.encode("utf-8"), "不支持的文件类型 .exe"),
     ("报表", CSV_TEXT.encode("utf-8"), "无扩展名"),
     ("报表.csv", b"", "是空的"),
@@ -326,6 +334,21 @@ def test_check_upload_detects_by_content():
 def test_check_upload_refuses(name, data, message):
     with pytest.raises(ValueError, match=message):
         inbox.check_upload(name, data)
+
+
+def test_check_upload_takes_the_legacy_xls_forms_the_importer_reads(tmp_path):
+    # biff8: the Workbook stream of an .xls, without its OLE2 wrapper
+    from test_importer import biff8
+
+    from csperf import importer
+
+    rows = [["客服", "接待人数"], ["店:小王", 12]]
+    page = ("<html><head><meta charset='gbk'></head><body><table><tr><th>客服</th><th>接待人数</th></tr>"
+            "<tr><td>店:小王</td><td>12</td></tr></table></body></html>").encode("gbk")
+    for name, data in (("京东.xls", page), ("拼多多.xls", biff8([("Sheet1", rows)]))):
+        assert inbox.check_upload(name, data) == "xls"
+        (tmp_path / name).write_bytes(data)
+        assert importer.parse_file(tmp_path / name, date_from="2026-10-01").facts["receptions"].tolist() == [12]
 
 
 def test_check_upload_refuses_other_zip_files():

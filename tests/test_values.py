@@ -106,7 +106,35 @@ def test_spreadsheet_ones_heed_only_siblings_that_are_spreadsheet_numbers_too():
 def test_percent_evidence_finality():
     assert v.percent_evidence(cells("36.99%", "-")).final
     assert not v.percent_evidence(pd.Series([0.5])).final
-    assert v.percent_evidence(pd.Series([12.0])).final
+    assert v.percent_evidence(cells("12", dtype="str")).final  # a CSV's bare 12: percents, whatever follows
+    assert not v.percent_evidence(pd.Series([12.0])).final  # spreadsheet numbers: later cells may outnumber it
+
+
+def test_spreadsheet_fractions_with_a_rate_over_100_percent_stay_fractions():
+    # 0.00%-formatted cells: a day's conversion of 120% (more payers than inquiries) is the cell 1.2
+    assert v.percent(pd.Series([0.35, 0.40, 1.20])).tolist() == [0.35, 0.40, 1.20]
+    assert as_list(v.percent(cells(0.05, 0.10, 1.5, "-"))) == [0.05, 0.10, 1.5, None]  # an xlsx object column
+    rates = v.percent_evidence(pd.Series([0.35, 0.40, 1.20]))
+    numeric_percents = v.percent_evidence(pd.Series([36.99, 20.0]))
+    assert v.decide_percent_scale(rates, header_says_percent=True, siblings=[numeric_percents]) == "fraction"
+    # merged over chunks: a first chunk holding only the 1.2 does not settle the column
+    first, rest = v.percent_evidence(pd.Series([1.20])), v.percent_evidence(pd.Series([0.35, 0.40]))
+    assert first.decided == "percent" and (first | rest).decided == "fraction"
+    # a CSV's bare text is no spreadsheet number: its 1.20 says the column writes percents
+    assert v.percent(cells("0.35", "1.20", dtype="str")).round(6).tolist() == [0.0035, 0.012]
+
+
+def test_spreadsheet_numbers_decide_their_scale_by_majority():
+    # mostly above 1: the file writes 36.99 for 36.99%, so its 0.5 is 0.5%
+    assert v.percent(pd.Series([36.99, 20.0, 0.5])).round(6).tolist() == [0.3699, 0.2, 0.005]
+    # as many of each: the header, then spreadsheet-number siblings decide; else a number cell is a fraction
+    tie = v.percent_evidence(pd.Series([0.35, 35.0]))
+    assert tie.decided is None and v.decide_percent_scale(tie) == "fraction"
+    assert v.decide_percent_scale(tie, header_says_percent=True) == "percent"
+    assert v.decide_percent_scale(tie, siblings=[v.percent_evidence(pd.Series([36.99, 20.0]))]) == "percent"
+    assert v.decide_percent_scale(tie, siblings=[v.percent_evidence(pd.Series([0.98, 0.97]))]) == "fraction"
+    assert v.decide_percent_scale(tie, siblings=[v.percent_evidence(cells("36.99", "20", dtype="str"))]) == "fraction"
+    assert not v.percent_scale_unseen(tie)  # not a column of 0s and 1s
 
 
 def test_mixed_numeric_fraction_and_percent_text():
@@ -243,6 +271,15 @@ def test_account_names():
     assert as_list(account) == ["小王", "京东-自营店-", "kefu-01", "小李"]
     shop, account = v.split_accounts(["a-b"])
     assert pd.isna(shop[0]) and account[0] == "a-b"
+
+
+def test_jd_agent_names_with_a_dash_keep_it_when_no_shop_is_given():
+    names = ["京东旗舰店-小王", "京东旗舰店-kefu-01", "京东旗舰店 - kefu-02", "-kefu-03", "店:kefu-04"]
+    shop, account = v.split_accounts(names, dash=True)
+    assert as_list(shop) == ["京东旗舰店", "京东旗舰店", "京东旗舰店", None, "店"]  # no shop 京东旗舰店-kefu
+    assert as_list(account) == ["小王", "kefu-01", "kefu-02", "-kefu-03", "kefu-04"]
+    # the same accounts as when the shop is given
+    assert as_list(v.split_accounts(names[:2], dash=True, given_shop="京东旗舰店")[1]) == ["小王", "kefu-01"]
 
 
 def test_many_rows_parse_through_distinct_values():
