@@ -262,17 +262,21 @@ def trend(
     *,
     grain: str = "day",
     split: str | None = None,
+    as_group: bool = False,
     **filters,
 ) -> pd.DataFrame:
-    """One KPI over time: columns `period`, the split column (team/agent/shop), `value`, `n`."""
+    """One KPI over time: columns `period`, the split column (team/agent/shop), `value`, `n`.
+
+    `as_group` reads the rows as an agent's comparison group (spec/metrics.md): a sum KPI
+    is then the mean per agent who worked in each period (`n` of them), not the total, so
+    an agent's line is drawn against what the scores compare it with."""
     k = kpi(metric)
     bucket = {
         "day": "f.date_from",
         "week": "CAST(date_trunc('week', f.date_from) AS DATE)",
         "month": "CAST(date_trunc('month', f.date_from) AS DATE)",
     }[grain]
-    split_sql = {None: None, "team": "f.shop || ' · ' || coalesce(r.team, '未分组')",
-                 "agent": "f.account", "shop": "f.shop"}[split]
+    split_sql = _split_column(split, "f")
     scope, params = _scope(date_from, date_to, **filters)
     scope += f" AND {_within(grain)}"
     if k.kind == "ratio":
@@ -284,27 +288,48 @@ def trend(
     elif k.kind == "sum":
         value, n = f"sum(f.{k.name})", "count(DISTINCT (f.shop, f.account))"
     else:
-        return _manual_trend(db, k.name, date_from, date_to, split, **filters)
+        return _manual_trend(db, k.name, date_from, date_to, split, scope, params)
     cols = f"{bucket} AS period" + (f", {split_sql} AS {split}" if split else "")
+    if as_group and k.kind == "sum":
+        return _mean_per_worker(db, k.name, cols, split, scope, params)
     sql = f"""SELECT {cols}, {value} AS value, {n} AS n {scope}
               GROUP BY ALL ORDER BY period{", " + split if split else ""}"""
     return db.query(sql, params)
 
 
-def _manual_trend(db, metric: str, date_from, date_to, split, **filters) -> pd.DataFrame:
-    frame = db.query(
-        f"""SELECT q.month AS period, q.shop, q.account AS agent, coalesce(r.team, '未分组') AS team,
-                  q.{metric} AS value
-           FROM qa_scores q LEFT JOIN roster r USING (shop, account)
-           WHERE q.month BETWEEN date_trunc('month', CAST(? AS DATE)) AND CAST(? AS DATE)
-             AND q.{metric} IS NOT NULL AND NOT coalesce(r.excluded, false)""",
-        [_as_date(date_from), _as_date(date_to)],
+def _split_column(split: str | None, table: str) -> str | None:
+    """A trend's split (team, agent or shop) as a column of `table` (joined with the roster as r)."""
+    return {None: None, "team": f"{table}.shop || ' · ' || coalesce(r.team, '未分组')", "agent": f"{table}.account",
+            "shop": f"{table}.shop"}[split]
+
+
+def _mean_per_worker(db: Database, metric: str, cols: str, split: str | None, scope: str, params: list) -> pd.DataFrame:
+    """A sum KPI per period as the mean over the agents who worked in it (scoring.worked:
+    Σworkdays > 0, or unknown workdays), the group value agent_kpis gives the same rows."""
+    keys = "period" + (f", {split}" if split else "")
+    worker = "NOT coalesce(workdays <= 0, false)"
+    return db.query(
+        f"""WITH per_agent AS (SELECT {cols}, f.shop, f.account, sum(f.{metric}) AS value,
+                                      sum(f.workdays) AS workdays {scope} GROUP BY ALL)
+            SELECT {keys}, avg(value) FILTER (WHERE {worker}) AS value, count(*) FILTER (WHERE {worker}) AS n
+            FROM per_agent GROUP BY ALL ORDER BY {keys}""",
+        params,
     )
-    if filters.get("shop"):
-        frame = frame[frame["shop"].isin([filters["shop"]] if isinstance(filters["shop"], str)
-                                         else filters["shop"])]
-    keys = ["period"] + ([split] if split else [])
-    return frame.groupby(keys, as_index=False).agg(value=("value", "mean"), n=("value", "size"))
+
+
+def _manual_trend(db, metric: str, date_from, date_to, split: str | None, scope: str, params: list) -> pd.DataFrame:
+    """A manual score (QA …) by month: the mean of the scores of the accounts with figures
+    in scope (as _qa_by counts them), so the sidebar's filters hold as for every KPI."""
+    cols = "q.month AS period" + (f", {_split_column(split, 'q')} AS {split}" if split else "")
+    return db.query(
+        f"""SELECT {cols}, avg(q.{metric}) AS value, count(*) AS n
+            FROM qa_scores q
+            SEMI JOIN (SELECT DISTINCT f.shop, f.account {scope}) a ON a.shop = q.shop AND a.account = q.account
+            LEFT JOIN roster r ON r.shop = q.shop AND r.account = q.account
+            WHERE q.month BETWEEN date_trunc('month', CAST(? AS DATE)) AND CAST(? AS DATE) AND q.{metric} IS NOT NULL
+            GROUP BY ALL ORDER BY period{", " + split if split else ""}""",
+        [*params, _as_date(date_from), _as_date(date_to)],
+    )
 
 
 def team_totals(db: Database, date_from, date_to, **filters) -> pd.Series:
@@ -518,6 +543,7 @@ def sessions_by_hour(db: Database, date_from, date_to, **filters) -> pd.DataFram
     scope, params = _session_scope(date_from, date_to, **filters)
     return db.query(
         f"""SELECT hour(s.started_at) AS hour, count(*) AS sessions,
+                   sum(CAST(s.answered AS INTEGER)) AS answered, count(s.answered) AS answer_known,
                    avg(CAST(s.answered AS DOUBLE)) AS answer_rate,
                    sum(CAST(s.converted AS INTEGER)) / nullif(count(s.converted), 0) AS conversion_rate,
                    sum(CAST(s.resolved AS INTEGER)) / nullif(count(s.resolved), 0) AS resolution_rate
@@ -537,8 +563,7 @@ def _sessions_by(db, case_sql, buckets, condition, date_from, date_to, filters: 
     frame = db.query(
         f"""SELECT {case_sql} AS bucket, count(*) AS sessions,
                    sum(CAST(s.converted AS INTEGER)) / nullif(count(s.converted), 0) AS conversion_rate,
-                   sum(CAST(s.resolved AS INTEGER)) / nullif(count(s.resolved), 0) AS resolution_rate,
-                   avg(s.rating) AS csat_avg
+                   sum(CAST(s.resolved AS INTEGER)) / nullif(count(s.resolved), 0) AS resolution_rate
             {scope} AND {condition} GROUP BY ALL ORDER BY bucket""",
         params,
     )

@@ -86,15 +86,16 @@ with agent_tab:
         group["team"] = person["team"]
     if pd.notna(person["role"]):
         group["role"] = person["role"]
-    team_trend = ui.query("trend", metric, date_from, date_to, grain=grain, **group)
+    team_trend = ui.query("trend", metric, date_from, date_to, grain=grain, as_group=True, **group)
     team_name = ui.t("团队", "Team")
     both = pd.concat([mine.assign(series=views.display_name(person)), team_trend.assign(series=team_name)],
                      ignore_index=True)
     st.plotly_chart(charts.trend_lines(both, metric, promotions, series="series", dashed=(team_name,), lang=lang,
                                        partial=partial),
                     key="tr_agent_chart")
-    st.caption(ui.t("虚线是该客服所在团队（同店铺、团队、岗位）的汇总值。",
-                    "The dashed line is the agent's team (same shop, team and role), pooled."))
+    st.caption(ui.t(f"虚线是该客服所在团队（同店铺、团队、岗位）的{views.group_line_words(metric)[0]}。",
+                    f"The dashed line is the agent's team (same shop, team and role), "
+                    f"{views.group_line_words(metric)[1]}."))
 
 with multiples_tab:
     team_keys = (everyone[["shop", "team"]].drop_duplicates().sort_values(["shop", "team"], na_position="last")
@@ -108,7 +109,7 @@ with multiples_tab:
                      "Ungrouped accounts have no team to compare with. Assign teams in the roster on the Data page."))
     else:
         per_agent = ui.query("trend", metric, date_from, date_to, grain=grain, split="agent", shop=shop, team=team)
-        team_line = ui.query("trend", metric, date_from, date_to, grain=grain, shop=shop, team=team)
+        team_line = ui.query("trend", metric, date_from, date_to, grain=grain, as_group=True, shop=shop, team=team)
         members = everyone[(everyone["shop"] == shop) & (everyone["team"] == team)]
         names = {row["agent"]: views.display_name(row) for _, row in members.iterrows()}
         per_agent = per_agent[per_agent["agent"].isin(names)]

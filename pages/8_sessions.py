@@ -56,7 +56,8 @@ if by_hour.empty and by_duration.empty:
 outcome = "conversion_rate" if by_duration["conversion_rate"].notna().any() else "resolution_rate"
 outcome_label = t("转化率", "Conversion") if outcome == "conversion_rate" else t("解决率", "Resolution rate")
 total = int(by_hour["sessions"].sum())
-answered = (by_hour["answer_rate"] * by_hour["sessions"]).sum() / total if total else float("nan")
+known = by_hour["answer_known"].sum()  # sessions whose log says whether they were answered
+answered = by_hour["answered"].sum() / known if known else float("nan")
 tiles = st.columns(4)
 tiles[0].metric(t("会话数", "Sessions"), fmt.count(total))
 tiles[1].metric(t("接通/回复率", "Answered"), fmt.percent(answered))

@@ -6,9 +6,11 @@ and is checked for content an empty page would not have, and for who may see wha
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
+import numpy as np
 import pytest
 from conftest import app_test, held_by_another_process
 
@@ -270,6 +272,28 @@ def test_trends_draw_team_agent_and_small_multiples(app_db):
     assert not at.exception
     daily = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert len(daily["data"][0]["x"]) > weekly_points  # 60 days against 9 or 10 weeks
+
+
+def test_an_agents_sales_are_drawn_against_the_teams_mean_per_agent_not_its_total(app_db):
+    from csperf import queries, views
+    from csperf.db import open_db
+
+    at = run("pages/3_trends.py")
+    at.selectbox(key="tr_metric").select("sales").run()
+    at.selectbox(key="tr_agent").set_value(0).run()  # the first agent of the list: 拼多多店's pdd01 (拼团组)
+    team = next(t for t in json.loads(at.get("plotly_chart")[1].proto.spec)["data"] if t.get("name") == "团队")
+    first, last = queries.data_range(open_db())
+    span = views.trend_range(at.session_state["tr_range"], first, last, (first, last))
+    means = queries.trend(open_db(), "sales", *span, grain="week", as_group=True, shop="拼多多店", team="拼团组")
+    totals = queries.trend(open_db(), "sales", *span, grain="week", shop="拼多多店", team="拼团组")
+    drawn = team["y"]  # plotly writes a float array without gaps as base64 typed data
+    if isinstance(drawn, dict):
+        drawn = np.frombuffer(base64.b64decode(drawn["bdata"]), dtype=drawn["dtype"]).tolist()
+    drawn = dict(zip((x[:10] for x in team["x"]), drawn))
+    expected = {f"{p:%Y-%m-%d}": v for p, v in zip(means["period"], means["value"]) if f"{p:%Y-%m-%d}" in drawn}
+    assert len(expected) >= 3 and [drawn[p] for p in expected] == pytest.approx(list(expected.values()))
+    assert means["value"].iloc[1] < totals["value"].iloc[1]  # two agents worked: half the total
+    assert any("人均值（上班的客服）" in c.value for c in at.caption)
 
 
 def test_trends_draw_the_target_as_its_own_line(app_db):

@@ -328,6 +328,28 @@ def test_sessions_page_uses_conversion_and_loss_reasons_when_the_log_has_them(ap
     assert not at.exception and any("没有会话记录" in i for i in texts(at.info))  # B组 had no chats
 
 
+def test_the_answered_tile_pools_the_sessions_whose_log_says(app_db):
+    def chat(sid, hour, answered):
+        start = datetime(2026, 10, 20, hour, 0)
+        return {"shop": "旗舰店", "account": "小美", "session_id": sid, "day": start.date(), "started_at": start,
+                "answered": answered, "duration_s": 60}
+
+    # 10时: one answered, three the log left blank; 11时: four not answered
+    chats = pd.DataFrame([chat("S1", 10, True), *(chat(f"S{i}", 10, None) for i in (2, 3, 4)),
+                          *(chat(f"T{i}", 11, False) for i in range(4))])
+    open_db().apply_import(ImportMeta("chats.csv", "blank-answers", "sessions", "旗舰店"), None, chats)
+    at = ran(SESSIONS)
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["会话数"], metrics["接通/回复率"]) == ("8", "20.0%")  # 1 of the 5 known, not 50% by hour
+    assert shown_table(at, "时段")["接通/回复率"].tolist() == ["100.0%", "0.0%"]
+    unknown = chats.assign(answered=None, session_id=chats["session_id"] + "x")
+    open_db().apply_import(ImportMeta("nothing.csv", "no-answers", "sessions", "拼多多店"), None,
+                           unknown.assign(shop="拼多多店"))
+    at.session_state["f_shop"] = ["拼多多店"]
+    at.run()
+    assert {m.label: m.value for m in at.metric}["接通/回复率"] == "—"  # not 0.0%
+
+
 def test_session_charts_label_their_points_only_where_the_labels_have_room(app_db):
     chats = pd.DataFrame([{"shop": "旗舰店", "account": "小美", "session_id": f"S{h}", "day": date(2026, 10, 20),
                            "started_at": datetime(2026, 10, 20, h, 0), "answered": True, "converted": h % 2 == 0,

@@ -220,6 +220,36 @@ def test_trend_by_week_and_split(db):
     assert split.set_index("agent")["value"].to_dict() == pytest.approx({"a": 0.2, "b": 0.1})
 
 
+def test_a_sum_kpis_group_trend_is_the_mean_per_agent_who_worked(db):
+    load(db, [{"shop": "s", "account": "a", "date_from": D1, "sales": 100.0, "workdays": 1},
+              {"shop": "s", "account": "b", "date_from": D1, "sales": 300.0, "workdays": 1},
+              {"shop": "s", "account": "off", "date_from": D1, "sales": 0.0, "workdays": 0},  # did not work
+              {"shop": "s", "account": "robot", "date_from": D1, "sales": 900.0, "workdays": 1},
+              {"shop": "s", "account": "a", "date_from": D2, "sales": 200.0, "workdays": 1}])
+    roster(db, [("s", a, "A组", "presales", a == "robot") for a in ("a", "b", "off", "robot")])
+    daily = queries.trend(db, "sales", D1, D2, as_group=True, shop="s", team="A组")
+    assert daily[["value", "n"]].values.tolist() == [[200, 2], [200, 1]]
+    assert queries.trend(db, "sales", D1, D2, shop="s")["value"].tolist() == [400, 200]  # without: the total
+    weekly = queries.trend(db, "sales", D1, D2, grain="week", as_group=True)
+    assert weekly[["value", "n"]].values.tolist() == [[300, 2]]  # a's 300 and b's 300 over the week
+    agents = queries.agent_kpis(db, D1, D2).set_index("agent")
+    assert agents.loc["a", "sales_team"] == weekly["value"].iloc[0]  # what the scores compare with
+    teams = queries.trend(db, "sales", D1, D1, split="team", as_group=True)
+    assert teams[["team", "value"]].values.tolist() == [["s · A组", 200]]
+    rate = queries.trend(db, "conversion_rate", D1, D2, as_group=True)  # a ratio is pooled either way
+    assert rate.equals(queries.trend(db, "conversion_rate", D1, D2))
+
+
+def test_a_manual_scores_trend_keeps_the_filters(db):
+    scored_agents(db, {"a": "A组", "b": "B组"}, [("a", "2026-10-01", 90), ("b", "2026-10-01", 60)])
+    span = (date(2026, 10, 1), date(2026, 10, 31))
+    assert queries.trend(db, "qa_score", *span, grain="month")["value"].tolist() == [75]
+    assert queries.trend(db, "qa_score", *span, grain="month", account="a")["value"].tolist() == [90]
+    assert queries.trend(db, "qa_score", *span, grain="month", team="B组")["value"].tolist() == [60]
+    by_team = queries.trend(db, "qa_score", *span, grain="month", split="team")
+    assert by_team[["team", "value"]].values.tolist() == [["s · A组", 90], ["s · B组", 60]]
+
+
 def test_shop_level_figures_are_not_summed_with_the_agents(db):
     from csperf.importer import SHOP_LEVEL_ACCOUNT
 
