@@ -288,21 +288,28 @@ def cmd_score(args) -> int:
     database = _open(args)
     schemes.ensure_presets(database)
     start, end = _period(args)
-    kpis = queries.agent_kpis(database, start, end, shop=args.shop, role=args.role)
+    # Everyone is scored and --shop/--role only pick the rows shown, as on the dashboard: a
+    # display filter must not shrink a comparison group and so move scores, ranks and pay.
+    kpis = queries.agent_kpis(database, start, end)
+    shown = {"shop": args.shop, "role": args.role}
     if args.scheme:
         path = Path(args.scheme)
         chosen = (scheme_mod.load_scheme(path) if path.suffix == ".toml" and path.exists()
                   else schemes.get_scheme(database, args.scheme, args.version, as_of=end)[0])
-        result, used = scoring.score(kpis, chosen), [chosen]
+        result, used = views.apply_filters(scoring.score(kpis, chosen), shown), [chosen]
         metrics = [rule.metric for rule in chosen.kpis]
-        other_roles = kpis[~scoring.covers(chosen, kpis)]
+        other_roles = views.apply_filters(kpis[~scoring.covers(chosen, kpis)], shown)
         if not other_roles.empty:
             print(f"注意: {len(other_roles)} 个账号的岗位不是 {chosen.role}，不在方案「{chosen.name}」的范围内，未评分 — "
                   f"not scored, their role is not {chosen.role}: " + ", ".join(other_roles["agent"].astype(str)),
                   file=sys.stderr)
     else:
-        scored = views.score_agents(kpis, views.assigned_schemes(database, end))
-        result, metrics, used = scored.frame, scored.metrics, list(scored.schemes.values())
+        everyone = views.score_agents(kpis, views.assigned_schemes(database, end))
+        result = views.apply_filters(everyone.frame, shown)
+        in_view = set(result.get("scheme", ()))
+        scored = views.Scored(result, {label: scheme for label, scheme in everyone.schemes.items() if label in in_view},
+                              views.apply_filters(everyone.unassigned, shown))
+        metrics, used = scored.metrics, list(scored.schemes.values())
         if not scored.unassigned.empty:
             print(f"注意: {len(scored.unassigned)} 个账号没有适用的方案，未评分 — no scheme applies to their "
                   "role: " + ", ".join(scored.unassigned["agent"].astype(str)), file=sys.stderr)

@@ -102,6 +102,9 @@ class Scheme:
     penalties: list[Penalty] = field(default_factory=list)
     pay: Pay = field(default_factory=Pay)
     levels: dict[str, float] = field(default_factory=dict)  # default base salary per level
+    # The saved version this was loaded as, None for one not from the database. Where it is
+    # kept, not what it says: two versions may read alike yet each pays its own periods.
+    version: int | None = field(default=None, compare=False)
 
 
 # -- parsing and validation ---------------------------------------------------------------
@@ -118,6 +121,14 @@ _KPI_FIELDS_BY_METHOD = {
 _METHOD_FIELDS = ("cap", "target", "worst", "best", "bands")  # fields that only some methods take
 _PAY_FIELDS = ("performance_pay", "coefficients", "commission", "commission_times_coefficient",
                "rank_awards", "team_bonus", "floor_at_base")
+
+
+def _as_float(value: float) -> float:
+    """A TOML number as a float; an integer too big for one (TOML has no limit) is infinite."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 class _Checker:
@@ -158,7 +169,7 @@ class _Checker:
     def number(self, value: Any, path: str, *, non_negative: bool = False, positive: bool = False) -> float | None:
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(_as_float(value)):
             self.fail(path, f"应为数字，实为 {value!r}", "must be a finite number")
             return None
         if positive and value <= 0:
@@ -178,9 +189,12 @@ class _Checker:
         if value is None:
             self.fail(path, "必填", "required")
             return ""
+        if not isinstance(value, str):  # before the lookup: a TOML list or table cannot be a dict key
+            self.fail(path, f"应为指标名称（文本），实为 {value!r}", "must be a KPI name (text)")
+            return ""
         if value not in KPI_BY_NAME:
             self.fail(path, f"未知指标 {value!r}", f"unknown metric {value!r}")
-        return str(value)
+        return value
 
     def pairs(self, value: Any, path: str, what: tuple[str, str], *, required: bool = False) -> list[tuple]:
         """`[[threshold, amount], …]` in any order, returned sorted by threshold (the spec sets
@@ -283,7 +297,7 @@ def _list(c: _Checker, value: Any, path: str) -> list:
 def _no_duplicates(c: _Checker, metrics: list[str], path: str) -> None:
     seen: dict[str, int] = {}
     for i, metric in enumerate(metrics):
-        if metric in seen:
+        if metric and metric in seen:  # a missing or non-text metric is reported already
             c.fail(f"{path}[{i}].metric", f"指标 {metric!r} 已在 {path}[{seen[metric]}] 中出现",
                    f"metric {metric!r} already used in {path}[{seen[metric]}]")
         seen.setdefault(metric, i)

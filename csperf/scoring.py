@@ -262,12 +262,19 @@ def _rule_score(rule, lower_is_better: bool, value: np.ndarray, group_value: np.
 
 
 def _tier_amount(value: np.ndarray, tiers: list[tuple[float, float]], lower_is_better: bool) -> np.ndarray:
-    """Amount of the best tier reached: highest threshold ≤ v, or lowest ≥ v; 0 when none or NaN.
+    """Amount of the best tier reached (`tier_index`); 0 when none or NaN."""
+    amounts = np.array([a for _, a in tiers], dtype=float)
+    index = tier_index(value, tiers, lower_is_better)
+    return np.where(index >= 0, amounts[np.maximum(index, 0)], 0.0)
+
+
+def tier_index(value: np.ndarray, tiers: list[tuple[float, float]], lower_is_better: bool) -> np.ndarray:
+    """Index into `tiers` (ascending thresholds) of the best tier reached: the highest threshold
+    ≤ v, or the lowest ≥ v; -1 when none or NaN. Public so that a pay slip names the tier paid.
 
     A value equal to a threshold up to float noise reaches it.
     """
     thresholds = np.array([t for t, _ in tiers], dtype=float)
-    amounts = np.array([a for _, a in tiers], dtype=float)
     missing = np.isnan(value)
     probe = _snapped(np.where(missing, 0.0, value), thresholds)
     if lower_is_better:
@@ -276,8 +283,7 @@ def _tier_amount(value: np.ndarray, tiers: list[tuple[float, float]], lower_is_b
     else:
         index = np.searchsorted(thresholds, probe, side="right") - 1
         reached = index >= 0
-    reached &= ~missing
-    return np.where(reached, amounts[np.where(reached, index, 0)], 0.0)
+    return np.where(reached & ~missing, index, -1)
 
 
 def _close(a: np.ndarray, b: np.ndarray) -> np.ndarray:

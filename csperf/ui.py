@@ -231,7 +231,7 @@ class Leaderboard:
     """The leaderboard page's table (views.leaderboard) and its labelled form, with what
     the page says about them."""
 
-    schemes: dict[str, Scheme]  # the schemes of the rows shown, by name
+    schemes: dict[str, Scheme]  # the schemes of the rows shown, by their `scheme` column (name, or "name vN")
     unassigned: int  # accounts no scheme applies to
     table: pd.DataFrame
     labelled: views.Labelled | None  # None when the table is empty

@@ -9,10 +9,12 @@ the next level. Figures stay unrounded here; ui_format rounds them when shown.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
 from csperf import schemes, scoring, targets
@@ -108,8 +110,8 @@ def vs_team_status(value, team, metric: str) -> str | None:
 class Scored:
     """Every agent scored with the scheme that applies to it (or one chosen scheme)."""
 
-    frame: pd.DataFrame  # scoring.score's columns plus `scheme` (its name)
-    schemes: dict[str, Scheme]
+    frame: pd.DataFrame  # scoring.score's columns plus `scheme` (its label: see score_agents)
+    schemes: dict[str, Scheme]  # by label
     unassigned: pd.DataFrame  # the KPI rows no scheme applies to (none for their role, or one of another role)
 
     @property
@@ -125,45 +127,61 @@ class Scored:
 def score_agents(kpis: pd.DataFrame, resolve: Callable[[str | None, str, str | None], Scheme | None]) -> Scored:
     """Score each agent with `resolve(role, shop, team)`'s scheme.
 
-    Agents sharing a scheme are scored together, so comparison groups and ranks are the
-    scheme's own; the result lists one scheme after another.
+    Agents sharing a scheme version are scored together, so comparison groups and ranks are
+    the version's own, and each period is paid with the version resolved for it (one shop
+    may be pinned to v1 while another runs v2). A scheme's label is its name, with
+    " v<version>" where several versions of that name are used; the result lists one
+    scheme after another.
     """
     if kpis.empty:
         return Scored(pd.DataFrame(), {}, kpis)
     keys = ["role", "shop", "team"]
     cells = kpis[keys].astype(object).where(kpis[keys].notna(), None)
-    resolved: dict[tuple, Scheme | None] = {}
-    names = []
-    schemes: dict[str, Scheme] = {}
-    for key in map(tuple, cells.to_numpy()):
-        if key not in resolved:
-            resolved[key] = resolve(*key)
-        scheme = resolved[key]
-        names.append(None if scheme is None else scheme.name)
-        if scheme is not None:
-            schemes.setdefault(scheme.name, scheme)
-    names = pd.Series(names, index=kpis.index, dtype=object)
-    left_out = names.isna().to_numpy().copy()
+    rows = list(map(tuple, cells.to_numpy()))
+    identity_of: dict[tuple, tuple[str, int | None] | None] = {}
+    versions: dict[tuple[str, int | None], Scheme] = {}
+    for key in rows:
+        if key in identity_of:
+            continue
+        scheme = resolve(*key)
+        identity_of[key] = None if scheme is None else (scheme.name, scheme.version)
+        if scheme is not None and versions.setdefault(identity_of[key], scheme) != scheme:
+            raise ValueError(f"two different schemes are both named {scheme.name!r}, version {scheme.version}")
+    labels = _version_labels(versions)
+    row_labels = pd.Series([None if identity_of[key] is None else labels[identity_of[key]] for key in rows],
+                           index=kpis.index, dtype=object)
+    left_out = row_labels.isna().to_numpy().copy()
     parts = []
-    for name, scheme in schemes.items():
-        mine = (names == name).to_numpy()
+    for identity, scheme in versions.items():
+        mine = (row_labels == labels[identity]).to_numpy()
         left_out |= mine & ~scoring.covers(scheme, kpis)  # a scheme of another role
         part = scoring.score(kpis[mine], scheme)
-        part.insert(0, "scheme", name)
+        part.insert(0, "scheme", labels[identity])
         parts.append(part)
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    return Scored(frame, schemes, kpis[left_out])
+    return Scored(frame, {labels[identity]: scheme for identity, scheme in versions.items()}, kpis[left_out])
+
+
+def _version_labels(versions: Iterable[tuple[str, int | None]]) -> dict[tuple[str, int | None], str]:
+    """Each (name, version)'s label: the bare name unless that name comes in several versions,
+    so pages keep showing the name and two versions never share a row key."""
+    versions = list(versions)
+    names = Counter(name for name, _ in versions)
+    return {(name, version): name if names[name] == 1 or version is None else f"{name} v{version}"
+            for name, version in versions}
 
 
 def assigned_schemes(db: Database, on_date) -> Callable[[str | None, str, str | None], Scheme | None]:
-    """A resolver for score_agents: the scheme in force on `on_date` (None where none is assigned)."""
+    """A resolver for score_agents: the scheme version in force on `on_date`, carrying its
+    version number (None where none is assigned)."""
     in_force = schemes.resolver(db, on_date)
 
     def resolve(role, shop, team):
         try:
-            return in_force(role, shop, team)[0]
+            scheme, version = in_force(role, shop, team)
         except LookupError:
             return None
+        return replace(scheme, version=version)
 
     return resolve
 
@@ -351,9 +369,10 @@ def period_notes(used: Iterable[Scheme], date_from: date, date_to: date, last_da
     grouped: dict[tuple[str, str], list[str]] = {}
     for used_scheme in used:
         fit = period_fit(used_scheme.period, date_from, date_to, last_day)
-        if fit != "whole":
-            grouped.setdefault((used_scheme.period, fit), []).append(used_scheme.name)
-    return [PeriodNote(kind, fit, names) for (kind, fit), names in grouped.items()]
+        names = grouped.setdefault((used_scheme.period, fit), [])
+        if fit != "whole" and used_scheme.name not in names:  # two versions of one scheme: named once
+            names.append(used_scheme.name)
+    return [PeriodNote(kind, fit, names) for (kind, fit), names in grouped.items() if names]
 
 
 def promotion_note(current, previous, lang: str = "zh") -> str | None:
@@ -1071,13 +1090,12 @@ def pulled_down(breakdown: pd.DataFrame, n: int = 3) -> pd.DataFrame:
 
 
 def _tier_reached(value, tiers, lower_is_better: bool):
-    """The (threshold, amount) of the best tier reached, or None."""
+    """The (threshold, amount) of the best tier reached, or None: decided by the engine's rule
+    (a value within float noise of a threshold reaches it), so the wording names the tier paid."""
     if _missing(value):
         return None
-    reached = [t for t in tiers if (value <= t[0] if lower_is_better else value >= t[0])]
-    if not reached:
-        return None
-    return reached[0] if lower_is_better else reached[-1]
+    index = int(scoring.tier_index(np.array([float(value)]), tiers, lower_is_better)[0])
+    return tiers[index] if index >= 0 else None
 
 
 def pay_slip(row: pd.Series, scheme: Scheme, values: pd.Series | None = None, lang: str = "zh") -> pd.DataFrame:
@@ -1254,6 +1272,14 @@ def promotion_readiness(level: str | None, monthly_scores: Iterable[float],
 # -- ranges ------------------------------------------------------------------------------------------
 
 TREND_GRAINS = {"day": ("按日", "Daily"), "week": ("按周", "Weekly"), "month": ("按月", "Monthly")}
+
+
+def group_line_words(metric: str) -> tuple[str, str]:
+    """What a team line beside an agent's is (queries.trend as_group): a rate pooled over
+    the team, a total per agent who worked, as the scores compare them."""
+    if kpi(metric).kind == "sum":
+        return "人均值（上班的客服）", "mean per agent who worked"
+    return "汇总值", "pooled"
 
 
 def partial_periods(grain: str, date_from: date, date_to: date, lang: str = "zh") -> dict[date, str]:

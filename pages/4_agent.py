@@ -86,7 +86,7 @@ if mine.empty:
 
 row = mine.iloc[0]
 scheme = scored.schemes[row["scheme"]]
-group_size = int((scored.frame["group"] == row["group"]).sum())
+group_size = int(((scored.frame["group"] == row["group"]) & (scored.frame["scheme"] == row["scheme"])).sum())
 
 # -- headline -------------------------------------------------------------------------------------
 
@@ -171,17 +171,18 @@ if choice:
         group["team"] = person["team"]
     if pd.notna(person["role"]):
         group["role"] = person["role"]
-    team_line = ui.query("trend", choice, trend_from, trend_to, grain=grain, **group)
+    team_line = ui.query("trend", choice, trend_from, trend_to, grain=grain, as_group=True, **group)
     team_name = ui.t("团队", "Team")
     lines = pd.concat([own.assign(series=views.display_name(person)), team_line.assign(series=team_name)],
                       ignore_index=True)
     st.plotly_chart(charts.trend_lines(lines, choice, queries.promotion_days(trend_from, trend_to), series="series",
                                        dashed=(team_name,), lang=lang, height=320, partial=partial), key="ag_trend")
     grain_zh, grain_en = views.TREND_GRAINS[grain]
-    st.caption(ui.t(f"近90天（{trend_from:%m-%d} ~ {trend_to:%m-%d}），{grain_zh}；虚线为团队汇总值"
+    team_zh, team_en = views.group_line_words(choice)
+    st.caption(ui.t(f"近90天（{trend_from:%m-%d} ~ {trend_to:%m-%d}），{grain_zh}；虚线为团队{team_zh}"
                     + ("；空心点为只含部分日子的周，用点线连接" if partial else "") + "。",
                     f"Last 90 days ({trend_from:%m-%d} ~ {trend_to:%m-%d}), {grain_en.lower()}; dashed: the team, "
-                    "pooled" + ("; open markers on dotted lines are weeks the range holds only part of" if partial
+                    f"{team_en}" + ("; open markers on dotted lines are weeks the range holds only part of" if partial
                                 else "") + "."))
 
 # -- pay slip ----------------------------------------------------------------------------------------

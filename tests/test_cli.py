@@ -155,6 +155,14 @@ def test_scheme_export_import_round_trip(cli_db, tmp_path, capsys):
     assert code == cli.EXIT_BAD_INPUT and "nonsense" in err
 
 
+def test_scheme_import_names_a_metric_that_is_not_text_without_a_traceback(cli_db, tmp_path, capsys):
+    listed = tmp_path / "listed.toml"
+    listed.write_text('name = "x"\n[[kpi]]\nmetric = ["conversion_rate"]\nweight = 10\n', encoding="utf-8")
+    code, _, err = run(capsys, "scheme", "import", str(listed))
+    assert code == cli.EXIT_BAD_INPUT and "kpi[0].metric" in err and "must be a KPI name (text)" in err
+    assert "Traceback" not in err
+
+
 def test_import_while_the_dashboard_holds_the_database_goes_to_the_inbox(cli_db, tmp_path, capsys):
     Database(cli_db).close()
     with held_by_another_process(cli_db):
@@ -245,6 +253,38 @@ def test_score_with_a_role_scheme_pays_only_that_roles_agents(cli_db, tmp_path, 
     code, out, err = run(capsys, "score", "--scheme", "提成制方案", "--role", "aftersales", "--from", "2026-10-01",
                          "--to", "2026-10-31", "--format", "json")
     assert code == 0 and json.loads(out) == [] and "小红" in err
+
+
+# One comparison group of every agent of every shop and role, with rank awards: a group that
+# shrank with a display filter would move scores, ranks and pay.
+ONE_GROUP = ('name = "全员转化"\nrole = "all"\ngroup_by = "all"\n[[kpi]]\nmetric = "conversion_rate"\nweight = 1\n'
+             'cap = 2\n[pay]\nrank_awards = [500, 300]\n')
+
+
+def test_score_shop_and_role_pick_rows_without_moving_the_comparison_group(cli_db, tmp_path, capsys):
+    _two_roles(cli_db, tmp_path, capsys)  # 拼多多店: 阿强 and 阿明 (pre-sales), 小红 (after-sales)
+    other = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-02_2026-10-02.csv", [("阿华", 100, 90, 5000)])
+    other.write_text(other.read_text(encoding="utf-8-sig").replace("拼多多店:", "二店:"), encoding="utf-8-sig")
+    assert run(capsys, "import", str(other), "--quiet")[0] == 0  # 二店's 阿华: no role, the best conversion
+    scheme = tmp_path / "one_group.toml"
+    scheme.write_text(ONE_GROUP, encoding="utf-8")
+    assert run(capsys, "scheme", "import", str(scheme))[0] == 0
+    for role in ("presales", "aftersales", "all"):
+        assert run(capsys, "scheme", "assign", "全员转化", "--role", role, "--from", "2026-10-01")[0] == 0
+
+    def score(*options):
+        code, out, err = run(capsys, "score", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "json",
+                             *options)
+        assert code == 0, err
+        return {row["agent"]: row for row in json.loads(out)}
+
+    for chosen in (["--scheme", str(scheme)], []):  # the file, or the scheme assigned to every role
+        everyone = score(*chosen)
+        assert {agent: row["rank"] for agent, row in everyone.items()} == {"阿华": 1, "阿强": 2, "阿明": 3, "小红": 3}
+        assert score("--shop", "拼多多店", *chosen) == {agent: everyone[agent] for agent in ("阿强", "阿明", "小红")}
+        assert score("--shop", "二店", *chosen) == {"阿华": everyone["阿华"]}
+        # as the dashboard's role filter: that role's rows; 阿华 (no role) still counts in the group
+        assert score("--role", "presales", *chosen) == {agent: everyone[agent] for agent in ("阿强", "阿明")}
 
 
 def test_score_writes_money_to_the_cent_and_shows_scores_to_a_tenth(cli_db, tmp_path, capsys):

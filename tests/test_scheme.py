@@ -189,6 +189,34 @@ def test_validate_scheme_checks_a_scheme_built_in_code():
     assert fixed.kpis[0].bands == [(0, 50), (60, 80)]
 
 
+@pytest.mark.parametrize(("written", "value"), [('["conversion_rate"]', ["conversion_rate"]),
+                                               ('{ name = "conversion_rate" }', {"name": "conversion_rate"}),
+                                               ("7", 7)], ids=["list", "table", "number"])
+@pytest.mark.parametrize(("where", "path"), [
+    ('[[kpi]]\nmetric = {}\nweight = 1\n', "kpi[0].metric"),
+    (ONE_KPI + '[[bonus]]\nmetric = {}\ntiers = [[1, 1]]\n', "bonus[0].metric"),
+    (ONE_KPI + '[[penalty]]\nmetric = {}\nper_unit = 1\n', "penalty[0].metric"),
+    (ONE_KPI + '[pay]\nteam_bonus = {{ metric = {}, target = 1, pool = 1 }}\n', "pay.team_bonus.metric"),
+], ids=["kpi", "bonus", "penalty", "team_bonus"])
+def test_a_metric_that_is_not_text_is_named_not_a_crash(where, path, written, value):
+    """A TOML list or table cannot be looked up as a KPI name (it raised TypeError)."""
+    with pytest.raises(SchemeError) as caught:
+        load_scheme(BASE + where.format(written))
+    assert caught.value.errors == [f"{path}: 应为指标名称（文本），实为 {value!r} — must be a KPI name (text)"]
+
+
+def test_two_metrics_that_are_not_text_are_not_called_duplicates():
+    with pytest.raises(SchemeError) as caught:
+        load_scheme(BASE + '[[kpi]]\nmetric = ["aov"]\nweight = 1\n[[kpi]]\nmetric = ["sales"]\nweight = 1\n')
+    assert [line.split(":")[0] for line in caught.value.errors] == ["kpi[0].metric", "kpi[1].metric"]
+
+
+def test_an_integer_too_big_for_a_float_is_named_not_a_crash():
+    with pytest.raises(SchemeError) as caught:
+        load_scheme(BASE + '[[kpi]]\nmetric = "aov"\nweight = 1' + "0" * 400 + "\n")
+    assert caught.value.errors[0].startswith("kpi[0].weight: 应为数字") and "must be a finite number" in caught.value.errors[0]
+
+
 # -- the presets ------------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from csperf.metrics import MANUAL_SCORES, RATIO_KPIS, SUM_KPIS
 from csperf.scheme import load_scheme
-from csperf.scoring import KpiTableError, score, what_if, wilson_interval
+from csperf.scoring import KpiTableError, score, tier_index, what_if, wilson_interval
 
 
 def agents(n: int, **columns) -> pd.DataFrame:
@@ -281,6 +281,15 @@ def test_bonus_on_a_lower_is_better_metric_is_reached_at_or_below_the_threshold(
             '[[bonus]]\nmetric = "refund_rate"\ntiers = [[0.02, 1000], [0.05, 500]]\n')
     result = by_agent(score(kpis, scheme(body)))
     assert result["bonus"].tolist() == [1000, 500, 500, 0]  # 1 %, 3 %, 5 %, 6 %
+
+
+def test_tier_index_names_the_tier_paid_up_to_float_noise():
+    """The rule the engine pays by, public so that the pay slip words the same tier."""
+    tiers = [(0.02, 1000), (0.05, 500)]
+    hair_over, hair_under = 0.05 + 1e-17, 0.3 * (1 / 6)  # 0.05000000000000001 and 0.049999999999999996
+    values = np.array([0.01, hair_over, hair_under, 0.06, np.nan])
+    assert tier_index(values, tiers, lower_is_better=True).tolist() == [0, 1, 1, -1, -1]
+    assert tier_index(values, tiers, lower_is_better=False).tolist() == [-1, 1, 1, 1, -1]
 
 
 def test_penalty_is_per_unit_times_value_and_nothing_on_a_blank():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date, datetime
 
 import pandas as pd
@@ -80,6 +81,48 @@ def test_score_agents_asks_the_resolver_once_per_role_shop_and_team():
     views.score_agents(agents(("s", "a", "T", "presales", 1), ("s", "b", "T", "presales", 2),
                               ("s", "c", None, None, 3)), resolve)
     assert asked == [("presales", "s", "T"), (None, "s", None)]
+
+
+def test_score_agents_pays_each_shop_with_the_scheme_version_assigned_to_it(db):
+    """Shop A pinned to v1, shop B to v2 of one scheme: each agent is paid and ranked with its
+    own version, whatever the row order (grouped by name, both got the first row's)."""
+    from csperf import schemes
+
+    v1 = replace(receptions_scheme(), role="presales", group_by="all")
+    schemes.save_scheme(db, v1, "v1")
+    schemes.save_scheme(db, replace(v1, pay=replace(v1.pay, performance_pay=3000)), "more performance pay")
+    schemes.assign_scheme(db, "presales", v1.name, date(2026, 1, 1), shop="A", version=1)
+    schemes.assign_scheme(db, "presales", v1.name, date(2026, 1, 1), shop="B", version=2)
+    kpis = agents(("A", "a", "T", "presales", 150), ("B", "b", "T", "presales", 50))
+    for rows in (kpis, kpis.iloc[::-1]):
+        scored = views.score_agents(rows, views.assigned_schemes(db, date(2026, 10, 31)))
+        frame = scored.frame.set_index("agent")
+        assert frame["scheme"].to_dict() == {"a": "接待方案 v1", "b": "接待方案 v2"}
+        # each alone in its version's "all" group: at the group's mean, score 100, coefficient 1.0
+        assert frame["score"].to_dict() == pytest.approx({"a": 100, "b": 100})
+        assert frame["rank"].to_dict() == {"a": 1, "b": 1}
+        assert frame["performance_pay"].to_dict() == pytest.approx({"a": 1000, "b": 3000})
+        assert {agent: scored.schemes[label].pay.performance_pay  # the scheme a pay slip is worded with
+                for agent, label in frame["scheme"].items()} == {"a": 1000, "b": 3000}
+
+
+def test_score_agents_keeps_versions_apart_even_when_they_read_alike():
+    scheme = replace(receptions_scheme(), group_by="all")
+    by_shop = {"A": replace(scheme, version=1), "B": replace(scheme, version=2)}
+    kpis = agents(("A", "a", "T", "presales", 150), ("B", "b", "T", "presales", 50))
+    scored = views.score_agents(kpis, lambda role, shop, team: by_shop[shop])
+    assert list(scored.schemes) == ["接待方案 v1", "接待方案 v2"]
+    assert scored.frame.set_index("agent")["rank"].to_dict() == {"a": 1, "b": 1}  # two groups, not one
+    one_version = views.score_agents(kpis, lambda role, shop, team: by_shop["B"])
+    assert list(one_version.schemes) == ["接待方案"]  # the bare name where it is unambiguous
+    assert one_version.frame["rank"].tolist() == [1, 2]
+
+
+def test_score_agents_refuses_two_different_schemes_it_cannot_tell_apart():
+    by_shop = {"A": receptions_scheme(), "B": receptions_scheme(bands=((0, 1.0),))}
+    with pytest.raises(ValueError, match="接待方案"):
+        views.score_agents(agents(("A", "a", "T", "presales", 1), ("B", "b", "T", "presales", 2)),
+                           lambda role, shop, team: by_shop[shop])
 
 
 def test_what_if_under_a_filter_scores_like_the_leaderboard_and_totals_what_it_shows():
@@ -508,6 +551,28 @@ def test_pay_slip_matches_the_scoring_engine():
     assert scored.loc["a", "pay"] == pytest.approx(10450)
 
 
+def test_pay_slip_names_the_tier_the_engine_pays_at_float_noise():
+    """Sales summed as DOUBLE land a hair under 200,000 (and a response time a hair over 10 s);
+    the engine counts both as reached, so the slip must say so too."""
+    sales = 198358.18 + 267.99 + 1373.83
+    assert sales < 200000
+    scheme = Scheme(name="p", kpis=[KpiRule("receptions", 1, "vs_team")],
+                    bonuses=[Bonus("sales", [(200000, 500)]), Bonus("first_response_s", [(10, 200)])],
+                    pay=Pay(commission=[(0, 0.01), (200000, 0.015)]))
+    response_sum = (0.1 + 0.2) * 100  # 30.000000000000004 s over 3 responses
+    kpis = pd.DataFrame({"shop": ["s"], "agent": ["a"], "team": ["T"], "role": ["presales"], "receptions": [10.0],
+                         "sales": [sales], "first_response_s": [response_sum / 3],
+                         "first_response_s_num": [response_sum], "first_response_s_n": [3.0]})
+    assert kpis["first_response_s"].iloc[0] > 10
+    row = scoring.score(kpis, scheme).iloc[0]
+    assert row["commission"] == pytest.approx(3000) and row["bonus"] == 700  # the engine pays the upper tiers
+    slip = views.pay_slip(row, scheme, kpis.iloc[0], lang="en")
+    details = dict(zip(slip["item"], slip["detail"]))
+    assert details["Commission"] == "sales ¥200,000.00 × 1.5%"
+    assert details["Bonus: Sales"] == "¥200,000.00 ≥ ¥200,000.00"
+    assert details["Bonus: First response (s)"] == "10.0 s ≤ 10.0 s"
+
+
 # -- promotion ----------------------------------------------------------------------------------
 
 
@@ -564,6 +629,7 @@ def test_assigned_schemes_uses_the_presets_and_returns_none_without_an_assignmen
     schemes.ensure_presets(db)
     resolve = views.assigned_schemes(db, date(2026, 10, 31))
     assert resolve("presales", "s", "T").name == "售前标准方案"
+    assert resolve("presales", "s", "T").version == 1
     assert resolve("aftersales", "s", None).name == "售后标准方案"
 
 
@@ -856,3 +922,6 @@ def test_period_notes_name_the_schemes_whose_whole_month_or_week_the_dates_are_n
     assert partial.startswith("「周冲刺」按周考核，所选 11-01 ~ 11-22 不是一个整周") and "只作参考" in partial
     assert "not one whole week" in notes[1].text(date(2026, 11, 1), last, last, "en")
     assert views.period_notes(monthly, date(2026, 10, 1), date(2026, 10, 31), last) == []
+    versions = [Scheme("售前标准方案", [], period="month", version=v) for v in (1, 2)]  # two shops, two versions
+    assert views.period_notes(versions, date(2026, 11, 16), last, last) == [
+        views.PeriodNote("month", "partial", ["售前标准方案"])]
