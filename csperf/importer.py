@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from itertools import islice
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -512,6 +513,8 @@ def _open_sheets(path: Path, name: str, first: bytes, utf8: bool) -> tuple[str, 
     except UnicodeDecodeError:
         raise BadInput(f"{name}: 文件编码无法识别(不是 UTF-8 或 GB18030) — cannot decode the file") from None
     sniff = first.decode(encoding, errors="ignore").lstrip().lower()
+    if sniff.startswith("<") and SPREADSHEET_ML in sniff:
+        return "xml", _spreadsheet_ml_sheets(path, name)
     if sniff.startswith("<") and ("<table" in sniff or "<html" in sniff):
         return "html", _html_sheets(path, name, encoding)
     return "csv", [_CsvSheet(path, encoding, name)]
@@ -587,6 +590,70 @@ def _xlrd_cell(cell, datemode: int):
     if cell.ctype == xlrd.XL_CELL_ERROR:
         return xlrd.error_text_from_code.get(cell.value, "#ERR")
     return cell.value
+
+
+SPREADSHEET_ML = "urn:schemas-microsoft-com:office:spreadsheet"  # Excel 2003's XML, saved as .xls by some systems
+
+
+def _spreadsheet_ml_sheets(path: Path, name: str) -> list[_MemorySheet]:
+    """The worksheets of an XML Spreadsheet 2003 file: cells typed as Excel typed them
+    (a percent cell holds its fraction), ss:Index gaps left blank, merged text spread
+    like a workbook's."""
+    ss = f"{{{SPREADSHEET_ML}}}"
+    try:
+        root = ElementTree.parse(path).getroot()
+    except ElementTree.ParseError as exc:
+        raise BadInput(f"{name}: Excel 2003 XML 表格无法解析（文件损坏？） — cannot read the XML workbook: {exc}") from None
+    sheets = []
+    for number, sheet in enumerate(root.iter(f"{ss}Worksheet"), start=1):
+        rows: list[list] = []
+        merged = []
+        for row in sheet.iter(f"{ss}Row"):
+            at = _position(row.get(f"{ss}Index"), len(rows) + 1, 1, _EXCEL_ROWS) - 1
+            rows.extend([] for _ in range(at + 1 - len(rows)))
+            cells = rows[at]
+            for cell in row.iter(f"{ss}Cell"):
+                column = _position(cell.get(f"{ss}Index"), len(cells) + 1, 1, _EXCEL_COLUMNS) - 1
+                cells.extend("" for _ in range(column + 1 - len(cells)))
+                data = cell.find(f"{ss}Data")
+                cells[column] = "" if data is None else _spreadsheet_ml_value(data, ss)
+                across = _position(cell.get(f"{ss}MergeAcross"), 0, 0, _EXCEL_COLUMNS - column - 1)
+                down = _position(cell.get(f"{ss}MergeDown"), 0, 0, _EXCEL_ROWS - at - 1)
+                if across or down:
+                    merged.append(((at, column), (at + down, column + across)))
+                cells.extend("" for _ in range(across))
+        width = max((len(r) for r in rows), default=0)
+        rows = [r + [""] * (width - len(r)) for r in rows]
+        _fill_merged(rows, merged)
+        sheets.append(_MemorySheet(sheet.get(f"{ss}Name") or f"Sheet{number}", rows))
+    return sheets
+
+
+_EXCEL_ROWS, _EXCEL_COLUMNS = 1_048_576, 16_384  # a sheet's size limits: an index past them is a broken file
+
+
+def _position(text, default: int, least: int, most: int) -> int:
+    """A 1-based index (or a merge's extent) as written, else `default`; kept within [least, most]."""
+    try:
+        return max(least, min(int(text), most))
+    except (TypeError, ValueError):
+        return default
+
+
+def _spreadsheet_ml_value(data, ss: str):
+    text = "".join(data.itertext())
+    kind = data.get(f"{ss}Type")
+    try:
+        if kind == "Number":
+            return float(text)
+        if kind == "Boolean":
+            return text.strip() == "1"
+        if kind == "DateTime":
+            stamp = dt.datetime.fromisoformat(text.strip())
+            return stamp.date() if stamp.time() == dt.time(0) else stamp
+    except ValueError:
+        pass  # read as text, as a typed cell Excel would not have written
+    return text
 
 
 def _html_sheets(path: Path, name: str, encoding: str) -> list[_MemorySheet]:

@@ -51,11 +51,12 @@ KIND_LABELS = {
     "csv": "CSV 文本表格",
     "zip": "压缩包 (.zip)",
     "html": "网页表格 (HTML)",
+    "xml": "Excel 2003 XML 表格",
     "markup": "网页/XML 表格 (HTML/XML)",
 }
-# The contents each extension may hold: platforms save an HTML table, or a bare BIFF
-# stream, as .xls, and the importer reads both.
-CONTENT_BY_KIND = {"xlsx": ("xlsx",), "xls": ("xls", "html"), "csv": ("csv",)}
+# The contents each extension may hold: platforms save an HTML table, an XML Spreadsheet
+# 2003 or a bare BIFF stream as .xls, and the importer reads them all.
+CONTENT_BY_KIND = {"xlsx": ("xlsx",), "xls": ("xls", "html", "xml"), "csv": ("csv",)}
 _SNIFF_BYTES = 1024 * 1024
 UPLOAD_PREFIX = "csperf-upload-"
 UPLOAD_MAX_AGE_S = 24 * 3600  # an upload folder older than this was left by a session long gone
@@ -420,8 +421,8 @@ def _decode_sample(data: bytes) -> tuple[str, str] | None:
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BIFF_BOF = (b"\x09\x00", b"\x09\x02", b"\x09\x04", b"\x09\x08")
 _HTML_SNIFF_BYTES = 8192  # the importer takes markup for a page when it sees one this far in
-# ... and reads the <td>/<th> cells of its tables (an XML Spreadsheet 2003 has <Table>
-# and <Cell>, which it does not read)
+# ... and reads the <td>/<th> cells of its tables, or an XML Spreadsheet 2003's worksheets
+_SPREADSHEET_ML = b"urn:schemas-microsoft-com:office:spreadsheet"  # as importer.SPREADSHEET_ML
 _TABLE_CELL = re.compile(rb"<t[dh][\s/>]", re.IGNORECASE)
 
 
@@ -431,7 +432,7 @@ def _bare_biff(data: bytes) -> bool:
 
 def _sniff(data: bytes) -> str | None:
     """The kind of a file by its bytes: xlsx, xls, csv, zip, html (a page or table the
-    importer reads as a sheet), markup (other HTML/XML), or None."""
+    importer reads as a sheet), xml (an XML Spreadsheet 2003), markup (other HTML/XML), or None."""
     if data.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -448,6 +449,8 @@ def _sniff(data: bytes) -> str | None:
     if sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\r\n") > len(text) // 100:
         return None
     head = text.lstrip().lower()
+    if head.startswith("<") and _SPREADSHEET_ML in data[:_HTML_SNIFF_BYTES]:
+        return "xml"
     if head.startswith("<") and _TABLE_CELL.search(data):
         page = data[:_HTML_SNIFF_BYTES].decode(encoding, errors="ignore").lower()
         if "<table" in page or "<html" in page:

@@ -509,6 +509,41 @@ def test_html_table_saved_as_xls(tmp_path):
     assert row["receptions"] == 1200 and row["inquiries"] == 30
 
 
+def test_xml_spreadsheet_2003_saved_as_xls(tmp_path):
+    """Excel 2003's XML (some systems still export it as .xls): a merged title, typed cells
+    (a percent cell holds its fraction), ss:Index gaps and rich text."""
+    def cell(value, kind="String", extra=""):
+        return f'<Cell{extra}><Data ss:Type="{kind}">{value}</Data></Cell>'
+
+    rows = [
+        cell("客服日报", extra=' ss:MergeAcross="3"'),
+        cell("日期") + cell("客服") + cell("询单人数") + cell("询单转化率"),
+        cell("2026-10-01T00:00:00.000", "DateTime") + cell("店:小王") + cell("120", "Number") + cell("0.35", "Number"),
+        # 询单转化率 left out (ss:Index jumps over it), and the account in rich text
+        cell("2026-10-02T00:00:00.000", "DateTime") + '<Cell><ss:Data ss:Type="String" '
+        'xmlns="http://www.w3.org/TR/REC-html40"><B>店:</B>小王</ss:Data></Cell>' + cell("80", "Number"),
+    ]
+    path = tmp_path / "日报.xls"
+    path.write_text('<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+                    '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+                    'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="日报"><Table>'
+                    + "".join(f'<Row ss:Index="{i * 2 + 1}">{r}</Row>' for i, r in enumerate(rows))
+                    + "</Table></Worksheet></Workbook>", encoding="utf-8")
+    parsed = parse_file(path)
+    facts = parsed.facts.set_index("date_from")
+    assert facts["account"].tolist() == ["小王", "小王"] and facts["inquiries"].tolist() == [120, 80]
+    assert facts.loc[dt.date(2026, 10, 1), "paid_buyers"] == pytest.approx(42)  # the 0.35 cell is 35%
+    assert nan(facts.loc[dt.date(2026, 10, 2), "paid_buyers"])
+
+
+def test_a_broken_xml_spreadsheet_is_named(tmp_path):
+    path = tmp_path / "坏.xls"
+    path.write_text('<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet>',
+                    encoding="utf-8")
+    with pytest.raises(BadInput, match="Excel 2003 XML 表格无法解析"):
+        parse_file(path, date_from="2026-10-01")
+
+
 def test_repeated_header_block_mid_sheet_is_skipped(tmp_path):
     header = ["客服", "接待人数"]
     path = write_xlsx(tmp_path / "r_2026-10-01_2026-10-01.xlsx", {"S": [

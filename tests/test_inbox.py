@@ -323,7 +323,7 @@ def test_check_upload_detects_by_content():
     ("报表.csv", _xlsx_bytes(), "内容是Excel 工作簿"),
     ("报表.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504, "加了密码"),
     ("报表.csv", b"<html><body><table><tr><td>1</td></tr></table></body></html>", "内容是网页表格"),
-    ("报表.xls", XML_SPREADSHEET_2003, "HTML/XML"),  # <Table> but no <td>: the importer reads no sheet
+    ("报表.csv", XML_SPREADSHEET_2003, "内容是Excel 2003 XML 表格"),
     ("报表.xls", "<html><body>登录已过期</body></html>".encode(), "HTML/XML"),
     ("报表.xls", "\t客服\t接待人数\n".encode("utf-16-le"), "不是 Excel 或 CSV"),  # 09 00 but no BIFF record
     ("报表.exe", CSV_TEXT.encode("utf-8"), "不支持的文件类型 .exe"),
@@ -345,7 +345,12 @@ def test_check_upload_takes_the_legacy_xls_forms_the_importer_reads(tmp_path):
     rows = [["客服", "接待人数"], ["店:小王", 12]]
     page = ("<html><head><meta charset='gbk'></head><body><table><tr><th>客服</th><th>接待人数</th></tr>"
             "<tr><td>店:小王</td><td>12</td></tr></table></body></html>").encode("gbk")
-    for name, data in (("京东.xls", page), ("拼多多.xls", biff8([("Sheet1", rows)]))):
+    xml = ('<?xml version="1.0"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+           'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="S"><Table>'
+           '<Row><Cell><Data ss:Type="String">客服</Data></Cell><Cell><Data ss:Type="String">接待人数</Data></Cell></Row>'
+           '<Row><Cell><Data ss:Type="String">店:小王</Data></Cell><Cell><Data ss:Type="Number">12</Data></Cell></Row>'
+           '</Table></Worksheet></Workbook>').encode()
+    for name, data in (("京东.xls", page), ("拼多多.xls", biff8([("Sheet1", rows)])), ("抖店.xls", xml)):
         assert inbox.check_upload(name, data) == "xls"
         (tmp_path / name).write_bytes(data)
         assert importer.parse_file(tmp_path / name, date_from="2026-10-01").facts["receptions"].tolist() == [12]
