@@ -464,6 +464,17 @@ PERIOD_LABELS = {"month": ("本月", "This month"), "last_month": ("上月", "La
                  "quarter": ("近90天", "Last 90 days"), "custom": ("自定义", "Custom")}
 
 
+def _custom_range(first: date, last: date) -> tuple | list:
+    """The custom dates picked (else this month), within the data: the date picker refuses
+    dates outside it, and data starting mid-month or imports undone move its bounds. A
+    range still being picked (one date so far) is left as it is."""
+    picked = st.session_state.get("f_custom") or period_for("month", last)
+    if len(picked) != 2:
+        return picked
+    start = min(max(picked[0], first), last)
+    return start, max(min(picked[1], last), start)
+
+
 def period_for(choice: str, last: date) -> tuple[date, date]:
     """A named period ending at the last day with data."""
     if choice == "month":
@@ -504,7 +515,10 @@ def page_frame(
     if sidebar:
         _sidebar(frame, first, last)
     elif last is not None:
-        frame.date_from, frame.date_to = period_for(st.session_state.get("f_period", "7d"), last)
+        period = st.session_state.get("f_period", "7d")
+        custom = _custom_range(first, last) if period == "custom" else ()
+        frame.date_from, frame.date_to = custom if len(custom) == 2 else period_for(
+            "month" if period == "custom" else period, last)
     if user.role == "agent":
         frame.filters = {"shop": user.shop, "account": user.account}
     if needs_data and not frame.has_data:
@@ -560,7 +574,7 @@ def _sidebar(frame: Frame, first: date | None, last: date | None) -> None:
         period = st.selectbox(t("期间", "Period"), PERIOD_CHOICES, **_remembered("w_period", "f_period", "month"),
                               format_func=lambda v: t(*PERIOD_LABELS[v]))
         if period == "custom":
-            st.session_state.setdefault("f_custom", period_for("month", last))
+            st.session_state["f_custom"] = _custom_range(first, last)
             picked = st.date_input(t("起止日期", "Dates"), min_value=first, max_value=last,
                                    **_remembered("w_custom", "f_custom", None))
             if isinstance(picked, (tuple, list)) and len(picked) == 2:
