@@ -376,10 +376,15 @@ def cmd_demo(args) -> int:
             print(f"{busy}; 跳过演示数据 — skipping demo data")
             return 0
         raise
+    real = demo.holds_real_data(database)
     if args.if_empty and not demo.is_empty(database):
         print("数据库已有数据，不加载演示数据 — database has data; demo not loaded")
-        _demo_login(database)
+        if not real:  # the demo's own database, loaded before
+            _demo_login(database)
         return 0
+    if real:
+        raise UserError(f"{database.path} 里已有导入的真实数据，演示数据会混进去；请用另一个数据库试用，如 --db demo.duckdb "
+                        "— this database holds imported data the demo would mix into: use another database for it")
     summary = demo.load_demo(database, progress=_progress_line(args.quiet, "个文件"))
     if not args.quiet:
         print(file=sys.stderr)

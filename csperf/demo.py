@@ -101,6 +101,13 @@ def generator() -> ModuleType:
     return module
 
 
+def holds_real_data(db: Database) -> bool:
+    """Figures someone imported (not the demo loader): the demo must not mix into them,
+    nor give such a database its public demo login."""
+    return bool(db.scalar("SELECT EXISTS (SELECT 1 FROM imports WHERE undone_at IS NULL "
+                          "AND coalesce(imported_by, '') <> ?)", [DEMO_USER]))
+
+
 def is_empty(db: Database) -> bool:
     """No figures yet: the dashboard offers the demo, `csperf demo --if-empty` loads it."""
     return not db.scalar("SELECT EXISTS (SELECT 1 FROM facts)")

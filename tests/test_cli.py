@@ -202,6 +202,19 @@ def test_demo_prints_a_demo_login_that_works(cli_db, capsys, monkeypatch):
     assert auth.authenticate(database, user, password).role == "owner"
 
 
+def test_a_database_with_real_imports_gets_no_demo_and_no_public_demo_login(cli_db, capsys, monkeypatch, tmp_path):
+    from csperf import auth, demo
+
+    monkeypatch.setattr(demo, "load_demo", lambda database, progress: pytest.fail("the demo was loaded"))
+    day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 438, 162, 20000)])
+    assert run(capsys, "import", str(day))[0] == 0
+    code, out, _ = run(capsys, "demo", "--if-empty")  # what `make run` does: no users yet, but real figures
+    assert code == 0 and "DEMO ONLY" not in out
+    assert not auth.has_users(Database(resolve_path()))  # the first visit asks for the owner's password
+    code, _, err = run(capsys, "demo")
+    assert code != 0 and "已有导入的真实数据" in err
+
+
 def test_demo_shows_its_progress_file_by_file_unless_quiet(cli_db, capsys, monkeypatch):
     from csperf import demo
 
