@@ -37,6 +37,16 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD: {text!r}") from None
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"应为正整数: {text!r} — must be a whole number above 0")
+    return value
+
+
 def _period(args) -> tuple[date, date]:
     """--from/--to, defaulting to the last full month the data covers."""
     if args.date_from and args.date_to:
@@ -503,7 +513,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_import)
 
     p = with_format(sub.add_parser("imports", help="list imports"))
-    p.add_argument("--limit", type=int)
+    p.add_argument("--limit", type=_count)
     p.set_defaults(run=cmd_imports)
 
     p = sub.add_parser("undo", help="undo one import")
@@ -607,9 +617,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"错误: {exc}\n请先停止看板，或通过看板操作 — stop the dashboard first or use it instead.",
               file=sys.stderr)
         return EXIT_BUSY
-    except (ValueError, KeyError, FileNotFoundError) as exc:
+    except (ValueError, KeyError, FileNotFoundError, dbmod.DatabaseUnreadable) as exc:
         print(f"错误: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("\n已中断 — interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         return 0
 

@@ -81,6 +81,10 @@ class DatabaseBusy(RuntimeError):
     """Another process (the running dashboard, or a csperf command) holds the database file."""
 
 
+class DatabaseUnreadable(RuntimeError):
+    """The path is no DuckDB database DuckDB can open: a folder, another kind of file, a damaged one."""
+
+
 def resolve_path(path: str | os.PathLike | None = None) -> Path:
     """`--db`, else `CSPERF_DB`, else data/csperf.duckdb in the project."""
     chosen = path or os.environ.get("CSPERF_DB") or DEFAULT_DB
@@ -367,7 +371,10 @@ class Database:
                     + "（看板，或仍在运行的 csperf 命令） — database is in use by another process "
                     "(the running dashboard, or a csperf command still at work)"
                 ) from None
-            raise
+            raise DatabaseUnreadable(
+                f"无法打开数据库 {self.path}：它不是 csperf 的数据库文件，或文件已损坏（可用 csperf restore 从备份恢复） — "
+                f"cannot open the database: not a database file, or a damaged one (restore a backup): {exc}"
+            ) from None
         self._con.execute(f"SET GLOBAL TimeZone='{TIME_ZONE}'")
         # DuckDB spills to disk past this, so a 2-million-row import stays within ~1 GB
         self._con.execute(f"SET GLOBAL memory_limit='{os.environ.get('CSPERF_DUCKDB_MEMORY', '640MB')}'")

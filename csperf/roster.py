@@ -350,7 +350,8 @@ def _decode(path: Path) -> str:
 
 
 def _match_header(text: str, aliases: dict[str, tuple[str, ...]]) -> str | None:
-    folded = re.sub(r"[\s_（）()*]", "", text).lower()
+    """The field a header names; a unit in brackets (`底薪（元）`, `质检分(满分100)`) is no part of it."""
+    folded = re.sub(r"[\s_*]", "", re.sub(r"[（(][^（()）]*[)）]", "", text)).lower()
     for key, names in aliases.items():
         if folded in {re.sub(r"[\s_]", "", n).lower() for n in names}:
             return key

@@ -21,7 +21,7 @@ import streamlit as st
 from csperf import auth, inbox, queries, schemes, targets, views
 from csperf import ui_charts as charts
 from csperf import ui_format as fmt
-from csperf.db import TIME_ZONE, Database, DatabaseBusy, open_db, resolve_path
+from csperf.db import TIME_ZONE, Database, DatabaseBusy, DatabaseUnreadable, open_db, resolve_path
 from csperf.metrics import label as metric_label
 from csperf.scheme import Scheme, assessment_period
 
@@ -165,6 +165,9 @@ def _database_or_stop() -> Database:
         return database()
     except DatabaseBusy as busy:
         st.error(f"{busy}。{t('请稍候几秒再刷新页面。', 'Reload the page in a few seconds.')}")
+        st.stop()
+    except DatabaseUnreadable as unreadable:
+        st.error(str(unreadable))
         st.stop()
 
 

@@ -215,6 +215,17 @@ def test_a_database_with_real_imports_gets_no_demo_and_no_public_demo_login(cli_
     assert code != 0 and "已有导入的真实数据" in err
 
 
+def test_a_path_that_is_no_database_is_named_not_a_traceback(capsys, tmp_path):
+    text = tmp_path / "scheme.toml"
+    text.write_text("name = 'x'\n", encoding="utf-8")
+    for path in (tmp_path, text):  # a folder; another kind of file
+        code, _, err = run(capsys, "--db", str(path), "kpis")
+        assert code == 2 and "无法打开数据库" in err and "Traceback" not in err
+    with pytest.raises(SystemExit):
+        cli.main(["imports", "--limit", "-1"])
+    assert "应为正整数" in capsys.readouterr().err
+
+
 def test_demo_shows_its_progress_file_by_file_unless_quiet(cli_db, capsys, monkeypatch):
     from csperf import demo
 

@@ -112,6 +112,13 @@ def test_xlsx_with_title_row_and_english_headers(db, tmp_path):
     assert stored(db) == [("潮玩抖音小店", "10086", "张三", "售后组", "aftersales", "vip", 4200.0, "白班", False)]
 
 
+@pytest.mark.parametrize("salary", ["底薪（元）", "底薪(元)", "基本工资（元）", "底薪 (¥)"])
+def test_a_unit_in_brackets_after_a_header_is_read_past(db, tmp_path, salary):
+    text = f"账号,姓名,{salary}\n悦享旗舰店:小美,王小美,3500\n"
+    import_roster(db, write_text(tmp_path, "r.csv", text))
+    assert db.rows("SELECT name, base_salary FROM roster WHERE account = '小美'") == [("王小美", 3500.0)]
+
+
 def test_reimport_updates_file_columns_and_keeps_the_others(db, tmp_path):
     import_roster(db, write_text(tmp_path, "a.csv", ROSTER_CSV))
     update = "账号,姓名,团队\n悦享旗舰店:小美,王小美,售前二组\n悦享旗舰店:新人,赵新,售前二组\n"
