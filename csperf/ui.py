@@ -21,7 +21,14 @@ import streamlit as st
 from csperf import auth, inbox, queries, schemes, targets, views
 from csperf import ui_charts as charts
 from csperf import ui_format as fmt
-from csperf.db import TIME_ZONE, Database, DatabaseBusy, DatabaseUnreadable, open_db, resolve_path
+from csperf.db import (
+    TIME_ZONE,
+    Database,
+    DatabaseBusy,
+    DatabaseUnreadable,
+    open_db,
+    resolve_path,
+)
 from csperf.metrics import label as metric_label
 from csperf.scheme import Scheme, assessment_period
 
