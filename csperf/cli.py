@@ -314,12 +314,8 @@ def cmd_score(args) -> int:
                   f"not scored, their role is not {chosen.role}: " + ", ".join(other_roles["agent"].astype(str)),
                   file=sys.stderr)
     else:
-        everyone = views.score_agents(kpis, views.assigned_schemes(database, end))
-        result = views.apply_filters(everyone.frame, shown)
-        in_view = set(result.get("scheme", ()))
-        scored = views.Scored(result, {label: scheme for label, scheme in everyone.schemes.items() if label in in_view},
-                              views.apply_filters(everyone.unassigned, shown))
-        metrics, used = scored.metrics, list(scored.schemes.values())
+        scored = views.score_agents(kpis, views.assigned_schemes(database, end)).within(shown)
+        result, metrics, used = scored.frame, scored.metrics, list(scored.schemes.values())
         if not scored.unassigned.empty:
             print(f"注意: {len(scored.unassigned)} 个账号没有适用的方案，未评分 — no scheme applies to their "
                   "role: " + ", ".join(scored.unassigned["agent"].astype(str)), file=sys.stderr)

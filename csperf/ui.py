@@ -251,17 +251,14 @@ class Leaderboard:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _cached_leaderboard(path: str, version: int, period: tuple, previous: tuple, scheme_name: str | None,
                         filters: tuple, show_pay: bool, lang: str) -> Leaderboard:
-    scored = _cached_scores(path, version, *period, scheme_name)
+    scored = _cached_scores(path, version, *period, scheme_name).within(dict(filters))
     before = _cached_scores(path, version, *previous, scheme_name)
-    scored.frame = views.apply_filters(scored.frame, dict(filters))
     own_targets = _cached_query(path, version, "agent_targets", period, ())
     scored.frame = scored.frame.join(targets.agent_standings(own_targets, scored.frame, *period))
     table = views.leaderboard(scored, before.frame, show_pay=show_pay)
     labelled = None if table.empty else views.labelled_leaderboard(table, scored.metrics, lang)
-    shown = set(scored.frame["scheme"]) if not scored.frame.empty else set()
-    used = {name: scheme for name, scheme in scored.schemes.items() if name in shown}
     payroll = views.payroll(scored.frame) if show_pay else None
-    return Leaderboard(used, len(scored.unassigned), table, labelled, payroll)
+    return Leaderboard(scored.schemes, len(scored.unassigned), table, labelled, payroll)
 
 
 def leaderboard(period: tuple[date, date], previous: tuple[date, date], scheme_name: str | None, filters: dict,
@@ -280,8 +277,7 @@ def _cached_alerts(path: str, version: int, period: tuple[date, date], previous:
     chosen = dict(filters)
     everyone = _cached_query(path, version, "agent_kpis", period, ())
     before = _cached_query(path, version, "agent_kpis", previous, ())
-    scored = _cached_scores(path, version, *period, None)
-    scored.frame = views.apply_filters(scored.frame, chosen)
+    scored = _cached_scores(path, version, *period, None).within(chosen)
     unmatched = _cached_query(path, version, "unmatched_accounts", (), ())
     if chosen.get("shop"):
         unmatched = unmatched[unmatched["shop"].isin(chosen["shop"])]

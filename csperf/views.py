@@ -123,6 +123,14 @@ class Scored:
                 seen.setdefault(rule.metric, None)
         return list(seen)
 
+    def within(self, filters: dict) -> Scored:
+        """The rows the filters pick of everyone scored as a whole (so no group or rank
+        moves), with the schemes and the unscored accounts of those rows only."""
+        frame = apply_filters(self.frame, filters)
+        shown = set(frame["scheme"]) if not frame.empty else set()
+        return Scored(frame, {label: scheme for label, scheme in self.schemes.items() if label in shown},
+                      apply_filters(self.unassigned, filters))
+
 
 def score_agents(kpis: pd.DataFrame, resolve: Callable[[str | None, str, str | None], Scheme | None]) -> Scored:
     """Score each agent with `resolve(role, shop, team)`'s scheme.

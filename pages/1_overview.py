@@ -84,7 +84,7 @@ for start in range(0, len(tiles), PER_ROW):
 # -- alerts -------------------------------------------------------------------------------------
 
 alerts = ui.alerts((frame.date_from, frame.date_to), frame.previous, frame.filters)
-scored = ui.scores(frame.date_from, frame.date_to)
+unscored = ui.scores(frame.date_from, frame.date_to).within(frame.filters).unassigned
 
 st.subheader(ui.t("需要关注", "Needs attention"))
 if not alerts:
@@ -102,9 +102,9 @@ if len(alerts) > SHOWN:
                      hide_index=True, width="stretch", placeholder="—")
 if any(a.kind == "unmatched" for a in alerts) and frame.can("edit_roster"):
     st.page_link(ui.PAGE_BY_URL["data"].file, label=ui.t("去绑定账号", "Bind accounts"), icon=":material/link:")
-if not scored.unassigned.empty:
-    st.caption(ui.t(f"{len(scored.unassigned)} 个账号没有适用的考核方案（岗位没有指派，或指派的是其他岗位的方案），未计分。",
-                    f"{len(scored.unassigned)} accounts have no scheme that applies to their role and are not scored."))
+if not unscored.empty:
+    st.caption(ui.t(f"{len(unscored)} 个账号没有适用的考核方案（岗位没有指派，或指派的是其他岗位的方案），未计分。",
+                    f"{len(unscored)} accounts have no scheme that applies to their role and are not scored."))
 
 # -- teams and shops --------------------------------------------------------------------------------
 

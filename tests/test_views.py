@@ -118,6 +118,19 @@ def test_score_agents_keeps_versions_apart_even_when_they_read_alike():
     assert one_version.frame["rank"].tolist() == [1, 2]
 
 
+def test_the_rows_a_filter_picks_keep_their_scores_and_bring_only_their_schemes_and_unscored():
+    scheme = replace(receptions_scheme(), group_by="all")
+    by_shop = {"A": replace(scheme, version=1), "B": replace(scheme, version=2)}
+    kpis = agents(("A", "a", "T", "presales", 150), ("A", "a2", "T", "presales", 50), ("A", "x", "T", None, 9),
+                  ("B", "b", "T", "presales", 50), ("B", "y", "T", None, 9))
+    everyone = views.score_agents(kpis, lambda role, shop, team: by_shop[shop] if role else None)
+    shop_a = everyone.within({"shop": ["A"]})
+    assert shop_a.frame["agent"].tolist() == ["a", "a2"] and list(shop_a.schemes) == ["接待方案 v1"]
+    assert shop_a.frame["score"].tolist() == everyone.frame["score"].iloc[:2].tolist()  # scored as a whole
+    assert shop_a.unassigned["agent"].tolist() == ["x"]  # not B's y
+    assert everyone.within({}).unassigned["agent"].tolist() == ["x", "y"]
+
+
 def test_score_agents_refuses_two_different_schemes_it_cannot_tell_apart():
     by_shop = {"A": receptions_scheme(), "B": receptions_scheme(bands=((0, 1.0),))}
     with pytest.raises(ValueError, match="接待方案"):
