@@ -1602,7 +1602,8 @@ def _merge_sheets(sheets: list[tuple[str, pd.DataFrame]], notes: list[str]) -> p
     measures = [c for c in data.columns if c in MEASURE_NAMES]
     merged = pd.DataFrame(np.nan, index=grouped.size().index, columns=measures)
     source = pd.DataFrame(None, index=merged.index, columns=measures, dtype=object)  # the sheet of each value
-    replaced, stale = merged.notna(), merged.notna()  # all False: the keys where a value was replaced, left out
+    replaced = pd.DataFrame(False, index=merged.index, columns=measures)  # the keys where a value was replaced
+    stale = replaced.copy()  # … and where one was left out
     earlier = {m: set() for m in measures}  # the sheets whose value of a measure was replaced or left out
     bases = {m: set() for m in measures}  # the replaced partners a left-out value rested on
     for name, frame in sheets:
