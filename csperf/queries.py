@@ -53,15 +53,16 @@ _RATIO_VALUES = ",\n       ".join(
 _SUM_VALUES = ", ".join([*(k.name for k in SUM_KPIS), *PART_MEASURES])
 
 
-def _scope(date_from, date_to, shop=None, team=None, role=None, shift=None, account=None):
+def _scope(date_from, date_to, shop=None, team=None, role=None, shift=None, account=None, *,
+           shop_level: bool = False):
     """FROM/WHERE over the effective rows in [date_from, date_to] with the filters given.
 
     A multi-day record counts when it lies wholly inside the range: it cannot be split.
     Shop-level figures (生意参谋 files with no agent column) are kept apart: summed with
-    the agents' own rows they would count every buyer twice.
+    the agents' own rows they would count every buyer twice. `shop_level` reads only them.
     """
     where = ["f.current", "f.date_from >= ?", "f.date_to <= ?", "NOT coalesce(r.excluded, false)",
-             "f.account <> ?"]
+             "f.account = ?" if shop_level else "f.account <> ?"]
     params: list = [_as_date(date_from), _as_date(date_to), SHOP_LEVEL_ACCOUNT]
     _filter("f", where, params, shop, team, role, shift, account)
     sql = (
@@ -163,8 +164,12 @@ def agent_kpis(
     return _with_group_values(frame, GROUP_KEYS[group_by])
 
 
-def kpi_table(db: Database, date_from, date_to, *, by: str = "agent", **filters) -> pd.DataFrame:
-    """KPIs for any range and grouping, as `csperf kpis` prints them."""
+def kpi_table(db: Database, date_from, date_to, *, by: str = "agent", shop_level: bool = False,
+              **filters) -> pd.DataFrame:
+    """KPIs for any range and grouping, as `csperf kpis` prints them; with `shop_level`, of
+    the shops' own figures (which have no agent, so no team, role or account either)."""
+    if shop_level and (by in ("agent", "person", "team") or set(filters) - {"shop"}):
+        raise ValueError("shop-level figures group by shop or period, and filter by shop only")
     if by == "agent":
         return agent_kpis(db, date_from, date_to, **filters)
     if by not in BY_CHOICES:
@@ -178,7 +183,7 @@ def kpi_table(db: Database, date_from, date_to, *, by: str = "agent", **filters)
         "month": ["CAST(date_trunc('month', f.date_from) AS DATE) AS month"],
         "total": [],
     }[by]
-    scope, params = _scope(date_from, date_to, **filters)
+    scope, params = _scope(date_from, date_to, **filters, shop_level=shop_level)
     if by in _BUCKETS:
         scope += f" AND {_within(by)}"
     names = [d.rsplit(" AS ", 1)[-1].split(".")[-1] for d in dims]
@@ -342,6 +347,13 @@ def data_range(db: Database) -> tuple[date | None, date | None]:
     """First and last business date held (effective rows only)."""
     first, last = db.rows("SELECT min(date_from), max(date_to) FROM facts WHERE current")[0]
     return first, last
+
+
+def first_date(db: Database, *, shop_level: bool = False, **filters) -> date | None:
+    """The first business date with figures in the filters' scope: a comparison with a
+    period before it compares with nothing, and with one across it, with part of a period."""
+    scope, params = _scope(date.min, date.max, **filters, shop_level=shop_level)
+    return db.scalar(f"SELECT min(f.date_from) {scope}", params)
 
 
 LAG_DAYS = 31  # a shop's figures ending longer before the latest are an old dataset, not late files

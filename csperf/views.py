@@ -20,7 +20,7 @@ import pandas as pd
 from csperf import schemes, scoring, targets
 from csperf import ui_format as fmt
 from csperf.db import Database
-from csperf.metrics import kpi
+from csperf.metrics import SUM_KPIS, kpi
 from csperf.metrics import label as metric_label
 from csperf.scheme import Scheme, assessment_period, period_fit
 
@@ -345,6 +345,28 @@ def lagging_note(as_of: dict, lang: str = "zh") -> str | None:
     return _t(lang, f"这些店铺的数据还没到 {as_of['last_date']:%m-%d}：{shops}，其后几天显示为空是因为文件未到。",
               f"These shops' figures stop before {as_of['last_date']:%m-%d}: {shops}; their later days are "
               "empty because their files have not come yet.")
+
+
+def comparable_previous(before: pd.Series, previous: tuple[date, date], first: date | None,
+                        lang: str = "zh") -> tuple[pd.Series, str | None]:
+    """The previous period's figures fit to compare with, and why some are left out: when
+    the figures in view begin after the previous period starts (`first`), its totals
+    (sales, receptions) cover only part of it, and against eleven days of September a
+    whole October reads +167%. Its rates are rates of the days it has, so they stay."""
+    start, end = previous
+    if first is None or first <= start:
+        return before, None
+    if first > end:
+        return before.iloc[0:0], _t(
+            lang, f"上期 {start:%m-%d} ~ {end:%m-%d} 没有数据（数据从 {first:%Y-%m-%d} 开始），不显示环比。",
+            f"No figures for the previous period {start:%m-%d} ~ {end:%m-%d} (they begin on {first:%Y-%m-%d}): "
+            "no changes shown.")
+    covered, length = (end - first).days + 1, (end - start).days + 1
+    return before.drop([k.name for k in SUM_KPIS], errors="ignore"), _t(
+        lang, f"上期 {start:%m-%d} ~ {end:%m-%d} 只有 {first:%m-%d} 起的数据（{covered}/{length} 天）："
+              "合计类指标（销售额、接待人数等）不显示环比，比率照常对比。",
+        f"The previous period {start:%m-%d} ~ {end:%m-%d} has figures only from {first:%m-%d} ({covered} of "
+        f"{length} days): totals (sales, receptions …) show no change; rates are compared as usual.")
 
 
 @dataclass

@@ -23,6 +23,20 @@ lang = ui.lang()
 drawn_version = frame.db.data_version()
 drawn_at = datetime.now()
 
+
+# -- live refresh (drawn last, or where the page stops early) ---------------------------------
+
+@st.fragment(run_every=LIVE_SECONDS)
+def watch_for_new_data() -> None:
+    if frame.db.data_version() == drawn_version:
+        st.caption(ui.t(f"● 实时：每 {LIVE_SECONDS} 秒检查一次收件箱 {INBOX}",
+                        f"● Live: checking the inbox {INBOX} every {LIVE_SECONDS} s"))
+        return
+    news = [str(e) for e in ui.inbox_events() if e.at >= drawn_at]
+    st.session_state["overview_arrived"] = news or [ui.t("数据已更新", "The data changed")]
+    st.rerun()
+
+
 st.title(ui.t("总览", "Overview"))
 as_of = ui.query("data_as_of")
 last_import = pd.Timestamp(as_of["last_import"]) if as_of["last_import"] is not None else None
@@ -53,14 +67,37 @@ if arrived:
 
 # -- tiles --------------------------------------------------------------------------------------
 
+SHOP_LEVEL_KPIS = ["sales", "inquiries", "conversion_rate", "aov", "receptions", "reply_rate", "reply_3min_rate",
+                   "first_response_s", "avg_response_s", "satisfaction"]
+# a shop's own figures (生意参谋 files with no agent column) have no team, role or agent to filter by
+shop_filters = {key: value for key, value in frame.filters.items() if key == "shop"}
+shop_level_in_view = shop_filters == frame.filters
+shops_own = (ui.query("kpi_table", frame.date_from, frame.date_to, by="shop", shop_level=True, **shop_filters)
+             if shop_level_in_view else pd.DataFrame())
 now = ui.query("team_totals", frame.date_from, frame.date_to, **frame.filters)
-before = ui.query("team_totals", *frame.previous, **frame.filters)
+agents_in_view = bool(views.tiles(now, pd.Series(dtype=object)))
+if not agents_in_view and not shops_own.empty:  # only shop-level figures: the tiles show those
+    st.info(ui.t("这段期间只有店铺整体数据（生意参谋等没有客服列的文件），没有客服明细；下面是店铺自己的数字。",
+                 "Only shop-level figures for this period (files with no agent column, such as 生意参谋); "
+                 "no per-agent figures. The tiles show the shops' own figures."))
+    now = ui.query("kpi_table", frame.date_from, frame.date_to, by="total", shop_level=True, **shop_filters).iloc[0]
+if agents_in_view:
+    before = ui.query("team_totals", *frame.previous, **frame.filters)
+    first = ui.query("first_date", **frame.filters)
+else:
+    previous_shops = ui.query("kpi_table", *frame.previous, by="total", shop_level=True, **shop_filters)
+    before = previous_shops.iloc[0] if not previous_shops.empty else pd.Series(dtype=object)
+    first = ui.query("first_date", shop_level=True, **shop_filters)
+before, previous_gap = views.comparable_previous(before, frame.previous, first, lang)
+if previous_gap:
+    st.caption(f":orange[{previous_gap}]")
 tiles = views.tiles(now, before, spare=views.SPARE_TILE_KPIS)
 goals = targets.standings(ui.query("targets", frame.date_from, frame.date_to, **frame.filters), now,
-                          frame.date_from, frame.date_to)
+                          frame.date_from, frame.date_to) if agents_in_view else {}
 if not tiles:
     st.info(ui.t("所选期间和筛选条件下没有数据。请换一个期间，或清除侧边栏的筛选。",
                  "No figures for this period and these filters. Pick another period or clear the sidebar filters."))
+    watch_for_new_data()
     st.stop()
 
 PER_ROW = 4
@@ -73,13 +110,29 @@ for start in range(0, len(tiles), PER_ROW):
                       help=ui.t(f"上期 {fmt.value(tile.metric, tile.previous, ui.lang())}",
                                 f"previous period {fmt.value(tile.metric, tile.previous, ui.lang())}"))
             st.caption(views.count_text(tile.metric, tile.n, lang))
-            line = ui.sparkline(tile.metric, frame.date_from, frame.date_to, frame.filters, lang)
+            line = ui.sparkline(tile.metric, frame.date_from, frame.date_to, frame.filters, lang) if agents_in_view else None
             if line is not None:
                 st.plotly_chart(line, config={"displayModeBar": False}, key=f"spark_{tile.metric}")
             if tile.metric in goals:
                 ui.target_caption(goals[tile.metric])
             elif goals:  # the others have targets: say this one has none (and keep the tiles level)
                 st.caption(ui.t("未设目标", "no target set"))
+
+
+def shop_level_table() -> None:
+    """The shops' own figures, apart from the agents': summed together they would count every buyer twice."""
+    st.subheader(ui.t("店铺整体数据", "Shop-level figures"))
+    st.dataframe(views.summary_table(shops_own, ["shop"], SHOP_LEVEL_KPIS, lang, with_agents=False),
+                 hide_index=True, placeholder="—")
+    st.caption(ui.t("来自没有客服列的店铺级文件（如生意参谋），单独列出，不计入上面的客服合计。",
+                    "From shop-level files with no agent column (such as 生意参谋); shown apart and not "
+                    "counted in the agents' totals above."))
+
+
+if not agents_in_view:
+    shop_level_table()
+    watch_for_new_data()
+    st.stop()
 
 # -- alerts -------------------------------------------------------------------------------------
 
@@ -125,19 +178,6 @@ if own_goals:
     st.caption(ui.t("店铺、团队自己的月目标（「数据」页设置），按整店、整组计算。绿色达标（本月进行中看月底预计），橙色未达标。",
                     "Each shop's and team's own monthly targets (set on the Data page), for the whole shop or "
                     "team. Green: on target (while the month runs, on pace); orange: short of it."))
-
-
-# -- live refresh -------------------------------------------------------------------------------------
-
-@st.fragment(run_every=LIVE_SECONDS)
-def watch_for_new_data() -> None:
-    if frame.db.data_version() == drawn_version:
-        st.caption(ui.t(f"● 实时：每 {LIVE_SECONDS} 秒检查一次收件箱 {INBOX}",
-                        f"● Live: checking the inbox {INBOX} every {LIVE_SECONDS} s"))
-        return
-    news = [str(e) for e in ui.inbox_events() if e.at >= drawn_at]
-    st.session_state["overview_arrived"] = news or [ui.t("数据已更新", "The data changed")]
-    st.rerun()
-
-
+if not shops_own.empty:
+    shop_level_table()
 watch_for_new_data()

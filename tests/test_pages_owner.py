@@ -71,6 +71,78 @@ def test_overview_warns_of_an_agent_slipping_since_the_previous_period(app_db):
     assert len(slipped) == 1 and slipped[0].startswith("阿强（旗舰店 · A组） 比上期明显下滑：首次响应时间(秒) 23.7秒")
 
 
+def test_overview_shows_no_change_of_a_total_against_a_partly_covered_previous_period(app_db):
+    # the figures begin on 09-02, so September lacks a day: October's sales would read as grown
+    at = run("pages/1_overview.py")
+    assert ":orange[上期 09-01 ~ 09-30 只有 09-02 起的数据（29/30 天）：合计类指标（销售额、接待人数等）不显示环比，比率照常对比。]" in [
+        c.value for c in at.caption]
+    deltas = {m.label: m.delta for m in at.metric}
+    assert not deltas["销售额"] and deltas["询单转化率"].endswith("pp")
+    at.session_state["f_period"] = "last_month"  # August: before any figure
+    at.run()
+    assert any(c.value.startswith(":orange[上期 08-01 ~ 08-31 没有数据（数据从 2026-09-02 开始）") for c in at.caption)
+    assert not any(m.delta for m in at.metric)
+
+
+def shop_level_rows(shop: str, days: int, end=None, sales: float = 10_000.0):
+    import datetime as dt
+
+    import pandas as pd
+
+    from csperf.importer import SHOP_LEVEL_ACCOUNT
+
+    end = end or dt.date(2026, 10, 31)
+    return pd.DataFrame([{"shop": shop, "account": SHOP_LEVEL_ACCOUNT, "date_from": day, "date_to": day,
+                          "inquiries": 200, "paid_buyers": 50, "sales": sales, "sales_buyers": 50}
+                         for day in (end - dt.timedelta(days=n) for n in range(days))])
+
+
+def test_overview_lists_the_shops_own_figures_apart_from_the_agents(app_db):
+    from csperf.db import ImportMeta, open_db
+
+    at = run("pages/1_overview.py")
+    sales_before = next(m.value for m in at.metric if m.label == "销售额")
+    assert "店铺整体数据" not in [s.value for s in at.subheader]
+    open_db().apply_import(ImportMeta("sycm.xlsx", "sycm-sha", "taobao_sycm", shop="旗舰店"),
+                           shop_level_rows("旗舰店", 31))
+    at.run()
+    assert next(m.value for m in at.metric if m.label == "销售额") == sales_before  # not added to the agents'
+    assert "店铺整体数据" in [s.value for s in at.subheader]
+    own = at.dataframe[-1].value
+    assert own["店铺"].tolist() == ["旗舰店"] and own["销售额"].iloc[0].startswith("¥310,000")
+    assert own["询单转化率"].iloc[0].startswith("25.0%")
+    at.session_state["f_team"] = ["A组"]  # a shop's own figures are no team's
+    at.run()
+    assert "店铺整体数据" not in [s.value for s in at.subheader]
+
+
+@pytest.fixture
+def shop_level_db(tmp_path, monkeypatch):
+    """Only shop-level files (生意参谋): no agent column anywhere."""
+    from conftest import PASSWORDS, app_database
+
+    from csperf import auth
+    from csperf.db import ImportMeta
+
+    def fill(database):
+        database.apply_import(ImportMeta("sycm.xlsx", "sha", "taobao_sycm", shop="旗舰店"),
+                              shop_level_rows("旗舰店", 61))
+        auth.add_user(database, "owner", PASSWORDS["owner"], "owner")
+
+    with app_database(tmp_path, monkeypatch, fill) as path:
+        yield path
+
+
+def test_overview_shows_the_shops_own_figures_when_there_are_no_agents(shop_level_db):
+    at = run("pages/1_overview.py")
+    assert any("只有店铺整体数据" in i.value for i in at.info)
+    tiles = {m.label: m for m in at.metric}
+    assert tiles["销售额"].value == "¥310,000.00" and tiles["询单转化率"].value == "25.0%"
+    assert tiles["销售额"].delta  # September is whole: the change is shown
+    assert at.dataframe[-1].value["店铺"].tolist() == ["旗舰店"]
+    assert "需要关注" not in [s.value for s in at.subheader]
+
+
 def test_overview_holds_its_tiles_to_the_targets_of_the_view(app_db):
     from csperf import queries, targets
     from csperf.db import open_db

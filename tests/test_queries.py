@@ -260,6 +260,39 @@ def test_shop_level_figures_are_not_summed_with_the_agents(db):
     assert queries.unmatched_accounts(db)["account"].tolist() == ["a"]
 
 
+def test_shop_level_figures_are_read_on_their_own_by_shop_or_in_total(db):
+    from csperf.importer import SHOP_LEVEL_ACCOUNT
+
+    roster(db, [("s", "a", "T", "presales", False)])
+    load(db, [{"shop": "s", "account": "a", "date_from": D1, "inquiries": 10, "paid_buyers": 5, "sales": 500},
+              {"shop": "s", "account": SHOP_LEVEL_ACCOUNT, "date_from": D1, "inquiries": 40, "paid_buyers": 10,
+               "sales": 900},
+              {"shop": "s", "account": SHOP_LEVEL_ACCOUNT, "date_from": D2, "inquiries": 60, "paid_buyers": 30,
+               "sales": 1100},
+              {"shop": "t", "account": SHOP_LEVEL_ACCOUNT, "date_from": D1, "inquiries": 5, "paid_buyers": 1}])
+    shops = queries.kpi_table(db, D1, D2, by="shop", shop_level=True).set_index("shop")
+    assert shops.loc["s", "sales"] == 2000 and shops.loc["s", "conversion_rate"] == pytest.approx(40 / 100)
+    assert shops.loc["t", "inquiries"] == 5
+    total = queries.kpi_table(db, D1, D2, by="total", shop_level=True, shop=["s"]).iloc[0]
+    assert total["inquiries"] == 100 and total["agents"] == 1
+    assert queries.team_totals(db, D1, D2)["inquiries"] == 10  # the agents' own stay apart
+    with pytest.raises(ValueError):  # a shop's own figures belong to no team
+        queries.kpi_table(db, D1, D2, by="total", shop_level=True, team=["T"])
+
+
+def test_first_date_is_the_first_day_with_figures_in_the_filters_scope(db):
+    from csperf.importer import SHOP_LEVEL_ACCOUNT
+
+    roster(db, [("s", "a", "T", "presales", False), ("s", "b", "U", "presales", False)])
+    load(db, [{"shop": "s", "account": SHOP_LEVEL_ACCOUNT, "date_from": D1 - timedelta(days=9), "inquiries": 1},
+              {"shop": "s", "account": "a", "date_from": D1, "inquiries": 1},
+              {"shop": "s", "account": "b", "date_from": D2, "inquiries": 1}])
+    assert queries.first_date(db) == D1  # the shop's own figures are not the agents'
+    assert queries.first_date(db, team=["U"]) == D2
+    assert queries.first_date(db, shop=["s"], shop_level=True) == D1 - timedelta(days=9)
+    assert queries.first_date(db, shop=["x"]) is None
+
+
 def test_the_group_value_of_a_count_is_the_mean_per_agent_who_worked(db):
     # c has a row but 0 workdays: it did not work; d's workdays are unknown, so its rows count
     roster(db, [("s", agent, "T", "presales", False) for agent in "abcd"])
