@@ -10,6 +10,7 @@ only, and sets the replaced file aside instead of deleting it.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -33,11 +34,22 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _target(dest: Path) -> Path:
-    """An existing folder gets a dated file inside; a name without suffix gets `.duckdb`."""
+def _names_a_folder(dest: str | Path) -> bool:
+    """`backups/` means a folder, made if need be (Path() drops the slash that says so)."""
+    return str(dest).endswith(("/", os.sep))
+
+
+def _target(dest: str | Path) -> Path:
+    """A folder (existing, or named with a trailing slash) gets a dated file inside, with
+    -2, -3… for a second backup within the same second; a name without suffix gets `.duckdb`."""
+    folder = _names_a_folder(dest)
     dest = Path(dest).expanduser().resolve()
-    if dest.is_dir():
-        return dest / f"csperf-backup-{_stamp()}{BACKUP_SUFFIX}"
+    if folder or dest.is_dir():
+        stem = f"csperf-backup-{_stamp()}"
+        for n in itertools.count(1):
+            target = dest / f"{stem}{f'-{n}' if n > 1 else ''}{BACKUP_SUFFIX}"
+            if not target.exists():
+                return target
     return dest if dest.suffix else dest.with_suffix(BACKUP_SUFFIX)
 
 
@@ -46,7 +58,7 @@ def _remove_with_wal(path: Path) -> None:
     Path(f"{path}.wal").unlink(missing_ok=True)
 
 
-def backup(db: Database, dest: Path) -> Path:
+def backup(db: Database, dest: str | Path) -> Path:
     """Write a consistent copy of the whole database; returns the file written.
 
     Never overwrites: an existing target file is refused.
@@ -114,9 +126,14 @@ def restore(src: Path, db_path: Path) -> Path | None:
     try:
         shutil.copyfile(src, staged)
         try:
-            Database(staged).close()  # opens, migrates and checkpoints the copy
+            ours = dbmod.is_csperf_database(staged)
+            if ours:
+                Database(staged).close()  # opens, migrates and checkpoints the copy
         except Exception as exc:
             raise ValueError(f"备份文件 {src} 无法打开: {exc} — the backup is damaged") from None
+        if not ours:  # another tool's database would be "restored" as an empty csperf one
+            raise ValueError(f"{src} 不是 csperf 备份（没有 csperf 的数据表），数据库未改动 — not a csperf backup "
+                             "(none of csperf's tables): the database was left as it was")
         set_aside = None
         if db_path.exists():
             set_aside = db_path.with_name(f"{db_path.name}.before-restore-{_stamp()}")
@@ -132,7 +149,7 @@ def restore(src: Path, db_path: Path) -> Path | None:
 
 # -- requests from a process that cannot open the database ---------------------------------
 
-def request_backup(inbox: Path, dest: Path) -> Path:
+def request_backup(inbox: Path, dest: str | Path) -> Path:
     """Ask the process holding the database for a backup; returns the request file.
 
     `dest` is resolved here, in the asking process, so a relative path means what the
@@ -143,7 +160,7 @@ def request_backup(inbox: Path, dest: Path) -> Path:
     name = f"backup-{_stamp()}-{uuid.uuid4().hex[:8]}.json"
     payload = {
         "action": "backup",
-        "dest": str(Path(dest).expanduser().resolve()),
+        "dest": str(Path(dest).expanduser().resolve()) + (os.sep if _names_a_folder(dest) else ""),
         "requested_at": datetime.now().isoformat(timespec="seconds"),
         "requested_by_pid": os.getpid(),
     }
@@ -161,8 +178,8 @@ def fulfil_request(db: Database, request: Path) -> Path:
         raise ValueError(f"请求文件 {Path(request).name} 无法读取: {exc} — unreadable request") from None
     if not isinstance(payload, dict) or payload.get("action") != "backup":
         raise ValueError(f"请求文件 {Path(request).name} 不是备份请求 — not a backup request")
-    dest = Path(str(payload.get("dest") or ""))
-    if not dest.is_absolute():
+    dest = str(payload.get("dest") or "")
+    if not Path(dest).is_absolute():
         raise ValueError(f"请求文件 {Path(request).name} 的备份路径必须是绝对路径: {dest} — dest must be absolute")
     return backup(db, dest)
 

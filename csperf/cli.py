@@ -10,6 +10,7 @@ import argparse
 import getpass
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -28,6 +29,10 @@ TABLE_KPIS = ["receptions", "inquiries", "conversion_rate", "sales", "aov", "fir
 
 class UserError(Exception):
     """A mistake in what the user asked for; printed without a traceback."""
+
+
+class HeldByNoDashboard(dbmod.DatabaseBusy):
+    """Busy, and what holds the database is no dashboard: there is none to stop or use instead."""
 
 
 def _date(text: str) -> date:
@@ -50,13 +55,16 @@ def _count(text: str) -> int:
 def _period(args) -> tuple[date, date]:
     """--from/--to, defaulting to the last full month the data covers."""
     if args.date_from and args.date_to:
-        return args.date_from, args.date_to
-    database = _open(args)
-    _first, last = queries.data_range(database)
-    if last is None:
-        raise UserError("数据库里还没有数据 — no data yet: run `csperf import FILE` or `csperf demo`")
-    start = args.date_from or last.replace(day=1)
-    end = args.date_to or last
+        start, end = args.date_from, args.date_to
+    else:
+        database = _open(args)
+        _first, last = queries.data_range(database)
+        if last is None:
+            raise UserError("数据库里还没有数据 — no data yet: run `csperf import FILE` or `csperf demo`")
+        start = args.date_from or last.replace(day=1)
+        end = args.date_to or last
+    if start > end:  # else an empty table, as if there were no data
+        raise UserError(f"--from {start} 晚于 --to {end} — --from is after --to")
     return start, end
 
 
@@ -87,6 +95,7 @@ def _emit(frame: pd.DataFrame, fmt: str, table_columns: list[str] | None = None,
 def cmd_import(args) -> int:
     from csperf import importer
 
+    args.files = _expand_folders(args.files)
     mapping = _parse_map(args.map) if args.map else None
     if args.check:
         return _check_files(args, mapping)
@@ -95,6 +104,7 @@ def cmd_import(args) -> int:
     except dbmod.DatabaseBusy as busy:
         from csperf import inbox
 
+        folder = _dashboard_inbox(args, busy)
         options = [flag for flag, given in (("--shop", args.shop), ("--from", args.date_from), ("--to", args.date_to),
                                             ("--map", args.map), ("--skip-bad-rows", args.skip_bad_rows)) if given]
         if options:  # the inbox imports a file as it is: its options would be lost on the way
@@ -102,7 +112,7 @@ def cmd_import(args) -> int:
                 f"{busy}\n收件箱只能按文件本身导入，{' '.join(options)} 无法随文件带过去；请在看板「数据」页上传，"
                 f"或关闭看板后再运行 — the inbox imports files as they are and {' '.join(options)} would be lost: "
                 "upload on the dashboard's data page, or stop the dashboard first")
-        dropped = inbox.drop_files([Path(p) for p in args.files], inbox.watched_folder(dbmod.resolve_path(args.db)))
+        dropped = inbox.drop_files([Path(p) for p in args.files], folder)
         print(f"{busy}\n看板正在运行，文件已放入收件箱，将由看板自动导入 — the dashboard holds the database; "
               f"the files were dropped into its inbox and it will import them:")
         for path in dropped:
@@ -116,6 +126,8 @@ def cmd_import(args) -> int:
     )
     if not args.quiet:
         print(file=sys.stderr)
+    options = "/".join(flag for flag, given in (("--shop", args.shop), ("--from", args.date_from),
+                                                 ("--to", args.date_to), ("--map", args.map)) if given)
     failed = 0
     for result in results:
         if result.error:
@@ -123,7 +135,43 @@ def cmd_import(args) -> int:
             print(f"✗ {result.error}", file=sys.stderr)
             continue
         print(result.summary())
+        if result.duplicate and options:  # a corrected --shop or period would otherwise be dropped unseen
+            print(f"  ! 若要按这次的 {options} 重新导入，请先撤销: csperf undo {result.import_id} — already imported "
+                  f"as #{result.import_id}; to import it again with these options, undo it first: "
+                  f"csperf undo {result.import_id}")
     return EXIT_BAD_INPUT if failed else 0
+
+
+def _expand_folders(paths: list[str]) -> list[str]:
+    """A folder stands for the spreadsheets in it (a day's downloads), by name; not its subfolders."""
+    from csperf import inbox
+
+    files = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            files.append(str(path))
+            continue
+        found = sorted(str(entry) for entry in path.iterdir()
+                       if entry.is_file() and not entry.name.startswith((".", "~$"))  # hidden, Office lock files
+                       and entry.suffix.lower() in inbox.KIND_BY_SUFFIX)
+        if not found:
+            raise UserError(f"文件夹 {path} 里没有 .xlsx/.xls/.csv 文件 — no spreadsheet files in the folder {path}")
+        files += found
+    return files
+
+
+def _dashboard_inbox(args, busy: dbmod.DatabaseBusy) -> Path:
+    """The inbox of the dashboard holding the database. Anything else holding it (a script,
+    another tool) watches no inbox: work handed over would never be done, so it is busy."""
+    from csperf import inbox
+
+    folder = inbox.dashboard_inbox(dbmod.resolve_path(args.db), busy.holder)
+    if folder is None:
+        raise HeldByNoDashboard(
+            f"{busy}\n占用它的不是正在监视收件箱的看板，没有转交任何内容；请等它结束后再运行 — database busy "
+            "(held by another process, not a dashboard watching the inbox): nothing was handed over; "
+            "run again once it is done")
+    return folder
 
 
 def _progress_line(quiet: bool, unit: str):
@@ -161,6 +209,8 @@ def _check_files(args, mapping: dict[str, str] | None) -> int:
         else:
             period = f"{parsed.period_from} ~ {parsed.period_to}" if parsed.period_from else "?"
             print(f"✓ {parsed.file_name}: {parsed.format} · {parsed.shop or '?'} · {period} · {parsed.rows} 行 rows")
+            for note in parsed.notes:
+                print(f"  ! {note}")
             columns = parsed.columns
         for column in columns:
             meaning = (f"{column.meaning} ({aliases.MAPPING_FIELDS[column.meaning][0]})" if column.meaning
@@ -195,8 +245,11 @@ def cmd_undo(args) -> int:
     database = _open(args)
     try:
         database.undo_import(args.import_id, username=args.user)
-    except (KeyError, ValueError) as exc:
-        raise UserError(str(exc).strip("'\"")) from None
+    except KeyError:
+        raise UserError(f"没有导入 #{args.import_id} (csperf imports 列出全部) — no import #{args.import_id} "
+                        "(csperf imports lists them)") from None
+    except ValueError:
+        raise UserError(f"导入 #{args.import_id} 已经撤销过 — import #{args.import_id} was already undone") from None
     print(f"已撤销导入 #{args.import_id} — import #{args.import_id} undone")
     return 0
 
@@ -211,16 +264,14 @@ def cmd_roster(args) -> int:
     if not args.file:
         _emit(roster.roster_frame(database), args.format)
         return 0
-    result = roster.import_roster(database, Path(args.file), user=args.user)
-    print(result)
+    print(roster.import_roster(database, Path(args.file), user=args.user).summary())
     return 0
 
 
 def cmd_qa(args) -> int:
     from csperf import roster
 
-    result = roster.import_qa(_open(args), Path(args.file), user=args.user)
-    print(result)
+    print(roster.import_qa(_open(args), Path(args.file), user=args.user).summary())
     return 0
 
 
@@ -250,11 +301,16 @@ def cmd_target(args) -> int:
     if args.action == "copy":
         if not args.source or not args.month:
             raise UserError("target copy 需要 --source 和 --month — --source and --month are required")
-        copied = targets.copy_month(database, args.source, args.month, shop=args.shop, team=args.team,
-                                    account=args.account, user=args.user)
-        print(f"{targets.scope_label(*targets.scope(args.shop, args.team, args.account))} 从 "
-              f"{roster.parse_month(args.source):%Y-%m} "
-              f"复制了 {copied} 个目标到 {roster.parse_month(args.month):%Y-%m} — {copied} targets copied")
+        source, month = f"{roster.parse_month(args.source):%Y-%m}", f"{roster.parse_month(args.month):%Y-%m}"
+        if args.shop or args.team or args.account:
+            copied = targets.copy_month(database, args.source, args.month, shop=args.shop, team=args.team,
+                                        account=args.account, user=args.user)
+            scope = targets.scope_label(*targets.scope(args.shop, args.team, args.account))
+            print(f"{scope} 从 {source} 复制了 {copied} 个目标到 {month} — {copied} targets copied")
+        else:
+            copied = targets.copy_every_scope(database, args.source, args.month, user=args.user)
+            print(f"{targets.EVERY_SCOPE_LABEL} 从 {source} 复制了 {copied} 个目标到 {month} — {copied} targets "
+                  "copied for every scope (all shops, each shop, team and agent)")
         return 0
     if not args.metric or not args.month:
         raise UserError(f"target {args.action} 需要 METRIC 和 --month — METRIC and --month are required")
@@ -304,8 +360,13 @@ def cmd_score(args) -> int:
     shown = {"shop": args.shop, "role": args.role}
     if args.scheme:
         path = Path(args.scheme)
-        chosen = (scheme_mod.load_scheme(path) if path.suffix == ".toml" and path.exists()
-                  else schemes.get_scheme(database, args.scheme, args.version, as_of=end)[0])
+        if path.suffix == ".toml":  # a file was meant, not a saved scheme's name
+            if not path.is_file():
+                raise UserError(f"找不到方案文件 {path} — scheme file not found")
+            chosen = scheme_mod.load_scheme(path)
+        else:
+            chosen, version = schemes.get_scheme(database, args.scheme, args.version, as_of=end)
+            chosen = replace(chosen, version=version)
         result, used = views.apply_filters(scoring.score(kpis, chosen), shown), [chosen]
         metrics = [rule.metric for rule in chosen.kpis]
         other_roles = views.apply_filters(kpis[~scoring.covers(chosen, kpis)], shown)
@@ -332,7 +393,30 @@ def cmd_score(args) -> int:
     _emit(frame, args.format, ["shop", "agent", "name", "team", "role", "score", "rank", "skipped", "coefficient",
                                "bonus", "penalty", "commission", "base", "pay"],
           money=scoring.MONEY_COLUMNS, scores=["score", *(f"{metric}_score" for metric in metrics)])
+    print(_schemes_used(database, used), file=sys.stdout if args.format == "table" else sys.stderr)
     return 0
+
+
+def _schemes_used(database: dbmod.Database, used) -> str:
+    """The scheme versions that scored the period, and any newer one left unused: a period
+    is paid with the version saved by its end, so one saved today misses a month whose
+    data ends yesterday unless asked for."""
+    from csperf import schemes
+
+    latest = schemes.list_schemes(database).groupby("name")["version"].max()
+    zh, en = [], []
+    for name, version in sorted({(s.name, s.version) for s in used}, key=lambda pair: (pair[0], pair[1] or 0)):
+        if version is None:
+            zh.append(f"{name}（方案文件）")
+            en.append(f"{name} (from a file)")
+            continue
+        zh.append(f"{name} v{version}")
+        en.append(f"{name} v{version}")
+        newest = int(latest.get(name, version))
+        if newest > version:
+            zh[-1] += f"（较新的 v{newest} 未用于本期，可加 --scheme {name} --version {newest}）"
+            en[-1] += f" (v{newest}, saved later, not used)"
+    return f"方案: {'，'.join(zh) or '无'} — schemes used: {', '.join(en) or 'none'}"
 
 
 def cmd_scheme(args) -> int:
@@ -444,18 +528,22 @@ def cmd_audit(args) -> int:
 
 
 def cmd_backup(args) -> int:
-    from csperf import backup, inbox
+    from csperf import backup
 
-    dest = Path(args.dest)
+    dest = args.dest  # a string: a trailing slash says it is a folder
+    source = dbmod.resolve_path(args.db)
+    if not source.exists():  # opening it would create an empty database, and back that up
+        raise UserError(f"数据库 {source} 不存在，没有可备份的内容（请检查 --db 或 $CSPERF_DB） — no database at "
+                        f"{source}: nothing to back up (check --db / $CSPERF_DB)")
     try:
         database = _open(args)
-    except dbmod.DatabaseBusy:
-        request = backup.request_backup(inbox.watched_folder(dbmod.resolve_path(args.db)), dest)
+    except dbmod.DatabaseBusy as busy:
+        request = backup.request_backup(_dashboard_inbox(args, busy), dest)
         print(f"看板正在运行：已请求看板写出备份到 {dest} (request {request.name}) — the dashboard "
               "holds the database; it will write the backup within a few seconds")
         return 0
     written = backup.backup(database, dest)
-    print(f"已备份到 {written}")
+    print(f"已备份到 {written} — backup written")
     return 0
 
 
@@ -534,7 +622,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shop", help="this shop's target (default: all shops)")
     p.add_argument("--team", help="this team's target (with --shop)")
     p.add_argument("--account", help="this agent account's target (with --shop)")
-    p.add_argument("--source", help="copy: the month whose targets fill --month's empty ones")
+    p.add_argument("--source", help="copy: the month whose targets fill --month's empty ones "
+                                    "(every scope's, or only the scope --shop/--team/--account name)")
     p.set_defaults(run=cmd_target)
 
     p = with_format(with_period(sub.add_parser("kpis", help="KPIs for a period")))
@@ -610,11 +699,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"错误: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except dbmod.DatabaseBusy as exc:
-        print(f"错误: {exc}\n请先停止看板，或通过看板操作 — stop the dashboard first or use it instead.",
-              file=sys.stderr)
+        advice = ("" if isinstance(exc, HeldByNoDashboard)
+                  else "\n请先停止看板，或通过看板操作 — stop the dashboard first or use it instead.")
+        print(f"错误: {exc}{advice}", file=sys.stderr)
         return EXIT_BUSY
     except (ValueError, KeyError, FileNotFoundError, dbmod.DatabaseUnreadable) as exc:
-        print(f"错误: {exc}", file=sys.stderr)
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc  # str() would quote it
+        print(f"错误: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("\n已中断 — interrupted", file=sys.stderr)

@@ -80,6 +80,10 @@ Frames = pd.DataFrame | Iterable[pd.DataFrame] | SqlRows | None
 class DatabaseBusy(RuntimeError):
     """Another process (the running dashboard, or a csperf command) holds the database file."""
 
+    def __init__(self, message: str, holder: int | None = None):
+        super().__init__(message)
+        self.holder = holder  # the holding process's id, where DuckDB names it: is it a dashboard?
+
 
 class DatabaseUnreadable(RuntimeError):
     """The path is no DuckDB database DuckDB can open: a folder, another kind of file, a damaged one."""
@@ -369,7 +373,8 @@ class Database:
                     f"数据库 {self.path} 正被另一个进程使用"
                     + (f" (PID {holder.group(1)})" if holder else "")
                     + "（看板，或仍在运行的 csperf 命令） — database is in use by another process "
-                    "(the running dashboard, or a csperf command still at work)"
+                    "(the running dashboard, or a csperf command still at work)",
+                    int(holder.group(1)) if holder else None,
                 ) from None
             raise DatabaseUnreadable(
                 f"无法打开数据库 {self.path}：它不是 csperf 的数据库文件，或文件已损坏（可用 csperf restore 从备份恢复） — "
@@ -958,6 +963,18 @@ def _cast(column: str) -> str:
     if column in ("shop", "account"):
         return f"CAST({column} AS VARCHAR)"
     return f"CAST({column} AS DOUBLE)"
+
+
+def is_csperf_database(path: str | os.PathLike) -> bool:
+    """Was the file written by csperf (a schema version and its imports), read without
+    changing it? Opening it as a Database would give any DuckDB file csperf's empty schema."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tables = {name for (name,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        return {"schema_version", "imports"} <= tables and bool(
+            con.execute("SELECT count(*) FROM schema_version").fetchall()[0][0])
+    finally:
+        con.close()
 
 
 _open: dict[str, Database] = {}

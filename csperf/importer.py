@@ -987,6 +987,13 @@ class _Plan:
         return f" [工作表 {self.sheet.name}]" if getattr(self.sheet, "name", "") else ""
 
 
+def _own_dates(plan: _Plan) -> bool:
+    """Does the sheet say which days its rows cover (a date column, or a period in its name or title)?"""
+    lay = plan.layout
+    dated = lay.date is not None if lay.shape == "facts" else bool({"day", "time"} & lay.session.keys())
+    return dated or plan.period is not None
+
+
 class _Job:
     """One file: open, plan every sheet, then produce fact and session chunks lazily."""
 
@@ -1140,6 +1147,19 @@ class _Job:
         self.total = sum(n - p.start for n, p in zip(sizes, self.plans)) if None not in sizes else None
         formats = list(dict.fromkeys(p.layout.format for p in self.plans))
         self.format = "+".join(formats)
+        if self.date_from and all(_own_dates(p) for p in self.plans):
+            self._note("文件自带日期，已忽略所填的起止日期 — the file gives its own dates; the from/to dates given "
+                       "were ignored")
+
+    def _note(self, note: str) -> None:
+        if note not in self.notes:
+            self.notes.append(note)
+
+    def note_ignored_shop(self) -> None:
+        """The shop given only fills in rows the file names none for: say when that was no row."""
+        if self.shop and self.shops and self.shop not in self.shops:
+            self._note(f"文件自带店铺名，已忽略所填的店铺“{self.shop}” — the file names its own shop; the shop "
+                       "given was ignored")
 
     def decide(self) -> None:
         for plan in self.plans:
@@ -1258,7 +1278,9 @@ class _Job:
         return any_bad
 
     def _shop_and_account(self, plan: _Plan, frame: pd.DataFrame, account_col: int | None,
-                          shop_col: int | None) -> tuple[pd.Series, pd.Series]:
+                          shop_col: int | None) -> tuple[pd.Series, pd.Series, np.ndarray]:
+        """Each row's shop and account, and which rows got DEFAULT_SHOP: whether the file
+        named no shop is told by the rows kept (a blank line names none either)."""
         if account_col is None:
             account = pd.Series(SHOP_LEVEL_ACCOUNT, index=frame.index, dtype=object)
             prefix = pd.Series(None, index=frame.index, dtype=object)
@@ -1270,10 +1292,7 @@ class _Job:
         shop = shop.fillna(prefix)
         if self.shop:
             shop = shop.fillna(self.shop)
-        if shop.isna().any():
-            self.shop_defaulted = True
-            shop = shop.fillna(DEFAULT_SHOP)
-        return shop, account
+        return shop.fillna(DEFAULT_SHOP), account, shop.isna().to_numpy()
 
     def _note_period(self, start: pd.Series, end: pd.Series) -> None:
         if len(start):
@@ -1324,7 +1343,7 @@ class _Job:
             start, end, found = values.read_date_ranges(frame[lay.date], order=plan.order)
             bad[lay.date] = found.bad
         self._overflow(plan, frame, bad)
-        shop, account = self._shop_and_account(plan, frame, lay.account, lay.shop)
+        shop, account, no_shop = self._shop_and_account(plan, frame, lay.account, lay.shop)
         bad_rows = self._raise_or_skip(plan, frame, _only_agents(bad, account))
         if lay.date is None:
             period = self.fallback_period(plan)
@@ -1340,6 +1359,7 @@ class _Job:
         keep &= ~no_account & ~no_date
         if not keep.any():
             return None
+        self.shop_defaulted |= bool((no_shop & keep).any())
         daily = (start == end).to_numpy()
         measures, missing = rebuild(parts[COUNT], parts[RATE], parts[AVERAGE], parts[RATIO], daily=daily)
         for key in missing:
@@ -1436,7 +1456,7 @@ class _Job:
                                "log has no date column; map one with --map date=列名")
             day = pd.Series(np.datetime64(period[0], "s"), index=frame.index)
         self._overflow(plan, frame, bad)
-        shop, account = self._shop_and_account(plan, frame, f["account"][0], f.get("shop", (None,))[0])
+        shop, account, no_shop = self._shop_and_account(plan, frame, f["account"][0], f.get("shop", (None,))[0])
         bad_rows = self._raise_or_skip(plan, frame, _only_agents(bad, account))
         keep = ~bad_rows & ~blank
         for mask, reason in ((account.isna().to_numpy(), "没有客服 — no agent"),
@@ -1447,6 +1467,7 @@ class _Job:
             keep &= ~mask
         if not keep.any():
             return None
+        self.shop_defaulted |= bool((no_shop & keep).any())
         started = day + pd.to_timedelta(clock, unit="s") if clock is not None else day
         ids = values.text(frame[f["session_id"][0]]) if "session_id" in f else None
         sessions = pd.DataFrame({
@@ -1782,6 +1803,7 @@ def parse_file(path, *, shop=None, date_from=None, date_to=None, mapping=None, s
         facts = _concat(job.facts())
         sessions = _concat(job.sessions())
         _require_rows(job)
+        job.note_ignored_shop()
     except BadInput as exc:
         exc.columns = exc.columns or job.columns
         raise
@@ -1841,6 +1863,7 @@ def import_file(db: Database, path, *, shop=None, date_from=None, date_to=None, 
     for signature, used in job.remembered_maps().items():
         remember_map(db, signature, used)
     job.notes.extend(outcome.notes)
+    job.note_ignored_shop()
     return ImportResult(
         file_name=job.name, format=job.format, shop=meta.shop, shop_defaulted=job.shop_defaulted,
         period_from=meta.period_from, period_to=meta.period_to, rows=outcome.rows, sessions=outcome.sessions,

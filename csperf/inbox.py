@@ -7,7 +7,8 @@ atomically (written under a hidden temporary name, then renamed), a worker claim
 file by renaming it into processing/ (only one rename can win), and every file ends in
 done/ or in failed/ with a .error.txt saying why. Names are sanitised so nothing can be
 written outside the folder. The dashboard notes beside the database which folder it
-watches, so a command started with other settings still drops its files where they are seen.
+watches, so a command started with other settings still drops its files where they are seen,
+and only while a dashboard is watching: a database held by anything else is just busy.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ DEFAULT_INBOX = PROJECT_ROOT / "data" / "inbox"
 DONE_DIR, FAILED_DIR, PROCESSING_DIR = "done", "failed", "processing"
 ERROR_SUFFIX = ".error.txt"
 ANNOUNCE_SUFFIX = ".inbox"  # beside the database: the folder its dashboard watches
+WATCHER_PREFIX = ".watcher-"  # in the folder, per dashboard process id: the database it serves
+WATCHER_FRESH_S = 300.0  # a watcher's polls keep its note younger than this (a long import included)
 
 SETTLE_SECONDS = 2.0  # a file untouched this long is taken as completely written
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -110,25 +113,63 @@ def inbox_dir(path: str | os.PathLike | None = None) -> Path:
     return folder
 
 
+def _watcher_note(folder: Path, pid: int) -> Path:
+    return folder / f"{WATCHER_PREFIX}{pid}"
+
+
 def announce(db_path: str | os.PathLike) -> Path:
-    """Note beside the database (`<db>.inbox`) the folder the dashboard serving it watches:
-    a csperf command the database refuses then drops its files and backup requests there,
-    even where the dashboard was started with another $CSPERF_INBOX than the command."""
+    """Note beside the database (`<db>.inbox`) the folder the dashboard serving it watches,
+    and in that folder that this process watches it for that database (its polls keep the
+    note fresh): a csperf command the database refuses then drops its files and backup
+    requests there, even where the dashboard was started with another $CSPERF_INBOX than
+    the command, and only while a dashboard is there to take them."""
     folder = inbox_dir()
     try:
         Path(f"{db_path}{ANNOUNCE_SUFFIX}").write_text(str(folder), encoding="utf-8")
-    except OSError as exc:  # a read-only folder: commands fall back to their own inbox setting
+        _watcher_note(folder, os.getpid()).write_text(str(Path(db_path).resolve()), encoding="utf-8")
+    except OSError as exc:  # a read-only folder: commands cannot hand this dashboard their work
         log.warning("could not note the inbox beside %s: %s", db_path, exc)
     return folder
 
 
+def _announced(db_path: str | os.PathLike) -> str:
+    try:
+        return Path(f"{db_path}{ANNOUNCE_SUFFIX}").read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
 def watched_folder(db_path: str | os.PathLike) -> Path:
     """The folder the dashboard serving `db_path` announced, else this process's inbox."""
+    return inbox_dir(_announced(db_path) or None)
+
+
+def dashboard_inbox(db_path: str | os.PathLike, holder: int | None = None) -> Path | None:
+    """The folder a dashboard serving `db_path` watches now, or None when none does (a file
+    handed over then would wait for nobody). `holder` is the process holding the database,
+    where known: it must be that dashboard."""
+    named = _announced(db_path)
+    if not named:
+        return None
+    folder = Path(named)
+    notes = [_watcher_note(folder, holder)] if holder else folder.glob(f"{WATCHER_PREFIX}*")
+    database = str(Path(db_path).resolve())
+    for note in notes:
+        try:
+            fresh = time.time() - note.stat().st_mtime < WATCHER_FRESH_S
+            if fresh and note.read_text(encoding="utf-8").strip() == database:
+                return inbox_dir(folder)
+        except OSError:  # no such note, or one going as we read it
+            continue
+    return None
+
+
+def _still_watching(folder: Path) -> None:
+    """Refresh this process's watcher note, if it announced one (see `announce`)."""
     try:
-        named = Path(f"{db_path}{ANNOUNCE_SUFFIX}").read_text(encoding="utf-8").strip()
-    except OSError:
-        named = ""
-    return inbox_dir(named or None)
+        os.utime(_watcher_note(folder, os.getpid()))
+    except OSError:  # a one-off `csperf inbox`: no dashboard, no note
+        pass
 
 
 def safe_name(name: str) -> str:
@@ -361,6 +402,7 @@ def process(
     csperf.importer.import_file."""
     folder = inbox_dir(inbox)
     user = user or "inbox"
+    _still_watching(folder)
     events = _return_stale_claims(folder) + _fulfil_requests(db, folder)
     ready = pending(folder, settle_seconds)
     run = importer or (_default_importer() if ready else None)
@@ -368,6 +410,7 @@ def process(
         claimed = _claim(folder, path)
         if claimed is not None:
             events.append(_import_claimed(db, folder, claimed, run, user))
+            _still_watching(folder)
     if events:
         with _lock:
             _recent.setdefault(str(folder), deque(maxlen=_RECENT_EVENTS)).extend(events)

@@ -82,12 +82,20 @@ class RosterResult:
     updated: int
     people: int
 
+    def summary(self) -> str:
+        return (f"✓ {self.file}: 花名册 {self.rows} 个账号（新增 {self.inserted}，更新 {self.updated}），{self.people} 人 — "
+                f"roster: {self.rows} accounts ({self.inserted} new, {self.updated} updated), {self.people} people")
+
 
 @dataclass
 class QaResult:
     file: str
     rows: int
     scores: int
+
+    def summary(self) -> str:
+        return (f"✓ {self.file}: {self.rows} 行，记入 {self.scores} 个账号的月度评分 — {self.rows} rows: "
+                f"{self.scores} account-month scores stored")
 
 
 # -- public: roster ----------------------------------------------------------------------

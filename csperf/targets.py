@@ -27,6 +27,7 @@ from csperf.metrics import KPI_BY_NAME, kpi
 from csperf.roster import parse_month
 
 ALL = ""  # the scope's shop, team or account when the target is for all of them
+EVERY_SCOPE_LABEL = "所有范围（全部店铺、各店铺、团队和客服）"  # copy_every_scope's, beside scope_label's
 
 # the KPIs the data page offers a target for, in the order shown
 TARGET_KPIS: tuple[str, ...] = (
@@ -208,18 +209,28 @@ def copy_month(db: Database, source, month, *, shop: str | None = None, team: st
                account: str | None = None, user: str | None = None) -> int:
     """Carry one scope's targets of `source` month into `month` where it has none yet;
     returns how many were copied (the month's own targets are kept)."""
-    first_day, where = parse_month(month), scope(shop, team, account)
+    return _copy(db, source, month, scope(shop, team, account), user)
+
+
+def copy_every_scope(db: Database, source, month, user: str | None = None) -> int:
+    """`copy_month` for every scope at once: the business's, each shop's, team's and agent's."""
+    return _copy(db, source, month, None, user)
+
+
+def _copy(db: Database, source, month, where: tuple[str, str, str] | None, user: str | None) -> int:
+    first_day = parse_month(month)
+    picked = "s.shop = ? AND s.team = ? AND s.account = ?" if where else "true"
     with db.write() as cur:
         copied = cur.execute(
-            """INSERT INTO kpi_targets (metric, shop, team, account, month, value, set_by)
+            f"""INSERT INTO kpi_targets (metric, shop, team, account, month, value, set_by)
                SELECT metric, shop, team, account, ?, value, ? FROM kpi_targets s
-               WHERE s.month = ? AND s.shop = ? AND s.team = ? AND s.account = ? AND NOT EXISTS (
+               WHERE s.month = ? AND {picked} AND NOT EXISTS (
                    SELECT 1 FROM kpi_targets t WHERE t.month = ? AND t.metric = s.metric AND t.shop = s.shop
                    AND t.team = s.team AND t.account = s.account)""",
-            [first_day, user, parse_month(source), *where, first_day]).fetchall()[0][0]
+            [first_day, user, parse_month(source), *(where or ()), first_day]).fetchall()[0][0]
         if copied:
-            db.audit(cur, user, "target_copy",
-                     f"{scope_label(*where)} {parse_month(source):%Y-%m} → {first_day:%Y-%m}: {copied}")
+            label = scope_label(*where) if where else EVERY_SCOPE_LABEL
+            db.audit(cur, user, "target_copy", f"{label} {parse_month(source):%Y-%m} → {first_day:%Y-%m}: {copied}")
     return int(copied)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -128,12 +129,15 @@ def populate(database: Database) -> None:
 
 
 @contextmanager
-def held_by_another_process(path):
-    """The database file held open by a second process, as the running dashboard holds it."""
+def held_by_another_process(path, inbox_folder=None):
+    """The database file held open by a second process; with `inbox_folder`, one that
+    watches that inbox for the database, as the running dashboard does."""
+    watch = "from csperf import inbox; inbox.announce(d.path); " if inbox_folder else ""
     holder = subprocess.Popen(
         [sys.executable, "-c", f"from csperf.db import Database; import time; d = Database({str(path)!r}); "
-                               "print('held', flush=True); time.sleep(60)"],
+                               f"{watch}print('held', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "CSPERF_INBOX": str(inbox_folder)} if inbox_folder else None,
     )
     try:
         assert holder.stdout.readline().strip() == "held"

@@ -71,6 +71,19 @@ def test_backup_into_a_folder_and_never_overwrites(tmp_path):
     live.close()
 
 
+def test_a_folder_named_with_a_slash_is_made_and_backups_in_one_second_do_not_collide(tmp_path, monkeypatch):
+    live = Database(":memory:")
+    _populate(live)
+    monkeypatch.setattr(backup, "_stamp", lambda: "20261124-060105")  # both within the same second
+    first = backup.backup(live, f"{tmp_path / 'new-folder'}/")
+    second = backup.backup(live, tmp_path / "new-folder")
+    assert [first.name, second.name] == ["csperf-backup-20261124-060105.duckdb", "csperf-backup-20261124-060105-2.duckdb"]
+    assert first.parent == second.parent == tmp_path / "new-folder"
+    request = backup.request_backup(tmp_path / "inbox", f"{tmp_path / 'asked'}/")  # as the dashboard is asked
+    assert backup.fulfil_request(live, request).parent == tmp_path / "asked"
+    live.close()
+
+
 def test_restore_sets_the_old_database_aside(tmp_path):
     source = Database(":memory:")
     _populate(source)
@@ -205,3 +218,22 @@ def test_bad_requests_are_refused(tmp_path):
     filed = backup.finish_request(garbled, {"ok": False, "error": "无法读取"})
     assert filed.parent.name == "failed"
     assert json.loads(filed.read_text(encoding="utf-8"))["raw"] == "{not json"
+
+
+def test_restore_refuses_another_tools_database_and_changes_nothing(tmp_path):
+    live = tmp_path / "csperf.duckdb"
+    database = Database(live)
+    _populate(database)
+    expected = _contents(database)
+    database.close()
+    foreign = tmp_path / "other.duckdb"
+    other = Database(":memory:")
+    with other.cursor() as cur:  # a DuckDB file csperf never wrote
+        cur.execute(f"ATTACH '{foreign}' AS other")
+        cur.execute("CREATE TABLE other.foo (a INTEGER)")
+        cur.execute("DETACH other")
+    other.close()
+    with pytest.raises(ValueError, match="不是 csperf 备份"):
+        backup.restore(foreign, live)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["csperf.duckdb", "other.duckdb"]  # nothing set aside
+    assert _contents(Database(live)) == expected

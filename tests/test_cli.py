@@ -74,9 +74,68 @@ def test_import_kpis_and_undo(cli_db, tmp_path, capsys):
 def test_reimport_is_a_no_op(cli_db, tmp_path, capsys):
     day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
     assert run(capsys, "import", str(day), "--quiet")[0] == 0
-    assert run(capsys, "import", str(day), "--quiet")[0] == 0
+    code, out, _ = run(capsys, "import", str(day), "--quiet")
+    assert code == 0 and "未重复导入" in out and "csperf undo" not in out  # a script run again: nothing to undo
     code, out, _ = run(capsys, "imports", "--format", "json")
     assert len(json.loads(out)) == 1
+
+
+def test_a_file_imported_again_with_corrected_options_names_the_undo_that_lets_them_apply(cli_db, tmp_path, capsys):
+    export = tmp_path / "no_shop.csv"
+    export.write_text("客服,接待人数\n小王,10\n", encoding="utf-8")
+    assert run(capsys, "import", str(export), "--from", "2026-10-05", "--quiet")[0] == 0  # lands in 默认店铺
+    code, out, _ = run(capsys, "import", str(export), "--shop", "旗舰店", "--from", "2026-10-05", "--quiet")
+    assert code == 0 and "与导入 #1 内容相同" in out
+    assert "若要按这次的 --shop/--from 重新导入，请先撤销: csperf undo 1" in out and "undo it first" in out
+    assert run(capsys, "undo", "1")[0] == 0
+    code, out, _ = run(capsys, "import", str(export), "--shop", "旗舰店", "--from", "2026-10-05", "--quiet")
+    assert code == 0 and "导入 #2" in out and "旗舰店" in out
+
+
+def test_undo_of_no_import_or_of_one_undone_says_so_in_both_languages(cli_db, tmp_path, capsys):
+    day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
+    assert run(capsys, "import", str(day), "--quiet")[0] == 0
+    code, _, err = run(capsys, "undo", "999")
+    assert code == cli.EXIT_BAD_INPUT and err == "错误: 没有导入 #999 (csperf imports 列出全部) — no import #999 (csperf imports lists them)\n"
+    assert run(capsys, "undo", "1")[0] == 0
+    code, _, err = run(capsys, "undo", "1")
+    assert code == cli.EXIT_BAD_INPUT and err == "错误: 导入 #1 已经撤销过 — import #1 was already undone\n"
+
+
+def test_a_folder_given_to_import_stands_for_the_spreadsheets_in_it(cli_db, tmp_path, capsys):
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    pdd_csv(downloads / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
+    pdd_csv(downloads / "拼多多客服绩效_2026-10-02_2026-10-02.csv", [("阿强", 20, 5, 100)])
+    (downloads / "说明.txt").write_text("not an export", encoding="utf-8")
+    (downloads / "~$拼多多客服绩效.csv").write_text("an Office lock file", encoding="utf-8")
+    code, out, err = run(capsys, "import", str(downloads), "--quiet")
+    assert code == 0, err
+    assert "导入 #1" in out and "导入 #2" in out and "说明.txt" not in out + err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = run(capsys, "import", str(empty))
+    assert code == cli.EXIT_BAD_INPUT and f"文件夹 {empty} 里没有 .xlsx/.xls/.csv 文件" in err
+
+
+@pytest.mark.parametrize("command", ["kpis", "score"])
+def test_a_period_that_ends_before_it_starts_is_refused(cli_db, tmp_path, capsys, command):
+    day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
+    assert run(capsys, "import", str(day), "--quiet")[0] == 0
+    code, out, err = run(capsys, command, "--from", "2026-09-30", "--to", "2026-09-01")
+    assert code == cli.EXIT_BAD_INPUT and "--from 2026-09-30 晚于 --to 2026-09-01 — --from is after --to" in err
+    assert out == ""
+
+
+def test_roster_and_qa_imports_are_summed_up_in_both_languages(cli_db, tmp_path, capsys):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("账号,姓名,店铺\n拼多多店:阿强,张强,\n", encoding="utf-8")
+    code, out, _ = run(capsys, "roster", str(roster))
+    assert code == 0 and out == "✓ roster.csv: 花名册 1 个账号（新增 1，更新 0），1 人 — roster: 1 accounts (1 new, 0 updated), 1 people\n"
+    qa = tmp_path / "qa.csv"
+    qa.write_text("账号,月份,质检分\n拼多多店:阿强,2026-10,90\n", encoding="utf-8")
+    code, out, _ = run(capsys, "qa", str(qa))
+    assert code == 0 and out == "✓ qa.csv: 1 行，记入 1 个账号的月度评分 — 1 rows: 1 account-month scores stored\n"
 
 
 def test_a_bad_file_is_refused_with_its_name_and_no_traceback(cli_db, tmp_path, capsys):
@@ -98,6 +157,13 @@ def test_import_check_shows_how_each_column_reads_and_stores_nothing(cli_db, tmp
     assert code == 0 and "2026-10-01 ~ 2026-10-31 · 1 行" in out
     assert "  进线量 = receptions (接待人数)" in out and "  成交数 = ? 未识别" in out
     assert Database(resolve_path()).scalar("SELECT count(*) FROM imports") == 0
+
+
+def test_import_check_and_import_say_when_the_file_overrides_the_period_given(cli_db, tmp_path, capsys):
+    day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
+    for check in (["--check"], []):
+        code, out, _ = run(capsys, "import", *check, str(day), "--from", "2026-10-09", "--to", "2026-10-09", "--quiet")
+        assert code == 0 and "2026-10-01" in out and "  ! 文件自带日期，已忽略所填的起止日期" in out
 
 
 def test_score_uses_the_scheme_assigned_to_each_role(cli_db, tmp_path, capsys):
@@ -165,11 +231,11 @@ def test_scheme_import_names_a_metric_that_is_not_text_without_a_traceback(cli_d
 
 def test_import_while_the_dashboard_holds_the_database_goes_to_the_inbox(cli_db, tmp_path, capsys):
     Database(cli_db).close()
-    with held_by_another_process(cli_db):
+    with held_by_another_process(cli_db, tmp_path / "inbox"):
         day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
         code, out, _ = run(capsys, "import", str(day))
         assert code == 0 and "收件箱" in out
-        assert [p.name for p in (tmp_path / "inbox").iterdir() if p.is_file()] == [day.name]
+        assert [p.name for p in (tmp_path / "inbox").iterdir() if p.is_file() and p.name[0] != "."] == [day.name]
         code, _, err = run(capsys, "kpis", "--from", "2026-10-01", "--to", "2026-10-31")
         assert code == cli.EXIT_BUSY and "另一个进程" in err
 
@@ -179,15 +245,37 @@ def test_files_go_to_the_folder_the_running_dashboard_announced_not_this_shells_
 
     Database(cli_db).close()
     watched = tmp_path / "dashboard-inbox"
-    (tmp_path / f"{cli_db.name}.inbox").write_text(str(watched), encoding="utf-8")  # as inbox.announce writes it
-    with held_by_another_process(cli_db):
+    with held_by_another_process(cli_db, watched):
         day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
         code, out, _ = run(capsys, "import", str(day))
         assert code == 0 and str(watched) in out
-        assert [p.name for p in watched.iterdir() if p.is_file()] == [day.name]
+        assert [p.name for p in watched.iterdir() if p.is_file() and p.name[0] != "."] == [day.name]
         assert not any(p.is_file() for p in inbox.inbox_dir().iterdir())  # $CSPERF_INBOX, unwatched: nothing
         code, out, _ = run(capsys, "backup", str(tmp_path / "copy.duckdb"))
         assert code == 0 and [p.suffix for p in (watched / "requests").iterdir()] == [".json"]
+
+
+def test_a_database_held_by_something_other_than_a_dashboard_is_busy_and_nothing_is_handed_over(cli_db, tmp_path,
+                                                                                                  capsys):
+    Database(cli_db).close()
+    day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
+    with held_by_another_process(cli_db, tmp_path / "inbox"):
+        pass  # a dashboard served it once: its note beside the database stays
+    with held_by_another_process(cli_db):  # now a script holds it, and watches no inbox
+        for argv in (["import", str(day)], ["backup", str(tmp_path / "copy.duckdb")]):
+            code, out, err = run(capsys, *argv)
+            assert code == cli.EXIT_BUSY and "另一个进程" in err and "not a dashboard watching the inbox" in err
+            assert "stop the dashboard" not in err  # there is none
+            assert "收件箱" not in out
+    handed = [p for p in (tmp_path / "inbox").rglob("*") if p.is_file() and p.name[0] != "."]
+    assert handed == [] and not (tmp_path / "copy.duckdb").exists()
+
+
+def test_backup_of_a_database_that_does_not_exist_is_refused_and_creates_nothing(cli_db, tmp_path, capsys):
+    typo = tmp_path / "typo.duckdb"
+    code, _, err = run(capsys, "--db", str(typo), "backup", str(tmp_path / "copy.duckdb"))
+    assert code == cli.EXIT_BAD_INPUT and str(typo) in err and "不存在" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_demo_prints_a_demo_login_that_works(cli_db, capsys, monkeypatch):
@@ -267,6 +355,35 @@ def test_score_and_kpi_tables_name_the_person_behind_each_account(cli_db, tmp_pa
     assert out.split()[:2] == ["agent", "name"] and "张强" in next(line for line in out.splitlines() if "阿强" in line)
 
 
+def test_score_names_the_scheme_versions_used_and_a_newer_one_left_out(cli_db, tmp_path, capsys):
+    _two_roles(cli_db, tmp_path, capsys)
+    database = Database(resolve_path())
+    schemes.ensure_presets(database)
+    richer = schemes.get_scheme(database, "售前标准方案")[0]
+    richer.pay.performance_pay += 3000
+    schemes.save_scheme(database, richer, "saved after October")
+    database.close()
+    october = ("--from", "2026-10-01", "--to", "2026-10-31")
+    code, out, _ = run(capsys, "score", *october)
+    assert code == 0 and out.splitlines()[-1] == (
+        "方案: 售前标准方案 v1（较新的 v2 未用于本期，可加 --scheme 售前标准方案 --version 2），售后标准方案 v1 — "
+        "schemes used: 售前标准方案 v1 (v2, saved later, not used), 售后标准方案 v1")
+    code, out, err = run(capsys, "score", *october, "--format", "csv", "--scheme", "售前标准方案", "--version", "2")
+    assert code == 0 and "方案: 售前标准方案 v2 — schemes used: 售前标准方案 v2" in err and "方案" not in out
+    scheme_file = tmp_path / "mine.toml"
+    scheme_file.write_text(ONE_GROUP, encoding="utf-8")
+    code, out, _ = run(capsys, "score", *october, "--scheme", str(scheme_file))
+    assert code == 0 and "方案: 全员转化（方案文件） — schemes used: 全员转化 (from a file)" in out
+
+
+def test_a_scheme_that_is_not_there_is_named_plainly(cli_db, tmp_path, capsys):
+    _two_roles(cli_db, tmp_path, capsys)
+    code, _, err = run(capsys, "score", "--scheme", str(tmp_path / "missing.toml"))
+    assert code == cli.EXIT_BAD_INPUT and err == f"错误: 找不到方案文件 {tmp_path / 'missing.toml'} — scheme file not found\n"
+    code, _, err = run(capsys, "score", "--scheme", "没有")
+    assert code == cli.EXIT_BAD_INPUT and err == "错误: 没有方案 '没有' — no saved scheme '没有'\n"
+
+
 def test_score_with_a_role_scheme_pays_only_that_roles_agents(cli_db, tmp_path, capsys):
     _two_roles(cli_db, tmp_path, capsys)
     code, out, err = run(capsys, "score", "--scheme", "提成制方案", "--from", "2026-10-01", "--to", "2026-10-31",
@@ -331,11 +448,11 @@ def test_score_writes_money_to_the_cent_and_shows_scores_to_a_tenth(cli_db, tmp_
 
 def test_options_the_inbox_cannot_carry_are_refused_while_the_dashboard_holds_the_database(cli_db, tmp_path, capsys):
     Database(cli_db).close()
-    with held_by_another_process(cli_db):
+    with held_by_another_process(cli_db, tmp_path / "inbox"):
         day = pdd_csv(tmp_path / "no_period.csv", [("阿强", 10, 5, 100)])
         code, _, err = run(capsys, "import", str(day), "--shop", "我的店", "--from", "2026-10-01", "--to", "2026-10-01")
         assert code == cli.EXIT_BUSY and "--shop --from --to" in err and "数据" in err
-        assert not (tmp_path / "inbox").exists() or not any((tmp_path / "inbox").iterdir())
+        assert not [p for p in (tmp_path / "inbox").rglob("*") if p.is_file() and p.name[0] != "."]
 
 
 def test_the_audit_names_the_system_user_when_no_user_is_given(cli_db, tmp_path, capsys):
@@ -387,6 +504,17 @@ def test_targets_are_set_listed_and_cleared(cli_db, capsys):
     code, out, _ = run(capsys, "target", "copy", "--source", "2026-11", "--month", "2026-12", "--shop", "拼多多店",
                        "--team", "拼团组")
     assert code == 0 and out.startswith("拼多多店 · 拼团组 从 2026-11 复制了 1 个目标到 2026-12")
+
+
+def test_target_copy_without_a_scope_copies_every_scopes_targets(cli_db, capsys):
+    for argv in (["sales", "120万"], ["sales", "30万", "--shop", "拼多多店"], ["reply_rate", "95%", "--shop", "拼多多店",
+                                                                          "--team", "拼团组"]):
+        assert run(capsys, "target", "set", *argv, "--month", "2026-10")[0] == 0
+    code, out, _ = run(capsys, "target", "copy", "--source", "2026-10", "--month", "2026-11")
+    assert code == 0 and out == ("所有范围（全部店铺、各店铺、团队和客服） 从 2026-10 复制了 3 个目标到 2026-11 — 3 targets "
+                                 "copied for every scope (all shops, each shop, team and agent)\n")
+    rows = list(csv.DictReader(io.StringIO(run(capsys, "target", "list", "--month", "2026-11", "--format", "csv")[1])))
+    assert sorted(r["scope"] for r in rows) == ["全部店铺", "拼多多店", "拼多多店 · 拼团组"]
 
 
 def test_targets_are_imported_from_a_spreadsheet(cli_db, tmp_path, capsys):

@@ -668,6 +668,33 @@ def test_shop_sources(tmp_path):
     assert named["小王"]["shop"] == "专卖店" and named["小李"]["shop"] == "旗舰店"
 
 
+def test_a_blank_line_among_the_rows_is_no_row_without_a_shop(tmp_path):
+    path = tmp_path / "客服绩效_坏店_2026-10-07_2026-10-07.csv"
+    path.write_text("客服账号,咨询人数\n坏店:甲,20\n\n坏店:乙,10\n", encoding="utf-8")
+    parsed = parse_file(path)
+    assert set(by_account(parsed)) == {"甲", "乙"} and not parsed.shop_defaulted
+    assert "文件中没有店铺名" not in importer.ImportResult("x.csv", shop_defaulted=parsed.shop_defaulted).summary()
+
+
+def test_a_shop_or_period_the_file_gives_itself_is_kept_and_the_ignored_option_named(tmp_path):
+    dated = write_csv(tmp_path / "withdate.csv", [["日期", "客服", "接待人数"], ["2026-10-20", "店A:a", 5]])
+    parsed = parse_file(dated, shop="店B", date_from="2026-10-01", date_to="2026-10-02")
+    assert (parsed.shop, parsed.period_from) == ("店A", dt.date(2026, 10, 20))
+    assert parsed.notes == [
+        "文件自带日期，已忽略所填的起止日期 — the file gives its own dates; the from/to dates given were ignored",
+        "文件自带店铺名，已忽略所填的店铺“店B” — the file names its own shop; the shop given was ignored"]
+    named = write_csv(tmp_path / "客服绩效_2026-10-01_2026-10-01.csv", [["客服", "接待人数"], ["a", 5]])
+    assert [n for n in parse_file(named, date_from="2026-10-09").notes if "日期" in n]  # a period in the name
+    used = write_csv(tmp_path / "nodate.csv", [["客服", "接待人数"], ["a", 5], ["店A:b", 1]])
+    assert parse_file(used, shop="店B", date_from="2026-10-09").notes == []  # both fill in what the file lacks
+
+
+def test_an_import_names_the_shop_it_ignored(db, tmp_path):
+    path = daily_csv(tmp_path / "d.csv", [["2026-10-01", "店:a", 10, "90%", 10]])
+    result = importer.import_file(db, path, shop="别的店")
+    assert result.shop == "店" and "已忽略所填的店铺“别的店”" in result.summary()
+
+
 def test_unknown_columns_are_reported_not_fatal(tmp_path):
     path = write_csv(tmp_path / "u.csv", [["客服", "接待人数", "奇怪的列", "另一个"], ["店:a", 1, "x", "y"]])
     parsed = parse_file(path, date_from="2026-10-01")

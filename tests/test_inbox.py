@@ -420,3 +420,21 @@ def test_the_dashboards_folder_is_found_beside_the_database_and_a_missing_note_f
     assert inbox.watched_folder(tmp_path / "other.duckdb") == tmp_path / "shell"  # no dashboard ever noted one
     # a folder the dashboard may not write to costs the note, not the dashboard
     assert inbox.announce(tmp_path / "missing-dir" / "x.duckdb") == tmp_path / "shell"
+
+
+def test_only_a_dashboard_watching_the_database_is_handed_work(tmp_path, monkeypatch, db):
+    monkeypatch.setenv(inbox.INBOX_ENV, str(tmp_path / "watched"))
+    database = tmp_path / "shop.duckdb"
+    assert inbox.dashboard_inbox(database) is None  # no dashboard ever announced one
+    folder = inbox.announce(database)
+    assert inbox.dashboard_inbox(database, os.getpid()) == folder
+    assert inbox.dashboard_inbox(database) == folder  # the holder unknown: any watcher of this database
+    assert inbox.dashboard_inbox(database, os.getpid() + 1) is None  # held by something else
+    assert inbox.dashboard_inbox(tmp_path / "other.duckdb", os.getpid()) is None
+    note = folder / f"{inbox.WATCHER_PREFIX}{os.getpid()}"
+    long_ago = time.time() - inbox.WATCHER_FRESH_S - 60
+    os.utime(note, (long_ago, long_ago))  # the dashboard stopped polling
+    assert inbox.dashboard_inbox(database, os.getpid()) is None
+    inbox.process(db, folder, settle_seconds=0)  # a poll says it is still watching
+    assert inbox.dashboard_inbox(database, os.getpid()) == folder
+    assert inbox.state(folder)["ignored"] == []  # the note is no file to import

@@ -88,6 +88,7 @@ def test_csv_roster_is_stored_with_shop_from_account_prefix(db, tmp_path):
         ("悦享旗舰店", "机器人", None, None, None, None, None, None, True),
     ]
     assert db.rows("SELECT username, action, detail FROM audit") == [("boss", "roster_import", "花名册.csv: 5 rows")]
+    assert result.summary() == "✓ 花名册.csv: 花名册 5 个账号（新增 5，更新 0），3 人 — roster: 5 accounts (5 new, 0 updated), 3 people"
 
 
 def test_a_trainee_is_a_level_the_presets_pay_by(db, tmp_path):
@@ -254,6 +255,7 @@ def test_qa_by_account_and_by_name(db, tmp_path):
     ])
     result = import_qa(db, path, user="主管")
     assert (result.rows, result.scores) == (3, 4)
+    assert result.summary() == "✓ 质检.xlsx: 3 行，记入 4 个账号的月度评分 — 3 rows: 4 account-month scores stored"
     assert db.rows("SELECT shop, account, month, qa_score, entered_by FROM qa_scores ORDER BY qa_score") == [
         ("悦享旗舰店", "阿强", date(2026, 10, 1), 78.0, "主管"),
         ("好物优选店", "娜娜", date(2026, 10, 1), 85.5, "主管"),

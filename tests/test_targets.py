@@ -222,6 +222,21 @@ def test_a_month_copies_the_targets_it_lacks_from_another(db):
         ("旗舰店 2026-10 → 2026-11: 1",), ("旗舰店:小美 2026-10 → 2026-11: 1",)]
 
 
+def test_every_scopes_targets_are_copied_at_once_where_the_month_lacks_them(db):
+    targets.set_target(db, "sales", "2026-10", 1_000_000)
+    targets.set_target(db, "sales", "2026-10", 300_000, shop="旗舰店")
+    targets.set_target(db, "conversion_rate", "2026-10", "33%", shop="旗舰店", team="A组")
+    targets.set_target(db, "sales", "2026-10", 80_000, shop="旗舰店", account="小美")
+    targets.set_target(db, "sales", "2026-11", 320_000, shop="旗舰店")  # already set: kept
+    assert targets.copy_every_scope(db, "2026-10", "2026-11", user="boss") == 3
+    november = targets.targets_frame(db, "2026-11")
+    assert sorted(zip(november["shop"], november["team"], november["account"], november["value"])) == [
+        ("", "", "", 1_000_000), ("旗舰店", "", "", 320_000), ("旗舰店", "", "小美", 80_000), ("旗舰店", "A组", "", 0.33)]
+    assert targets.copy_every_scope(db, "2026-10", "2026-11") == 0
+    assert db.rows("SELECT detail FROM audit WHERE action = 'target_copy'") == [
+        (f"{targets.EVERY_SCOPE_LABEL} 2026-10 → 2026-11: 3",)]
+
+
 # -- a spreadsheet of targets ----------------------------------------------------------------------------
 
 def _xlsx(path, rows):
