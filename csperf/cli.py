@@ -330,8 +330,14 @@ def cmd_target(args) -> int:
 
 def cmd_kpis(args) -> int:
     start, end = _period(args)
-    frame = queries.kpi_table(_open(args), start, end, by=args.by, shop=args.shop, team=args.team,
-                              role=args.role)
+    if args.shop_level:  # the shops' own figures (店铺整体): no agent, team or role to group or filter by
+        if args.by in ("agent", "person", "team") or args.team or args.role:
+            raise UserError("--shop-level 只能配 --by shop/day/week/month/total 和 --shop — shop-level figures "
+                            "go by shop or period, and filter by --shop only")
+        frame = queries.kpi_table(_open(args), start, end, by=args.by, shop_level=True, shop=args.shop)
+    else:
+        frame = queries.kpi_table(_open(args), start, end, by=args.by, shop=args.shop, team=args.team,
+                                  role=args.role)
     first = {"agent": ["agent", "shop", "team", "role"], "team": ["shop", "team", "role"]}.get(args.by, [args.by])
     frame = frame[[c for c in first if c in frame.columns] + [c for c in frame.columns if c not in first]]
     if args.by == "agent":  # the table names the person behind each account, as the dashboard does
@@ -631,6 +637,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shop")
     p.add_argument("--team")
     p.add_argument("--role")
+    p.add_argument("--shop-level", action="store_true",
+                   help="the shops' own figures (files with no agent column, such as 生意参谋), never summed "
+                        "with the agents'; with --by shop|day|week|month|total")
     p.set_defaults(run=cmd_kpis)
 
     p = with_format(with_period(sub.add_parser("score", help="scores, ranks and pay")))

@@ -44,6 +44,24 @@ def run(capsys, *argv):
     return code, out, err
 
 
+def test_kpis_of_the_shops_own_figures_stay_apart_from_the_agents(cli_db, tmp_path, capsys):
+    agents = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 100, 30, 6000)])
+    shop = tmp_path / "生意参谋_客服销售.csv"
+    shop.write_text("日期,询单人数,最终付款人数,最终付款金额\n2026-10-01,400,100,20000\n2026-10-02,600,150,30000\n"
+                    "汇总,1000,250,50000\n", encoding="utf-8-sig")
+    code, _, err = run(capsys, "import", str(agents), str(shop), "--shop", "拼多多店", "--quiet")
+    assert code == 0, err
+    code, out, _ = run(capsys, "kpis", "--from", "2026-10-01", "--to", "2026-10-31", "--by", "shop",
+                       "--shop-level", "--format", "csv")
+    assert code == 0
+    (row,) = csv.DictReader(io.StringIO(out))
+    assert (row["shop"], float(row["sales"]), float(row["conversion_rate"])) == ("拼多多店", 50000, 0.25)
+    code, out, _ = run(capsys, "kpis", "--from", "2026-10-01", "--to", "2026-10-31", "--by", "total", "--format", "csv")
+    assert float(next(csv.DictReader(io.StringIO(out)))["sales"]) == 6000  # the agents' own
+    code, _, err = run(capsys, "kpis", "--shop-level", "--by", "team", "--from", "2026-10-01", "--to", "2026-10-31")
+    assert code == cli.EXIT_BAD_INPUT and "--shop-level" in err
+
+
 def test_import_kpis_and_undo(cli_db, tmp_path, capsys):
     day1 = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 438, 162, 20000), ("小红", 100, 20, 3000)])
     day2 = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-02_2026-10-02.csv", [("阿强", 62, 8, 1000)], encoding="gb18030")
