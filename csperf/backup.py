@@ -22,6 +22,7 @@ from csperf import db as dbmod
 from csperf.db import Database, DatabaseBusy
 
 BACKUP_SUFFIX = ".duckdb"
+NOT_A_DATABASE = {".csv", ".xlsx", ".xls", ".json", ".txt", ".toml"}
 REQUESTS_DIR = "requests"
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
 
@@ -50,6 +51,9 @@ def _target(dest: str | Path) -> Path:
             target = dest / f"{stem}{f'-{n}' if n > 1 else ''}{BACKUP_SUFFIX}"
             if not target.exists():
                 return target
+    if dest.suffix.lower() in NOT_A_DATABASE:  # `backup 导出.csv` meant an export, not a database copy
+        raise ValueError(f"备份是一个数据库文件，不能命名为 {dest.name}（用 .duckdb 或不加后缀） — a backup is a "
+                         f"database file, not {dest.suffix}: name it .duckdb or give no suffix")
     return dest if dest.suffix else dest.with_suffix(BACKUP_SUFFIX)
 
 

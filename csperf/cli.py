@@ -195,8 +195,9 @@ def _check_files(args, mapping: dict[str, str] | None) -> int:
         remembered = importer.remembered_maps(_open(args))
     except dbmod.DatabaseBusy:
         remembered = {}
-        print("看板正在运行，无法读取已记住的列映射 — the dashboard holds the database: remembered mappings "
-              "are not applied to this check", file=sys.stderr)
+        print("数据库正被另一个进程占用（看板或其他程序），已记住的列映射未用于这次检查 — the database is held by "
+              "another process (the dashboard or another program): remembered mappings are not applied to this "
+              "check", file=sys.stderr)
     failed = 0
     for path in args.files:
         try:
@@ -367,6 +368,9 @@ def cmd_score(args) -> int:
     if args.scheme:
         path = Path(args.scheme)
         if path.suffix == ".toml":  # a file was meant, not a saved scheme's name
+            if args.version is not None:
+                raise UserError("--version 只用于已保存的方案，方案文件没有版本 — --version picks a saved scheme's "
+                                "version; a scheme file has none")
             if not path.is_file():
                 raise UserError(f"找不到方案文件 {path} — scheme file not found")
             chosen = scheme_mod.load_scheme(path)

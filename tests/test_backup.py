@@ -71,6 +71,14 @@ def test_backup_into_a_folder_and_never_overwrites(tmp_path):
     live.close()
 
 
+def test_a_backup_named_like_an_export_is_refused_and_nothing_written(tmp_path):
+    live = Database(":memory:")
+    _populate(live)
+    with pytest.raises(ValueError, match="not .csv"):
+        backup.backup(live, tmp_path / "周报.csv")
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_folder_named_with_a_slash_is_made_and_backups_in_one_second_do_not_collide(tmp_path, monkeypatch):
     live = Database(":memory:")
     _populate(live)

@@ -400,6 +400,8 @@ def test_a_scheme_that_is_not_there_is_named_plainly(cli_db, tmp_path, capsys):
     assert code == cli.EXIT_BAD_INPUT and err == f"错误: 找不到方案文件 {tmp_path / 'missing.toml'} — scheme file not found\n"
     code, _, err = run(capsys, "score", "--scheme", "没有")
     assert code == cli.EXIT_BAD_INPUT and err == "错误: 没有方案 '没有' — no saved scheme '没有'\n"
+    code, _, err = run(capsys, "score", "--scheme", str(tmp_path / "missing.toml"), "--version", "2")
+    assert code == cli.EXIT_BAD_INPUT and "a scheme file has none" in err
 
 
 def test_score_with_a_role_scheme_pays_only_that_roles_agents(cli_db, tmp_path, capsys):
