@@ -28,12 +28,20 @@ MAX_USERNAME_LENGTH = 64
 SESSION_LIFETIME = timedelta(days=14)  # a browser stays signed in this long unless signed out
 
 ROLES: tuple[str, ...] = ("owner", "supervisor", "agent", "viewer")
-ROLE_LABELS: dict[str, str] = {
-    "owner": "所有者 (owner)",
-    "supervisor": "主管 (supervisor)",
-    "agent": "客服 (agent)",
-    "viewer": "只读查看 (viewer)",
+# Chinese with the code the command line takes (csperf user add --role), and English.
+ROLE_LABELS: dict[str, tuple[str, str]] = {
+    "owner": ("所有者 (owner)", "Owner"),
+    "supervisor": ("主管 (supervisor)", "Supervisor"),
+    "agent": ("客服 (agent)", "Agent"),
+    "viewer": ("只读查看 (viewer)", "Viewer"),
 }
+
+
+def role_label(role: str, lang: str = "zh") -> str:
+    """A user role as the dashboard names it in its language."""
+    zh, en = ROLE_LABELS.get(role, (role, role))
+    return zh if lang == "zh" else en
+
 
 PERMISSIONS: dict[str, str] = {
     "view_team": "查看全部客服的绩效数据",

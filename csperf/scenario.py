@@ -560,10 +560,10 @@ def decode_scenario(token: str) -> Scenario:
 # -- the ranking the panel shows -------------------------------------------------------------
 
 
-def ranking_rows(agents: pd.DataFrame) -> pd.DataFrame:
+def ranking_rows(agents: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """A what-if (or side-by-side) agent frame with a display name and a ▲▼ move column."""
     frame = agents.copy()
     names = frame["name"] if "name" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
     frame["who"] = [a if _blank(n) or n == a else f"{n} ({a})" for n, a in zip(names, frame["agent"])]
-    frame["move"] = frame["rank_move"].map(rank_move)
+    frame["move"] = frame["rank_move"].map(lambda move: rank_move(move, lang))
     return frame

@@ -535,13 +535,19 @@ def page_frame(
 
 
 def _first_step(user: auth.User) -> None:
+    """What to do on an empty database: import, or, for a role that cannot open the Data
+    page, who can."""
+    if not user.can("import"):
+        st.info(t("还没有任何数据。请店主或主管导入平台导出的客服绩效文件，之后这里就会显示。",
+                  "No data yet. Ask the owner or a supervisor to import the platform's CS-performance exports; "
+                  "the figures show here once they have."))
+        return
     folder = inbox.inbox_dir()
     st.info(t("还没有任何数据。第一步：到「数据」页上传平台导出的客服绩效文件（xlsx / xls / csv），"
               f"或把文件放进收件箱文件夹 {folder}，看板会自动导入。",
               "No data yet. First step: upload your platform's CS-performance exports on the Data "
               f"page, or drop them into the inbox folder {folder} and the dashboard imports them."))
-    if user.can("import"):
-        st.page_link(PAGE_BY_URL["data"].file, label=t("去上传数据", "Upload data"), icon="⬆️")
+    st.page_link(PAGE_BY_URL["data"].file, label=t("去上传数据", "Upload data"), icon="⬆️")
 
 
 def _remembered(widget_key: str, store_key: str, default) -> dict:
@@ -570,7 +576,7 @@ def _sidebar(frame: Frame, first: date | None, last: date | None) -> None:
     with st.sidebar:
         _navigation(user)
         st.divider()
-        st.caption(f"{user.username} · {auth.ROLE_LABELS[user.role]}")
+        st.caption(f"{user.username} · {auth.role_label(user.role, lang())}")
         _language_switch()
         if st.button(t("退出登录", "Sign out"), key="logout"):
             sign_out(frame.db)
@@ -624,7 +630,7 @@ def period_notes(used: Iterable[Scheme], frame: Frame) -> None:
         choice = this if period_for(this, frame.last_day) == assessment_period(this, frame.last_day) else f"last_{this}"
         start, end = period_for(choice, frame.last_day)
         whole_zh, whole_en = {"month": ("整月", "whole month"), "week": ("整周", "whole week")}[note.kind]
-        st.button(t(f"改看{whole_zh} {start:%m-%d} ~ {end:%m-%d}", f"Show the {whole_en} {start:%m-%d} ~ {end:%m-%d}"),
+        st.button(t(f"改看{whole_zh} {fmt.date_span(start, end)}", f"Show the {whole_en} {fmt.date_span(start, end)}"),
                   key=f"period_fit_{note.kind}", on_click=_store_period, args=(choice,))
 
 

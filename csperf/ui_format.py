@@ -158,16 +158,33 @@ def role(code: str | None, lang: str = "zh") -> str:
     return zh if lang == "zh" else en
 
 
-def rank_move(move) -> str:
-    """▲2 / ▼1 / — for a change in rank (positive = moved up)."""
+def rank_move(move, lang: str = "zh") -> str:
+    """▲2 / ▼1 / — for a change in rank (positive = moved up); 新 / new with no earlier rank."""
     if missing(move):
-        return "新"
+        return "新" if lang == "zh" else "new"
     move = int(move)
     if move > 0:
         return f"▲{move}"
     if move < 0:
         return f"▼{-move}"
     return "—"
+
+
+def date_span(start, end, *beside) -> str:
+    """'09-01 ~ 09-30', or with the year ('2025-11-01 ~ 2026-10-31') where the range, or the
+    dates it is read beside (`beside`: the period it is compared with), reach into another year."""
+    form = "%m-%d" if len({day.year for day in (start, end, *beside)}) == 1 else "%Y-%m-%d"
+    return f"{start:{form}} ~ {end:{form}}"
+
+
+def joined(items, lang: str = "zh") -> str:
+    """A list in running text: 、 between items in Chinese, a comma in English."""
+    return ("、" if lang == "zh" else ", ").join(str(item) for item in items)
+
+
+def counted(n, word: str, words: str | None = None) -> str:
+    """'1 agent', '3 agents': an English count with its noun in the right number."""
+    return f"{n:,} {word if n == 1 else words or word + 's'}"
 
 
 _CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")

@@ -68,6 +68,12 @@ def display_name(row) -> str:
     return str(row["agent"]) if _missing(name) or not str(name).strip() else str(name)
 
 
+def agent_choice(row, lang: str = "zh") -> str:
+    """An agent as a picker offers it: '小美（旗舰店 · A组）', 'Amy (Flagship · TeamA)'."""
+    where = f"{row['shop']} · {_t(lang, '未分组', 'ungrouped') if _missing(row['team']) else row['team']}"
+    return _t(lang, f"{display_name(row)}（{where}）", f"{display_name(row)} ({where})")
+
+
 def person_keys(frame: pd.DataFrame) -> list[tuple]:
     """Who each row is: the roster's person (one name over accounts in several shops), else
     the account as exported."""
@@ -356,16 +362,18 @@ def comparable_previous(before: pd.Series, previous: tuple[date, date], first: d
     start, end = previous
     if first is None or first <= start:
         return before, None
+    span = fmt.date_span(start, end)
     if first > end:
         return before.iloc[0:0], _t(
-            lang, f"上期 {start:%m-%d} ~ {end:%m-%d} 没有数据（数据从 {first:%Y-%m-%d} 开始），不显示环比。",
-            f"No figures for the previous period {start:%m-%d} ~ {end:%m-%d} (they begin on {first:%Y-%m-%d}): "
+            lang, f"上期 {span} 没有数据（数据从 {first:%Y-%m-%d} 开始），不显示环比。",
+            f"No figures for the previous period {span} (they begin on {first:%Y-%m-%d}): "
             "no changes shown.")
     covered, length = (end - first).days + 1, (end - start).days + 1
+    since = f"{first:%m-%d}" if start.year == end.year else f"{first:%Y-%m-%d}"
     return before.drop([k.name for k in SUM_KPIS], errors="ignore"), _t(
-        lang, f"上期 {start:%m-%d} ~ {end:%m-%d} 只有 {first:%m-%d} 起的数据（{covered}/{length} 天）："
+        lang, f"上期 {span} 只有 {since} 起的数据（{covered}/{length} 天）："
               "合计类指标（销售额、接待人数等）不显示环比，比率照常对比。",
-        f"The previous period {start:%m-%d} ~ {end:%m-%d} has figures only from {first:%m-%d} ({covered} of "
+        f"The previous period {span} has figures only from {since} ({covered} of "
         f"{length} days): totals (sales, receptions …) show no change; rates are compared as usual.")
 
 
@@ -386,9 +394,10 @@ class PeriodNote:
                       f"{names} pay by the {unit_en}, and this {unit_en} is not over (data to {last_day:%m-%d}): "
                       f"base pay, bonus tiers and commission steps are set for a whole {unit_en}, so pay is "
                       "provisional.")
-        return _t(lang, f"{names}按{unit_zh}考核，所选 {date_from:%m-%d} ~ {date_to:%m-%d} 不是一个整{unit_zh}：底薪、"
+        span = fmt.date_span(date_from, date_to)
+        return _t(lang, f"{names}按{unit_zh}考核，所选 {span} 不是一个整{unit_zh}：底薪、"
                         f"奖金门槛和提成档都按整{unit_zh}设定，这里的工资只作参考。",
-                  f"{names} pay by the {unit_en}; {date_from:%m-%d} ~ {date_to:%m-%d} is not one whole {unit_en}. "
+                  f"{names} pay by the {unit_en}; {span} is not one whole {unit_en}. "
                   f"Base pay, bonus tiers and commission steps are set for a whole {unit_en}, so this pay is "
                   "only indicative.")
 
@@ -406,14 +415,19 @@ def period_notes(used: Iterable[Scheme], date_from: date, date_to: date, last_da
 
 
 def promotion_note(current, previous, lang: str = "zh") -> str | None:
-    """A warning that a comparison spans a promotion day (lists of (date, name)), else None."""
+    """A warning that a comparison spans a promotion day (lists of (date, name)), else None.
+    Where both periods hold the same promotions, only that is said: a promotion in both
+    explains no change between them."""
+    now, before = [name for _, name in current], [name for _, name in previous]
+    if now and sorted(now) == sorted(before):
+        names = fmt.joined(now, lang)
+        return _t(lang, f"本期和上期都含大促日 {names}。", f"both periods include {names}.")
     parts = []
-    if current:
-        names = "、".join(name for _, name in current)
-        parts.append(_t(lang, f"本期含大促日 {names}", f"this period includes {names}"))
-    if previous:
-        names = "、".join(name for _, name in previous)
-        parts.append(_t(lang, f"上期含大促日 {names}", f"the previous period includes {names}"))
+    if now:
+        parts.append(_t(lang, f"本期含大促日 {fmt.joined(now, lang)}", f"this period includes {fmt.joined(now, lang)}"))
+    if before:
+        parts.append(_t(lang, f"上期含大促日 {fmt.joined(before, lang)}",
+                        f"the previous period includes {fmt.joined(before, lang)}"))
     if not parts:
         return None
     return _t(lang, "；".join(parts) + "，环比变化受大促影响。", "; ".join(parts) + ": changes reflect the promotion.")
@@ -822,6 +836,46 @@ def skipped_by_all(table: pd.DataFrame) -> list[str]:
     return [m for m in dict.fromkeys(m for s in table["skipped"] for m in str(s or "").split(",")) if m in common]
 
 
+def _without_figures(table: pd.DataFrame, metric: str) -> bool:
+    return metric not in table.columns or table[metric].isna().all()
+
+
+def skipped_by_all_notes(table: pd.DataFrame, used: dict[str, Scheme], lang: str = "zh") -> list[str]:
+    """Why each KPI skipped for every agent was (skipped_by_all): nobody has a figure for it,
+    or every sample is under its scheme's min_n (`used`: the schemes by the table's `scheme`
+    label), whose figures stay listed; a short sample is not missing data."""
+    absent, small, other = [], {}, []
+    for metric in skipped_by_all(table):
+        if _without_figures(table, metric):
+            absent.append(metric)
+            continue
+        floor = table["scheme"].map({label: next((rule.min_n for rule in scheme.kpis if rule.metric == metric
+                                                  and rule.min_n is not None), None)
+                                       for label, scheme in used.items()}).astype(float)
+        valued = table[metric].notna()
+        counts = table.get(f"{metric}_n", pd.Series(float("nan"), index=table.index))
+        if (counts[valued] < floor[valued]).all():
+            small[metric] = sorted(set(floor[valued]))
+        else:
+            other.append(metric)
+    notes = []
+    if absent:
+        names = fmt.joined((metric_label(m, lang) for m in absent), lang)
+        notes.append(_t(lang, f"{names} 本期所有人都没有数据，已跳过，其余权重按比例放大。",
+                        f"{names}: no data for anyone this period; skipped, the other weights scaled up."))
+    for metric, floors in small.items():
+        least = " / ".join(fmt.rests_on(metric, n, lang) or fmt.count(n) for n in floors)
+        notes.append(_t(lang, f"{metric_label(metric, lang)} 每人的样本都少于方案要求的 {least}，本期不计分（数值照列），"
+                              "其余权重按比例放大。",
+                        f"{metric_label(metric, lang)}: every agent's sample is under the scheme's minimum of {least}, "
+                        "so it is not scored this period (the figures are still listed); the other weights scaled up."))
+    if other:
+        names = fmt.joined((metric_label(m, lang) for m in other), lang)
+        notes.append(_t(lang, f"{names} 本期没有人能计分，已跳过，其余权重按比例放大。",
+                        f"{names}: nobody could be scored on it this period; skipped, the other weights scaled up."))
+    return notes
+
+
 @dataclass
 class Labelled:
     """A table with the UI's column headers, and which header holds what (for formats and colours)."""
@@ -845,7 +899,7 @@ def labelled_leaderboard(table: pd.DataFrame, metrics: Iterable[str], lang: str 
     out[_t(lang, "比较组", "Group")] = table["group"].map(lambda g: group_label(g, lang))
     out[_t(lang, "名次", "Rank")] = table["rank"]
     out[_t(lang, "客服", "Agent")] = table["name"]
-    out[_t(lang, "名次变化", "Move")] = table["rank_move"].map(fmt.rank_move)
+    out[_t(lang, "名次变化", "Move")] = table["rank_move"].map(lambda move: fmt.rank_move(move, lang))
     out[_t(lang, "账号", "Account")] = table["agent"]
     out[_t(lang, "岗位", "Role")] = table["role"].map(lambda v: fmt.role(None if _missing(v) else v, lang))
     out[_t(lang, "得分", "Score")] = table["score"]
@@ -862,12 +916,12 @@ def labelled_leaderboard(table: pd.DataFrame, metrics: Iterable[str], lang: str 
         parts = [_t(lang, "⚠ 样本不足", "⚠ small sample")] if flag(is_small) else []
         own = [m for m in str(skipped_here or "").split(",") if m and m not in common]
         if own:
-            parts.append(_t(lang, "未计：", "not scored: ") + "、".join(metric_label(m, lang) for m in own))
+            parts.append(_t(lang, "未计：", "not scored: ") + fmt.joined((metric_label(m, lang) for m in own), lang))
         notes.append(" · ".join(parts))
     kpis, counts, money = {}, [], []
     for metric in metrics:
-        if metric not in table.columns or metric in common:
-            continue
+        if metric not in table.columns or (metric in common and _without_figures(table, metric)):
+            continue  # a KPI nobody has figures for; one skipped for short samples keeps its figures
         header = metric_label(metric, lang)
         out[header] = table[metric]
         kpis[header] = metric
@@ -1302,6 +1356,11 @@ def promotion_readiness(level: str | None, monthly_scores: Iterable[float],
 # -- ranges ------------------------------------------------------------------------------------------
 
 TREND_GRAINS = {"day": ("按日", "Daily"), "week": ("按周", "Weekly"), "month": ("按月", "Monthly")}
+# Why a trend by day or week can be empty where the period has figures: a trend places each
+# export on its days, and a file over several days (a monthly report) belongs to none of them.
+SPANNING_EXPORTS = ("这段时间的数据来自跨越多天的导出（如月报），拆不到每一天或每一周：请选更粗的粒度。",
+                    ("This range's figures come from exports spanning several days (a monthly file, say), "
+                     "which cannot be split by day or week: pick a coarser grain."))
 
 
 def group_line_words(metric: str) -> tuple[str, str]:

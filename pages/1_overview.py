@@ -42,12 +42,13 @@ as_of = ui.query("data_as_of")
 last_import = pd.Timestamp(as_of["last_import"]) if as_of["last_import"] is not None else None
 if last_import is not None and last_import.tzinfo is not None:
     last_import = last_import.tz_convert("Asia/Shanghai")
+previous_span = fmt.date_span(*frame.previous, frame.date_from, frame.date_to)
 st.caption(
-    ui.t(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}，对比上期 {frame.previous[0]:%m-%d} ~ "
-         f"{frame.previous[1]:%m-%d} · 数据截至 {as_of['last_date']:%Y-%m-%d}"
+    ui.t(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}，对比上期 {previous_span} · "
+         f"数据截至 {as_of['last_date']:%Y-%m-%d}"
          + (f"（最近导入 {last_import:%m-%d %H:%M}）" if last_import is not None else ""),
-         f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}, against {frame.previous[0]:%m-%d} ~ "
-         f"{frame.previous[1]:%m-%d} · data as of {as_of['last_date']:%Y-%m-%d}"
+         f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}, against {previous_span} · "
+         f"data as of {as_of['last_date']:%Y-%m-%d}"
          + (f" (last import {last_import:%m-%d %H:%M})" if last_import is not None else ""))
 )
 

@@ -33,11 +33,11 @@ board = ui.leaderboard((frame.date_from, frame.date_to), frame.previous, None if
                        frame.filters, show_pay)
 table, labelled = board.table, board.labelled
 
+against = fmt.date_span(*frame.previous, frame.date_from, frame.date_to)
 st.caption(ui.t(
-    f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · 名次变化对比 {frame.previous[0]:%m-%d} ~ "
-    f"{frame.previous[1]:%m-%d} · 方案：{'、'.join(board.schemes) or '—'}",
-    f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · rank moves against {frame.previous[0]:%m-%d} ~ "
-    f"{frame.previous[1]:%m-%d} · scheme: {', '.join(board.schemes) or '—'}"))
+    f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · 名次变化对比 {against} · 方案：{'、'.join(board.schemes) or '—'}",
+    f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · rank moves against {against} · "
+    f"scheme: {', '.join(board.schemes) or '—'}"))
 if show_pay:
     ui.period_notes(board.schemes.values(), frame)
 if board.payroll is not None:
@@ -46,20 +46,20 @@ if board.payroll is not None:
     if repeated:
         st.caption(f":orange[{repeated}]")
 if table.empty:
-    st.info(ui.t("所选期间和筛选条件下没有可计分的客服。请换一个期间、清除筛选，或在「数据」页维护花名册的岗位。",
-                 "No agent to score for this period and these filters. Pick another period, clear the filters, "
-                 "or set roles in the roster on the Data page."))
+    roles_zh, roles_en = (("在「数据」页维护花名册的岗位", "set roles in the roster on the Data page")
+                          if frame.can("edit_roster") else
+                          ("请店主或主管在花名册里设置岗位", "ask the owner or a supervisor to set roles in the roster"))
+    st.info(ui.t(f"所选期间和筛选条件下没有可计分的客服。请换一个期间、清除筛选，或{roles_zh}。",
+                 f"No agent to score for this period and these filters. Pick another period, clear the filters, "
+                 f"or {roles_en}."))
     st.stop()
 
-common = views.skipped_by_all(table)
-if common:
-    st.info(ui.t(f"{'、'.join(ui.label(m) for m in common)} 本期所有人都没有数据，已跳过，其余权重按比例放大。",
-                 f"{', '.join(ui.label(m) for m in common)}: no data for anyone this period; skipped, "
-                 "the other weights scaled up."))
+for note in views.skipped_by_all_notes(table, board.schemes, ui.lang()):
+    st.info(note)
 if board.unassigned:
     st.caption(ui.t(f"{board.unassigned} 个账号没有适用的方案（岗位没有指派方案，或不是所选方案的岗位），未列入。",
-                    f"{board.unassigned} accounts have no scheme that applies (none assigned to their role, or "
-                    "the chosen scheme is for another role) and are not listed."))
+                    f"{fmt.counted(board.unassigned, 'account')} with no scheme that applies (none assigned to "
+                    "their role, or the chosen scheme is for another role): not listed."))
 
 # A page of rows at a time: colouring thousands of cells on every rerun would make the
 # page slow for a large agency; the Excel export below always holds every row.

@@ -52,9 +52,7 @@ with by_team:
     teams = ui.query("trend", metric, date_from, date_to, grain=grain, split="team", **frame.filters)
     total = ui.query("trend", metric, date_from, date_to, grain=grain, **frame.filters)
     if total.empty:
-        st.info(ui.t("这段时间的数据来自跨越多天的导出（如月报），拆不到每一天或每一周：请选更粗的粒度。",
-                     "This range's figures come from exports spanning several days (a monthly file, say), "
-                     "which cannot be split by day or week: pick a coarser grain."))
+        st.info(ui.t(*views.SPANNING_EXPORTS))
     everyone_name = ui.t("全部", "All")
     lines = pd.concat([teams, total.assign(team=everyone_name)], ignore_index=True)
     chart = charts.trend_lines(lines, metric, promotions, series="team", dashed=(everyone_name,), lang=lang,
@@ -71,14 +69,10 @@ with by_team:
                         "The dotted black line is the monthly target" + (", as a daily pace" if daily else "")))
 
 
-def who(row) -> str:
-    return f"{views.display_name(row)}（{row['shop']} · {row['team'] if pd.notna(row['team']) else '—'}）"
-
-
 with agent_tab:
     people = everyone.sort_values(["shop", "team", "agent"], na_position="last").reset_index(drop=True)
     pick = st.selectbox(ui.t("客服", "Agent"), people.index, key="tr_agent",
-                        format_func=lambda i: who(people.loc[i]))
+                        format_func=lambda i: views.agent_choice(people.loc[i], lang))
     person = people.loc[pick]
     mine = ui.query("trend", metric, date_from, date_to, grain=grain, shop=person["shop"], account=person["agent"])
     group = {"shop": person["shop"]}

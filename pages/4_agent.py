@@ -29,20 +29,26 @@ else:
 candidates = candidates.sort_values(["shop", "team", "agent"], na_position="last").reset_index(drop=True)
 if candidates.empty:
     st.title(ui.t("客服", "Agent"))
-    st.info(ui.t(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} 没有{'你的' if user.role == 'agent' else ''}"
-                 "数据。请在侧边栏换一个期间" + ("。" if user.role == "agent" else "，或清除筛选。"),
-                 f"No figures for {'you in ' if user.role == 'agent' else ''}{frame.date_from:%Y-%m-%d} ~ "
-                 f"{frame.date_to:%Y-%m-%d}. Pick another period in the sidebar."))
+    span = f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}"
+    accounts = ui.query("agents")
+    excluded = user.role == "agent" and (accounts["excluded"] & (accounts["shop"] == user.shop)
+                                         & (accounts["agent"] == user.account)).any()
+    if excluded:  # no period has figures for an account the roster leaves out of the statistics
+        st.info(ui.t(f"你的账号 {user.shop}:{user.account} 在花名册中被排除在统计之外，所以没有数据。如有疑问请联系店主或主管。",
+                     f"Your account {user.shop}:{user.account} is excluded from the statistics in the roster, so it "
+                     "has no figures. Ask the owner or a supervisor if that is wrong."))
+    elif user.role == "agent":
+        st.info(ui.t(f"{span} 没有你的数据。请在侧边栏换一个期间。",
+                     f"No figures for you in {span}. Pick another period in the sidebar."))
+    else:
+        st.info(ui.t(f"{span} 没有数据。请在侧边栏换一个期间，或清除筛选。",
+                     f"No figures for {span}. Pick another period in the sidebar, or clear the filters."))
     st.stop()
 
 
-def who(row) -> str:
-    team = row["team"] if pd.notna(row["team"]) else ui.t("未分组", "ungrouped")
-    return f"{views.display_name(row)}（{row['shop']} · {team}）"
-
-
 if len(candidates) > 1:
-    pick = st.selectbox(ui.t("客服", "Agent"), candidates.index, key="ag_pick", format_func=lambda i: who(candidates.loc[i]))
+    pick = st.selectbox(ui.t("客服", "Agent"), candidates.index, key="ag_pick",
+                        format_func=lambda i: views.agent_choice(candidates.loc[i], lang))
 else:
     pick = 0
 person = candidates.loc[pick]
@@ -78,9 +84,12 @@ def own_targets() -> None:
 
 
 if mine.empty:
-    st.warning(ui.t("此客服的岗位没有指派考核方案，无法计分。请在「模拟」页给岗位指派方案，或在花名册里设置岗位。",
-                    "No scheme is assigned to this agent's role, so there is no score. Assign one, or set the "
-                    "role in the roster."))
+    fix_zh, fix_en = (("请在「模拟」页给岗位指派方案，或在花名册里设置岗位。",
+                       "Assign one on the What-if page, or set the role in the roster.") if frame.can("edit_schemes")
+                      else ("请店主或主管给这个岗位指派方案，或在花名册里设置岗位。",
+                            "Ask the owner or a supervisor to assign one, or to set the role in the roster."))
+    st.warning(ui.t(f"此客服的岗位没有指派考核方案，无法计分。{fix_zh}",
+                    f"No scheme is assigned to this agent's role, so there is no score. {fix_en}"))
     own_targets()
     st.stop()
 
@@ -96,10 +105,11 @@ head[0].metric(ui.t("得分", "Score"), fmt.score(row["score"]),
                help=ui.t("100 = 与团队持平；各指标得分按权重加权", "100 = level with the team; KPI scores weighted"),
                border=True)
 moved = None if pd.isna(row["rank_move"]) else int(row["rank_move"])
+places = None if moved is None else ui.t(f"{moved:+d} 名", f"{moved:+d} place{'' if abs(moved) == 1 else 's'}")
 head[1].metric(ui.t("组内名次", "Rank in group"), f"{int(row['rank'])} / {group_size}",
-               None if moved is None else (0 if moved == 0 else ui.t(f"{moved:+d} 名", f"{moved:+d} places")),
+               0 if moved == 0 else places,
                delta_description=ui.t("对比上期", "vs previous period") if moved is not None else None,
-               help=str(row["group"]), border=True)
+               help=views.group_label(row["group"], lang), border=True)
 if may_see_pay:
     head[2].metric(ui.t("绩效系数", "Coefficient"), f"{row['coefficient']:g}", border=True)
     head[3].metric(ui.t("应发合计", "Total pay"), fmt.money(row["pay"]), border=True)
@@ -159,13 +169,15 @@ trend_metrics = [m for m, v in zip(breakdown["metric"], breakdown["value"])
                  if m not in MANUAL_SCORES and not fmt.missing(v)]  # those are monthly; KPIs without data draw nothing
 pick, grain_pick = st.columns([3, 1])
 choice = pick.selectbox(ui.t("指标", "KPI"), trend_metrics, key="ag_trend_metric", format_func=ui.label)
-grain = grain_pick.segmented_control(ui.t("粒度", "Grain"), ["day", "week"], key="ag_trend_grain", default="week",
-                                     format_func=lambda v: ui.t(*views.TREND_GRAINS[v])) or "week"
+grain = grain_pick.segmented_control(ui.t("粒度", "Grain"), list(views.TREND_GRAINS), key="ag_trend_grain",
+                                     default="week", format_func=lambda v: ui.t(*views.TREND_GRAINS[v])) or "week"
 if not trend_metrics:
     st.info(ui.t("本期没有可画趋势的指标数据。", "No KPI with figures to draw this period."))
 if choice:
     partial = views.partial_periods(grain, trend_from, trend_to, lang)
     own = ui.query("trend", choice, trend_from, trend_to, grain=grain, shop=shop, account=account)
+    if own.empty and grain != "month":
+        st.info(ui.t(*views.SPANNING_EXPORTS))
     group = {"shop": shop}
     if pd.notna(person["team"]):
         group["team"] = person["team"]
@@ -179,11 +191,13 @@ if choice:
                                        dashed=(team_name,), lang=lang, height=320, partial=partial), key="ag_trend")
     grain_zh, grain_en = views.TREND_GRAINS[grain]
     team_zh, team_en = views.group_line_words(choice)
-    st.caption(ui.t(f"近90天（{trend_from:%m-%d} ~ {trend_to:%m-%d}），{grain_zh}；虚线为团队{team_zh}"
-                    + ("；空心点为只含部分日子的周，用点线连接" if partial else "") + "。",
-                    f"Last 90 days ({trend_from:%m-%d} ~ {trend_to:%m-%d}), {grain_en.lower()}; dashed: the team, "
-                    f"{team_en}" + ("; open markers on dotted lines are weeks the range holds only part of" if partial
-                                else "") + "."))
+    unit_zh, unit_en = {"week": ("周", "weeks"), "month": ("月", "months")}.get(grain, ("", ""))
+    shown_span = fmt.date_span(trend_from, trend_to)
+    st.caption(ui.t(f"近90天（{shown_span}），{grain_zh}；虚线为团队{team_zh}"
+                    + (f"；空心点为只含部分日子的{unit_zh}，用点线连接" if partial else "") + "。",
+                    f"Last 90 days ({shown_span}), {grain_en.lower()}; dashed: the team, "
+                    f"{team_en}" + (f"; open markers on dotted lines are {unit_en} the range holds only part of"
+                                    if partial else "") + "."))
 
 # -- pay slip ----------------------------------------------------------------------------------------
 

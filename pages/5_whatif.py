@@ -50,8 +50,13 @@ st.title(t("方案模拟", "What-if"))
 
 # -- which agents, which scheme is in force ------------------------------------------------------
 kpis = ui.query("agent_kpis", frame.date_from, frame.date_to)  # everyone: filters only choose whom to show
+in_view = views.apply_filters(kpis, frame.filters)
+if in_view.empty:  # no role to pick, so no scheme in force to compare with: nothing else to say
+    st.info(t("所选期间和筛选条件下没有客服。请换一个期间或清除筛选。",
+              "No agents in the chosen period and filters. Pick another period or clear the filters."))
+    st.stop()
 saved = schemes.list_schemes(frame.db)
-roles = views.roles_by_size(views.apply_filters(kpis, frame.filters)) if not kpis.empty else []
+roles = views.roles_by_size(in_view)
 
 if "wi_link" not in st.session_state:  # a shared link is read once, when the session opens it
     st.session_state["wi_link"] = None
@@ -97,7 +102,7 @@ if baseline is None or not fits(baseline.role):
     fallback = fitting.sort_values("latest", ascending=False, kind="stable").iloc[0]
     baseline, baseline_version = schemes.get_scheme(frame.db, fallback["name"], int(fallback["version"]))
     top[1].warning(t(f"{fmt.role(role)} 没有指派适用的方案，以 {baseline.name} 作为对照。",
-                     f"No scheme for {fmt.role(role, 'en')} is assigned to it; comparing with {baseline.name}."))
+                     f"No scheme is assigned to {fmt.role(role, 'en')}; comparing with {baseline.name}."))
 in_force = f"{baseline.name}|{baseline_version}"
 top[1].metric(t("生效方案", "Scheme in force"), f"{baseline.name} v{baseline_version}")
 
@@ -148,8 +153,8 @@ if shown_agents.empty:
     st.stop()
 st.caption(t(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · {len(shown_agents)} 位客服。改动只在本页试算，"
              "保存后才成为新版本。",
-             f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · {len(shown_agents)} agents. Edits are only "
-             "tried out here until saved as a new version."))
+             f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · {fmt.counted(len(shown_agents), 'agent')}. "
+             "Edits are only tried out here until saved as a new version."))
 ui.period_notes([start], frame)
 
 # -- the editor ------------------------------------------------------------------------------------
@@ -275,7 +280,7 @@ if changed is not None:
         del st.query_params[scenario.SCENARIO_PARAM]
 
     result = views.what_if_shown(agents, frame.filters, baseline, changed)
-    rows = scenario.ranking_rows(result.agents)
+    rows = scenario.ranking_rows(result.agents, ui.lang())
     st.subheader(t(f"新排名 · 对照 {baseline.name} v{baseline_version}",
                    f"New ranking · against {baseline.name} v{baseline_version}"))
     tiles = st.columns(4)
@@ -312,7 +317,8 @@ if changed is not None:
         st.plotly_chart(chart, width="stretch")
 
     if changes:
-        with st.expander(t(f"与生效方案相比改了 {len(changes)} 处 · 分享链接", f"{len(changes)} changes · share link")):
+        with st.expander(t(f"与生效方案相比改了 {len(changes)} 处 · 分享链接",
+                           f"{fmt.counted(len(changes), 'change')} · share link")):
             st.code("\n".join(changes), language=None)
             url = st.context.url
             token = st.query_params[scenario.SCENARIO_PARAM]
@@ -399,7 +405,7 @@ def scheme_of(key: str):
 
 first, second = scheme_of(first_key), scheme_of(second_key)
 pair = views.what_if_shown(agents, frame.filters, first, second)
-side = scenario.ranking_rows(pair.agents)
+side = scenario.ranking_rows(pair.agents, ui.lang())
 if show_pay:
     tiles = st.columns(3)
     tiles[0].metric(t("A 工资总额", "Payroll A"), fmt.money(pair.payroll_old, 0))

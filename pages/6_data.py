@@ -180,7 +180,7 @@ def detected_row(item: dict, before: pd.Series | None) -> dict:
                              if p.period_from and p.period_to else missing),
         t("行数", "Rows"): p.rows,
         t("待结算行", "Provisional"): p.provisional_rows,
-        t("未识别的列", "Unknown columns"): "、".join(p.unknown_columns) or "—",
+        t("未识别的列", "Unknown columns"): fmt.joined(p.unknown_columns, ui.lang()) or "—",
     }
 
 
@@ -288,8 +288,8 @@ with tabs[0]:
         st.caption(t(f"导入的数据（{imported[0]:%Y-%m-%d} ~ {imported[1]:%Y-%m-%d}）不在侧栏所选期间内。",
                      f"The figures imported ({imported[0]:%Y-%m-%d} ~ {imported[1]:%Y-%m-%d}) are outside the period "
                      "picked in the sidebar."))
-        if st.button(t(f"在总览中查看 {imported[0]:%m-%d} ~ {imported[1]:%m-%d}",
-                       f"Show {imported[0]:%m-%d} ~ {imported[1]:%m-%d} on the overview"), key="dt_show_imported"):
+        if st.button(t(f"在总览中查看 {fmt.date_span(*imported)}",
+                       f"Show {fmt.date_span(*imported)} on the overview"), key="dt_show_imported"):
             ui.show_period(*imported)
 
 # -- import history and undo ------------------------------------------------------------------------
@@ -362,7 +362,7 @@ with tabs[2]:
                                      format_func=lambda r: "—" if r is None else fmt.role(r, ui.lang()))
             names = sorted(n for n in known["name"].dropna().unique())
             if names:
-                st.caption(t("已有的人：", "People already in the roster: ") + "、".join(names[:30]))
+                st.caption(t("已有的人：", "People already in the roster: ") + fmt.joined(names[:30], ui.lang()))
             if st.form_submit_button(t("绑定", "Bind"), type="primary"):
                 shop, acct = account.rsplit(":", 1)
                 try:
@@ -408,7 +408,8 @@ with tabs[3]:
             except roster.RosterError as exc:
                 ui.error(exc)
             else:
-                saved_then_flash("dt_roster_saves", t(f"花名册已保存，共 {saved} 行", f"Roster saved: {saved} rows"))
+                saved_then_flash("dt_roster_saves", t(f"花名册已保存，共 {saved} 行",
+                                                      f"Roster saved: {fmt.counted(saved, 'row')}"))
 
 # -- QA scores ---------------------------------------------------------------------------------------
 with tabs[4]:
@@ -450,7 +451,7 @@ with tabs[4]:
                 ui.error(problem)
             if not problems:
                 saved_then_flash("dt_qa_saves", t(f"已保存 {saved} 个评分（{month:%Y-%m}）",
-                                                  f"{saved} scores saved ({month:%Y-%m})"))
+                                                  f"{fmt.counted(saved, 'score')} saved ({month:%Y-%m})"))
 
 # -- targets -------------------------------------------------------------------------------------------
 UNIT_WORDS = {"pct": ("%", "%"), "cny": ("元", "CNY"), "s": ("秒", "s"), "count": ("", ""), "ratio": ("", "")}
@@ -465,7 +466,7 @@ with tabs[5]:
 
     def scope_choice(i: int) -> str:
         label, count = targets.scope_label(*scopes[i], lang=ui.lang()), set_in_month.counts.get(i)
-        return f"{label}（{t(f'{count} 个目标', f'{count} targets')}）" if count else label
+        return t(f"{label}（{count} 个目标）", f"{label} ({fmt.counted(count, 'target')})") if count else label
 
     scope = st.selectbox(t("范围", "Scope"), range(len(scopes)), key="dt_tg_scope", format_func=scope_choice)
     shop, team, account = scopes[scope]
@@ -514,7 +515,7 @@ with tabs[5]:
                              key="dt_tg_copy", help=t("只填本月还空着的指标", "only fills the KPIs still empty")):
             copied = targets.copy_month(db, before_month, month, shop=shop, team=team, account=account, user=username)
             saved_then_flash("dt_tg_saves", t(f"已从 {before_month:%Y-%m} 复制 {copied} 个目标",
-                                              f"{copied} targets copied from {before_month:%Y-%m}"))
+                                              f"{fmt.counted(copied, 'target')} copied from {before_month:%Y-%m}"))
         if buttons[0].button(t("保存目标", "Save targets"), type="primary", key="dt_tg_save"):
             problems, saved = [], 0
             changed = edited[edited["target"].fillna(-1) != base["target"].fillna(-1)]
@@ -532,7 +533,8 @@ with tabs[5]:
             if not problems:
                 saved_then_flash("dt_tg_saves",
                                  t(f"已保存 {saved} 个目标（{targets.scope_label(shop, team, account)} · {month:%Y-%m}）",
-                                   f"{saved} targets saved ({targets.scope_label(shop, team, account, lang='en')} · "
+                                   f"{fmt.counted(saved, 'target')} saved "
+                                   f"({targets.scope_label(shop, team, account, lang='en')} · "
                                    f"{month:%Y-%m})"))
 
         with st.expander(t("从表格导入目标", "Import targets from a spreadsheet")):
@@ -551,7 +553,7 @@ with tabs[5]:
                     ui.error(exc)
                 else:
                     saved_then_flash("dt_tg_saves", t(f"已从 {sheet.name} 导入 {imported} 个目标",
-                                                      f"{imported} targets imported from {sheet.name}"))
+                                                      f"{fmt.counted(imported, 'target')} imported from {sheet.name}"))
 
     if len(set_in_month.table):
         st.subheader(t(f"{month:%Y-%m} 全部目标", f"All targets of {month:%Y-%m}"))
@@ -582,7 +584,7 @@ with tabs[6]:
     tiles[3].metric(t("失败", "Failed"), box["failed"])
     if box["ignored"]:
         st.warning(t("这些文件不是可导入的表格，被忽略：", "Not importable spreadsheets, ignored: ")
-                   + "、".join(box["ignored"]))
+                   + fmt.joined(box["ignored"], ui.lang()))
     if box["events"]:
         st.dataframe(pd.DataFrame({
             t("时间", "Time"): [e.at.strftime("%m-%d %H:%M:%S") for e in box["events"]],
@@ -600,7 +602,7 @@ if frame.can("manage_users"):
         accounts = auth.list_users(db)
         st.dataframe(pd.DataFrame({
             t("用户名", "Username"): accounts["username"],
-            t("角色", "Role"): accounts["role"].map(auth.ROLE_LABELS),
+            t("角色", "Role"): accounts["role"].map(lambda role: auth.role_label(role, ui.lang())),
             t("绑定的客服账号", "Agent account"): [f"{s}:{a}" if isinstance(a, str) else "—"
                                                   for s, a in zip(accounts["shop"], accounts["account"])],
             t("创建时间", "Created"): accounts["created_at"].dt.strftime("%Y-%m-%d %H:%M"),
@@ -610,9 +612,10 @@ if frame.can("manage_users"):
             st.markdown(t("**添加用户**", "**Add a user**"))
             new_name = st.text_input(t("用户名", "Username"))
             new_role = st.selectbox(t("角色", "Role"), list(auth.ROLES), index=list(auth.ROLES).index("supervisor"),
-                                    format_func=auth.ROLE_LABELS.get)
+                                    format_func=lambda role: auth.role_label(role, ui.lang()))
             new_password = st.text_input(t("初始密码（至少8位）", "Password (8+ characters)"), type="password")
             agents = ui.query("agents")
+            agents = agents[agents["agent"] != importer.SHOP_LEVEL_ACCOUNT]  # a shop's own figures: no one's login
             bound = st.selectbox(t("客服账号（角色为客服时必选）", "Agent account (for the agent role)"),
                                  [None] + [f"{s}:{a}" for s, a in zip(agents["shop"], agents["agent"])],
                                  format_func=lambda v: "—" if v is None else v)

@@ -71,7 +71,7 @@ weeks = queries.review_weeks(first, last)
 
 def week_label(option: tuple) -> str:
     running = option[1].weekday() != 6
-    return f"{option[0]:%m-%d} ~ {option[1]:%m-%d}" + (ui.t("（本周至今）", " (so far)") if running else "")
+    return fmt.date_span(*option) + (ui.t("（本周至今）", " (so far)") if running else "")
 
 
 shops = ui.query("filter_options")["shop"]
@@ -80,7 +80,7 @@ week = top[1].selectbox(ui.t("周", "Week"), weeks, index=weeks.index(queries.re
                         format_func=week_label)
 previous_week = queries.week_before(week)
 top[0].markdown(f"<div class='rv-head'>{ui.t('周会', 'Weekly review')} · {week_label(week)}</div>"
-                f"<div class='rv-sub'>{ui.t('对比上周', 'against')} {previous_week[0]:%m-%d} ~ {previous_week[1]:%m-%d}"
+                f"<div class='rv-sub'>{ui.t('对比上周', 'against')} {fmt.date_span(*previous_week, *week)}"
                 f" · {ui.t('数据截至', 'data as of')} {last:%Y-%m-%d}</div>", unsafe_allow_html=True)
 # the big screen hides the sidebar: this is the way back to the dashboard
 top[0].page_link(ui.home_page(frame.user), label=ui.t("退出周会", "Leave the review"), icon=":material/close:")
@@ -93,7 +93,10 @@ scope = {"shop": shop} if shop else {}
 everyone = ui.query("agent_kpis", *week)
 scored = ui.scores(*week).frame
 before = ui.scores(*previous_week).frame
-kpis = views.apply_filters(everyone, scope)
+# Champions and awards go to the roster's agents, as the leaderboard ranks them: an account
+# nobody owns yet (a new login, a robot) is no one to applaud.
+unrostered = pd.MultiIndex.from_frame(ui.query("unmatched_accounts")[["shop", "account"]])
+kpis = views.apply_filters(everyone[~pd.MultiIndex.from_frame(everyone[["shop", "agent"]]).isin(unrostered)], scope)
 if not scored.empty:
     scored = views.apply_filters(scored, scope)
 week_totals = ui.query("team_totals", *week, **scope)
@@ -135,10 +138,18 @@ def runners_up(rest: pd.DataFrame, figure) -> None:
     grid(rows, 3)
 
 
+def no_figures() -> None:
+    """An empty week, with its likely reason: a monthly export cannot be split into weeks
+    (the Trends page says so of its grains)."""
+    empty("本周没有数据。若导入的是月报等跨越多天的文件，它们拆不到周，请在「总览」按月查看。",
+          "No figures this week. Exports spanning several days (monthly files, say) cannot be split into "
+          "weeks: see the month on the overview.")
+
+
 def slide_summary() -> None:
     title("本周团队概况", "The team this week")
     if not tiles:
-        empty("本周没有数据。", "No figures this week.")
+        no_figures()
         return
     cards = []
     for tile in tiles:
@@ -201,6 +212,10 @@ def slide_improved() -> None:
 def slide_champions() -> None:
     title("单项冠军", "KPI champions")
     champions = views.kpi_champions(kpis)
+    if kpis.empty and not views.apply_filters(everyone, scope).empty:
+        empty("单项冠军在花名册里的客服中评选，本周他们都没有数据。",
+              "Champions are picked among the agents in the roster, and none of them has figures this week.")
+        return
     if champions.empty:
         empty("本周样本量不足，评不出单项冠军。", "Samples too small this week for KPI champions.")
         return
@@ -231,7 +246,7 @@ def slide_trend() -> None:
     conversion = ui.query("trend", "conversion_rate", *week, grain="day", split="team", **scope)
     sales = ui.query("trend", "sales", *week, grain="day", split="team", **scope)
     if conversion.empty and sales.empty:
-        empty("本周没有数据。", "No figures this week.")
+        no_figures()
         return
     promotions = queries.promotion_days(*week)
     left, right = st.columns(2)

@@ -41,6 +41,12 @@ waits = ui.query("wait_distribution", *args, **frame.filters)
 waits = waits.assign(label=waits["label"].map(lambda b: fmt.span_label(b, ui.lang())))
 reasons = ui.query("loss_reasons", *args, **frame.filters)
 
+if by_hour.empty and by_duration.empty and frame.filters and not ui.query("sessions_by_hour", *args).empty:
+    st.info(t(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} 有会话记录，但都不属于侧边栏所选的店铺、团队、岗位或班次。"
+              "请清除或更换筛选。",
+              f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} has sessions, but none of the shops, teams, "
+              "roles or shifts picked in the sidebar. Clear or change the filters."))
+    st.stop()
 if by_hour.empty and by_duration.empty:
     logs = ui.query("imports")
     logs = logs[(logs["sessions"].fillna(0) > 0) & logs["undone_at"].isna()]
@@ -64,7 +70,7 @@ tiles[1].metric(t("接通/回复率", "Answered"), fmt.percent(answered))
 tiles[2].metric(t("衡量结果", "Outcome measured"), outcome_label)
 tiles[3].metric(t("最忙时段", "Busiest hour"),
                 f"{int(by_hour.loc[by_hour['sessions'].idxmax(), 'hour']):02d}:00" if not by_hour.empty else "—")
-st.caption(t(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}" + (f" · 店铺 {'、'.join(shop)}" if shop else "")
+st.caption(t(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}" + (f" · 店铺 {fmt.joined(shop)}" if shop else "")
              + "。比率是该组会话的合计（成功数 ÷ 有结果的会话数）；灰色柱是会话数（右轴），悬停可见每组的比率和会话数。",
              f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}" + (f" · shop {', '.join(shop)}" if shop else "")
              + ". Rates are pooled over the sessions of each group; grey bars are the sessions (right axis); "

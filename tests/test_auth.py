@@ -228,3 +228,9 @@ def test_a_session_ends_when_it_expires_or_the_password_changes_or_the_user_goes
     assert auth.resume_session(db, removed) is None
     auth.start_session(db, owner)
     assert db.scalar("SELECT count(*) FROM user_sessions") == 1  # ended ones are gone
+
+
+def test_every_role_is_named_in_both_languages():
+    assert [auth.role_label(role) for role in auth.ROLES] == [
+        "所有者 (owner)", "主管 (supervisor)", "客服 (agent)", "只读查看 (viewer)"]
+    assert [auth.role_label(role, "en") for role in auth.ROLES] == ["Owner", "Supervisor", "Agent", "Viewer"]

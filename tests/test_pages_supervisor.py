@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from conftest import TEAMS, app_test
 
-from csperf import auth, inbox, queries, roster, scenario, schemes
+from csperf import auth, importer, inbox, queries, roster, scenario, schemes
 from csperf.db import ImportMeta, open_db
 
 WHATIF, DATA, SESSIONS = "pages/5_whatif.py", "pages/6_data.py", "pages/8_sessions.py"
@@ -325,7 +325,8 @@ def test_sessions_page_uses_conversion_and_loss_reasons_when_the_log_has_them(ap
     assert (bars["textposition"], bars["insidetextanchor"]) == ("auto", "end")  # in the bar: off the rising line
     at.session_state["f_team"] = [TEAMS["晓东"]]  # the sidebar's team filter narrows the sessions too
     at.run()
-    assert not at.exception and any("没有会话记录" in i for i in texts(at.info))  # B组 had no chats
+    [info] = texts(at.info)  # B组 had no chats: the filter is what to change, not the period
+    assert not at.exception and "有会话记录，但都不属于侧边栏所选的店铺、团队、岗位或班次" in info and "清除" in info
 
 
 def test_the_answered_tile_pools_the_sessions_whose_log_says(app_db):
@@ -764,3 +765,127 @@ def test_an_unmatched_account_is_bound_to_a_person(app_db):
     bound = roster.roster_frame(open_db()).set_index("account").loc["小美2号"]
     assert (bound["name"], bound["team"], bound["role"]) == ("小美", "A组", "presales")  # the person's own
     assert queries.unmatched_accounts(open_db()).empty
+
+
+def test_an_account_of_shop_level_figures_is_no_agent_to_sign_in_as(app_db):
+    open_db().apply_import(ImportMeta("sycm.xlsx", "shop-sha", "taobao_sycm"), pd.DataFrame([{
+        "shop": "旗舰店", "account": importer.SHOP_LEVEL_ACCOUNT, "date_from": date(2026, 10, 5),
+        "date_to": date(2026, 10, 5), "receptions": 400, "inquiries": 100, "paid_buyers": 40}]))
+    at = ran(DATA, "owner")
+    [accounts] = [box for box in at.selectbox if box.label == "客服账号（角色为客服时必选）"]
+    assert "旗舰店:小美" in accounts.options and f"旗舰店:{importer.SHOP_LEVEL_ACCOUNT}" not in accounts.options
+    assert "所有有数据的账号都已在花名册中。" in texts(at.success)  # nor is it an account to bind
+
+
+# -- the other pages at their edges ---------------------------------------------------------------
+
+LEADERBOARD, AGENT, REVIEW = "pages/2_leaderboard.py", "pages/4_agent.py", "pages/7_review.py"
+
+
+def test_a_kpi_whose_samples_are_all_small_keeps_its_figures_on_the_leaderboard(app_db):
+    at = app_test(LEADERBOARD, "supervisor")
+    at.session_state["f_period"], at.session_state["f_custom"] = "custom", (date(2026, 10, 31), date(2026, 10, 31))
+    at.run()
+    assert not at.exception
+    notes = texts(at.info)  # a day holds 3–9 ratings an agent, under the preset's 10
+    assert "满意率 每人的样本都少于方案要求的 10 评价，本期不计分（数值照列），其余权重按比例放大。" in notes
+    assert "质检分 本期所有人都没有数据，已跳过，其余权重按比例放大。" in notes  # none entered: that is no data
+    table = at.dataframe[0].value.set_index("客服")
+    assert table.loc["小美", "满意率"] == pytest.approx(5 / 6) and table.loc["小美", "满意率 样本"] == 6
+    assert "质检分" not in table.columns
+
+
+def test_whatif_with_nobody_in_view_says_only_that(app_db):
+    with open_db().write() as cur:  # a team in the roster with no figures
+        cur.execute("INSERT INTO roster (shop, account, name, team, role) VALUES ('旗舰店', '新号', '新号', 'C组', "
+                    "'presales')")
+    at = app_test(WHATIF, "supervisor")
+    at.session_state["f_team"] = ["C组"]
+    at.run()
+    assert not at.exception
+    assert texts(at.info) == ["所选期间和筛选条件下没有客服。请换一个期间或清除筛选。"]
+    assert not at.warning and not at.metric  # no scheme "in force" for nobody
+
+
+@pytest.fixture
+def viewer_before_any_data(tmp_path, monkeypatch):
+    from conftest import PASSWORDS, app_database
+
+    def fill(database):
+        auth.add_user(database, "owner", PASSWORDS["owner"], "owner")
+        auth.add_user(database, "viewer", PASSWORDS["viewer"], "viewer")
+
+    with app_database(tmp_path, monkeypatch, fill) as path:
+        yield path
+
+
+def test_a_viewer_before_any_data_is_sent_to_whoever_imports(viewer_before_any_data):
+    at = ran("pages/1_overview.py", "viewer")
+    [info] = texts(at.info)
+    assert "请店主或主管导入" in info and "「数据」页" not in info
+
+
+def test_an_agent_whose_role_has_no_scheme_is_not_sent_to_the_what_if_page(app_db):
+    with open_db().write() as cur:
+        cur.execute("UPDATE roster SET role = NULL WHERE account = '小美'")
+    [warning] = texts(ran(AGENT, "agent").warning)
+    assert "没有指派考核方案" in warning and "请店主或主管" in warning and "「模拟」页" not in warning
+
+
+def test_an_agent_whose_account_is_excluded_is_told_so_not_to_pick_another_period(app_db):
+    with open_db().write() as cur:
+        cur.execute("UPDATE roster SET excluded = true WHERE account = '小美'")
+    [info] = texts(ran(AGENT, "agent").info)
+    assert "旗舰店:小美 在花名册中被排除在统计之外" in info and "换一个期间" not in info
+
+
+@pytest.fixture
+def monthly_db(tmp_path, monkeypatch):
+    """conftest's roster and users over one export per agent for the whole of October."""
+    from conftest import app_database, populate, synthetic_facts
+
+    def fill(database):
+        populate(database)
+        database.undo_import(1)  # its daily figures
+        october = synthetic_facts().query("date_from >= @date(2026, 10, 1)", local_dict={"date": date})
+        month = october.groupby(["shop", "account"], as_index=False).sum(numeric_only=True).assign(
+            date_from=date(2026, 10, 1), date_to=date(2026, 10, 31), provisional=False)
+        database.apply_import(ImportMeta("monthly.xlsx", "monthly-sha", "generic"), month)
+
+    with app_database(tmp_path, monkeypatch, fill) as path:
+        yield path
+
+
+def test_the_agent_trend_draws_monthly_exports_by_month(monthly_db):
+    at = app_test(AGENT, "agent")
+    at.session_state["f_period"] = "month"
+    at.run()
+    assert not at.exception
+    assert "这段时间的数据来自跨越多天的导出（如月报），拆不到每一天或每一周：请选更粗的粒度。" in texts(at.info)
+    at.segmented_control(key="ag_trend_grain").set_value("month").run()
+    assert not at.exception and not texts(at.info)
+    [own] = [line for line in json.loads(at.get("plotly_chart")[2].proto.spec)["data"] if line["name"] == "小美"]
+    assert own["x"][-1].startswith("2026-10-01")
+
+
+def review_slide(at) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_an_account_outside_the_roster_wins_no_award_at_the_weekly_review(app_db):
+    week = pd.date_range("2026-10-19", "2026-10-25").date  # the last week ended: the one the review opens on
+    open_db().apply_import(ImportMeta("extra.csv", "unrostered-sha", "generic"), pd.DataFrame([{
+        "shop": "旗舰店", "account": "外包01", "date_from": day, "date_to": day, "receptions": 120, "inquiries": 100,
+        "paid_buyers": 95, "sales": 99999.0, "sales_buyers": 95, "items": 95, "replied": 120,
+        "first_response_sum_s": 120.0, "first_response_n": 120, "ratings": 20, "satisfied": 20} for day in week]))
+    for slide, heading in ((3, "单项冠军"), (5, "本周奖项")):  # no targets set: six slides
+        at = app_test(REVIEW, "viewer")
+        at.session_state["rv_slide"], at.session_state["rv_paused"] = slide, True
+        at.run()
+        assert not at.exception and heading in review_slide(at)
+        assert "外包01" not in review_slide(at)
+
+
+def test_the_weekly_review_says_why_monthly_exports_leave_a_week_empty(monthly_db):
+    slide = review_slide(ran(REVIEW, "viewer"))
+    assert "本周没有数据。若导入的是月报等跨越多天的文件，它们拆不到周，请在「总览」按月查看。" in slide

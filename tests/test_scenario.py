@@ -226,6 +226,7 @@ def test_ranking_rows_show_moves_and_names():
     rows = ranking_rows(agents)
     assert rows["who"].tolist() == ["王芳 (pdd01)", "小美", "阿强"]
     assert rows["move"].tolist() == ["▲2", "▼1", "新"]
+    assert ranking_rows(agents, "en")["move"].tolist() == ["▲2", "▼1", "new"]
 
 
 # -- base salary by level and the team bonus ------------------------------------------------------

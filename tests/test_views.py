@@ -672,6 +672,35 @@ def test_labelled_leaderboard_says_common_skips_once_and_keeps_numbers():
     assert out.goals == {}
 
 
+def test_a_kpi_everyone_is_short_of_samples_for_is_told_apart_from_one_nobody_has_figures_for():
+    scheme = Scheme(name="s", kpis=[KpiRule("satisfaction", 1, "vs_team", min_n=10), KpiRule("qa_score", 1, "vs_team"),
+                                    KpiRule("receptions", 1, "vs_team")])
+    table = pd.DataFrame({
+        "group": ["g", "g"], "rank": [1, 2], "rank_move": [NAN, 1.0], "name": ["a", "b"], "agent": ["a", "b"],
+        "role": ["presales"] * 2, "scheme": ["s", "s"], "score": [110.0, 90.0], "small_sample": [True, True],
+        "skipped": ["satisfaction,qa_score"] * 2, "satisfaction": [0.9, 0.8], "satisfaction_n": [6.0, 9.0],
+        "qa_score": [NAN, NAN], "receptions": [50.0, 40.0],
+    })
+    assert views.skipped_by_all_notes(table, {"s": scheme}) == [
+        "质检分 本期所有人都没有数据，已跳过，其余权重按比例放大。",
+        "满意率 每人的样本都少于方案要求的 10 评价，本期不计分（数值照列），其余权重按比例放大。"]
+    assert views.skipped_by_all_notes(table, {"s": scheme}, "en")[1] == (
+        "Satisfaction: every agent's sample is under the scheme's minimum of 10 ratings, so it is not scored this "
+        "period (the figures are still listed); the other weights scaled up.")
+    out = views.labelled_leaderboard(table, ["satisfaction", "qa_score", "receptions"], "en")
+    assert out.frame["Satisfaction"].tolist() == [0.9, 0.8] and "QA score" not in out.frame.columns
+    assert out.frame["Move"].tolist() == ["new", "▲1"]
+
+
+def test_the_english_leaderboard_lists_unscored_kpis_with_commas():
+    table = pd.DataFrame({"group": ["g", "g"], "rank": [1, 2], "rank_move": [0.0, 0.0], "name": ["a", "b"],
+                          "agent": ["a", "b"], "role": ["presales"] * 2, "score": [100.0, 90.0],
+                          "small_sample": [False, True], "skipped": ["", "aov,items_per_buyer"],
+                          "aov": [100.0, NAN], "items_per_buyer": [1.2, NAN]})
+    notes = views.labelled_leaderboard(table, ["aov", "items_per_buyer"], "en").frame["Notes"]
+    assert notes.tolist() == ["", "⚠ small sample · not scored: Average order value, Items per buyer"]
+
+
 def test_the_leaderboard_carries_each_agents_own_target_completion_beside_the_score():
     scored = views.Scored(pd.DataFrame({
         "group": ["g", "g"], "rank": [1, 2], "agent": ["a", "b"], "shop": ["s", "s"], "role": ["presales"] * 2,
@@ -811,6 +840,36 @@ def test_promotion_note_warns_when_a_comparison_spans_a_promotion():
     assert views.promotion_note([], [(date(2026, 11, 11), "双11")]) == "上期含大促日 双11，环比变化受大促影响。"
     assert views.promotion_note([(date(2026, 6, 18), "618")], [], "en") == (
         "this period includes 618: changes reflect the promotion.")
+
+
+def test_a_promotion_in_both_periods_is_not_said_to_explain_the_change():
+    now = [(date(2025, 11, 11), "双11"), (date(2026, 6, 18), "618")]
+    before = [(date(2024, 11, 11), "双11"), (date(2025, 6, 18), "618")]
+    assert views.promotion_note(now, before) == "本期和上期都含大促日 双11、618。"
+    assert views.promotion_note(now, before, "en") == "both periods include 双11, 618."
+    assert views.promotion_note(now, before[:1], "en") == (
+        "this period includes 双11, 618; the previous period includes 双11: changes reflect the promotion.")
+
+
+def test_dates_carry_the_year_when_the_comparison_reaches_into_another():
+    assert fmt.date_span(date(2026, 9, 1), date(2026, 9, 30), date(2026, 10, 1), date(2026, 10, 31)) == (
+        "09-01 ~ 09-30")
+    assert fmt.date_span(date(2024, 11, 1), date(2025, 10, 31), date(2025, 11, 1), date(2026, 10, 31)) == (
+        "2024-11-01 ~ 2025-10-31")
+    assert fmt.date_span(date(2025, 12, 29), date(2026, 1, 4)) == "2025-12-29 ~ 2026-01-04"
+    note = views.period_notes([Scheme(name="s", kpis=[KpiRule("receptions", 1, "vs_team")])],
+                              date(2025, 11, 1), date(2026, 10, 31), date(2026, 10, 31))[0]
+    assert "2025-11-01 ~ 2026-10-31 is not one whole month" in note.text(date(2025, 11, 1), date(2026, 10, 31),
+                                                                          date(2026, 10, 31), "en")
+
+
+def test_english_counts_and_lists_read_as_english():
+    assert (fmt.counted(1, "agent"), fmt.counted(2, "agent"), fmt.counted(1200, "person", "people")) == (
+        "1 agent", "2 agents", "1,200 people")
+    assert (fmt.joined(["a", "b"]), fmt.joined(["a", "b"], "en")) == ("a、b", "a, b")
+    row = pd.Series({"shop": "Flagship", "team": None, "agent": "amy", "name": "Amy"})
+    assert views.agent_choice(row, "en") == "Amy (Flagship · ungrouped)"
+    assert views.agent_choice({**row, "team": "A组"}) == "Amy（Flagship · A组）"
 
 
 def test_a_rate_reads_as_the_spec_writes_it():
