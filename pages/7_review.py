@@ -100,7 +100,9 @@ kpis = views.apply_filters(everyone[~pd.MultiIndex.from_frame(everyone[["shop", 
 if not scored.empty:
     scored = views.apply_filters(scored, scope)
 week_totals = ui.query("team_totals", *week, **scope)
-tiles = views.tiles(week_totals, ui.query("team_totals", *previous_week, **scope), SUMMARY_KPIS)
+week_before_totals, previous_gap = views.comparable_previous(
+    ui.query("team_totals", *previous_week, **scope), previous_week, ui.query("first_date", **scope), lang)
+tiles = views.tiles(week_totals, week_before_totals, SUMMARY_KPIS)
 goals = targets.standings(ui.query("targets", *week, **scope), week_totals, *week)
 
 
@@ -152,6 +154,8 @@ def slide_summary() -> None:
         no_figures()
         return
     cards = []
+    no_change = (ui.t("上周数据不全", "partial week before") if previous_gap and not week_before_totals.empty
+                 else ui.t("上周无数据", "no previous week"))
     for tile in tiles:
         change = tile.delta_text
         css = {True: "rv-good", False: "rv-bad", None: "rv-flat"}[tile.improved]
@@ -159,14 +163,15 @@ def slide_summary() -> None:
         cards.append(
             f"<div class='rv-card'><div class='rv-label'>{esc(ui.label(tile.metric))}</div>"
             f"<div class='rv-value'>{esc(fmt.value(tile.metric, tile.value, ui.lang()))}</div>"
-            f"<div class='{css}'>{esc(arrow + (change or ui.t('上周无数据', 'no previous week')))}</div>"
+            f"<div class='{css}'>{esc(arrow + (change or no_change))}</div>"
             f"<div class='rv-note'>{esc(views.count_text(tile.metric, tile.n, lang))}</div>"
             + (f"<div class='{'rv-good' if goals[tile.metric].met else 'rv-bad'} rv-target'>"
                f"{esc(views.target_text(goals[tile.metric], lang))}</div>" if tile.metric in goals else "")
             + "</div>")
     grid(cards, 3)
-    note = views.promotion_note(queries.promotion_days(*week), queries.promotion_days(*previous_week), lang)
-    if note:
+    notes = [previous_gap, views.promotion_note(queries.promotion_days(*week), queries.promotion_days(*previous_week),
+                                                lang)]
+    for note in filter(None, notes):
         st.markdown(f"<div class='rv-note' style='margin-top:1rem;color:#b26a00'>{esc(note)}</div>",
                     unsafe_allow_html=True)
 

@@ -550,6 +550,17 @@ def test_review_opens_on_the_last_week_ended_and_can_show_the_running_one(app_db
     head = next(m.value for m in at.markdown if "class='rv-head'" in m.value)
     assert "10-26 ~ 10-31（本周至今）" in head and "对比上周 10-19 ~ 10-24" in head  # Monday to Saturday both
 
+def test_review_shows_no_change_of_a_total_against_a_week_the_figures_only_partly_cover(app_db):
+    at = run("pages/7_review.py", "viewer")
+    at.selectbox(key="rv_week").set_value(next(w for w in at.selectbox(key="rv_week").options
+                                               if w.startswith("09-07"))).run()  # the figures begin on 09-02
+    slide = "\n".join(m.value for m in at.markdown)
+    assert "上期 08-31 ~ 09-06 只有 09-02 起的数据（5/7 天）" in slide
+    cards = dict(re.findall(r"<div class='rv-label'>([^<]*)</div><div class='rv-value'>[^<]*</div>"
+                            r"<div class='[^']*'>([^<]*)</div>", slide))
+    assert cards["销售额"] == "上周数据不全" and cards["询单转化率"].endswith("pp")
+
+
 def test_review_pause_stops_the_clock(app_db):
     at = run("pages/7_review.py")
     at.button(key="rv_pause").click().run()
