@@ -294,6 +294,27 @@ def end_session(db: Database, token: str | None) -> None:
 
 # -- audit trail ---------------------------------------------------------------------------
 
+# what each action code the trail stores means, in the dashboard's two languages
+AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
+    "login": ("登录", "sign-in"), "login_failed": ("登录失败", "failed sign-in"),
+    "user_add": ("添加用户", "user added"), "user_password": ("修改密码", "password changed"),
+    "user_remove": ("删除用户", "user removed"),
+    "import": ("导入", "import"), "undo": ("撤销导入", "import undone"),
+    "roster_import": ("导入花名册", "roster imported"), "roster_edit": ("编辑花名册", "roster edited"),
+    "roster_bind": ("绑定账号", "account bound"), "level_pay": ("级别底薪", "level base pay"),
+    "qa_import": ("导入质检分", "QA scores imported"), "qa_set": ("录入质检分", "QA score entered"),
+    "scheme_save": ("保存方案", "scheme saved"), "scheme_assign": ("指派方案", "scheme assigned"),
+    "target_set": ("设置目标", "target set"), "target_clear": ("删除目标", "target cleared"),
+    "target_copy": ("复制目标", "targets copied"), "target_import": ("导入目标", "targets imported"),
+}
+
+
+def action_label(action: str, lang: str = "zh") -> str:
+    """An audit action in words (an unknown code, from a later version, as it is)."""
+    zh, en = AUDIT_ACTIONS.get(action, (action, action))
+    return zh if lang == "zh" else en
+
+
 def audit_frame(db: Database, since: date | datetime | str | None = None) -> pd.DataFrame:
     """Who did what and when, newest first; `since` keeps entries at or after it."""
     if since is None:
@@ -317,6 +338,7 @@ def audit_csv(db: Database, since: date | datetime | str | None = None) -> bytes
     """The audit trail as an Excel-safe CSV with Chinese headers."""
     frame = audit_frame(db, since)
     frame["happened_at"] = frame["happened_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    frame["action"] = frame["action"].map(action_label)
     return to_csv(frame.rename(columns={
         "happened_at": "时间", "username": "用户", "action": "操作", "detail": "详情",
     }))

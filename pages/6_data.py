@@ -662,7 +662,8 @@ if frame.can("manage_users"):
         st.caption(t(f"共 {len(trail)} 条，下面显示最近 {len(recent)} 条；导出包含全部。",
                      f"{len(trail)} entries; the latest {len(recent)} are shown, the export has all."))
         st.dataframe(recent.assign(happened_at=recent["happened_at"].dt.strftime("%Y-%m-%d %H:%M:%S"),
-                                   username=recent["username"].fillna("—"))
+                                   username=recent["username"].fillna("—"),
+                                   action=recent["action"].map(lambda action: auth.action_label(action, ui.lang())))
                      .rename(columns={"happened_at": t("时间", "Time"), "username": t("用户", "User"),
                                       "action": t("操作", "Action"), "detail": t("详情", "Detail")}),
                      hide_index=True, width="stretch", placeholder="—")

@@ -184,6 +184,16 @@ def test_audit_trail_records_changes_without_passwords(staffed):
         assert secret not in text
 
 
+def test_every_audit_action_is_named_in_both_languages():
+    import re
+    from pathlib import Path
+
+    stored = set(re.findall(r'\.audit\(cur, [^,]+, "([a-z_]+)"', "".join(
+        path.read_text(encoding="utf-8") for path in Path(auth.__file__).parent.glob("*.py"))))
+    assert stored and stored <= set(auth.AUDIT_ACTIONS)
+    assert auth.action_label("login", "en") == "sign-in" and auth.action_label("something_new") == "something_new"
+
+
 def test_audit_since_and_csv(staffed):
     future = datetime.now() + timedelta(days=1)
     assert auth.audit_frame(staffed, since=future).empty
@@ -196,7 +206,7 @@ def test_audit_since_and_csv(staffed):
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data[3:].decode("utf-8"), newline="")))
     assert rows[0] == ["时间", "用户", "操作", "详情"]
-    assert rows[1][1:] == ["lead", "import", "'=HYPERLINK(\"http://evil\")"]
+    assert rows[1][1:] == ["lead", "导入", "'=HYPERLINK(\"http://evil\")"]  # the action in words
     assert len(rows) == 6
     datetime.strptime(rows[1][0], "%Y-%m-%d %H:%M:%S")
 

@@ -539,6 +539,7 @@ def test_owner_manages_users_and_exports_the_audit_trail(app_db):
     assert (users.loc["xiaomei", "角色"], users.loc["xiaomei", "绑定的客服账号"]) == ("客服 (agent)", "旗舰店:小美")
     assert users.loc["owner", "绑定的客服账号"] == "—"
     assert at.get("download_button")[0].proto.label == "导出 CSV"
+    assert "login" not in set(frame_with(at, "操作", "登录")["操作"])  # in words, not the stored code
 
 
 def test_owner_adds_a_user(app_db):
