@@ -268,13 +268,15 @@ def trend(
     grain: str = "day",
     split: str | None = None,
     as_group: bool = False,
+    shop_level: bool = False,
     **filters,
 ) -> pd.DataFrame:
     """One KPI over time: columns `period`, the split column (team/agent/shop), `value`, `n`.
 
     `as_group` reads the rows as an agent's comparison group (spec/metrics.md): a sum KPI
     is then the mean per agent who worked in each period (`n` of them), not the total, so
-    an agent's line is drawn against what the scores compare it with."""
+    an agent's line is drawn against what the scores compare it with. `shop_level` reads
+    the shops' own figures (店铺整体) instead of the agents'."""
     k = kpi(metric)
     bucket = {
         "day": "f.date_from",
@@ -282,7 +284,7 @@ def trend(
         "month": "CAST(date_trunc('month', f.date_from) AS DATE)",
     }[grain]
     split_sql = _split_column(split, "f")
-    scope, params = _scope(date_from, date_to, **filters)
+    scope, params = _scope(date_from, date_to, **filters, shop_level=shop_level)
     scope += f" AND {_within(grain)}"
     if k.kind == "ratio":
         both = f"f.{k.num} IS NOT NULL AND f.{k.den} IS NOT NULL"

@@ -22,6 +22,7 @@ BAD = "#D9363E"
 NEUTRAL = "#8A8F98"
 LINE = "#E4393C"  # the app's primary colour
 TEAM_LINE = "#5B6B7F"
+SECOND_LINE = "#9C6B30"  # a second dashed reference, told apart from TEAM_LINE
 PALETTE = ["#E4393C", "#2F6FDE", "#2E9D5B", "#F0A020", "#8E5BD9", "#12A4B6", "#C2477D", "#6B7A8F"]
 PROMOTION_COLOUR = "rgba(240,160,32,0.9)"
 TARGET_LINE = "#1F2430"  # the owner's target: near-black, dotted (no series colour)
@@ -171,8 +172,10 @@ def trend_lines(frame: pd.DataFrame, metric: str, promotions=(), *, series: str 
         if series and not part["value"].notna().any():
             continue
         name = (names or {}).get(key, "—" if key is None or pd.isna(key) else str(key)) if series else metric_label(metric, lang)
-        line = dict(color=TEAM_LINE if is_dashed else PALETTE[i % len(PALETTE)],
-                    width=(3 if is_dashed else 2.5) * font_size / 13, dash="dash" if is_dashed else "solid")
+        second = is_dashed and key != dashed[0]  # a second reference line (the whole shop beside all agents)
+        line = dict(color=SECOND_LINE if second else TEAM_LINE if is_dashed else PALETTE[i % len(PALETTE)],
+                    width=(3 if is_dashed else 2.5) * font_size / 13,
+                    dash="dashdot" if second else "dash" if is_dashed else "solid")
         hover = _hover(metric, lang, with_n, name=bool(series))
         whole, cut_segments = _split_partial(part, cut, with_n, hover, line, font_size)
         fig.add_trace(go.Scatter(

@@ -16,6 +16,7 @@ from csperf.metrics import RATIO_KPIS  # noqa: E402
 lang = ui.lang()
 RANGES = {"90d": ("近90天", "Last 90 days"), "180d": ("近180天", "Last 180 days"),
           "365d": ("近一年", "Last year"), "all": ("全部数据", "All data"), "sidebar": ("侧边栏期间", "Sidebar period")}
+RATE_NAMES = {k.name for k in RATIO_KPIS}
 SUM_CHOICES = ["sales", "receptions", "inquiries", "paid_buyers", "refund_amount", "bad_reviews", "complaints"]
 
 st.title(ui.t("趋势", "Trends"))
@@ -53,16 +54,24 @@ with by_team:
     total = ui.query("trend", metric, date_from, date_to, grain=grain, **frame.filters)
     if total.empty:
         st.info(ui.t(*views.SPANNING_EXPORTS))
-    everyone_name = ui.t("全部", "All")
-    lines = pd.concat([teams, total.assign(team=everyone_name)], ignore_index=True)
-    chart = charts.trend_lines(lines, metric, promotions, series="team", dashed=(everyone_name,), lang=lang,
-                               partial=partial)
+    everyone_name, shops_own_name = ui.t("全部", "All"), ui.t("店铺整体", "Whole shop")
+    # a rate of the shops' own figures (生意参谋) beside the agents': the whole shop's conversion, say
+    shops_own = (ui.query("trend", metric, date_from, date_to, grain=grain, shop_level=True, **frame.filters)
+                 if metric in RATE_NAMES and set(frame.filters) <= {"shop"} else pd.DataFrame())
+    lines = pd.concat([teams, total.assign(team=everyone_name), shops_own.assign(team=shops_own_name)],
+                      ignore_index=True)
+    chart = charts.trend_lines(lines, metric, promotions, series="team", dashed=(everyone_name, shops_own_name),
+                               lang=lang, partial=partial)
     goal = targets.target_path(ui.query("targets", date_from, date_to, **frame.filters), metric, date_from, date_to,
                                grain)
     drawn = not (total.empty or goal.empty)
     if drawn:
         charts.add_target(chart, goal, metric, lang)
     st.plotly_chart(chart, key="tr_teams")
+    if not shops_own.empty:
+        st.caption(ui.t("「店铺整体」来自没有客服列的店铺级文件（如生意参谋），与客服明细分开汇总。",
+                        "'Whole shop' is from shop-level files with no agent column (such as 生意参谋), pooled apart "
+                        "from the agents' figures."))
     if drawn:
         daily = targets.is_sum(metric) and grain == "day"
         st.caption(ui.t("黑色点线为月度目标" + ("，按每天的进度折算" if daily else ""),

@@ -368,6 +368,31 @@ def test_an_agents_sales_are_drawn_against_the_teams_mean_per_agent_not_its_tota
     assert any("人均值（上班的客服）" in c.value for c in at.caption)
 
 
+def test_trends_draw_the_whole_shops_own_rate_beside_the_agents(app_db):
+    from csperf.db import ImportMeta, open_db
+
+    def traces(at):
+        return {t.get("name"): t for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}
+
+    at = run("pages/3_trends.py")
+    assert "店铺整体" not in traces(at)
+    open_db().apply_import(ImportMeta("sycm.xlsx", "sycm-sha", "taobao_sycm", shop="旗舰店"),
+                           shop_level_rows("旗舰店", 31))
+    at.segmented_control(key="tr_grain").set_value("month").run()
+    own = traces(at)["店铺整体"]
+    drawn = own["y"]  # plotly writes a float array without gaps as base64 typed data
+    if isinstance(drawn, dict):
+        drawn = np.frombuffer(base64.b64decode(drawn["bdata"]), dtype=drawn["dtype"]).tolist()
+    assert drawn == [0.25] and own["line"]["dash"] == "dashdot"  # 50 of 200 inquiries a day, October only
+    assert any("店铺整体" in c.value and "生意参谋" in c.value for c in at.caption)
+    at.selectbox(key="tr_metric").select("sales").run()  # a total would dwarf the teams' lines
+    assert "店铺整体" not in traces(at)
+    at.selectbox(key="tr_metric").select("conversion_rate")
+    at.session_state["f_team"] = ["A组"]  # no team's figure
+    at.run()
+    assert "店铺整体" not in traces(at)
+
+
 def test_trends_draw_the_target_as_its_own_line(app_db):
     from csperf import targets
     from csperf.db import open_db

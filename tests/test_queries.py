@@ -276,6 +276,8 @@ def test_shop_level_figures_are_read_on_their_own_by_shop_or_in_total(db):
     total = queries.kpi_table(db, D1, D2, by="total", shop_level=True, shop=["s"]).iloc[0]
     assert total["inquiries"] == 100 and total["agents"] == 1
     assert queries.team_totals(db, D1, D2)["inquiries"] == 10  # the agents' own stay apart
+    by_day = queries.trend(db, "conversion_rate", D1, D2, shop_level=True, shop=["s"])
+    assert by_day["value"].tolist() == pytest.approx([10 / 40, 30 / 60])
     with pytest.raises(ValueError):  # a shop's own figures belong to no team
         queries.kpi_table(db, D1, D2, by="total", shop_level=True, team=["T"])
 
