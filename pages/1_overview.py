@@ -72,23 +72,19 @@ SHOP_LEVEL_KPIS = ["sales", "inquiries", "conversion_rate", "aov", "receptions",
                    "first_response_s", "avg_response_s", "satisfaction"]
 # a shop's own figures (生意参谋 files with no agent column) have no team, role or agent to filter by
 shop_filters = {key: value for key, value in frame.filters.items() if key == "shop"}
-shop_level_in_view = shop_filters == frame.filters
 shops_own = (ui.query("kpi_table", frame.date_from, frame.date_to, by="shop", shop_level=True, **shop_filters)
-             if shop_level_in_view else pd.DataFrame())
+             if shop_filters == frame.filters else pd.DataFrame())
 now = ui.query("team_totals", frame.date_from, frame.date_to, **frame.filters)
 agents_in_view = bool(views.tiles(now, pd.Series(dtype=object)))
+tile_scope = frame.filters
 if not agents_in_view and not shops_own.empty:  # only shop-level figures: the tiles show those
     st.info(ui.t("这段期间只有店铺整体数据（生意参谋等没有客服列的文件），没有客服明细；下面是店铺自己的数字。",
                  "Only shop-level figures for this period (files with no agent column, such as 生意参谋); "
                  "no per-agent figures. The tiles show the shops' own figures."))
-    now = ui.query("kpi_table", frame.date_from, frame.date_to, by="total", shop_level=True, **shop_filters).iloc[0]
-if agents_in_view:
-    before = ui.query("team_totals", *frame.previous, **frame.filters)
-    first = ui.query("first_date", **frame.filters)
-else:
-    previous_shops = ui.query("kpi_table", *frame.previous, by="total", shop_level=True, **shop_filters)
-    before = previous_shops.iloc[0] if not previous_shops.empty else pd.Series(dtype=object)
-    first = ui.query("first_date", shop_level=True, **shop_filters)
+    tile_scope = {"shop_level": True, **shop_filters}
+    now = ui.query("team_totals", frame.date_from, frame.date_to, **tile_scope)
+before = ui.query("team_totals", *frame.previous, **tile_scope)
+first = ui.query("first_date", **tile_scope)
 before, previous_gap = views.comparable_previous(before, frame.previous, first, lang)
 if previous_gap:
     st.caption(f":orange[{previous_gap}]")
