@@ -105,8 +105,7 @@ def cmd_import(args) -> int:
         from csperf import inbox
 
         folder = _dashboard_inbox(args, busy)
-        options = [flag for flag, given in (("--shop", args.shop), ("--from", args.date_from), ("--to", args.date_to),
-                                            ("--map", args.map), ("--skip-bad-rows", args.skip_bad_rows)) if given]
+        options = _import_options(args) + (["--skip-bad-rows"] if args.skip_bad_rows else [])
         if options:  # the inbox imports a file as it is: its options would be lost on the way
             raise dbmod.DatabaseBusy(
                 f"{busy}\n收件箱只能按文件本身导入，{' '.join(options)} 无法随文件带过去；请在看板「数据」页上传，"
@@ -126,8 +125,7 @@ def cmd_import(args) -> int:
     )
     if not args.quiet:
         print(file=sys.stderr)
-    options = "/".join(flag for flag, given in (("--shop", args.shop), ("--from", args.date_from),
-                                                 ("--to", args.date_to), ("--map", args.map)) if given)
+    options = "/".join(_import_options(args))
     failed = 0
     for result in results:
         if result.error:
@@ -140,6 +138,12 @@ def cmd_import(args) -> int:
                   f"as #{result.import_id}; to import it again with these options, undo it first: "
                   f"csperf undo {result.import_id}")
     return EXIT_BAD_INPUT if failed else 0
+
+
+def _import_options(args) -> list[str]:
+    """The options given that say how to read the files (the shop, the period, the mapping)."""
+    return [flag for flag, given in (("--shop", args.shop), ("--from", args.date_from), ("--to", args.date_to),
+                                     ("--map", args.map)) if given]
 
 
 def _expand_folders(paths: list[str]) -> list[str]:

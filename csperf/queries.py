@@ -479,21 +479,23 @@ def target_scopes(db: Database) -> list[tuple[str, str, str]]:
     teams = db.rows("SELECT DISTINCT shop, team FROM roster WHERE team IS NOT NULL AND team <> '' "
                     "AND NOT coalesce(excluded, false) ORDER BY 1, 2")
     found = agents(db)
-    people = found[~found["excluded"] & (found["agent"] != SHOP_LEVEL_ACCOUNT)]
+    people = found[~found["excluded"]]
     scopes = ([(shop, "", "") for (shop,) in shops] + [(shop, team, "") for shop, team in teams]
               + [(shop, "", agent) for shop, agent in zip(people["shop"], people["agent"])])
     return [("", "", ""), *sorted(scopes, key=lambda s: (s[0], bool(s[2]), s[1], s[2]))]  # a shop, its teams, its agents
 
 
 def agents(db: Database) -> pd.DataFrame:
-    """Every agent account with data or in the roster: shop, agent, name, team, role."""
+    """Every agent account with data or in the roster: shop, agent, name, team, role (not
+    the account of a shop's own figures, which is nobody's)."""
     return db.query(
         """SELECT shop, account AS agent, r.name, r.team, r.role, r.level, r.shift,
                   coalesce(r.excluded, false) AS excluded
-           FROM (SELECT DISTINCT shop, account FROM facts WHERE current
+           FROM (SELECT DISTINCT shop, account FROM facts WHERE current AND account <> ?
                  UNION SELECT shop, account FROM roster) a
            LEFT JOIN roster r USING (shop, account)
-           ORDER BY shop, account"""
+           ORDER BY shop, account""",
+        [SHOP_LEVEL_ACCOUNT],
     )
 
 

@@ -615,7 +615,6 @@ if frame.can("manage_users"):
                                     format_func=lambda role: auth.role_label(role, ui.lang()))
             new_password = st.text_input(t("初始密码（至少8位）", "Password (8+ characters)"), type="password")
             agents = ui.query("agents")
-            agents = agents[agents["agent"] != importer.SHOP_LEVEL_ACCOUNT]  # a shop's own figures: no one's login
             bound = st.selectbox(t("客服账号（角色为客服时必选）", "Agent account (for the agent role)"),
                                  [None] + [f"{s}:{a}" for s, a in zip(agents["shop"], agents["agent"])],
                                  format_func=lambda v: "—" if v is None else v)

@@ -258,6 +258,7 @@ def test_shop_level_figures_are_not_summed_with_the_agents(db):
     assert queries.team_totals(db, D1, D1)["inquiries"] == 10
     assert queries.agent_kpis(db, D1, D1)["agent"].tolist() == ["a"]
     assert queries.unmatched_accounts(db)["account"].tolist() == ["a"]
+    assert queries.agents(db)["agent"].tolist() == ["a"]  # nobody to sign in as, or to set a target for
 
 
 def test_shop_level_figures_are_read_on_their_own_by_shop_or_in_total(db):
