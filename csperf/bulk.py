@@ -31,9 +31,11 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -59,6 +61,8 @@ INLINE_VALUES = 64  # up to this many odd values go into the SQL text, more into
 SPREAD_WINDOWS = 4096  # windows spread over the file whose values join the first rows'
 SPREAD_BYTES = 2048  # … of this many bytes each (8 MB in all: every agent of a file sorted by agent)
 HEAD_BYTES = 8 << 20  # the first rows are sampled from a copy of at most this much of the file
+SCRATCH_PREFIX = "csperf-scratch-"  # those copies and UTF-8 copies, in the temporary folder
+SCRATCH_MAX_AGE_S = 24 * 3600
 UNEXPECTED = "csperf: unexpected value"  # the error of a value outside what was read
 LOOKUP = "in a lookup column"  # … and where
 NOT_LATIN1 = "not latin-1 encoded"  # DuckDB's reader refusing a byte 0x80–0x9F as latin-1
@@ -447,7 +451,14 @@ def utf8_copy(job) -> Iterator[_Utf8]:
 
 @contextmanager
 def _scratch() -> Iterator[list[str]]:
-    """The temporary files made meanwhile (`_temporary`), removed afterwards."""
+    """The temporary files made meanwhile (`_temporary`), removed afterwards. Those an
+    import killed midway left behind (up to a whole UTF-8 copy of a big file) go once
+    they are a day old: no import runs that long."""
+    cutoff = time.time() - SCRATCH_MAX_AGE_S
+    for old in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*.csv"):
+        with suppress(OSError):
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
     made: list[str] = []
     try:
         yield made
@@ -457,7 +468,7 @@ def _scratch() -> Iterator[list[str]]:
 
 
 def _temporary(made: list[str]) -> str:
-    handle, path = tempfile.mkstemp(suffix=".csv", prefix="csperf-")
+    handle, path = tempfile.mkstemp(suffix=".csv", prefix=SCRATCH_PREFIX)
     os.close(handle)
     made.append(path)
     return path

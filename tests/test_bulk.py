@@ -521,20 +521,25 @@ def test_the_demo_douyin_exports(tmp_path, monkeypatch):
 
 def test_an_import_killed_midway_leaves_nothing_behind(tmp_path):
     """SIGKILL while DuckDB writes a big file's rows: the database opens again and holds the
-    file's rows entirely or not at all (the kill lands 0.3 s into the write)."""
+    file's rows entirely or not at all (the kill lands 0.3 s into the write). The copy of
+    the file's first rows it left in the temporary folder goes once it is a day old."""
+    import os
     import signal
     import subprocess
     import sys
+    import tempfile
     import time
 
     big = _write(tmp_path / "赤兔_big.csv", [HEADER, *_chitu_rows(400_000)])
     path = tmp_path / "killed.duckdb"
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     Database(path).close()
     child = subprocess.Popen([sys.executable, "-c", (
         "from csperf import importer\nfrom csperf.db import Database\n"
         f"importer.import_file(Database({str(path)!r}), {str(big)!r}, "
         "progress=lambda done, total, message: print(message, flush=True))")],
-        stdout=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(scratch)})  # not /tmp: it leaves copies
     for line in child.stdout:
         if "写入数据库" in line:
             time.sleep(0.3)
@@ -545,6 +550,27 @@ def test_an_import_killed_midway_leaves_nothing_behind(tmp_path):
     imports, rows = db.rows("SELECT (SELECT count(*) FROM imports), (SELECT count(*) FROM facts)")[0]
     db.close()
     assert (imports, rows) in ((0, 0), (1, 400_000))
+
+
+def test_the_copies_an_import_killed_midway_left_go_once_a_day_old(tmp_path, monkeypatch):
+    """What a killed import leaves in the temporary folder (up to a whole UTF-8 copy of a big
+    file) is removed by a later import, but not while an import might still read it."""
+    import os
+    import tempfile
+    import time
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(bulk, "MIN_BYTES", 0)
+    fresh, old = (tmp_path / f"{bulk.SCRATCH_PREFIX}{n}.csv" for n in ("fresh", "old"))
+    mine = tmp_path / "csperf-notes.csv"
+    for left in (fresh, old, mine):
+        left.write_text("日期,客服\n", encoding="utf-8")
+    for left in (old, mine):
+        os.utime(left, (time.time() - bulk.SCRATCH_MAX_AGE_S - 60,) * 2)
+    path = _write(tmp_path / "赤兔.csv", [HEADER, *_chitu_rows(60)])
+    assert importer.import_file(Database(":memory:"), path).ok
+    assert (fresh.exists(), old.exists(), mine.exists()) == (True, False, True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh.name, mine.name, path.name])
 
 
 def test_a_hash_still_being_read_comes_after_the_rows_and_still_finds_a_copy(tmp_path, monkeypatch):
