@@ -1062,6 +1062,7 @@ def store(db: Database, job, meta: ImportMeta) -> ImportOutcome | None:
             job.session_rows = stats["rows"]
         job.first, job.last = stats["first"], stats["last"]
         job.shops.update(stats["shops"])
+        job.note_ignored_shop()
         job.shop_defaulted = importer.DEFAULT_SHOP in job.shops and not job.shop
         meta.shop = job.shop_label
         meta.period_from, meta.period_to = job.first, job.last

@@ -1883,6 +1883,7 @@ def _store_chunks(db: Database, job: _Job, meta: ImportMeta) -> ImportOutcome:
             # Both streams are read (the import row is written after them): refuse an
             # empty file inside the transaction, and complete the import's summary.
             _require_rows(job)
+            job.note_ignored_shop()
             meta.shop = job.shop_label
             meta.period_from, meta.period_to = job.first, job.last
             meta.skipped[:] = job.skipped_lines()

@@ -142,6 +142,17 @@ def test_jd_shop_dash_names_and_a_given_shop(tmp_path, monkeypatch, shop):
     _same(path, monkeypatch, shop=shop)
 
 
+@pytest.mark.parametrize("through_duckdb", [True, False])
+def test_the_import_record_keeps_the_note_that_the_shop_given_was_ignored(tmp_path, monkeypatch, through_duckdb):
+    """The data page's import history shows what the import said, not only the command line."""
+    path = _write(tmp_path / "赤兔_日明细.csv", [HEADER, *_chitu_rows(60)])
+    (_, _, imports), result, _, used = _import(path, through_duckdb=through_duckdb, monkeypatch=monkeypatch,
+                                               shop="别的店")
+    assert used is through_duckdb
+    ignored = "文件自带店铺名，已忽略所填的店铺“别的店” — the file names its own shop; the shop given was ignored"
+    assert ignored in result.notes and imports["notes"].tolist() == ["\n".join(result.notes)]
+
+
 def test_windows_line_ends_and_a_byte_order_mark(tmp_path, monkeypatch):
     path = tmp_path / "crlf.csv"
     path.write_bytes(("\r\n".join([HEADER, *_chitu_rows(100)]) + "\r\n").encode("utf-8-sig"))
