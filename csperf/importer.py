@@ -1016,6 +1016,7 @@ class _Job:
         self.skipped_count = 0
         self.notes: list[str] = []
         self.provisional_rows = 0
+        self._provisional_keys: set[tuple] = set()  # a key's rows may fall in several chunks
         self.fact_rows = 0
         self.session_rows = 0
         self.shops: set[str] = set()
@@ -1373,7 +1374,8 @@ class _Job:
             self.notes.append(note)
         # a key's repeats add up once over the whole sheet (_sum_duplicates): summing a
         # chunk first would lose which of its rows left a ratio's side out
-        self.provisional_rows += len(out.loc[out["provisional"], FACT_KEY].drop_duplicates())
+        self._provisional_keys.update(out.loc[out["provisional"], FACT_KEY].itertuples(index=False, name=None))
+        self.provisional_rows = len(self._provisional_keys)
         self._note_period(out["date_from"], out["date_to"])
         self.shops.update(out["shop"].unique())
         return out.reset_index(drop=True)

@@ -387,6 +387,20 @@ def test_skill_group_rows_add_up_across_the_chunks_a_big_sheet_is_read_in(db, tm
     assert stored["receptions"].tolist() == [11] * 4 and stored["inquiries"].tolist() == [6] * 4
 
 
+def test_an_agent_day_unsettled_in_two_chunks_is_one_provisional_row(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 2)  # 甲's two 延迟统计 rows fall in two chunks
+    path = write_csv(tmp_path / "skill.csv", [
+        ["日期", "客服账号", "技能组", "接待人数", "询单转化率"],
+        ["2026-03-02", "甲", "售前", 10, "延迟统计"],
+        ["2026-03-02", "乙", "售前", 10, "50%"],
+        ["2026-03-02", "甲", "大促", 100, "延迟统计"],
+    ])
+    result = importer.import_file(db, path, shop="S")
+    stored = db.rows("SELECT count(*) FILTER (WHERE provisional) FROM facts WHERE current")[0][0]
+    assert (result.provisional_rows, stored) == (1, 1)
+    assert "1 行含“延迟统计”" in result.summary()
+
+
 def test_a_rate_unsettled_on_one_skill_group_row_leaves_that_ratio_out_of_the_day(db, tmp_path, monkeypatch):
     """10 inquiries at 90% and 100 at 延迟统计 are no 9 paid of 110 (8.2%): the day's paid
     buyers are unsettled. A `-` over 0 inquiries or 0 sales is no gap."""
