@@ -34,6 +34,7 @@ from pathlib import Path
 
 from csperf import backup
 from csperf.db import PROJECT_ROOT, Database
+from csperf.importer import SPREADSHEET_ML
 
 log = logging.getLogger(__name__)
 
@@ -465,7 +466,6 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _BIFF_BOF = (b"\x09\x00", b"\x09\x02", b"\x09\x04", b"\x09\x08")
 _HTML_SNIFF_BYTES = 8192  # the importer takes markup for a page when it sees one this far in
 # ... and reads the <td>/<th> cells of its tables, or an XML Spreadsheet 2003's worksheets
-_SPREADSHEET_ML = b"urn:schemas-microsoft-com:office:spreadsheet"  # as importer.SPREADSHEET_ML
 _TABLE_CELL = re.compile(rb"<t[dh][\s/>]", re.IGNORECASE)
 
 
@@ -492,7 +492,7 @@ def _sniff(data: bytes) -> str | None:
     if sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\r\n") > len(text) // 100:
         return None
     head = text.lstrip().lower()
-    if head.startswith("<") and _SPREADSHEET_ML in data[:_HTML_SNIFF_BYTES]:
+    if head.startswith("<") and SPREADSHEET_ML.encode() in data[:_HTML_SNIFF_BYTES]:
         return "xml"
     if head.startswith("<") and _TABLE_CELL.search(data):
         page = data[:_HTML_SNIFF_BYTES].decode(encoding, errors="ignore").lower()
