@@ -353,28 +353,51 @@ def lagging_note(as_of: dict, lang: str = "zh") -> str | None:
               "empty because their files have not come yet.")
 
 
+def _previous_coverage(previous: tuple[date, date], first: date | None) -> tuple[str, str, int, int] | None:
+    """When the figures in view begin after the previous period starts (`first`): its
+    span, the first day it has (`since`), the days it covers and its length (0 days when
+    it has none). None when the figures cover it whole."""
+    start, end = previous
+    if first is None or first <= start:
+        return None
+    since = f"{first:%m-%d}" if start.year == end.year else f"{first:%Y-%m-%d}"
+    return fmt.date_span(start, end), since, max(0, (end - first).days + 1), (end - start).days + 1
+
+
 def comparable_previous(before: pd.Series, previous: tuple[date, date], first: date | None,
                         lang: str = "zh") -> tuple[pd.Series, str | None]:
     """The previous period's figures fit to compare with, and why some are left out: when
     the figures in view begin after the previous period starts (`first`), its totals
     (sales, receptions) cover only part of it, and against eleven days of September a
     whole October reads +167%. Its rates are rates of the days it has, so they stay."""
-    start, end = previous
-    if first is None or first <= start:
+    coverage = _previous_coverage(previous, first)
+    if coverage is None:
         return before, None
-    span = fmt.date_span(start, end)
-    if first > end:
+    span, since, covered, length = coverage
+    if not covered:
         return before.iloc[0:0], _t(
             lang, f"上期 {span} 没有数据（数据从 {first:%Y-%m-%d} 开始），不显示环比。",
             f"No figures for the previous period {span} (they begin on {first:%Y-%m-%d}): "
             "no changes shown.")
-    covered, length = (end - first).days + 1, (end - start).days + 1
-    since = f"{first:%m-%d}" if start.year == end.year else f"{first:%Y-%m-%d}"
     return before.drop([k.name for k in SUM_KPIS], errors="ignore"), _t(
         lang, f"上期 {span} 只有 {since} 起的数据（{covered}/{length} 天）："
               "合计类指标（销售额、接待人数等）不显示环比，比率照常对比。",
         f"The previous period {span} has figures only from {since} ({covered} of "
         f"{length} days): totals (sales, receptions …) show no change; rates are compared as usual.")
+
+
+def partial_previous_note(previous: tuple[date, date], first: date | None, lang: str = "zh") -> str | None:
+    """Why rank moves and score changes against a previous period the figures cover only in
+    part are a rough guide: its scores rest on fewer days, and a scheme's totals (sales
+    thresholds, commissions) on a part of its sales. None when it is covered whole or not
+    at all (then there is no move to show)."""
+    coverage = _previous_coverage(previous, first)
+    if coverage is None or not coverage[2]:
+        return None
+    span, since, covered, length = coverage
+    return _t(lang, f"上期 {span} 只有 {since} 起的数据（{covered}/{length} 天）：名次和得分的变化仅供参考。",
+              f"The previous period {span} has figures only from {since} ({covered} of {length} days): "
+              "rank moves and score changes are only a rough guide.")
 
 
 @dataclass

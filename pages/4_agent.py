@@ -114,6 +114,9 @@ if may_see_pay:
     head[2].metric(ui.t("绩效系数", "Coefficient"), f"{row['coefficient']:g}", border=True)
     head[3].metric(ui.t("应发合计", "Total pay"), fmt.money(row["pay"]), border=True)
     ui.period_notes([scheme], frame)
+partial = views.partial_previous_note(frame.previous, ui.query("first_date", shop=shop), lang)
+if partial and not (pd.isna(row["score_change"]) and pd.isna(row["rank_move"])):
+    st.caption(f":orange[{partial}]")
 if views.flag(row.get("small_sample")):
     st.caption(ui.t("⚠ 有指标样本不足，已按方案跳过并重新分配权重。",
                     "⚠ Some KPIs rest on too small a sample and were skipped; weights rescaled."))

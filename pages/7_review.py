@@ -103,6 +103,7 @@ week_totals = ui.query("team_totals", *week, **scope)
 week_before_totals, previous_gap = views.comparable_previous(
     ui.query("team_totals", *previous_week, **scope), previous_week, ui.query("first_date", **scope), lang)
 tiles = views.tiles(week_totals, week_before_totals, SUMMARY_KPIS)
+partial_week_before = views.partial_previous_note(previous_week, ui.query("first_date", **scope), lang)
 goals = targets.standings(ui.query("targets", *week, **scope), week_totals, *week)
 
 
@@ -172,8 +173,12 @@ def slide_summary() -> None:
     notes = [previous_gap, views.promotion_note(queries.promotion_days(*week), queries.promotion_days(*previous_week),
                                                 lang)]
     for note in filter(None, notes):
-        st.markdown(f"<div class='rv-note' style='margin-top:1rem;color:#b26a00'>{esc(note)}</div>",
-                    unsafe_allow_html=True)
+        caution(note)
+
+
+def caution(note: str) -> None:
+    st.markdown(f"<div class='rv-note' style='margin-top:1rem;color:#b26a00'>{esc(note)}</div>",
+                unsafe_allow_html=True)
 
 
 def slide_top() -> None:
@@ -212,6 +217,8 @@ def slide_improved() -> None:
     grid(cards, 3)
     runners_up(rising.iloc[3:], lambda row: f"<span class='rv-at' style='flex:none'>{fmt.score(row['previous_score'])} → "
                                             f"{fmt.score(row['score'])}</span><b class='rv-good'>+{row['score_change']:.1f}</b>")
+    if partial_week_before:
+        caution(partial_week_before)
 
 
 def slide_champions() -> None:

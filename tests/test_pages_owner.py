@@ -236,6 +236,17 @@ def test_leaderboard_ranks_with_pay_for_the_owner(app_db):
     assert f"**应发合计 ¥{to_cent(table['应发']).sum():,.2f} · 6 人**" in [m.value for m in at.markdown]
 
 
+def test_rank_moves_against_a_partly_covered_previous_period_are_marked_a_rough_guide(app_db):
+    # the figures begin on 09-02: September's scores rest on 29 of its 30 days
+    note = ":orange[上期 09-01 ~ 09-30 只有 09-02 起的数据（29/30 天）：名次和得分的变化仅供参考。]"
+    board = run("pages/2_leaderboard.py")
+    assert note in [c.value for c in board.caption]
+    agent = run("pages/4_agent.py")
+    pick = agent.selectbox(key="ag_pick")
+    pick.set_value(next(i for i, label in enumerate(pick.options) if label.startswith("小美"))).run()
+    assert agent.metric[0].delta and note in [c.value for c in agent.caption]
+
+
 def test_leaderboard_says_who_is_paid_a_base_in_each_of_several_shops(app_db):
     from csperf.db import open_db
 
@@ -584,6 +595,11 @@ def test_review_shows_no_change_of_a_total_against_a_week_the_figures_only_partl
     cards = dict(re.findall(r"<div class='rv-label'>([^<]*)</div><div class='rv-value'>[^<]*</div>"
                             r"<div class='[^']*'>([^<]*)</div>", slide))
     assert cards["销售额"] == "上周数据不全" and cards["询单转化率"].endswith("pp")
+    at.button(key="rv_next").click().run()
+    at.button(key="rv_next").click().run()
+    slide = "\n".join(m.value for m in at.markdown)
+    assert "进步最快" in slide and "→" in slide  # risers against five days of the week before …
+    assert "上期 08-31 ~ 09-06 只有 09-02 起的数据（5/7 天）：名次和得分的变化仅供参考。" in slide  # … so said
 
 
 def test_review_pause_stops_the_clock(app_db):

@@ -163,6 +163,19 @@ def test_with_previous_adds_rank_moves_and_marks_new_agents():
 # -- tiles, tables, alerts ---------------------------------------------------------------------
 
 
+def test_rank_moves_are_marked_a_rough_guide_only_against_a_partly_covered_previous_period():
+    september = (date(2026, 9, 1), date(2026, 9, 30))
+    assert views.partial_previous_note(september, None) is None  # no figures at all
+    assert views.partial_previous_note(september, date(2026, 8, 1)) is None
+    assert views.partial_previous_note(september, date(2026, 9, 1)) is None
+    assert views.partial_previous_note(september, date(2026, 10, 1)) is None  # nothing to move against
+    assert views.partial_previous_note(september, date(2026, 9, 30)) == (
+        "上期 09-01 ~ 09-30 只有 09-30 起的数据（1/30 天）：名次和得分的变化仅供参考。")
+    assert views.partial_previous_note((date(2025, 12, 29), date(2026, 1, 4)), date(2026, 1, 2), "en") == (
+        "The previous period 2025-12-29 ~ 2026-01-04 has figures only from 2026-01-02 (3 of 7 days): "
+        "rank moves and score changes are only a rough guide.")
+
+
 def test_tiles_skip_kpis_without_a_value_and_carry_the_count():
     now = pd.Series({"conversion_rate": 0.3, "conversion_rate_n": 100.0, "sales": 5000.0,
                      "first_response_s": NAN, "refund_rate": 0.02, "refund_rate_n": 5000.0})
