@@ -513,10 +513,11 @@ def unmatched_accounts(db: Database) -> pd.DataFrame:
 
 
 def imports(db: Database, limit: int | None = None) -> pd.DataFrame:
-    """Import history, newest first (file, sha256, format, rows, period, time, undo state)."""
+    """Import history, newest first (file, sha256, format, rows, period, time, what the import
+    said, undo state)."""
     return db.query(
         "SELECT import_id, file_name, format, shop, rows, sessions, period_from, period_to, "
-        "imported_at, imported_by, sha256, unknown_columns, skipped, undone_at "
+        "imported_at, imported_by, sha256, unknown_columns, skipped, notes, undone_at "
         "FROM imports ORDER BY import_id DESC" + (f" LIMIT {int(limit)}" if limit else "")
     )
 

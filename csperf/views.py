@@ -985,6 +985,22 @@ def earlier_imports(history: pd.DataFrame) -> dict[str, pd.Series]:
     return {row["sha256"]: row for _, row in live.iterrows()}
 
 
+def import_remarks(history: pd.DataFrame, lang: str = "zh") -> list[str | None]:
+    """What each import said when it ran (its notes, the rows it skipped, the columns it did
+    not know), for the import history: a file the inbox imported unattended said it to no one."""
+    sep, colon = ("；", "：") if lang == "zh" else ("; ", ": ")
+    skipped_word, unknown_word = _t(lang, "跳过", "skipped"), _t(lang, "未识别的列", "columns not recognised")
+    remarks = []
+    for notes, skipped, unknown in zip(history["notes"], history["skipped"], history["unknown_columns"]):
+        parts = [fmt.one_language(n, lang) for n in notes.splitlines() if n] if isinstance(notes, str) else []
+        if isinstance(skipped, str):
+            parts.append(skipped_word + colon + sep.join(fmt.one_language(s, lang) for s in skipped.splitlines()))
+        if unknown is not None and len(unknown):
+            parts.append(unknown_word + colon + ("、" if lang == "zh" else ", ").join(unknown))
+        remarks.append(sep.join(parts) or None)
+    return remarks
+
+
 def outside(period: tuple[date, date] | None, shown_from: date | None, shown_to: date | None) -> bool:
     """Whether imported dates fall outside the period the dashboard shows (an old month
     imported while the sidebar shows this one): the page then offers to show them."""

@@ -311,8 +311,10 @@ with tabs[1]:
             t("会话", "Sessions"): history["sessions"],
             t("导入时间", "Imported"): history["imported_at"].dt.strftime("%Y-%m-%d %H:%M"),
             t("导入人", "By"): history["imported_by"].fillna("—"),
+            t("说明", "Remarks"): views.import_remarks(history, ui.lang()),
         })
-        st.dataframe(shown, hide_index=True, width="stretch", placeholder="—")
+        st.dataframe(shown, hide_index=True, width="stretch", placeholder="—",
+                     column_config={t("说明", "Remarks"): st.column_config.TextColumn(width="large")})
         live = history[history["undone_at"].isna()]
         if not live.empty:
             with st.form("dt_undo"):

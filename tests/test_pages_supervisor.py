@@ -377,6 +377,12 @@ def test_supervisor_sees_the_data_tools_but_no_user_management(app_db):
     assert labels == ["上传导入", "导入记录", "账号绑定", "花名册", "质检分", "目标", "收件箱"]
     history = frame_with(at, "文件", "synthetic.xlsx")
     assert history.iloc[0]["状态"] == "有效"
+    path = Path(app_db).parent / "客服_2026-10-01.csv"  # one the inbox imported: its notes reach no one else
+    path.write_text("日期,客服,接待人数,神秘列\n2026-10-01,旗舰店:小美,5,x\n,旗舰店:阿强,6,y\n", encoding="utf-8")
+    importer.import_file(open_db(), path, shop="别的店")
+    at.run()
+    remarks = frame_with(at, "文件", path.name).iloc[0]["说明"]
+    assert remarks == ("文件自带店铺名，已忽略所填的店铺“别的店”；跳过：第3行: 没有日期；未识别的列：神秘列")
     assert "操作日志" not in texts(at.subheader)
     # a file over the upload limit has somewhere to go: the inbox folder, named
     inbox_dir = str(inbox.inbox_dir())

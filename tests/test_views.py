@@ -176,6 +176,19 @@ def test_rank_moves_are_marked_a_rough_guide_only_against_a_partly_covered_previ
         "rank moves and score changes are only a rough guide.")
 
 
+def test_the_import_history_says_what_each_import_said_in_the_pages_language():
+    history = pd.DataFrame({
+        "notes": ["文件自带店铺名，已忽略所填的店铺“B” — the file names its own shop; the shop given was ignored", None],
+        "skipped": ["第3行: 没有日期 — no date\n…另有 4 行被跳过 — 4 more rows skipped", None],
+        "unknown_columns": [["神秘列", "备注"], []]})
+    assert views.import_remarks(history) == [
+        "文件自带店铺名，已忽略所填的店铺“B”；跳过：第3行: 没有日期；…另有 4 行被跳过；未识别的列：神秘列、备注", None]
+    assert views.import_remarks(history, "en")[0] == (
+        "文件自带店铺名，已忽略所填的店铺“B” — the file names its own shop; the shop given was ignored; "
+        "skipped: 第3行: 没有日期 — no date; …另有 4 行被跳过 — 4 more rows skipped; "
+        "columns not recognised: 神秘列, 备注")
+
+
 def test_tiles_skip_kpis_without_a_value_and_carry_the_count():
     now = pd.Series({"conversion_rate": 0.3, "conversion_rate_n": 100.0, "sales": 5000.0,
                      "first_response_s": NAN, "refund_rate": 0.02, "refund_rate_n": 5000.0})
