@@ -135,17 +135,19 @@ def _split_partial(part: pd.DataFrame, cut: dict, with_n: bool, hover: str, line
     nearest whole neighbour to an open marker whose hover carries the period's note."""
     ends = part["period"].isin(list(cut))
     whole, segments = part[~ends], []
-    for _, point in part[ends].iterrows():
-        nearest = whole.iloc[[-1]] if len(whole) and point["period"] > whole["period"].iloc[-1] else whole.iloc[:1]
-        segment = pd.concat([nearest, point.to_frame().T]).sort_values("period")
-        is_cut = segment["period"] == point["period"]
+    for row in part.index[ends]:
+        point = part.loc[[row]]  # a frame, not a row Series: a row of a date and NaNs reads as dates
+        day = point["period"].iloc[0]
+        nearest = whole.iloc[[-1]] if len(whole) and day > whole["period"].iloc[-1] else whole.iloc[:1]
+        segment = pd.concat([nearest, point]).sort_values("period")
+        is_cut = segment["period"] == day
         segments.append(go.Scatter(
             x=segment["period"], y=segment["value"].astype(float), mode="lines+markers", showlegend=False,
             line=line | {"dash": "dot"},
             marker=dict(size=[(7 if c else 5) * font_size / 13 for c in is_cut],
                         symbol=["circle-open" if c else "circle" for c in is_cut]),
             customdata=segment["n"].astype(float) if with_n else None,
-            text=[f"<br>{cut[point['period']]}" if c else "" for c in is_cut],
+            text=[f"<br>{cut[day]}" if c else "" for c in is_cut],
             hovertemplate=hover.replace("<extra>", "%{text}<extra>"),
         ))
     return whole, segments

@@ -6,6 +6,7 @@ import math
 from dataclasses import replace
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -818,6 +819,23 @@ def test_a_trend_holds_its_end_weeks_and_months_apart_where_it_has_only_some_of_
     assert all(t.marker.symbol[-1] == "circle-open" and t.text[-1] == "<br>不完整：3/7 天" for t in dotted)
     assert {t.legendgroup for t in fig.data if t.name == "团队"} == {"team"}
     assert [t.showlegend for t in fig.data if t.name == "团队" and t.line.dash != "dot"] == [True, False]
+
+
+def test_a_line_with_no_value_in_a_partial_period_is_drawn_without_a_crash():
+    """A team with only a month's figure has no weekly conversion: its week cut by the range
+    is a date and NaNs, which a row Series reads as dates (NaT) and float() then refuses."""
+    from csperf import ui_charts
+
+    weeks = pd.to_datetime(["2020-12-28", "2021-01-04", "2021-01-11"])
+    empty = pd.DataFrame({"period": weeks, "value": [NAN] * 3, "n": [NAN] * 3})
+    cut = {date(2020, 12, 28): "不完整：3/7 天"}
+    agents = pd.concat([empty.assign(agent="a1", value=[0.5, 0.4, 0.3], n=[10.0, 10.0, 10.0])])
+    fig = ui_charts.small_multiples(agents, empty, "conversion_rate", partial=cut)
+    dotted = [t for t in fig.data if t.line.dash == "dot"]
+    team, agent = dotted
+    assert len(team.y) == 2 and np.isnan(np.asarray(team.y, dtype=float)).all()
+    assert list(agent.y) == [0.5, 0.4] and list(agent.marker.symbol) == ["circle-open", "circle"]
+    assert len(ui_charts.trend_lines(empty.assign(team="B"), "conversion_rate", series="team", partial=cut).data) == 0
 
 
 def test_a_team_without_the_kpi_is_left_out_of_the_legend_and_the_others_keep_their_colours():
