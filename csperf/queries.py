@@ -351,11 +351,13 @@ def data_range(db: Database) -> tuple[date | None, date | None]:
     return first, last
 
 
-def first_date(db: Database, *, shop_level: bool = False, **filters) -> date | None:
-    """The first business date with figures in the filters' scope: a comparison with a
-    period before it compares with nothing, and with one across it, with part of a period."""
+def first_dates(db: Database, *, shop_level: bool = False, **filters) -> pd.Series:
+    """Each shop's first business date with figures in the filters' scope (indexed by shop):
+    a comparison with a period before a shop's figures begin compares with none of its, and
+    with one across it, with part of a period (a shop added this month grows no total)."""
     scope, params = _scope(date.min, date.max, **filters, shop_level=shop_level)
-    return db.scalar(f"SELECT min(f.date_from) {scope}", params)
+    rows = db.rows(f"SELECT f.shop, min(f.date_from) {scope} GROUP BY f.shop ORDER BY f.shop", params)
+    return pd.Series({shop: first for shop, first in rows}, dtype=object)
 
 
 LAG_DAYS = 31  # a shop's figures ending longer before the latest are an old dataset, not late files

@@ -353,51 +353,65 @@ def lagging_note(as_of: dict, lang: str = "zh") -> str | None:
               "empty because their files have not come yet.")
 
 
-def _previous_coverage(previous: tuple[date, date], first: date | None) -> tuple[str, str, int, int] | None:
-    """When the figures in view begin after the previous period starts (`first`): its
-    span, the first day it has (`since`), the days it covers and its length (0 days when
-    it has none). None when the figures cover it whole."""
+def _previous_gap(previous: tuple[date, date], firsts: pd.Series, lang: str) -> tuple[bool, str] | None:
+    """Where shops' figures (`firsts`: each shop's first day, queries.first_dates) begin
+    after the previous period starts, whether that period has no figures at all, and a
+    phrase saying what it lacks. None when every shop's figures cover it whole."""
     start, end = previous
-    if first is None or first <= start:
+    late = firsts[firsts > start] if len(firsts) else firsts
+    if late.empty:
         return None
-    since = f"{first:%m-%d}" if start.year == end.year else f"{first:%Y-%m-%d}"
-    return fmt.date_span(start, end), since, max(0, (end - first).days + 1), (end - start).days + 1
+    span = fmt.date_span(start, end)
+    if late.min() > end and len(late) == len(firsts):
+        return True, _t(lang, f"上期 {span} 没有数据（数据从 {late.min():%Y-%m-%d} 开始）",
+                        f"No figures for the previous period {span} (they begin on {late.min():%Y-%m-%d})")
+
+    def since(first: date) -> str:
+        return f"{first:%m-%d}" if start.year == end.year else f"{first:%Y-%m-%d}"
+
+    length = (end - start).days + 1
+    if len(late) == len(firsts) and late.nunique() == 1:  # one start for every shop in view
+        first = late.iloc[0]
+        return False, _t(lang, f"上期 {span} 只有 {since(first)} 起的数据（{(end - first).days + 1}/{length} 天）",
+                         f"The previous period {span} has figures only from {since(first)} "
+                         f"({(end - first).days + 1} of {length} days)")
+    shown = late.sort_values().head(3)
+    more_zh = f"等 {len(late)} 家店铺" if len(late) > 3 else ""
+    more_en = f" and {fmt.counted(len(late) - 3, 'more shop', 'more shops')}" if len(late) > 3 else ""
+    zh = "、".join(f"{shop}没有数据" if first > end else f"{shop}只有 {since(first)} 起的数据" for shop, first in shown.items())
+    en = "; ".join(f"{shop} has none" if first > end else f"{shop} has figures only from {since(first)}"
+                   for shop, first in shown.items())
+    return False, _t(lang, f"上期 {span} 有店铺数据不全（{zh}{more_zh}）",
+                     f"The previous period {span} lacks some shops' figures ({en}{more_en})")
 
 
-def comparable_previous(before: pd.Series, previous: tuple[date, date], first: date | None,
+def comparable_previous(before: pd.Series, previous: tuple[date, date], firsts: pd.Series,
                         lang: str = "zh") -> tuple[pd.Series, str | None]:
-    """The previous period's figures fit to compare with, and why some are left out: when
-    the figures in view begin after the previous period starts (`first`), its totals
-    (sales, receptions) cover only part of it, and against eleven days of September a
-    whole October reads +167%. Its rates are rates of the days it has, so they stay."""
-    coverage = _previous_coverage(previous, first)
-    if coverage is None:
+    """The previous period's figures fit to compare with, and why some are left out: where
+    shops' figures (`firsts`, queries.first_dates) begin after the previous period starts,
+    its totals (sales, receptions) cover only part of it: against eleven days of September
+    a whole October reads +167%, and a shop added this month reads as growth. Its rates
+    are rates of the days and shops it has, so they stay."""
+    gap = _previous_gap(previous, firsts, lang)
+    if gap is None:
         return before, None
-    span, since, covered, length = coverage
-    if not covered:
-        return before.iloc[0:0], _t(
-            lang, f"上期 {span} 没有数据（数据从 {first:%Y-%m-%d} 开始），不显示环比。",
-            f"No figures for the previous period {span} (they begin on {first:%Y-%m-%d}): "
-            "no changes shown.")
-    return before.drop([k.name for k in SUM_KPIS], errors="ignore"), _t(
-        lang, f"上期 {span} 只有 {since} 起的数据（{covered}/{length} 天）："
-              "合计类指标（销售额、接待人数等）不显示环比，比率照常对比。",
-        f"The previous period {span} has figures only from {since} ({covered} of "
-        f"{length} days): totals (sales, receptions …) show no change; rates are compared as usual.")
+    nothing, said = gap
+    if nothing:
+        return before.iloc[0:0], said + _t(lang, "，不显示环比。", ": no changes shown.")
+    return before.drop([k.name for k in SUM_KPIS], errors="ignore"), said + _t(
+        lang, "：合计类指标（销售额、接待人数等）不显示环比，比率照常对比。",
+        ": totals (sales, receptions …) show no change; rates are compared as usual.")
 
 
-def partial_previous_note(previous: tuple[date, date], first: date | None, lang: str = "zh") -> str | None:
+def partial_previous_note(previous: tuple[date, date], firsts: pd.Series, lang: str = "zh") -> str | None:
     """Why rank moves and score changes against a previous period the figures cover only in
     part are a rough guide: its scores rest on fewer days, and a scheme's totals (sales
     thresholds, commissions) on a part of its sales. None when it is covered whole or not
     at all (then there is no move to show)."""
-    coverage = _previous_coverage(previous, first)
-    if coverage is None or not coverage[2]:
+    gap = _previous_gap(previous, firsts, lang)
+    if gap is None or gap[0]:
         return None
-    span, since, covered, length = coverage
-    return _t(lang, f"上期 {span} 只有 {since} 起的数据（{covered}/{length} 天）：名次和得分的变化仅供参考。",
-              f"The previous period {span} has figures only from {since} ({covered} of {length} days): "
-              "rank moves and score changes are only a rough guide.")
+    return gap[1] + _t(lang, "：名次和得分的变化仅供参考。", ": rank moves and score changes are only a rough guide.")
 
 
 @dataclass

@@ -84,8 +84,8 @@ if not agents_in_view and not shops_own.empty:  # only shop-level figures: the t
     tile_scope = {"shop_level": True, **shop_filters}
     now = ui.query("team_totals", frame.date_from, frame.date_to, **tile_scope)
 before = ui.query("team_totals", *frame.previous, **tile_scope)
-first = ui.query("first_date", **tile_scope)
-before, previous_gap = views.comparable_previous(before, frame.previous, first, lang)
+firsts = ui.query("first_dates", **tile_scope)
+before, previous_gap = views.comparable_previous(before, frame.previous, firsts, lang)
 if previous_gap:
     st.caption(f":orange[{previous_gap}]")
 tiles = views.tiles(now, before, spare=views.SPARE_TILE_KPIS)

@@ -38,7 +38,7 @@ st.caption(ui.t(
     f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · 名次变化对比 {against} · 方案：{'、'.join(board.schemes) or '—'}",
     f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · rank moves against {against} · "
     f"scheme: {', '.join(board.schemes) or '—'}"))
-partial = views.partial_previous_note(frame.previous, ui.query("first_date", **frame.filters), ui.lang())
+partial = views.partial_previous_note(frame.previous, ui.query("first_dates", **frame.filters), ui.lang())
 if partial:
     st.caption(f":orange[{partial}]")
 if show_pay:

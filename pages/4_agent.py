@@ -114,7 +114,7 @@ if may_see_pay:
     head[2].metric(ui.t("绩效系数", "Coefficient"), f"{row['coefficient']:g}", border=True)
     head[3].metric(ui.t("应发合计", "Total pay"), fmt.money(row["pay"]), border=True)
     ui.period_notes([scheme], frame)
-partial = views.partial_previous_note(frame.previous, ui.query("first_date", shop=shop), lang)
+partial = views.partial_previous_note(frame.previous, ui.query("first_dates", shop=shop), lang)
 if partial and not (pd.isna(row["score_change"]) and pd.isna(row["rank_move"])):
     st.caption(f":orange[{partial}]")
 if views.flag(row.get("small_sample")):

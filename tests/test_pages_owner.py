@@ -84,6 +84,21 @@ def test_overview_shows_no_change_of_a_total_against_a_partly_covered_previous_p
     assert not any(m.delta for m in at.metric)
 
 
+def test_overview_shows_no_change_of_a_total_grown_by_a_shop_added_this_period(app_db):
+    import pandas as pd
+
+    from csperf.db import ImportMeta, open_db
+
+    added = pd.DataFrame([{"shop": "新开店", "account": "新客服", "date_from": f"2026-10-{d:02d}",
+                           "date_to": f"2026-10-{d:02d}", "receptions": 500, "sales": 50_000.0} for d in (5, 6)])
+    open_db().apply_import(ImportMeta("added.xlsx", "added-sha", "generic"), added)
+    at = run("pages/1_overview.py")
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith(":orange[上期 09-01 ~ 09-30 有店铺数据不全（") and "新开店没有数据" in c for c in captions)
+    deltas = {m.label: m.delta for m in at.metric}
+    assert not deltas["接待人数"] and not deltas["销售额"] and deltas["询单转化率"].endswith("pp")
+
+
 def shop_level_rows(shop: str, days: int, end=None, sales: float = 10_000.0):
     import datetime as dt
 

@@ -283,17 +283,19 @@ def test_shop_level_figures_are_read_on_their_own_by_shop_or_in_total(db):
         queries.kpi_table(db, D1, D2, by="total", shop_level=True, team=["T"])
 
 
-def test_first_date_is_the_first_day_with_figures_in_the_filters_scope(db):
+def test_first_dates_are_each_shops_first_day_with_figures_in_the_filters_scope(db):
     from csperf.importer import SHOP_LEVEL_ACCOUNT
 
-    roster(db, [("s", "a", "T", "presales", False), ("s", "b", "U", "presales", False)])
+    roster(db, [("s", "a", "T", "presales", False), ("s", "b", "U", "presales", False),
+                ("t", "c", "T", "presales", False)])
     load(db, [{"shop": "s", "account": SHOP_LEVEL_ACCOUNT, "date_from": D1 - timedelta(days=9), "inquiries": 1},
               {"shop": "s", "account": "a", "date_from": D1, "inquiries": 1},
-              {"shop": "s", "account": "b", "date_from": D2, "inquiries": 1}])
-    assert queries.first_date(db) == D1  # the shop's own figures are not the agents'
-    assert queries.first_date(db, team=["U"]) == D2
-    assert queries.first_date(db, shop=["s"], shop_level=True) == D1 - timedelta(days=9)
-    assert queries.first_date(db, shop=["x"]) is None
+              {"shop": "s", "account": "b", "date_from": D2, "inquiries": 1},
+              {"shop": "t", "account": "c", "date_from": D2, "inquiries": 1}])
+    assert queries.first_dates(db).to_dict() == {"s": D1, "t": D2}  # the shop's own figures are not the agents'
+    assert queries.first_dates(db, team=["U"]).to_dict() == {"s": D2}
+    assert queries.first_dates(db, shop=["s"], shop_level=True).to_dict() == {"s": D1 - timedelta(days=9)}
+    assert queries.first_dates(db, shop=["x"]).empty
 
 
 def test_the_group_value_of_a_count_is_the_mean_per_agent_who_worked(db):

@@ -166,15 +166,43 @@ def test_with_previous_adds_rank_moves_and_marks_new_agents():
 
 def test_rank_moves_are_marked_a_rough_guide_only_against_a_partly_covered_previous_period():
     september = (date(2026, 9, 1), date(2026, 9, 30))
-    assert views.partial_previous_note(september, None) is None  # no figures at all
-    assert views.partial_previous_note(september, date(2026, 8, 1)) is None
-    assert views.partial_previous_note(september, date(2026, 9, 1)) is None
-    assert views.partial_previous_note(september, date(2026, 10, 1)) is None  # nothing to move against
-    assert views.partial_previous_note(september, date(2026, 9, 30)) == (
+
+    def firsts(*days):
+        return pd.Series({f"店{i}": day for i, day in enumerate(days)}, dtype=object)
+
+    assert views.partial_previous_note(september, firsts()) is None  # no figures at all
+    assert views.partial_previous_note(september, firsts(date(2026, 8, 1))) is None
+    assert views.partial_previous_note(september, firsts(date(2026, 9, 1))) is None
+    assert views.partial_previous_note(september, firsts(date(2026, 10, 1))) is None  # nothing to move against
+    assert views.partial_previous_note(september, firsts(date(2026, 9, 30))) == (
         "上期 09-01 ~ 09-30 只有 09-30 起的数据（1/30 天）：名次和得分的变化仅供参考。")
-    assert views.partial_previous_note((date(2025, 12, 29), date(2026, 1, 4)), date(2026, 1, 2), "en") == (
+    assert views.partial_previous_note((date(2025, 12, 29), date(2026, 1, 4)), firsts(date(2026, 1, 2)), "en") == (
         "The previous period 2025-12-29 ~ 2026-01-04 has figures only from 2026-01-02 (3 of 7 days): "
         "rank moves and score changes are only a rough guide.")
+    # a shop added this month: the others' moves are whole, its own are against nothing
+    assert views.partial_previous_note(september, firsts(date(2026, 8, 1), date(2026, 10, 5))) == (
+        "上期 09-01 ~ 09-30 有店铺数据不全（店1没有数据）：名次和得分的变化仅供参考。")
+
+
+def test_totals_are_not_compared_with_a_previous_period_missing_a_shop_added_since():
+    """The owner added two shops in March: February's receptions were only the first shop's,
+    and March's +64.7% was no growth at all."""
+    february = (date(2021, 2, 1), date(2021, 2, 28))
+    before = pd.Series({"receptions": 1616.0, "conversion_rate": 0.35})
+    whole = pd.Series({"呼叫中心": date(2021, 1, 1)}, dtype=object)
+    assert views.comparable_previous(before, february, whole) == (before, None)
+    added = pd.Series({"呼叫中心": date(2021, 1, 1), "拼多多店": date(2021, 3, 1), "淘宝店": date(2021, 2, 20),
+                       "京东店": date(2021, 3, 2), "抖音店": date(2021, 3, 3)}, dtype=object)
+    kept, note = views.comparable_previous(before, february, added)
+    assert kept.to_dict() == {"conversion_rate": 0.35}
+    assert note == ("上期 02-01 ~ 02-28 有店铺数据不全（淘宝店只有 02-20 起的数据、拼多多店没有数据、京东店没有数据等 4 家店铺）："
+                    "合计类指标（销售额、接待人数等）不显示环比，比率照常对比。")
+    assert views.comparable_previous(before, february, added, "en")[1] == (
+        "The previous period 02-01 ~ 02-28 lacks some shops' figures (淘宝店 has figures only from 02-20; "
+        "拼多多店 has none; 京东店 has none and 1 more shop): totals (sales, receptions …) show no change; "
+        "rates are compared as usual.")
+    kept, note = views.comparable_previous(before, february, added.drop("呼叫中心").drop("淘宝店"))
+    assert kept.empty and note == "上期 02-01 ~ 02-28 没有数据（数据从 2021-03-01 开始），不显示环比。"
 
 
 def test_the_import_history_says_what_each_import_said_in_the_pages_language():
