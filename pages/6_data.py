@@ -285,9 +285,12 @@ with tabs[0]:
         (st.success if outcome["ok"] else st.error)(fmt.one_language(outcome["text"], ui.lang()))
     imported = st.session_state.get("dt_imported")
     if views.outside(imported, frame.date_from, frame.date_to):
-        st.caption(t(f"导入的数据（{imported[0]:%Y-%m-%d} ~ {imported[1]:%Y-%m-%d}）不在侧栏所选期间内。",
-                     f"The figures imported ({imported[0]:%Y-%m-%d} ~ {imported[1]:%Y-%m-%d}) are outside the period "
-                     "picked in the sidebar."))
+        shown = f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}"
+        partly = imported[1] >= frame.date_from and imported[0] <= frame.date_to
+        st.caption(t(f"导入的数据（{imported[0]:%Y-%m-%d} ~ {imported[1]:%Y-%m-%d}）{'有一部分' if partly else ''}"
+                     f"不在侧栏所选期间（{shown}）内。",
+                     f"The figures imported ({imported[0]:%Y-%m-%d} ~ {imported[1]:%Y-%m-%d}) are "
+                     f"{'partly ' if partly else ''}outside the period picked in the sidebar ({shown})."))
         if st.button(t(f"在总览中查看 {fmt.date_span(*imported)}",
                        f"Show {fmt.date_span(*imported)} on the overview"), key="dt_show_imported"):
             ui.show_period(*imported)

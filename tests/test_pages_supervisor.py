@@ -435,12 +435,18 @@ def test_figures_imported_outside_the_period_shown_are_one_click_away(app_db):
     at = ran(DATA)  # the sidebar shows October, the month of the last figures
     september = "自定义报表_售前明细_2026-09-01至2026-09-30.csv"
     upload(at, [(september, CHITU_CSV.encode("utf-8"), "text/csv")], shop="旗舰店")
-    assert any("不在侧栏所选期间内" in c and "2026-09-01 ~ 2026-09-30" in c for c in texts(at.caption))
+    assert "导入的数据（2026-09-01 ~ 2026-09-30）不在侧栏所选期间（2026-10-01 ~ 2026-10-31）内。" in texts(at.caption)
     at.button(key="dt_show_imported").click().run()
     assert not at.exception
     assert at.session_state["f_period"] == "custom"
     assert at.session_state["f_custom"] == (date(2026, 9, 1), date(2026, 9, 30))
     assert at.title[0].value == "总览"
+
+def test_figures_imported_partly_inside_the_period_shown_are_said_to_be_partly_outside(app_db):
+    at = ran(DATA)  # October: the import's last days are inside it
+    upload(at, [("自定义报表_售前明细_2026-09-20至2026-10-10.csv", CHITU_CSV.encode("utf-8"), "text/csv")], shop="旗舰店")
+    assert "导入的数据（2026-09-20 ~ 2026-10-10）有一部分不在侧栏所选期间（2026-10-01 ~ 2026-10-31）内。" in texts(at.caption)
+
 
 def test_dates_the_file_cannot_order_are_ordered_on_the_page(app_db):
     log = "日期,客服,接待人数\n01-02-2026,店:阿明,10\n03-04-2026,店:阿明,20\n"
