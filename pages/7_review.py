@@ -33,7 +33,7 @@ st.markdown("""<style>
 .rv-title{font-size:3rem;font-weight:800;margin:.2rem 0 1.2rem;color:#1f2430}
 .rv-grid{display:grid;gap:1.5rem}
 .rv-card{border-radius:20px;padding:1.6rem 2rem;background:#fff;border:2px solid #eceef1;
-  box-shadow:0 2px 10px rgba(0,0,0,.05);overflow:hidden}
+  box-shadow:0 2px 10px rgba(0,0,0,.05);overflow:hidden;container-type:inline-size}
 .rv-label{font-size:2rem;color:#4a5260}
 .rv-value{font-size:4.8rem;font-weight:800;line-height:1.15;color:#1f2430;white-space:nowrap}
 .rv-value small{font-size:1.8rem;color:#6b7280;font-weight:600}
@@ -75,11 +75,12 @@ def week_label(option: tuple) -> str:
 
 
 shops = ui.query("filter_options")["shop"]
-top = st.columns([4, 2, 2, 1, 1, 1], vertical_alignment="center")
+top = st.columns([3.4, 1.8, 1.8, 1.3, 1.3, 1.3], vertical_alignment="center")  # room for a label and its key
 week = top[1].selectbox(ui.t("周", "Week"), weeks, index=weeks.index(queries.review_week(weeks)), key="rv_week",
                         format_func=week_label)
 previous_week = queries.week_before(week)
-top[0].markdown(f"<div class='rv-head'>{ui.t('周会', 'Weekly review')} · {week_label(week)}</div>"
+top[0].markdown(f"<div class='rv-head'>{ui.t('周会', 'Weekly review')} · "
+                f"<span style='white-space:nowrap'>{week_label(week)}</span></div>"
                 f"<div class='rv-sub'>{ui.t('对比上周', 'against')} {fmt.date_span(*previous_week, *week)}"
                 f" · {ui.t('数据截至', 'data as of')} {last:%Y-%m-%d}</div>", unsafe_allow_html=True)
 # the big screen hides the sidebar: this is the way back to the dashboard
@@ -113,6 +114,14 @@ def esc(value) -> str:
 
 def title(zh: str, en: str) -> None:
     st.markdown(f"<div class='rv-title'>{esc(ui.t(zh, en))}</div>", unsafe_allow_html=True)
+
+
+def figure(text: str, largest_rem: float = 4.8) -> str:
+    """A card's big figure, as large as fits the card's width: ¥180,374.57 in a third of a
+    laptop screen must not lose its last digits (a CJK character is about two digits wide)."""
+    width = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return (f"<div class='rv-value' style='font-size:min({largest_rem}rem, {150 / max(width, 1):.1f}cqi)'>"
+            f"{esc(text)}</div>")
 
 
 def grid(cards: list[str], columns: int) -> None:
@@ -163,7 +172,7 @@ def slide_summary() -> None:
         arrow = "" if tile.improved is None else ("▲ " if tile.value > tile.previous else "▼ ")
         cards.append(
             f"<div class='rv-card'><div class='rv-label'>{esc(ui.label(tile.metric))}</div>"
-            f"<div class='rv-value'>{esc(fmt.value(tile.metric, tile.value, ui.lang()))}</div>"
+            + figure(fmt.value(tile.metric, tile.value, ui.lang())) +
             f"<div class='{css}'>{esc(arrow + (change or no_change))}</div>"
             f"<div class='rv-note'>{esc(views.count_text(tile.metric, tile.n, lang))}</div>"
             + (f"<div class='{'rv-good' if goals[tile.metric].met else 'rv-bad'} rv-target'>"
@@ -243,7 +252,7 @@ def slide_champions() -> None:
     cards = [
         f"<div class='rv-card'><div class='rv-label'>{esc(ui.label(row['metric']))}</div>"
         f"<div class='rv-name'>{esc(row['name'])}</div><div class='rv-note'>{where(row)}</div>"
-        f"<div class='rv-value' style='font-size:3.6rem'>{esc(fmt.value(row['metric'], row['value'], ui.lang()))}</div>"
+        + figure(fmt.value(row['metric'], row['value'], ui.lang()), largest_rem=3.6) +
         f"<div class='rv-note'>{esc(views.count_text(row['metric'], row['n'], lang))} · {team_word} "
         f"{esc(fmt.value(row['metric'], row['team_value'], ui.lang()))}</div>{next_two(row['metric'])}</div>"
         for _, row in champions.iterrows()]

@@ -311,6 +311,21 @@ def test_another_starting_scheme_in_whatif_carries_none_of_the_last_ones_values(
     assert_clean(page)
 
 
+def test_weekly_review_figures_and_buttons_fit_a_laptop_screen(server, open_tab):
+    """At 1400 px a third of the screen must still hold ¥180,374.57 whole, and the buttons
+    their labels beside their keys."""
+    page = open_tab(1400, 900)
+    open_page(page, server.url("review"))
+    login(page, "viewer")
+    page.get_by_role("button", name="暂停").click()
+    wait_idle(page)
+    clipped = page.evaluate("""() => [...document.querySelectorAll('.rv-value, [data-testid="stButton"] button p')]
+        .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)""")
+    assert clipped == []
+    assert page.locator(".rv-value").count() >= 6 and font_px(page, ".rv-value") >= 40
+    screenshot(page, "07_review_laptop")
+
+
 def test_weekly_review_fills_a_big_screen(server, open_tab):
     page = open_tab(1920, 1080)
     open_page(page, server.url("review"))  # a cold deep link, as a meeting-room screen opens it

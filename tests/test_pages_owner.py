@@ -607,7 +607,7 @@ def test_review_shows_no_change_of_a_total_against_a_week_the_figures_only_partl
                                                if w.startswith("09-07"))).run()  # the figures begin on 09-02
     slide = "\n".join(m.value for m in at.markdown)
     assert "上期 08-31 ~ 09-06 只有 09-02 起的数据（5/7 天）" in slide
-    cards = dict(re.findall(r"<div class='rv-label'>([^<]*)</div><div class='rv-value'>[^<]*</div>"
+    cards = dict(re.findall(r"<div class='rv-label'>([^<]*)</div><div class='rv-value'[^>]*>[^<]*</div>"
                             r"<div class='[^']*'>([^<]*)</div>", slide))
     assert cards["销售额"] == "上周数据不全" and cards["询单转化率"].endswith("pp")
     at.button(key="rv_next").click().run()
