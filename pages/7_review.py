@@ -101,10 +101,11 @@ kpis = views.apply_filters(everyone[~pd.MultiIndex.from_frame(everyone[["shop", 
 if not scored.empty:
     scored = views.apply_filters(scored, scope)
 week_totals = ui.query("team_totals", *week, **scope)
+firsts = ui.query("first_dates", **scope)
 week_before_totals, previous_gap = views.comparable_previous(
-    ui.query("team_totals", *previous_week, **scope), previous_week, ui.query("first_dates", **scope), lang)
+    ui.query("team_totals", *previous_week, **scope), previous_week, firsts, lang)
 tiles = views.tiles(week_totals, week_before_totals, SUMMARY_KPIS)
-partial_week_before = views.partial_previous_note(previous_week, ui.query("first_dates", **scope), lang)
+partial_week_before = views.partial_previous_note(previous_week, firsts, lang)
 goals = targets.standings(ui.query("targets", *week, **scope), week_totals, *week)
 
 
