@@ -358,7 +358,7 @@ def _previous_gap(previous: tuple[date, date], firsts: pd.Series, lang: str) -> 
     after the previous period starts, whether that period has no figures at all, and a
     phrase saying what it lacks. None when every shop's figures cover it whole."""
     start, end = previous
-    late = firsts[firsts > start] if len(firsts) else firsts
+    late = firsts[firsts > start]
     if late.empty:
         return None
     span = fmt.date_span(start, end)
