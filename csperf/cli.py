@@ -382,6 +382,8 @@ def cmd_score(args) -> int:
             chosen, version = schemes.get_scheme(database, args.scheme, args.version, as_of=end)
             chosen = replace(chosen, version=version)
         result, used = views.apply_filters(scoring.score(kpis, chosen), shown), [chosen]
+        by_label = {chosen.name: chosen}
+        result.insert(0, "scheme", chosen.name)
         metrics = [rule.metric for rule in chosen.kpis]
         other_roles = views.apply_filters(kpis[~scoring.covers(chosen, kpis)], shown)
         if not other_roles.empty:
@@ -391,12 +393,15 @@ def cmd_score(args) -> int:
     else:
         scored = views.score_agents(kpis, views.assigned_schemes(database, end)).within(shown)
         result, metrics, used = scored.frame, scored.metrics, list(scored.schemes.values())
+        by_label = scored.schemes
         if not scored.unassigned.empty:
             print(f"注意: {len(scored.unassigned)} 个账号没有适用的方案，未评分 — no scheme applies to their "
                   "role: " + ", ".join(scored.unassigned["agent"].astype(str)), file=sys.stderr)
     last_day = queries.data_range(database)[1] or end
     for note in views.period_notes(used, start, end, last_day):
         print(f"注意: {note.text(start, end, last_day)} — {note.text(start, end, last_day, 'en')}", file=sys.stderr)
+    for zh, en in zip(views.band_fit_notes(result, by_label), views.band_fit_notes(result, by_label, "en")):
+        print(f"注意: {zh} — {en}", file=sys.stderr)
     columns = ["shop", "agent", "team", "role", "score", "rank"]
     columns += [f"{metric}_score" for metric in metrics]
     columns += ["skipped", "coefficient", "bonus", "penalty", "commission", "rank_award", "team_share",

@@ -45,6 +45,8 @@ FAR_BELOW = 0.8
 # An agent has "slipped" when a KPI under the team's moved against the previous period by
 # this much more (relative change) than the team's did: a promotion or a season moves the team too.
 SLIPPED = 0.2
+# A scheme's coefficient bands are questioned only when at least this many agents share a band.
+BAND_FIT_MIN_AGENTS = 3
 PAY_COLUMNS = ("coefficient", "performance_pay", "commission", "bonus", "rank_award", "team_share", "penalty",
                "base", "pay")
 
@@ -911,6 +913,53 @@ def skipped_by_all_notes(table: pd.DataFrame, used: dict[str, Scheme], lang: str
         notes.append(_t(lang, f"{names} 本期没有人能计分，已跳过，其余权重按比例放大。",
                         f"{names}: nobody could be scored on it this period; skipped, the other weights scaled up."))
     return notes
+
+
+def band_fit_notes(table: pd.DataFrame, used: dict[str, Scheme], lang: str = "zh") -> list[str]:
+    """A scheme whose coefficient bands put every scored agent in its lowest band, or every one
+    in its highest, tells nobody apart: its standards were set for another business (the
+    after-sales preset scores a call centre's agents all under 80). Said per scheme (`used`:
+    the schemes by the table's `scheme` label), naming the KPIs nobody scores on, so the
+    supervisor knows what to retune on the what-if page. Fewer than BAND_FIT_MIN_AGENTS agents
+    sharing a band proves nothing."""
+    notes = []
+    for label, scheme in used.items():
+        bands = sorted(scheme.pay.coefficients)
+        scores = table.loc[table["scheme"] == label, "score"].dropna() if "scheme" in table.columns else None
+        if len(bands) < 2 or scores is None or len(scores) < BAND_FIT_MIN_AGENTS:
+            continue
+        (lowest, lowest_coefficient), (second, _) = bands[0], bands[1]
+        top, top_coefficient = bands[-1]
+        everyone = _t(lang, f"全部 {len(scores)} 人", f"all {len(scores)} agents")
+        if (scores < second).all():
+            # under the lowest band's minimum the coefficient is 0, not the lowest band's
+            which = f"（{lowest_coefficient:g}）" if (scores >= lowest).all() else ""
+            zeros = [rule.metric for rule in scheme.kpis if f"{rule.metric}_score" in table.columns
+                     and _all_zero(table.loc[scores.index, f"{rule.metric}_score"])]
+            nobody = (_t(lang, f"{fmt.joined((metric_label(m, lang) for m in zeros), lang)} 所有人都是 0 分。",
+                         f"Nobody scores on {fmt.joined((metric_label(m, lang) for m in zeros), lang)}. ")
+                      if zeros else "")
+            standing = _t(lang, f"{everyone}得分都低于 {second:g}，绩效系数都是最低档{which}。",
+                          f"{everyone.capitalize()} score under {second:g}, so everyone gets the lowest coefficient"
+                          f"{which.replace('（', ' (').replace('）', ')')}. ")
+        elif (scores >= top).all():
+            nobody = ""
+            standing = _t(lang, f"{everyone}得分都在 {top:g} 以上，绩效系数都是最高档（{top_coefficient:g}），拉不开差距。",
+                          f"{everyone.capitalize()} score {top:g} or more, so everyone gets the top coefficient "
+                          f"({top_coefficient:g}) and the bands tell nobody apart. ")
+        else:
+            continue
+        notes.append(_t(lang, f"{label}：{standing}{nobody}方案的评分标准（分档、最差/最好值、目标）可能不适合你们的业务："
+                              "可在「模拟」页试改，看分数和工资怎样变，再保存为新版本。",
+                        f"{label}: {standing}{nobody}The scheme's standards (bands, worst/best, targets) may not fit "
+                        "your business: try changes on the What-if page, see how scores and pay move, then save "
+                        "them as a new version."))
+    return notes
+
+
+def _all_zero(kpi_scores: pd.Series) -> bool:
+    scored = kpi_scores.dropna()
+    return not scored.empty and bool((scored == 0).all())
 
 
 @dataclass

@@ -59,6 +59,9 @@ if table.empty:
 
 for note in views.skipped_by_all_notes(table, board.schemes, ui.lang()):
     st.info(note)
+if frame.can("whatif"):
+    for note in views.band_fit_notes(table, board.schemes, ui.lang()):
+        st.info(note)
 if board.unassigned:
     st.caption(ui.t(f"{board.unassigned} 个账号没有适用的方案（岗位没有指派方案，或不是所选方案的岗位），未列入。",
                     f"{fmt.counted(board.unassigned, 'account')} with no scheme that applies (none assigned to "

@@ -9,12 +9,14 @@ from __future__ import annotations
 import base64
 import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from conftest import app_test, held_by_another_process
 
-from csperf.db import PROJECT_ROOT
+from csperf import schemes
+from csperf.db import PROJECT_ROOT, open_db
 
 PAY_HEADERS = {"系数", "绩效工资", "提成", "奖金", "名次奖", "团队奖", "扣款", "底薪", "应发"}
 
@@ -354,6 +356,21 @@ def test_leaderboard_scores_with_a_chosen_scheme(app_db):
     assert "提成" in at.dataframe[0].value.columns
     at.selectbox(key="lb_scheme").select("售后标准方案").run()  # the roster's agents are all pre-sales
     assert any("不是所选方案的岗位" in c.value for c in at.caption) or "没有可计分的客服" in page_text(at)
+
+
+def test_leaderboard_says_when_a_schemes_bands_put_everyone_in_the_lowest_one(app_db):
+    schemes.ensure_presets(open_db())
+    preset, _ = schemes.get_scheme(open_db(), "售前标准方案")
+    strict = replace(preset, name="严苛方案", pay=replace(preset.pay, coefficients=[(0, 0.5), (150, 1.0)]))
+    schemes.save_scheme(open_db(), strict, "档位过高")
+    at = run("pages/2_leaderboard.py", "supervisor")
+    assert not any("绩效系数都是最低档" in i.value for i in at.info)  # the assigned preset spreads its agents
+    at.selectbox(key="lb_scheme").select("严苛方案").run()
+    assert any(i.value.startswith("严苛方案：全部 ") and "得分都低于 150，绩效系数都是最低档（0.5）" in i.value
+               and "「模拟」页" in i.value for i in at.info), [i.value for i in at.info]
+    viewer = run("pages/2_leaderboard.py", "viewer")  # no what-if page to go to, and no coefficients shown
+    viewer.selectbox(key="lb_scheme").select("严苛方案").run()
+    assert not any("绩效系数" in i.value for i in viewer.info)
 
 
 def test_trends_draw_team_agent_and_small_multiples(app_db):

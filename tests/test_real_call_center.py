@@ -132,3 +132,20 @@ def test_the_overview_of_a_call_centre_shows_its_resolution_rate(tmp_path, monke
         assert "解决率" in tiles and "销售额" not in tiles, tiles
         shown = next(m.value for m in at.metric if m.label == "解决率")
         assert shown == f"{resolved:.1%}", (shown, resolved)
+
+
+def test_scoring_the_call_centre_with_the_after_sales_preset_says_its_bands_do_not_fit(tmp_path, capsys):
+    """The preset's standards are set for e-commerce chat: every agent of this call centre
+    scores under 80, so `csperf score` says the bands tell nobody apart and what to retune."""
+    from csperf import cli
+    from csperf.db import Database
+
+    path = tmp_path / "call_centre.duckdb"
+    database = Database(path)
+    importer.import_file(database, REAL)
+    database.close()
+    assert cli.main(["--db", str(path), "score", "--from", "2021-01-01", "--to", "2021-01-31",
+                     "--scheme", "售后标准方案", "--format", "csv"]) == 0
+    err = capsys.readouterr().err
+    assert "售后标准方案：全部 8 人得分都低于 80，绩效系数都是最低档（0.6）。满意率、回复率、首次响应时间(秒) 所有人都是 0 分。" in err
+    assert "「模拟」页" in err and "All 8 agents score under 80" in err

@@ -747,6 +747,55 @@ def test_a_kpi_everyone_is_short_of_samples_for_is_told_apart_from_one_nobody_ha
     assert out.frame["Move"].tolist() == ["new", "▲1"]
 
 
+BANDED = Scheme(name="售后", kpis=[KpiRule("satisfaction", 10, "linear", worst=0.8, best=0.98),
+                                   KpiRule("resolution_rate", 30, "target", target=0.9)],
+                pay=Pay(performance_pay=1000, coefficients=[(0, 0.6), (80, 0.8), (100, 1.0), (110, 1.2)]))
+
+
+def banded(scores, satisfaction_scores=None, label="售后"):
+    satisfaction_scores = satisfaction_scores or [0.0] * len(scores)
+    return pd.DataFrame({"scheme": [label] * len(scores), "score": scores,
+                         "satisfaction_score": satisfaction_scores,
+                         "resolution_rate_score": [min(s, 100.0) for s in scores]})
+
+
+def test_a_scheme_that_puts_everyone_in_its_lowest_band_says_so_and_names_the_kpis_nobody_scores_on():
+    table = banded([50.7, 49.9, 47.0])
+    assert views.band_fit_notes(table, {"售后": BANDED}) == [(
+        "售后：全部 3 人得分都低于 80，绩效系数都是最低档（0.6）。满意率 所有人都是 0 分。方案的评分标准（分档、最差/最好值、"
+        "目标）可能不适合你们的业务：可在「模拟」页试改，看分数和工资怎样变，再保存为新版本。")]
+    assert views.band_fit_notes(table, {"售后": BANDED}, "en") == [(
+        "售后: All 3 agents score under 80, so everyone gets the lowest coefficient (0.6). Nobody scores on "
+        "Satisfaction. The scheme's standards (bands, worst/best, targets) may not fit your business: try changes "
+        "on the What-if page, see how scores and pay move, then save them as a new version.")]
+    # a KPI someone scores on is not named
+    assert "满意率" not in views.band_fit_notes(banded([50.7, 49.9, 47.0], [0.0, 12.0, 0.0]), {"售后": BANDED})[0]
+
+
+def test_everyone_in_the_top_band_is_said_too_and_a_spread_over_bands_says_nothing():
+    assert views.band_fit_notes(banded([112.0, 115.0, 130.0]), {"售后": BANDED}, "en")[0].startswith(
+        "售后: All 3 agents score 110 or more, so everyone gets the top coefficient (1.2) and the bands tell "
+        "nobody apart.")
+    assert views.band_fit_notes(banded([50.0, 85.0, 60.0]), {"售后": BANDED}) == []
+    assert views.band_fit_notes(banded([85.0, 86.0, 95.0]), {"售后": BANDED}) == []  # one middle band: no note
+
+
+def test_band_fit_needs_three_scored_agents_and_two_bands():
+    assert views.band_fit_notes(banded([50.0, 40.0]), {"售后": BANDED}) == []
+    assert views.band_fit_notes(banded([50.0, 40.0, NAN]), {"售后": BANDED}) == []
+    one_band = replace(BANDED, pay=Pay(performance_pay=1000, coefficients=[(0, 1.0)]))
+    assert views.band_fit_notes(banded([50.0, 40.0, 30.0]), {"售后": one_band}) == []
+
+
+def test_band_fit_is_judged_per_scheme_and_names_no_coefficient_below_the_lowest_band():
+    starts_at_60 = replace(BANDED, name="高门槛", pay=Pay(performance_pay=1000, coefficients=[(60, 0.8), (90, 1.0)]))
+    table = pd.concat([banded([50.0, 70.0, 80.0], label="高门槛"), banded([50.0, 90.0, 120.0])])
+    notes = views.band_fit_notes(table, {"售后": BANDED, "高门槛": starts_at_60})
+    assert notes == [(
+        "高门槛：全部 3 人得分都低于 90，绩效系数都是最低档。满意率 所有人都是 0 分。方案的评分标准（分档、最差/最好值、"
+        "目标）可能不适合你们的业务：可在「模拟」页试改，看分数和工资怎样变，再保存为新版本。")]
+
+
 def test_the_english_leaderboard_lists_unscored_kpis_with_commas():
     table = pd.DataFrame({"group": ["g", "g"], "rank": [1, 2], "rank_move": [0.0, 0.0], "name": ["a", "b"],
                           "agent": ["a", "b"], "role": ["presales"] * 2, "score": [100.0, 90.0],
