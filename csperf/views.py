@@ -1473,6 +1473,19 @@ def group_line_words(metric: str) -> tuple[str, str]:
     return "汇总值", "pooled"
 
 
+def promotion_marks(promotions: list[tuple[date, str]], grain: str) -> list[tuple[date, str]]:
+    """Where a trend marks its promotion days (queries.promotion_days): on the day itself by
+    day; by week or month on the point of the week or month holding it, since a line at
+    03-08 between two monthly points sat beside the March point and, in the range's last
+    month, past the chart's edge. Promotions in one week or month share one mark."""
+    if grain not in ("week", "month"):
+        return list(promotions)
+    marks: dict[date, list[str]] = {}
+    for day, name in promotions:
+        marks.setdefault(assessment_period(grain, day)[0], []).append(name)
+    return [(start, " · ".join(names)) for start, names in marks.items()]
+
+
 def partial_periods(grain: str, date_from: date, date_to: date, lang: str = "zh") -> dict[date, str]:
     """The weeks or months at either end of a trend's range that it holds only part of (a
     week so far, a month cut by the range), by their first day, with how many of their days

@@ -35,14 +35,15 @@ metric = controls[0].selectbox(ui.t("指标", "KPI"), available, key="tr_metric"
                                index=available.index("conversion_rate") if "conversion_rate" in available else 0)
 grain = controls[2].segmented_control(ui.t("粒度", "Grain"), list(views.TREND_GRAINS), key="tr_grain", default="week",
                                       format_func=lambda v: ui.t(*views.TREND_GRAINS[v])) or "week"
-promotions = queries.promotion_days(date_from, date_to)
+promotions = views.promotion_marks(queries.promotion_days(date_from, date_to), grain)
 partial = views.partial_periods(grain, date_from, date_to, lang)
 unit_zh, unit_en = {"week": ("周", "week"), "month": ("月", "month")}.get(grain, ("", ""))
 st.caption(ui.t(f"{date_from:%Y-%m-%d} ~ {date_to:%Y-%m-%d} · 比率按 Σ分子/Σ分母 汇总，悬停可见样本量 n"
-                + ("；橙色虚线为大促日" if promotions else "")
+                + ((f"；橙色虚线标出含大促日的{unit_zh}" if unit_zh else "；橙色虚线为大促日") if promotions else "")
                 + (f"；空心点为只含部分日子的{unit_zh}（如本{unit_zh}至今），用点线连接" if partial else ""),
                 f"{date_from:%Y-%m-%d} ~ {date_to:%Y-%m-%d} · rates pooled as Σnum/Σden; hover shows the sample n"
-                + ("; orange dotted lines mark promotion days" if promotions else "")
+                + ((f"; orange dotted lines mark the {unit_en}s holding a promotion day" if unit_en
+                    else "; orange dotted lines mark promotion days") if promotions else "")
                 + (f"; open markers on dotted lines are a {unit_en} the range holds only part of (this {unit_en} "
                    "so far, say)" if partial else "")))
 

@@ -190,8 +190,9 @@ if choice:
     team_name = ui.t("团队", "Team")
     lines = pd.concat([own.assign(series=views.display_name(person)), team_line.assign(series=team_name)],
                       ignore_index=True)
-    st.plotly_chart(charts.trend_lines(lines, choice, queries.promotion_days(trend_from, trend_to), series="series",
-                                       dashed=(team_name,), lang=lang, height=320, partial=partial), key="ag_trend")
+    promotions = views.promotion_marks(queries.promotion_days(trend_from, trend_to), grain)
+    st.plotly_chart(charts.trend_lines(lines, choice, promotions, series="series", dashed=(team_name,), lang=lang,
+                                       height=320, partial=partial), key="ag_trend")
     grain_zh, grain_en = views.TREND_GRAINS[grain]
     team_zh, team_en = views.group_line_words(choice)
     unit_zh, unit_en = {"week": ("周", "weeks"), "month": ("月", "months")}.get(grain, ("", ""))

@@ -956,6 +956,17 @@ def test_score_waterfall_steps_add_up_to_the_total():
     assert list(bars.y) == pytest.approx([67.5, 27.5, 95.0]) and list(bars.measure) == ["relative", "relative", "total"]
 
 
+def test_a_weekly_or_monthly_trend_marks_a_promotion_on_the_point_of_its_week_or_month():
+    days = [(date(2026, 3, 8), "38节"), (date(2026, 6, 18), "618"), (date(2026, 11, 11), "双11"),
+            (date(2026, 12, 12), "双12")]
+    assert views.promotion_marks(days, "day") == days
+    assert views.promotion_marks(days, "week") == [(date(2026, 3, 2), "38节"), (date(2026, 6, 15), "618"),
+                                                   (date(2026, 11, 9), "双11"), (date(2026, 12, 7), "双12")]
+    assert views.promotion_marks(days[:1], "month") == [(date(2026, 3, 1), "38节")]
+    assert views.promotion_marks([(date(2026, 11, 11), "双11"), (date(2026, 11, 20), "黑五")], "month") == [
+        (date(2026, 11, 1), "双11 · 黑五")]
+
+
 def test_promotion_note_warns_when_a_comparison_spans_a_promotion():
     assert views.promotion_note([], []) is None
     assert views.promotion_note([], [(date(2026, 11, 11), "双11")]) == "上期含大促日 双11，环比变化受大促影响。"
