@@ -196,6 +196,9 @@ def trend_lines(frame: pd.DataFrame, metric: str, promotions=(), *, series: str 
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False)
         return fig
+    drawn = frame["value"].dropna()
+    if drawn.nunique() == 1 and drawn.iloc[0] > 0:  # plotly centres a lone value on ±100% of it (−50%–150%)
+        fig.update_yaxes(range=[0, float(drawn.iloc[0]) * 1.25])
     for day, name in promotions:
         _promotion(fig, day, name, font_size)
     return fig
@@ -213,6 +216,9 @@ def add_target(fig: go.Figure, path: pd.DataFrame, metric: str, lang: str = "zh"
         hovertemplate=f"{name} {f['prefix']}%{{y:{f['hover']}}}{f['suffix']}<extra></extra>",
     ))
     fig.update_layout(showlegend=True)
+    if fig.layout.yaxis.range is not None:  # a lone value's axis (trend_lines) must reach the target too
+        low, high = fig.layout.yaxis.range
+        fig.update_yaxes(range=[low, max(high, float(path["value"].max()) * 1.25)])
 
 
 def _promotion(fig: go.Figure, day, name: str, font_size: int, row: int | None = None, col: int | None = None) -> None:

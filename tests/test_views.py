@@ -836,6 +836,19 @@ def test_score_breakdown_names_the_value_that_scores_full_marks():
 # -- figures (csperf.ui_charts) -------------------------------------------------------------------
 
 
+def test_a_trend_of_one_value_starts_its_axis_at_zero_and_reaches_the_target():
+    from csperf import ui_charts
+
+    frame = pd.DataFrame({"period": pd.to_datetime(["2026-11-09"]), "value": [0.5], "n": [10]})
+    fig = ui_charts.trend_lines(frame, "conversion_rate")
+    assert list(fig.layout.yaxis.range) == [0, 0.625]  # not plotly's −50%–150% around a lone point
+    ui_charts.add_target(fig, pd.DataFrame({"period": pd.to_datetime(["2026-11-01", "2026-11-30"]),
+                                            "value": [0.6, 0.6]}), "conversion_rate")
+    assert list(fig.layout.yaxis.range) == [0, 0.75]
+    two = pd.DataFrame({"period": pd.to_datetime(["2026-11-02", "2026-11-09"]), "value": [0.4, 0.5]})
+    assert ui_charts.trend_lines(two, "conversion_rate").layout.yaxis.range is None  # plotly's own range
+
+
 def test_trend_lines_mark_promotion_days_and_carry_the_count():
     from csperf import ui_charts
 
