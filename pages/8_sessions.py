@@ -75,6 +75,10 @@ st.caption(t(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}" + (f" · �
              f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}" + (f" · shop {', '.join(shop)}" if shop else "")
              + ". Rates are pooled over the sessions of each group; grey bars are the sessions (right axis); "
              "hover for each group's rate and count."))
+if outcome == "resolution_rate":  # the KPI of metrics.md counts every session, the unanswered too
+    st.caption(t("排行榜、客服页和总览的解决率以全部会话为分母（未接通的也算），可能比这里低。",
+                 "The resolution rate on the leaderboard, the agent page and the overview counts every session, "
+                 "unanswered ones too, so it can read lower than here."))
 
 
 def count_step(largest) -> int:
