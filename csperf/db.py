@@ -22,7 +22,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from csperf.metrics import MEASURE_NAMES, RATIO_PARTNERS
+from csperf.metrics import MEASURE_NAMES, RATIO_PARTNERS, label
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_ROOT / "data" / "csperf.duckdb"
@@ -472,9 +472,8 @@ class Database:
             imported_already()
         # not a sequence: an import taken back (a refused SqlRows attempt) leaves no gap
         import_id = int(cur.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0])
-        fact_rows, measures = self._insert_facts(cur, import_id, facts, meta.repeated_facts)
+        fact_rows, measures, notes = self._insert_facts(cur, import_id, facts, meta.repeated_facts)
         session_rows = self._insert_sessions(cur, import_id, sessions)
-        notes = []
         if meta.sessions_read > session_rows:
             merged = meta.sessions_read - session_rows
             notes.append(f"{merged} 行会话与文件中前面的行编号相同，按最后一行记入 — "
@@ -519,7 +518,10 @@ class Database:
                 [import_id],
             )
             _touched_days(cur, import_id, f"sessions WHERE import_id = {int(import_id)}")
+            cur.execute("CREATE OR REPLACE TEMP TABLE undone_keys AS SELECT DISTINCT shop, account, date_from, "
+                        "date_to FROM fact_rows WHERE import_id = ? AND source = 'export'", [import_id])
             cur.execute("DELETE FROM fact_rows WHERE import_id = ?", [import_id])
+            _carry_again(cur, import_id)
             cur.execute("DELETE FROM sessions WHERE import_id = ?", [import_id])
             _restore_sessions(cur, import_id)
             self._refold_sessions(cur)
@@ -532,10 +534,13 @@ class Database:
 
     # -- internals -------------------------------------------------------------------
 
-    def _insert_facts(self, cur, import_id: int, facts: Frames, repeated: str = "last") -> tuple[int, list[str]]:
+    def _insert_facts(self, cur, import_id: int, facts: Frames,
+                      repeated: str = "last") -> tuple[int, list[str], list[str]]:
         """Insert one file's rows; the measures the file lacks are carried over from the
-        latest earlier row of the same key, so two reports of one agent-day combine. The
-        row stays provisional until a file carrying the unsettled measures arrives."""
+        latest earlier row of the same key, so two reports of one agent-day combine (but
+        never a ratio's side whose partner the file gives otherwise: `_carried`). The row
+        stays provisional until a file carrying the unsettled measures arrives. Returns the
+        rows, the file's measures and notes on what was left empty or out."""
         cur.execute("CREATE OR REPLACE TEMP TABLE touched (shop VARCHAR, account VARCHAR)")
         key = ", ".join(FACT_KEY)
         first_id = cur.execute("SELECT coalesce(max(fact_id), 0) + 1 FROM facts").fetchall()[0][0]
@@ -545,7 +550,8 @@ class Database:
                 if cur.execute("SELECT count(*) > 0 FROM facts WHERE import_id = ? AND date_to > date_from",
                                [import_id]).fetchall()[0][0]:
                     self._refresh_current(cur)
-                return staged, measures
+                    return staged, measures, _crossing_notes(cur, import_id)
+                return staged, measures, []
             # earlier rows to merge with: the same path as any other file, from a staging copy
             cur.execute(f"CREATE OR REPLACE TEMP TABLE staging_facts AS SELECT fact_id - {first_id} AS seq, "
                         f"{key}, provisional, {', '.join(measures)} FROM facts WHERE import_id = ?", [import_id])
@@ -555,7 +561,7 @@ class Database:
             staged, present = _stage(cur, "staging_facts", facts, FACT_KEY + ["provisional", *MEASURE_NAMES], _cast)
         measures = [m for m in MEASURE_NAMES if m in present]
         if not staged:
-            return 0, measures
+            return 0, measures, []
         missing = [c for c in FACT_KEY if c not in present]
         if missing:
             raise ValueError(f"facts without {', '.join(missing)}")
@@ -581,10 +587,12 @@ class Database:
             params = [measures] * 2
             _ensure_measures(cur, measures)
             columns = _stored_measures(cur)
-            carried = ", ".join(f"s.{m}" if m in present else f"p.{m}" for m in columns)
+            carried = ", ".join(f"s.{m}" if m in present else _carried(m, present) for m in columns)
+            notes = _unpaired_notes(cur, source, [m for m in columns if m not in present], present)
         else:  # nothing earlier to merge with or supersede: a straight bulk insert
             provisional, provisional_from = "s.provisional", f"CASE WHEN s.provisional THEN {import_id} END"
             carried, source, params, columns = ", ".join(f"s.{m}" for m in measures), incoming, [], measures
+            notes = []
             _ensure_measures(cur, measures)
         inserted = cur.execute(
             f"""INSERT INTO fact_rows (fact_id, import_id, source, {key}, provisional, provisional_from
@@ -598,7 +606,9 @@ class Database:
         cur.execute("DROP TABLE staging_facts")
         if has_older or multi_day:
             self._refresh_current(cur)
-        return int(inserted), measures
+        if multi_day:
+            notes += _crossing_notes(cur, import_id)
+        return int(inserted), measures, notes
 
     def _append_fact_rows(self, cur, import_id: int, rows: SqlRows, first_id: int) -> tuple[int, list[str]]:
         """Insert a SqlRows statement's facts straight into the table (no staging copy)."""
@@ -729,8 +739,10 @@ class Database:
         file and daily files), and no day may count twice. A multi-day record gives way to
         finer records only once they report every one of its days; until then it stands,
         and the finer records inside it wait (a week with two of its days in daily files
-        still counts whole, not as those two days). A finer record that crosses its edge
-        (a week over a month's end) cannot be set against it: the finer one counts.
+        still counts whole, not as those two days). Two records over each other's edge (a
+        week over a month's end beside the month) cannot both count: the one with more days
+        does (of two as long, the later), since the other way a month's payroll shrank to
+        one week; the records inside the one left out count as if it were not there.
         """
         cur.execute(
             """CREATE OR REPLACE TEMP TABLE fact_flags AS
@@ -744,7 +756,8 @@ class Database:
                finer AS (  -- each multi-day record against the finer records overlapping it
                    SELECT a.fact_id AS outer_id, a.date_to - a.date_from + 1 AS outer_days,
                           b.fact_id AS inner_id, b.date_from, b.date_to,
-                          b.date_from >= a.date_from AND b.date_to <= a.date_to AS inside
+                          b.date_from >= a.date_from AND b.date_to <= a.date_to AS inside,
+                          b.date_to - b.date_from = a.date_to - a.date_from AS same_length
                    FROM (SELECT * FROM l WHERE date_to > date_from) a
                    JOIN l b ON a.shop = b.shop AND a.account = b.account
                         AND b.date_from <= a.date_to AND b.date_to >= a.date_from
@@ -760,13 +773,17 @@ class Database:
                          FROM finer WHERE inside)
                    GROUP BY outer_id
                ),
-               given_way AS (
-                   SELECT outer_id AS fact_id FROM finer WHERE NOT inside
-                   UNION SELECT outer_id FROM reported WHERE days = outer_days
+               given_way AS (SELECT outer_id AS fact_id FROM reported WHERE days = outer_days),
+               crossed AS (  -- of two records over each other's edge, the longer counts (as long: the later)
+                   SELECT CASE WHEN same_length THEN outer_id ELSE inner_id END AS fact_id
+                   FROM finer f ANTI JOIN given_way g ON f.outer_id = g.fact_id
+                   WHERE NOT f.inside
                ),
                shadowed AS (
                    SELECT fact_id FROM given_way
+                   UNION SELECT fact_id FROM crossed
                    UNION SELECT f.inner_id FROM finer f ANTI JOIN given_way g ON f.outer_id = g.fact_id
+                         ANTI JOIN crossed c ON f.outer_id = c.fact_id
                          WHERE f.inside
                )
                SELECT v.fact_id, v.latest AND s.fact_id IS NULL AS is_current
@@ -953,6 +970,112 @@ def _summed_per_key(cur, table: str, measures: list[str]) -> str:
     sums = "".join(f", {total(m)} AS {m}" for m in measures)
     return (f"(SELECT min(seq) AS seq, {keys}, bool_or(provisional) AS provisional{sums} "
             f"FROM {table} GROUP BY {keys}) s")
+
+
+def _differs(given: str, before: str) -> str:
+    """SQL: both figures present and not the same (numpy's isclose, as importer._merge_sheets)."""
+    return f"coalesce(abs({given} - {before}) > 1e-8 + 1e-5 * abs({given}), false)"
+
+
+def _replaced_partner(m: str, present, new: str = "s", old: str = "p") -> str | None:
+    """SQL: the file (`new`) gives one of m's ratio partners otherwise than the earlier row
+    (`old`) m would be carried from; None when the file gives none of them."""
+    partners = [p for p in RATIO_PARTNERS.get(m, ()) if p in present]
+    return " OR ".join(_differs(f"{new}.{p}", f"{old}.{p}") for p in partners) or None
+
+
+def _carried(m: str, present, new: str = "s", old: str = "p") -> str:
+    """SQL for a measure a file lacks, carried from the key's earlier row, but left NULL
+    where the file replaced a ratio partner it rested on (importer._merge_sheets' rule,
+    across files): 199 replies kept over a later file's 150 receptions read as 132.7%."""
+    replaced = _replaced_partner(m, present, new, old)
+    return f"CASE WHEN {replaced} THEN NULL ELSE {old}.{m} END" if replaced else f"{old}.{m}"
+
+
+def _unpaired_notes(cur, source: str, lacked: list[str], present) -> list[str]:
+    """What `_carried` left empty, per measure, as import notes."""
+    checks = {m: _replaced_partner(m, present) for m in lacked}
+    checks = {m: replaced for m, replaced in checks.items() if replaced}
+    if not checks:
+        return []
+    counts = cur.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE p.{m} IS NOT NULL AND ({replaced}))"
+                                                 for m, replaced in checks.items()) + f" FROM {source}").fetchall()[0]
+    notes = []
+    for m, rows in zip(checks, counts):
+        if not rows:
+            continue
+        partners = [p for p in RATIO_PARTNERS[m] if p in present]
+        zh, en = "、".join(label(p) for p in partners), ", ".join(label(p, "en") for p in partners)
+        notes.append(f"此前导入的“{label(m)}”与本文件给出的不同的“{zh}”不配套，已留空（{rows} 行） — "
+                     f"{label(m, 'en')} of an earlier import rests on another {en} than this file gives: "
+                     f"left empty (rows: {rows})")
+    return notes
+
+
+def _carry_again(cur, undone: int) -> None:
+    """After an undo, the later rows of the undone import's keys (`undone_keys`) still hold
+    what they carried over from it (Database._insert_facts): carry each measure their own
+    file lacks again, from what is left, import by import (a later row carries from the
+    one just redone), and settle their provisional flags the same way."""
+    key = ", ".join(FACT_KEY)
+
+    def keyed(alias: str) -> str:  # the undone import's keys, on one table of a join
+        return f"({', '.join(f'{alias}.{k}' for k in FACT_KEY)}) IN (SELECT ({key}) FROM undone_keys)"
+
+    later = cur.execute(
+        f"""SELECT DISTINCT f.import_id, i.measures FROM fact_rows f JOIN imports i ON i.import_id = f.import_id
+            WHERE f.import_id > ? AND f.source = 'export' AND {keyed('f')}
+            ORDER BY f.import_id""", [undone]).fetchall()
+    columns = _stored_measures(cur)
+    for import_id, own in later:
+        own = [m for m in (own or []) if m in columns]
+        lacked = [m for m in columns if m not in own]
+        covers = "list_has_all(?::VARCHAR[], coalesce(p.prior_measures, []::VARCHAR[]))"
+        values = "".join(f", {_carried(m, own, 'r', 'p')} AS {m}" for m in lacked)
+        cur.execute(
+            f"""UPDATE fact_rows SET {", ".join(f"{m} = n.{m}" for m in lacked + ["provisional", "provisional_from"])}
+                FROM (SELECT r.fact_id {values},
+                             coalesce(r.provisional_from = {import_id}, false)
+                                 OR (coalesce(p.provisional, false) AND NOT {covers}) AS provisional,
+                             CASE WHEN r.provisional_from = {import_id} THEN {import_id}
+                                  WHEN coalesce(p.provisional, false) AND NOT {covers} THEN p.provisional_from
+                             END AS provisional_from
+                      FROM fact_rows r LEFT JOIN (
+                          SELECT f.*, i.measures AS prior_measures
+                          FROM fact_rows f LEFT JOIN imports i ON i.import_id = f.provisional_from
+                          WHERE f.source = 'export' AND f.import_id < {import_id} AND {keyed('f')}
+                          QUALIFY row_number() OVER (PARTITION BY {", ".join(f"f.{k}" for k in FACT_KEY)}
+                                                     ORDER BY f.import_id DESC) = 1
+                      ) p USING ({key})
+                      WHERE r.import_id = {import_id} AND r.source = 'export' AND {keyed('r')}) n
+                WHERE fact_rows.fact_id = n.fact_id""", [own, own])
+
+
+def _crossing_notes(cur, import_id: int) -> list[str]:
+    """The records of this import and another that lie over each other's edge (a week over
+    a month's end beside the month): `_refresh_current` counts only the longer, so say so."""
+    pairs, others = cur.execute(
+        """WITH l AS (
+               SELECT fact_id, shop, account, date_from, date_to, import_id FROM facts f
+               SEMI JOIN touched t ON f.shop = t.shop AND f.account = t.account
+               WHERE f.source = 'export' AND f.date_to > f.date_from
+               QUALIFY row_number() OVER (PARTITION BY shop, account, date_from, date_to
+                                          ORDER BY import_id DESC, fact_id DESC) = 1)
+           SELECT count(*), list(DISTINCT CASE WHEN a.import_id = $1 THEN b.import_id ELSE a.import_id END
+                                 ORDER BY CASE WHEN a.import_id = $1 THEN b.import_id ELSE a.import_id END)
+           FROM l a JOIN l b ON a.shop = b.shop AND a.account = b.account AND a.fact_id < b.fact_id
+                AND b.date_from <= a.date_to AND b.date_to >= a.date_from
+                AND NOT (b.date_from >= a.date_from AND b.date_to <= a.date_to)
+                AND NOT (a.date_from >= b.date_from AND a.date_to <= b.date_to)
+           WHERE $1 IN (a.import_id, b.import_id)""", [import_id]).fetchall()[0]
+    if not pairs:
+        return []
+    named = "、".join(f"#{i}" for i in others if i != import_id) or f"#{import_id}"
+    return [(f"{pairs} 条记录与导入 {named} 的记录时段交叉（如跨月的周报与月报），同一天不能计两次："
+             f"按天数多的记录计，较短的不计入 — {pairs} {'record overlaps' if pairs == 1 else 'records overlap'} import "
+             f"{named.replace('、', ', ')}'s "
+             "without lying inside them (a week over a month's end beside the month): no day counts twice, so "
+             "the longer record counts and the shorter does not")]
 
 
 def _cast(column: str) -> str:

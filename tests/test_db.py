@@ -146,15 +146,27 @@ def test_a_monthly_record_gives_way_to_daily_records_once_they_report_every_day(
 
 def test_spans_inside_spans_and_across_their_edges_never_count_a_day_twice(db):
     def load(name, rows):
-        db.apply_import(ImportMeta(name, name, "t"), facts([{"account": "a", "paid_buyers": 0, **r} for r in rows]))
+        return db.apply_import(ImportMeta(name, name, "t"),
+                               facts([{"account": "a", "paid_buyers": 0, **r} for r in rows]))
 
     load("month", [{"date_from": date(2026, 10, 1), "date_to": date(2026, 10, 31), "inquiries": 500}])
     load("week", [{"date_from": date(2026, 10, 5), "date_to": date(2026, 10, 11), "inquiries": 70}])
     assert effective(db)["inquiries"].tolist() == [500]  # the week lies inside the month, which stands
     load("days", [{"date_from": date(2026, 10, d), "inquiries": 11} for d in range(5, 12)])
     assert effective(db)["inquiries"].tolist() == [500]  # the week gave way to its days, the month still stands
-    load("edge", [{"date_from": date(2026, 10, 29), "date_to": date(2026, 11, 4), "inquiries": 90}])
-    # a week over the month's end cannot be set against it: the finer record counts, the month gives way
+    edge = load("edge", [{"date_from": date(2026, 10, 29), "date_to": date(2026, 11, 4), "inquiries": 90}])
+    # a week over the month's end cannot count beside it: the month, with more days, counts and the week
+    # does not (the other way the month's 500 inquiries shrank to the week's 90 and seven days' 77)
+    assert effective(db)["inquiries"].tolist() == [500]
+    assert edge.notes == [("1 条记录与导入 #1 的记录时段交叉（如跨月的周报与月报），同一天不能计两次：按天数多的记录计，"
+                           "较短的不计入 — 1 record overlaps import #1's without lying inside them (a week over a "
+                           "month's end beside the month): no day counts twice, so the longer record counts and the "
+                           "shorter does not")]
+    assert "交叉" in db.scalar("SELECT notes FROM imports WHERE import_id = ?", [edge.import_id])
+    november = load("nov", [{"date_from": date(2026, 11, 2), "inquiries": 13}])
+    assert effective(db)["inquiries"].tolist() == [500, 13]  # a day inside the week left out counts
+    assert november.notes == []
+    db.undo_import(1)  # without the month the week counts, with the days inside it in October waiting
     assert effective(db)["inquiries"].tolist() == [11] * 7 + [90]
 
 
@@ -310,6 +322,44 @@ def test_two_reports_of_one_agent_day_combine_and_undo_separates_them(db):
     db.undo_import(rating_import.import_id)
     row = db.query("SELECT * FROM facts WHERE current").iloc[0]
     assert row.paid_buyers == 4
+    assert pd.isna(row.ratings) and pd.isna(row.satisfied)  # the settled file had carried them from the undone one
+
+
+def test_undo_takes_out_what_later_files_carried_over_from_the_undone_one(db):
+    day = date(2026, 10, 1)
+
+    def load(name, **measures):
+        return db.apply_import(ImportMeta(name, name, "t"), facts([{"account": "a", "date_from": day, **measures}]))
+
+    detail = load("detail", inquiries=100, paid_buyers=None, sales=6000, provisional=True)
+    rating = load("rating", ratings=10, satisfied=8)
+    load("refunds", refund_amount=300)
+    row = db.query("SELECT * FROM facts WHERE current").iloc[0]
+    assert (row.inquiries, row.sales, row.ratings, row.refund_amount, row.provisional) == (100, 6000, 10, 300, True)
+    db.undo_import(rating.import_id)  # the refunds row keeps the detail's figures, not the rating's
+    row = db.query("SELECT * FROM facts WHERE current").iloc[0]
+    assert (row.inquiries, row.sales, row.refund_amount, row.provisional) == (100, 6000, 300, True)
+    assert pd.isna(row.ratings) and pd.isna(row.satisfied)
+    db.undo_import(detail.import_id)  # "import #1 undone": its sales, inquiries and unsettled flag go too
+    row = db.query("SELECT * FROM facts WHERE current").iloc[0]
+    assert row.refund_amount == 300 and pd.isna(row.inquiries) and pd.isna(row.sales) and not row.provisional
+    assert queries.agent_kpis(db, day, day).loc[0, "sales"] != 6000
+
+
+def test_a_later_file_giving_another_base_leaves_the_earlier_ratio_side_empty(db):
+    day = date(2026, 10, 1)
+    db.apply_import(ImportMeta("detail", "d", "t"),
+                    facts([{"account": a, "date_from": day, "receptions": 200, "replied": 199} for a in "ab"]))
+    rating = db.apply_import(ImportMeta("rating", "r", "t"), facts([
+        {"account": "a", "date_from": day, "receptions": 150, "ratings": 10},  # another count of receptions
+        {"account": "b", "date_from": day, "receptions": 200, "ratings": 10}]))  # the same count
+    rows = db.query("SELECT account, receptions, replied FROM facts WHERE current ORDER BY account")
+    assert rows["receptions"].tolist() == [150, 200]
+    assert pd.isna(rows.loc[0, "replied"]) and rows.loc[1, "replied"] == 199  # never 199 replies over 150: 132.7%
+    assert rating.notes == [("此前导入的“已回复人数”与本文件给出的不同的“接待人数”不配套，已留空（1 行） — "
+                             "Replied of an earlier import rests on another Receptions than this file gives: "
+                             "left empty (rows: 1)")]
+    assert (queries.agent_kpis(db, day, day)["reply_rate"].dropna() <= 1).all()
 
 
 def test_rows_without_a_provisional_column_are_settled(db):
