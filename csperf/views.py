@@ -226,13 +226,53 @@ def roles_by_size(kpis: pd.DataFrame) -> list[str]:
     return sorted(counts.index, key=lambda role: (-counts[role], role))
 
 
-def what_if_shown(kpis: pd.DataFrame, filters: dict, baseline: Scheme, changed: Scheme) -> scoring.WhatIf:
+def what_if_shown(kpis: pd.DataFrame, filters: dict, baseline: Scheme, changed: Scheme,
+                  in_force: Callable[[str | None, str, str | None], Scheme | None] | None = None) -> scoring.WhatIf:
     """`scoring.what_if` over every agent, as the leaderboard scores them, then only the
-    agents the sidebar filters select, with their payroll."""
+    agents the sidebar filters select, with their payroll. With `in_force` (assigned_schemes)
+    the old side is each agent's own scheme in force, as the leaderboard pays them: a shop or
+    team may have a scheme of its own beside the role's `baseline` (old_scheme names it).
+    An agent no scheme is assigned to keeps the baseline's figures."""
     whole = scoring.what_if(kpis, baseline, changed)
+    if in_force is not None and not whole.agents.empty:
+        whole = _against_in_force(whole.agents, score_agents(kpis, in_force).frame)
     shown = apply_filters(whole.agents, filters).reset_index(drop=True)
     old, new = float(shown["old_pay"].sum()), float(shown["new_pay"].sum())
     return scoring.WhatIf(shown, old, new, new - old)
+
+
+def _against_in_force(agents: pd.DataFrame, scored: pd.DataFrame) -> scoring.WhatIf:
+    """A what-if's rows with the old side taken from the leaderboard's scores (`scored`)."""
+    if scored.empty:
+        return scoring.WhatIf(agents, float(agents["old_pay"].sum()), float(agents["new_pay"].sum()),
+                              float(agents["pay_change"].sum()))
+    own = scored[["shop", "agent", "scheme", "score", "rank", "pay"]].rename(
+        columns={"scheme": "old_scheme", "score": "in_force_score", "rank": "in_force_rank", "pay": "in_force_pay"})
+    out = agents.merge(own, on=["shop", "agent"], how="left")
+    for side in ("score", "rank", "pay"):
+        out[f"old_{side}"] = out[f"in_force_{side}"].where(out["old_scheme"].notna(), out[f"old_{side}"])
+    out = out.drop(columns=["in_force_score", "in_force_rank", "in_force_pay"])
+    out["score_change"] = out["new_score"] - out["old_score"]
+    out["rank_move"] = out["old_rank"] - out["new_rank"]
+    out["pay_change"] = out["new_pay"] - out["old_pay"]
+    old, new = float(out["old_pay"].sum()), float(out["new_pay"].sum())
+    return scoring.WhatIf(out, old, new, new - old)
+
+
+def in_force_note(agents: pd.DataFrame, lang: str = "zh") -> str | None:
+    """Which schemes a what-if's old side (what_if_shown with in_force) comes from, when the
+    agents shown are paid under more than one: the single scheme named in the heading is
+    then not what everyone is paid under."""
+    if "old_scheme" not in agents.columns:
+        return None
+    counts = agents["old_scheme"].dropna().value_counts(sort=False)
+    if len(counts) < 2:
+        return None
+    zh = "、".join(f"{name} {n} 人" for name, n in counts.items())
+    en = ", ".join(f"{name} {fmt.counted(int(n), 'agent')}" for name, n in counts.items())
+    return _t(lang, f"原得分和原工资按每位客服当期生效的方案（店铺或团队可有专用方案）：{zh}。",
+              f"Old scores and pay are each agent's under the scheme in force for them (a shop or team may "
+              f"have its own): {en}.")
 
 
 def with_previous(scored: pd.DataFrame, previous: pd.DataFrame) -> pd.DataFrame:

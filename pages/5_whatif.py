@@ -279,10 +279,14 @@ if changed is not None:
     elif scenario.SCENARIO_PARAM in st.query_params:
         del st.query_params[scenario.SCENARIO_PARAM]
 
-    result = views.what_if_shown(agents, frame.filters, baseline, changed)
+    result = views.what_if_shown(agents, frame.filters, baseline, changed,
+                                 views.assigned_schemes(frame.db, frame.date_to))
     rows = scenario.ranking_rows(result.agents, ui.lang())
     st.subheader(t(f"新排名 · 对照 {baseline.name} v{baseline_version}",
                    f"New ranking · against {baseline.name} v{baseline_version}"))
+    mixed = views.in_force_note(result.agents, ui.lang())
+    if mixed:
+        st.caption(f":orange[{mixed}]")
     tiles = st.columns(4)
     moved = rows["rank_move"].fillna(0)
     tiles[0].metric(t("名次上升", "Moved up"), int((moved > 0).sum()))

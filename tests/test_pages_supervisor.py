@@ -74,6 +74,23 @@ def test_whatif_ranks_every_agent_against_the_scheme_in_force(app_db):
     assert "scenario" not in at.query_params
 
 
+def test_whatif_pays_each_shops_agents_under_the_scheme_in_force_for_their_shop(app_db):
+    schemes.ensure_presets(open_db())
+    preset, _ = schemes.get_scheme(open_db(), "售前标准方案")
+    richer = replace(preset, name="拼多多方案", pay=replace(preset.pay, performance_pay=5000))
+    schemes.save_scheme(open_db(), richer, "拼多多店专用")
+    schemes.assign_scheme(open_db(), "presales", "拼多多方案", date(2026, 1, 1), shop="拼多多店")
+    at = ran(WHATIF)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["生效方案"] == "售前标准方案 v1"  # the role's, for the whole business
+    board = ran(LEADERBOARD)
+    payroll = next(m.value for m in board.markdown if "应发合计" in m.value)
+    assert metrics["工资总额（生效方案）"].lstrip("¥").replace(",", "") in payroll.replace(",", "")
+    table = shown_table(at, "新得分").set_index("客服")
+    assert table.loc["pdd01", "原工资"] != table.loc["pdd01", "新工资"]  # the changed 售前标准 pays less
+    assert any("拼多多方案 2 人" in c and "售前标准方案 4 人" in c for c in texts(at.caption))
+
+
 def test_whatif_shows_every_agent_of_both_rankings_without_a_scroll(app_db, monkeypatch):
     import streamlit as st
 

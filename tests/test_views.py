@@ -151,6 +151,29 @@ def test_what_if_under_a_filter_scores_like_the_leaderboard_and_totals_what_it_s
     assert shown.payroll_change == pytest.approx(shown.agents["pay_change"].sum())
 
 
+def test_what_if_compares_each_agent_with_the_scheme_in_force_for_its_shop():
+    kpis = agents(("A", "a", "T", "presales", 100), ("A", "a2", "T", "presales", 60),
+                  ("B", "b", "T", "presales", 100), ("B", "b2", "T", "presales", 60))
+    standard = replace(receptions_scheme(), version=1)
+    shop_b_own = replace(receptions_scheme("B店方案", bands=((0, 2.0),)), version=1)  # pays everyone double
+    by_shop = {"A": standard, "B": shop_b_own}
+    changed = receptions_scheme(bands=((0, 0.5), (80, 1.0)))
+    result = views.what_if_shown(kpis, {}, standard, changed, lambda role, shop, team: by_shop[shop])
+    paid = views.score_agents(kpis, lambda role, shop, team: by_shop[shop]).frame.set_index("agent")
+    rows = result.agents.set_index("agent")
+    assert rows["old_pay"].to_dict() == pytest.approx(paid["pay"].to_dict())  # B's agents: B's own scheme
+    assert result.payroll_old == pytest.approx(paid["pay"].sum())
+    assert rows["old_scheme"].to_dict() == {"a": "接待方案", "a2": "接待方案", "b": "B店方案", "b2": "B店方案"}
+    assert rows["pay_change"].sum() == pytest.approx(result.payroll_change)
+    assert rows.loc["b", "old_pay"] == pytest.approx(2000) and rows.loc["b", "new_pay"] == pytest.approx(1000)
+    assert views.in_force_note(result.agents) == (
+        "原得分和原工资按每位客服当期生效的方案（店铺或团队可有专用方案）：接待方案 2 人、B店方案 2 人。")
+    only_a = views.what_if_shown(kpis, {"shop": ["A"]}, standard, changed, lambda role, shop, team: by_shop[shop])
+    assert views.in_force_note(only_a.agents) is None  # one scheme in force for the agents shown
+    unassigned = views.what_if_shown(kpis, {}, standard, changed, lambda role, shop, team: None)
+    assert unassigned.payroll_old == pytest.approx(views.what_if_shown(kpis, {}, standard, changed).payroll_old)
+
+
 def test_with_previous_adds_rank_moves_and_marks_new_agents():
     now = pd.DataFrame({"shop": ["s"] * 3, "agent": ["a", "b", "c"], "score": [110.0, 95.0, 80.0],
                         "rank": [1, 2, 3]})
