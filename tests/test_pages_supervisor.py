@@ -401,7 +401,8 @@ def test_supervisor_sees_the_data_tools_but_no_user_management(app_db):
     importer.import_file(open_db(), path, shop="别的店")
     at.run()
     remarks = frame_with(at, "文件", path.name).iloc[0]["说明"]
-    assert remarks == ("文件自带店铺名，已忽略所填的店铺“别的店”；跳过：第3行: 没有日期；未识别的列：神秘列")
+    assert remarks == ("文件自带店铺名，已忽略所填的店铺“别的店”；此前导入的“已回复人数”与本文件给出的不同的“接待人数”不配套，"
+                       "已留空（1 行）；跳过：第3行: 没有日期；未识别的列：神秘列")  # 5 receptions, not the stored day's
     assert "操作日志" not in texts(at.subheader)
     # a file over the upload limit has somewhere to go: the inbox folder, named
     inbox_dir = str(inbox.inbox_dir())
