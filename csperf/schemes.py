@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from csperf.db import Database
-from csperf.scheme import ROLES, Scheme, dump_scheme, load_scheme, validate_scheme
+from csperf.scheme import ROLES, Scheme, assessment_period, dump_scheme, load_scheme, validate_scheme
 
 PRESET_FILES = ("presales.toml", "aftersales.toml", "vip.toml", "commission.toml")
 PRESET_ASSIGNED_FROM = dt.date(2000, 1, 1)
@@ -55,10 +55,20 @@ _IN_FORCE = ("coalesce(max(version) FILTER (WHERE created_at < CAST(CAST(? AS DA
 
 def get_scheme(db: Database, name: str, version: int | None = None, *,
                as_of: dt.date | str | None = None) -> tuple[Scheme, int]:
-    """A saved scheme: `version`; else the version in force on `as_of` (as for an assignment
-    without a pinned version: a period is paid with the version of its time); else the latest."""
+    """A saved scheme: `version`; else the version that pays a period ending on `as_of` (as
+    for an assignment without a pinned version: `resolver`); else the latest."""
     if version is None and as_of is not None:
-        version = db.rows(f"SELECT {_IN_FORCE} FROM schemes WHERE name = ?", [_as_date(as_of, "as_of"), name])[0][0]
+        as_of = _as_date(as_of, "as_of")
+
+        def in_force(day: dt.date) -> int | None:
+            return db.rows(f"SELECT {_IN_FORCE} FROM schemes WHERE name = ?", [day, name])[0][0]
+
+        version = in_force(assessment_period("month", as_of)[1])
+        if version is not None:
+            period = get_scheme(db, name, version)[0].period
+            if period != "month":
+                whole = assessment_period(period, as_of)
+                version = in_force(whole[1] if whole else as_of)
     if version is None:
         found = db.rows("SELECT toml, version FROM schemes WHERE name = ? ORDER BY version DESC LIMIT 1", [name])
     else:
@@ -109,22 +119,53 @@ def scheme_for(
 
     The most specific assignment wins (shop, then team, then the exact role over `all`);
     among equally specific ones, the latest `valid_from` on or before the date. An
-    assignment without a pinned version takes the latest version saved on or before the
-    date (Asia/Shanghai), or the first version when none had been saved by then.
+    assignment without a pinned version takes the latest version saved by the end of the
+    scheme's assessment period holding the date (Asia/Shanghai; see `resolver`), or the
+    first version when none had been saved by then.
     """
     return resolver(db, on_date)(role, shop, team)
 
 
 def resolver(db: Database, on_date: dt.date | str) -> Callable[[str | None, str | None, str | None], tuple[Scheme, int]]:
-    """`scheme_for` for many agents at once: two queries, each scheme version parsed once."""
+    """`scheme_for` for many agents at once: two queries a day looked at, each scheme version
+    parsed once.
+
+    The assignments are those valid on `on_date`; an unpinned one takes the version in force
+    at the end of its scheme's own assessment period (the month, or the Monday–Sunday week)
+    holding `on_date`: 11-01~11-23 of a month still running is paid as the whole month will
+    be, with a version saved on 11-24, where the version of its last data day left the
+    supervisor's new version out of 本月 until the next day's data came in. A custom-period
+    scheme takes the version of `on_date` itself.
+    """
     on_date = _as_date(on_date, "on_date")
+    month_end = assessment_period("month", on_date)[1]
+    on_day: dict[dt.date, Callable] = {}
+
+    def at(day: dt.date) -> Callable:
+        if day not in on_day:
+            on_day[day] = _resolver_on(db, on_date, day)
+        return on_day[day]
+
+    def resolve(role: str | None, shop: str | None = None, team: str | None = None) -> tuple[Scheme, int]:
+        scheme, version = at(month_end)(role, shop, team)
+        if scheme.period == "month":
+            return scheme, version
+        whole = assessment_period(scheme.period, on_date)
+        return at(whole[1] if whole else on_date)(role, shop, team)
+
+    return resolve
+
+
+def _resolver_on(db: Database, on_date: dt.date,
+                 versions_on: dt.date) -> Callable[[str | None, str | None, str | None], tuple[Scheme, int]]:
+    """The assignments valid on `on_date`, with the versions in force on `versions_on`."""
     assignments = db.rows(
         """SELECT role, shop, team, scheme_name, scheme_version FROM scheme_assignments
            WHERE valid_from <= ?
            ORDER BY (shop <> '') DESC, (team <> '') DESC, (role <> 'all') DESC, valid_from DESC""",
         [on_date],
     )
-    in_force = dict(db.rows(f"SELECT name, {_IN_FORCE} FROM schemes GROUP BY name", [on_date]))
+    in_force = dict(db.rows(f"SELECT name, {_IN_FORCE} FROM schemes GROUP BY name", [versions_on]))
     parsed: dict[tuple[str, int], tuple[Scheme, int]] = {}
 
     def resolve(role: str | None, shop: str | None = None, team: str | None = None) -> tuple[Scheme, int]:

@@ -4,6 +4,7 @@ pay that stays the same to the cent after the scheme is edited."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -151,6 +152,31 @@ def test_unpinned_takes_the_latest_version_saved_by_the_period_end(db):
     assert schemes.get_scheme(db, "售前方案", 2, as_of="2024-03-31")[1] == 2  # a version given wins
     with pytest.raises(KeyError, match="没有方案 'nope'"):
         schemes.get_scheme(db, "nope", as_of="2024-03-31")
+
+
+def test_part_of_a_month_is_paid_with_the_version_in_force_at_the_months_end(db):
+    """本月 up to its last data day (03-15) takes a version the supervisor saved on 03-20, as the
+    whole month will; the month before keeps its own; a weekly scheme looks at its week's end."""
+    schemes.save_scheme(db, load_scheme(V1), "v1")
+    schemes.save_scheme(db, load_scheme(V2), "v2")
+    schemes.assign_scheme(db, "presales", "售前方案", "2024-01-01")
+    backdate(db, "售前方案", 1, "2024-01-05 09:00:00")
+    backdate(db, "售前方案", 2, "2024-03-20 10:00:00")
+    assert schemes.scheme_for(db, "presales", "2024-03-15")[1] == 2
+    assert schemes.scheme_for(db, "presales", "2024-02-29")[1] == 1
+    assert schemes.get_scheme(db, "售前方案", as_of="2024-03-15")[1] == 2
+    weekly = "售前周方案"
+    schemes.save_scheme(db, replace(load_scheme(V1), name=weekly, period="week"), "v1")
+    schemes.save_scheme(db, replace(load_scheme(V2), name=weekly, period="week"), "v2")
+    backdate(db, weekly, 1, "2024-01-05 09:00:00")
+    backdate(db, weekly, 2, "2024-03-20 10:00:00")  # a Wednesday
+    schemes.assign_scheme(db, "presales", weekly, "2024-01-01", shop="周店")
+    assert schemes.scheme_for(db, "presales", "2024-03-18", shop="周店")[1] == 2  # Monday of that week
+    assert schemes.scheme_for(db, "presales", "2024-03-17", shop="周店")[1] == 1  # the Sunday before
+    assert [schemes.get_scheme(db, weekly, as_of=day)[1] for day in ("2024-03-17", "2024-03-18")] == [1, 2]
+    # an assignment counts from its own day, whatever the month does
+    schemes.assign_scheme(db, "presales", weekly, "2024-03-20", shop="新店")
+    assert schemes.scheme_for(db, "presales", "2024-03-15", shop="新店")[0].name == "售前方案"
 
 
 def test_a_past_months_pay_is_reproducible_to_the_cent(db):
