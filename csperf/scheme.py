@@ -249,8 +249,15 @@ def parse_scheme(data: dict, source: str | None = None) -> Scheme:
     for i, raw in enumerate(_list(c, data.get("bonus"), "bonus")):
         path = f"bonus[{i}]"
         raw = c.table(raw, path, ("metric", "tiers"))
-        bonuses.append(Bonus(c.metric(raw.get("metric"), f"{path}.metric"),
-                             c.pairs(raw.get("tiers"), f"{path}.tiers", ("threshold", "amount"), required=True)))
+        bonus = Bonus(c.metric(raw.get("metric"), f"{path}.metric"),
+                      c.pairs(raw.get("tiers"), f"{path}.tiers", ("threshold", "amount"), required=True))
+        for j, (threshold, amount) in enumerate(bonus.tiers):
+            # a KPI is never negative, so a negative threshold pays everyone; a negative amount is a
+            # deduction, which belongs in [[penalty]]
+            c.number(threshold, f"{path}.tiers[{j}][0]", non_negative=True)
+            c.number(amount, f"{path}.tiers[{j}][1]", non_negative=True)
+            _fraction(c, bonus.metric, threshold, f"{path}.tiers[{j}][0]")
+        bonuses.append(bonus)
     _no_duplicates(c, [b.metric for b in bonuses], "bonus")
 
     penalties = []
@@ -331,6 +338,7 @@ def _parse_kpi(c: _Checker, raw: Any, path: str) -> KpiRule:
         if "target" not in raw:
             c.fail(f"{path}.target", 'method = "target" 需要 target', "target is required")
         rule.target = c.number(raw.get("target"), f"{path}.target", positive=True)
+        _fraction(c, metric, rule.target, f"{path}.target")
     elif method == "linear":
         for key in ("worst", "best"):
             if key not in raw:
@@ -339,9 +347,21 @@ def _parse_kpi(c: _Checker, raw: Any, path: str) -> KpiRule:
         rule.best = c.number(raw.get("best"), f"{path}.best")
         if rule.worst is not None and rule.worst == rule.best:
             c.fail(f"{path}.best", f"不能等于 worst ({rule.worst})", "must differ from worst")
+        for key in ("worst", "best"):
+            _fraction(c, metric, getattr(rule, key), f"{path}.{key}")
     elif method == "bands":
         rule.bands = c.pairs(raw.get("bands"), f"{path}.bands", ("threshold", "points"), required=True)
+        for j, (threshold, _) in enumerate(rule.bands):
+            _fraction(c, metric, threshold, f"{path}.bands[{j}][0]")
     return rule
+
+
+def _fraction(c: _Checker, metric: str | None, value: float | None, path: str) -> None:
+    """A percentage KPI's level is a fraction (0.6 = 60%): 60 typed for 60% would read as 6000%,
+    a bonus nobody reaches or a line nobody leaves, without a word."""
+    if value is not None and metric in KPI_BY_NAME and KPI_BY_NAME[metric].unit == "pct" and value > 1:
+        c.fail(path, f"比率写成小数：60% 写作 0.6（{value:g} 即 {value * 100:g}%）",
+               f"a rate is a fraction: 60% is 0.6 ({value:g} is {value * 100:g}%)")
 
 
 def _parse_pay(c: _Checker, raw: Any) -> Pay:
@@ -357,7 +377,9 @@ def _parse_pay(c: _Checker, raw: Any) -> Pay:
     for i, (_, coefficient) in enumerate(pay.coefficients):
         c.number(coefficient, f"pay.coefficients[{i}][1]", non_negative=True)
     for i, (_, rate) in enumerate(pay.commission):
-        c.number(rate, f"pay.commission[{i}][1]", non_negative=True)
+        if c.number(rate, f"pay.commission[{i}][1]", non_negative=True) is not None and rate > 1:
+            c.fail(f"pay.commission[{i}][1]", f"提成比例写成小数：1% 写作 0.01（{rate:g} 即 {rate * 100:g}%）",
+                   f"a commission rate is a fraction: 1% is 0.01 ({rate:g} is {rate * 100:g}%)")
     awards = raw.get("rank_awards", [])
     if not isinstance(awards, list):
         c.fail("pay.rank_awards", "应为金额列表 [第1名, 第2名, …]", "must be a list of amounts [1st, 2nd, …]")

@@ -165,12 +165,34 @@ ONE_KPI = '[[kpi]]\nmetric = "receptions"\nweight = 10\n'
         (BASE + ONE_KPI + '[pay]\nfloor_at_base = "yes"\n', "pay.floor_at_base: 应为 true 或 false"),
         (BASE + ONE_KPI + '[pay]\nrank_awards = [500, -1]\n', "pay.rank_awards[1]: 不能为负"),
         (BASE + ONE_KPI + '[levels]\njunior = "cheap"\n', "levels.junior: 应为数字"),
+        # a rate typed as a percent, a bonus paid to everyone, a deduction hidden in a bonus, a commission of 100 ×
+        (BASE + ONE_KPI + '[[bonus]]\nmetric = "conversion_rate"\ntiers = [[60, 1000]]\n',
+         "bonus[0].tiers[0][0]: 比率写成小数：60% 写作 0.6（60 即 6000%）"),
+        (BASE + ONE_KPI + '[[bonus]]\nmetric = "conversion_rate"\ntiers = [[-0.5, 1000]]\n',
+         "bonus[0].tiers[0][0]: 不能为负"),
+        (BASE + ONE_KPI + '[[bonus]]\nmetric = "conversion_rate"\ntiers = [[0.3, -1000]]\n',
+         "bonus[0].tiers[0][1]: 不能为负"),
+        (BASE + ONE_KPI + '[pay]\ncommission = [[0, 1000]]\n',
+         "pay.commission[0][1]: 提成比例写成小数：1% 写作 0.01（1000 即 100000%）"),
+        (BASE + '[[kpi]]\nmetric = "resolution_rate"\nweight = 1\nmethod = "target"\ntarget = 90\n',
+         "kpi[0].target: 比率写成小数"),
+        (BASE + '[[kpi]]\nmetric = "reply_rate"\nweight = 1\nmethod = "linear"\nworst = 90\nbest = 100\n',
+         "kpi[0].worst: 比率写成小数"),
+        (BASE + '[[kpi]]\nmetric = "satisfaction"\nweight = 1\nmethod = "bands"\nbands = [[0.5, 50], [90, 100]]\n',
+         "kpi[0].bands[1][0]: 比率写成小数"),
     ],
 )
 def test_validation_names_the_field(text, expected):
     with pytest.raises(SchemeError) as caught:
         load_scheme(text)
     assert any(line.startswith(expected) for line in caught.value.errors), caught.value.errors
+
+
+def test_levels_of_other_kpis_are_not_held_to_fractions():
+    scheme = load_scheme(BASE + '[[kpi]]\nmetric = "aov"\nweight = 1\nmethod = "target"\ntarget = 150\n'
+                         '[[bonus]]\nmetric = "sales"\ntiers = [[200000, 500]]\n'
+                         '[[bonus]]\nmetric = "conversion_rate"\ntiers = [[1, 800]]\n')  # 100% is a fraction too
+    assert scheme.kpis[0].target == 150 and scheme.bonuses[1].tiers == [(1, 800)]
 
 
 def test_every_problem_is_reported_at_once():
