@@ -359,30 +359,43 @@ if changed is not None:
 if frame.can("edit_schemes"):
     with st.expander(t("方案指派：哪个方案给哪个岗位计分发薪", "Assignments: which scheme scores and pays which role")):
         assignments = schemes.list_assignments(frame.db)
-        st.dataframe(assignments.assign(role=assignments["role"].map(lambda r: fmt.role(r, ui.lang()))),
+        everywhere = t("全部", "All")
+        st.dataframe(assignments.assign(
+                         role=assignments["role"].map(lambda r: fmt.role(r, ui.lang())),
+                         shop=assignments["shop"].replace("", everywhere), team=assignments["team"].replace("", everywhere),
+                         valid_from=pd.to_datetime(assignments["valid_from"]).dt.date,
+                         scheme_version=assignments["scheme_version"].map(
+                             lambda v: t("各期最新", "latest of each period") if pd.isna(v) else f"v{int(v)}")),
                      hide_index=True, width="stretch",
                      column_config={"role": t("岗位", "Role"), "shop": t("店铺", "Shop"), "team": t("团队", "Team"),
                                     "valid_from": t("生效日", "In force from"), "scheme_name": t("方案", "Scheme"),
-                                    "scheme_version": t("版本（空 = 各期最新）", "Version (blank = latest)")})
+                                    "scheme_version": t("版本", "Version")})
         with st.form("wi_assign"):
             cols = st.columns(3)
             assign_role = cols[0].selectbox(t("岗位", "Role"), list(ASSIGN_ROLES), key="wi_assign_role",
                                             format_func=lambda r: fmt.role(r, ui.lang()) if r != "all"
                                             else t("所有岗位（无专属方案时）", "All roles (without their own)"))
-            assign_name = cols[1].selectbox(t("方案", "Scheme"), sorted(set(saved["name"])), key="wi_assign_name")
+            role_of = dict(zip(saved["name"], saved["role"]))
+            assign_name = cols[1].selectbox(t("方案", "Scheme"), sorted(role_of), key="wi_assign_name",
+                                            format_func=lambda n: f"{n}（{fmt.role(role_of[n], ui.lang())}）"
+                                            if role_of[n] != "all" else n)
             valid_from = cols[2].date_input(t("生效日", "In force from"), frame.date_from.replace(day=1),
                                             key="wi_assign_from")
-            scope = st.columns(2)
-            assign_shop = scope[0].text_input(t("仅此店铺（可空）", "Only this shop (optional)"), key="wi_assign_shop")
-            assign_team = scope[1].text_input(t("仅此团队（可空）", "Only this team (optional)"), key="wi_assign_team")
+            scope, known = st.columns(2), ui.query("filter_options")  # only names the data has: no typo assigns nothing
+            assign_shop = scope[0].selectbox(t("仅此店铺", "Only this shop"), ["", *known["shop"]], key="wi_assign_shop",
+                                             format_func=lambda v: v or t("（全部店铺）", "(every shop)"))
+            assign_team = scope[1].selectbox(t("仅此团队", "Only this team"), ["", *known["team"]], key="wi_assign_team",
+                                             format_func=lambda v: v or t("（全部团队）", "(every team)"))
             if st.form_submit_button(t("指派", "Assign")):
                 try:
-                    schemes.assign_scheme(frame.db, assign_role, assign_name, valid_from, shop=assign_shop.strip(),
-                                          team=assign_team.strip(), user=frame.user.username)
+                    schemes.assign_scheme(frame.db, assign_role, assign_name, valid_from, shop=assign_shop,
+                                          team=assign_team, user=frame.user.username)
                 except ValueError as exc:
                     ui.error(exc)
                 else:  # the write bumps the data version, so every cached score is read again
-                    assigned = f"{assign_name} → {fmt.role(assign_role, ui.lang())}"
+                    where = "、".join(filter(None, [assign_shop, assign_team]))
+                    assigned = (f"{assign_name} → {fmt.role(assign_role, ui.lang())}"
+                                + (t(f"（仅{where}）", f" (only {where})") if where else ""))
                     ui.flash(t(f"已指派：{assigned}，自 {valid_from:%Y-%m-%d} 起按它计分发薪。",
                                f"Assigned: {assigned}; it scores and pays from {valid_from:%Y-%m-%d}."), "assigned")
         ui.flashed("assigned")

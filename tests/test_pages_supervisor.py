@@ -187,6 +187,14 @@ def test_a_saved_scheme_is_assigned_to_a_role_on_the_page(app_db):
     at.selectbox(key="wi_assign_role").select("aftersales")
     at.form(key="wi_assign").form_submit_button[0].click().run()
     assert any("不能指派给 aftersales" in e for e in texts(at.error))  # a pre-sales scheme scores no after-sales agent
+    at.selectbox(key="wi_assign_role").select("presales")
+    assert at.selectbox(key="wi_assign_shop").options == ["（全部店铺）", "拼多多店", "旗舰店"]  # no shop to misspell
+    at.selectbox(key="wi_assign_shop").select("拼多多店")
+    at.form(key="wi_assign").form_submit_button[0].click().run()
+    assert any("已指派：售前新方案 → 售前（仅拼多多店）" in s for s in texts(at.success))
+    table = next(d.value for d in at.dataframe if "valid_from" in d.value.columns)
+    assert {"全部", "拼多多店"} <= set(table["shop"]) and "各期最新" in set(table["scheme_version"])
+    assert str(table["valid_from"].iloc[0]) == "2000-01-01"  # a date, not a midnight timestamp
 
 
 def test_two_saved_schemes_side_by_side(app_db):
