@@ -215,6 +215,14 @@ def import_scheme_file(db: Database, path: str | os.PathLike, note: str, user: s
     return save_scheme(db, load_scheme(Path(path)), note, user)
 
 
+def same_as_saved(db: Database, scheme: Scheme) -> int | None:
+    """The latest saved version of `scheme`'s name that it is exactly (as stored), if any:
+    importing a file exported earlier would otherwise add a version that changes nothing."""
+    found = db.rows("SELECT max(version) FROM schemes WHERE name = ? AND toml = ?",
+                    [scheme.name, dump_scheme(validate_scheme(scheme))])
+    return None if found[0][0] is None else int(found[0][0])
+
+
 def export_scheme(db: Database, name: str, version: int | None = None) -> str:
     """The TOML text of a saved version, exactly as stored."""
     if version is None:

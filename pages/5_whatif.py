@@ -13,7 +13,14 @@ import streamlit as st  # noqa: E402
 from csperf import roster, scenario, schemes, views  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
 from csperf.metrics import KPI_NAMES  # noqa: E402
-from csperf.scheme import GROUP_BYS, METHODS, SPLITS, SchemeError  # noqa: E402
+from csperf.scheme import (  # noqa: E402
+    GROUP_BYS,
+    METHODS,
+    SPLITS,
+    SchemeError,
+    dump_scheme,
+    load_scheme,
+)
 from csperf.scheme import ROLES as ASSIGN_ROLES  # noqa: E402
 from csperf.ui_charts import BAD, GOOD  # noqa: E402
 
@@ -354,6 +361,43 @@ if changed is not None:
                                    f"Saved {saved_label}. Whether it pays depends on the scheme assignment "
                                    "(see Assignments below)."), "saved")
     ui.flashed("saved")
+
+# -- the scheme as a TOML file (spec/scoring.md): to keep in version control or share ---------------
+with st.expander(t("方案文件（TOML）：导出、导入", "Scheme file (TOML): export, import")):
+    shown_scheme = changed if changed is not None else start
+    left, right = st.columns(2)
+    left.download_button(t("下载当前方案文件", "Download this scheme as a file"), dump_scheme(shown_scheme),
+                         file_name=f"{shown_scheme.name}.toml", mime="application/toml", icon=":material/download:",
+                         help=t("含本页尚未保存的修改；可存档、发给别的店铺，或在此导入。",
+                                "With this page's unsaved edits; keep it, share it, or import it here."))
+    if frame.can("edit_schemes"):
+        uploaded = right.file_uploader(t("导入方案文件，保存为新版本", "Import a scheme file as a new version"),
+                                       type=["toml"], key="wi_toml")
+        if uploaded is not None:
+            try:
+                text = uploaded.getvalue().decode("utf-8-sig")
+                if "=" not in text:  # load_scheme would take a short text for a path
+                    raise SchemeError([t("文件里没有方案内容", "the file holds no scheme")], uploaded.name)
+                imported = load_scheme(text)
+            except UnicodeDecodeError:
+                right.error(t("方案文件须为 UTF-8 文本。", "A scheme file must be UTF-8 text."))
+            except SchemeError as exc:
+                show_errors(exc)
+            else:
+                same = schemes.same_as_saved(frame.db, imported)
+                if same is not None:
+                    right.info(t(f"与已保存的 {imported.name} v{same} 完全相同，无需导入。",
+                                 f"Exactly {imported.name} v{same} as saved: nothing to import."))
+                elif right.button(t(f"保存为 {imported.name} 的新版本", f"Save as a new version of {imported.name}"),
+                                  key="wi_toml_save", type="primary"):
+                    version = schemes.save_scheme(frame.db, imported, t(f"导入文件 {uploaded.name}",
+                                                                        f"imported from {uploaded.name}"),
+                                                  user=frame.user.username)
+                    st.session_state["wi_after_save"] = f"{imported.name}|{version}"
+                    ui.flash(t(f"已导入 {imported.name} v{version}。是否用于发薪取决于方案指派。",
+                               f"Imported {imported.name} v{version}. Whether it pays depends on the scheme "
+                               "assignment."), "imported")
+    ui.flashed("imported")
 
 # -- which scheme pays which role ------------------------------------------------------------------
 if frame.can("edit_schemes"):

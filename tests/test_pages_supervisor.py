@@ -197,6 +197,32 @@ def test_a_saved_scheme_is_assigned_to_a_role_on_the_page(app_db):
     assert str(table["valid_from"].iloc[0]) == "2000-01-01"  # a date, not a midnight timestamp
 
 
+def test_a_scheme_file_is_imported_on_the_page_as_a_new_version(app_db):
+    at = ran(WHATIF)  # the first page installs the presets
+    exported = schemes.export_scheme(open_db(), "售前标准方案")
+    uploader = next(u for u in at.file_uploader if u.key == "wi_toml")
+    uploader.set_value([("售前标准方案.toml", exported.encode("utf-8"), "application/toml")])
+    at.run()
+    assert any("与已保存的 售前标准方案 v1 完全相同，无需导入" in s for s in texts(at.info))
+    changed = exported.replace("weight = 30", "weight = 40", 1)
+    uploader = next(u for u in at.file_uploader if u.key == "wi_toml")
+    uploader.set_value([("改过的.toml", changed.encode("utf-8"), "application/toml")])
+    at.run()
+    at.button(key="wi_toml_save").click().run()
+    assert not at.exception and any("已导入 售前标准方案 v2" in s for s in texts(at.success))
+    assert schemes.get_scheme(open_db(), "售前标准方案")[1] == 2
+    assert at.selectbox(key="wi_start").value == "售前标准方案|2"  # the page goes on from the imported version
+    uploader = next(u for u in at.file_uploader if u.key == "wi_toml")
+    uploader.set_value([("坏的.toml", b'name = "x"\n[[kpi]]\nmetric = "nope"\nweight = 1\n', "application/toml")])
+    at.run()
+    assert any("kpi[0].metric: 未知指标 'nope'" in e for e in texts(at.error))
+    uploader = next(u for u in at.file_uploader if u.key == "wi_toml")
+    uploader.set_value([("gbk.toml", 'name = "售前"\n'.encode("gbk"), "application/toml")])
+    at.run()
+    assert any("须为 UTF-8" in e for e in texts(at.error))
+    assert schemes.get_scheme(open_db(), "售前标准方案")[1] == 2  # nothing more was saved
+
+
 def test_two_saved_schemes_side_by_side(app_db):
     at = ran(WHATIF)
     at.selectbox(key="wi_cmp_a").set_value("售前标准方案|1")
