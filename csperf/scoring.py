@@ -49,6 +49,10 @@ class WhatIf:
     payroll_change: float
 
 
+# The parts of pay (scoring.md's Pay line) and the coefficient that scales one of them.
+PAY_PARTS = ("coefficient", "performance_pay", "commission", "bonus", "rank_award", "team_share", "penalty", "base")
+
+
 def score(kpis: pd.DataFrame, scheme: Scheme) -> pd.DataFrame:
     """Score, rank and pay the agent rows of `kpis` that `scheme` covers (see `covers`).
 
@@ -78,6 +82,8 @@ def what_if(kpis: pd.DataFrame, baseline: Scheme, changed: Scheme) -> WhatIf:
         "new_pay": new["pay"][order],
         "pay_change": (new["pay"] - old["pay"])[order],
     })
+    for part in PAY_PARTS:  # what the pay change is made of, for the page to say why
+        columns[f"old_{part}"], columns[f"new_{part}"] = old[part][order], new[part][order]
     payroll_old = float(old["pay"].sum())
     payroll_new = float(new["pay"].sum())
     return WhatIf(pd.DataFrame(columns), payroll_old, payroll_new, payroll_new - payroll_old)

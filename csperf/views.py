@@ -246,12 +246,13 @@ def _against_in_force(agents: pd.DataFrame, scored: pd.DataFrame) -> scoring.Wha
     if scored.empty:
         return scoring.WhatIf(agents, float(agents["old_pay"].sum()), float(agents["new_pay"].sum()),
                               float(agents["pay_change"].sum()))
-    own = scored[["shop", "agent", "scheme", "score", "rank", "pay"]].rename(
-        columns={"scheme": "old_scheme", "score": "in_force_score", "rank": "in_force_rank", "pay": "in_force_pay"})
+    sides = ["score", "rank", "pay", *(p for p in scoring.PAY_PARTS if f"old_{p}" in agents.columns)]
+    own = scored[["shop", "agent", "scheme", *sides]].rename(
+        columns={"scheme": "old_scheme", **{side: f"in_force_{side}" for side in sides}})
     out = agents.merge(own, on=["shop", "agent"], how="left")
-    for side in ("score", "rank", "pay"):
+    for side in sides:
         out[f"old_{side}"] = out[f"in_force_{side}"].where(out["old_scheme"].notna(), out[f"old_{side}"])
-    out = out.drop(columns=["in_force_score", "in_force_rank", "in_force_pay"])
+    out = out.drop(columns=[f"in_force_{side}" for side in sides])
     out["score_change"] = out["new_score"] - out["old_score"]
     out["rank_move"] = out["old_rank"] - out["new_rank"]
     out["pay_change"] = out["new_pay"] - out["old_pay"]
@@ -904,6 +905,42 @@ PAY_LABELS = {"coefficient": ("系数", "Coefficient"), "performance_pay": ("绩
               "commission": ("提成", "Commission"), "bonus": ("奖金", "Bonus"), "rank_award": ("名次奖", "Rank award"),
               "team_share": ("团队奖", "Team share"), "penalty": ("扣款", "Penalties"), "base": ("底薪", "Base"),
               "pay": ("应发", "Pay")}
+
+
+def pay_change_reasons(agents: pd.DataFrame, lang: str = "zh") -> pd.Series:
+    """Why each agent's pay moves in a what-if (scoring.what_if's old_/new_ parts): the parts
+    that change, to the cent, with the coefficient beside the performance pay it scales
+    ("绩效工资 -¥200.00（系数 1→0.9）；名次奖 -¥500.00"), and what the floor at base adds."""
+    parts = [p for p in ("performance_pay", "commission", "bonus", "rank_award", "team_share", "penalty", "base")
+             if f"old_{p}" in agents.columns]
+    if not parts:
+        return pd.Series("", index=agents.index, dtype=object)
+    changes, raw = {}, {}
+    for part in parts:
+        sign = -1 if part == "penalty" else 1  # more deducted is less pay
+        old, new = agents[f"old_{part}"].fillna(0), agents[f"new_{part}"].fillna(0)
+        changes[part] = sign * (fmt.to_cent(new) - fmt.to_cent(old))  # as the amounts shown differ
+        raw[part] = sign * (new - old)
+    floor = agents["pay_change"].fillna(0) - sum(raw.values())  # what pay ≥ base added or took back
+    separator = "；" if lang == "zh" else "; "
+    reasons = []
+    for i in range(len(agents)):
+        said = []
+        for part in parts:
+            change = float(changes[part].iloc[i])
+            if abs(change) < 0.005:
+                continue
+            text = f"{_t(lang, *PAY_LABELS[part])} {fmt.money_change(change)}"
+            if part == "performance_pay" and "old_coefficient" in agents.columns:
+                before, after = agents["old_coefficient"].iloc[i], agents["new_coefficient"].iloc[i]
+                if before != after:  # else the performance pay itself changed
+                    text += _t(lang, f"（系数 {before:g}→{after:g}）", f" (coefficient {before:g}→{after:g})")
+            said.append(text)
+        if abs(float(floor.iloc[i])) >= 0.005:
+            said.append(_t(lang, f"保底到底薪 {fmt.money_change(float(floor.iloc[i]))}",
+                           f"floor at base {fmt.money_change(float(floor.iloc[i]))}"))
+        reasons.append(separator.join(said))
+    return pd.Series(reasons, index=agents.index, dtype=object)
 
 
 def skipped_by_all(table: pd.DataFrame) -> list[str]:

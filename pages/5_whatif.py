@@ -317,6 +317,7 @@ if changed is not None:
         table[t("原工资", "Old pay")] = rows["old_pay"].map(fmt.money)
         table[t("新工资", "New pay")] = rows["new_pay"].map(fmt.money)
         table[t("工资变化", "Pay change")] = shown_change(rows)
+        table[t("变化明细", "What changed")] = views.pay_change_reasons(rows, ui.lang())
     st.dataframe(table, hide_index=True, width="stretch", height=ui.rows_height(len(table)), placeholder="—")
     change_column, change_label = (("pay_change", t("工资变化 ¥", "Pay change ¥")) if show_pay
                                    else ("score_change", t("得分变化", "Score change")))

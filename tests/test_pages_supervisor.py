@@ -88,6 +88,8 @@ def test_whatif_pays_each_shops_agents_under_the_scheme_in_force_for_their_shop(
     assert metrics["工资总额（生效方案）"].lstrip("¥").replace(",", "") in payroll.replace(",", "")
     table = shown_table(at, "新得分").set_index("客服")
     assert table.loc["pdd01", "原工资"] != table.loc["pdd01", "新工资"]  # the changed 售前标准 pays less
+    assert table.loc["pdd01", "变化明细"].startswith("绩效工资 -¥")  # ¥5,000 × coefficient → ¥2,000 × it
+    assert table.loc["小美", "变化明细"] == ""
     assert any("拼多多方案 2 人" in c and "售前标准方案 4 人" in c for c in texts(at.caption))
 
 

@@ -174,6 +174,23 @@ def test_what_if_compares_each_agent_with_the_scheme_in_force_for_its_shop():
     assert unassigned.payroll_old == pytest.approx(views.what_if_shown(kpis, {}, standard, changed).payroll_old)
 
 
+def test_what_if_says_which_parts_of_pay_moved_and_why():
+    kpis = agents(("s", "a", "T", "presales", 100), ("s", "b", "T", "presales", 96), ("s", "c", "T", "presales", 30))
+    baseline = replace(receptions_scheme(bands=((0, 0.6), (80, 0.8), (100, 1.0))),
+                       pay=Pay(performance_pay=1000, coefficients=[(0, 0.6), (80, 0.8), (100, 1.0)],
+                               rank_awards=[500, 300]))
+    changed = replace(baseline, pay=replace(baseline.pay, coefficients=[(0, 0.6), (80, 0.9), (130, 1.0)]))
+    result = views.what_if_shown(kpis, {}, baseline, changed)
+    reasons = dict(zip(result.agents["agent"], views.pay_change_reasons(result.agents)))
+    # a and b: 120 (capped) → coefficient 1.0, then 0.9; c: 39.8 → 0.6 both times
+    assert reasons == {"a": "绩效工资 -¥100.00（系数 1→0.9）", "b": "绩效工资 -¥100.00（系数 1→0.9）", "c": ""}
+    assert views.pay_change_reasons(result.agents, "en").tolist()[1] == "Performance pay -¥100.00 (coefficient 1→0.9)"
+    floored = replace(changed, penalties=[Penalty("receptions", 100)], pay=replace(changed.pay, floor_at_base=True))
+    result = views.what_if_shown(kpis, {}, baseline, floored)
+    reasons = dict(zip(result.agents["agent"], views.pay_change_reasons(result.agents)))
+    assert reasons["c"] == "扣款 -¥3,000.00；保底到底薪 +¥2,400.00"  # ¥600 → ¥0, not ¥-2,400: no base in the roster
+
+
 def test_with_previous_adds_rank_moves_and_marks_new_agents():
     now = pd.DataFrame({"shop": ["s"] * 3, "agent": ["a", "b", "c"], "score": [110.0, 95.0, 80.0],
                         "rank": [1, 2, 3]})
