@@ -889,6 +889,16 @@ def test_a_trend_of_one_value_starts_its_axis_at_zero_and_reaches_the_target():
     assert ui_charts.trend_lines(two, "conversion_rate").layout.yaxis.range is None  # plotly's own range
 
 
+def test_a_rate_trend_within_a_few_points_ticks_to_a_tenth_of_a_percent():
+    from csperf import ui_charts
+
+    narrow = pd.DataFrame({"period": pd.to_datetime(["2026-11-02", "2026-11-09"]), "value": [0.992, 1.0]})
+    assert ui_charts.trend_lines(narrow, "reply_rate").layout.yaxis.tickformat == ".1%"  # not 100%, 100%, 99%
+    wide = narrow.assign(value=[0.3, 0.5])
+    assert ui_charts.trend_lines(wide, "reply_rate").layout.yaxis.tickformat == ".0%"
+    assert ui_charts.trend_lines(narrow.assign(value=[100.0, 101.0]), "sales").layout.yaxis.tickformat == ",.0f"
+
+
 def test_trend_lines_mark_promotion_days_and_carry_the_count():
     from csperf import ui_charts
 
