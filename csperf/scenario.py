@@ -470,6 +470,14 @@ SETTING_LABELS = {
 }
 
 
+def variant_description(base: Scheme, note: str) -> str:
+    """A scheme saved under a new name from `base`: its description says what was changed
+    first, since the base's text (a preset's "询单转化 30%…") no longer describes its figures,
+    and keeps the base's, whose sources still explain where the rest comes from."""
+    return (f"在「{base.name}」上修改：{note} — edited from {base.name}: {note}"
+            + (f"\n原说明 — {base.name}'s description: {base.description}" if base.description else ""))
+
+
 def describe_changes(base: Scheme, changed: Scheme) -> list[str]:
     """One line per changed setting, as a supervisor reads it (`考核指标 询单转化率 · 权重: 30 → 90`),
     for the default save note and the link panel."""

@@ -352,6 +352,8 @@ if changed is not None:
                 else:
                     try:
                         to_save = replace(changed, name=save_name.strip())
+                        if to_save.name != start.name:  # a variant: its weights are no longer the original's
+                            to_save = replace(to_save, description=scenario.variant_description(start, note.strip()))
                         version = schemes.save_scheme(frame.db, to_save, note.strip(), user=frame.user.username)
                     except SchemeError as exc:
                         show_errors(exc)

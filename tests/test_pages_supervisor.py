@@ -173,6 +173,15 @@ def test_saving_a_new_version_with_a_note(app_db):
     assert listed.loc[("售前标准方案", 2), "created_by"] == "super"
     assert at.selectbox(key="wi_start").value == "售前标准方案|2"
     assert any("已保存 售前标准方案 v2" in s for s in texts(at.success))
+    assert saved.description == schemes.get_scheme(open_db(), "售前标准方案", 1)[0].description  # same scheme
+    at.session_state[editor(at, "wi_kpis")] = {**NO_EDITS, "edited_rows": {0: {"weight": 50}}}
+    at.run()
+    next(w for w in at.text_input if w.label == "方案名称").input("售前试行")
+    at.form_submit_button[0].click().run()
+    variant = schemes.get_scheme(open_db(), "售前试行")[0]
+    assert variant.description.startswith("在「售前标准方案」上修改：考核指标 回复率 · 权重: 8 → 50 — edited from")  # against v1, in force
+    assert "来源：" in variant.description  # the preset's sources still explain the rest
+
 
 
 def test_a_saved_scheme_is_assigned_to_a_role_on_the_page(app_db):
