@@ -10,6 +10,7 @@ only, and sets the replaced file aside instead of deleting it.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
 import os
@@ -18,6 +19,8 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
 from csperf import db as dbmod
 from csperf.db import Database, DatabaseBusy
 
@@ -25,6 +28,52 @@ BACKUP_SUFFIX = ".duckdb"
 NOT_A_DATABASE = {".csv", ".xlsx", ".xls", ".json", ".txt", ".toml"}
 REQUESTS_DIR = "requests"
 _DUCKDB_MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
+
+
+class BackupError(ValueError):
+    """A backup that cannot be written where asked (no permission, a read-only or full
+    disk, a path through a file): a normal operator mistake, said in words, not a traceback."""
+
+
+# errno → (中文, English): why a file could not be read or written, as an operator puts it
+_OS_REASONS = {
+    errno.EACCES: ("没有权限", "permission denied"),
+    errno.EPERM: ("没有权限", "permission denied"),
+    errno.EROFS: ("磁盘是只读的", "read-only file system"),
+    errno.ENOSPC: ("磁盘空间不足", "no space left on the disk"),
+    errno.ENOENT: ("文件夹不存在", "no such folder"),
+    errno.EISDIR: ("这是一个文件夹", "it is a folder"),
+}
+# DuckDB words its own file errors: the strerror text inside them
+_DUCKDB_REASONS = {"Permission denied": errno.EACCES, "Read-only file system": errno.EROFS,
+                   "No space left on device": errno.ENOSPC, "No such file or directory": errno.ENOENT}
+
+
+def os_reason(exc: BaseException) -> tuple[str, str]:
+    """Why an OSError (or a DuckDB IO error) happened, in Chinese and in English."""
+    code = getattr(exc, "errno", None)
+    if code is None:
+        code = next((c for text, c in _DUCKDB_REASONS.items() if text in str(exc)), None)
+    if code in _OS_REASONS:
+        return _OS_REASONS[code]
+    text = getattr(exc, "strerror", None) or str(exc).removeprefix("IO Error: ")
+    return text, text
+
+
+def _a_file_on_the_way(folder: Path) -> Path | None:
+    """The file standing where the path needs a folder (`backup 备份.duckdb/x.duckdb`)."""
+    for part in (folder, *folder.parents):
+        if part.exists():
+            return None if part.is_dir() else part
+    return None
+
+
+def _unwritable(target: Path, exc: BaseException) -> BackupError:
+    blocking = _a_file_on_the_way(target.parent)
+    zh, en = (f"{blocking} 是文件，不是文件夹", f"{blocking} is a file, not a folder") if blocking else os_reason(exc)
+    if en == "no such folder" and target.parent.is_dir():  # there, but it takes no new files (/proc)
+        zh, en = "这个文件夹里不能创建文件", "no file can be made in that folder"
+    return BackupError(f"无法写入备份 {target}（{zh}） — cannot write the backup {target} ({en})")
 
 
 def _stamp() -> str:
@@ -70,10 +119,10 @@ def backup(db: Database, dest: str | Path) -> Path:
     target = _target(dest)
     if target.exists():
         raise ValueError(f"备份文件 {target} 已存在，不会覆盖 — backup target already exists")
-    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
     alias = f"csperf_backup_{uuid.uuid4().hex[:12]}"
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         # db._lock is the lock every db.write() takes: no write lands while we copy.
         with db._lock, db.cursor() as cur:
             source = cur.execute("SELECT current_database()").fetchall()[0][0]
@@ -86,8 +135,13 @@ def backup(db: Database, dest: str | Path) -> Path:
         if target.exists():
             raise ValueError(f"备份文件 {target} 已存在，不会覆盖 — backup target already exists")
         os.replace(partial, target)
+    except (OSError, duckdb.IOException) as exc:
+        raise _unwritable(target, exc) from None
     finally:
-        _remove_with_wal(partial)
+        try:
+            _remove_with_wal(partial)
+        except OSError:  # where nothing could be written, nothing is left to remove
+            pass
     return target
 
 
@@ -118,6 +172,10 @@ def restore(src: Path, db_path: Path) -> Path | None:
     """
     src = Path(src).expanduser().resolve()
     db_path = Path(db_path).expanduser().resolve()
+    if src.is_dir():  # `restore backups/`: which of the dated copies in it is meant?
+        newest = max(src.glob(f"*{BACKUP_SUFFIX}"), key=lambda p: p.stat().st_mtime, default=None)
+        raise ValueError(f"{src} 是一个文件夹，请指定其中的备份文件{f'，如 {newest}' if newest else ''} — {src} is a "
+                         "folder: name the backup file in it")
     if not src.is_file():
         raise FileNotFoundError(f"找不到备份文件 {src} — backup file not found")
     if src == db_path:

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from csperf import db as dbmod
@@ -52,8 +53,13 @@ def _count(text: str) -> int:
     return value
 
 
+PERIOD_DEFAULT = ("不加 --from/--to 时：数据最后一天所在月的 1 号到最后一天 — without --from/--to: from the 1st of "
+                  "the month of the last day with data to that day")
+
+
 def _period(args) -> tuple[date, date]:
-    """--from/--to, defaulting to the last full month the data covers."""
+    """--from/--to; without --to, up to the last day with data; without --from, from the 1st
+    of the end's month (the month so far, or a whole month when --to ends one)."""
     if args.date_from and args.date_to:
         start, end = args.date_from, args.date_to
     else:
@@ -61,8 +67,8 @@ def _period(args) -> tuple[date, date]:
         _first, last = queries.data_range(database)
         if last is None:
             raise UserError("数据库里还没有数据 — no data yet: run `csperf import FILE` or `csperf demo`")
-        start = args.date_from or last.replace(day=1)
         end = args.date_to or last
+        start = args.date_from or end.replace(day=1)
     if start > end:  # else an empty table, as if there were no data
         raise UserError(f"--from {start} 晚于 --to {end} — --from is after --to")
     return start, end
@@ -77,8 +83,10 @@ def _emit(frame: pd.DataFrame, fmt: str, table_columns: list[str] | None = None,
     """Print `frame` as CSV, JSON or a table. Money columns are rounded to the cent in every
     format and scores to 0.1 in the table (spec/scoring.md: only when shown or exported)."""
     frame = frame.assign(**{column: fmt_ui.to_cent(frame[column]) for column in money if column in frame.columns})
-    if fmt == "csv":
-        sys.stdout.write(frame.to_csv(index=False))
+    if fmt == "csv":  # as the dashboard's downloads: a BOM so Excel opens Chinese, no cell a formula
+        from csperf import safe_export
+
+        _write_bytes(safe_export.to_csv(frame))
     elif fmt == "json":
         sys.stdout.write(frame.to_json(orient="records", force_ascii=False, date_format="iso", indent=1))
         sys.stdout.write("\n")
@@ -88,6 +96,17 @@ def _emit(frame: pd.DataFrame, fmt: str, table_columns: list[str] | None = None,
         with pd.option_context("display.max_rows", 500, "display.max_columns", 30, "display.width", 200):
             print(shown.to_string(index=False, formatters={c: f for c, f in formatters.items() if c in shown})
                   if not shown.empty else "(无数据 — no rows)")
+
+
+def _write_bytes(data: bytes) -> None:
+    """Bytes as they are to stdout (a redirect to 4月.csv keeps its BOM and CRLF rows)."""
+    sys.stdout.flush()
+    raw = getattr(sys.stdout, "buffer", None)
+    if raw is None:  # a text-only stream (some embedding hosts)
+        sys.stdout.write(data.decode("utf-8"))
+        return
+    raw.write(data)
+    raw.flush()
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -118,11 +137,16 @@ def cmd_import(args) -> int:
             print(f"  {path}")
         return 0
 
-    results = importer.import_files(
-        database, [Path(p) for p in args.files], shop=args.shop, date_from=args.date_from,
-        date_to=args.date_to, mapping=mapping, skip_bad_rows=args.skip_bad_rows, user=args.user,
-        progress=_progress_line(args.quiet, "行"),
-    )
+    results, progress = [], _progress_line(args.quiet, "行")
+    for path in map(Path, args.files):  # as importer.import_files, with the command line's answer to a question
+        try:
+            results.append(importer.import_file(
+                database, path, shop=args.shop, date_from=args.date_from, date_to=args.date_to, mapping=mapping,
+                skip_bad_rows=args.skip_bad_rows, user=args.user, progress=progress))
+        except importer.AmbiguousDateOrder as exc:
+            results.append(importer.ImportResult(file_name=path.name, error=f"{exc}\n  {DATE_ORDER_ANSWER}"))
+        except importer.BadInput as exc:
+            results.append(importer.ImportResult(file_name=path.name, error=str(exc)))
     if not args.quiet:
         print(file=sys.stderr)
     options = "/".join(_import_options(args))
@@ -138,6 +162,11 @@ def cmd_import(args) -> int:
                   f"as #{result.import_id}; to import it again with these options, undo it first: "
                   f"csperf undo {result.import_id}")
     return EXIT_BAD_INPUT if failed else 0
+
+
+DATE_ORDER_ANSWER = ("命令行上这样指定: --map 'date_order=dmy' (日-月-年) 或 --map 'date_order=mdy' (月-日-年)，"
+                     "已有 --map 时用逗号接在后面 — on the command line: --map 'date_order=dmy' (day-month-year) "
+                     "or --map 'date_order=mdy' (month-day-year), after a comma in an existing --map")
 
 
 def _import_options(args) -> list[str]:
@@ -210,6 +239,8 @@ def _check_files(args, mapping: dict[str, str] | None) -> int:
         except importer.BadInput as exc:
             failed += 1
             print(f"✗ {exc}")
+            if isinstance(exc, importer.AmbiguousDateOrder):
+                print(f"  {DATE_ORDER_ANSWER}")
             columns = exc.columns
         else:
             period = f"{parsed.period_from} ~ {parsed.period_to}" if parsed.period_from else "?"
@@ -321,6 +352,8 @@ def cmd_target(args) -> int:
         raise UserError(f"target {args.action} 需要 METRIC 和 --month — METRIC and --month are required")
     if args.action == "set" and args.value is None:
         raise UserError("target set 需要目标值 — a VALUE is required, e.g. 35% or 1200000")
+    if args.action == "clear":
+        _need_target(database, args)
     try:
         stored = targets.set_target(database, args.metric, args.month, args.value if args.action == "set" else None,
                                     shop=args.shop, team=args.team, account=args.account, user=args.user)
@@ -333,16 +366,95 @@ def cmd_target(args) -> int:
     return 0
 
 
+def _need_target(database: dbmod.Database, args) -> None:
+    """Clearing a target that is not there is a typo in its month, scope or KPI: say so."""
+    from csperf import roster, targets
+    from csperf.metrics import KPI_BY_NAME
+
+    if args.metric not in KPI_BY_NAME:
+        return  # set_target names the KPIs it knows
+    try:
+        where = targets.scope(args.shop, args.team, args.account)
+    except targets.TargetError as exc:
+        raise UserError(str(exc)) from None
+    month = roster.parse_month(args.month)
+    stored = targets.targets_frame(database, month)
+    if not ((stored["metric"] == args.metric) & (stored["shop"] == where[0]) & (stored["team"] == where[1])
+            & (stored["account"] == where[2])).any():
+        raise UserError(f"没有这个目标：{targets.scope_label(*where)} {month:%Y-%m} {args.metric}（csperf target list 列出全部）"
+                        f" — no such target: {targets.scope_label(*where, lang='en')} {month:%Y-%m} {args.metric} "
+                        "(csperf target list lists them)")
+
+
+def _role(value: str | None, *, every: bool = False) -> str | None:
+    """A --role as the roster takes it (售前, 售后, VIP …) or as its code; `every`: also all/全部."""
+    from csperf import roster
+
+    if not value:
+        return value
+    if every and value.strip().lower() in ("all", "全部"):
+        return "all"
+    code = roster.parse_role(value)
+    if code is None:
+        raise UserError(f"未知岗位“{value}”，可选 售前/售后/VIP{'/全部' if every else ''} — unknown role {value}: "
+                        f"presales, aftersales{', vip or all' if every else ' or vip'}")
+    return code
+
+
+def _check_filters(database: dbmod.Database, shop=None, team=None, role=None, given_role=None) -> None:
+    """A shop, team or role that nothing holds is a typo, not a period without figures: an
+    empty table with exit 0 would read as "this shop had no data"."""
+    from csperf import roster
+
+    options = queries.filter_options(database)
+    teams = options["teams_of"].get(shop, []) if shop in options["shop"] else options["team"]
+    roles = sorted(options["role"], key=lambda r: roster.ROLES.index(r) if r in roster.ROLES else len(roster.ROLES))
+    for value, shown, known, zh, en, zh_known in (
+            (shop, shop, options["shop"], "店铺", "shop", options["shop"]),
+            (team, team, teams, "团队", "team", teams),
+            (role, given_role or role, roles, "岗位", "role", [fmt_ui.ROLE_LABELS.get(r, (r,))[0] for r in roles])):
+        if value and value not in known:
+            raise UserError(f"没有{zh}“{shown}”（已有：{'、'.join(zh_known) or '无'}） — no {en} {shown} "
+                            f"(there are: {', '.join(known) or 'none'})")
+
+
+_SPANS_NAMED = 5  # a year by day of weekly files would name 52
+
+
+def _spanning_note(left_out: list[tuple[str, date, date]]) -> str:
+    """The dashboard's note on such exports (views.SPANNING_EXPORTS), naming what was left out."""
+    spans = [f"{shop} {first}~{last}" for shop, first, last in left_out[:_SPANS_NAMED]]
+    more = len(left_out) - len(spans)
+    zh = "、".join(spans) + (f" 等 {len(left_out)} 段" if more else "")
+    en = ", ".join(spans) + (f" and {more} more" if more else "")
+    return (f"注意: {zh} 的数据来自跨越多天的导出（如周报、月报），拆不到每一天或每一周，也拆不进只含其中几天的期间，"
+            f"本表没有计入 — figures from exports spanning several days (a weekly or monthly file) cannot be split "
+            f"by day or week, nor into a period holding only part of them: this table leaves out {en}")
+
+
 def cmd_kpis(args) -> int:
     start, end = _period(args)
-    if args.shop_level:  # the shops' own figures (店铺整体): no agent, team or role to group or filter by
-        if args.by in ("agent", "person", "team") or args.team or args.role:
-            raise UserError("--shop-level 只能配 --by shop/day/week/month/total 和 --shop — shop-level figures "
-                            "go by shop or period, and filter by --shop only")
-        frame = queries.kpi_table(_open(args), start, end, by=args.by, shop_level=True, shop=args.shop)
+    if args.shop_level and (args.by in ("agent", "person", "team") or args.team or args.role):
+        # the shops' own figures (店铺整体): no agent, team or role to group or filter by
+        raise UserError("--shop-level 只能配 --by shop/day/week/month/total 和 --shop — shop-level figures "
+                        "go by shop or period, and filter by --shop only")
+    database = _open(args)
+    role = _role(args.role)
+    _check_filters(database, args.shop, args.team, role, args.role)
+    if args.shop_level:
+        filters = {"shop": args.shop}
     else:
-        frame = queries.kpi_table(_open(args), start, end, by=args.by, shop=args.shop, team=args.team,
-                                  role=args.role)
+        filters = {"shop": args.shop, "team": args.team, "role": role}
+    frame = queries.kpi_table(database, start, end, by=args.by, shop_level=args.shop_level, **filters)
+    if "agents" in frame.columns:  # a total over no rows is one row of nothing
+        frame = frame[frame["agents"].fillna(0) > 0]
+    left_out = queries.spanning_left_out(database, start, end, args.by, shop_level=args.shop_level, **filters)
+    if left_out:
+        print(_spanning_note(left_out), file=sys.stderr)
+    if (frame.empty and not args.shop_level and not args.team and not role
+            and not queries.kpi_table(database, start, end, by="shop", shop_level=True, shop=args.shop).empty):
+        print("这段时间只有店铺整体数据，加 --shop-level 查看 — only shop-level figures in this period: add --shop-level",
+              file=sys.stderr)
     first = {"agent": ["agent", "shop", "team", "role"], "team": ["shop", "team", "role"]}.get(args.by, [args.by])
     frame = frame[[c for c in first if c in frame.columns] + [c for c in frame.columns if c not in first]]
     if args.by == "agent":  # the table names the person behind each account, as the dashboard does
@@ -365,10 +477,12 @@ def cmd_score(args) -> int:
     database = _open(args)
     schemes.ensure_presets(database)
     start, end = _period(args)
+    role = _role(args.role)
+    _check_filters(database, args.shop, role=role, given_role=args.role)
     # Everyone is scored and --shop/--role only pick the rows shown, as on the dashboard: a
     # display filter must not shrink a comparison group and so move scores, ranks and pay.
     kpis = queries.agent_kpis(database, start, end)
-    shown = {"shop": args.shop, "role": args.role}
+    shown = {"shop": args.shop, "role": role}
     if args.scheme:
         path = Path(args.scheme)
         if path.suffix == ".toml":  # a file was meant, not a saved scheme's name
@@ -459,8 +573,9 @@ def cmd_scheme(args) -> int:
         print(f"已保存为新版本 v{version} — saved as version {version}")
     elif args.action == "assign":
         name = _need(args.name, "NAME")
-        schemes.assign_scheme(database, _need(args.role, "--role"), name, _need(args.valid_from, "--from"),
-                              shop=args.shop or "", team=args.team or "", version=args.version, user=args.user)
+        schemes.assign_scheme(database, _role(_need(args.role, "--role"), every=True), name,
+                              _need(args.valid_from, "--from"), shop=args.shop or "", team=args.team or "",
+                              version=args.version, user=args.user)
         scope = "/".join(x for x in (args.shop, args.team) if x) or "全部店铺 all shops"
         print(f"{args.role} ({scope}) 自 {args.valid_from} 起使用 {name}"
               f"{f' v{args.version}' if args.version else '（各期用当期最新版本）'}")
@@ -601,18 +716,31 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--format", choices=["csv", "json", "table"], default="table")
         return p
 
-    def with_period(p):
-        p.add_argument("--from", dest="date_from", type=_date)
-        p.add_argument("--to", dest="date_to", type=_date)
+    def with_period(p, first=("起始日（默认：结束日所在月的 1 号） — first day (default: the 1st of the "
+                              "end's month)"),
+                    last="结束日（默认：数据的最后一天） — last day (default: the last day with data)"):
+        p.add_argument("--from", dest="date_from", type=_date, metavar="YYYY-MM-DD", help=first)
+        p.add_argument("--to", dest="date_to", type=_date, metavar="YYYY-MM-DD", help=last)
         return p
 
-    p = with_period(sub.add_parser("import", help="import export files (xlsx/xls/csv)"))
-    p.add_argument("files", nargs="+")
-    p.add_argument("--shop")
-    p.add_argument("--map", help="header mapping, e.g. 'agent=坐席,date=日期'; 'ignore:1=备注' leaves a column out")
-    p.add_argument("--skip-bad-rows", action="store_true")
-    p.add_argument("--quiet", action="store_true")
-    p.add_argument("--check", action="store_true", help="only show how each column would be read; store nothing")
+    p = with_period(sub.add_parser("import", help="import export files (xlsx/xls/csv)"),
+                    "文件没有自带日期时的起始日（文件名或表内有日期时忽略） — the first day of a file that "
+                    "carries no dates (ignored when its name or its cells give them)",
+                    "文件没有自带日期时的结束日（默认同 --from） — the last day of such a file (default: --from)")
+    p.add_argument("files", nargs="+", help="平台导出的表格（.xlsx/.xls/.csv），或放着它们的文件夹 — export files, "
+                                            "or a folder holding them")
+    p.add_argument("--shop", help="文件没写店铺时记到这个店铺（文件自带店铺名时忽略） — the shop of a file that names "
+                                  "none (ignored when it does)")
+    p.add_argument("--map", help="指定列的含义，如 'agent=坐席,date=日期'；'ignore:1=备注' 不导入该列；'date_order=dmy' "
+                                 "或 'mdy' 指定 01-02-2026 这类日期的顺序 — header mapping, e.g. 'agent=坐席,date=日期'; "
+                                 "'ignore:1=备注' leaves a column out; 'date_order=dmy' or 'mdy' orders dates like "
+                                 "01-02-2026")
+    p.add_argument("--skip-bad-rows", action="store_true",
+                   help="跳过读不出的行（逐行列出）并导入其余各行，而不是拒绝整个文件 — skip the rows that cannot be "
+                        "read (listed) and import the rest, instead of refusing the whole file")
+    p.add_argument("--quiet", action="store_true", help="不显示进度行 — no progress line")
+    p.add_argument("--check", action="store_true",
+                   help="只显示每一列会被怎样读取，不写入任何数据 — only show how each column would be read; store nothing")
     p.set_defaults(run=cmd_import)
 
     p = with_format(sub.add_parser("imports", help="list imports"))
@@ -645,27 +773,28 @@ def build_parser() -> argparse.ArgumentParser:
                                     "(every scope's, or only the scope --shop/--team/--account name)")
     p.set_defaults(run=cmd_target)
 
-    p = with_format(with_period(sub.add_parser("kpis", help="KPIs for a period")))
+    p = with_format(with_period(sub.add_parser("kpis", help="KPIs for a period", description=PERIOD_DEFAULT)))
     p.add_argument("--by", choices=queries.BY_CHOICES, default="agent")
     p.add_argument("--shop")
     p.add_argument("--team")
-    p.add_argument("--role")
+    p.add_argument("--role", help="岗位：售前/售后/VIP（或 presales/aftersales/vip） — role")
     p.add_argument("--shop-level", action="store_true",
                    help="the shops' own figures (files with no agent column, such as 生意参谋), never summed "
                         "with the agents'; with --by shop|day|week|month|total")
     p.set_defaults(run=cmd_kpis)
 
-    p = with_format(with_period(sub.add_parser("score", help="scores, ranks and pay")))
+    p = with_format(with_period(sub.add_parser("score", help="scores, ranks and pay", description=PERIOD_DEFAULT)))
     p.add_argument("--scheme", help="scheme name in the database, or a .toml file")
     p.add_argument("--version", type=int, help="with --scheme NAME: this version, not the one in force for the period")
-    p.add_argument("--role", help="only this role's agents; a scheme scores only the agents of its own role")
+    p.add_argument("--role", help="只显示这个岗位（售前/售后/VIP）的客服 — only this role's agents; a scheme scores "
+                                  "only the agents of its own role")
     p.add_argument("--shop")
     p.set_defaults(run=cmd_score)
 
     p = with_format(sub.add_parser("scheme", help="scoring schemes"))
     p.add_argument("action", choices=["list", "show", "import", "export", "assign", "assignments"])
     p.add_argument("name", nargs="?", help="scheme name (show/export/assign) or TOML file (import)")
-    p.add_argument("--role", help="assign: the role whose agents the scheme scores and pays")
+    p.add_argument("--role", help="assign: 岗位 售前/售后/VIP/全部 — the role whose agents the scheme scores and pays")
     p.add_argument("--from", dest="valid_from", help="assign: in force from this day (YYYY-MM-DD)")
     p.add_argument("--shop", help="assign: only this shop")
     p.add_argument("--team", help="assign: only this team")
@@ -712,18 +841,35 @@ def _system_user() -> str | None:
         return None
 
 
+def _busy_advice(args, busy: dbmod.DatabaseBusy) -> str:
+    """What to do about a busy database: stop or use the dashboard holding it; anything
+    else holding it (an import still at work) is waited for."""
+    from csperf import inbox
+
+    if isinstance(busy, HeldByNoDashboard):  # said so already
+        return ""
+    if inbox.dashboard_inbox(dbmod.resolve_path(args.db), busy.holder) is not None:
+        return "\n请先停止看板，或通过看板操作 — stop the dashboard first or use it instead."
+    return ("\n占用它的不是看板，而是另一个 csperf 命令或其他程序，请等它结束后再运行 — it is held by another csperf "
+            "command or program, not the dashboard: run again once it has finished.")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.user = args.user or _system_user()
+    with dbmod.closing_opened():
+        return _run(args)
+
+
+def _run(args) -> int:
+    """Run the command; every error a user can cause becomes a message and an exit status."""
     try:
         return args.run(args)
     except UserError as exc:
         print(f"错误: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except dbmod.DatabaseBusy as exc:
-        advice = ("" if isinstance(exc, HeldByNoDashboard)
-                  else "\n请先停止看板，或通过看板操作 — stop the dashboard first or use it instead.")
-        print(f"错误: {exc}{advice}", file=sys.stderr)
+        print(f"错误: {exc}{_busy_advice(args, exc)}", file=sys.stderr)
         return EXIT_BUSY
     except (ValueError, KeyError, FileNotFoundError, dbmod.DatabaseUnreadable) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc  # str() would quote it
@@ -734,6 +880,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a file or folder that cannot be read or written: no permission, a full disk
+        from csperf import backup
+
+        zh, en = backup.os_reason(exc)
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"错误: 无法读写{where}（{zh}） — cannot read or write {'it' if where else 'a file'}: {en}",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except duckdb.Error as exc:
+        print(f"错误: 数据库出错 — database error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

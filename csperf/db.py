@@ -1118,3 +1118,18 @@ def close_all() -> None:
         for db in _open.values():
             db.close()
         _open.clear()
+
+
+@contextmanager
+def closing_opened() -> Iterator[None]:
+    """Close on the way out the databases `open_db` opens inside (a command's): one left open
+    at exit while a background thread still runs (the importer hashing a file it refused)
+    makes DuckDB's bindings print some 60 lines of "nanobind: leaked … instances!"."""
+    with _open_lock:
+        before = set(_open)
+    try:
+        yield
+    finally:
+        with _open_lock:
+            for key in [key for key in _open if key not in before]:
+                _open.pop(key).close()

@@ -259,6 +259,20 @@ def _within(grain: str) -> str:
     return f"date_trunc('{grain}', f.date_from) = date_trunc('{grain}', f.date_to)"
 
 
+def spanning_left_out(db: Database, date_from, date_to, by: str, *, shop_level: bool = False,
+                      **filters) -> list[tuple[str, date, date]]:
+    """The multi-day records (a weekly or monthly export) that overlap the period but that
+    a table of it leaves out, as (shop, first day, last day): a record counts only wholly
+    inside the period and, by day, week or month, inside one of those (`_scope`, `_within`)."""
+    start, end = _as_date(date_from), _as_date(date_to)
+    scope, params = _scope(date.min, date.max, **filters, shop_level=shop_level)
+    inside = "f.date_from >= ? AND f.date_to <= ?" + (f" AND {_within(by)}" if by in ("day", "week", "month") else "")
+    return db.rows(
+        f"SELECT DISTINCT f.shop, f.date_from, f.date_to {scope} AND f.date_from < f.date_to "
+        f"AND f.date_from <= ? AND f.date_to >= ? AND NOT ({inside}) ORDER BY f.shop, f.date_from, f.date_to",
+        [*params, end, start, start, end])
+
+
 def trend(
     db: Database,
     metric: str,

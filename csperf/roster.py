@@ -456,6 +456,11 @@ def _split_prefix(cell: str) -> tuple[str, str]:
     return _text(shops.iloc[0]), _text(accounts.iloc[0])
 
 
+def parse_role(value) -> str | None:
+    """A role as a roster file may write it (售前, 售后, VIP, pre-sales…) → its code; None if unknown."""
+    return _parse_choice(value, _ROLE_VALUES)
+
+
 def _parse_choice(value, choices: dict[str, str]) -> str | None:
     return choices.get(re.sub(r"\s", "", str(value)).lower())
 
@@ -484,11 +489,17 @@ def _qa_accounts(db: Database, cells: dict) -> list[tuple[str, str]]:
     """The roster accounts a QA row is about: one account, or every account of a person."""
     if cells.get("account"):
         shop, account = split_account(cells["account"], cells.get("shop", ""))
-        if shop:
+        if shop:  # checked as an account without one is: a typo would store an orphan score
+            known = db.rows("SELECT 1 FROM roster WHERE shop = ? AND account = ?", [shop, account]) or db.rows(
+                "SELECT 1 FROM facts WHERE shop = ? AND account = ? AND current LIMIT 1", [shop, account]
+            )
+            if not known:
+                elsewhere = "、".join(s for (s,) in _shops_of(db, account))  # a typo in the shop, then
+                raise RosterError(f"账号“{shop}:{account}”不在花名册中，也不在已导入的数据中"
+                                  + (f"（{elsewhere} 有这个账号）" if elsewhere else "")
+                                  + " — unknown account" + (f" ({elsewhere} has it)" if elsewhere else ""))
             return [(shop, account)]
-        found = db.rows("SELECT DISTINCT shop FROM roster WHERE account = ? ORDER BY shop", [account]) or db.rows(
-            "SELECT DISTINCT shop FROM facts WHERE account = ? AND current ORDER BY shop", [account]
-        )
+        found = _shops_of(db, account)
         if not found:
             raise RosterError(f"账号“{account}”不在花名册中，也不在已导入的数据中 — unknown account")
         if len(found) > 1:
@@ -505,6 +516,13 @@ def _qa_accounts(db: Database, cells: dict) -> list[tuple[str, str]]:
     if not found:
         raise RosterError(f"姓名“{name}”不在花名册中，请先导入花名册 — name not in roster")
     return [(shop, account) for shop, account in found]
+
+
+def _shops_of(db: Database, account: str) -> list[tuple]:
+    """The shops an account is rostered in, else the shops whose imported figures have it."""
+    return db.rows("SELECT DISTINCT shop FROM roster WHERE account = ? ORDER BY shop", [account]) or db.rows(
+        "SELECT DISTINCT shop FROM facts WHERE account = ? AND current ORDER BY shop", [account]
+    )
 
 
 def _raise_if(errors: list[str]) -> None:

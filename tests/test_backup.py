@@ -245,3 +245,27 @@ def test_restore_refuses_another_tools_database_and_changes_nothing(tmp_path):
         backup.restore(foreign, live)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["csperf.duckdb", "other.duckdb"]  # nothing set aside
     assert _contents(Database(live)) == expected
+
+
+def test_a_backup_that_cannot_be_written_says_where_and_why(tmp_path):
+    live = Database(":memory:")
+    _populate(live)
+    a_file = tmp_path / "copy.duckdb"
+    a_file.write_bytes(b"x")
+    for dest, why in ((a_file / "x.duckdb", f"（{a_file} 是文件，不是文件夹）"), ("/sys/x.duckdb", "（没有权限）"),
+                      ("/proc/no-such-folder/x.duckdb", "（文件夹不存在）"),
+                      ("/proc/x.duckdb", "（这个文件夹里不能创建文件）")):
+        with pytest.raises(backup.BackupError) as refused:
+            backup.backup(live, dest)
+        assert str(refused.value).startswith("无法写入备份 ") and why in str(refused.value)
+        assert " — cannot write the backup " in str(refused.value)
+    assert [p.name for p in tmp_path.iterdir()] == ["copy.duckdb"]
+    live.close()
+
+
+def test_restore_of_a_folder_says_it_is_one(tmp_path):
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    with pytest.raises(ValueError, match="是一个文件夹，请指定其中的备份文件 — .* is a folder: name the backup file in it"):
+        backup.restore(folder, tmp_path / "csperf.duckdb")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backups"]

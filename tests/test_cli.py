@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+import pandas as pd
 import pytest
 from conftest import held_by_another_process
 
@@ -44,6 +45,12 @@ def run(capsys, *argv):
     return code, out, err
 
 
+def csv_rows(out: str) -> list[dict]:
+    """`--format csv` output as Excel reads it: UTF-8 with a BOM, so Chinese opens unscrambled."""
+    assert out.startswith("\ufeff"), out[:20]
+    return list(csv.DictReader(io.StringIO(out[1:])))
+
+
 def test_kpis_of_the_shops_own_figures_stay_apart_from_the_agents(cli_db, tmp_path, capsys):
     agents = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 100, 30, 6000)])
     shop = tmp_path / "生意参谋_客服销售.csv"
@@ -54,10 +61,10 @@ def test_kpis_of_the_shops_own_figures_stay_apart_from_the_agents(cli_db, tmp_pa
     code, out, _ = run(capsys, "kpis", "--from", "2026-10-01", "--to", "2026-10-31", "--by", "shop",
                        "--shop-level", "--format", "csv")
     assert code == 0
-    (row,) = csv.DictReader(io.StringIO(out))
+    (row,) = csv_rows(out)
     assert (row["shop"], float(row["sales"]), float(row["conversion_rate"])) == ("拼多多店", 50000, 0.25)
     code, out, _ = run(capsys, "kpis", "--from", "2026-10-01", "--to", "2026-10-31", "--by", "total", "--format", "csv")
-    assert float(next(csv.DictReader(io.StringIO(out)))["sales"]) == 6000  # the agents' own
+    assert float(csv_rows(out)[0]["sales"]) == 6000  # the agents' own
     code, _, err = run(capsys, "kpis", "--shop-level", "--by", "team", "--from", "2026-10-01", "--to", "2026-10-31")
     assert code == cli.EXIT_BAD_INPUT and "--shop-level" in err
 
@@ -69,8 +76,8 @@ def test_import_kpis_and_undo(cli_db, tmp_path, capsys):
     assert code == 0, err
     code, out, _ = run(capsys, "kpis", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "csv")
     assert code == 0
-    rows = {r["agent"]: r for r in csv.DictReader(io.StringIO(out))}
-    assert list(csv.DictReader(io.StringIO(out)).fieldnames[:4]) == ["agent", "shop", "team", "role"]
+    rows = {r["agent"]: r for r in csv_rows(out)}
+    assert list(csv_rows(out)[0])[:4] == ["agent", "shop", "team", "role"]
     assert rows["阿强"]["shop"] == "拼多多店"
     assert float(rows["阿强"]["conversion_rate"]) == pytest.approx(170 / 500)  # pooled over both days
     assert float(rows["阿强"]["conversion_rate_n"]) == 500
@@ -193,7 +200,7 @@ def test_score_uses_the_scheme_assigned_to_each_role(cli_db, tmp_path, capsys):
     assert run(capsys, "roster", str(roster))[0] == 0
     code, out, err = run(capsys, "score", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "csv")
     assert code == 0, err
-    scored = {r["agent"]: r for r in csv.DictReader(io.StringIO(out))}
+    scored = {r["agent"]: r for r in csv_rows(out)}
     assert set(scored) == {"阿强", "小红"}
     columns = list(scored["阿强"])
     assert columns[:6] == ["shop", "agent", "team", "role", "score", "rank"]
@@ -212,11 +219,11 @@ def test_score_uses_the_scheme_assigned_to_each_role(cli_db, tmp_path, capsys):
     for chosen in ([], ["--scheme", "售前标准方案"]):
         code, again, err = run(capsys, "score", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "csv", *chosen)
         assert code == 0, err
-        assert {r["agent"]: r["pay"] for r in csv.DictReader(io.StringIO(again))} == {
+        assert {r["agent"]: r["pay"] for r in csv_rows(again)} == {
             agent: row["pay"] for agent, row in scored.items()}
     code, newer, _ = run(capsys, "score", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "csv",
                          "--scheme", "售前标准方案", "--version", "2")
-    assert {r["agent"]: float(r["pay"]) for r in csv.DictReader(io.StringIO(newer))}["阿强"] > float(scored["阿强"]["pay"])
+    assert {r["agent"]: float(r["pay"]) for r in csv_rows(newer)}["阿强"] > float(scored["阿强"]["pay"])
     code, _, err = run(capsys, "score", "--from", "2026-09-15", "--to", "2026-10-14", "--format", "csv")
     assert code == 0 and "注意: 「售前标准方案」按月考核，所选 09-15 ~ 10-14 不是一个整月" in err
 
@@ -409,7 +416,7 @@ def test_score_with_a_role_scheme_pays_only_that_roles_agents(cli_db, tmp_path, 
     code, out, err = run(capsys, "score", "--scheme", "提成制方案", "--from", "2026-10-01", "--to", "2026-10-31",
                          "--format", "csv")
     assert code == 0, err
-    assert [r["agent"] for r in csv.DictReader(io.StringIO(out))] == ["阿强", "阿明"]
+    assert [r["agent"] for r in csv_rows(out)] == ["阿强", "阿明"]
     assert "1 个账号的岗位不是 presales" in err and "小红" in err
     code, out, err = run(capsys, "score", "--scheme", "提成制方案", "--role", "aftersales", "--from", "2026-10-01",
                          "--to", "2026-10-31", "--format", "json")
@@ -459,7 +466,7 @@ def test_score_writes_money_to_the_cent_and_shows_scores_to_a_tenth(cli_db, tmp_
     assert row["pay"] == round(row["pay"], 2)
     assert row["score"] != round(row["score"], 1)  # scores are rounded only when shown
     code, out, _ = run(capsys, "score", "--scheme", "提成制方案", *period, "--format", "csv")
-    assert next(csv.DictReader(io.StringIO(out)))["commission"] == str(row["commission"])
+    assert csv_rows(out)[0]["commission"] == str(row["commission"])
     code, out, _ = run(capsys, "score", "--scheme", "提成制方案", *period)
     line = next(line for line in out.splitlines() if "阿强" in line)
     assert f" {row['score']:.1f} " in line and str(row["score"]) not in line
@@ -510,7 +517,7 @@ def test_targets_are_set_listed_and_cleared(cli_db, capsys):
     assert run(capsys, "target", "set", "conversion_rate", "33%", "--month", "2026年11月", "--shop", "拼多多店",
                "--team", "拼团组")[0] == 0
     code, out, _ = run(capsys, "target", "list", "--format", "csv")
-    rows = list(csv.DictReader(io.StringIO(out)))
+    rows = csv_rows(out)
     assert [(r["scope"], r["metric"], float(r["value"]), r["set_by"]) for r in rows] == [
         ("全部店铺", "sales", 1_200_000, "老板"), ("拼多多店 · 拼团组", "conversion_rate", 0.33, cli._system_user())]
     code, out, _ = run(capsys, "target", "set", "sales", "8万", "--month", "2026-11", "--shop", "拼多多店",
@@ -533,7 +540,7 @@ def test_target_copy_without_a_scope_copies_every_scopes_targets(cli_db, capsys)
     code, out, _ = run(capsys, "target", "copy", "--source", "2026-10", "--month", "2026-11")
     assert code == 0 and out == ("所有范围（全部店铺、各店铺、团队和客服） 从 2026-10 复制了 3 个目标到 2026-11 — 3 targets "
                                  "copied for every scope (all shops, each shop, team and agent)\n")
-    rows = list(csv.DictReader(io.StringIO(run(capsys, "target", "list", "--month", "2026-11", "--format", "csv")[1])))
+    rows = csv_rows(run(capsys, "target", "list", "--month", "2026-11", "--format", "csv")[1])
     assert sorted(r["scope"] for r in rows) == ["全部店铺", "拼多多店", "拼多多店 · 拼团组"]
 
 
@@ -542,7 +549,7 @@ def test_targets_are_imported_from_a_spreadsheet(cli_db, tmp_path, capsys):
     sheet.write_text("月份,店铺,销售额,询单转化率\n2026-11,,1200000,33%\n2026-11,拼多多店,300000,\n", encoding="utf-8")
     code, out, _ = run(capsys, "target", "import", str(sheet))
     assert code == 0 and out == "目标.csv：已导入 3 个目标 — 3 targets imported\n"
-    rows = list(csv.DictReader(io.StringIO(run(capsys, "target", "list", "--format", "csv")[1])))
+    rows = csv_rows(run(capsys, "target", "list", "--format", "csv")[1])
     assert [(r["scope"], r["metric"], float(r["value"])) for r in rows] == [
         ("全部店铺", "conversion_rate", 0.33), ("全部店铺", "sales", 1_200_000), ("拼多多店", "sales", 300_000)]
 
@@ -561,3 +568,206 @@ def test_a_bad_target_is_refused_with_a_message_and_nothing_stored(cli_db, capsy
     code, _, err = run(capsys, *argv)
     assert code == cli.EXIT_BAD_INPUT and message in err and "Traceback" not in err
     assert run(capsys, "target", "list", "--format", "csv")[1].splitlines()[1:] == []
+
+
+def test_a_backup_that_cannot_be_written_is_named_plainly_not_a_traceback(cli_db, tmp_path, capsys):
+    day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
+    assert run(capsys, "import", str(day), "--quiet")[0] == 0
+    a_file = tmp_path / "已有文件.duckdb"
+    a_file.write_bytes(b"not a folder")
+    for dest, why in ((a_file / "x.duckdb", f"{a_file} 是文件，不是文件夹"),  # a mistyped path
+                      ("/sys/csperf-backup.duckdb", "没有权限")):  # a place nobody may write, even root
+        code, out, err = run(capsys, "backup", str(dest))
+        assert code == cli.EXIT_BAD_INPUT and out == "", err
+        assert err.startswith("错误: 无法写入备份 ") and why in err and " — cannot write the backup " in err
+        assert "Traceback" not in err and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no half-written copy
+
+
+def test_any_file_or_database_error_ends_with_a_message_not_a_traceback(cli_db, tmp_path, capsys, monkeypatch):
+    import duckdb
+
+    from csperf import backup, roster
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "花名册.xlsx"))
+
+    monkeypatch.setattr(roster, "import_roster", refused)
+    code, _, err = run(capsys, "roster", str(tmp_path / "花名册.xlsx"))
+    assert code == cli.EXIT_BAD_INPUT
+    assert err == f"错误: 无法读写 {tmp_path / '花名册.xlsx'}（没有权限） — cannot read or write it: permission denied\n"
+
+    def broken(*args, **kwargs):
+        raise duckdb.IOException("IO Error: Could not read from file: Input/output error")
+
+    monkeypatch.setattr(backup, "restore", broken)
+    code, _, err = run(capsys, "restore", str(tmp_path / "copy.duckdb"))
+    assert code == cli.EXIT_BAD_INPUT and "Traceback" not in err
+    assert err.startswith("错误: 数据库出错 — database error: IO Error: Could not read from file")
+
+
+def test_csv_output_is_what_the_dashboard_downloads_are(cli_db, tmp_path, capsys):
+    day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv",
+                  [("@SUM(1+1)", 100, 30, 6000), ("=HYPERLINK(\"x\")", 50, 10, 2000)])
+    assert run(capsys, "import", str(day), "--quiet")[0] == 0
+    code, out, _ = run(capsys, "kpis", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "csv")
+    assert code == 0 and out.startswith("\ufeffagent,")  # Excel on Windows opens the Chinese unscrambled
+    assert {r["agent"] for r in csv_rows(out)} == {"'@SUM(1+1)", "'=HYPERLINK(\"x\")"}  # shown, never run
+    code, out, _ = run(capsys, "kpis", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "json")
+    assert {r["agent"] for r in json.loads(out)} == {"@SUM(1+1)", "=HYPERLINK(\"x\")"}  # JSON as it was
+    for command in (["imports"], ["audit"], ["roster"], ["target", "list"]):
+        assert run(capsys, *command, "--format", "csv")[1].startswith("\ufeff"), command
+    cli._emit(pd.DataFrame({"agent": ["-阿强", "+1"], "penalty": [-50.0, 12.5], "rank": [-1, 2]}), "csv")
+    assert capsys.readouterr().out == "\ufeffagent,penalty,rank\r\n'-阿强,-50.0,-1\r\n'+1,12.5,2\r\n"  # numbers stay numbers
+
+
+def test_a_qa_score_for_a_shop_and_account_that_exist_nowhere_is_refused(cli_db, tmp_path, capsys):
+    day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
+    assert run(capsys, "import", str(day), "--quiet")[0] == 0
+    typo = tmp_path / "qa.csv"
+    typo.write_text("月份,账号,质检分\n2026-10,拼多多店:阿强,90\n2026-10,拼多多店:阿强强,80\n2026-10,拼夕夕店:阿强,70\n",
+                    encoding="utf-8")
+    code, out, err = run(capsys, "qa", str(typo))
+    assert code == cli.EXIT_BAD_INPUT and out == ""
+    assert "qa.csv 第3行" in err and "拼多多店:阿强强" in err and "qa.csv 第4行" in err and "拼夕夕店:阿强" in err
+    assert Database(resolve_path()).scalar("SELECT count(*) FROM qa_scores") == 0
+
+
+def test_an_ambiguous_date_order_names_the_option_that_answers_it(cli_db, tmp_path, capsys):
+    export = tmp_path / "ambig.csv"
+    export.write_text("日期,客服,接待人数\n01-02-2026,拼多多店:阿强,10\n03-02-2026,拼多多店:阿强,12\n", encoding="utf-8")
+    for check in (["--check"], []):
+        code, out, err = run(capsys, "import", *check, str(export), "--quiet")
+        assert code == cli.EXIT_BAD_INPUT and "日期顺序无法确定" in out + err
+        assert "--map 'date_order=dmy'" in out + err and "--map 'date_order=mdy'" in out + err
+    code, out, err = run(capsys, "import", str(export), "--map", "date_order=dmy", "--quiet")
+    assert code == 0 and "2026-02-01~2026-02-03" in out, err
+
+
+def test_kpi_and_score_filters_take_the_rosters_role_names_and_refuse_what_exists_nowhere(cli_db, tmp_path, capsys):
+    _two_roles(cli_db, tmp_path, capsys)  # 拼多多店 拼团组: 阿强 and 阿明 售前, 小红 售后
+    period = ("--from", "2026-10-01", "--to", "2026-10-31", "--format", "json")
+    for command in ("kpis", "score"):
+        code, out, err = run(capsys, command, *period, "--role", "售前")
+        assert code == 0, err
+        assert {r["agent"] for r in json.loads(out)} == {"阿强", "阿明"}
+    for argv, message in [
+        (["--shop", "拼夕夕店"], "错误: 没有店铺“拼夕夕店”（已有：拼多多店） — no shop 拼夕夕店 (there are: 拼多多店)\n"),
+        (["--team", "拼图组"], "错误: 没有团队“拼图组”（已有：拼团组） — no team 拼图组 (there are: 拼团组)\n"),
+        (["--role", "VIP"], "错误: 没有岗位“VIP”（已有：售前、售后） — no role VIP (there are: presales, aftersales)\n"),
+        (["--role", "销售"], "错误: 未知岗位“销售”，可选 售前/售后/VIP — unknown role 销售: presales, aftersales or vip\n"),
+    ]:
+        code, out, err = run(capsys, "kpis", *period, *argv)
+        assert (code, out, err) == (cli.EXIT_BAD_INPUT, "", message)
+    code, _, err = run(capsys, "score", *period, "--shop", "拼夕夕店")
+    assert code == cli.EXIT_BAD_INPUT and "没有店铺“拼夕夕店”" in err
+    code, out, err = run(capsys, "scheme", "assign", "售前标准方案", "--role", "售前", "--from", "2026-11-01")
+    assert code == 0, err
+    code, out, _ = run(capsys, "scheme", "assignments", "--format", "json")
+    assert any(a["scheme_name"] == "售前标准方案" and a["role"] == "presales" and a["valid_from"].startswith("2026-11-01")
+               for a in json.loads(out))
+
+
+def test_kpis_with_only_shop_level_figures_point_to_shop_level(cli_db, tmp_path, capsys):
+    shop = tmp_path / "生意参谋_客服销售.csv"
+    shop.write_text("日期,询单人数,最终付款人数,最终付款金额\n2026-10-01,400,100,20000\n", encoding="utf-8-sig")
+    assert run(capsys, "import", str(shop), "--shop", "拼多多店", "--quiet")[0] == 0
+    for by in ("agent", "shop", "total"):
+        code, out, err = run(capsys, "kpis", "--by", by)
+        assert code == 0 and "(无数据 — no rows)" in out, out
+        assert err == "这段时间只有店铺整体数据，加 --shop-level 查看 — only shop-level figures in this period: add --shop-level\n"
+    code, out, err = run(capsys, "kpis", "--shop-level", "--by", "shop")
+    assert code == 0 and "拼多多店" in out and err == ""
+
+
+def test_a_read_held_up_by_another_command_is_told_to_wait_not_to_stop_a_dashboard(cli_db, tmp_path, capsys):
+    Database(cli_db).close()
+    with held_by_another_process(cli_db):  # a csperf import at work, say: no dashboard anywhere
+        code, _, err = run(capsys, "kpis")
+        assert code == cli.EXIT_BUSY and "另一个进程" in err
+        assert "stop the dashboard" not in err and "请等它结束后再运行" in err and "run again once it has finished" in err
+    with held_by_another_process(cli_db, tmp_path / "inbox"):  # the dashboard
+        code, _, err = run(capsys, "kpis")
+        assert code == cli.EXIT_BUSY and "stop the dashboard" in err and "请等它结束" not in err
+
+
+def test_clearing_a_target_that_is_not_there_says_so(cli_db, capsys):
+    assert run(capsys, "target", "set", "sales", "120万", "--month", "2026-11")[0] == 0
+    code, out, err = run(capsys, "target", "clear", "sales", "--month", "2027-01")
+    assert (code, out) == (cli.EXIT_BAD_INPUT, "")
+    assert err == ("错误: 没有这个目标：全部店铺 2027-01 sales（csperf target list 列出全部） — no such target: all shops "
+                   "2027-01 sales (csperf target list lists them)\n")
+    code, _, err = run(capsys, "target", "clear", "sales", "--month", "2026-11", "--shop", "拼多多店")
+    assert code == cli.EXIT_BAD_INPUT and "没有这个目标：拼多多店 2026-11 sales" in err
+    assert run(capsys, "target", "clear", "sales", "--month", "2026-11")[0] == 0
+
+
+def test_restore_of_a_folder_asks_for_the_backup_file_in_it(cli_db, tmp_path, capsys):
+    day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
+    assert run(capsys, "import", str(day), "--quiet")[0] == 0
+    backups = tmp_path / "备份"
+    assert run(capsys, "backup", f"{backups}/")[0] == 0
+    (written,) = backups.iterdir()
+    code, _, err = run(capsys, "restore", str(backups))
+    assert code == cli.EXIT_BAD_INPUT
+    assert err == (f"错误: {backups} 是一个文件夹，请指定其中的备份文件，如 {written} — {backups} is a folder: name the "
+                   "backup file in it\n")
+
+
+def test_kpis_say_when_figures_of_exports_spanning_several_days_are_left_out(cli_db, tmp_path, capsys):
+    daily = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 100, 30, 6000)])
+    weekly = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-05_2026-10-11.csv", [("阿强", 700, 200, 40000)])  # Mon–Sun
+    other = pdd_csv(tmp_path / "二店_2026-10-02_2026-10-02.csv", [("阿华", 10, 5, 500)])
+    other.write_text(other.read_text(encoding="utf-8-sig").replace("拼多多店:", "二店:"), encoding="utf-8-sig")
+    assert run(capsys, "import", str(daily), str(weekly), str(other), "--quiet")[0] == 0
+    note = ("注意: 拼多多店 2026-10-05~2026-10-11 的数据来自跨越多天的导出（如周报、月报），拆不到每一天或每一周，"
+            "也拆不进只含其中几天的期间，本表没有计入 — figures from exports spanning several days (a weekly or "
+            "monthly file) cannot be split by day or week, nor into a period holding only part of them: this table "
+            "leaves out 拼多多店 2026-10-05~2026-10-11\n")
+    october = ("--from", "2026-10-01", "--to", "2026-10-31")
+    for argv in (["--by", "day", *october], ["--by", "shop", "--from", "2026-10-01", "--to", "2026-10-07"],
+                 ["--from", "2026-10-08", "--to", "2026-10-20"]):
+        code, _, err = run(capsys, "kpis", *argv)
+        assert code == 0 and err == note, argv
+    for argv in (["--by", "week", *october], ["--by", "shop", *october], ["--by", "day", *october, "--shop", "二店"],
+                 ["--by", "day", "--from", "2026-10-01", "--to", "2026-10-04"]):
+        code, _, err = run(capsys, "kpis", *argv)
+        assert code == 0 and err == "", argv
+
+
+def test_an_error_exit_is_clean_of_duckdb_leak_reports(tmp_path):
+    """A failed import used to end with ~60 lines of 'nanobind: leaked … instances!': the
+    database was still open at exit while the importer's background hash of the file ran."""
+    import subprocess
+    import sys
+
+    truncated = tmp_path / "truncated.xlsx"  # big enough that its hash outlasts the refusal
+    truncated.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 32_000)
+    done = subprocess.run([sys.executable, "-m", "csperf", "--db", str(tmp_path / "x.duckdb"), "import", "--quiet",
+                           str(truncated)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == cli.EXIT_BAD_INPUT and "truncated.xlsx" in done.stderr
+    assert "nanobind" not in done.stderr and "leaked" not in done.stderr
+
+
+def test_every_import_option_is_explained_and_kpis_and_score_say_their_default_period(capsys):
+    import argparse
+
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for action in commands["import"]._actions:
+        if action.dest != "help":
+            assert action.help and "—" in action.help and action.help[0] > "\u2e80", action.dest  # Chinese first
+    for command in ("kpis", "score"):
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        shown = " ".join(capsys.readouterr().out.split())
+        assert "不加 --from/--to 时：数据最后一天所在月的 1 号到最后一天" in shown, shown
+
+
+def test_a_period_given_only_its_end_starts_on_the_first_of_that_month(cli_db, tmp_path, capsys):
+    for day, inquiries in (("2026-10-01", 10), ("2026-11-03", 20)):
+        export = pdd_csv(tmp_path / f"拼多多客服绩效_{day}_{day}.csv", [("阿强", inquiries, 5, 100)])
+        assert run(capsys, "import", str(export), "--quiet")[0] == 0
+    code, out, err = run(capsys, "kpis", "--to", "2026-10-31", "--by", "day", "--format", "json")
+    assert code == 0, err
+    assert [r["day"][:10] for r in json.loads(out)] == ["2026-10-01"]

@@ -292,6 +292,11 @@ def test_the_vip_scores_come_beside_the_qa_score_and_a_blank_keeps_what_was_stor
         ("账号,月份,质检分\n娜娜,2026-10,90\n", ["第2行", "多个店铺"]),
         ("账号,质检分\n悦享旗舰店:小美,92\n", ["qa.csv", "月份"]),
         ("月份,质检分\n2026-10,92\n", ["qa.csv", "账号或姓名"]),
+        # a typo in the shop or the account with its shop: an orphan score, the real agent's left empty
+        ("账号,月份,质检分\n悦享旗航店:小美,2026-10,92\n",
+         ["第2行", ("账号“悦享旗航店:小美”不在花名册中，也不在已导入的数据中（悦享旗舰店 有这个账号） — unknown account "
+                   "(悦享旗舰店 has it)")]),
+        ("账号,店铺,月份,质检分\n小美美,悦享旗舰店,2026-10,92\n", ["第2行", "账号“悦享旗舰店:小美美”不在花名册中"]),
     ],
 )
 def test_bad_qa_names_the_row_and_writes_nothing(db, tmp_path, text, fragments):
@@ -301,6 +306,16 @@ def test_bad_qa_names_the_row_and_writes_nothing(db, tmp_path, text, fragments):
     for fragment in fragments:
         assert fragment in str(raised.value)
     assert db.scalar("SELECT count(*) FROM qa_scores") == 0
+
+
+def test_qa_for_an_account_of_a_named_shop_takes_one_known_from_the_roster_or_the_data(db, tmp_path):
+    import_roster(db, write_text(tmp_path, "r.csv", ROSTER_CSV))
+    add_facts(db, [("潮玩抖音小店", "新号", date(2026, 10, 3), 40)])  # imported, not yet rostered
+    result = import_qa(db, write_text(tmp_path, "qa.csv", "账号,店铺,月份,质检分\n新号,潮玩抖音小店,2026-10,88\n"
+                                                         "悦享旗舰店:小美,,2026-10,92\n"))
+    assert result.scores == 2
+    with pytest.raises(RosterError, match="第2行.*账号“潮玩抖音小店:小美”不在花名册中，也不在已导入的数据中"):
+        import_qa(db, write_text(tmp_path, "qa.csv", "账号,店铺,月份,质检分\n小美,潮玩抖音小店,2026-10,88\n"))
 
 
 def test_set_qa_and_qa_frame(db, tmp_path):
