@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
+import stat
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -83,10 +85,12 @@ def _emit(frame: pd.DataFrame, fmt: str, table_columns: list[str] | None = None,
     """Print `frame` as CSV, JSON or a table. Money columns are rounded to the cent in every
     format and scores to 0.1 in the table (spec/scoring.md: only when shown or exported)."""
     frame = frame.assign(**{column: fmt_ui.to_cent(frame[column]) for column in money if column in frame.columns})
-    if fmt == "csv":  # as the dashboard's downloads: a BOM so Excel opens Chinese, no cell a formula
+    if fmt == "csv" and _stdout_is_a_file():  # `> 4月.csv`: as the dashboard's downloads, for Excel
         from csperf import safe_export
 
         _write_bytes(safe_export.to_csv(frame))
+    elif fmt == "csv":  # a pipe or a terminal: plain UTF-8 for the next program, every value as stored
+        sys.stdout.write(frame.to_csv(index=False))
     elif fmt == "json":
         sys.stdout.write(frame.to_json(orient="records", force_ascii=False, date_format="iso", indent=1))
         sys.stdout.write("\n")
@@ -96,6 +100,16 @@ def _emit(frame: pd.DataFrame, fmt: str, table_columns: list[str] | None = None,
         with pd.option_context("display.max_rows", 500, "display.max_columns", 30, "display.width", 200):
             print(shown.to_string(index=False, formatters={c: f for c, f in formatters.items() if c in shown})
                   if not shown.empty else "(无数据 — no rows)")
+
+
+def _stdout_is_a_file() -> bool:
+    """Whether stdout is redirected to a file (`> 4月.csv`, opened in Excel next), where CSV
+    gets a BOM so Excel reads the Chinese, and formula-looking text is guarded. A pipe or a
+    terminal gets plain CSV: a BOM or a guarding quote would reach the next program as data."""
+    try:
+        return stat.S_ISREG(os.fstat(sys.stdout.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):  # no file descriptor (captured output)
+        return False
 
 
 def _write_bytes(data: bytes) -> None:

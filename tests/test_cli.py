@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 
-import pandas as pd
 import pytest
 from conftest import held_by_another_process
 
@@ -46,9 +48,9 @@ def run(capsys, *argv):
 
 
 def csv_rows(out: str) -> list[dict]:
-    """`--format csv` output as Excel reads it: UTF-8 with a BOM, so Chinese opens unscrambled."""
-    assert out.startswith("\ufeff"), out[:20]
-    return list(csv.DictReader(io.StringIO(out[1:])))
+    """`--format csv` output to a pipe or captured: plain CSV, no BOM for the next program."""
+    assert not out.startswith("\ufeff"), out[:20]
+    return list(csv.DictReader(io.StringIO(out)))
 
 
 def test_kpis_of_the_shops_own_figures_stay_apart_from_the_agents(cli_db, tmp_path, capsys):
@@ -606,19 +608,25 @@ def test_any_file_or_database_error_ends_with_a_message_not_a_traceback(cli_db, 
     assert err.startswith("错误: 数据库出错 — database error: IO Error: Could not read from file")
 
 
-def test_csv_output_is_what_the_dashboard_downloads_are(cli_db, tmp_path, capsys):
+def test_csv_redirected_to_a_file_is_what_the_dashboard_downloads_are_and_piped_csv_stays_plain(
+        cli_db, tmp_path, capsys):
     day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv",
                   [("@SUM(1+1)", 100, 30, 6000), ("=HYPERLINK(\"x\")", 50, 10, 2000)])
     assert run(capsys, "import", str(day), "--quiet")[0] == 0
     code, out, _ = run(capsys, "kpis", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "csv")
-    assert code == 0 and out.startswith("\ufeffagent,")  # Excel on Windows opens the Chinese unscrambled
-    assert {r["agent"] for r in csv_rows(out)} == {"'@SUM(1+1)", "'=HYPERLINK(\"x\")"}  # shown, never run
+    assert code == 0 and {r["agent"] for r in csv_rows(out)} == {"@SUM(1+1)", "=HYPERLINK(\"x\")"}  # as stored
+    saved = tmp_path / "4月.csv"  # `> 4月.csv`, to open in Excel
+    with saved.open("wb") as target:
+        done = subprocess.run([sys.executable, "-m", "csperf", "kpis", "--from", "2026-10-01", "--to", "2026-10-31",
+                               "--format", "csv"], stdout=target, stderr=subprocess.PIPE, timeout=120, check=False,
+                              env={**os.environ, "CSPERF_DB": str(cli_db)})
+    assert done.returncode == 0, done.stderr.decode()
+    written = saved.read_bytes().decode("utf-8")
+    assert written.startswith("\ufeffagent,")  # Excel on Windows opens the Chinese unscrambled
+    rows = list(csv.DictReader(io.StringIO(written[1:])))
+    assert {r["agent"] for r in rows} == {"'@SUM(1+1)", "'=HYPERLINK(\"x\")"}  # shown, never run
     code, out, _ = run(capsys, "kpis", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "json")
     assert {r["agent"] for r in json.loads(out)} == {"@SUM(1+1)", "=HYPERLINK(\"x\")"}  # JSON as it was
-    for command in (["imports"], ["audit"], ["roster"], ["target", "list"]):
-        assert run(capsys, *command, "--format", "csv")[1].startswith("\ufeff"), command
-    cli._emit(pd.DataFrame({"agent": ["-阿强", "+1"], "penalty": [-50.0, 12.5], "rank": [-1, 2]}), "csv")
-    assert capsys.readouterr().out == "\ufeffagent,penalty,rank\r\n'-阿强,-50.0,-1\r\n'+1,12.5,2\r\n"  # numbers stay numbers
 
 
 def test_a_qa_score_for_a_shop_and_account_that_exist_nowhere_is_refused(cli_db, tmp_path, capsys):
@@ -738,8 +746,6 @@ def test_kpis_say_when_figures_of_exports_spanning_several_days_are_left_out(cli
 def test_an_error_exit_is_clean_of_duckdb_leak_reports(tmp_path):
     """A failed import used to end with ~60 lines of 'nanobind: leaked … instances!': the
     database was still open at exit while the importer's background hash of the file ran."""
-    import subprocess
-    import sys
 
     truncated = tmp_path / "truncated.xlsx"  # big enough that its hash outlasts the refusal
     truncated.write_bytes(b"PK\x03\x04" + bytes(range(256)) * 32_000)
