@@ -15,6 +15,7 @@ import itertools
 import json
 import os
 import shutil
+import time
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -230,6 +231,23 @@ def request_backup(inbox: Path, dest: str | Path) -> Path:
     partial.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(partial, folder / name)
     return folder / name
+
+
+def await_request(request: Path, timeout_s: float, poll_s: float = 0.5) -> tuple[str, str]:
+    """What became of a request_backup request, waited for up to `timeout_s`: ("ok", the
+    backup written), ("failed", why) or ("pending", "")."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        for outcome in ("done", "failed"):
+            for finished in (request.parent / outcome).glob(f"{request.stem}-*.json"):
+                try:
+                    told = json.loads(finished.read_text(encoding="utf-8")).get("outcome", {})
+                except (OSError, ValueError):
+                    continue  # being written
+                return ("ok", str(told.get("path", ""))) if outcome == "done" else ("failed", str(told.get("error", "")))
+        if time.monotonic() >= deadline:
+            return "pending", ""
+        time.sleep(poll_s)
 
 
 def fulfil_request(db: Database, request: Path) -> Path:

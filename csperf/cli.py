@@ -80,6 +80,11 @@ def _open(args) -> dbmod.Database:
     return dbmod.open_db(args.db)
 
 
+# How long a command that hands work to the running dashboard waits to report its outcome: the
+# watcher polls every 3 s and lets a file settle 2 s, so a file usually lands within ten.
+HANDOVER_WAIT_S = 60.0
+
+
 def _emit(frame: pd.DataFrame, fmt: str, table_columns: list[str] | None = None, *,
           money: Sequence[str] = (), scores: Sequence[str] = ()) -> None:
     """Print `frame` as CSV, JSON or a table. Money columns are rounded to the cent in every
@@ -145,11 +150,12 @@ def cmd_import(args) -> int:
                 f"或关闭看板后再运行 — the inbox imports files as they are and {' '.join(options)} would be lost: "
                 "upload on the dashboard's data page, or stop the dashboard first")
         dropped = inbox.drop_files([Path(p) for p in args.files], folder)
+        followed = {path: inbox.file_id(path) for path in dropped}  # before the watcher moves them
         print(f"{busy}\n看板正在运行，文件已放入收件箱，将由看板自动导入 — the dashboard holds the database; "
               f"the files were dropped into its inbox and it will import them:")
         for path in dropped:
             print(f"  {path}")
-        return 0
+        return _report_handover(inbox.await_outcomes(followed, args.wait) if args.wait > 0 else [], args.wait)
 
     results, progress = [], _progress_line(args.quiet, "行")
     for path in map(Path, args.files):  # as importer.import_files, with the command line's answer to a question
@@ -205,6 +211,24 @@ def _expand_folders(paths: list[str]) -> list[str]:
             raise UserError(f"文件夹 {path} 里没有 .xlsx/.xls/.csv 文件 — no spreadsheet files in the folder {path}")
         files += found
     return files
+
+
+def _report_handover(outcomes: list[tuple[Path, str, str]], waited: float) -> int:
+    """What the dashboard made of the files handed to it (inbox.await_outcomes): a failure
+    is an error here too (exit 2), so a script learns of it; files it has not got to yet are
+    said to be waiting, exit 0."""
+    failed = False
+    for path, outcome, detail in outcomes:
+        if outcome == "imported":
+            print(f"✓ {path.name}: 看板已导入（或与已导入的文件相同） — imported by the dashboard (or a duplicate)")
+        elif outcome == "failed":
+            failed = True
+            print(f"✗ {detail}" if detail.startswith(path.name) else f"✗ {path.name}: {detail}", file=sys.stderr)
+        else:
+            print(f"注意: {path.name} 在 {waited:g} 秒内还没导入，看板稍后会导入；结果见「数据」页的导入记录 — not imported "
+                  f"within {waited:g} s; the dashboard will get to it: see the data page's import history",
+                  file=sys.stderr)
+    return EXIT_BAD_INPUT if failed else 0
 
 
 def _dashboard_inbox(args, busy: dbmod.DatabaseBusy) -> Path:
@@ -689,6 +713,17 @@ def cmd_backup(args) -> int:
         request = backup.request_backup(_dashboard_inbox(args, busy), dest)
         print(f"看板正在运行：已请求看板写出备份到 {dest} (request {request.name}) — the dashboard "
               "holds the database; it will write the backup within a few seconds")
+        if args.wait <= 0:
+            return 0
+        outcome, detail = backup.await_request(request, args.wait)
+        if outcome == "failed":
+            print(f"✗ 看板没能写出备份: {detail} — the dashboard could not write the backup", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        if outcome == "pending":
+            print(f"注意: {args.wait:g} 秒内看板还没写出备份，结果见 {request.parent} 下的 done/failed — the backup was "
+                  f"not written within {args.wait:g} s; see done/failed under {request.parent}", file=sys.stderr)
+            return 0
+        print(f"已备份到 {detail} — backup written")
         return 0
     written = backup.backup(database, dest)
     print(f"已备份到 {written} — backup written")
@@ -753,6 +788,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="跳过读不出的行（逐行列出）并导入其余各行，而不是拒绝整个文件 — skip the rows that cannot be "
                         "read (listed) and import the rest, instead of refusing the whole file")
     p.add_argument("--quiet", action="store_true", help="不显示进度行 — no progress line")
+    p.add_argument("--wait", type=float, default=HANDOVER_WAIT_S, metavar="SECONDS",
+                   help=f"看板运行时，等它导入交给收件箱的文件、报告结果的最长秒数（默认 {HANDOVER_WAIT_S:g}；0 = 不等） — "
+                        "while the dashboard runs, how long to wait for it to import the files handed to its inbox "
+                        f"and report the outcome (default {HANDOVER_WAIT_S:g}; 0: do not wait)")
     p.add_argument("--check", action="store_true",
                    help="只显示每一列会被怎样读取，不写入任何数据 — only show how each column would be read; store nothing")
     p.set_defaults(run=cmd_import)
@@ -836,6 +875,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("backup", help="write a consistent copy, also while the dashboard runs")
     p.add_argument("dest")
+    p.add_argument("--wait", type=float, default=HANDOVER_WAIT_S, metavar="SECONDS",
+                   help=f"看板运行时，等它写出备份的最长秒数（默认 {HANDOVER_WAIT_S:g}；0 = 不等） — while the dashboard "
+                        f"runs, how long to wait for it to write the backup (default {HANDOVER_WAIT_S:g}; 0: do not wait)")
     p.set_defaults(run=cmd_backup)
 
     p = sub.add_parser("restore", help="bring a backup back (dashboard stopped)")

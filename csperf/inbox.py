@@ -251,6 +251,48 @@ def drop_files(paths: Iterable[str | os.PathLike], inbox: str | os.PathLike | No
     return placed
 
 
+def file_id(path: Path) -> tuple[int, int]:
+    """What follows a dropped file through the watcher's moves (a hard link or a rename keeps
+    it), where its name may gain " (2)" on the way."""
+    stat = path.stat()
+    return stat.st_dev, stat.st_ino
+
+
+def await_outcomes(dropped: dict[Path, tuple[int, int]], timeout_s: float,
+                   poll_s: float = 0.5) -> list[tuple[Path, str, str]]:
+    """What the dashboard made of files dropped into its inbox (`dropped`: each path with its
+    file_id, taken as it landed), waited for up to `timeout_s`: per file "imported" (or found a
+    duplicate), "failed" with the error it filed, or "pending". A command that hands files over
+    can then report a failure and exit with it, instead of promising an import that failed."""
+    found: dict[Path, tuple[str, str]] = {}
+    deadline = time.monotonic() + timeout_s
+    while True:
+        for folder in {path.parent for path in dropped}:
+            for sub, outcome in ((DONE_DIR, "imported"), (FAILED_DIR, "failed")):
+                for entry in (folder / sub).glob("*") if (folder / sub).is_dir() else ():
+                    if entry.name.endswith(ERROR_SUFFIX) or entry.name.startswith("."):
+                        continue
+                    try:
+                        landed = file_id(entry)
+                    except FileNotFoundError:
+                        continue
+                    for path, wanted in dropped.items():
+                        if path not in found and wanted == landed:
+                            found[path] = (outcome, _filed_error(entry) if outcome == "failed" else "")
+        if len(found) == len(dropped) or time.monotonic() >= deadline:
+            return [(path, *found.get(path, ("pending", ""))) for path in dropped]
+        time.sleep(poll_s)
+
+
+def _filed_error(failed_file: Path) -> str:
+    """The message _write_error filed beside a failed file (after its name and time)."""
+    try:
+        text = failed_file.with_name(failed_file.name + ERROR_SUFFIX).read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    return text.split("\n\n", 1)[-1].strip()
+
+
 def _is_candidate(entry: Path) -> bool:
     name = entry.name
     return (

@@ -260,7 +260,7 @@ def test_import_while_the_dashboard_holds_the_database_goes_to_the_inbox(cli_db,
     Database(cli_db).close()
     with held_by_another_process(cli_db, tmp_path / "inbox"):
         day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
-        code, out, _ = run(capsys, "import", str(day))
+        code, out, _ = run(capsys, "import", str(day), "--wait", "0")  # this stand-in never imports
         assert code == 0 and "收件箱" in out
         assert [p.name for p in (tmp_path / "inbox").iterdir() if p.is_file() and p.name[0] != "."] == [day.name]
         code, _, err = run(capsys, "kpis", "--from", "2026-10-01", "--to", "2026-10-31")
@@ -274,12 +274,52 @@ def test_files_go_to_the_folder_the_running_dashboard_announced_not_this_shells_
     watched = tmp_path / "dashboard-inbox"
     with held_by_another_process(cli_db, watched):
         day = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
-        code, out, _ = run(capsys, "import", str(day))
+        code, out, _ = run(capsys, "import", str(day), "--wait", "0")
         assert code == 0 and str(watched) in out
         assert [p.name for p in watched.iterdir() if p.is_file() and p.name[0] != "."] == [day.name]
         assert not any(p.is_file() for p in inbox.inbox_dir().iterdir())  # $CSPERF_INBOX, unwatched: nothing
-        code, out, _ = run(capsys, "backup", str(tmp_path / "copy.duckdb"))
+        code, out, _ = run(capsys, "backup", str(tmp_path / "copy.duckdb"), "--wait", "0")
         assert code == 0 and [p.suffix for p in (watched / "requests").iterdir()] == [".json"]
+
+
+def test_work_handed_to_the_dashboard_reports_how_it_ended_and_a_failure_exits_with_it(cli_db, tmp_path, capsys):
+    """`csperf import` and `backup` while the dashboard runs used to exit 0 on handing the work
+    over, though the dashboard then refused the file or could not write the backup."""
+    import threading
+    import time
+
+    from csperf import inbox
+
+    Database(cli_db).close()
+    folder, stop = tmp_path / "inbox", threading.Event()
+
+    def dashboard():  # the watcher's loop, into a database of its own (the held one is busy)
+        own = Database(tmp_path / "dashboard.duckdb")
+        try:
+            while not stop.is_set():
+                inbox.process(own, folder, settle_seconds=0)
+                time.sleep(0.2)
+        finally:
+            own.close()
+
+    good = pdd_csv(tmp_path / "拼多多客服绩效_2026-10-01_2026-10-01.csv", [("阿强", 10, 5, 100)])
+    bad = tmp_path / "业绩报表.xlsx"
+    bad.write_bytes(b"%PDF-1.4 not a workbook")
+    with held_by_another_process(cli_db, folder):
+        watcher = threading.Thread(target=dashboard, daemon=True)
+        watcher.start()
+        try:
+            code, out, err = run(capsys, "import", str(good), str(bad), "--wait", "30")
+            assert code == cli.EXIT_BAD_INPUT, (out, err)
+            assert f"✓ {good.name}: 看板已导入" in out and "✗ 业绩报表.xlsx: 没有可识别的列" in err
+            (tmp_path / "a-file").write_text("x")
+            code, out, err = run(capsys, "backup", str(tmp_path / "a-file" / "y.duckdb"), "--wait", "30")
+            assert code == cli.EXIT_BAD_INPUT and "看板没能写出备份" in err
+            code, out, err = run(capsys, "backup", str(tmp_path / "copy.duckdb"), "--wait", "30")
+            assert code == 0 and "已备份到" in out and (tmp_path / "copy.duckdb").exists()
+        finally:
+            stop.set()
+            watcher.join(10)
 
 
 def test_a_database_held_by_something_other_than_a_dashboard_is_busy_and_nothing_is_handed_over(cli_db, tmp_path,
