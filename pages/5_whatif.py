@@ -424,7 +424,8 @@ if frame.can("edit_schemes"):
                                             else t("所有岗位（无专属方案时）", "All roles (without their own)"))
             role_of = dict(zip(saved["name"], saved["role"]))
             assign_name = cols[1].selectbox(t("方案", "Scheme"), sorted(role_of), key="wi_assign_name",
-                                            format_func=lambda n: f"{n}（{fmt.role(role_of[n], ui.lang())}）"
+                                            format_func=lambda n: t(f"{n}（{fmt.role(role_of[n])}）",
+                                                                    f"{n} ({fmt.role(role_of[n], 'en')})")
                                             if role_of[n] != "all" else n)
             valid_from = cols[2].date_input(t("生效日", "In force from"), frame.date_from.replace(day=1),
                                             key="wi_assign_from")
