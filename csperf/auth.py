@@ -3,12 +3,15 @@
 Pay is sensitive: an agent must see only their own figures and pay slip, a viewer no pay
 at all. The rules live here as data (ROLE_PERMISSIONS) so the pages ask `user.can(...)`
 instead of each re-deciding. Passwords are stored only as salted, deliberately slow
-argon2id hashes; every change to the accounts lands in the audit trail (never a password).
+argon2id hashes; every change to the accounts lands in the audit trail (never a password),
+and so does every failed sign-in, which the lockout against guessing counts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import math
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -20,12 +23,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from csperf.db import Database
+from csperf.importer import SHOP_LEVEL_ACCOUNT
 from csperf.safe_export import to_csv
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; this only stops absurd inputs
 MAX_USERNAME_LENGTH = 64
 SESSION_LIFETIME = timedelta(days=14)  # a browser stays signed in this long unless signed out
+LOCKOUT_FAILURES = 5  # wrong passwords for one name within LOCKOUT_WINDOW pause that name's sign-in …
+LOCKOUT_WINDOW = timedelta(minutes=15)  # … for this long
 
 ROLES: tuple[str, ...] = ("owner", "supervisor", "agent", "viewer")
 # Chinese with the code the command line takes (csperf user add --role), and English.
@@ -66,7 +72,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         "import", "edit_roster", "enter_qa", "set_targets", "review",
     }),
     "agent": frozenset({"view_own", "view_own_pay"}),
-    "viewer": frozenset({"view_team", "review"}),
+    "viewer": frozenset({"view_team", "view_own", "review"}),  # view_own: the agent page, without pay
 }
 
 _hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile, random salt per hash
@@ -138,6 +144,22 @@ def _owners(cur) -> int:
     return int(cur.execute("SELECT count(*) FROM users WHERE role = 'owner'").fetchall()[0][0])
 
 
+def _check_account(cur, shop: str, account: str) -> None:
+    """An agent's account must be one the dashboard knows (with figures, or in the roster):
+    a login bound to a misspelt one would show its agent nothing, in every period."""
+    known = """SELECT shop, account FROM facts WHERE current AND account <> ?
+               UNION SELECT shop, account FROM roster"""
+    if cur.execute(f"SELECT 1 FROM ({known}) WHERE shop = ? AND account = ?",
+                   [SHOP_LEVEL_ACCOUNT, shop, account]).fetchall():
+        return
+    if not cur.execute(f"SELECT 1 FROM ({known}) WHERE shop = ?", [SHOP_LEVEL_ACCOUNT, shop]).fetchall():
+        raise ValueError(f"没有店铺 {shop} 的数据，花名册里也没有；请检查拼写 — no figures and no roster entry "
+                         f"for shop {shop}; check the spelling")
+    raise ValueError(f"店铺 {shop} 没有客服账号 {account}（没有数据，也不在花名册里）；请检查拼写，或先导入它的数据、"
+                     f"把它加进花名册 — shop {shop} has no agent account {account} (no figures, not in the "
+                     "roster); check the spelling, or import its figures or add it to the roster first")
+
+
 # -- accounts ------------------------------------------------------------------------------
 
 def has_users(db: Database) -> bool:
@@ -154,7 +176,8 @@ def add_user(
     account: str | None = None,
     by: str | None = None,
 ) -> User:
-    """Create an account. The first account must be an owner, so someone can manage the rest."""
+    """Create an account. The first account must be an owner, so someone can manage the rest;
+    an agent's, one bound to an account the dashboard knows."""
     name = _clean_username(username)
     shop, account = _check_role(role, shop, account)
     check_password(password)
@@ -164,6 +187,8 @@ def add_user(
             raise ValueError(f"用户名 {name} 已存在 — username already exists")
         if role != "owner" and _owners(cur) == 0:
             raise ValueError("第一个用户必须是所有者 (owner) — the first account must be an owner")
+        if role == "agent":
+            _check_account(cur, shop, account)
         cur.execute(
             "INSERT INTO users (username, password_hash, role, shop, account) VALUES (?, ?, ?, ?, ?)",
             [name, password_hash, role, shop, account],
@@ -224,10 +249,53 @@ def _unknown_user_hash() -> str:
     return _hasher.hash(secrets.token_urlsafe(16))
 
 
+class LockedOut(PermissionError):
+    """Sign-in refused for a while after repeated wrong passwords (the message says how long)."""
+
+
+_ATTEMPT_KEY = secrets.token_bytes(16)  # per process: see _attempts
+
+
+def _attempts(name: str, known: bool) -> tuple[str | None, str, list]:
+    """Who a sign-in attempt is filed under in the audit trail, with the SQL that finds that
+    person's rows. A known user by name; a name nobody has only by a keyed digest in the detail,
+    for the lockout to count its attempts too (locking only real names would tell which exist),
+    while a password typed into the name field never lands in the trail. The key lives only in
+    this process, so no copy of the database can test guesses against it."""
+    if known:
+        return name, "", ("username = ?", [name])
+    tag = f" #{hmac.new(_ATTEMPT_KEY, name.encode(), hashlib.sha256).hexdigest()[:8]}"
+    return None, tag, ("username IS NULL AND ends_with(detail, ?)", [tag])
+
+
+def _locked_for(cur, who: tuple[str, list]) -> float:
+    """Seconds the name stays locked: LOCKOUT_FAILURES wrong passwords since its last sign-in,
+    all within LOCKOUT_WINDOW, lock it for LOCKOUT_WINDOW from the last of them (0: not locked)."""
+    where, params = who
+    count, span, age = cur.execute(
+        f"""SELECT count(*), epoch(max(happened_at) - min(happened_at)), epoch(current_timestamp - max(happened_at))
+            FROM (SELECT happened_at FROM audit
+                  WHERE action = 'login_failed' AND {where}
+                    AND audit_id > coalesce((SELECT max(audit_id) FROM audit WHERE action = 'login' AND {where}), 0)
+                  ORDER BY audit_id DESC LIMIT ?)""",
+        [*params, *params, LOCKOUT_FAILURES]).fetchall()[0]
+    window = LOCKOUT_WINDOW.total_seconds()
+    return window - age if count == LOCKOUT_FAILURES and span <= window and age < window else 0.0
+
+
+def _locked_out(seconds: float) -> LockedOut:
+    minutes = max(1, math.ceil(seconds / 60))
+    return LockedOut(f"登录失败次数过多，此用户名已暂停登录，请 {minutes} 分钟后再试 — too many failed sign-ins: "
+                     f"this username is paused; try again in {minutes} minute{'s' if minutes > 1 else ''}")
+
+
 def authenticate(db: Database, username: str, password: str) -> User | None:
     """The user, or None for a wrong name or password (the same slow work either way).
 
-    A hash made with weaker parameters than today's is replaced on a successful sign-in.
+    After LOCKOUT_FAILURES wrong passwords for a name within LOCKOUT_WINDOW, raises LockedOut
+    for that name (known or not, so the lock tells nothing) until the window has passed; a
+    successful sign-in starts the count again. A hash made with weaker parameters than today's
+    is replaced on a successful sign-in.
     """
     try:
         name = _clean_username(username)
@@ -236,6 +304,11 @@ def authenticate(db: Database, username: str, password: str) -> User | None:
     found = db.rows(
         "SELECT password_hash, role, shop, account FROM users WHERE username = ?", [name]
     ) if name else []
+    filed_as, tag, who = _attempts(name, bool(found))
+    with db.cursor() as cur:
+        locked = _locked_for(cur, who)
+    if locked:
+        raise _locked_out(locked)
     stored = found[0][0] if found else _unknown_user_hash()
     try:
         _hasher.verify(stored, password if isinstance(password, str) else "")
@@ -245,15 +318,25 @@ def authenticate(db: Database, username: str, password: str) -> User | None:
     upgraded = _hasher.hash(password) if ok and _hasher.check_needs_rehash(stored) else None
     with db.write() as cur:
         if not ok:
-            db.audit(cur, name if found else None, "login_failed",
-                     "密码错误 — wrong password" if found else "未知用户名 — unknown username")
-            return None
-        if upgraded:
-            cur.execute(
-                "UPDATE users SET password_hash = ? WHERE username = ? AND password_hash = ?",
-                [upgraded, name, stored],
-            )
-        db.audit(cur, name, "login", found[0][1])
+            db.audit(cur, filed_as, "login_failed",
+                     ("密码错误 — wrong password" if found else "未知用户名 — unknown username") + tag)
+            locked = _locked_for(cur, who)
+            if locked:  # that was the last try allowed: the owner sees it in the trail
+                minutes = LOCKOUT_WINDOW // timedelta(minutes=1)
+                db.audit(cur, filed_as, "login_locked",
+                         f"连续 {LOCKOUT_FAILURES} 次登录失败，暂停 {minutes} 分钟 — {LOCKOUT_FAILURES} failed "
+                         f"sign-ins, paused for {minutes} minutes{tag}")
+        else:
+            if upgraded:
+                cur.execute(
+                    "UPDATE users SET password_hash = ? WHERE username = ? AND password_hash = ?",
+                    [upgraded, name, stored],
+                )
+            db.audit(cur, name, "login", found[0][1])
+    if locked:
+        raise _locked_out(locked)
+    if not ok:
+        return None
     _hash, role, shop, account = found[0]
     return User(name, role, shop, account)
 
@@ -297,6 +380,7 @@ def end_session(db: Database, token: str | None) -> None:
 # what each action code the trail stores means, in the dashboard's two languages
 AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "login": ("登录", "sign-in"), "login_failed": ("登录失败", "failed sign-in"),
+    "login_locked": ("暂停登录", "sign-in paused"),
     "user_add": ("添加用户", "user added"), "user_password": ("修改密码", "password changed"),
     "user_remove": ("删除用户", "user removed"),
     "import": ("导入", "import"), "undo": ("撤销导入", "import undone"),
@@ -334,11 +418,14 @@ def audit_frame(db: Database, since: date | datetime | str | None = None) -> pd.
     )
 
 
-def audit_csv(db: Database, since: date | datetime | str | None = None) -> bytes:
-    """The audit trail as an Excel-safe CSV with Chinese headers."""
+AUDIT_HEADERS = {"happened_at": ("时间", "Time"), "username": ("用户", "User"), "action": ("操作", "Action"),
+                 "detail": ("详情", "Detail")}
+
+
+def audit_csv(db: Database, since: date | datetime | str | None = None, lang: str = "zh") -> bytes:
+    """The audit trail as an Excel-safe CSV, headers and actions in `lang` (details as stored)."""
     frame = audit_frame(db, since)
     frame["happened_at"] = frame["happened_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
-    frame["action"] = frame["action"].map(action_label)
-    return to_csv(frame.rename(columns={
-        "happened_at": "时间", "username": "用户", "action": "操作", "detail": "详情",
-    }))
+    frame["action"] = frame["action"].map(lambda action: action_label(action, lang))
+    return to_csv(frame.rename(columns={column: zh if lang == "zh" else en
+                                        for column, (zh, en) in AUDIT_HEADERS.items()}))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -50,7 +50,7 @@ PAGES = [
     PageSpec("pages/2_leaderboard.py", "leaderboard", "排行榜", "Leaderboard", ":material/leaderboard:",
              "view_team"),
     PageSpec("pages/3_trends.py", "trends", "趋势", "Trends", ":material/trending_up:", "view_team"),
-    PageSpec("pages/4_agent.py", "agent", "客服", "Agent", ":material/person:", "view_own_pay"),
+    PageSpec("pages/4_agent.py", "agent", "客服", "Agent", ":material/person:", "view_own"),
     PageSpec("pages/5_whatif.py", "whatif", "模拟", "What-if", ":material/tune:", "whatif"),
     PageSpec("pages/6_data.py", "data", "数据", "Data", ":material/upload_file:", "import"),
     PageSpec("pages/7_review.py", "review", "周会", "Weekly review", ":material/slideshow:", "review"),
@@ -358,6 +358,38 @@ def sign_out(db: Database) -> None:
     st.rerun()
 
 
+def _still_signed_in(db: Database, user: auth.User, token: str | None) -> auth.User | None:
+    """`user` as the database has them now, or None once their session has ended: signed out
+    in another tab, a new password, the account removed."""
+    current = auth.resume_session(db, token) if token else auth.user_by_name(db, user.username)
+    return current if current is not None and current.username == user.username else None
+
+
+def check_session() -> None:
+    """For a fragment that reruns by itself (run_every): such a run skips the page and so its
+    frame, so it asks here whether the session still holds; once it has ended, the whole page
+    reruns, and its frame asks to sign in."""
+    user = st.session_state.get("user")
+    if user is None or _still_signed_in(database(), user, st.session_state.get("session_token")) is None:
+        st.rerun()
+
+
+def while_signed_in(frame: Frame, build: Callable[[], bytes]) -> Callable[[], bytes]:
+    """A download's data built only when clicked (st.download_button(data=callable)).
+    Streamlit calls it on its own thread, outside any script run, so no frame checks the
+    session then: it is checked here, against the user and token of the run that drew the
+    button, and a session ended since gets nothing. `build` must not read the session either
+    (the language: pass in what the run read)."""
+    db, user, token = frame.db, frame.user, st.session_state.get("session_token")
+
+    def guarded() -> bytes:
+        if _still_signed_in(db, user, token) != user:
+            raise PermissionError("登录已结束，请重新登录 — the session has ended; sign in again")
+        return build()
+
+    return guarded
+
+
 def ensure_login(db: Database, *, set_cookie: bool = True) -> auth.User:
     """The signed-in user (also after a browser reload, from the token the browser kept);
     otherwise the login (or first-owner) form, and stop. Every run asks again, so signing
@@ -370,9 +402,8 @@ def ensure_login(db: Database, *, set_cookie: bool = True) -> auth.User:
             _keep_cookie(st.session_state.pop("keep_cookie"))
     user = st.session_state.get("user")
     if user is not None:
-        token = st.session_state.get("session_token")
-        current = auth.resume_session(db, token) if token else auth.user_by_name(db, user.username)
-        if current is not None and current.username == user.username:
+        current = _still_signed_in(db, user, st.session_state.get("session_token"))
+        if current is not None:
             return current
         st.session_state.pop("user", None)
         st.session_state.pop("session_token", None)
@@ -399,11 +430,15 @@ def ensure_login(db: Database, *, set_cookie: bool = True) -> auth.User:
         password = st.text_input(t("密码", "Password"), type="password", key="login_password")
         submitted = st.form_submit_button(t("登录", "Sign in"), type="primary")
     if submitted:
-        found = auth.authenticate(db, username.strip(), password)
-        if found is None:
-            st.error(t("用户名或密码不正确", "Wrong username or password"))
+        try:
+            found = auth.authenticate(db, username.strip(), password)
+        except auth.LockedOut as locked:  # too many wrong passwords for this name (whether it exists or not)
+            error(locked)
         else:
-            _signed_in(db, found)
+            if found is None:
+                st.error(t("用户名或密码不正确", "Wrong username or password"))
+            else:
+                _signed_in(db, found)
     if _sso_configured():
         st.button(t("单点登录", "Single sign-on"), on_click=st.login)
     st.stop()
@@ -514,8 +549,7 @@ def page_frame(
     db = _database_or_stop()
     user = ensure_login(db)
     if permission and not user.can(permission):
-        st.error(t("你的账号没有权限查看此页。", "Your account may not open this page."))
-        st.stop()
+        _refused(db, user)
     first, last = queries.data_range(db)
     frame = Frame(db, user, None, None, {}, has_data=last is not None, last_day=last)
     if sidebar:
@@ -571,15 +605,31 @@ def _navigation(user: auth.User) -> None:
                 st.page_link(spec.file, label=t(spec.zh, spec.en), icon=spec.icon)
 
 
+def _account_box(db: Database, user: auth.User) -> None:
+    """The top of the sidebar: the role's pages, who is signed in, the language, sign-out."""
+    _navigation(user)
+    st.divider()
+    st.caption(f"{user.username} · {auth.role_label(user.role, lang())}")
+    _language_switch()
+    if st.button(t("退出登录", "Sign out"), key="logout"):
+        sign_out(db)
+
+
+def _refused(db: Database, user: auth.User) -> None:
+    """A page the role may not open (a link someone shared, say): the user keeps their own
+    pages and sign-out, and gets a link to their first page, rather than a dead end."""
+    with st.sidebar:
+        _account_box(db, user)
+    st.error(t("你的账号没有权限查看此页。", "Your account may not open this page."))
+    home = next(spec for spec in PAGES if spec.file == home_page(user))
+    st.page_link(home.file, label=t(f"去「{home.zh}」页", f"Go to {home.en}"), icon=home.icon)
+    st.stop()
+
+
 def _sidebar(frame: Frame, first: date | None, last: date | None) -> None:
     user = frame.user
     with st.sidebar:
-        _navigation(user)
-        st.divider()
-        st.caption(f"{user.username} · {auth.role_label(user.role, lang())}")
-        _language_switch()
-        if st.button(t("退出登录", "Sign out"), key="logout"):
-            sign_out(frame.db)
+        _account_box(frame.db, user)
         if last is None:
             return
         st.divider()
@@ -634,16 +684,17 @@ def period_notes(used: Iterable[Scheme], frame: Frame) -> None:
                   key=f"period_fit_{note.kind}", on_click=_store_period, args=(choice,))
 
 
-def export_heading(frame: Frame, title: str, used: dict[str, Scheme], show_pay: bool) -> list[str]:
+def export_heading(frame: Frame, title: str, used: dict[str, Scheme], show_pay: bool, *, language: str) -> list[str]:
     """The lines above a leaderboard export (views.export_heading), with the pay caveats the
-    page shows where pay is exported too."""
-    notes = ([note.text(frame.date_from, frame.date_to, frame.last_day, lang())
+    page shows where pay is exported too. `language` is the page's, read during its run: an
+    export built when clicked runs outside it, where lang() would fall back to Chinese."""
+    notes = ([note.text(frame.date_from, frame.date_to, frame.last_day, language)
               for note in views.period_notes(used.values(), frame.date_from, frame.date_to, frame.last_day)]
              if show_pay else [])
     return views.export_heading(title, frame.date_from, frame.date_to, previous=frame.previous, scheme_names=used,
                                 filters=frame.filters, notes=notes, last_day=frame.last_day,
                                 exported_by=frame.user.username, exported_at=datetime.now(ZoneInfo(TIME_ZONE)),
-                                lang=lang())
+                                lang=language)
 
 
 def show_period(date_from: date, date_to: date) -> None:

@@ -28,6 +28,7 @@ drawn_at = datetime.now()
 
 @st.fragment(run_every=LIVE_SECONDS)
 def watch_for_new_data() -> None:
+    ui.check_session()  # a tab left open after signing out elsewhere stops polling
     if frame.db.data_version() == drawn_version:
         st.caption(ui.t(f"● 实时：每 {LIVE_SECONDS} 秒检查一次收件箱 {INBOX}",
                         f"● Live: checking the inbox {INBOX} every {LIVE_SECONDS} s"))

@@ -129,12 +129,12 @@ if labelled.goals:
                     "“vs target” holds each agent to their own monthly target: a total's share done (of the whole "
                     "month mid-month); green = met, or on pace to be by the month's end; orange = short."))
 
-sheet = ui.t("排行榜", "Leaderboard")
+sheet, language = ui.t("排行榜", "Leaderboard"), ui.lang()  # read now: the click runs outside this run
 st.download_button(
     ui.t("导出 Excel", "Export to Excel"),
-    data=lambda: safe_export.to_xlsx(  # built only when clicked
-        {sheet: labelled.frame}, views.export_formats(labelled, ui.lang()),
-        {sheet: ui.export_heading(frame, sheet, board.schemes, show_pay)}),
+    data=ui.while_signed_in(frame, lambda: safe_export.to_xlsx(  # built only when clicked, and if still signed in
+        {sheet: labelled.frame}, views.export_formats(labelled, language),
+        {sheet: ui.export_heading(frame, sheet, board.schemes, show_pay, language=language)})),
     file_name=f"leaderboard_{frame.date_from:%Y%m%d}_{frame.date_to:%Y%m%d}.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     icon=":material/download:",

@@ -7,7 +7,7 @@ see everyone's pay.
 
 from csperf import ui
 
-frame = ui.page_frame("客服", "Agent", permission="view_own_pay")
+frame = ui.page_frame("客服", "Agent", permission="view_own")
 
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402

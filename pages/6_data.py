@@ -613,24 +613,38 @@ if frame.can("manage_users"):
             t("创建时间", "Created"): accounts["created_at"].dt.strftime("%Y-%m-%d %H:%M"),
         }), hide_index=True, width="stretch", placeholder="—")
         add, change = st.columns(2)
-        with add.form("dt_add_user", clear_on_submit=True):
+        added = st.session_state.get("dt_users_added", 0)  # fresh fields once a user is added
+        with add.form("dt_add_user"):  # not cleared on submit: after a refusal what was typed stays
             st.markdown(t("**添加用户**", "**Add a user**"))
-            new_name = st.text_input(t("用户名", "Username"))
-            new_role = st.selectbox(t("角色", "Role"), list(auth.ROLES), index=list(auth.ROLES).index("supervisor"),
+            new_name = st.text_input(t("用户名", "Username"), key=f"dt_new_name_{added}")
+            new_role = st.selectbox(t("角色", "Role"), list(auth.ROLES), index=list(auth.ROLES).index("agent"),
+                                    key=f"dt_new_role_{added}",  # the least a mistake can give away: one's own
                                     format_func=lambda role: auth.role_label(role, ui.lang()))
-            new_password = st.text_input(t("初始密码（至少8位）", "Password (8+ characters)"), type="password")
+            new_password = st.text_input(t("初始密码（至少8位）", "Password (8+ characters)"), type="password",
+                                         key=f"dt_new_password_{added}")
             agents = ui.query("agents")
             bound = st.selectbox(t("客服账号（角色为客服时必选）", "Agent account (for the agent role)"),
                                  [None] + [f"{s}:{a}" for s, a in zip(agents["shop"], agents["agent"])],
-                                 format_func=lambda v: "—" if v is None else v)
+                                 format_func=lambda v: "—" if v is None else v, key=f"dt_new_account_{added}")
             if st.form_submit_button(t("添加", "Add"), type="primary"):
-                shop, account = bound.rsplit(":", 1) if (bound and new_role == "agent") else (None, None)
-                try:
-                    auth.add_user(db, new_name, new_password, new_role, shop=shop, account=account, by=username)
-                except ValueError as exc:
-                    ui.error(exc)
+                role_zh, role_en = auth.role_label(new_role, "zh"), auth.role_label(new_role, "en")
+                if new_role == "agent" and not bound:
+                    st.error(t("角色为客服 (agent) 时请选择客服账号。", "Pick the agent account for the Agent role."))
+                elif new_role != "agent" and bound:
+                    st.error(t(f"{role_zh} 不绑定客服账号：请把客服账号选回「—」，或把角色改为客服 (agent)。",
+                               f"A user with the {role_en} role is not bound to an agent account: set the agent "
+                               "account back to “—”, or make the role Agent."))
                 else:
-                    ui.flash(t(f"已添加用户 {new_name}", f"Added user {new_name}"))
+                    shop, account = bound.rsplit(":", 1) if bound else (None, None)
+                    try:
+                        made = auth.add_user(db, new_name, new_password, new_role, shop=shop, account=account,
+                                             by=username)
+                    except ValueError as exc:
+                        ui.error(exc)
+                    else:
+                        saved_then_flash("dt_users_added", t(
+                            f"已添加用户 {made.username}：{role_zh}" + (f"，客服账号 {bound}" if bound else ""),
+                            f"Added user {made.username} as {role_en}" + (f", agent account {bound}" if bound else "")))
         users = accounts["username"].tolist()
         with change.form("dt_password", clear_on_submit=True):
             st.markdown(t("**重设密码**", "**Reset a password**"))
@@ -660,8 +674,8 @@ if frame.can("manage_users"):
 
         st.subheader(t("操作日志", "Audit trail"))
         trail = auth.audit_frame(db)
-        st.download_button(t("导出 CSV", "Export CSV"), auth.audit_csv(db), file_name=f"audit-{date.today()}.csv",
-                           mime="text/csv", key="dt_audit_csv")
+        st.download_button(t("导出 CSV", "Export CSV"), auth.audit_csv(db, lang=ui.lang()),
+                           file_name=f"audit-{date.today()}.csv", mime="text/csv", key="dt_audit_csv")
         recent = trail.head(500)
         st.caption(t(f"共 {len(trail)} 条，下面显示最近 {len(recent)} 条；导出包含全部。",
                      f"{len(trail)} entries; the latest {len(recent)} are shown, the export has all."))

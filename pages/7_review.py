@@ -360,6 +360,7 @@ top[5].button(ui.t("下一页", "Next"), icon=":material/chevron_right:", on_cli
 
 @st.fragment(run_every=None if paused else SLIDE_SECONDS)
 def show_slide() -> None:
+    ui.check_session()  # a timed rerun skips the frame: a screen left on must not outlive its session
     # A timed rerun advances; a rerun caused by a button has just reset the clock.
     if not st.session_state["rv_paused"] and time.time() - st.session_state["rv_shown_at"] >= SLIDE_SECONDS - 0.5:
         go(1)

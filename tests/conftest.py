@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import subprocess
@@ -175,6 +176,16 @@ def app_db(tmp_path, monkeypatch):
     """A populated database file (see populate) for the app tests."""
     with app_database(tmp_path, monkeypatch, populate) as path:
         yield path
+
+
+def page_text(at) -> str:
+    """Everything a reader could see: text elements, table cells and chart data."""
+    parts = [e.value for kind in ("title", "subheader", "markdown", "caption", "success", "info", "warning", "error")
+             for e in getattr(at, kind)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    parts += [d.value.to_csv() for d in at.dataframe]
+    parts += [json.dumps(json.loads(chart.proto.spec), ensure_ascii=False) for chart in at.get("plotly_chart")]
+    return "\n".join(str(p) for p in parts)
 
 
 def app_test(page: str | None = None, role: str = "owner"):

@@ -16,8 +16,14 @@ def db():
     database.close()
 
 
+def rostered(db, shop, account):
+    with db.write() as cur:
+        cur.execute("INSERT INTO roster (shop, account, name) VALUES (?, ?, ?)", [shop, account, account])
+
+
 @pytest.fixture
 def staffed(db):
+    rostered(db, "旗舰店", "旗舰店:小王")
     auth.add_user(db, "boss", "boss-pass-1", "owner")
     auth.add_user(db, "lead", "lead-pass-1", "supervisor", by="boss")
     auth.add_user(db, "wang", "wang-pass-1", "agent", shop="旗舰店", account="旗舰店:小王", by="boss")
@@ -151,6 +157,7 @@ def test_permission_table():
     assert agent.can("view_own_pay") and not agent.can("view_team") and not agent.can("view_pay_all")
     assert not agent.can("import") and not agent.can("review")
     assert viewer.can("view_team") and viewer.can("review")
+    assert viewer.can("view_own") and agent.can("view_own")  # the agent page: a viewer picks anyone, without pay
     assert not viewer.can("view_pay_all") and not viewer.can("view_own_pay") and not viewer.can("whatif")
     with pytest.raises(KeyError):
         owner.can("delete_everything")
@@ -209,6 +216,119 @@ def test_audit_since_and_csv(staffed):
     assert rows[1][1:] == ["lead", "导入", "'=HYPERLINK(\"http://evil\")"]  # the action in words
     assert len(rows) == 6
     datetime.strptime(rows[1][0], "%Y-%m-%d %H:%M:%S")
+
+
+def test_the_audit_csv_is_in_the_language_asked_for(staffed):
+    auth.authenticate(staffed, "ghost", "ghost-secret")
+    rows = list(csv.reader(io.StringIO(auth.audit_csv(staffed, lang="en")[3:].decode("utf-8"), newline="")))
+    assert rows[0] == ["Time", "User", "Action", "Detail"]
+    assert [row[2] for row in rows[1:3]] == ["failed sign-in", "user added"]
+    assert rows[1][3].startswith("未知用户名 — unknown username")  # the detail as stored, as on the page
+
+
+def test_an_agent_is_bound_only_to_an_account_with_figures_or_in_the_roster(db):
+    from conftest import synthetic_facts
+
+    from csperf.db import ImportMeta
+    from csperf.importer import SHOP_LEVEL_ACCOUNT
+
+    auth.add_user(db, "boss", "boss-pass-1", "owner")
+    db.apply_import(ImportMeta("synthetic.xlsx", "sha", "generic"), synthetic_facts(days=3))
+    with pytest.raises(ValueError, match="没有店铺 悦享旗舰 的数据") as unknown_shop:
+        auth.add_user(db, "typo1", "typo-pass-1", "agent", shop="悦享旗舰", account="小美", by="boss")
+    assert "请检查拼写" in str(unknown_shop.value) and " — " in str(unknown_shop.value)
+    with pytest.raises(ValueError, match="店铺 旗舰店 没有客服账号 小美美"):
+        auth.add_user(db, "typo2", "typo-pass-1", "agent", shop="旗舰店", account="小美美", by="boss")
+    with pytest.raises(ValueError, match="没有客服账号"):  # a shop's own figures are nobody's
+        auth.add_user(db, "typo3", "typo-pass-1", "agent", shop="旗舰店", account=SHOP_LEVEL_ACCOUNT, by="boss")
+    assert list(auth.list_users(db)["username"]) == ["boss"]
+    auth.add_user(db, "mei", "mei-pass-12", "agent", shop="旗舰店", account="小美", by="boss")  # has figures
+    rostered(db, "新店", "小新")
+    auth.add_user(db, "xin", "xin-pass-12", "agent", shop="新店", account="小新", by="boss")  # in the roster
+    assert auth.user_by_name(db, "xin") == auth.User("xin", "agent", "新店", "小新")
+
+
+def test_the_command_line_says_why_it_refuses_an_agent_account_nobody_has(tmp_path, monkeypatch, capsys):
+    from csperf import cli
+    from csperf.db import close_all
+
+    monkeypatch.setenv("CSPERF_DB", str(tmp_path / "cli.duckdb"))
+    monkeypatch.setenv("CSPERF_INBOX", str(tmp_path / "inbox"))
+    close_all()
+    try:
+        assert cli.main(["user", "add", "boss", "--role", "owner", "--password", "boss-pass-1"]) == 0
+        code = cli.main(["user", "add", "typo1", "--role", "agent", "--shop", "悦享旗舰店", "--account", "小美美",
+                         "--password", "typo-pass-1"])
+        out, err = capsys.readouterr()
+        assert code == cli.EXIT_BAD_INPUT and "已添加用户 typo1" not in out
+        assert err.startswith("错误: 没有店铺 悦享旗舰店 的数据，花名册里也没有；请检查拼写 — ")
+    finally:
+        close_all()
+
+
+# -- repeated wrong passwords ----------------------------------------------------------------
+
+
+def _age_failures(db, minutes):
+    """Move every sign-in attempt `minutes` into the past."""
+    with db.write() as cur:
+        cur.execute(f"UPDATE audit SET happened_at = happened_at - INTERVAL {int(minutes)} MINUTE "
+                    "WHERE action LIKE 'login%'")
+
+
+@pytest.mark.parametrize("username", ["wang", "nobody"])
+def test_five_wrong_passwords_lock_a_name_for_fifteen_minutes(staffed, username):
+    for _ in range(4):
+        assert auth.authenticate(staffed, username, "wrong-pass-1") is None
+    with pytest.raises(auth.LockedOut, match="登录失败次数过多") as fifth:
+        auth.authenticate(staffed, username, "wrong-pass-1")
+    message = str(fifth.value)
+    assert "15 分钟" in message and "15 minutes" in message and username not in message
+    with pytest.raises(auth.LockedOut) as sixth:  # the right password too: the same words either way
+        auth.authenticate(staffed, username, "wang-pass-1")
+    assert str(sixth.value) == message
+    assert auth.authenticate(staffed, "lead", "lead-pass-1").username == "lead"  # other names are not locked
+    _age_failures(staffed, 10)
+    with pytest.raises(auth.LockedOut, match="5 分钟"):
+        auth.authenticate(staffed, username, "wang-pass-1")
+    _age_failures(staffed, 6)
+    if username == "wang":
+        assert auth.authenticate(staffed, "wang", "wang-pass-1").username == "wang"
+    else:
+        assert auth.authenticate(staffed, "nobody", "wang-pass-1") is None
+    trail = auth.audit_frame(staffed)
+    assert (trail["action"] == "login_locked").sum() == 1  # the owner sees it in the trail
+    assert not trail["detail"].astype(str).str.contains("nobody").any()
+
+
+def test_failures_spread_over_more_than_fifteen_minutes_lock_nothing(staffed):
+    for _ in range(3):
+        auth.authenticate(staffed, "wang", "wrong-pass-1")
+    _age_failures(staffed, 16)
+    for _ in range(4):
+        assert auth.authenticate(staffed, "wang", "wrong-pass-1") is None
+    assert auth.authenticate(staffed, "wang", "wang-pass-1").username == "wang"
+
+
+def test_a_successful_sign_in_starts_the_count_again(staffed):
+    for _ in range(4):
+        auth.authenticate(staffed, "wang", "wrong-pass-1")
+    assert auth.authenticate(staffed, "wang", "wang-pass-1").username == "wang"
+    for _ in range(4):
+        assert auth.authenticate(staffed, "wang", "wrong-pass-1") is None
+    assert auth.authenticate(staffed, "wang", "wang-pass-1").username == "wang"
+
+
+def test_unknown_names_are_counted_apart_without_landing_in_the_trail(staffed):
+    for name in ("nobody", "nobody2", "nobody3", "nobody4", "nobody5", "nobody6"):
+        assert auth.authenticate(staffed, name, "wrong-pass-1") is None  # six names, none tried five times
+    for _ in range(3):
+        assert auth.authenticate(staffed, "nobody", "wrong-pass-1") is None
+    with pytest.raises(auth.LockedOut):
+        auth.authenticate(staffed, "nobody", "wrong-pass-1")
+    assert auth.authenticate(staffed, "nobody2", "wrong-pass-1") is None
+    details = " ".join(auth.audit_frame(staffed)["detail"].astype(str))
+    assert "nobody" not in details
 
 
 # -- staying signed in -----------------------------------------------------------------------

@@ -125,7 +125,7 @@ def test_cold_deep_link_asks_for_the_login_then_shows_that_page(cold_server, ope
     screenshot(page, "02_leaderboard_after_deep_link")
     assert page.url.rstrip("/").endswith("/leaderboard")
     assert heading(page) == "排行榜"
-    assert nav_titles(page) == ["总览", "排行榜", "趋势", "周会", "会话分析"]  # app.py's navigation, for a viewer
+    assert nav_titles(page) == ["总览", "排行榜", "趋势", "客服", "周会", "会话分析"]  # app.py's navigation, for a viewer
     sidebar = page.locator("[data-testid='stSidebar']")
     assert "期间" in sidebar.inner_text() and "数据截至 2026-10-31" in sidebar.inner_text()  # the shared frame ran
     agents = {row["客服"] for row in grid_rows(grid_with_header(page, "名次变化"))}

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import app_test, held_by_another_process
+from conftest import app_test, held_by_another_process, page_text
 
 from csperf import schemes
 from csperf.db import PROJECT_ROOT, open_db
@@ -26,16 +26,6 @@ def run(page: str, role: str = "owner"):
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
-
-
-def page_text(at) -> str:
-    """Everything a reader could see: text elements, table cells and chart data."""
-    parts = [e.value for kind in ("title", "subheader", "markdown", "caption", "success", "info", "warning", "error")
-             for e in getattr(at, kind)]
-    parts += [f"{m.label} {m.value}" for m in at.metric]
-    parts += [d.value.to_csv() for d in at.dataframe]
-    parts += [json.dumps(json.loads(chart.proto.spec), ensure_ascii=False) for chart in at.get("plotly_chart")]
-    return "\n".join(str(p) for p in parts)
 
 
 def test_overview_shows_tiles_teams_shops_and_alerts(app_db):

@@ -628,7 +628,7 @@ def test_owner_adds_a_user(app_db):
     form.form_submit_button[0].click()
     at.run()
     assert not at.exception
-    assert "已添加用户 lina" in texts(at.success)
+    assert "已添加用户 lina：只读查看 (viewer)" in texts(at.success)
     assert auth.list_users(open_db()).set_index("username").loc["lina", "role"] == "viewer"
 
 
