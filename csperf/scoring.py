@@ -460,6 +460,9 @@ def _frame(table: _Table, scheme: Scheme, result: dict[str, np.ndarray]) -> pd.D
         lo, hi = wilson_interval(table.num("conversion_rate_num"), trials)
         columns.setdefault("conversion_rate_n", trials[order])
         columns["conversion_rate_lo"], columns["conversion_rate_hi"] = lo[order], hi[order]
+    for metric in [b.metric for b in scheme.bonuses] + [p.metric for p in scheme.penalties]:
+        if metric not in columns and table.has(metric):  # what a bonus or a deduction was for
+            columns[metric] = table.num(metric)[order]
     bonus_keys = [f"bonus_{b.metric}" for b in scheme.bonuses]
     penalty_keys = [f"penalty_{p.metric}" for p in scheme.penalties]
     for key in [*bonus_keys, "bonus", *penalty_keys, "penalty", "coefficient", "performance_pay",

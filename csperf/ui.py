@@ -256,7 +256,7 @@ def _cached_leaderboard(path: str, version: int, period: tuple, previous: tuple,
     own_targets = _cached_query(path, version, "agent_targets", period, ())
     scored.frame = scored.frame.join(targets.agent_standings(own_targets, scored.frame, *period))
     table = views.leaderboard(scored, before.frame, show_pay=show_pay)
-    labelled = None if table.empty else views.labelled_leaderboard(table, scored.metrics, lang)
+    labelled = None if table.empty else views.labelled_leaderboard(table, scored.metrics, lang, scored.penalised)
     payroll = views.payroll(scored.frame) if show_pay else None
     return Leaderboard(scored.schemes, len(scored.unassigned), table, labelled, payroll)
 

@@ -131,6 +131,12 @@ class Scored:
                 seen.setdefault(rule.metric, None)
         return list(seen)
 
+    @property
+    def penalised(self) -> list[str]:
+        """The measures a scheme used deducts pay for (bad reviews…), each once: the figure
+        beside the deduction says what it was for."""
+        return list(dict.fromkeys(p.metric for scheme in self.schemes.values() for p in scheme.penalties))
+
     def within(self, filters: dict) -> Scored:
         """The rows the filters pick of everyone scored as a whole (so no group or rank
         moves), with the schemes and the unscored accounts of those rows only."""
@@ -849,6 +855,7 @@ def leaderboard(scored: Scored, previous: pd.DataFrame | None, *, show_pay: bool
                 columns.append(f"{metric}{suffix}")
     columns += [c for c in frame.columns if c.endswith(("_target", "_target_met"))]
     if show_pay:
+        columns += [m for m in scored.penalised if m in frame.columns and m not in columns]
         columns += [c for c in PAY_COLUMNS if c in frame.columns]
     return frame[[c for c in columns if c in frame.columns]]
 
@@ -1055,8 +1062,10 @@ def group_label(label: str, lang: str = "zh") -> str:
     return " / ".join(fmt.role(part, lang) if part in fmt.ROLE_LABELS else part for part in str(label).split(" / "))
 
 
-def labelled_leaderboard(table: pd.DataFrame, metrics: Iterable[str], lang: str = "zh") -> Labelled:
-    """The leaderboard as shown and exported: numbers stay numbers, headers in the UI language."""
+def labelled_leaderboard(table: pd.DataFrame, metrics: Iterable[str], lang: str = "zh",
+                         penalised: Iterable[str] = ()) -> Labelled:
+    """The leaderboard as shown and exported: numbers stay numbers, headers in the UI language.
+    `penalised` (Scored.penalised) stand beside the deduction, when pay is shown, as what it was for."""
     common = set(skipped_by_all(table))
     out = pd.DataFrame(index=table.index)
     out[_t(lang, "比较组", "Group")] = table["group"].map(lambda g: group_label(g, lang))
@@ -1093,6 +1102,11 @@ def labelled_leaderboard(table: pd.DataFrame, metrics: Iterable[str], lang: str 
             out[count_header] = table[f"{metric}_n"]
             counts.append(count_header)
     for column, (zh, en) in PAY_LABELS.items():
+        if column == "penalty" and column in table.columns:
+            for metric in (m for m in penalised if m in table.columns and m not in kpis.values()):
+                basis = f"{metric_label(metric, lang)}{_t(lang, '（扣款依据）', ' (deducted for)')}"
+                out[basis] = table[metric]
+                (money if kpi(metric).unit == "cny" else counts).append(basis)
         if column in table.columns:
             header = _t(lang, zh, en)
             out[header] = table[column]

@@ -241,6 +241,9 @@ def test_leaderboard_ranks_with_pay_for_the_owner(app_db):
     assert any("质检分" in i.value for i in at.info)
     assert at.get("download_button")
     assert f"**应发合计 ¥{to_cent(table['应发']).sum():,.2f} · 6 人**" in [m.value for m in at.markdown]
+    # the deduction says what it was for: the pre-sales preset takes ¥50 a bad review
+    assert (table["扣款"] == 50 * table["中差评（扣款依据）"]).all() and table["中差评（扣款依据）"].gt(0).any()
+    assert list(table.columns).index("中差评（扣款依据）") == list(table.columns).index("扣款") - 1
 
 
 def test_rank_moves_against_a_partly_covered_previous_period_are_marked_a_rough_guide(app_db):
@@ -333,7 +336,7 @@ def test_leaderboard_shows_no_pay_to_a_viewer(app_db):
     at = run("pages/2_leaderboard.py", "viewer")
     table = at.dataframe[0].value
     assert "小美" in set(table["客服"])
-    assert not PAY_HEADERS & set(table.columns)
+    assert not PAY_HEADERS & set(table.columns) and "中差评（扣款依据）" not in table.columns
     assert "应发" not in page_text(at)
     assert any("不显示绩效工资" in c.value for c in at.caption)
 
