@@ -31,9 +31,15 @@ if candidates.empty:
     st.title(ui.t("客服", "Agent"))
     span = f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}"
     accounts = ui.query("agents")
-    excluded = user.role == "agent" and (accounts["excluded"] & (accounts["shop"] == user.shop)
-                                         & (accounts["agent"] == user.account)).any()
-    if excluded:  # no period has figures for an account the roster leaves out of the statistics
+    own = accounts[(accounts["shop"] == user.shop) & (accounts["agent"] == user.account)]
+    excluded = user.role == "agent" and own["excluded"].any()
+    if user.role == "agent" and own.empty:  # bound to an account nobody knows: no period will help
+        st.warning(ui.t(f"你的登录绑定的账号 {user.shop}:{user.account} 在已导入的数据和花名册里都没有，任何期间都不会有数据。"
+                        "请店主或主管核对这个账号的店铺和名称。",
+                        f"Your sign-in is bound to the account {user.shop}:{user.account}, which neither the imported "
+                        "figures nor the roster have, so no period will show anything. Ask the owner or a supervisor "
+                        "to check its shop and name."))
+    elif excluded:  # no period has figures for an account the roster leaves out of the statistics
         st.info(ui.t(f"你的账号 {user.shop}:{user.account} 在花名册中被排除在统计之外，所以没有数据。如有疑问请联系店主或主管。",
                      f"Your account {user.shop}:{user.account} is excluded from the statistics in the roster, so it "
                      "has no figures. Ask the owner or a supervisor if that is wrong."))

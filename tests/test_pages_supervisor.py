@@ -917,6 +917,18 @@ def test_an_agent_whose_account_is_excluded_is_told_so_not_to_pick_another_perio
     assert "旗舰店:小美 在花名册中被排除在统计之外" in info and "换一个期间" not in info
 
 
+def test_an_agent_bound_to_an_account_nobody_knows_is_told_to_have_it_checked(app_db):
+    with open_db().write() as cur:  # bound before the checks at sign-up, or the account renamed since
+        cur.execute("UPDATE users SET account = '小美美' WHERE role = 'agent'")
+        cur.execute("DELETE FROM roster WHERE account = '小美美'")
+    at = app_test(AGENT, "agent")
+    at.session_state["user"] = replace(at.session_state["user"], account="小美美")
+    at.run()
+    [warning] = texts(at.warning)
+    assert "旗舰店:小美美 在已导入的数据和花名册里都没有" in warning and "核对" in warning
+    assert not texts(at.info)  # not "pick another period": none will help
+
+
 @pytest.fixture
 def monthly_db(tmp_path, monkeypatch):
     """conftest's roster and users over one export per agent for the whole of October."""
