@@ -100,11 +100,29 @@ def _emit(frame: pd.DataFrame, fmt: str, table_columns: list[str] | None = None,
         sys.stdout.write(frame.to_json(orient="records", force_ascii=False, date_format="iso", indent=1))
         sys.stdout.write("\n")
     else:
-        shown = frame[[c for c in (table_columns or frame.columns) if c in frame.columns]]
+        shown = _readable(frame[[c for c in (table_columns or frame.columns) if c in frame.columns]],
+                          keep=[*money, *scores])
         formatters = {column: fmt_ui.money for column in money} | {column: fmt_ui.score for column in scores}
         with pd.option_context("display.max_rows", 500, "display.max_columns", 30, "display.width", 200):
             print(shown.to_string(index=False, formatters={c: f for c, f in formatters.items() if c in shown})
                   if not shown.empty else "(无数据 — no rows)")
+
+
+TABLE_TEXT_WIDTH = 48  # a table cell's text beyond this is cut (a scheme's description, a SHA-256)
+
+
+def _readable(frame: pd.DataFrame, keep: Sequence[str]) -> pd.DataFrame:
+    """A table for reading: a missing text or date reads "—" (not None, <NA> or NaT), and a
+    long text is cut with "…", so each row stays one line; numbers and `keep` stay as they are
+    for their formatters. CSV and JSON keep every value whole."""
+    out = frame.copy()
+    for column in out.columns:
+        if column in keep or pd.api.types.is_numeric_dtype(out[column]):
+            continue
+        values = out[column].astype(object).where(out[column].notna(), "—")
+        out[column] = values.map(lambda v: v if not isinstance(v, str) or len(v) <= TABLE_TEXT_WIDTH
+                                 else v[:TABLE_TEXT_WIDTH - 1] + "…")
+    return out
 
 
 def _stdout_is_a_file() -> bool:

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 from conftest import held_by_another_process
 
@@ -280,6 +281,18 @@ def test_files_go_to_the_folder_the_running_dashboard_announced_not_this_shells_
         assert not any(p.is_file() for p in inbox.inbox_dir().iterdir())  # $CSPERF_INBOX, unwatched: nothing
         code, out, _ = run(capsys, "backup", str(tmp_path / "copy.duckdb"), "--wait", "0")
         assert code == 0 and [p.suffix for p in (watched / "requests").iterdir()] == [".json"]
+
+
+def test_a_table_reads_dashes_for_missing_text_and_cuts_long_text(capsys):
+    frame = pd.DataFrame({"agent": ["阿强", "小美"], "name": [None, "王美"], "undone_at": pd.to_datetime([None, None]),
+                          "description": ["短", "长" * 100], "receptions": [10.0, None]})
+    cli._emit(frame, "table")
+    out = capsys.readouterr().out
+    assert "None" not in out and "NaT" not in out and "<NA>" not in out and "—" in out
+    assert "长" * (cli.TABLE_TEXT_WIDTH - 1) + "…" in out and "长" * cli.TABLE_TEXT_WIDTH not in out
+    assert "NaN" in out.splitlines()[2]  # a number left blank is the formatter's business, not a dash
+    cli._emit(frame, "json")
+    assert json.loads(capsys.readouterr().out)[1]["description"] == "长" * 100  # files keep every value whole
 
 
 def test_work_handed_to_the_dashboard_reports_how_it_ended_and_a_failure_exits_with_it(cli_db, tmp_path, capsys):
