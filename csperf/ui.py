@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from csperf import auth, inbox, queries, schemes, targets, views
 from csperf import ui_charts as charts
@@ -80,19 +81,70 @@ def lang() -> str:
     return st.session_state.get("lang", "zh")
 
 
+LANG_COOKIE = "csperf_lang"
+LANG_COOKIE_S = 365 * 24 * 3600  # the language chosen is kept a year
+
+
 def _language_switch() -> None:
     """中文 / English: in the sidebar, and on the sign-in and first-run forms before it."""
-    st.segmented_control("语言 / Language", ["zh", "en"], **_remembered("w_lang", "lang", "zh"),
+    st.segmented_control("语言 / Language", ["zh", "en"], **{**_remembered("w_lang", "lang", "zh"),
+                                                              "on_change": _switch_language},
                          format_func=lambda v: "中文" if v == "zh" else "English")
     if not st.session_state.get("lang"):
         st.session_state["lang"] = "zh"
 
 
+def _switch_language(widget_key: str, store_key: str) -> None:
+    _store(widget_key, store_key)
+    _relabel_choices()
+
+
+def _relabel_choices() -> None:
+    """Have every keyed choice widget (select box, multiselect, radio, segmented control,
+    pills) show its choice in the new language.
+
+    Such a widget sends the browser its choice as the option's label, and the browser keeps
+    that label as long as the widget's identity holds, which for a keyed widget is its key
+    alone: the options are relabelled, the choice is not, and 售前 stays chosen among
+    Pre-sales and After-sales. A value put back through the session state is sent again,
+    labelled anew. This runs in the switch's callback, where each value still reads with the
+    labels it was chosen under. (Streamlit logs, once a process, that a widget given an index
+    or default of its own was also set this way; nothing shows on the page.)"""
+    for key in _choice_keys():
+        st.session_state[key] = st.session_state[key]
+
+
+def _choice_keys() -> list[str]:
+    """The keys of the widgets of the last run that offer labelled options. Streamlit has no
+    public way to tell them (a text input holds a string too, and putting one back would
+    wipe what is typed in a form not yet sent), so this reads its widget records: a choice
+    widget registers its option labels, to check a value from the address against. A later
+    Streamlit without them gets none, which tests/test_pages_language.py's switch test says."""
+    try:
+        state = get_script_run_ctx().session_state._state
+        records, ids = state._new_widget_state.widget_metadata, state._key_id_mapper
+        keys = []
+        for key in st.session_state:
+            record = records.get(ids.get_id_from_key(key, None))
+            if (record is not None and record.formatted_options is not None
+                    and record.value_type in ("string_value", "string_array_value")
+                    and st.session_state[key] is not None):
+                keys.append(key)
+        return keys
+    except AttributeError:
+        return []
+
+
 def _sync_language() -> None:
     """The language rides in the address (`?lang=en`), so a reload, a new tab from it or a
-    shared link (the review screen has no sidebar switch) opens in the language chosen."""
-    if "lang" not in st.session_state and st.query_params.get("lang") in ("zh", "en"):
-        st.session_state["lang"] = st.query_params["lang"]
+    shared link (the review screen has no sidebar switch) opens in the language chosen. An
+    address without it (typed, bookmarked, the bare one) opens in the language this browser
+    chose last (a cookie, written by ensure_login)."""
+    if "lang" not in st.session_state:
+        kept = st.context.cookies.get(LANG_COOKIE)
+        st.session_state["lang_cookie"] = kept if kept in ("zh", "en") else "zh"
+        chosen = st.query_params.get("lang")
+        st.session_state["lang"] = chosen if chosen in ("zh", "en") else st.session_state["lang_cookie"]
     if lang() == "en":
         st.query_params["lang"] = "en"
     elif "lang" in st.query_params:
@@ -335,14 +387,16 @@ def _sso_configured() -> bool:
 SESSION_COOKIE = "csperf_session"
 
 
-def _keep_cookie(token: str | None) -> None:
-    """Have the browser keep (or, for None, drop) the sign-in token: Streamlit reads the
-    cookies a page sends but cannot set one, so the page's own script does (in an element
-    hidden, so that the page does not shift down by one gap after signing in)."""
-    value = f"{token}; max-age={int(auth.SESSION_LIFETIME.total_seconds())}" if token else "; max-age=0"
+def _keep_cookies(cookies: dict[str, tuple[str, int]]) -> None:
+    """Have the browser keep each cookie (its value and lifetime in seconds; 0 drops it): the
+    sign-in token, the language chosen. Streamlit reads the cookies a page sends but cannot
+    set one, so the page's own script does (in an element hidden, so that the page does not
+    shift down by one gap after signing in)."""
+    script = "".join(f"document.cookie = '{name}={value}; max-age={seconds}; path=/; SameSite=Strict'"
+                     "+ (location.protocol === 'https:' ? '; Secure' : '');"
+                     for name, (value, seconds) in cookies.items())
     st.html("<style>[data-testid='stElementContainer']:has(script.csperf-cookie){display:none}</style>"
-            f"<script class='csperf-cookie'>document.cookie = '{SESSION_COOKIE}={value}; path=/; SameSite=Strict'"
-            "+ (location.protocol === 'https:' ? '; Secure' : '');</script>", unsafe_allow_javascript=True)
+            f"<script class='csperf-cookie'>{script}</script>", unsafe_allow_javascript=True)
 
 
 def _signed_in(db: Database, user: auth.User) -> None:
@@ -397,9 +451,16 @@ def ensure_login(db: Database, *, set_cookie: bool = True) -> auth.User:
     `set_cookie=False` leaves a pending cookie to the next page (a run that switches pages
     at once never reaches the browser)."""
     cookie_slot = st.empty()  # drawn every run, so the page below keeps its place (and its tab)
+    cookies = {}
     if set_cookie and "keep_cookie" in st.session_state:
+        token = st.session_state.pop("keep_cookie")
+        cookies[SESSION_COOKIE] = (token, int(auth.SESSION_LIFETIME.total_seconds())) if token else ("", 0)
+    if set_cookie and st.session_state.get("lang_cookie", "zh") != lang():
+        st.session_state["lang_cookie"] = lang()
+        cookies[LANG_COOKIE] = (lang(), LANG_COOKIE_S)
+    if cookies:
         with cookie_slot:
-            _keep_cookie(st.session_state.pop("keep_cookie"))
+            _keep_cookies(cookies)
     user = st.session_state.get("user")
     if user is not None:
         current = _still_signed_in(db, user, st.session_state.get("session_token"))
@@ -448,6 +509,7 @@ def go_home() -> None:
     """The bare address: sign in if need be, then on to the user's first page (the
     overview, or an agent's own page) at that page's own address."""
     _sync_language()
+    _view_from_address()  # for the first page, which writes it back: switching pages drops the address
     st.set_page_config(page_title=t(*APP_TITLE), page_icon="📊", layout="wide")
     st.switch_page(home_page(ensure_login(_database_or_stop(), set_cookie=False)))
 
@@ -505,6 +567,59 @@ PERIOD_LABELS = {"month": ("本月", "This month"), "last_month": ("上月", "La
                  "quarter": ("近90天", "Last 90 days"), "custom": ("自定义", "Custom")}
 
 
+FILTERS = ("shop", "team", "role", "shift")  # the sidebar's, each as f_<name> in the session
+VIEW_PARAMS = ("period", "from", "to", *FILTERS)
+
+
+def _view_from_address() -> None:
+    """A session's first run (a reload, a new tab, a shared link) opens on the period and
+    filters its address names: `?period=last_month`, `?period=custom&from=2026-10-05&to=
+    2026-10-12`, `?shop=旗舰店&shop=拼多多店`. What the session has already chosen stays;
+    the sidebar drops what the data does not offer."""
+    params = st.query_params
+    if "f_period" not in st.session_state and params.get("period") in PERIOD_CHOICES:
+        st.session_state["f_period"] = params["period"]
+        try:
+            if params["period"] == "custom":
+                st.session_state["f_custom"] = tuple(sorted(date.fromisoformat(params.get(name, ""))
+                                                            for name in ("from", "to")))
+        except ValueError:  # no dates, or no dates of the calendar: this month (_custom_range)
+            pass
+    for name in FILTERS:
+        if f"f_{name}" not in st.session_state and name in params:
+            st.session_state[f"f_{name}"] = params.get_all(name)
+
+
+def _view_address(user: auth.User) -> dict[str, str | list[str]]:
+    """The address's part for the view: the language (as _sync_language writes it), and the
+    sidebar's period and filters where they are not the defaults."""
+    params: dict[str, str | list[str]] = {"lang": "en"} if lang() == "en" else {}
+    period = st.session_state.get("f_period")
+    if period in PERIOD_CHOICES and period != "month":
+        params["period"] = period
+        custom = st.session_state.get("f_custom") or ()
+        if period == "custom" and len(custom) == 2:
+            params["from"], params["to"] = custom[0].isoformat(), custom[1].isoformat()
+    if user.role != "agent":  # an agent's own account is the filter, whatever the address says
+        params.update({name: list(st.session_state[f"f_{name}"]) for name in FILTERS
+                       if st.session_state.get(f"f_{name}")})
+    return params
+
+
+def _view_to_address(user: auth.User) -> None:
+    """Keep the period and filters in the address (other parameters stay as they are), so a
+    reload or a copied link shows the same view."""
+    wanted = _view_address(user)
+    for name in VIEW_PARAMS:
+        value = wanted.get(name, [])
+        values = [value] if isinstance(value, str) else value
+        if st.query_params.get_all(name) != values:
+            if values:
+                st.query_params[name] = value
+            else:
+                del st.query_params[name]
+
+
 def _custom_range(first: date, last: date) -> tuple | list:
     """The custom dates picked (else this month), within the data: the date picker refuses
     dates outside it, and data starting mid-month or imports undone move its bounds. A
@@ -540,6 +655,7 @@ def page_frame(
 ) -> Frame:
     """Start a page: config, login, role check, filters. Stops the page when it must."""
     _sync_language()
+    _view_from_address()
     st.set_page_config(
         page_title=f"{t(title_zh, title_en)} · {t(*APP_TITLE)}",
         page_icon="📊",
@@ -561,6 +677,8 @@ def page_frame(
             "month" if period == "custom" else period, last)
     if user.role == "agent":
         frame.filters = {"shop": user.shop, "account": user.account}
+    if frame.has_data:
+        _view_to_address(user)
     if needs_data and not frame.has_data:
         st.title(t(title_zh, title_en))
         _first_step(user)
@@ -599,10 +717,11 @@ def _store(widget_key: str, store_key: str) -> None:
 def _navigation(user: auth.User) -> None:
     """The role's pages, titled. Drawn by the frame rather than by Streamlit, so a cold deep
     link that runs a page before app.py ever ran shows the same navigation."""
+    address = _view_address(user)  # a link opened in a new tab, too, shows the same period and filters
     with st.container(key="csperf-nav"):
         for spec in PAGES:
             if user.can(spec.permission):
-                st.page_link(spec.file, label=t(spec.zh, spec.en), icon=spec.icon)
+                st.page_link(spec.file, label=t(spec.zh, spec.en), icon=spec.icon, query_params=address)
 
 
 def _account_box(db: Database, user: auth.User) -> None:

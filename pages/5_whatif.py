@@ -454,10 +454,14 @@ st.subheader(t("两个方案对比", "Two schemes side by side"))
 compare_options = (["edited"] if changed is not None else []) + version_keys
 compare_label = {"edited": t("当前模拟", "Current what-if")}
 pick = st.columns(2)
+# seeded through the session, not index=: a language switch puts each choice back the same way
+for key, default in (("wi_cmp_a", in_force if in_force in compare_options else compare_options[0]),
+                     ("wi_cmp_b", compare_options[0])):
+    if st.session_state.get(key) not in compare_options:
+        st.session_state[key] = default
 first_key = pick[0].selectbox(t("方案 A", "Scheme A"), compare_options, key="wi_cmp_a",
-                              index=compare_options.index(in_force) if in_force in compare_options else 0,
                               format_func=lambda k: compare_label.get(k) or version_label(k))
-second_key = pick[1].selectbox(t("方案 B", "Scheme B"), compare_options, key="wi_cmp_b", index=0,
+second_key = pick[1].selectbox(t("方案 B", "Scheme B"), compare_options, key="wi_cmp_b",
                                format_func=lambda k: compare_label.get(k) or version_label(k))
 
 

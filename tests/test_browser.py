@@ -367,6 +367,41 @@ def test_sidebar_choices_follow_the_user_from_page_to_page(server, open_tab):
         assert language == ["中文"], f"{title}: the language switch shows {language}"
 
 
+def chosen(page) -> dict[str, str]:
+    """What each select box shows chosen, by its label."""
+    boxes = page.locator("[data-testid='stSelectbox'] input")
+    return {box.get_attribute("aria-label"): box.input_value() for box in boxes.all()}
+
+
+def test_english_relabels_the_choices_made_and_a_reload_keeps_it_and_the_period(server, open_tab):
+    """Switched to English, the what-if page went on showing 售前, 同店同组同岗 and 当前模拟
+    chosen among English options (the browser keeps a choice as the label it was sent). A
+    reload keeps the language and the sidebar's period (they ride in the address), and the
+    page's bare address the language (the browser keeps it)."""
+    page = open_tab()
+    open_page(page, server.url("whatif"))
+    login(page, "owner")
+    choose(page, "期间", "上月")
+    page.locator("[data-testid='stSidebar']").get_by_role("radio", name="English").click()
+    page.locator("h1").filter(has_text="What-if").wait_for()
+    wait_idle(page)
+    english = {"Period": "Last month", "Role": "Pre-sales", "Comparison group": "shop + team + role",
+               "Scheme B": "Current what-if"}
+    assert {label: chosen(page).get(label) for label in english} == english
+
+    page.reload(wait_until="domcontentloaded")
+    page.locator("h1").filter(has_text="What-if").wait_for()
+    wait_idle(page)
+    assert {label: chosen(page).get(label) for label in english} == english
+    assert parse_qs(urlparse(page.url).query) == {"lang": ["en"], "period": ["last_month"]}
+    sidebar = page.locator("[data-testid='stSidebar']")
+    assert "2026-09-01 ~ 2026-09-30" in sidebar.locator("[data-testid='stCaptionContainer']").all_inner_texts()
+    assert_clean(page)
+
+    open_page(page, server.url("whatif"))  # typed, or bookmarked before the switch
+    page.locator("h1").filter(has_text="What-if").wait_for()
+
+
 @pytest.mark.parametrize("role", ["owner", "agent"])
 def test_every_page_of_the_role_renders_cleanly(server, open_tab, role):
     page = open_tab()

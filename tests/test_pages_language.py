@@ -8,6 +8,9 @@ brackets) is a translation the UI left out.
 AppTest reruns a page's widgets through their format_func outside the script, where the
 language is Chinese again, so an English select cannot be rerun: each test sets what it
 picks in the session state before a run of its own.
+
+Switching to English sends the choices already made again, in English; the sidebar's period
+and filters ride in the address with the language, so a reload shows the same view.
 """
 
 from __future__ import annotations
@@ -109,3 +112,80 @@ def test_the_english_agent_page_names_every_way_out(app_db):
     at.run()
     assert [w.value for w in at.warning] == [("No scheme is assigned to this agent's role, so there is no score. "
                                               "Assign one on the What-if page, or set the role in the roster.")]
+
+
+# -- switching the language, and the address ---------------------------------------------------
+
+def told(widget) -> list[str] | None:
+    """The labels a run tells the browser are chosen; None when it tells none, and the
+    browser goes on showing the labels it was sent before."""
+    proto = widget.proto
+    if not proto.set_value:
+        return None
+    return list(proto.raw_values) if "raw_values" in proto.DESCRIPTOR.fields_by_name else [proto.raw_value]
+
+
+@pytest.mark.parametrize("page", [page for page in PAGES if "review" not in page])  # no switch on the review
+def test_switching_the_language_relabels_the_choices_already_made(app_db, page):
+    """A keyed choice widget keeps its identity when its labels change, and the browser keeps
+    the choice as the label it was sent: English options, and 售前 or 同店同组同岗 still
+    chosen (a supervisor walkthrough). The switch sends every choice again, in English."""
+    at = app_test(page)
+    at.run()
+    at.segmented_control(key="w_lang").set_value("en").run()
+    assert not at.exception, [e.message for e in at.exception]
+    stale = {}
+    for kind in ("selectbox", "multiselect", "radio", "segmented_control"):
+        for widget in getattr(at, kind):
+            if widget.key is None or widget.value is None or widget.value == []:
+                continue
+            labels = told(widget)
+            if labels is None or not set(labels) <= set(widget.options):
+                stale[widget.key] = labels
+    assert not stale
+
+
+def test_switching_the_language_keeps_each_choice(app_db):
+    at = app_test("pages/5_whatif.py")
+    at.run()
+    at.selectbox(key="wi_cmp_a").set_value("edited").run()  # 当前模拟, not the first option
+    at.segmented_control(key="w_lang").set_value("en").run()
+    assert at.selectbox(key="wi_cmp_a").value == "edited"
+    assert told(at.selectbox(key="wi_cmp_a")) == ["Current what-if"]
+
+
+def sidebar_period(at) -> list[str]:
+    return [c.value for c in at.sidebar.caption if " ~ " in c.value]
+
+
+def test_the_period_and_filters_ride_in_the_address_so_a_reload_shows_the_same_view(app_db):
+    at = app_test("pages/2_leaderboard.py")
+    at.run()
+    assert not {"period", "from", "to", "shop"} & set(at.query_params)  # the defaults need no address
+    at.selectbox(key="w_period").set_value("last_month")
+    at.multiselect(key="w_shop").set_value(["旗舰店"])
+    at.run()
+    assert (at.query_params["period"], at.query_params["shop"]) == ("last_month", "旗舰店")
+    reloaded = app_test("pages/2_leaderboard.py")  # a reload: a new session on the same address
+    reloaded.query_params.update(at.query_params)
+    reloaded.run()
+    assert sidebar_period(reloaded) == ["2026-09-01 ~ 2026-09-30"]
+    assert reloaded.multiselect(key="w_shop").value == ["旗舰店"]
+    assert set(reloaded.dataframe[0].value["账号"]) == {"小美", "阿强", "晓东"}  # 旗舰店's in September
+
+
+def test_a_custom_period_rides_in_the_address_and_a_broken_one_falls_back(app_db):
+    at = app_test("pages/1_overview.py")
+    at.query_params.update({"period": "custom", "from": "2026-10-12", "to": "2026-10-05"})
+    at.run()
+    assert sidebar_period(at) == ["2026-10-05 ~ 2026-10-12"]
+    assert (at.query_params["from"], at.query_params["to"]) == ("2026-10-05", "2026-10-12")
+    at = app_test("pages/1_overview.py")  # beyond the data: clipped to it
+    at.query_params.update({"period": "custom", "from": "2026-01-01", "to": "2027-01-01"})
+    at.run()
+    assert sidebar_period(at) == ["2026-09-02 ~ 2026-10-31"]  # the data's first day to its last
+    at = app_test("pages/1_overview.py")
+    at.query_params.update({"period": "someday", "from": "soon"})
+    at.run()
+    assert not at.exception and sidebar_period(at) == ["2026-10-01 ~ 2026-10-31"]
+    assert not {"period", "from"} & set(at.query_params)
