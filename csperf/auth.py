@@ -210,6 +210,27 @@ def set_password(db: Database, username: str, password: str, by: str | None = No
         db.audit(cur, by, "user_password", name)
 
 
+def change_own_password(db: Database, username: str, current: str, new: str, keep_token: str | None = None) -> None:
+    """A user replaces their own password, proving the current one: otherwise only the owner
+    sets passwords, and so knows everyone's. Every other session of theirs ends (a browser
+    left signed in elsewhere); the one changing it (`keep_token`) stays signed in."""
+    name = _clean_username(username)
+    found = db.rows("SELECT password_hash FROM users WHERE username = ?", [name])
+    try:
+        _hasher.verify(found[0][0] if found else _unknown_user_hash(), current if isinstance(current, str) else "")
+    except (VerificationError, InvalidHashError):
+        raise ValueError("当前密码不正确 — the current password is wrong") from None
+    if new == current:
+        raise ValueError("新密码与当前密码相同 — the new password is the current one")
+    check_password(new)
+    password_hash = _hasher.hash(new)
+    with db.write() as cur:
+        cur.execute("UPDATE users SET password_hash = ? WHERE username = ?", [password_hash, name])
+        cur.execute("DELETE FROM user_sessions WHERE username = ? AND token_sha256 <> ?",
+                    [name, _token_hash(keep_token) if keep_token else ""])
+        db.audit(cur, name, "user_password", f"{name}（本人修改 — changed by themselves）")
+
+
 def remove_user(db: Database, username: str, by: str | None = None) -> None:
     """Delete an account; the last owner stays, or nobody could manage accounts again."""
     name = _clean_username(username)

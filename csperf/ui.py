@@ -730,8 +730,32 @@ def _account_box(db: Database, user: auth.User) -> None:
     st.divider()
     st.caption(f"{user.username} · {auth.role_label(user.role, lang())}")
     _language_switch()
+    with st.popover(t("修改我的密码", "Change my password"), width="stretch"):
+        _own_password_form(db, user)
     if st.button(t("退出登录", "Sign out"), key="logout"):
         sign_out(db)
+
+
+def _own_password_form(db: Database, user: auth.User) -> None:
+    """Every user replaces their own password here (auth.change_own_password): otherwise only
+    the owner sets passwords, and so knows everyone's."""
+    with st.form("own_password", clear_on_submit=True, border=False):
+        current = st.text_input(t("当前密码", "Current password"), type="password", key="own_pw_current")
+        new = st.text_input(t(f"新密码（至少 {auth.MIN_PASSWORD_LENGTH} 个字符）",
+                              f"New password (at least {auth.MIN_PASSWORD_LENGTH} characters)"),
+                            type="password", key="own_pw_new")
+        again = st.text_input(t("再输一次新密码", "New password again"), type="password", key="own_pw_again")
+        if not st.form_submit_button(t("修改密码", "Change password")):
+            return
+    if new != again:
+        st.error(t("两次输入的新密码不一致。", "The two new passwords differ."))
+        return
+    try:
+        auth.change_own_password(db, user.username, current, new, st.session_state.get("session_token"))
+    except ValueError as exc:
+        error(exc)
+    else:
+        st.success(t("密码已修改；其他浏览器上的登录已退出。", "Password changed; other browsers were signed out."))
 
 
 def _refused(db: Database, user: auth.User) -> None:

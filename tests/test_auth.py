@@ -96,6 +96,25 @@ def test_set_password(staffed):
         auth.set_password(staffed, "ghost", "new-pass-99")
 
 
+def test_a_user_changes_their_own_password_proving_the_current_one(staffed):
+    here, elsewhere = (auth.start_session(staffed, auth.user_by_name(staffed, "wang")) for _ in range(2))
+    with pytest.raises(ValueError, match="当前密码不正确"):
+        auth.change_own_password(staffed, "wang", "not-it-123", "mine-only-7", keep_token=here)
+    with pytest.raises(ValueError, match="至少"):
+        auth.change_own_password(staffed, "wang", "wang-pass-1", "short", keep_token=here)
+    with pytest.raises(ValueError, match="与当前密码相同"):
+        auth.change_own_password(staffed, "wang", "wang-pass-1", "wang-pass-1", keep_token=here)
+    assert auth.authenticate(staffed, "wang", "wang-pass-1").username == "wang"  # nothing changed so far
+    auth.change_own_password(staffed, "wang", "wang-pass-1", "mine-only-7", keep_token=here)
+    assert auth.authenticate(staffed, "wang", "wang-pass-1") is None
+    assert auth.authenticate(staffed, "wang", "mine-only-7").username == "wang"
+    assert auth.resume_session(staffed, here).username == "wang"  # this browser stays signed in
+    assert auth.resume_session(staffed, elsewhere) is None  # a browser left signed in elsewhere does not
+    trail = auth.audit_frame(staffed)
+    assert "wang（本人修改 — changed by themselves）" in set(trail["detail"])
+    assert not trail["detail"].str.contains("mine-only-7").any()
+
+
 def test_roles_and_bindings_are_checked(db):
     with pytest.raises(ValueError, match="第一个用户必须是所有者"):
         auth.add_user(db, "look", "look-pass-1", "viewer")

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import openpyxl
 import pytest
-from conftest import app_test, page_text
+from conftest import PASSWORDS, app_test, page_text
 
 from csperf import auth
 from csperf.db import open_db
@@ -286,3 +286,25 @@ def test_the_sign_in_form_refuses_a_name_after_five_wrong_passwords(app_db, user
     assert len(locked) == 1 and "登录失败次数过多" in locked[0] and "15 分钟" in locked[0]
     sign_in(at, username, "viewer-pass-1")  # even the right password waits
     assert [e.value for e in at.error] == locked and asks_to_sign_in(at)
+
+
+def test_every_role_changes_their_own_password_in_the_sidebar(app_db):
+    at = run("pages/1_overview.py", "viewer")
+    elsewhere = auth.start_session(open_db(), auth.user_by_name(open_db(), "viewer"))
+
+    def change(current, new, again):
+        at.text_input(key="own_pw_current").input(current)
+        at.text_input(key="own_pw_new").input(new)
+        at.text_input(key="own_pw_again").input(again)
+        at.form(key="own_password").form_submit_button[0].click().run()
+        assert not at.exception
+
+    change("wrong-one-1", "fresh-pass-9", "fresh-pass-9")
+    assert "当前密码不正确" in " ".join(e.value for e in at.error)
+    change(PASSWORDS["viewer"], "fresh-pass-9", "fresh-pass-8")
+    assert "两次输入的新密码不一致" in " ".join(e.value for e in at.error)
+    change(PASSWORDS["viewer"], "fresh-pass-9", "fresh-pass-9")
+    assert "密码已修改" in " ".join(s.value for s in at.success)
+    assert auth.authenticate(open_db(), "viewer", "fresh-pass-9").username == "viewer"
+    assert auth.resume_session(open_db(), elsewhere) is None  # signed out elsewhere
+    assert not asks_to_sign_in(at.run())  # but still signed in here
