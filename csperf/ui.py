@@ -730,7 +730,8 @@ def _account_box(db: Database, user: auth.User) -> None:
     st.divider()
     st.caption(f"{user.username} · {auth.role_label(user.role, lang())}")
     _language_switch()
-    with st.popover(t("修改我的密码", "Change my password"), width="stretch"):
+    # the form only once asked for: drawn on every page it would sit among each page's own fields
+    if st.toggle(t("修改我的密码", "Change my password"), key="own_pw_open"):
         _own_password_form(db, user)
     if st.button(t("退出登录", "Sign out"), key="logout"):
         sign_out(db)

@@ -290,6 +290,8 @@ def test_the_sign_in_form_refuses_a_name_after_five_wrong_passwords(app_db, user
 
 def test_every_role_changes_their_own_password_in_the_sidebar(app_db):
     at = run("pages/1_overview.py", "viewer")
+    assert not [box for box in at.text_input if (box.key or "").startswith("own_pw")]  # only once asked for
+    at.toggle(key="own_pw_open").set_value(True).run()
     elsewhere = auth.start_session(open_db(), auth.user_by_name(open_db(), "viewer"))
 
     def change(current, new, again):
