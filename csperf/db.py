@@ -1027,10 +1027,10 @@ def _carry_again(cur, undone: int) -> None:
             WHERE f.import_id > ? AND f.source = 'export' AND {keyed('f')}
             ORDER BY f.import_id""", [undone]).fetchall()
     columns = _stored_measures(cur)
+    covers = "list_has_all(?::VARCHAR[], coalesce(p.prior_measures, []::VARCHAR[]))"
     for import_id, own in later:
         own = [m for m in (own or []) if m in columns]
         lacked = [m for m in columns if m not in own]
-        covers = "list_has_all(?::VARCHAR[], coalesce(p.prior_measures, []::VARCHAR[]))"
         values = "".join(f", {_carried(m, own, 'r', 'p')} AS {m}" for m in lacked)
         cur.execute(
             f"""UPDATE fact_rows SET {", ".join(f"{m} = n.{m}" for m in lacked + ["provisional", "provisional_from"])}

@@ -233,15 +233,15 @@ def roles_by_size(kpis: pd.DataFrame) -> list[str]:
 
 
 def what_if_shown(kpis: pd.DataFrame, filters: dict, baseline: Scheme, changed: Scheme,
-                  in_force: Callable[[str | None, str, str | None], Scheme | None] | None = None) -> scoring.WhatIf:
+                  in_force: pd.DataFrame | None = None) -> scoring.WhatIf:
     """`scoring.what_if` over every agent, as the leaderboard scores them, then only the
-    agents the sidebar filters select, with their payroll. With `in_force` (assigned_schemes)
-    the old side is each agent's own scheme in force, as the leaderboard pays them: a shop or
+    agents the sidebar filters select, with their payroll. With `in_force` (the leaderboard's
+    scores: score_agents' frame) the old side is each agent's own scheme in force: a shop or
     team may have a scheme of its own beside the role's `baseline` (old_scheme names it).
     An agent no scheme is assigned to keeps the baseline's figures."""
     whole = scoring.what_if(kpis, baseline, changed)
     if in_force is not None and not whole.agents.empty:
-        whole = _against_in_force(whole.agents, score_agents(kpis, in_force).frame)
+        whole = _against_in_force(whole.agents, in_force)
     shown = apply_filters(whole.agents, filters).reset_index(drop=True)
     old, new = float(shown["old_pay"].sum()), float(shown["new_pay"].sum())
     return scoring.WhatIf(shown, old, new, new - old)

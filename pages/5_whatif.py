@@ -287,7 +287,7 @@ if changed is not None:
         del st.query_params[scenario.SCENARIO_PARAM]
 
     result = views.what_if_shown(agents, frame.filters, baseline, changed,
-                                 views.assigned_schemes(frame.db, frame.date_to))
+                                 ui.scores(frame.date_from, frame.date_to).frame)  # cached, as the leaderboard
     rows = scenario.ranking_rows(result.agents, ui.lang())
     st.subheader(t(f"新排名 · 对照 {baseline.name} v{baseline_version}",
                    f"New ranking · against {baseline.name} v{baseline_version}"))

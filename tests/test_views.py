@@ -158,8 +158,9 @@ def test_what_if_compares_each_agent_with_the_scheme_in_force_for_its_shop():
     shop_b_own = replace(receptions_scheme("B店方案", bands=((0, 2.0),)), version=1)  # pays everyone double
     by_shop = {"A": standard, "B": shop_b_own}
     changed = receptions_scheme(bands=((0, 0.5), (80, 1.0)))
-    result = views.what_if_shown(kpis, {}, standard, changed, lambda role, shop, team: by_shop[shop])
-    paid = views.score_agents(kpis, lambda role, shop, team: by_shop[shop]).frame.set_index("agent")
+    in_force = views.score_agents(kpis, lambda role, shop, team: by_shop[shop]).frame
+    result = views.what_if_shown(kpis, {}, standard, changed, in_force)
+    paid = in_force.set_index("agent")
     rows = result.agents.set_index("agent")
     assert rows["old_pay"].to_dict() == pytest.approx(paid["pay"].to_dict())  # B's agents: B's own scheme
     assert result.payroll_old == pytest.approx(paid["pay"].sum())
@@ -168,9 +169,10 @@ def test_what_if_compares_each_agent_with_the_scheme_in_force_for_its_shop():
     assert rows.loc["b", "old_pay"] == pytest.approx(2000) and rows.loc["b", "new_pay"] == pytest.approx(1000)
     assert views.in_force_note(result.agents) == (
         "原得分和原工资按每位客服当期生效的方案（店铺或团队可有专用方案）：接待方案 2 人、B店方案 2 人。")
-    only_a = views.what_if_shown(kpis, {"shop": ["A"]}, standard, changed, lambda role, shop, team: by_shop[shop])
+    only_a = views.what_if_shown(kpis, {"shop": ["A"]}, standard, changed, in_force)
     assert views.in_force_note(only_a.agents) is None  # one scheme in force for the agents shown
-    unassigned = views.what_if_shown(kpis, {}, standard, changed, lambda role, shop, team: None)
+    unassigned = views.what_if_shown(kpis, {}, standard, changed,
+                                     views.score_agents(kpis, lambda role, shop, team: None).frame)
     assert unassigned.payroll_old == pytest.approx(views.what_if_shown(kpis, {}, standard, changed).payroll_old)
 
 
