@@ -539,6 +539,9 @@ def cmd_score(args) -> int:
     # display filter must not shrink a comparison group and so move scores, ranks and pay.
     kpis = queries.agent_kpis(database, start, end)
     shown = {"shop": args.shop, "role": role}
+    left_out = queries.spanning_left_out(database, start, end, "agent", **shown)
+    if left_out:
+        print(_spanning_note(left_out), file=sys.stderr)
     if args.scheme:
         path = Path(args.scheme)
         if path.suffix == ".toml":  # a file was meant, not a saved scheme's name

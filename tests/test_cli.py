@@ -794,6 +794,10 @@ def test_kpis_say_when_figures_of_exports_spanning_several_days_are_left_out(cli
                  ["--by", "day", "--from", "2026-10-01", "--to", "2026-10-04"]):
         code, _, err = run(capsys, "kpis", *argv)
         assert code == 0 and err == "", argv
+    code, _, err = run(capsys, "score", "--from", "2026-10-08", "--to", "2026-10-20", "--format", "csv")
+    assert code == 0 and note in err  # scores and pay rest on the same figures
+    code, _, err = run(capsys, "score", *october, "--format", "csv")
+    assert code == 0 and "跨越多天" not in err
 
 
 def test_an_error_exit_is_clean_of_duckdb_leak_reports(tmp_path):
