@@ -247,6 +247,34 @@ def remove_user(db: Database, username: str, by: str | None = None) -> None:
         db.audit(cur, by, "user_remove", f"{name} ({found[0][0]})")
 
 
+def change_role(db: Database, username: str, role: str, shop: str | None = None, account: str | None = None,
+                by: str | None = None) -> User:
+    """Give an account another role (or an agent another bound account), keeping its name,
+    password and audit trail: removing and adding it again would lose all three. It takes
+    effect on the user's next page run (every run reads the role afresh). The last owner
+    keeps the role, as in `remove_user`."""
+    name = _clean_username(username)
+    shop, account = _check_role(role, shop, account)
+    with db.write() as cur:
+        found = cur.execute("SELECT role, shop, account FROM users WHERE username = ?", [name]).fetchall()
+        if not found:
+            raise ValueError(f"没有用户 {name} — no such user")
+        before = found[0]
+        if tuple(before) == (role, shop, account):
+            raise ValueError(f"{name} 已经是{role_label(role)}" + (f"，绑定 {shop}:{account}" if account else "")
+                             + f"，没有变化 — {name} already has this role")
+        if before[0] == "owner" and role != "owner" and _owners(cur) == 1:
+            raise ValueError(f"{name} 是最后一个所有者 (owner)，不能改为其他角色；请先添加另一个所有者 — "
+                             "the last owner keeps the role; add another owner first")
+        if role == "agent":
+            _check_account(cur, shop, account)
+        cur.execute("UPDATE users SET role = ?, shop = ?, account = ? WHERE username = ?", [role, shop, account, name])
+        was = before[0] + (f" {before[1]}:{before[2]}" if before[2] else "")
+        now = role + (f" {shop}:{account}" if account else "")
+        db.audit(cur, by, "user_role", f"{name}: {was} → {now}")
+    return User(name, role, shop, account)
+
+
 def list_users(db: Database) -> pd.DataFrame:
     """Accounts without their hashes."""
     return db.query(
@@ -403,7 +431,7 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "login": ("登录", "sign-in"), "login_failed": ("登录失败", "failed sign-in"),
     "login_locked": ("暂停登录", "sign-in paused"),
     "user_add": ("添加用户", "user added"), "user_password": ("修改密码", "password changed"),
-    "user_remove": ("删除用户", "user removed"),
+    "user_remove": ("删除用户", "user removed"), "user_role": ("修改角色", "role changed"),
     "import": ("导入", "import"), "undo": ("撤销导入", "import undone"),
     "roster_import": ("导入花名册", "roster imported"), "roster_edit": ("编辑花名册", "roster edited"),
     "roster_bind": ("绑定账号", "account bound"), "level_pay": ("级别底薪", "level base pay"),

@@ -703,10 +703,18 @@ def cmd_user(args) -> int:
         auth.remove_user(database, name, by=args.user)
         print(f"已删除用户 {name}")
         return 0
+    if args.action == "role":
+        role = _need(args.role, "--role")
+        auth.change_role(database, name, role, shop=args.shop, account=args.account, by=args.user)
+        bound = f"，绑定 {args.shop}:{args.account}" if role == "agent" else ""
+        print(f"已把 {name} 改为 {auth.role_label(role)}{bound}；密码不变，下次操作页面时生效 — role changed; "
+              "the password stays, and it takes effect on their next page")
+        return 0
     password = args.password or getpass.getpass(f"{name} 的密码 / password: ")
     if args.action == "add":
-        auth.add_user(database, name, password, args.role, shop=args.shop, account=args.account, by=args.user)
-        print(f"已添加用户 {name} ({args.role})")
+        role = args.role or "viewer"
+        auth.add_user(database, name, password, role, shop=args.shop, account=args.account, by=args.user)
+        print(f"已添加用户 {name} ({role})")
     else:
         auth.set_password(database, name, password, by=args.user)
         print(f"已修改 {name} 的密码")
@@ -883,9 +891,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_demo)
 
     p = with_format(sub.add_parser("user", help="dashboard accounts"))
-    p.add_argument("action", choices=["add", "passwd", "remove", "list"])
+    p.add_argument("action", choices=["add", "passwd", "role", "remove", "list"],
+                   help="role: 改角色（或客服绑定的账号），密码和记录不变 — another role or bound account, "
+                        "keeping the password")
     p.add_argument("username", nargs="?")
-    p.add_argument("--role", choices=["owner", "supervisor", "agent", "viewer"], default="viewer")
+    p.add_argument("--role", choices=["owner", "supervisor", "agent", "viewer"],
+                   help="add 默认 viewer；role 必填 — add: viewer unless given; role: required")
     p.add_argument("--password", help="(else asked for)")
     p.add_argument("--shop")
     p.add_argument("--account")

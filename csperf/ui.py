@@ -465,6 +465,7 @@ def ensure_login(db: Database, *, set_cookie: bool = True) -> auth.User:
     if user is not None:
         current = _still_signed_in(db, user, st.session_state.get("session_token"))
         if current is not None:
+            st.session_state["user"] = current  # a role changed since the last run holds from this one
             return current
         st.session_state.pop("user", None)
         st.session_state.pop("session_token", None)

@@ -56,6 +56,19 @@ DATE_ORDERS = {"dmy": ("日-月-年（如 31-01-2026）", "day-month-year (31-01
                "mdy": ("月-日-年（如 01-31-2026）", "month-day-year (01-31-2026)")}
 
 
+def binding_fits(role: str, bound: str | None) -> bool:
+    """An agent user needs an agent account and no other role takes one; says which is wrong."""
+    if role == "agent" and not bound:
+        st.error(t("角色为客服 (agent) 时请选择客服账号。", "Pick the agent account for the Agent role."))
+        return False
+    if role != "agent" and bound:
+        st.error(t(f"{auth.role_label(role, 'zh')} 不绑定客服账号：请把客服账号选回「—」，或把角色改为客服 (agent)。",
+                   f"A user with the {auth.role_label(role, 'en')} role is not bound to an agent account: set the "
+                   "agent account back to “—”, or make the role Agent."))
+        return False
+    return True
+
+
 def column_choices(sha: str) -> dict[str, str]:
     """{field: header} as chosen in a file's column table (the first column given a field keeps it)."""
     headers = [c.header for c in st.session_state.get(f"dt_cols_{sha[:12]}") or []]
@@ -626,25 +639,18 @@ if frame.can("manage_users"):
             bound = st.selectbox(t("客服账号（角色为客服时必选）", "Agent account (for the agent role)"),
                                  [None] + [f"{s}:{a}" for s, a in zip(agents["shop"], agents["agent"])],
                                  format_func=lambda v: "—" if v is None else v, key=f"dt_new_account_{added}")
-            if st.form_submit_button(t("添加", "Add"), type="primary"):
+            if st.form_submit_button(t("添加", "Add"), type="primary") and binding_fits(new_role, bound):
                 role_zh, role_en = auth.role_label(new_role, "zh"), auth.role_label(new_role, "en")
-                if new_role == "agent" and not bound:
-                    st.error(t("角色为客服 (agent) 时请选择客服账号。", "Pick the agent account for the Agent role."))
-                elif new_role != "agent" and bound:
-                    st.error(t(f"{role_zh} 不绑定客服账号：请把客服账号选回「—」，或把角色改为客服 (agent)。",
-                               f"A user with the {role_en} role is not bound to an agent account: set the agent "
-                               "account back to “—”, or make the role Agent."))
+                shop, account = bound.rsplit(":", 1) if bound else (None, None)
+                try:
+                    made = auth.add_user(db, new_name, new_password, new_role, shop=shop, account=account,
+                                         by=username)
+                except ValueError as exc:
+                    ui.error(exc)
                 else:
-                    shop, account = bound.rsplit(":", 1) if bound else (None, None)
-                    try:
-                        made = auth.add_user(db, new_name, new_password, new_role, shop=shop, account=account,
-                                             by=username)
-                    except ValueError as exc:
-                        ui.error(exc)
-                    else:
-                        saved_then_flash("dt_users_added", t(
-                            f"已添加用户 {made.username}：{role_zh}" + (f"，客服账号 {bound}" if bound else ""),
-                            f"Added user {made.username} as {role_en}" + (f", agent account {bound}" if bound else "")))
+                    saved_then_flash("dt_users_added", t(
+                        f"已添加用户 {made.username}：{role_zh}" + (f"，客服账号 {bound}" if bound else ""),
+                        f"Added user {made.username} as {role_en}" + (f", agent account {bound}" if bound else "")))
         users = accounts["username"].tolist()
         with change.form("dt_password", clear_on_submit=True):
             st.markdown(t("**重设密码**", "**Reset a password**"))
@@ -657,6 +663,30 @@ if frame.can("manage_users"):
                     ui.error(exc)
                 else:
                     st.success(t(f"已重设 {who} 的密码", f"Password of {who} reset"))
+        with change.form("dt_role"):
+            st.markdown(t("**修改角色**（密码不变，对方下次操作页面时生效）",
+                          "**Change a role** (the password stays; it applies on their next page)"))
+            recast = st.selectbox(t("用户", "User"), users, key="dt_role_user")
+            recast_role = st.selectbox(t("新角色", "New role"), list(auth.ROLES), index=None, key="dt_role_role",
+                                       placeholder=t("选择角色", "Pick a role"),
+                                       format_func=lambda role: auth.role_label(role, ui.lang()))
+            recast_bound = st.selectbox(t("客服账号（新角色为客服时必选）", "Agent account (for the agent role)"),
+                                        [None] + [f"{s}:{a}" for s, a in zip(agents["shop"], agents["agent"])],
+                                        format_func=lambda v: "—" if v is None else v, key="dt_role_account")
+            if st.form_submit_button(t("修改", "Change")):
+                if recast_role is None:
+                    st.warning(t("请选择新角色。", "Pick the new role."))
+                elif binding_fits(recast_role, recast_bound):
+                    shop, account = recast_bound.rsplit(":", 1) if recast_bound else (None, None)
+                    try:
+                        made = auth.change_role(db, recast, recast_role, shop=shop, account=account, by=username)
+                    except ValueError as exc:
+                        ui.error(exc)
+                    else:
+                        ui.flash(t(f"已把 {made.username} 改为{auth.role_label(made.role, 'zh')}"
+                                   + (f"，客服账号 {recast_bound}" if recast_bound else ""),
+                                   f"{made.username} is now {auth.role_label(made.role, 'en')}"
+                                   + (f", agent account {recast_bound}" if recast_bound else "")))
         with change.form("dt_remove_user"):
             st.markdown(t("**删除用户**", "**Remove a user**"))
             gone = st.selectbox(t("用户", "User"), [u for u in users if u != username], key="dt_rm_user")

@@ -145,6 +145,41 @@ def test_last_owner_cannot_be_removed(staffed):
         auth.remove_user(staffed, "wang")
 
 
+def test_a_role_changes_in_place_keeping_the_password_and_taking_effect_at_once(staffed):
+    token = auth.start_session(staffed, auth.user_by_name(staffed, "look"))
+    made = auth.change_role(staffed, "look", "supervisor", by="boss")
+    assert made == auth.User("look", "supervisor") == auth.resume_session(staffed, token)  # still signed in, promoted
+    assert auth.authenticate(staffed, "look", "look-pass-1") == made  # the password stays
+    rostered(staffed, "旗舰店", "旗舰店:小李")
+    assert auth.change_role(staffed, "wang", "agent", shop="旗舰店", account="旗舰店:小李", by="boss").account \
+        == "旗舰店:小李"  # an agent bound to another account
+    assert auth.change_role(staffed, "wang", "viewer", by="boss") == auth.User("wang", "viewer")
+    trail = auth.audit_frame(staffed)
+    assert list(trail.loc[trail["action"] == "user_role", "detail"])[::-1] == [
+        "look: viewer → supervisor", "wang: agent 旗舰店:旗舰店:小王 → agent 旗舰店:旗舰店:小李",
+        "wang: agent 旗舰店:旗舰店:小李 → viewer"]
+    assert auth.action_label("user_role", "en") == "role changed"
+
+
+def test_a_role_change_is_refused_for_the_last_owner_an_unknown_account_or_no_change(staffed):
+    with pytest.raises(ValueError, match="最后一个所有者"):
+        auth.change_role(staffed, "boss", "supervisor", by="boss")
+    with pytest.raises(ValueError, match="没有客服账号"):
+        auth.change_role(staffed, "look", "agent", shop="旗舰店", account="旗舰店:谁", by="boss")
+    with pytest.raises(ValueError, match="必须绑定"):
+        auth.change_role(staffed, "look", "agent", by="boss")
+    with pytest.raises(ValueError, match="只有客服"):
+        auth.change_role(staffed, "wang", "viewer", shop="旗舰店", account="旗舰店:小王")
+    with pytest.raises(ValueError, match="没有变化"):
+        auth.change_role(staffed, "lead", "supervisor")
+    with pytest.raises(ValueError, match="没有用户"):
+        auth.change_role(staffed, "nobody", "viewer")
+    assert list(auth.list_users(staffed)["role"]) == ["owner", "supervisor", "viewer", "agent"]
+    auth.add_user(staffed, "boss2", "boss-pass-2", "owner", by="boss")
+    auth.change_role(staffed, "boss", "supervisor", by="boss2")  # another owner remains
+    assert auth.user_by_name(staffed, "boss").role == "supervisor"
+
+
 def test_list_users_has_no_hashes(staffed):
     users = auth.list_users(staffed)
     assert list(users.columns) == ["username", "role", "shop", "account", "created_at"]

@@ -834,3 +834,19 @@ def test_a_period_given_only_its_end_starts_on_the_first_of_that_month(cli_db, t
     code, out, err = run(capsys, "kpis", "--to", "2026-10-31", "--by", "day", "--format", "json")
     assert code == 0, err
     assert [r["day"][:10] for r in json.loads(out)] == ["2026-10-01"]
+
+
+def test_user_role_changes_a_role_in_place_and_needs_the_role_named(cli_db, capsys):
+    from csperf import auth
+
+    assert run(capsys, "user", "add", "老板", "--role", "owner", "--password", "boss-pass-1")[0] == 0
+    code, out, _ = run(capsys, "user", "add", "小张", "--password", "zhang-pass-1")
+    assert code == 0 and "(viewer)" in out  # add still defaults to the least a user can see
+    code, _, err = run(capsys, "user", "role", "小张")
+    assert code == cli.EXIT_BAD_INPUT and "--role" in err  # no default that would demote someone by omission
+    code, out, _ = run(capsys, "user", "role", "小张", "--role", "supervisor")
+    assert code == 0 and "已把 小张 改为 主管 (supervisor)" in out
+    code, _, err = run(capsys, "user", "role", "老板", "--role", "viewer")
+    assert code == cli.EXIT_BAD_INPUT and "最后一个所有者" in err
+    database = Database(resolve_path())
+    assert auth.authenticate(database, "小张", "zhang-pass-1").role == "supervisor"

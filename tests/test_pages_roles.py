@@ -247,6 +247,34 @@ def test_a_user_added_is_named_with_their_role_and_the_form_is_emptied(app_db):
     assert users()["look2"] == "viewer"
 
 
+def change_role(at, who: str, role: str | None, account: str | None = None) -> None:
+    form = at.form(key="dt_role")
+    form.selectbox(key="dt_role_user").set_value(who)
+    form.selectbox(key="dt_role_role").set_value(role)
+    form.selectbox(key="dt_role_account").set_value(account)
+    form.form_submit_button[0].click()
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def test_a_role_is_changed_in_place_and_the_user_has_it_on_their_next_page(app_db):
+    viewer = run(REVIEW, "viewer")
+    at = run(DATA)
+    change_role(at, "viewer", None)
+    assert [w.value for w in at.warning if "新角色" in w.value] == ["请选择新角色。"]  # no role taken by default
+    change_role(at, "viewer", "owner", account="旗舰店:晓东")
+    assert any("不绑定客服账号" in e.value for e in at.error)
+    assert users()["viewer"] == "viewer"
+    change_role(at, "viewer", "supervisor")
+    assert "已把 viewer 改为主管 (supervisor)" in [s.value for s in at.success]
+    assert users()["viewer"] == "supervisor"
+    viewer.switch_page("pages/5_whatif.py").run()  # a supervisor's page, refused to a viewer
+    assert not viewer.exception and not asks_to_sign_in(viewer) and viewer.session_state["user"].role == "supervisor"
+    assert not [e for e in viewer.error if "无权" in e.value or "权限" in e.value], [e.value for e in viewer.error]
+    change_role(at, "owner", "viewer")
+    assert any("最后一个所有者" in e.value for e in at.error) and users()["owner"] == "owner"
+
+
 # -- the audit trail's export -----------------------------------------------------------------------
 
 
