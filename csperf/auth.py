@@ -424,6 +424,19 @@ def end_session(db: Database, token: str | None) -> None:
             cur.execute("DELETE FROM user_sessions WHERE token_sha256 = ?", [_token_hash(token)])
 
 
+def why_session_ended(db: Database, username: str, since: datetime | None) -> str:
+    """Why a session that held at `since` no longer does, for the sign-in form to say:
+    "removed" (the account is gone), "password" (a new password, by the owner or the user
+    elsewhere, since then), else "ended" (signed out in another tab, or its time ran out)."""
+    if user_by_name(db, username) is None:
+        return "removed"
+    if since is not None and db.scalar(
+            "SELECT count(*) FROM audit WHERE action = 'user_password' AND happened_at >= ? "
+            "AND (detail = ? OR starts_with(detail, ?))", [since, username, f"{username}（"]):
+        return "password"
+    return "ended"
+
+
 # -- audit trail ---------------------------------------------------------------------------
 
 # what each action code the trail stores means, in the dashboard's two languages

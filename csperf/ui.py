@@ -399,8 +399,20 @@ def _keep_cookies(cookies: dict[str, tuple[str, int]]) -> None:
             f"<script class='csperf-cookie'>{script}</script>", unsafe_allow_javascript=True)
 
 
+# what the sign-in form says of a session that ended under this browser (auth.why_session_ended)
+SESSION_ENDED = {
+    "removed": ("你的账号已被删除，无法再登录；如有疑问请联系店主。", "Your account was removed; ask the owner if in doubt."),
+    "password": ("你的密码已被修改，这里的登录随之结束；请用新密码登录。",
+                 "Your password was changed, which ended this session; sign in with the new one."),
+    "ended": ("你的登录已结束（在别的页面退出了，或已超过登录期限），请重新登录。",
+              "Your session has ended (signed out in another tab, or it expired); sign in again."),
+}
+
+
 def _signed_in(db: Database, user: auth.User) -> None:
     st.session_state["user"] = user
+    st.session_state["signed_in_at"] = datetime.now().astimezone()
+    st.session_state.pop("session_ended", None)
     st.session_state["session_token"] = st.session_state["keep_cookie"] = auth.start_session(db, user)
     st.rerun()
 
@@ -408,6 +420,7 @@ def _signed_in(db: Database, user: auth.User) -> None:
 def sign_out(db: Database) -> None:
     auth.end_session(db, st.session_state.pop("session_token", None))
     st.session_state.pop("user", None)
+    st.session_state.pop("signed_in_at", None)
     st.session_state["keep_cookie"] = None
     st.rerun()
 
@@ -466,13 +479,18 @@ def ensure_login(db: Database, *, set_cookie: bool = True) -> auth.User:
         current = _still_signed_in(db, user, st.session_state.get("session_token"))
         if current is not None:
             st.session_state["user"] = current  # a role changed since the last run holds from this one
+            st.session_state.setdefault("signed_in_at", datetime.now().astimezone())
             return current
+        st.session_state["session_ended"] = auth.why_session_ended(db, user.username,
+                                                                   st.session_state.pop("signed_in_at", None))
         st.session_state.pop("user", None)
         st.session_state.pop("session_token", None)
     token = st.context.cookies.get(SESSION_COOKIE)
     user = auth.resume_session(db, token)
     if user is not None:
         st.session_state["user"], st.session_state["session_token"] = user, token
+        st.session_state["signed_in_at"] = datetime.now().astimezone()
+        st.session_state.pop("session_ended", None)
         return user
     heading, switch = st.columns([5, 1], vertical_alignment="bottom")
     with switch:
@@ -486,6 +504,8 @@ def ensure_login(db: Database, *, set_cookie: bool = True) -> auth.User:
     if not auth.has_users(db):
         _first_owner_form(db)
         st.stop()
+    if st.session_state.get("session_ended") in SESSION_ENDED:
+        st.info(t(*SESSION_ENDED[st.session_state["session_ended"]]))
     with st.form("login"):
         st.subheader(t("登录", "Sign in"))
         username = st.text_input(t("用户名", "Username"), key="login_user")

@@ -180,6 +180,19 @@ def test_a_role_change_is_refused_for_the_last_owner_an_unknown_account_or_no_ch
     assert auth.user_by_name(staffed, "boss").role == "supervisor"
 
 
+def test_why_a_session_ended(staffed):
+    since = datetime.now().astimezone()
+    assert auth.why_session_ended(staffed, "look", since) == "ended"  # signed out elsewhere, or expired
+    auth.set_password(staffed, "lead", "lead-pass-2", by="boss")
+    auth.change_own_password(staffed, "look", "look-pass-1", "look-pass-2")
+    assert auth.why_session_ended(staffed, "lead", since) == "password"
+    assert auth.why_session_ended(staffed, "look", since) == "password"
+    assert auth.why_session_ended(staffed, "look", datetime.now().astimezone() + timedelta(seconds=5)) == "ended"
+    assert auth.why_session_ended(staffed, "wang", since) == "ended"  # another user's new password is not theirs
+    auth.remove_user(staffed, "wang", by="boss")
+    assert auth.why_session_ended(staffed, "wang", since) == "removed"
+
+
 def test_list_users_has_no_hashes(staffed):
     users = auth.list_users(staffed)
     assert list(users.columns) == ["username", "role", "shop", "account", "created_at"]

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from conftest import PASSWORDS, app_test, page_text
 
-from csperf import auth
+from csperf import auth, ui
 from csperf.db import open_db
 
 LEADERBOARD, AGENT, DATA, REVIEW = "pages/2_leaderboard.py", "pages/4_agent.py", "pages/6_data.py", "pages/7_review.py"
@@ -44,6 +44,16 @@ def end(how: str, username: str, token: str) -> None:
 
 
 ENDINGS = ["sign-out elsewhere", "new password", "removal"]
+
+
+@pytest.mark.parametrize(("how", "said"), [("sign-out elsewhere", "你的登录已结束"), ("new password", "你的密码已被修改"),
+                                           ("removal", "你的账号已被删除")])
+def test_the_sign_in_form_says_why_the_session_ended(app_db, how, said):
+    at = run(LEADERBOARD, "viewer")
+    end(how, "viewer", at.session_state["session_token"])
+    at.run()
+    assert asks_to_sign_in(at) and [i.value for i in at.info if i.value.startswith("你的")] == [
+        next(zh for zh, _ in ui.SESSION_ENDED.values() if zh.startswith(said))]
 
 
 # -- a page the role may not open ------------------------------------------------------------------
