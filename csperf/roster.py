@@ -80,11 +80,23 @@ class RosterResult:
     rows: int
     inserted: int
     updated: int
-    people: int
+    people: int | None  # None: the file has no name column to count people by
+    unused: tuple[str, ...] = ()  # header cells the roster keeps nothing of
 
     def summary(self) -> str:
-        return (f"✓ {self.file}: 花名册 {self.rows} 个账号（新增 {self.inserted}，更新 {self.updated}），{self.people} 人 — "
-                f"roster: {self.rows} accounts ({self.inserted} new, {self.updated} updated), {self.people} people")
+        people_zh, people_en = ("", "") if self.people is None else (f"，{self.people} 人", f", {self.people} people")
+        text = (f"✓ {self.file}: 花名册 {self.rows} 个账号（新增 {self.inserted}，更新 {self.updated}）{people_zh} — "
+                f"roster: {self.rows} accounts ({self.inserted} new, {self.updated} updated){people_en}")
+        if self.unused:
+            zh, en = "、".join(self.unused), ", ".join(self.unused)
+            text += f"\n  ! 未使用的列：{zh} — columns not used: {en}"
+            if any("日期" in c or "时间" in c for c in self.unused):
+                text += ("\n  ! 花名册不按日期记录：调组、调岗、离职对全部历史数据生效（以前各月的团队和岗位也随之改变）；"
+                         "离职的客服留在花名册里即可，不要标记排除（排除会去掉其全部历史） — the roster keeps no dates: "
+                         "a team, role or leaving change applies to all history (past months' teams and roles change "
+                         "with it); keep a leaver in the roster rather than excluding them (exclusion removes all their "
+                         "history)")
+        return text
 
 
 @dataclass
@@ -104,8 +116,9 @@ class QaResult:
 def import_roster(db: Database, path: str | Path, user: str | None = None) -> RosterResult:
     """Upsert a roster file (csv/xlsx/xls) keyed (shop, account); columns it lacks are kept."""
     path = Path(path)
-    header_row, header, body = _read_with_header(path, _ROSTER_HEADERS, required="account")
+    header_row, header, body, labels = _read_with_header(path, _ROSTER_HEADERS, required="account")
     records = _roster_records(header, body, path.name, first_row=header_row + 1)
+    unused = tuple(text for position, text in enumerate(labels) if text and position not in header)
     present = [c for c in ROSTER_COLUMNS if c in header.values()]
     with db.write() as cur:
         existing = _existing_keys(cur, records)
@@ -116,7 +129,8 @@ def import_roster(db: Database, path: str | Path, user: str | None = None) -> Ro
         rows=len(records),
         inserted=len(records) - len(existing),
         updated=len(existing),
-        people=len({r["name"] for r in records if r["name"]}),
+        people=len({r["name"] for r in records if r["name"]}) if "name" in header.values() else None,
+        unused=unused,
     )
 
 
@@ -211,7 +225,7 @@ def import_qa(db: Database, path: str | Path, user: str | None = None) -> QaResu
     columns the file has) given per account or per person (姓名). A blank cell enters
     nothing and keeps what was stored."""
     path = Path(path)
-    header_row, header, body = _read_with_header(path, _QA_HEADERS, required=None)
+    header_row, header, body, _ = _read_with_header(path, _QA_HEADERS, required=None)
     columns = set(header.values())
     kinds = [m for m in MANUAL_SCORES if m in columns]
     missing = [c for c in ("month",) if c not in columns] + ([] if kinds else ["qa_score"])
@@ -310,8 +324,9 @@ def parse_month(value) -> date:
 
 def _read_with_header(
     path: Path, aliases: dict[str, tuple[str, ...]], required: str | None
-) -> tuple[int, dict[int, str], list[list]]:
-    """The first row (within the first ten) that names a known column, and the rows below."""
+) -> tuple[int, dict[int, str], list[list], list[str]]:
+    """The first row (within the first ten) that names a known column: its number, the fields
+    by position, the rows below, and the row's texts."""
     rows = read_rows(path)
     for index, row in enumerate(rows[:10]):
         header: dict[int, str] = {}
@@ -320,7 +335,7 @@ def _read_with_header(
             if key is not None and key not in header.values():
                 header[position] = key
         if (len(header) >= 2 if required is None else required in header.values()):
-            return index + 1, header, rows[index + 1:]
+            return index + 1, header, rows[index + 1:], [_text(cell) for cell in row]
     wanted = "、".join(aliases[required]) if required else "账号、姓名、月份、质检分"
     raise RosterError(
         f"{path.name}：前10行中找不到“{_COLUMN_ZH.get(required, '表头')}”列（可用列名：{wanted}）"

@@ -396,9 +396,13 @@ with tabs[3]:
     if not frame.can("edit_roster"):
         st.dataframe(current, hide_index=True, width="stretch", height=ui.rows_height(len(current)), placeholder="—")
     else:
-        st.caption(t("直接修改表格，可增删行；点「保存花名册」后生效。排除 = 机器人、测试或主管账号，不参与排名。",
+        st.caption(t("直接修改表格，可增删行；点「保存花名册」后生效。排除 = 机器人、测试或主管账号，不参与排名"
+                     "（离职的客服不要排除：排除会去掉其全部历史）。花名册不按日期记录：改团队、岗位或底薪，以前各月的"
+                     "团队统计、评分和工资也按新的计算，需要留底的月份请先导出。",
                      "Edit the table (rows can be added and deleted), then save. Excluded = robot, test or "
-                     "manager accounts, left out of every ranking."))
+                     "manager accounts, left out of every ranking (do not exclude a leaver: that removes all their "
+                     "history). The roster keeps no dates: a new team, role or base applies to past months' team "
+                     "figures, scores and pay too; export a month you need to keep first."))
         edited = st.data_editor(
             current, key=f"dt_roster_{st.session_state.get('dt_roster_saves', 0)}", num_rows="dynamic",
             hide_index=True, width="stretch", height=ui.rows_height(len(current), adding=True), placeholder="",

@@ -91,6 +91,18 @@ def test_csv_roster_is_stored_with_shop_from_account_prefix(db, tmp_path):
     assert result.summary() == "✓ 花名册.csv: 花名册 5 个账号（新增 5，更新 0），3 人 — roster: 5 accounts (5 new, 0 updated), 3 people"
 
 
+def test_columns_the_roster_keeps_nothing_of_are_named_and_dates_warn_that_the_roster_has_none(db, tmp_path):
+    text = "账号,团队,入职日期,离职日期,备注\n悦享旗舰店:小美,售前二组,2025-01-01,2025-07-31,调组\n"
+    result = import_roster(db, write_text(tmp_path, "r.csv", text))
+    assert result.people is None and result.unused == ("入职日期", "离职日期", "备注")
+    lines = result.summary().splitlines()
+    assert lines[0] == "✓ r.csv: 花名册 1 个账号（新增 1，更新 0） — roster: 1 accounts (1 new, 0 updated)"  # no "0 人"
+    assert lines[1] == "  ! 未使用的列：入职日期、离职日期、备注 — columns not used: 入职日期, 离职日期, 备注"
+    assert lines[2].startswith("  ! 花名册不按日期记录：调组、调岗、离职对全部历史数据生效")
+    plain = import_roster(db, write_text(tmp_path, "s.csv", "账号,姓名,备注\n悦享旗舰店:小美,王美,\n"))
+    assert plain.summary().splitlines()[1:] == ["  ! 未使用的列：备注 — columns not used: 备注"]  # no date, no caveat
+
+
 def test_a_trainee_is_a_level_the_presets_pay_by(db, tmp_path):
     text = HEADER + "\n悦享旗舰店:新来的,张新,,售前一组,售前,见习,,白班,否\n悦享旗舰店:小王,王小,,售前一组,售前,实习,,白班,否\n"
     import_roster(db, write_text(tmp_path, "r.csv", text))
