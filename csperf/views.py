@@ -864,7 +864,7 @@ def leaderboard(scored: Scored, previous: pd.DataFrame | None, *, show_pay: bool
 class Payroll:
     """What the rows shown cost: their pay in all (each rounded to the cent first, as shown),
     for how many people, and the people paid a base on each of several accounts
-    (`repeated_bases`: name, [(shop, base)])."""
+    (`repeated_bases`: name, [(shop:account, base)])."""
 
     total: float
     people: int
@@ -878,20 +878,24 @@ class Payroll:
         return _t(lang, f"应发合计 {fmt.money(self.total)} · {who}", f"Pay in all {fmt.money(self.total)} · {who}")
 
     def repeated_text(self, lang: str, limit: int = 3) -> str | None:
-        """A note that a person working in several shops is paid a base on each account (as
-        the roster says), so a shop that pays one base can set the others to 0."""
+        """A note that a person with several accounts (in several shops, or a sub-account
+        renamed within the period) is paid a base on each (as the roster says), so a shop
+        that pays one base can set the others to 0."""
         if not self.repeated_bases:
             return None
-        listed = [(name, [shop for shop, _ in bases], " + ".join(fmt.money(b) for _, b in bases))
+        listed = [(name, [account for account, _ in bases], " + ".join(fmt.money(b) for _, b in bases))
                   for name, bases in self.repeated_bases[:limit]]
         more = len(self.repeated_bases) - limit
         if lang == "zh":
-            people = "；".join(f"{name}（{'、'.join(shops)}：{amounts}）" for name, shops, amounts in listed)
-            return (f"{people}{f' 等 {len(self.repeated_bases)} 人' if more > 0 else ''} 在几个店铺各有账号，"
-                    "每个账号各计一份底薪。若只发一份，请在「数据」页的花名册把其余账号的底薪填 0。")
-        people = "; ".join(f"{name} ({', '.join(shops)}: {amounts})" for name, shops, amounts in listed)
-        return (f"{people}{f' and {more} more' if more > 0 else ''}: accounts in several shops, each paid a "
-                "base. If one base is paid, set the others to 0 in the roster on the Data page.")
+            people = "；".join(f"{name}（{'、'.join(accounts)}：{amounts}）" for name, accounts, amounts in listed)
+            return (f"{people}{f' 等 {len(self.repeated_bases)} 人' if more > 0 else ''}有几个账号（几个店铺各有账号，"
+                    "或期间换了子账号），每个账号各计一份底薪。若只发一份，请在「数据」页的花名册把其余账号的底薪填 0；"
+                    "花名册不按日期记录，换了子账号的，旧账号填 0 也会影响以前的月份。")
+        people = "; ".join(f"{name} ({', '.join(accounts)}: {amounts})" for name, accounts, amounts in listed)
+        return (f"{people}{f' and {more} more' if more > 0 else ''}: several accounts (in several shops, or a "
+                "sub-account renamed in the period), each paid a base. If one base is paid, set the others to 0 in "
+                "the roster on the Data page; the roster keeps no dates, so for a renamed sub-account a 0 on the "
+                "old one applies to earlier months too.")
 
 
 def payroll(frame: pd.DataFrame) -> Payroll | None:
@@ -900,9 +904,9 @@ def payroll(frame: pd.DataFrame) -> Payroll | None:
         return None
     people = person_keys(frame)
     bases: dict[tuple, list[tuple[str, float]]] = {}
-    for key, shop, base in zip(people, frame["shop"], frame["base"].fillna(0)):
+    for key, shop, account, base in zip(people, frame["shop"], frame["agent"], frame["base"].fillna(0)):
         if key[0] == "person" and base > 0:
-            bases.setdefault(key, []).append((shop, float(base)))
+            bases.setdefault(key, []).append((f"{shop}:{account}", float(base)))
     repeated = [(key[1], paid) for key, paid in bases.items() if len(paid) > 1]
     total = float(fmt.to_cent(frame["pay"]).sum())  # the sum of the amounts shown, to the cent
     return Payroll(total, len(set(people)), len(frame), repeated)

@@ -355,9 +355,11 @@ def test_payroll_counts_people_and_names_those_paid_a_base_per_account():
     # the two 客服01 are different people (no roster name); 王丽 is paid one base
     # the total is the sum of the amounts shown (21,000.24), not the raw sum rounded (21,000.25)
     assert (paid.total, paid.people, paid.accounts) == (pytest.approx(21000.24), 4, 6)
-    assert paid.repeated_bases == [("李娜", [("店A", 2600.0), ("店B", 2500.0)])]
+    assert paid.repeated_bases == [("李娜", [("店A:娜娜", 2600.0), ("店B:娜娜2", 2500.0)])]
     assert paid.text("zh") == "应发合计 ¥21,000.24 · 4 人（6 个账号）"
-    assert paid.repeated_text("en").startswith("李娜 (店A, 店B: ¥2,600.00 + ¥2,500.00): accounts in several shops")
+    assert paid.repeated_text("en").startswith("李娜 (店A:娜娜, 店B:娜娜2: ¥2,600.00 + ¥2,500.00): several accounts")
+    renamed = views.payroll(frame.assign(shop="店A", agent=["小美", "美美", "a", "b", "c", "d"]).iloc[:2])
+    assert renamed.repeated_text("zh").startswith("李娜（店A:小美、店A:美美：¥2,600.00 + ¥2,500.00）有几个账号")
     assert views.payroll(frame.iloc[[0]]).text("en") == "Pay in all ¥4,500.00 · 1 person"
     assert views.payroll(frame.iloc[[0]]).repeated_text("zh") is None
     assert views.payroll(frame.drop(columns="pay")) is None  # pay not shown: nothing to sum
