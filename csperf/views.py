@@ -12,14 +12,15 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from csperf import schemes, scoring, targets
 from csperf import ui_format as fmt
-from csperf.db import Database
+from csperf.db import TIME_ZONE, Database
 from csperf.metrics import SUM_KPIS, kpi
 from csperf.metrics import label as metric_label
 from csperf.scheme import Scheme, assessment_period, period_fit
@@ -471,9 +472,16 @@ class PeriodNote:
     fit: str  # "running" (the current period, not over) | "partial" (not one whole period)
     names: list[str]
 
-    def text(self, date_from: date, date_to: date, last_day: date, lang: str = "zh") -> str:
+    def text(self, date_from: date, date_to: date, last_day: date, lang: str = "zh", today: date | None = None) -> str:
         names = "、".join(f"「{n}」" for n in self.names) if lang == "zh" else ", ".join(f"“{n}”" for n in self.names)
         unit_zh, unit_en = {"month": ("月", "month"), "week": ("周", "week")}[self.kind]
+        over = assessment_period(self.kind, date_from)[1] < (today or datetime.now(ZoneInfo(TIME_ZONE)).date())
+        if self.fit == "running" and over:  # the calendar moved on: the figures stop, the period did not
+            return _t(lang, f"{names}按{unit_zh}考核，这个{unit_zh}的数据只到 {last_day:%m-%d}（之后没有导入数据）：底薪、"
+                            f"奖金门槛和提成档都按整{unit_zh}设定，工资按已有的数据计算，导入其余日期后才完整。",
+                      f"{names} pay by the {unit_en}, and this {unit_en}'s data stop at {last_day:%m-%d} (nothing "
+                      f"imported after): base pay, bonus tiers and commission steps are set for a whole {unit_en}, "
+                      "so pay is complete only once the remaining days are imported.")
         if self.fit == "running":
             return _t(lang, f"{names}按{unit_zh}考核，本{unit_zh}还没结束（数据截至 {last_day:%m-%d}）：底薪、奖金门槛和提成档"
                             f"都按整{unit_zh}设定，工资是截至目前的暂计。",

@@ -1188,8 +1188,11 @@ def test_period_notes_name_the_schemes_whose_whole_month_or_week_the_dates_are_n
     notes = views.period_notes([*monthly, weekly], date(2026, 11, 1), last, last)
     assert notes == [views.PeriodNote("month", "running", ["售前标准方案", "售后标准方案"]),
                      views.PeriodNote("week", "partial", ["周冲刺"])]
-    running, partial = (note.text(date(2026, 11, 1), last, last) for note in notes)
+    running, partial = (note.text(date(2026, 11, 1), last, last, today=date(2026, 11, 24)) for note in notes)
     assert running.startswith("「售前标准方案」、「售后标准方案」按月考核，本月还没结束（数据截至 11-22）")
+    stopped = notes[0].text(date(2026, 11, 1), last, last, today=date(2027, 1, 4))  # the data stop, not the month
+    assert stopped.startswith("「售前标准方案」、「售后标准方案」按月考核，这个月的数据只到 11-22（之后没有导入数据）")
+    assert "data stop at 11-22" in notes[0].text(date(2026, 11, 1), last, last, "en", today=date(2027, 1, 4))
     assert partial.startswith("「周冲刺」按周考核，所选 11-01 ~ 11-22 不是一个整周") and "只作参考" in partial
     assert "not one whole week" in notes[1].text(date(2026, 11, 1), last, last, "en")
     assert views.period_notes(monthly, date(2026, 10, 1), date(2026, 10, 31), last) == []
