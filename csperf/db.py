@@ -27,6 +27,7 @@ from csperf.metrics import MEASURE_NAMES, RATIO_PARTNERS, label
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_ROOT / "data" / "csperf.duckdb"
 TIME_ZONE = "Asia/Shanghai"
+SHOP_LEVEL_ACCOUNT = "店铺整体"  # the account of shop-level files (生意参谋) that have no agent column
 
 FACT_KEY = ["shop", "account", "date_from", "date_to"]
 SESSION_COLUMNS = {
@@ -737,7 +738,9 @@ class Database:
 
         Per key the latest import wins. Records of different spans may overlap (a monthly
         file and daily files), and no day may count twice. A multi-day record gives way to
-        finer records only once they report every one of its days; until then it stands,
+        the agent's finer records only once every one of its days is reported: by the agent's
+        own records, or by the shop's daily records of other agents (a day the shop's daily
+        files cover without the agent is their day off, not a gap). Until then it stands,
         and the finer records inside it wait (a week with two of its days in daily files
         still counts whole, not as those two days). Two records over each other's edge (a
         week over a month's end beside the month) cannot both count: the one with more days
@@ -766,11 +769,19 @@ class Database:
                              OR ((b.date_to - b.date_from) = (a.date_to - a.date_from)
                                  AND b.import_id > a.import_id))
                ),
+               waiting AS (SELECT DISTINCT outer_id, outer_days FROM finer WHERE inside),
+               shop_days AS (  -- the days inside each of them the shop's daily records report, any agent's
+                   SELECT DISTINCT w.outer_id, w.outer_days, d.date_from AS day
+                   FROM waiting w JOIN l o ON o.fact_id = w.outer_id
+                   JOIN facts d ON d.shop = o.shop AND d.account <> ? AND d.date_to = d.date_from
+                        AND d.date_from BETWEEN o.date_from AND o.date_to
+               ),
                reported AS (  -- the days of each multi-day record that finer records inside it report
                    SELECT outer_id, any_value(outer_days) AS outer_days, count(DISTINCT day) AS days
                    FROM (SELECT outer_id, outer_days,
-                                unnest(generate_series(date_from, date_to, INTERVAL 1 DAY)) AS day
-                         FROM finer WHERE inside)
+                                CAST(unnest(generate_series(date_from, date_to, INTERVAL 1 DAY)) AS DATE) AS day
+                         FROM finer WHERE inside
+                         UNION ALL SELECT outer_id, outer_days, day FROM shop_days)
                    GROUP BY outer_id
                ),
                given_way AS (SELECT outer_id AS fact_id FROM reported WHERE days = outer_days),
@@ -787,7 +798,7 @@ class Database:
                          WHERE f.inside
                )
                SELECT v.fact_id, v.latest AND s.fact_id IS NULL AS is_current
-               FROM v LEFT JOIN shadowed s ON v.fact_id = s.fact_id"""
+               FROM v LEFT JOIN shadowed s ON v.fact_id = s.fact_id""", [SHOP_LEVEL_ACCOUNT]
         )
         cur.execute(
             "UPDATE fact_rows SET current = x.is_current FROM fact_flags x "

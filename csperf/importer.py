@@ -50,11 +50,10 @@ from csperf.aliases import (
     TOTAL_TIME,
     Column,
 )
-from csperf.db import FACT_KEY, SESSION_COLUMNS, Database, ImportMeta, ImportOutcome
+from csperf.db import FACT_KEY, SESSION_COLUMNS, SHOP_LEVEL_ACCOUNT, Database, ImportMeta, ImportOutcome
 from csperf.metrics import MEASURE_NAMES, RATIO_PARTNERS, label
 
 DEFAULT_SHOP = "默认店铺"
-SHOP_LEVEL_ACCOUNT = "店铺整体"  # the account of shop-level files (生意参谋) that have no agent column
 HEAD_ROWS = 60  # the header is looked for in the first rows
 CHUNK_ROWS = 200_000
 CSV_BLOCK_BYTES = 1 << 20  # Arrow reads ~16 blocks ahead: this bounds its memory

@@ -144,6 +144,30 @@ def test_a_monthly_record_gives_way_to_daily_records_once_they_report_every_day(
     assert effective(db, "b")["inquiries"].tolist() == [7]
 
 
+def test_a_day_the_shops_daily_files_cover_without_an_agent_is_their_day_off_not_a_gap(db):
+    """Once daily files cover a month (or a week over a month's end), every agent's month gives
+    way to their days, those with a day off too: the month no longer hides their days from
+    the day and week views, nor a week over the edge July's first days."""
+    def load(name, rows):
+        return db.apply_import(ImportMeta(name, name, "t"), facts([{"paid_buyers": 0, **r} for r in rows]))
+
+    load("month", [{"account": who, "date_from": date(2026, 6, 1), "date_to": date(2026, 6, 30), "inquiries": 900}
+                   for who in ("a", "b")])
+    load("days", [{"account": who, "date_from": date(2026, 6, d), "inquiries": 30} for who in ("a", "b")
+                  for d in range(1, 31) if (who, d) != ("a", 14)])  # a's day off on 06-14
+    assert effective(db)["inquiries"].tolist() == [30] * 29 and effective(db, "b")["inquiries"].sum() == 900
+    load("other shop", [{"account": "c", "shop": "二店", "date_from": date(2026, 7, d), "inquiries": 5}
+                        for d in range(1, 8)])
+    load("week", [{"account": "a", "date_from": date(2026, 7, 1), "date_to": date(2026, 7, 7), "inquiries": 70}])
+    assert effective(db)["date_to"].max() == pd.Timestamp(2026, 7, 7)  # another shop's days say nothing of this one's
+    load("july", [{"account": who, "date_from": date(2026, 7, d), "inquiries": 10} for who in ("a", "b")
+                  for d in range(1, 8) if (who, d) != ("a", 3)])
+    july = effective(db).query("date_from >= '2026-07-01'")
+    assert july["inquiries"].tolist() == [10] * 6 and (july["date_from"] == july["date_to"]).all()
+    load("alone", [{"account": "z", "date_from": date(2026, 7, 1), "date_to": date(2026, 7, 7), "inquiries": 40}])
+    assert effective(db, "z")["inquiries"].tolist() == [40]  # no day of their own inside: the week stands
+
+
 def test_spans_inside_spans_and_across_their_edges_never_count_a_day_twice(db):
     def load(name, rows):
         return db.apply_import(ImportMeta(name, name, "t"),
