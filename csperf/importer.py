@@ -50,7 +50,14 @@ from csperf.aliases import (
     TOTAL_TIME,
     Column,
 )
-from csperf.db import FACT_KEY, SESSION_COLUMNS, SHOP_LEVEL_ACCOUNT, Database, ImportMeta, ImportOutcome
+from csperf.db import (
+    FACT_KEY,
+    SESSION_COLUMNS,
+    SHOP_LEVEL_ACCOUNT,
+    Database,
+    ImportMeta,
+    ImportOutcome,
+)
 from csperf.metrics import MEASURE_NAMES, RATIO_PARTNERS, label
 
 DEFAULT_SHOP = "默认店铺"
