@@ -551,7 +551,7 @@ class Database:
                 if cur.execute("SELECT count(*) > 0 FROM facts WHERE import_id = ? AND date_to > date_from",
                                [import_id]).fetchall()[0][0]:
                     self._refresh_current(cur)
-                    return staged, measures, _crossing_notes(cur, import_id)
+                    return staged, measures, _crossing_notes(cur, import_id) + _shadow_notes(cur, import_id)
                 return staged, measures, []
             # earlier rows to merge with: the same path as any other file, from a staging copy
             cur.execute(f"CREATE OR REPLACE TEMP TABLE staging_facts AS SELECT fact_id - {first_id} AS seq, "
@@ -607,6 +607,7 @@ class Database:
         cur.execute("DROP TABLE staging_facts")
         if has_older or multi_day:
             self._refresh_current(cur)
+            notes += _shadow_notes(cur, import_id)
         if multi_day:
             notes += _crossing_notes(cur, import_id)
         return int(inserted), measures, notes
@@ -797,9 +798,13 @@ class Database:
                          ANTI JOIN crossed c ON f.outer_id = c.fact_id
                          WHERE f.inside
                )
-               SELECT v.fact_id, v.latest AND s.fact_id IS NULL AS is_current
+               SELECT v.fact_id, v.latest, v.latest AND s.fact_id IS NULL AS is_current
                FROM v LEFT JOIN shadowed s ON v.fact_id = s.fact_id""", [SHOP_LEVEL_ACCOUNT]
         )
+        cur.execute(  # the weekly and monthly records finer ones now stand in for, for `_shadow_notes`
+            """CREATE OR REPLACE TEMP TABLE displaced AS
+               SELECT f.import_id FROM fact_flags x JOIN fact_rows f ON f.fact_id = x.fact_id
+               WHERE f.current AND x.latest AND NOT x.is_current AND f.date_to > f.date_from""")
         cur.execute(
             "UPDATE fact_rows SET current = x.is_current FROM fact_flags x "
             "WHERE fact_rows.fact_id = x.fact_id AND fact_rows.current IS DISTINCT FROM x.is_current"
@@ -1087,6 +1092,42 @@ def _crossing_notes(cur, import_id: int) -> list[str]:
              f"{named.replace('、', ', ')}'s "
              "without lying inside them (a week over a month's end beside the month): no day counts twice, so "
              "the longer record counts and the shorter does not")]
+
+
+def _shadow_notes(cur, import_id: int) -> list[str]:
+    """This import's records that `_refresh_current` does not count because records of other
+    spans cover their days: a weekly or monthly record beside daily ones that cover it, or
+    daily records inside a longer one that still stands (until every day is in)."""
+    given_way, waiting = cur.execute(
+        """WITH o AS (  -- each of them against the counted records over its days
+               SELECT n.fact_id, c.date_from >= n.date_from AND c.date_to <= n.date_to AS inside,
+                      n.date_from >= c.date_from AND n.date_to <= c.date_to AS around
+               FROM facts n JOIN facts c ON c.current AND c.shop = n.shop AND c.account = n.account
+                    AND c.date_from <= n.date_to AND c.date_to >= n.date_from
+               WHERE n.import_id = ? AND NOT n.current)
+           SELECT count(*) FILTER (WHERE inside AND NOT crossed), count(*) FILTER (WHERE around)
+           FROM (SELECT fact_id, bool_or(inside) AS inside, bool_or(around) AS around,
+                        bool_or(NOT inside AND NOT around) AS crossed
+                 FROM o GROUP BY fact_id)""", [import_id]).fetchall()[0]
+    notes = []
+    earlier = cur.execute("SELECT import_id, count(*) FROM displaced WHERE import_id <> ? GROUP BY ALL ORDER BY 1",
+                          [import_id]).fetchall()
+    if earlier:
+        count = sum(n for _, n in earlier)
+        named = "、".join(f"#{i}" for i, _ in earlier)
+        notes.append(f"导入 {named} 的 {count} 条跨多天的记录（周报、月报）不再计入：这些天现在有逐日数据，按逐日数据计 — "
+                     f"{count} multi-day {'record' if count == 1 else 'records'} of import {named.replace('、', ', ')} "
+                     f"no longer {'counts' if count == 1 else 'count'}: daily figures now cover those days and count "
+                     "instead")
+    if given_way:
+        notes.append(f"{given_way} 条跨多天的记录（周报、月报）没有计入：逐日数据已覆盖这些天，按逐日数据计 — {given_way} "
+                     f"multi-day {'record' if given_way == 1 else 'records'} (a weekly or monthly export) not counted: "
+                     "daily figures already cover those days and count instead")
+    if waiting:
+        notes.append(f"{waiting} 条逐日记录暂不计入：已有的周报或月报覆盖这些天，逐日数据补齐其中每一天后改按逐日数据计 — "
+                     f"{waiting} daily {'record' if waiting == 1 else 'records'} not counted yet: a weekly or monthly "
+                     "export covers those days, and counts until daily figures cover every one of them")
+    return notes
 
 
 def _cast(column: str) -> str:
