@@ -168,16 +168,16 @@ def test_a_day_the_shops_daily_files_cover_without_an_agent_is_their_day_off_not
     assert effective(db, "z")["inquiries"].tolist() == [40]  # no day of their own inside: the week stands
     summary = load("june again", [{"account": who, "date_from": date(2026, 6, 1), "date_to": date(2026, 6, 30),
                                    "inquiries": 880} for who in ("a", "b")])  # a later summary, the days already in
-    assert summary.notes == ["2 条跨多天的记录（周报、月报）没有计入：逐日数据已覆盖这些天，按逐日数据计 — 2 multi-day records "
-                             "(a weekly or monthly export) not counted: daily figures already cover those days and "
-                             "count instead"]
+    assert summary.notes == [("2 条跨多天的记录（周报、月报）没有计入：逐日数据已覆盖这些天，按逐日数据计 — 2 multi-day records "
+                              "(a weekly or monthly export) not counted: daily figures already cover those days and "
+                              "count instead")]
     early = load("a's day", [{"account": "a", "date_from": date(2026, 8, 3), "inquiries": 6}])
     assert early.notes == []  # nothing longer over it
     load("august", [{"account": "a", "date_from": date(2026, 8, 1), "date_to": date(2026, 8, 31), "inquiries": 930}])
     late = load("a's next day", [{"account": "a", "date_from": date(2026, 8, 4), "inquiries": 7}])
-    assert late.notes == ["1 条逐日记录暂不计入：已有的周报或月报覆盖这些天，逐日数据补齐其中每一天后改按逐日数据计 — 1 daily "
-                          "record not counted yet: a weekly or monthly export covers those days, and counts until "
-                          "daily figures cover every one of them"]
+    assert late.notes == [("1 条逐日记录暂不计入：已有的周报或月报覆盖这些天，逐日数据补齐其中每一天后改按逐日数据计 — 1 daily "
+                           "record not counted yet: a weekly or monthly export covers those days, and counts until "
+                           "daily figures cover every one of them")]
     days = load("z's day", [{"account": "z", "date_from": date(2026, 7, 2), "inquiries": 6}])
     assert days.notes[0].startswith("导入 #6 的 1 条跨多天的记录（周报、月报）不再计入：这些天现在有逐日数据")  # said, not silent
 
