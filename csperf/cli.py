@@ -515,6 +515,8 @@ def cmd_kpis(args) -> int:
     frame = frame[[c for c in first if c in frame.columns] + [c for c in frame.columns if c not in first]]
     if args.by == "agent":  # the table names the person behind each account, as the dashboard does
         first = ["agent", "name", "shop", "team", "role"]
+    if args.by in ("week", "month"):  # a week or month the period cuts, or with days missing, shows it
+        first = [args.by, "last_date", "days"]
     if args.format == "table":  # as the dashboard shows them: each rate with the count it rests on
         frame = frame.assign(**{
             name: [fmt_ui.with_count(name, v, n) for v, n in zip(frame[name], frame[f"{name}_n"])]

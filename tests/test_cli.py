@@ -850,3 +850,16 @@ def test_user_role_changes_a_role_in_place_and_needs_the_role_named(cli_db, caps
     assert code == cli.EXIT_BAD_INPUT and "最后一个所有者" in err
     database = Database(resolve_path())
     assert auth.authenticate(database, "小张", "zhang-pass-1").role == "supervisor"
+
+
+def test_the_week_table_shows_each_weeks_last_day_and_days_so_a_cut_week_reads_as_one(cli_db, tmp_path, capsys):
+    days = [pdd_csv(tmp_path / f"拼多多客服绩效_2026-12-{d:02d}_2026-12-{d:02d}.csv", [("阿强", 10 + d, 5, 100)])
+            for d in (21, 22, 28, 29, 30, 31)]
+    assert run(capsys, "import", *map(str, days), "--quiet")[0] == 0
+    code, out, _ = run(capsys, "kpis", "--by", "week", "--from", "2026-12-21", "--to", "2026-12-31")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split()[:3] == ["week", "last_date", "days"]
+    assert lines[1].split()[:3] == ["2026-12-21", "2026-12-22", "2"] and lines[2].split()[:3] == [
+        "2026-12-28", "2026-12-31", "4"]  # Monday to Thursday: the period ends there
+    code, out, _ = run(capsys, "kpis", "--by", "week", "--from", "2026-12-21", "--to", "2026-12-31", "--format", "csv")
+    assert out.splitlines()[0].startswith("week,agents,days,")  # files keep their columns
