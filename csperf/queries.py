@@ -669,6 +669,14 @@ def review_week(weeks: list[tuple[date, date]]) -> tuple[date, date]:
     return next((week for week in weeks if week[1].weekday() == 6), weeks[0])
 
 
+def review_week_kept(chosen: tuple[date, date] | None, weeks: list[tuple[date, date]]) -> tuple[date, date]:
+    """The week to show after new figures came in: the one chosen (the running week, a day
+    longer now: the same Monday), else the one a review opens on."""
+    if chosen in weeks:
+        return chosen
+    return next((week for week in weeks if chosen and week[0] == chosen[0]), review_week(weeks))
+
+
 def week_before(week: tuple[date, date]) -> tuple[date, date]:
     """The same weekdays a week earlier: a running week Monday to Wednesday against last
     Monday to Wednesday."""

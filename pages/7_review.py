@@ -13,6 +13,8 @@ ui.hide_sidebar()
 
 import html  # noqa: E402
 import time  # noqa: E402
+from datetime import datetime  # noqa: E402
+from zoneinfo import ZoneInfo  # noqa: E402
 
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
@@ -22,6 +24,7 @@ from csperf import ui_charts as charts  # noqa: E402
 from csperf import ui_format as fmt  # noqa: E402
 
 SLIDE_SECONDS = 12
+LIVE_SECONDS = 10  # how often the screen asks whether new figures came in (also while paused)
 RUNNERS_UP = 9  # places 4–12 under the top three (ranking, most improved)
 SUMMARY_KPIS = ("sales", "conversion_rate", "aov", "receptions", "first_response_s", "satisfaction")
 lang = ui.lang()
@@ -65,8 +68,11 @@ st.markdown("""<style>
 .rv-dots b{color:#E4393C}
 </style>""", unsafe_allow_html=True)
 
+drawn_version = frame.db.data_version()  # every slide of a run shows this version of the figures
 first, last = ui.query("data_range")
 weeks = queries.review_weeks(first, last)
+if "rv_week" in st.session_state:  # a new day in the running week: the same week, one day longer
+    st.session_state["rv_week"] = queries.review_week_kept(st.session_state["rv_week"], weeks)
 
 
 def week_label(option: tuple) -> str:
@@ -82,7 +88,9 @@ previous_week = queries.week_before(week)
 top[0].markdown(f"<div class='rv-head'>{ui.t('周会', 'Weekly review')} · "
                 f"<span style='white-space:nowrap'>{week_label(week)}</span></div>"
                 f"<div class='rv-sub'>{ui.t('对比上周', 'against')} {fmt.date_span(*previous_week, *week)}"
-                f" · {ui.t('数据截至', 'data as of')} {last:%Y-%m-%d}</div>", unsafe_allow_html=True)
+                f" · {ui.t('数据截至', 'data as of')} {last:%Y-%m-%d}"
+                + (f" · {ui.t('新数据已更新', 'new figures in at')} {st.session_state['rv_arrived']:%H:%M}"
+                   if "rv_arrived" in st.session_state else "") + "</div>", unsafe_allow_html=True)
 # the big screen hides the sidebar: this is the way back to the dashboard
 top[0].page_link(ui.home_page(frame.user), label=ui.t("退出周会", "Leave the review"), icon=":material/close:")
 shop = top[2].selectbox(ui.t("店铺", "Shop"), [None] + shops, key="rv_shop",
@@ -372,4 +380,15 @@ def show_slide() -> None:
     SLIDES[index]()
 
 
+@st.fragment(run_every=LIVE_SECONDS)
+def watch_for_new_data() -> None:
+    """New figures (the inbox, an upload) redraw the whole review at once, so no slide shows
+    an older version of the week than the others; a paused screen too."""
+    ui.check_session()
+    if frame.db.data_version() != drawn_version:
+        st.session_state["rv_arrived"] = datetime.now(ZoneInfo("Asia/Shanghai"))
+        st.rerun()
+
+
 show_slide()
+watch_for_new_data()

@@ -182,6 +182,23 @@ def test_the_review_slides_move_on_by_themselves_while_signed_in(app_db):
     assert not any("rv-head" in m.value for m in at.markdown)  # the slide alone was drawn again
 
 
+def test_new_figures_redraw_the_whole_review_and_keep_the_running_week(app_db):
+    import pandas as pd
+
+    from csperf.db import ImportMeta
+
+    at = run(REVIEW, "viewer")  # figures up to Saturday 10-31
+    at.selectbox(key="rv_week").select_index(0).run()  # 10-26 ~ 10-31（本周至今）
+    at.button(key="rv_pause").click().run()  # paused: the slide fragment no longer runs by itself
+    sunday = pd.DataFrame([{"shop": "旗舰店", "account": "小美", "date_from": "2026-11-01", "date_to": "2026-11-01",
+                            "receptions": 40, "sales": 4_000.0}])
+    open_db().apply_import(ImportMeta("sunday.xlsx", "sunday-sha", "generic"), sunday)
+    tick(at)  # the data watch notices and redraws the page
+    head = next(m.value for m in at.markdown if "class='rv-head'" in m.value)
+    assert "10-26 ~ 11-01" in head and "（本周至今）" not in head  # the same week, now whole; not last week
+    assert "数据截至 2026-11-01 · 新数据已更新 " in head
+
+
 @pytest.mark.parametrize("how", ENDINGS)
 def test_the_review_slides_stop_and_ask_to_sign_in_once_the_session_has_ended(app_db, how):
     at = run(REVIEW, "viewer")

@@ -131,6 +131,11 @@ def test_a_weekly_review_looks_at_calendar_weeks_never_a_running_week_as_a_whole
     assert queries.review_weeks(date(2026, 10, 20), date(2026, 10, 21)) == [(date(2026, 10, 19), date(2026, 10, 21))]
     assert queries.review_week([(date(2026, 10, 19), date(2026, 10, 21))]) == (date(2026, 10, 19), date(2026, 10, 21))
     assert len(queries.review_weeks(date(2020, 1, 1), date(2026, 10, 21))) == 26
+    # a new day in the running week keeps the review on it (the option chosen is one day shorter)
+    later = queries.review_weeks(date(2026, 10, 1), date(2026, 10, 22))
+    assert queries.review_week_kept((date(2026, 10, 19), date(2026, 10, 21)), later) == later[0]
+    assert queries.review_week_kept(weeks[2], later) == weeks[2]  # an ended week stays as it was
+    assert queries.review_week_kept(None, later) == queries.review_week(later)
 
 def test_a_weekly_review_reports_the_targets_of_the_month_holding_most_of_its_week():
     assert queries.review_month((date(2026, 11, 16), date(2026, 11, 22))) == (date(2026, 11, 1), date(2026, 11, 22))
