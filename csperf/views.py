@@ -1224,7 +1224,11 @@ def top_agents(scored: pd.DataFrame, n: int = 3) -> pd.DataFrame:
 
 
 def most_improved(scored: pd.DataFrame, previous: pd.DataFrame, n: int = 3) -> pd.DataFrame:
-    """Agents whose score rose most against the previous period (rises only)."""
+    """Agents whose score rose most against the previous period (rises only). An agent who
+    did not work then (no receptions: a day off, leave) scored 0 on nothing, so has no rise
+    to show: from 0.0 to 103.1 on a Tuesday would crown a day off."""
+    if previous is not None and "receptions" in previous.columns:
+        previous = previous[previous["receptions"].fillna(0) > 0]
     frame = with_previous(scored, previous)
     frame = frame[frame["score_change"] > 0]
     return frame.sort_values(["score_change", "agent"], ascending=[False, True]).head(n).reset_index(drop=True)

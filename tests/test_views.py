@@ -532,6 +532,8 @@ def test_most_improved_lists_rises_only_largest_first():
     improved = views.most_improved(now, before)
     assert improved["agent"].tolist() == ["b", "a"]
     assert improved["score_change"].tolist() == pytest.approx([20.0, 5.0])
+    off = before.assign(score=[85.0, 0.0, 75.0], receptions=[30.0, 0.0, 20.0])  # b had the day off
+    assert views.most_improved(now, off)["agent"].tolist() == ["a"]
 
 
 def test_kpi_champions_respect_the_minimum_sample_and_direction():
