@@ -80,8 +80,13 @@ def week_label(option: tuple) -> str:
     return fmt.date_span(*option) + (ui.t("（本周至今）", " (so far)") if running else "")
 
 
-shops = ui.query("filter_options")["shop"]
-top = st.columns([3.4, 1.8, 1.8, 1.3, 1.3, 1.3], vertical_alignment="center")  # room for a label and its key
+options = ui.query("filter_options")
+shops = options["shop"]
+for key, offered in (("shop", shops), ("team", options["team"])):  # a team's meeting opened from its own view
+    picked = st.session_state.get(f"f_{key}") or []
+    if f"rv_{key}" not in st.session_state and len(picked) == 1 and picked[0] in offered:
+        st.session_state[f"rv_{key}"] = picked[0]
+top = st.columns([3.0, 1.6, 1.5, 1.5, 1.2, 1.2, 1.2], vertical_alignment="center")  # room for a label and its key
 week = top[1].selectbox(ui.t("周", "Week"), weeks, index=weeks.index(queries.review_week(weeks)), key="rv_week",
                         format_func=week_label)
 previous_week = queries.week_before(week)
@@ -95,7 +100,12 @@ top[0].markdown(f"<div class='rv-head'>{ui.t('周会', 'Weekly review')} · "
 top[0].page_link(ui.home_page(frame.user), label=ui.t("退出周会", "Leave the review"), icon=":material/close:")
 shop = top[2].selectbox(ui.t("店铺", "Shop"), [None] + shops, key="rv_shop",
                         format_func=lambda s: ui.t("全部店铺", "All shops") if s is None else s) if len(shops) > 1 else None
-scope = {"shop": shop} if shop else {}
+teams = options["teams_of"].get(shop, []) if shop else options["team"]
+if st.session_state.get("rv_team") not in teams:  # a team of another shop: the shop's whole team list
+    st.session_state.pop("rv_team", None)
+team = top[3].selectbox(ui.t("团队", "Team"), [None] + teams, key="rv_team",
+                        format_func=lambda v: ui.t("全部团队", "All teams") if v is None else v) if teams else None
+scope = {key: value for key, value in (("shop", shop), ("team", team)) if value}
 
 # -- the week's figures -------------------------------------------------------------------------------
 
@@ -313,12 +323,12 @@ def slide_awards() -> None:
 
 month = queries.review_month(week)
 TARGET_ROWS = 12  # two columns of six fill a 1080p screen
-month_goals = [(targets.scope_label(shop or targets.ALL, lang=lang), goal) for goal in views.in_offered_order(
+viewed = ui.query("view_scope", **scope)  # its targets lead the list
+month_goals = [(targets.scope_label(*(viewed or (targets.ALL,)), lang=lang), goal) for goal in views.in_offered_order(
     targets.standings(ui.query("targets", *month, **scope), ui.query("team_totals", *month, **scope), *month))]
-viewed = ui.query("view_scope", **scope)  # its targets lead the list above
-month_goals += [(targets.scope_label(shop_of, team, lang=lang), goal)
-                for (shop_of, team), goals in sorted(ui.scope_goals(month, scope).items())
-                if (shop_of, team, targets.ALL) != viewed for goal in views.in_offered_order(goals)]
+month_goals += [(targets.scope_label(shop_of, team_of, lang=lang), goal)
+                for (shop_of, team_of), goals in sorted(ui.scope_goals(month, scope).items())
+                if (shop_of, team_of, targets.ALL) != viewed for goal in views.in_offered_order(goals)]
 
 
 def slide_targets() -> None:
@@ -357,12 +367,12 @@ def toggle_pause() -> None:
 
 
 paused = st.session_state["rv_paused"]
-top[3].button(ui.t("上一页", "Back"), icon=":material/chevron_left:", on_click=go, args=(-1,), key="rv_prev",
+top[4].button(ui.t("上一页", "Back"), icon=":material/chevron_left:", on_click=go, args=(-1,), key="rv_prev",
               shortcut="Left", width="stretch")
-top[4].button(ui.t("继续", "Play") if paused else ui.t("暂停", "Pause"),
+top[5].button(ui.t("继续", "Play") if paused else ui.t("暂停", "Pause"),
               icon=":material/play_arrow:" if paused else ":material/pause:", on_click=toggle_pause, key="rv_pause",
               shortcut="Space", width="stretch")
-top[5].button(ui.t("下一页", "Next"), icon=":material/chevron_right:", on_click=go, args=(1,), key="rv_next",
+top[6].button(ui.t("下一页", "Next"), icon=":material/chevron_right:", on_click=go, args=(1,), key="rv_next",
               shortcut="Right", width="stretch", type="primary")
 
 

@@ -182,6 +182,26 @@ def test_the_review_slides_move_on_by_themselves_while_signed_in(app_db):
     assert not any("rv-head" in m.value for m in at.markdown)  # the slide alone was drawn again
 
 
+def test_the_review_shows_one_team_picked_there_or_in_the_view_it_was_opened_from(app_db):
+    def ranked(at) -> set:
+        at.button(key="rv_pause").click().run()
+        while not any("本周排名" in m.value for m in at.markdown):
+            at.button(key="rv_next").click().run()
+        slide = "\n".join(m.value for m in at.markdown)
+        return {name for name in ("小美", "阿强", "晓东", "新人", "pdd01", "pdd02") if name in slide}
+
+    at = run(REVIEW, "viewer")
+    assert at.selectbox(key="rv_team").options == ["全部团队", "A组", "B组", "拼团组"]
+    at.selectbox(key="rv_team").set_value("A组").run()
+    assert ranked(at) == {"小美", "阿强"}
+    at.selectbox(key="rv_shop").set_value("拼多多店").run()  # A组 is not a team of that shop
+    assert at.selectbox(key="rv_team").options == ["全部团队", "拼团组"] and at.selectbox(key="rv_team").value is None
+    opened = app_test(REVIEW, "viewer")
+    opened.session_state["f_team"] = ["B组"]  # the dashboard's own filter, as a link carries it
+    opened.run()
+    assert opened.selectbox(key="rv_team").value == "B组" and ranked(opened) == {"晓东", "新人"}
+
+
 def test_new_figures_redraw_the_whole_review_and_keep_the_running_week(app_db):
     import pandas as pd
 
