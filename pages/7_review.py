@@ -58,7 +58,7 @@ st.markdown("""<style>
 .rv-row b{font-weight:800}.rv-row .rv-n{color:#9aa1ab;font-weight:700;min-width:2.2rem}
 .rv-place{display:flex;gap:.8rem;align-items:baseline;font-size:1.7rem;color:#1f2430;margin-top:.7rem;
   padding-top:.7rem;border-top:1px solid #eceef1;white-space:nowrap}
-.rv-place b{flex:1;overflow:hidden;text-overflow:ellipsis}.rv-place .rv-n{color:#9aa1ab;font-weight:700}
+.rv-place b{flex:1;min-width:4.5rem;overflow:hidden;text-overflow:ellipsis}.rv-place .rv-n{color:#9aa1ab;font-weight:700}
 .rv-goal{border-radius:14px;padding:.7rem 1.3rem;background:#f7f8fa;overflow:hidden}
 .rv-goal .rv-at{font-size:1.3rem;color:#6b7280;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .rv-line{display:flex;align-items:baseline;gap:1.2rem;white-space:nowrap;font-size:1.9rem;color:#1f2430}
@@ -239,8 +239,8 @@ def slide_improved() -> None:
     cards = [
         f"<div class='rv-card'><div class='rv-name'>{esc(views.display_name(row))}</div>"
         f"<div class='rv-note'>{where(row)}</div>"
-        f"<div class='rv-value'>{fmt.score(row['previous_score'])} → {fmt.score(row['score'])}</div>"
-        f"<div class='rv-good'>▲ +{row['score_change']:.1f} {ui.t('分', 'pts')}</div></div>"
+        + figure(f"{fmt.score(row['previous_score'])} → {fmt.score(row['score'])}")  # shrinks to fit, never clips
+        + f"<div class='rv-good'>▲ +{row['score_change']:.1f} {ui.t('分', 'pts')}</div></div>"
         for _, row in rising.head(3).iterrows()]
     grid(cards, 3)
     runners_up(rising.iloc[3:], lambda row: f"<span class='rv-at' style='flex:none'>{fmt.score(row['previous_score'])} → "
