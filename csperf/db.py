@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 import re
 import threading
+from datetime import datetime
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import numpy as np
@@ -486,6 +488,13 @@ class Database:
             if off_scale:
                 notes.append(f"{off_scale} 个评分不在 1–5 之间（如 0 = 未评价），未计入评价 — "
                              f"{off_scale} ratings outside 1–5 (such as 0 for none) are not counted as ratings")
+        today = datetime.now(ZoneInfo(TIME_ZONE)).date()
+        last = meta.period_to if meta.period_to is not None else cur.execute(  # the importer sets it from the rows
+            "SELECT max(date_to) FROM facts WHERE import_id = ?", [import_id]).fetchall()[0][0]
+        if last is not None and pd.Timestamp(last).date() > today:
+            last = pd.Timestamp(last).date()
+            notes.append(f"数据日期到 {last}，在今天（{today}）之后：如果年份或日期写错了，请撤销这次导入 — figures dated up "
+                         f"to {last}, after today ({today}): if the year or a date is a typo, undo this import")
         meta.notes = "\n".join(filter(None, [meta.notes, *notes])) or None
         if not meta.sha256:
             meta.sha256 = meta.later_sha256()

@@ -471,3 +471,16 @@ def test_migration_10_times_receptions_by_those_with_a_duration(tmp_path, monkey
     assert db.scalar("SELECT measures FROM imports WHERE import_id = 1") == [
         "receptions", "reception_sum_s", "reception_n"]
     db.close()
+
+
+def test_figures_dated_after_today_are_stored_and_said_to_be(db):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    tomorrow = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)
+    later = db.apply_import(ImportMeta("typo.xlsx", "typo", "t"),
+                            facts([{"account": "a", "date_from": tomorrow, "inquiries": 5, "paid_buyers": 1}]))
+    assert later.notes == [f"数据日期到 {tomorrow}，在今天（{tomorrow - timedelta(days=1)}）之后：如果年份或日期写错了，"
+                           f"请撤销这次导入 — figures dated up to {tomorrow}, after today ({tomorrow - timedelta(days=1)}): "
+                           "if the year or a date is a typo, undo this import"]
+    assert len(effective(db)) == 1  # stored all the same: only the user knows whether it is a typo
