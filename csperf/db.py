@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import re
 import threading
-from datetime import datetime
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo

@@ -480,7 +480,8 @@ def test_figures_dated_after_today_are_stored_and_said_to_be(db):
     tomorrow = datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=1)
     later = db.apply_import(ImportMeta("typo.xlsx", "typo", "t"),
                             facts([{"account": "a", "date_from": tomorrow, "inquiries": 5, "paid_buyers": 1}]))
-    assert later.notes == [f"数据日期到 {tomorrow}，在今天（{tomorrow - timedelta(days=1)}）之后：如果年份或日期写错了，"
-                           f"请撤销这次导入 — figures dated up to {tomorrow}, after today ({tomorrow - timedelta(days=1)}): "
-                           "if the year or a date is a typo, undo this import"]
+    today = tomorrow - timedelta(days=1)
+    assert later.notes == [(f"数据日期到 {tomorrow}，在今天（{today}）之后：如果年份或日期写错了，请撤销这次导入 — figures "
+                            f"dated up to {tomorrow}, after today ({today}): if the year or a date is a typo, undo "
+                            "this import")]
     assert len(effective(db)) == 1  # stored all the same: only the user knows whether it is a typo
