@@ -448,6 +448,8 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "import": ("导入", "import"), "undo": ("撤销导入", "import undone"),
     "roster_import": ("导入花名册", "roster imported"), "roster_edit": ("编辑花名册", "roster edited"),
     "roster_bind": ("绑定账号", "account bound"), "level_pay": ("级别底薪", "level base pay"),
+    "roster_change": ("花名册变更", "roster change recorded"),
+    "roster_change_undone": ("撤销花名册变更", "roster change taken back"),
     "qa_import": ("导入质检分", "QA scores imported"), "qa_set": ("录入质检分", "QA score entered"),
     "scheme_save": ("保存方案", "scheme saved"), "scheme_assign": ("指派方案", "scheme assigned"),
     "target_set": ("设置目标", "target set"), "target_clear": ("删除目标", "target cleared"),

@@ -349,7 +349,27 @@ def cmd_undo(args) -> int:
 def cmd_roster(args) -> int:
     from csperf import roster
 
+    changing = {field: value for field, value in (
+        ("name", args.name), ("team", args.team), ("role", args.role), ("level", args.level),
+        ("base_salary", args.base), ("shift", args.shift), ("excluded", args.exclude)) if value is not None}
+    if (changing or args.valid_from) and not args.change:
+        raise UserError("--from、--team 等只和 --change 账号 一起用 — --from, --team … go with --change SHOP:ACCOUNT")
+    if args.change and (args.file or not args.valid_from):
+        raise UserError("记录变更需要生效日期：csperf roster --change 店铺:账号 --from 2026-07-01 --team B组 — "
+                        "a change needs --from DATE")
     database = _open(args)
+    if args.change:
+        shop, account = _shop_account(args.change)
+        said = roster.record_change(database, shop, account, args.valid_from, changing, user=args.user)
+        print(f"✓ {said}（之前的日子保持原样 — the days before keep their state）" if said
+              else f"{shop}:{account} 在 {args.valid_from} 已是这样，未记录变更 — already so on that day: nothing recorded")
+        return 0
+    if args.undo_change:
+        print("✓ " + roster.undo_change(database, *_shop_account(args.undo_change), user=args.user))
+        return 0
+    if args.history:
+        _emit(roster.changes_frame(database), args.format)
+        return 0
     if args.unmatched:
         _emit(queries.unmatched_accounts(database), args.format)
         return 0
@@ -358,6 +378,15 @@ def cmd_roster(args) -> int:
         return 0
     print(roster.import_roster(database, Path(args.file), user=args.user).summary())
     return 0
+
+
+def _shop_account(text: str) -> tuple[str, str]:
+    from csperf import roster
+
+    shop, account = roster.split_account(text)
+    if not shop or not account:
+        raise UserError(f"账号应写成 店铺:子账号，而不是“{text}” — write the account as SHOP:ACCOUNT")
+    return shop, account
 
 
 def cmd_qa(args) -> int:
@@ -835,9 +864,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("import_id", type=int)
     p.set_defaults(run=cmd_undo)
 
-    p = with_format(sub.add_parser("roster", help="import a roster, or list it / unmatched accounts"))
-    p.add_argument("file", nargs="?")
+    p = with_format(sub.add_parser("roster", help="import a roster, or list it / unmatched accounts; record a "
+                                                  "team, role or pay change from a date"))
+    p.add_argument("file", nargs="?", help="a roster file; a 生效日期 column records each row as a change from that day")
     p.add_argument("--unmatched", action="store_true")
+    p.add_argument("--history", action="store_true", help="list the accounts' recorded changes, state by state")
+    p.add_argument("--change", metavar="SHOP:ACCOUNT", help="record a change from --from on: the days before keep "
+                                                            "their team, role and pay")
+    p.add_argument("--from", dest="valid_from", type=_date, help="the day a --change takes effect")
+    for option, what in (("--name", "姓名"), ("--team", "团队"), ("--role", "岗位: 售前/售后/VIP"),
+                         ("--level", "级别: 实习/初级/中级/高级/VIP"), ("--base", "底薪"), ("--shift", "班次"),
+                         ("--exclude", "排除: 是/否")):
+        p.add_argument(option, help=f"--change: {what}")
+    p.add_argument("--undo-change", metavar="SHOP:ACCOUNT", help="take back the account's latest recorded change")
     p.set_defaults(run=cmd_roster)
 
     p = sub.add_parser("qa", help="import supervisor scores (QA; the VIP scheme's member care, data completeness)")

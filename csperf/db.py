@@ -320,6 +320,34 @@ MIGRATIONS: list[str | Callable[[duckdb.DuckDBPyConnection], None]] = [
         PRIMARY KEY (metric, shop, team, account, month)
     );
     """,
+    # 13: a dated roster. `roster` holds each account's state in force now (`valid_from`:
+    # since when; NULL = always); `roster_past`, the states a team, role or pay change
+    # ended (NULL valid_from: the first, from the beginning). `roster_dated` spans each
+    # state over its days, so a past month keeps the team, role and base it had. The spans
+    # are stored, not derived with a window, so a team filter reaches the roster's scan.
+    """
+    ALTER TABLE roster ADD COLUMN valid_from DATE;
+    CREATE TABLE roster_past (
+        shop VARCHAR NOT NULL,
+        account VARCHAR NOT NULL,
+        valid_from DATE,
+        valid_to DATE NOT NULL,
+        name VARCHAR,
+        team VARCHAR,
+        role VARCHAR,
+        level VARCHAR,
+        base_salary DOUBLE,
+        shift VARCHAR,
+        excluded BOOLEAN DEFAULT false,
+        PRIMARY KEY (shop, account, valid_to)
+    );
+    CREATE VIEW roster_dated AS
+    SELECT shop, account, name, team, role, level, base_salary, shift, excluded,
+           coalesce(valid_from, DATE '0001-01-01') AS valid_from, DATE '9999-12-31' AS valid_to FROM roster
+    UNION ALL
+    SELECT shop, account, name, team, role, level, base_salary, shift, excluded,
+           coalesce(valid_from, DATE '0001-01-01') AS valid_from, valid_to FROM roster_past;
+    """,
 ]
 
 

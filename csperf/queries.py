@@ -4,6 +4,10 @@ All aggregation happens in SQL over the effective fact rows (`facts.current`), w
 excluded accounts (robots, tests, managers) removed before anything is summed. A ratio
 is always Σnumerator / Σdenominator over the rows where both parts are known, so a
 NULL (an unsettled or missing figure) never counts as 0 on either side.
+
+Each row meets the roster state in force on its day (`roster_dated`): a team move from
+the 15th leaves the 1st–14th with the old team, and last month keeps the teams, roles and
+base it had. An agent's own row in a table of a period takes the state of their last day in it.
 """
 
 from __future__ import annotations
@@ -65,11 +69,14 @@ def _scope(date_from, date_to, shop=None, team=None, role=None, shift=None, acco
              "f.account = ?" if shop_level else "f.account <> ?"]
     params: list = [_as_date(date_from), _as_date(date_to), SHOP_LEVEL_ACCOUNT]
     _filter("f", where, params, shop, team, role, shift, account)
-    sql = (
-        "FROM facts f LEFT JOIN roster r ON r.shop = f.shop AND r.account = f.account\n"
-        "LEFT JOIN level_pay lp ON lp.level = r.level\nWHERE " + " AND ".join(where)
-    )
+    sql = f"FROM facts f LEFT JOIN roster_dated r ON {_in_force('f', 'f.date_to')}\nWHERE " + " AND ".join(where)
     return sql, params
+
+
+def _in_force(table: str, day: str) -> str:
+    """The join condition of `table`'s rows with the roster state (r) in force on `day`; a
+    multi-day record takes the state of its last day."""
+    return f"r.shop = {table}.shop AND r.account = {table}.account AND {day} BETWEEN r.valid_from AND r.valid_to"
 
 
 def _filter(table: str, where: list[str], params: list, shop, team, role, shift, account) -> None:
@@ -140,11 +147,7 @@ def agent_kpis(
     scope, params = _scope(date_from, date_to, shop, team, role, shift, account)
     sql = f"""
     WITH per_agent AS (
-        SELECT f.account AS agent, f.shop,
-               any_value(r.team) AS team, any_value(r.role) AS role, any_value(r.name) AS name,
-               any_value(r.shift) AS shift, any_value(r.level) AS level,
-               any_value(coalesce(r.base_salary, lp.base_salary)) AS base_salary,
-               {_AGGREGATES}
+        SELECT f.account AS agent, f.shop, {_AGGREGATES}
         {scope}
         GROUP BY f.shop, f.account
     ),
@@ -153,12 +156,16 @@ def agent_kpis(
         WHERE month BETWEEN date_trunc('month', CAST(? AS DATE)) AND CAST(? AS DATE)
         GROUP BY ALL
     )
-    SELECT p.agent, p.shop, team, role, name, shift, level, base_salary, days, provisional_rows, last_date,
+    SELECT p.agent, p.shop, r.team, r.role, r.name, r.shift, r.level,
+       coalesce(r.base_salary, lp.base_salary) AS base_salary, days, provisional_rows, last_date,
        {_RATIO_VALUES},
        {_SUM_VALUES},
        {", ".join(f"qa.{m}" for m in MANUAL_SCORES)}
-    FROM per_agent p LEFT JOIN qa ON qa.shop = p.shop AND qa.account = p.agent
-    ORDER BY p.shop, team NULLS LAST, p.agent
+    FROM per_agent p
+    LEFT JOIN roster_dated r ON r.shop = p.shop AND r.account = p.agent AND p.last_date BETWEEN r.valid_from AND r.valid_to
+    LEFT JOIN level_pay lp ON lp.level = r.level
+    LEFT JOIN qa ON qa.shop = p.shop AND qa.account = p.agent
+    ORDER BY p.shop, r.team NULLS LAST, p.agent
     """
     frame = db.query(sql, params + [_as_date(date_from), _as_date(date_to)])
     return _with_group_values(frame, GROUP_KEYS[group_by])
@@ -230,21 +237,22 @@ def _qa_by(db: Database, by: str, scope: str, params: list, date_from, date_to) 
     """The manual scores (QA …) of each group: the mean of its agents' scores, each agent's
     being the mean over the months in scope (as `agent_kpis` gives it), so an agent scored
     in more months weighs no more, and a group's value is the one its agents are compared
-    with. Only the accounts with figures in scope count."""
+    with. Only the accounts with figures in scope count; an agent counts in the team (or
+    under the name) in force at the end of their last scored month in the period."""
     dims = _QA_DIMS[by]
     per_agent = "q.shop, q.account" + (", q.month" if by == "month" else "")
     return db.query(
         f"""SELECT {"".join(d + ", " for d in dims)} {_MANUAL_MEANS}
             FROM (
-                SELECT {per_agent}, {_MANUAL_MEANS}
+                SELECT {per_agent}, {_MANUAL_MEANS}, max(q.month) AS last_month
                 FROM qa_scores q
                 SEMI JOIN (SELECT DISTINCT f.shop, f.account {scope}) a ON a.shop = q.shop AND a.account = q.account
                 WHERE q.month BETWEEN date_trunc('month', CAST(? AS DATE)) AND CAST(? AS DATE)
                 GROUP BY {per_agent}
             ) q
-            LEFT JOIN roster r ON r.shop = q.shop AND r.account = q.account
+            LEFT JOIN roster_dated r ON {_in_force("q", "least(last_day(q.last_month), CAST(? AS DATE))")}
             {"GROUP BY ALL" if dims else ""}""",
-        [*params, _as_date(date_from), _as_date(date_to)],
+        [*params, _as_date(date_from), _as_date(date_to), _as_date(date_to)],
     )
 
 
@@ -346,10 +354,10 @@ def _manual_trend(db, metric: str, date_from, date_to, split: str | None, scope:
         f"""SELECT {cols}, avg(q.{metric}) AS value, count(*) AS n
             FROM qa_scores q
             SEMI JOIN (SELECT DISTINCT f.shop, f.account {scope}) a ON a.shop = q.shop AND a.account = q.account
-            LEFT JOIN roster r ON r.shop = q.shop AND r.account = q.account
+            LEFT JOIN roster_dated r ON {_in_force("q", "least(last_day(q.month), CAST(? AS DATE))")}
             WHERE q.month BETWEEN date_trunc('month', CAST(? AS DATE)) AND CAST(? AS DATE) AND q.{metric} IS NOT NULL
             GROUP BY ALL ORDER BY period{", " + split if split else ""}""",
-        [*params, _as_date(date_from), _as_date(date_to)],
+        [*params, _as_date(date_to), _as_date(date_from), _as_date(date_to)],
     )
 
 
@@ -402,11 +410,11 @@ def provisional_days(db: Database, date_from, date_to, **filters) -> pd.DataFram
 
 
 def filter_options(db: Database) -> dict:
-    """The shops, teams, roles and shifts present, for the sidebar filters, and each
-    shop's teams (`teams_of`: a team list that follows the shops picked)."""
+    """The shops, teams, roles and shifts present (now or before a recorded change), for the
+    sidebar filters, and each shop's teams (`teams_of`: a team list that follows the shops picked)."""
     shops = db.query("SELECT DISTINCT shop FROM facts WHERE current ORDER BY 1")["shop"].tolist()
     roster = db.query(
-        "SELECT DISTINCT shop, team, role, shift FROM roster WHERE NOT coalesce(excluded, false)"
+        "SELECT DISTINCT shop, team, role, shift FROM roster_dated WHERE NOT coalesce(excluded, false)"
     )
 
     def values(col):
@@ -430,7 +438,7 @@ def view_scope(db: Database, shop=None, team=None, role=None, shift=None, accoun
     if chosen_account and not chosen_shop:
         return None
     if chosen_team and not chosen_shop:
-        owners = db.rows("SELECT DISTINCT shop FROM roster WHERE team = ?", [chosen_team])
+        owners = db.rows("SELECT DISTINCT shop FROM roster_dated WHERE team = ?", [chosen_team])
         if len(owners) != 1:
             return None
         chosen_shop = owners[0][0]
@@ -492,7 +500,7 @@ def target_scopes(db: Database) -> list[tuple[str, str, str]]:
     """Where a target may be set, as (shop, team, account): all shops, each shop, each team
     of a shop, each agent account (not the excluded ones, nor a shop's own figures)."""
     shops = db.rows("SELECT shop FROM facts WHERE current UNION SELECT shop FROM roster ORDER BY 1")
-    teams = db.rows("SELECT DISTINCT shop, team FROM roster WHERE team IS NOT NULL AND team <> '' "
+    teams = db.rows("SELECT DISTINCT shop, team FROM roster_dated WHERE team IS NOT NULL AND team <> '' "
                     "AND NOT coalesce(excluded, false) ORDER BY 1, 2")
     found = agents(db)
     people = found[~found["excluded"]]
@@ -558,7 +566,7 @@ def _session_scope(date_from, date_to, shop=None, team=None, role=None, shift=No
     where = ["s.day BETWEEN ? AND ?", "NOT coalesce(r.excluded, false)"]
     params: list = [_as_date(date_from), _as_date(date_to)]
     _filter("s", where, params, shop, team, role, shift, account)
-    return ("FROM sessions s LEFT JOIN roster r ON r.shop = s.shop AND r.account = s.account WHERE "
+    return (f"FROM sessions s LEFT JOIN roster_dated r ON {_in_force('s', 's.day')} WHERE "
             + " AND ".join(where)), params
 
 

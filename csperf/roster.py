@@ -2,7 +2,10 @@
 
 Exports only know accounts (子账号); pay, teams, comparison groups and exclusions need
 people. The roster maps each (shop, account) to a person with team, role, level, base
-salary, shift and an exclusion flag (robots, test and manager accounts). QA scores (and
+salary, shift and an exclusion flag (robots, test and manager accounts). A change from a
+date (a team move, a promotion, a new base) is recorded as such, so the months before it
+keep their teams, scores and pay; an edit without a date corrects the state in force,
+back to the account's last recorded change (or all its history). QA scores (and
 the VIP scheme's member-care and data-completeness scores) are the KPIs nobody exports:
 supervisors enter them per account and month. Files come
 from shop staff as they keep them, so every bad cell is reported by file, row and
@@ -39,7 +42,9 @@ _ROSTER_HEADERS = {
     "base_salary": ("底薪", "基本工资", "base_salary", "basesalary"),
     "shift": ("班次", "shift"),
     "excluded": ("排除", "是否排除", "excluded", "exclude"),
+    "valid_from": ("生效日期", "变更日期", "调整日期", "生效时间", "valid_from", "effective_from", "effective_date"),
 }
+CHANGEABLE = ["name", "team", "role", "level", "base_salary", "shift", "excluded"]
 _QA_HEADERS = {
     "account": _ROSTER_HEADERS["account"],
     "name": _ROSTER_HEADERS["name"],
@@ -51,7 +56,7 @@ _QA_HEADERS = {
 }
 _COLUMN_ZH = {
     "account": "账号", "name": "姓名", "shop": "店铺", "team": "团队", "role": "岗位",
-    "level": "级别", "base_salary": "底薪", "shift": "班次", "excluded": "排除",
+    "level": "级别", "base_salary": "底薪", "shift": "班次", "excluded": "排除", "valid_from": "生效日期",
     "month": "月份", **{m: KPI_BY_NAME[m].zh for m in MANUAL_SCORES},
 }
 
@@ -82,20 +87,25 @@ class RosterResult:
     updated: int
     people: int | None  # None: the file has no name column to count people by
     unused: tuple[str, ...] = ()  # header cells the roster keeps nothing of
+    changes: int = 0  # dated rows recorded as a change from their 生效日期
 
     def summary(self) -> str:
         people_zh, people_en = ("", "") if self.people is None else (f"，{self.people} 人", f", {self.people} people")
-        text = (f"✓ {self.file}: 花名册 {self.rows} 个账号（新增 {self.inserted}，更新 {self.updated}）{people_zh} — "
-                f"roster: {self.rows} accounts ({self.inserted} new, {self.updated} updated){people_en}")
+        changes_zh, changes_en = ((f"，记录变更 {self.changes} 条（从生效日期起）",
+                                   f", {self.changes} changes recorded from their dates") if self.changes else ("", ""))
+        text = (f"✓ {self.file}: 花名册 {self.rows} 个账号（新增 {self.inserted}，更新 {self.updated}）{people_zh}"
+                f"{changes_zh} — roster: {self.rows} accounts ({self.inserted} new, {self.updated} updated)"
+                f"{people_en}{changes_en}")
         if self.unused:
             zh, en = "、".join(self.unused), ", ".join(self.unused)
             text += f"\n  ! 未使用的列：{zh} — columns not used: {en}"
             if any("日期" in c or "时间" in c for c in self.unused):
-                text += ("\n  ! 花名册不按日期记录：调组、调岗、离职对全部历史数据生效（以前各月的团队和岗位也随之改变）；"
-                         "离职的客服留在花名册里即可，不要标记排除（排除会去掉其全部历史） — the roster keeps no dates: "
-                         "a team, role or leaving change applies to all history (past months' teams and roles change "
-                         "with it); keep a leaver in the roster rather than excluding them (exclusion removes all their "
-                         "history)")
+                text += ("\n  ! 只有“生效日期”列记录从某天起的变更（调组、调岗、调薪）；没有生效日期的行是更正，"
+                         "对该账号全部历史（或其最近一次变更以来）生效。离职的客服留在花名册里即可，不要标记排除"
+                         "（排除会去掉其全部历史） — only a 生效日期 column records a change from a day (team, role, "
+                         "pay); a row without one is a correction, applying to all the account's history (or since "
+                         "its last recorded change). Keep a leaver in the roster rather than excluding them "
+                         "(exclusion removes all their history)")
         return text
 
 
@@ -114,23 +124,43 @@ class QaResult:
 
 
 def import_roster(db: Database, path: str | Path, user: str | None = None) -> RosterResult:
-    """Upsert a roster file (csv/xlsx/xls) keyed (shop, account); columns it lacks are kept."""
+    """Upsert a roster file (csv/xlsx/xls) keyed (shop, account); columns it lacks are kept.
+
+    A row with a 生效日期 records a change from that day (as `record_change`), so a file
+    may hold an account's history, a row per change; a new account's first row is its
+    state from the beginning. A row without one corrects the state in force."""
     path = Path(path)
     header_row, header, body, labels = _read_with_header(path, _ROSTER_HEADERS, required="account")
     records = _roster_records(header, body, path.name, first_row=header_row + 1)
     unused = tuple(text for position, text in enumerate(labels) if text and position not in header)
     present = [c for c in ROSTER_COLUMNS if c in header.values()]
+    dated = sorted((r for r in records if r["valid_from"]), key=lambda r: (r["shop"], r["account"], r["valid_from"]))
+    keys = {(r["shop"], r["account"]) for r in records}
+    changes, errors = 0, []
     with db.write() as cur:
         existing = _existing_keys(cur, records)
-        _upsert_roster(cur, records, present)
-        db.audit(cur, user, "roster_import", f"{path.name}: {len(records)} rows")
+        _upsert_roster(cur, [r for r in records if not r["valid_from"]], present)
+        for record in dated:
+            key = (record["shop"], record["account"])
+            if not cur.execute("SELECT 1 FROM roster WHERE shop = ? AND account = ?", list(key)).fetchall():
+                _upsert_roster(cur, [{**record, "valid_from": None}], present)  # from the beginning
+                continue
+            try:
+                changes += _apply_change(cur, *key, record["valid_from"],
+                                         {c: record[c] for c in present if c in CHANGEABLE}) is not None
+            except RosterError as exc:
+                errors.append(f"{path.name} 第{record['row']}行：{exc}")
+        _raise_if(errors)
+        db.audit(cur, user, "roster_import",
+                 f"{path.name}: {len(records)} rows" + (f", {changes} dated changes" if changes else ""))
     return RosterResult(
         file=path.name,
-        rows=len(records),
-        inserted=len(records) - len(existing),
-        updated=len(existing),
+        rows=len(keys),
+        inserted=len(keys - existing),
+        updated=len({(r["shop"], r["account"]) for r in records if not r["valid_from"]} & existing),
         people=len({r["name"] for r in records if r["name"]}) if "name" in header.values() else None,
         unused=unused,
+        changes=changes,
     )
 
 
@@ -140,7 +170,9 @@ def roster_frame(db: Database) -> pd.DataFrame:
 
 
 def save_roster_frame(db: Database, df: pd.DataFrame, user: str | None = None) -> int:
-    """Replace the roster with an edited table (canonical or Chinese column names)."""
+    """Replace the roster with an edited table (canonical or Chinese column names): a
+    correction of each account's state in force. An account's recorded changes stay, and
+    go with it when its row is deleted."""
     header = {}
     for position, column in enumerate(df.columns):
         key = _match_header(str(column), _ROSTER_HEADERS)
@@ -151,10 +183,112 @@ def save_roster_frame(db: Database, df: pd.DataFrame, user: str | None = None) -
     body = [list(row) for row in df.itertuples(index=False)]
     records = _roster_records(header, body, "花名册", first_row=1)
     with db.write() as cur:
+        since = {(shop, account): day for shop, account, day in
+                 cur.execute("SELECT shop, account, valid_from FROM roster").fetchall()}
         cur.execute("DELETE FROM roster")
-        _upsert_roster(cur, records, ROSTER_COLUMNS)
+        _upsert_roster(cur, [{**r, "valid_from": since.get((r["shop"], r["account"]))} for r in records],
+                       ROSTER_COLUMNS)
+        cur.execute("DELETE FROM roster_past p WHERE NOT EXISTS "
+                    "(SELECT 1 FROM roster r WHERE r.shop = p.shop AND r.account = p.account)")
         db.audit(cur, user, "roster_edit", f"{len(records)} rows")
     return len(records)
+
+
+def record_change(db: Database, shop: str, account: str, valid_from, changes: dict,
+                  user: str | None = None) -> str | None:
+    """From `valid_from` on, the account's name, team, role, level, base, shift or exclusion
+    are `changes` (values as a roster file writes them: 售后, 中级, 4500 …); the days before
+    keep the state they had. Returns what changed, or None when nothing did."""
+    shop, account = str(shop or "").strip(), str(account or "").strip()
+    day = parse_day(valid_from)
+    values = _change_values(changes)
+    with db.write() as cur:
+        said = _apply_change(cur, shop, account, day, values)
+        if said:
+            db.audit(cur, user, "roster_change", said)
+    return said
+
+
+def undo_change(db: Database, shop: str, account: str, user: str | None = None) -> str:
+    """Take back an account's latest recorded change: the state before it holds again."""
+    with db.write() as cur:
+        before = cur.execute(
+            f"SELECT valid_from, valid_to, {', '.join(CHANGEABLE)} FROM roster_past WHERE shop = ? AND account = ? "
+            "ORDER BY valid_to DESC LIMIT 1", [shop, account]).fetchall()
+        if not before:
+            raise RosterError(f"账号 {shop}:{account} 没有记录过变更 — no change recorded for {shop}:{account}")
+        since, until, *values = before[0]
+        cur.execute(f"UPDATE roster SET valid_from = ?, {', '.join(f'{c} = ?' for c in CHANGEABLE)} "
+                    "WHERE shop = ? AND account = ?", [since, *values, shop, account])
+        cur.execute("DELETE FROM roster_past WHERE shop = ? AND account = ? AND valid_to = ?", [shop, account, until])
+        day = until + timedelta(days=1)
+        said = f"{shop}:{account} {day} 起的变更已撤销 — {shop}:{account}: the change from {day} is undone"
+        db.audit(cur, user, "roster_change_undone", said)
+    return said
+
+
+def changes_frame(db: Database) -> pd.DataFrame:
+    """Every state of the accounts with a recorded change, oldest first: shop, account,
+    valid_from (None: from the beginning), valid_to (None: still in force), as YYYY-MM-DD,
+    and the state."""
+    return db.query(
+        f"""SELECT shop, account, CAST(nullif(valid_from, DATE '0001-01-01') AS VARCHAR) AS valid_from,
+                   CAST(nullif(valid_to, DATE '9999-12-31') AS VARCHAR) AS valid_to, {', '.join(CHANGEABLE)}
+            FROM roster_dated r
+            WHERE EXISTS (SELECT 1 FROM roster_past p WHERE p.shop = r.shop AND p.account = r.account)
+            ORDER BY shop, account, r.valid_to""")
+
+
+def _apply_change(cur, shop: str, account: str, day: date, values: dict) -> str | None:
+    """Record a change from `day` (see record_change) inside the caller's transaction."""
+    found = cur.execute(f"SELECT valid_from, {', '.join(CHANGEABLE)} FROM roster WHERE shop = ? AND account = ?",
+                        [shop, account]).fetchall()
+    if not found:
+        raise RosterError(f"账号 {shop}:{account} 不在花名册中，请先把它加入花名册 — {shop}:{account} is not in the roster")
+    since, *stored = found[0]
+    current = dict(zip(CHANGEABLE, stored))
+    wanted = {**current, **values}
+    if since is not None and day < since:
+        earlier = cur.execute(f"SELECT {', '.join(CHANGEABLE)} FROM roster_past WHERE shop = ? AND account = ? "
+                              "AND coalesce(valid_from, DATE '0001-01-01') <= ? AND valid_to >= ?",
+                              [shop, account, day, day]).fetchall()
+        state = dict(zip(CHANGEABLE, earlier[0])) if earlier else None
+        if state is not None and state == {**state, **values}:
+            return None  # that day's state has it already (a roster file with its history imported again)
+        raise RosterError(f"{shop}:{account} 已记录 {since} 起的变更，生效日期不能更早；要改更早的状态，请先撤销那次变更"
+                          f" — a change from {since} is recorded: undo it to change an earlier state")
+    if wanted == current:
+        return None
+    if since is None or day > since:
+        cur.execute(f"INSERT INTO roster_past (shop, account, valid_from, valid_to, {', '.join(CHANGEABLE)}) "
+                    f"VALUES (?, ?, ?, ?, {', '.join('?' for _ in CHANGEABLE)})",
+                    [shop, account, since, day - timedelta(days=1), *stored])
+    cur.execute(f"UPDATE roster SET valid_from = ?, {', '.join(f'{c} = ?' for c in CHANGEABLE)} "
+                "WHERE shop = ? AND account = ?", [day, *(wanted[c] for c in CHANGEABLE), shop, account])
+    moved = [c for c in CHANGEABLE if wanted[c] != current[c]]
+    zh = "，".join(f"{_COLUMN_ZH[c]} {_shown(current[c])} → {_shown(wanted[c])}" for c in moved)
+    en = ", ".join(f"{c.replace('_salary', '')} {_shown(current[c], 'en')} → {_shown(wanted[c], 'en')}" for c in moved)
+    return f"{shop}:{account} 自 {day} 起：{zh} — {shop}:{account} from {day}: {en}"
+
+
+def _shown(value, lang: str = "zh") -> str:
+    if value is None:
+        return "（空）" if lang == "zh" else "(blank)"
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    return _text(value)
+
+
+def _change_values(changes: dict) -> dict:
+    """A change's values, read and checked as a roster file's cells are."""
+    unknown = set(changes) - set(CHANGEABLE)
+    if unknown:
+        raise ValueError(f"not a roster field: {', '.join(sorted(unknown))}")
+    if not changes:
+        raise RosterError("没有要变更的内容 — nothing to change")
+    header = {**dict(enumerate(changes)), len(changes): "account", len(changes) + 1: "shop"}
+    record = _roster_records(header, [[*changes.values(), "变更", "变更"]], "变更", first_row=1)[0]
+    return {c: record[c] for c in changes}
 
 
 def bind_account(
@@ -402,7 +536,8 @@ def _cells_by_key(header: dict[int, str], raw: list) -> dict[str, object]:
     cells: dict[str, object] = {}
     for position, key in header.items():
         value = raw[position] if position < len(raw) else None
-        cells[key] = value if key == "month" and isinstance(value, (date, int, float)) else _text(value)
+        dated = key in ("month", "valid_from") and isinstance(value, (date, int, float))
+        cells[key] = value if dated else _text(value)
     return cells
 
 
@@ -411,7 +546,7 @@ def _cells_by_key(header: dict[int, str], raw: list) -> dict[str, object]:
 
 def _roster_records(header: dict[int, str], body: list[list], source: str, first_row: int) -> list[dict]:
     records: list[dict] = []
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str, date | None], int] = {}
     errors: list[str] = []
     for offset, raw in enumerate(body):
         row_no = first_row + offset
@@ -430,7 +565,12 @@ def _roster_records(header: dict[int, str], body: list[list], source: str, first
             row_errors.append(
                 f"{where}：账号前缀店铺“{prefix_shop}”与“店铺”列“{cells['shop']}”不一致 — shop mismatch"
             )
-        record = {"shop": shop, "account": account}
+        record = {"shop": shop, "account": account, "row": row_no, "valid_from": None}
+        if cells.get("valid_from", "") != "":
+            try:
+                record["valid_from"] = parse_day(cells["valid_from"])
+            except RosterError as exc:
+                row_errors.append(f"{where}“生效日期”列：{exc}")
         for key in ("name", "team", "shift"):
             record[key] = cells.get(key) or None
         for key, choices, hint in (
@@ -449,14 +589,35 @@ def _roster_records(header: dict[int, str], body: list[list], source: str, first
         record["excluded"] = flag in _TRUE
         if flag not in _TRUE and flag not in _FALSE:
             row_errors.append(f"{where}“排除”列：“{cells['excluded']}”应为 是/否 — excluded must be yes/no")
-        if not row_errors and (shop, account) in seen:
-            row_errors.append(f"{where}：账号 {shop}:{account} 与第{seen[(shop, account)]}行重复 — duplicate account")
+        key = (shop, account, record["valid_from"])
+        if not row_errors and key in seen:
+            when = f"（生效日期 {record['valid_from']}）" if record["valid_from"] else ""
+            row_errors.append(f"{where}：账号 {shop}:{account}{when} 与第{seen[key]}行重复 — duplicate account")
         errors.extend(row_errors)
         if not row_errors:
-            seen[(shop, account)] = row_no
+            seen[key] = row_no
             records.append(record)
     _raise_if(errors)
     return records
+
+
+def parse_day(value) -> date:
+    """'2026-07-01', '2026/7/1', '2026年7月1日', 20260701, a date or an Excel serial → the day."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 20000 < value < 80000:
+        return date(1899, 12, 30) + timedelta(days=int(value))
+    text = _text(value)
+    found = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?", text) or re.fullmatch(
+        r"(\d{4})(\d{2})(\d{2})", text)
+    if found:
+        try:
+            return date(*(int(part) for part in found.groups()))
+        except ValueError:  # 2026-02-30
+            pass
+    raise RosterError(f"无法识别的日期“{text}”，应为 2026-07-01 — unreadable date")
 
 
 def split_account(cell: str, shop: str = "") -> tuple[str, str]:
@@ -563,15 +724,17 @@ def _existing_keys(cur, records: list[dict]) -> set[tuple[str, str]]:
 
 
 def _upsert_roster(cur, records: list[dict], columns: list[str]) -> None:
-    """Insert or update; on update only `columns` are overwritten (the file's own columns)."""
-    names = ", ".join(ROSTER_COLUMNS)
-    marks = ", ".join("?" for _ in ROSTER_COLUMNS)
+    """Insert (since the record's `valid_from`: None unless the account has recorded
+    changes) or correct the state in force; on update only `columns` are overwritten (the
+    file's own columns)."""
+    names = ", ".join([*ROSTER_COLUMNS, "valid_from"])
+    marks = ", ".join("?" for _ in range(len(ROSTER_COLUMNS) + 1))
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in ("shop", "account"))
     conflict = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
     for record in records:
         cur.execute(
             f"INSERT INTO roster ({names}) VALUES ({marks}) ON CONFLICT (shop, account) {conflict}",
-            [record[c] for c in ROSTER_COLUMNS],
+            [*(record[c] for c in ROSTER_COLUMNS), record.get("valid_from")],
         )
 
 

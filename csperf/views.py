@@ -898,12 +898,13 @@ class Payroll:
             people = "；".join(f"{name}（{'、'.join(accounts)}：{amounts}）" for name, accounts, amounts in listed)
             return (f"{people}{f' 等 {len(self.repeated_bases)} 人' if more > 0 else ''}有几个账号（几个店铺各有账号，"
                     "或期间换了子账号），每个账号各计一份底薪。若只发一份，请在「数据」页的花名册把其余账号的底薪填 0；"
-                    "花名册不按日期记录，换了子账号的，旧账号填 0 也会影响以前的月份。")
+                    "换了子账号的，用花名册的「记录变更」把旧账号的底薪从换号当月 1 日起改为 0，以前的月份不受影响。")
         people = "; ".join(f"{name} ({', '.join(accounts)}: {amounts})" for name, accounts, amounts in listed)
         return (f"{people}{f' and {more} more' if more > 0 else ''}: several accounts (in several shops, or a "
                 "sub-account renamed in the period), each paid a base. If one base is paid, set the others to 0 in "
-                "the roster on the Data page; the roster keeps no dates, so for a renamed sub-account a 0 on the "
-                "old one applies to earlier months too.")
+                "the roster on the Data page; for a renamed sub-account, use the roster's “Record a change” to set "
+                "the old one's base to 0 from the 1st of the month it was renamed in, leaving earlier months as "
+                "they were.")
 
 
 def payroll(frame: pd.DataFrame) -> Payroll | None:

@@ -391,18 +391,99 @@ with tabs[2]:
                     ui.flash(t(f"已把 {account} 绑定给 {name}", f"Bound {account} to {name}"))
 
 # -- roster ------------------------------------------------------------------------------------------
+UNCHANGED = "__unchanged__"
+
+
+def record_change_form(current: pd.DataFrame) -> None:
+    """A team, role, level, base, shift or exclusion change from a day on: the days before keep theirs."""
+    st.subheader(t("记录变更（调组、调岗、调薪）", "Record a change (team, role, pay)"))
+    st.caption(t("从生效日期起按新的团队、岗位、级别或底薪统计和算工资；之前的日子（包括以前各月的评分和工资）保持原样。"
+                 "只填要变的项。",
+                 "From the day it takes effect, figures and pay follow the new team, role, level or base; the days "
+                 "before (past months' scores and pay included) keep theirs. Fill in only what changes."))
+    people = {f"{row.shop}:{row.account}": row for row in current.itertuples()}
+    with st.form("dt_change"):
+        cols = st.columns([2, 1])
+        picked = cols[0].selectbox(t("账号", "Account"), list(people), key="dt_change_account",
+                                   format_func=lambda key: t(f"{key}（{people[key].name}）", f"{key} ({people[key].name})")
+                                   if people[key].name else key)
+        valid_from = cols[1].date_input(t("生效日期", "Takes effect on"), value=date.today().replace(day=1),
+                                        key="dt_change_from")
+        cols = st.columns(3)
+        team = cols[0].text_input(t("新团队（空 = 不变）", "New team (blank = unchanged)"), key="dt_change_team")
+        role = cols[1].selectbox(t("新岗位", "New role"), [UNCHANGED, *ROLE_OPTIONS], key="dt_change_role",
+                                 format_func=lambda r: t("不变", "unchanged") if r == UNCHANGED else fmt.role(r, ui.lang()))
+        level = cols[2].selectbox(t("新级别", "New level"), [UNCHANGED, *LEVEL_OPTIONS], key="dt_change_level",
+                                  format_func=lambda v: t("不变", "unchanged") if v == UNCHANGED
+                                  else views.level_label(v, ui.lang()))
+        cols = st.columns(3)
+        base = cols[0].number_input(t("新底薪 ¥（空 = 不变）", "New base ¥ (blank = unchanged)"), min_value=0.0,
+                                    step=100.0, value=None, key="dt_change_base")
+        shift = cols[1].text_input(t("新班次（空 = 不变）", "New shift (blank = unchanged)"), key="dt_change_shift")
+        excluded = cols[2].selectbox(t("排除", "Excluded"), [UNCHANGED, "否", "是"], key="dt_change_excluded",
+                                     format_func=lambda v: {UNCHANGED: t("不变", "unchanged"), "否": t("否", "no"),
+                                                            "是": t("是（从这天起不参与排名）", "yes (unranked from then)")}[v])
+        if st.form_submit_button(t("记录变更", "Record the change"), type="primary"):
+            changes = {field: value for field, value in (
+                ("team", team.strip()), ("role", role), ("level", level), ("base_salary", base),
+                ("shift", shift.strip()), ("excluded", excluded)) if value not in ("", None, UNCHANGED)}
+            row = people[picked]
+            try:
+                said = roster.record_change(db, row.shop, row.account, valid_from, changes, user=username)
+            except roster.RosterError as exc:
+                ui.error(exc)
+            else:
+                saved_then_flash("dt_roster_saves", t("已记录：", "Recorded: ") + t(*said.split(" — ", 1))
+                                 if said else t(f"{picked} 在 {valid_from} 已是这样，未记录变更",
+                                                f"{picked} was already so on {valid_from}: nothing recorded"))
+
+
+def roster_history() -> None:
+    """The accounts' recorded changes, state by state, and taking the latest one back."""
+    history = roster.changes_frame(db)
+    if history.empty:
+        return
+    st.subheader(t("变更记录", "Recorded changes"))
+    shown = history.assign(
+        valid_from=history["valid_from"].fillna(t("最初", "the start")),
+        valid_to=history["valid_to"].fillna(t("至今", "now")),
+        role=history["role"].map(lambda r: fmt.role(r, ui.lang()) if r else None),
+        level=history["level"].map(lambda v: views.level_label(v, ui.lang()) if v else None))
+    st.dataframe(shown.rename(columns={
+        "shop": t("店铺", "Shop"), "account": t("账号", "Account"), "valid_from": t("从", "From"),
+        "valid_to": t("到", "To"), "name": t("姓名", "Name"), "team": t("团队", "Team"), "role": t("岗位", "Role"),
+        "level": t("级别", "Level"), "base_salary": t("底薪 ¥", "Base ¥"), "shift": t("班次", "Shift"),
+        "excluded": t("排除", "Excluded")}), hide_index=True, width="stretch", placeholder="—",
+        height=ui.rows_height(len(shown)))
+    if not frame.can("edit_roster"):
+        return
+    with st.form("dt_change_undo"):
+        keys = list(dict.fromkeys(f"{s}:{a}" for s, a in zip(history["shop"], history["account"])))
+        picked = st.selectbox(t("撤销这个账号最近一次变更", "Take back this account's latest change"), keys,
+                              key="dt_change_undo_account")
+        if st.form_submit_button(t("撤销变更", "Take back")):
+            shop, account = picked.rsplit(":", 1)
+            try:
+                said = roster.undo_change(db, shop, account, user=username)
+            except roster.RosterError as exc:
+                ui.error(exc)
+            else:
+                saved_then_flash("dt_roster_saves", t(*said.split(" — ", 1)))
+
+
 with tabs[3]:
     current = roster.roster_frame(db)
     if not frame.can("edit_roster"):
         st.dataframe(current, hide_index=True, width="stretch", height=ui.rows_height(len(current)), placeholder="—")
     else:
         st.caption(t("直接修改表格，可增删行；点「保存花名册」后生效。排除 = 机器人、测试或主管账号，不参与排名"
-                     "（离职的客服不要排除：排除会去掉其全部历史）。花名册不按日期记录：改团队、岗位或底薪，以前各月的"
-                     "团队统计、评分和工资也按新的计算，需要留底的月份请先导出。",
+                     "（离职的客服不要排除：排除会去掉其全部历史）。表格里的修改是更正，对该账号的全部历史生效"
+                     "（有变更记录的账号，从最近一次变更起）；调组、调岗、调薪请用下面的「记录变更」，以前的月份保持原样。",
                      "Edit the table (rows can be added and deleted), then save. Excluded = robot, test or "
                      "manager accounts, left out of every ranking (do not exclude a leaver: that removes all their "
-                     "history). The roster keeps no dates: a new team, role or base applies to past months' team "
-                     "figures, scores and pay too; export a month you need to keep first."))
+                     "history). An edit here is a correction: it applies to all the account's history (since its "
+                     "last recorded change, if any). For a team move, a new role or new pay, use “Record a change” "
+                     "below: past months keep what they had."))
         edited = st.data_editor(
             current, key=f"dt_roster_{st.session_state.get('dt_roster_saves', 0)}", num_rows="dynamic",
             hide_index=True, width="stretch", height=ui.rows_height(len(current), adding=True), placeholder="",
@@ -432,6 +513,9 @@ with tabs[3]:
             else:
                 saved_then_flash("dt_roster_saves", t(f"花名册已保存，共 {saved} 行",
                                                       f"Roster saved: {fmt.counted(saved, 'row')}"))
+        if not current.empty:
+            record_change_form(current)
+    roster_history()
 
 # -- QA scores ---------------------------------------------------------------------------------------
 with tabs[4]:

@@ -166,6 +166,26 @@ def test_roster_and_qa_imports_are_summed_up_in_both_languages(cli_db, tmp_path,
     assert code == 0 and out == "✓ qa.csv: 1 行，记入 1 个账号的月度评分 — 1 rows: 1 account-month scores stored\n"
 
 
+def test_a_team_move_is_recorded_from_a_date_listed_and_taken_back(cli_db, tmp_path, capsys):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("店铺,账号,姓名,团队,底薪\n拼多多店,阿强,张强,一组,3000\n", encoding="utf-8")
+    run(capsys, "roster", str(roster))
+    code, out, _ = run(capsys, "roster", "--change", "拼多多店:阿强", "--from", "2026-07-01", "--team", "二组",
+                       "--base", "3500")
+    assert code == 0 and out.startswith("✓ 拼多多店:阿强 自 2026-07-01 起：团队 一组 → 二组，底薪 3000 → 3500")
+    code, out, _ = run(capsys, "roster", "--history", "--format", "csv")
+    assert [(r["valid_from"], r["valid_to"], r["team"]) for r in csv_rows(out)] == [
+        ("", "2026-06-30", "一组"), ("2026-07-01", "", "二组")]
+    code, _, err = run(capsys, "roster", "--change", "拼多多店:阿强", "--team", "三组")
+    assert code != 0 and "--from" in err
+    code, _, err = run(capsys, "roster", "--team", "三组")
+    assert code != 0 and "--change" in err
+    code, out, _ = run(capsys, "roster", "--undo-change", "拼多多店:阿强")
+    assert code == 0 and "2026-07-01 起的变更已撤销" in out
+    code, _, err = run(capsys, "roster", "--undo-change", "拼多多店:阿强")
+    assert code != 0 and "没有记录过变更" in err and "Traceback" not in err
+
+
 def test_a_bad_file_is_refused_with_its_name_and_no_traceback(cli_db, tmp_path, capsys):
     junk = tmp_path / "not-an-export.xlsx"
     junk.write_bytes(b"this is not a workbook")

@@ -647,6 +647,45 @@ def test_roster_edit_is_saved(app_db):
     assert "花名册已保存，共 6 行" in texts(at.success)
 
 
+def test_a_team_move_is_recorded_from_its_day_and_can_be_taken_back(app_db):
+    at = ran(DATA)
+    form = at.form(key="dt_change")
+    form.selectbox(key="dt_change_account").set_value("旗舰店:新人")
+    form.date_input(key="dt_change_from").set_value(date(2026, 10, 15))
+    form.text_input(key="dt_change_team").input("A组")
+    form.number_input(key="dt_change_base").set_value(2500.0)
+    form.form_submit_button[0].click()
+    at.run()
+    assert not at.exception
+    assert "已记录：旗舰店:新人 自 2026-10-15 起：团队 B组 → A组，底薪 3000 → 2500" in texts(at.success)
+    db = open_db()
+    assert roster.roster_frame(db).set_index("account").loc["新人", "team"] == "A组"
+    before = queries.agent_kpis(db, "2026-10-01", "2026-10-14").set_index("agent")
+    after = queries.agent_kpis(db, "2026-10-15", "2026-10-31").set_index("agent")
+    assert (before.loc["新人", "team"], before.loc["新人", "base_salary"]) == ("B组", 3000)
+    assert (after.loc["新人", "team"], after.loc["新人", "base_salary"]) == ("A组", 2500)
+    shown = next(table.value for table in at.dataframe if "从" in table.value.columns)
+    assert shown["从"].tolist() == ["最初", "2026-10-15"] and shown["团队"].tolist() == ["B组", "A组"]
+
+    undo = at.form(key="dt_change_undo")
+    undo.selectbox(key="dt_change_undo_account").set_value("旗舰店:新人")
+    undo.form_submit_button[0].click()
+    at.run()
+    assert "旗舰店:新人 2026-10-15 起的变更已撤销" in texts(at.success)
+    assert roster.changes_frame(open_db()).empty
+    assert queries.agent_kpis(open_db(), "2026-10-15", "2026-10-31").set_index("agent").loc["新人", "team"] == "B组"
+
+
+def test_a_change_the_roster_cannot_take_is_refused_on_the_page(app_db):
+    at = ran(DATA)
+    form = at.form(key="dt_change")
+    form.selectbox(key="dt_change_account").set_value("旗舰店:新人")
+    form.form_submit_button[0].click()
+    at.run()
+    assert "没有要变更的内容" in " ".join(texts(at.error))
+    assert roster.changes_frame(open_db()).empty
+
+
 def test_the_roster_scores_and_targets_are_edited_whole_not_in_a_ten_row_window(app_db, monkeypatch):
     import streamlit as st
 

@@ -330,3 +330,61 @@ def test_data_as_of_names_the_shops_whose_files_have_not_caught_up(db):
                "receptions": 1}])
     as_of = queries.data_as_of(db)
     assert as_of["last_date"] == D2 and as_of["lagging"] == [("s2", D1)]  # not a dataset of long ago
+
+
+def dated_month_facts(db):
+    """Two agents of team A, 10 inquiries, 2 buyers and ¥100 a day each, June and July."""
+    roster(db, [("s", "a", "A", "presales", False), ("s", "b", "A", "presales", False)])
+    with db.write() as cur:
+        cur.execute("UPDATE roster SET base_salary = 3000")
+    days = [date(2026, 6, 1) + timedelta(days=n) for n in range(61)]
+    load(db, [{"shop": "s", "account": account, "date_from": day, "inquiries": 10, "paid_buyers": 2, "sales": 100.0}
+              for day in days for account in "ab"])
+
+
+def test_a_team_move_from_a_date_leaves_the_months_before_as_they_were(db):
+    from csperf import roster as people
+
+    dated_month_facts(db)
+    june_before = queries.agent_kpis(db, "2026-06-01", "2026-06-30")
+    people.record_change(db, "s", "a", "2026-07-15", {"team": "B", "role": "售后", "base_salary": 5000})
+    june = queries.agent_kpis(db, "2026-06-01", "2026-06-30")
+    pd.testing.assert_frame_equal(june, june_before)
+    july = queries.agent_kpis(db, "2026-07-01", "2026-07-31").set_index("agent")
+    assert (july.loc["a", "team"], july.loc["a", "role"], july.loc["a", "base_salary"]) == ("B", "aftersales", 5000)
+    assert july.loc["a", "sales"] == 3100  # all of July's figures, in the team of its last day
+    teams = queries.kpi_table(db, "2026-07-01", "2026-07-31", by="team").set_index("team")
+    assert teams.loc["A", "sales"] == 3100 + 1400 and teams.loc["A", "agents"] == 2  # a's 1st–14th stay in A
+    assert teams.loc["B", "sales"] == 1700 and teams.loc["B", "agents"] == 1
+    in_a = queries.agent_kpis(db, "2026-07-01", "2026-07-31", team="A").set_index("agent")
+    assert in_a.loc["a", "sales"] == 1400 and in_a.loc["a", "team"] == "A"
+    by_day = queries.trend(db, "sales", "2026-07-13", "2026-07-16", split="team")
+    assert by_day[by_day["team"] == "s · B"]["period"].dt.day.tolist() == [15, 16]
+    assert queries.filter_options(db)["teams_of"] == {"s": ["A", "B"]}
+    assert queries.view_scope(db, team="B") == ("s", "B", "")
+    shops = queries.scope_kpis(db, "2026-06-01", "2026-06-30").set_index("team")
+    assert list(shops.index) == ["", "A"] and shops.loc["A", "agents"] == 2
+
+
+def test_an_exclusion_from_a_date_keeps_the_figures_before_it(db):
+    from csperf import roster as people
+
+    dated_month_facts(db)
+    people.record_change(db, "s", "b", date(2026, 7, 1), {"excluded": "是"})
+    assert queries.agent_kpis(db, "2026-07-01", "2026-07-31")["agent"].tolist() == ["a"]
+    assert queries.agent_kpis(db, "2026-06-01", "2026-06-30")["agent"].tolist() == ["a", "b"]
+    assert queries.team_totals(db, "2026-06-01", "2026-07-31")["sales"] == 6100 + 3000
+
+
+def test_a_monthly_manual_score_counts_in_the_team_of_its_month(db):
+    from csperf import roster as people
+
+    dated_month_facts(db)
+    people.set_qa(db, "s", "a", "2026-06", 80)
+    people.set_qa(db, "s", "a", "2026-07", 90)
+    people.set_qa(db, "s", "b", "2026-07", 70)
+    people.record_change(db, "s", "a", "2026-07-01", {"team": "B"})
+    june = queries.kpi_table(db, "2026-06-01", "2026-06-30", by="team").set_index("team")
+    assert june.loc["A", "qa_score"] == 80
+    by_month = queries.trend(db, "qa_score", "2026-06-01", "2026-07-31", split="team")
+    assert by_month[["team", "value"]].values.tolist() == [["s · A", 80], ["s · A", 70], ["s · B", 90]]

@@ -91,14 +91,15 @@ def test_csv_roster_is_stored_with_shop_from_account_prefix(db, tmp_path):
     assert result.summary() == "✓ 花名册.csv: 花名册 5 个账号（新增 5，更新 0），3 人 — roster: 5 accounts (5 new, 0 updated), 3 people"
 
 
-def test_columns_the_roster_keeps_nothing_of_are_named_and_dates_warn_that_the_roster_has_none(db, tmp_path):
+def test_columns_the_roster_keeps_nothing_of_are_named_and_other_dates_than_an_effective_one_are_explained(
+        db, tmp_path):
     text = "账号,团队,入职日期,离职日期,备注\n悦享旗舰店:小美,售前二组,2025-01-01,2025-07-31,调组\n"
     result = import_roster(db, write_text(tmp_path, "r.csv", text))
     assert result.people is None and result.unused == ("入职日期", "离职日期", "备注")
     lines = result.summary().splitlines()
     assert lines[0] == "✓ r.csv: 花名册 1 个账号（新增 1，更新 0） — roster: 1 accounts (1 new, 0 updated)"  # no "0 人"
     assert lines[1] == "  ! 未使用的列：入职日期、离职日期、备注 — columns not used: 入职日期, 离职日期, 备注"
-    assert lines[2].startswith("  ! 花名册不按日期记录：调组、调岗、离职对全部历史数据生效")
+    assert lines[2].startswith("  ! 只有“生效日期”列记录从某天起的变更（调组、调岗、调薪）；没有生效日期的行是更正")
     plain = import_roster(db, write_text(tmp_path, "s.csv", "账号,姓名,备注\n悦享旗舰店:小美,王美,\n"))
     assert plain.summary().splitlines()[1:] == ["  ! 未使用的列：备注 — columns not used: 备注"]  # no date, no caveat
 
@@ -345,3 +346,88 @@ def test_set_qa_and_qa_frame(db, tmp_path):
         ("悦享旗舰店", "阿强", -1),
     ]
     assert set(frame["month"]) == {pd.Timestamp("2026-10-01")}
+
+
+def cells_of(frame: pd.DataFrame) -> list[list]:
+    """A frame's rows with None for each missing value."""
+    return frame.astype(object).where(frame.notna(), None).values.tolist()
+
+
+def dated_roster(tmp_path, db, text: str, name: str = "history.csv"):
+    return import_roster(db, write_text(tmp_path, name, text))
+
+
+def test_a_roster_file_with_effective_dates_records_each_row_as_a_change(tmp_path, db):
+    from csperf.roster import changes_frame
+
+    first = dated_roster(tmp_path, db, "店铺,账号,姓名,团队,底薪\n店,a,小A,A组,3000\n店,b,小B,A组,3000\n")
+    assert first.changes == 0
+    history = "店铺,账号,团队,底薪,生效日期\n店,a,B组,4000,2026/7/15\n店,a,C组,4500,2026年9月1日\n店,b,A组,3000,2026-06-01\n"
+    result = dated_roster(tmp_path, db, history)
+    assert (result.rows, result.inserted, result.updated, result.changes) == (2, 0, 0, 2)
+    assert "记录变更 2 条（从生效日期起）" in result.summary() and "未使用的列" not in result.summary()
+    spans = changes_frame(db)
+    assert cells_of(spans[["account", "valid_from", "valid_to", "team", "base_salary"]]) == [
+        ["a", None, "2026-07-14", "A组", 3000], ["a", "2026-07-15", "2026-08-31", "B组", 4000],
+        ["a", "2026-09-01", None, "C组", 4500]]
+    assert roster_frame(db).set_index("account").loc["a", "team"] == "C组"
+    again = dated_roster(tmp_path, db, history)  # the same history imported again changes nothing
+    assert again.changes == 0 and changes_frame(db).equals(spans)
+
+
+def test_a_change_dated_before_a_recorded_one_is_refused_and_nothing_is_written(tmp_path, db):
+    from csperf.roster import changes_frame
+
+    dated_roster(tmp_path, db, "店铺,账号,团队\n店,a,A组\n店,b,A组\n")
+    dated_roster(tmp_path, db, "店铺,账号,团队,生效日期\n店,a,B组,2026-07-15\n")
+    with pytest.raises(RosterError) as refused:
+        dated_roster(tmp_path, db, "店铺,账号,团队,生效日期\n店,b,C组,2026-08-01\n店,a,D组,2026-07-01\n")
+    assert "history.csv 第3行" in str(refused.value) and "已记录 2026-07-15 起的变更" in str(refused.value)
+    assert changes_frame(db)["account"].tolist() == ["a", "a"]  # b's change went back with the file
+    with pytest.raises(RosterError, match="第2行“生效日期”列：无法识别的日期“2026-02-30”"):
+        dated_roster(tmp_path, db, "店铺,账号,团队,生效日期\n店,a,B组,2026-02-30\n")
+    with pytest.raises(RosterError, match="（生效日期 2026-08-01） 与第2行重复"):
+        dated_roster(tmp_path, db, "店铺,账号,团队,生效日期\n店,a,B组,2026-08-01\n店,a,C组,2026-08-01\n")
+
+
+def test_a_new_accounts_first_dated_row_is_its_state_from_the_beginning(tmp_path, db):
+    dated_roster(tmp_path, db, "店铺,账号,团队,生效日期\n店,a,A组,2026-07-01\n店,a,B组,2026-08-01\n")
+    load_days(db, "店", "a", [date(2026, 6, 30), date(2026, 7, 31), date(2026, 8, 1)])
+    teams = queries.kpi_table(db, "2026-06-01", "2026-08-31", by="day", team="A组")["day"].tolist()
+    assert [d.date() for d in pd.to_datetime(teams)] == [date(2026, 6, 30), date(2026, 7, 31)]
+
+
+def load_days(db, shop, account, days):
+    frame = pd.DataFrame({"shop": shop, "account": account, "date_from": days, "date_to": days,
+                          "provisional": False, "receptions": 1.0})
+    db.apply_import(ImportMeta("f.xlsx", f"sha-{account}-{days[0]}", "generic"), frame)
+
+
+def test_a_recorded_change_is_checked_undone_and_kept_by_the_editor(db):
+    from csperf.roster import changes_frame, parse_day, record_change, undo_change
+
+    save_roster_frame(db, pd.DataFrame({"店铺": ["店", "店"], "账号": ["a", "b"], "团队": ["A组", "A组"]}))
+    with pytest.raises(RosterError, match="不在花名册中"):
+        record_change(db, "店", "nobody", "2026-07-01", {"team": "B组"})
+    with pytest.raises(RosterError, match="没有要变更的内容"):
+        record_change(db, "店", "a", "2026-07-01", {})
+    with pytest.raises(RosterError, match="未知值“客服”"):
+        record_change(db, "店", "a", "2026-07-01", {"role": "客服"})
+    assert record_change(db, "店", "a", "2026-07-01", {"team": "A组"}) is None  # already so
+    said = record_change(db, "店", "a", "2026-07-01", {"team": "B组", "excluded": True}, user="sup")
+    assert said == ("店:a 自 2026-07-01 起：团队 A组 → B组，排除 否 → 是 — 店:a from 2026-07-01: team A组 → B组, "
+                    "excluded no → yes")
+    edited = roster_frame(db)
+    edited["name"] = edited["account"].map({"a": "小A", "b": "小B"})  # a correction of the state in force keeps the change
+    save_roster_frame(db, edited)
+    assert cells_of(changes_frame(db)[["valid_to", "name", "team"]]) == [
+        ["2026-06-30", None, "A组"], [None, "小A", "B组"]]
+    assert "2026-07-01 起的变更已撤销" in undo_change(db, "店", "a")
+    assert changes_frame(db).empty and roster_frame(db).set_index("account").loc["a", "team"] == "A组"
+    with pytest.raises(RosterError, match="没有记录过变更"):
+        undo_change(db, "店", "a")
+    record_change(db, "店", "b", "2026-07-01", {"team": "B组"})
+    save_roster_frame(db, roster_frame(db).iloc[:1])  # b deleted: its recorded states go with it
+    assert changes_frame(db).empty and db.scalar("SELECT count(*) FROM roster_past") == 0
+    assert [parse_day(v) for v in ("2026-07-01", "2026/7/1", "2026年7月1日", "20260701", 46204,
+                                   datetime(2026, 7, 1, 9))] == [date(2026, 7, 1)] * 6
