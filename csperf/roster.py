@@ -421,18 +421,20 @@ def set_qa(
 
 
 def qa_frame(db: Database, month) -> pd.DataFrame:
-    """Every rostered, not excluded account with its manual scores for the month (NULL if none yet)."""
+    """Every rostered account not excluded in the month, with its team and role then (the
+    state in force at the month's end) and its manual scores (NULL if none yet)."""
     first_day = parse_month(month)
     return db.query(
         """SELECT coalesce(r.shop, q.shop) AS shop, coalesce(r.account, q.account) AS account,
                   r.name, r.team, r.role, CAST(? AS DATE) AS month, q.qa_score, q.member_care,
                   q.data_completeness, q.entered_by,
                   q.entered_at
-           FROM (SELECT * FROM roster WHERE NOT coalesce(excluded, false)) r
+           FROM (SELECT * FROM roster_dated WHERE last_day(CAST(? AS DATE)) BETWEEN valid_from AND valid_to
+                 AND NOT coalesce(excluded, false)) r
            FULL JOIN (SELECT * FROM qa_scores WHERE month = ?) q
              ON r.shop = q.shop AND r.account = q.account
            ORDER BY shop, r.team, account""",
-        [first_day, first_day],
+        [first_day, first_day, first_day],
     )
 
 

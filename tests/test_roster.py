@@ -348,6 +348,19 @@ def test_set_qa_and_qa_frame(db, tmp_path):
     assert set(frame["month"]) == {pd.Timestamp("2026-10-01")}
 
 
+def test_the_qa_table_of_a_past_month_shows_each_account_as_it_was_then(db):
+    from csperf.roster import record_change
+
+    save_roster_frame(db, pd.DataFrame({"店铺": ["店", "店"], "账号": ["a", "b"], "团队": ["A组", "A组"]}))
+    record_change(db, "店", "a", "2026-10-15", {"team": "B组"})
+    record_change(db, "店", "b", "2026-11-01", {"excluded": True})  # left at the end of October
+    october = qa_frame(db, "2026-10")
+    assert list(zip(october["account"], october["team"])) == [("b", "A组"), ("a", "B组")]  # by team
+    september = qa_frame(db, "2026-09")
+    assert list(zip(september["account"], september["team"])) == [("a", "A组"), ("b", "A组")]
+    assert qa_frame(db, "2026-11")["account"].tolist() == ["a"]
+
+
 def cells_of(frame: pd.DataFrame) -> list[list]:
     """A frame's rows with None for each missing value."""
     return frame.astype(object).where(frame.notna(), None).values.tolist()
