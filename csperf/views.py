@@ -1224,6 +1224,18 @@ def top_agents(scored: pd.DataFrame, n: int = 3) -> pd.DataFrame:
     return frame.drop(columns="_receptions").head(n).reset_index(drop=True)
 
 
+def cross_group_note(scored: pd.DataFrame, lang: str = "zh") -> str | None:
+    """Why a ranking of the whole scope (the weekly review's) can differ from the
+    leaderboard's: each score is measured against the agent's own comparison group, and
+    the leaderboard ranks within it. None when the scored agents form one group."""
+    groups = scored.loc[scored["score"].notna(), "group"].nunique() if "group" in scored.columns else 0
+    if groups <= 1:
+        return None
+    return _t(lang, f"这份排名跨 {groups} 个比较组：每人的得分是与本组比较的结果，组内名次见「排行榜」。",
+              f"This ranking spans {groups} comparison groups: each score is measured against the agent's own "
+              "group; the leaderboard ranks within a group.")
+
+
 def most_improved(scored: pd.DataFrame, previous: pd.DataFrame, n: int = 3) -> pd.DataFrame:
     """Agents whose score rose most against the previous period (rises only). An agent who
     did not work then (no receptions: a day off, leave) scored 0 on nothing, so has no rise

@@ -216,11 +216,14 @@ def slide_top() -> None:
         empty("本周没有可计分的客服。", "Nobody could be scored this week.")
         return
     best, rest = ranked.head(3), ranked.iloc[3:]
+    across_groups = views.cross_group_note(scored, lang)
     cards = []
     for i, row in best.iterrows():
         conversion = row.get("conversion_rate")
         line = (f"{ui.label('conversion_rate')} {fmt.with_count('conversion_rate', conversion, row.get('conversion_rate_n'), lang)}"
                 if not fmt.missing(conversion) else "")
+        if across_groups:
+            line += (" · " if line else "") + ui.t(f"组内第 {int(row['rank'])} 名", f"#{int(row['rank'])} in group")
         cards.append(
             f"<div class='rv-card'><div class='rv-badge rv-rank-{i + 1}'>{i + 1}</div>"
             f"<div class='rv-name'>{esc(views.display_name(row))}</div><div class='rv-note'>{where(row)}</div>"
@@ -228,6 +231,8 @@ def slide_top() -> None:
             f"<div class='rv-note'>{esc(line)}</div></div>")
     grid(cards, 3)
     runners_up(rest, lambda row: f"<b>{fmt.score(row['score'])}</b>")
+    if across_groups:
+        caution(across_groups)
 
 
 def slide_improved() -> None:

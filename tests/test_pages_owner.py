@@ -629,6 +629,18 @@ def test_review_shows_no_change_of_a_total_against_a_week_the_figures_only_partl
     assert "上期 08-31 ~ 09-06 只有 09-02 起的数据（5/7 天）：名次和得分的变化仅供参考。" in slide  # … so said
 
 
+def test_review_ranking_across_comparison_groups_says_so_and_gives_each_ones_place_in_its_group(app_db):
+    at = run("pages/7_review.py", "viewer")
+    at.button(key="rv_next").click().run()
+    slide = "\n".join(m.value for m in at.markdown)
+    assert "本周排名" in slide
+    assert re.search(r"这份排名跨 \d 个比较组：每人的得分是与本组比较的结果，组内名次见「排行榜」。", slide)
+    assert len(re.findall(r"组内第 [12] 名", slide)) == 3  # two agents a group at most
+    at.selectbox(key="rv_shop").set_value("拼多多店").run()  # one group: its order is the leaderboard's
+    slide = "\n".join(m.value for m in at.markdown)
+    assert "本周排名" in slide and "比较组" not in slide and "组内第" not in slide
+
+
 def test_review_pause_stops_the_clock(app_db):
     at = run("pages/7_review.py")
     at.button(key="rv_pause").click().run()
