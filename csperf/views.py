@@ -798,17 +798,32 @@ def target_alerts(totals: pd.DataFrame, held: ScopeGoals, view: tuple[str, str, 
     return alerts
 
 
+def _provisional_days(days: pd.DataFrame, limit: int) -> tuple[str, str]:
+    """queries.provisional_days as '旗舰店 10-31、… 等 N 处' and its English."""
+    items = [f"{shop} {pd.Timestamp(d):%m-%d}" for shop, d in zip(days["shop"], days["day"])]
+    more_zh = f" 等 {len(items)} 处" if len(items) > limit else ""
+    more_en = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return "、".join(items[:limit]) + more_zh, ", ".join(items[:limit]) + more_en
+
+
 def provisional_alert(days: pd.DataFrame, limit: int = 8) -> Alert | None:
     """The days whose figures the platforms have not settled yet (shop, day, rows)."""
     if days.empty:
         return None
-    items = [f"{shop} {pd.Timestamp(d):%m-%d}" for shop, d in zip(days["shop"], days["day"])]
-    more_zh = f" 等 {len(items)} 处" if len(items) > limit else ""
-    more_en = f" and {len(items) - limit} more" if len(items) > limit else ""
-    return Alert("info", "provisional",
-                 f"暂估数据待结算：{'、'.join(items[:limit])}{more_zh}。平台结算后重新导入即可自动替换。",
-                 f"Provisional figures pending: {', '.join(items[:limit])}{more_en}. "
-                 "Re-import once the platform settles them.")
+    zh, en = _provisional_days(days, limit)
+    return Alert("info", "provisional", f"暂估数据待结算：{zh}。平台结算后重新导入即可自动替换。",
+                 f"Provisional figures pending: {en}. Re-import once the platform settles them.")
+
+
+def provisional_note(days: pd.DataFrame, lang: str = "zh", limit: int = 4) -> str | None:
+    """A meeting's caution that its figures are not final: some days are provisional (not yet
+    settled by the platform), so totals, scores and places may still move. None if none are."""
+    if days.empty:
+        return None
+    zh, en = _provisional_days(days, limit)
+    return _t(lang, f"含暂估数据（平台未结算）：{zh}。结算后重新导入，数字和名次可能变化。",
+              f"Includes provisional figures (not settled by the platform): {en}. Totals and places may move "
+              "once they are imported settled.")
 
 
 def unmatched_alert(unmatched: pd.DataFrame, limit: int = 5) -> Alert | None:

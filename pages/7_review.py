@@ -125,6 +125,7 @@ week_before_totals, previous_gap = views.comparable_previous(
 tiles = views.tiles(week_totals, week_before_totals, SUMMARY_KPIS)
 partial_week_before = views.partial_previous_note(previous_week, firsts, lang)
 goals = targets.standings(ui.query("targets", *week, **scope), week_totals, *week)
+unsettled = views.provisional_note(ui.query("provisional_days", *week, **scope), lang)
 
 
 def esc(value) -> str:
@@ -198,7 +199,7 @@ def slide_summary() -> None:
                f"{esc(views.target_text(goals[tile.metric], lang))}</div>" if tile.metric in goals else "")
             + "</div>")
     grid(cards, 3)
-    notes = [previous_gap, views.promotion_note(queries.promotion_days(*week), queries.promotion_days(*previous_week),
+    notes = [unsettled, previous_gap, views.promotion_note(queries.promotion_days(*week), queries.promotion_days(*previous_week),
                                                 lang)]
     for note in filter(None, notes):
         caution(note)
@@ -231,8 +232,8 @@ def slide_top() -> None:
             f"<div class='rv-note'>{esc(line)}</div></div>")
     grid(cards, 3)
     runners_up(rest, lambda row: f"<b>{fmt.score(row['score'])}</b>")
-    if across_groups:
-        caution(across_groups)
+    for note in filter(None, (across_groups, unsettled)):
+        caution(note)
 
 
 def slide_improved() -> None:

@@ -641,6 +641,17 @@ def test_review_ranking_across_comparison_groups_says_so_and_gives_each_ones_pla
     assert "本周排名" in slide and "比较组" not in slide and "组内第" not in slide
 
 
+def test_review_of_a_week_with_unsettled_days_says_its_figures_may_still_move(app_db):
+    at = run("pages/7_review.py", "viewer")  # 10-19 ~ 10-25: all settled
+    assert not any("暂估" in m.value for m in at.markdown)
+    at.selectbox(key="rv_week").select_index(0).run()  # the running week: 10-31 is provisional
+    note = "含暂估数据（平台未结算）：拼多多店 10-31、旗舰店 10-31。结算后重新导入，数字和名次可能变化。"
+    assert any(note in m.value for m in at.markdown)
+    at.button(key="rv_next").click().run()
+    slide = "\n".join(m.value for m in at.markdown)
+    assert "本周排名" in slide and note in slide
+
+
 def test_review_pause_stops_the_clock(app_db):
     at = run("pages/7_review.py")
     at.button(key="rv_pause").click().run()
