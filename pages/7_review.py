@@ -66,6 +66,7 @@ st.markdown("""<style>
 .rv-empty{font-size:2.4rem;color:#6b7280;padding:3rem 0}
 .rv-dots{font-size:1.6rem;color:#9aa1ab;letter-spacing:.3rem}
 .rv-dots b{color:#E4393C}
+.st-key-rv_clicker{display:none}
 </style>""", unsafe_allow_html=True)
 
 drawn_version = frame.db.data_version()  # every slide of a run shows this version of the figures
@@ -380,6 +381,9 @@ top[5].button(ui.t("继续", "Play") if paused else ui.t("暂停", "Pause"),
               shortcut="Space", width="stretch")
 top[6].button(ui.t("下一页", "Next"), icon=":material/chevron_right:", on_click=go, args=(1,), key="rv_next",
               shortcut="Right", width="stretch", type="primary")
+with st.container(key="rv_clicker"):  # a presenter's clicker sends PageDown / PageUp: unseen twins of the arrows
+    st.button(ui.t("下一页", "Next"), on_click=go, args=(1,), key="rv_next_page", shortcut="PageDown")
+    st.button(ui.t("上一页", "Back"), on_click=go, args=(-1,), key="rv_prev_page", shortcut="PageUp")
 
 
 @st.fragment(run_every=None if paused else SLIDE_SECONDS)

@@ -351,6 +351,12 @@ def test_weekly_review_fills_a_big_screen(server, open_tab):
         page.get_by_role("button", name="下一页").click()
         page.wait_for_timeout(300)
     assert seen[:2] == ["本周团队概况", "本周排名"] and len(set(seen)) == 6, seen
+    page.locator(".rv-dots").filter(has_text="1 / 6").wait_for()
+    page.keyboard.press("PageDown")  # a presenter's clicker
+    page.locator(".rv-dots").filter(has_text="2 / 6").wait_for()
+    page.keyboard.press("PageUp")
+    page.locator(".rv-dots").filter(has_text="1 / 6").wait_for()
+    assert page.get_by_role("button", name="下一页").count() == 1  # the clicker's twins are not seen
 
 
 def test_sidebar_choices_follow_the_user_from_page_to_page(server, open_tab):
