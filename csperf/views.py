@@ -1274,14 +1274,14 @@ def kpi_ranked(kpis: pd.DataFrame, metric: str, scheme: Scheme | None = None) ->
 def kpi_champions(kpis: pd.DataFrame, metrics: Iterable[str] = CHAMPION_KPIS,
                   scheme: Scheme | None = None, taken: set | None = None) -> pd.DataFrame:
     """The best agent per KPI (kpi_ranked). Given `taken` (person_keys, added to as it
-    goes), nobody is picked twice: a KPI goes to its best agent not yet taken."""
+    goes), nobody is picked twice: a KPI goes to its best agent not yet taken, and
+    `passed_from` names the one who led it but held an award already (else None)."""
     rows = []
     for metric in metrics:
         if metric not in kpis.columns:
             continue
-        pool = kpi_ranked(kpis, metric, scheme)
-        if taken:
-            pool = pool[[key not in taken for key in person_keys(pool)]]
+        ranked = kpi_ranked(kpis, metric, scheme)
+        pool = ranked[[key not in taken for key in person_keys(ranked)]] if taken else ranked
         if pool.empty:
             continue
         best = pool.iloc[0]
@@ -1290,8 +1290,10 @@ def kpi_champions(kpis: pd.DataFrame, metrics: Iterable[str] = CHAMPION_KPIS,
         rows.append({"metric": metric, "shop": best["shop"], "agent": best["agent"], "name": display_name(best),
                      "team": best.get("team"), "value": best[metric],
                      "n": best.get(f"{metric}_n") if kpi(metric).kind == "ratio" else None,
-                     "team_value": best.get(f"{metric}_team")})
-    return pd.DataFrame(rows, columns=["metric", "shop", "agent", "name", "team", "value", "n", "team_value"])
+                     "team_value": best.get(f"{metric}_team"),
+                     "passed_from": display_name(ranked.iloc[0]) if ranked.index[0] != pool.index[0] else None})
+    return pd.DataFrame(rows, columns=["metric", "shop", "agent", "name", "team", "value", "n", "team_value",
+                                       "passed_from"])
 
 
 AWARD_TITLES = {
@@ -1312,6 +1314,7 @@ class Award:
     shop: str
     detail_zh: str
     detail_en: str
+    passed_from: str | None = None  # who led it but held an award already (one award each)
 
     def title(self, lang: str = "zh") -> str:
         zh, en = AWARD_TITLES[self.key]
@@ -1319,6 +1322,13 @@ class Award:
 
     def detail(self, lang: str = "zh") -> str:
         return self.detail_zh if lang == "zh" else self.detail_en
+
+    def passed_note(self, lang: str = "zh") -> str:
+        """Why the card's winner is not the one who led: said on the card, not left to guess."""
+        if not self.passed_from:
+            return ""
+        return _t(lang, f"顺延：第一名 {self.passed_from} 已获其他奖项",
+                  f"passed down: {self.passed_from}, first, holds another award")
 
 
 def pick_awards(scored: pd.DataFrame, previous: pd.DataFrame, kpis: pd.DataFrame,
@@ -1335,9 +1345,8 @@ def pick_awards(scored: pd.DataFrame, previous: pd.DataFrame, kpis: pd.DataFrame
                             f"score {fmt.score(row['score'])}"))
         if taken is not None:
             taken.update(person_keys(top.iloc[:1]))
-    improved = most_improved(scored, previous, len(scored)) if not scored.empty else pd.DataFrame()
-    if taken and not improved.empty:
-        improved = improved[[key not in taken for key in person_keys(improved)]]
+    rising = most_improved(scored, previous, len(scored)) if not scored.empty else pd.DataFrame()
+    improved = rising[[key not in taken for key in person_keys(rising)]] if taken and not rising.empty else rising
     if not improved.empty:
         row = improved.iloc[0]
         if taken is not None:
@@ -1346,11 +1355,13 @@ def pick_awards(scored: pd.DataFrame, previous: pd.DataFrame, kpis: pd.DataFrame
                             f"{fmt.score(row['previous_score'])} → {fmt.score(row['score'])}"
                             f"（+{row['score_change']:.1f}）",
                             f"{fmt.score(row['previous_score'])} → {fmt.score(row['score'])}"
-                            f" (+{row['score_change']:.1f})"))
+                            f" (+{row['score_change']:.1f})",
+                            display_name(rising.iloc[0]) if improved.index[0] != rising.index[0] else None))
     for _, row in kpi_champions(kpis, metrics, taken=taken).iterrows():
         awards.append(Award(row["metric"], row["name"], row["shop"],
                             fmt.with_count(row["metric"], row["value"], row["n"], "zh"),
-                            fmt.with_count(row["metric"], row["value"], row["n"], "en")))
+                            fmt.with_count(row["metric"], row["value"], row["n"], "en"),
+                            None if _missing(row["passed_from"]) else row["passed_from"]))
     return awards
 
 

@@ -318,7 +318,8 @@ def slide_awards() -> None:
     cards = [
         f"<div class='rv-card'><div class='rv-tag'>{esc(award.title(lang))}</div>"
         f"<div class='rv-name'>{esc(award.name)}</div><div class='rv-note'>{esc(award.shop)}</div>"
-        f"<div class='rv-good'>{esc(award.detail(lang))}</div></div>"
+        f"<div class='rv-good'>{esc(award.detail(lang))}</div>"
+        + (f"<div class='rv-note'>{esc(award.passed_note(lang))}</div>" if award.passed_from else "") + "</div>"
         for award in awards]
     grid(cards, 4 if len(cards) > 6 else 3)
     st.toggle(ui.t("一人一奖：已得奖的人顺延给下一名", "One award each: a winner's further awards go to the next in line"),

@@ -560,9 +560,12 @@ def test_review_slides_advance_with_the_buttons(app_db):
 
     spread = winners()  # one award each by default: nobody twice
     assert len(spread) == len(set(spread)) >= 3 and at.toggle(key="rv_one_each_pick").value
+    passed = re.findall(r"顺延：第一名 (\S+) 已获其他奖项", page_text(at))  # a card passed down says so …
+    assert passed and set(passed) <= set(spread)  # … naming who led it, a winner of another card
     at.toggle(key="rv_one_each_pick").set_value(False).run()
     every = winners()
     assert len(every) > len(set(every))  # the fixture's best agent takes several
+    assert "顺延" not in page_text(at)
     at.button(key="rv_next").click().run()
     at.button(key="rv_prev").click().run()
     assert winners() == every and not at.toggle(key="rv_one_each_pick").value  # the choice outlives the slide

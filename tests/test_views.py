@@ -573,6 +573,13 @@ def test_one_award_each_hands_a_winners_next_award_to_the_next_in_line():
     spread = views.pick_awards(scored, before, kpis, ["sales", "receptions"], one_each=True)
     # a tops the score and rose most: the rise goes to b (+5), sales to c, and nobody is left for receptions
     assert [(a.key, a.name) for a in spread] == [("top", "阿"), ("improved", "贝"), ("sales", "丙")]
+    assert [a.passed_from for a in spread] == [None, "阿", "阿"] and [a.passed_from for a in every] == [None] * 4
+    with_d = pd.concat([kpis, pd.DataFrame({"shop": ["s"], "agent": ["d"], "name": ["丁"], "team": ["T"],
+                                            "sales": [5.0], "receptions": [20.0]})], ignore_index=True)
+    led = views.pick_awards(scored, before, with_d, ["receptions", "sales"], one_each=True)[2:]
+    assert [(a.name, a.passed_from) for a in led] == [("丁", None), ("丙", "阿")]  # 丁 led: nothing passed down
+    assert spread[2].passed_note() == "顺延：第一名 阿 已获其他奖项"
+    assert spread[1].passed_note("en") == "passed down: 阿, first, holds another award" and not every[1].passed_note()
 
 
 def test_one_award_each_counts_a_person_once_over_accounts_in_several_shops():
