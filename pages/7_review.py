@@ -30,43 +30,47 @@ SUMMARY_KPIS = ("sales", "conversion_rate", "aov", "receptions", "first_response
 lang = ui.lang()
 
 st.markdown("""<style>
+:root{--u:1rem}  /* the slides' unit: a screen under 820 px tall (a 720p projector) takes them, and the charts, smaller */
 .block-container{padding-left:3rem;padding-right:3rem}
-.rv-head{font-size:3rem;font-weight:800;line-height:1.15;color:#1f2430}
-.rv-sub{font-size:1.5rem;color:#5b6472;margin-top:.3rem}
-.rv-title{font-size:3rem;font-weight:800;margin:.2rem 0 1.2rem;color:#1f2430}
-.rv-grid{display:grid;gap:1.5rem}
-.rv-card{border-radius:20px;padding:1.6rem 2rem;background:#fff;border:2px solid #eceef1;
+.rv-head{font-size:calc(3*var(--u));font-weight:800;line-height:1.15;color:#1f2430}
+.rv-sub{font-size:calc(1.5*var(--u));color:#5b6472;margin-top:calc(.3*var(--u))}
+.rv-title{font-size:calc(3*var(--u));font-weight:800;margin:calc(.2*var(--u)) 0 calc(1.2*var(--u));color:#1f2430}
+.rv-grid{display:grid;gap:calc(1.5*var(--u))}
+.rv-card{border-radius:20px;padding:calc(1.6*var(--u)) calc(2*var(--u));background:#fff;border:2px solid #eceef1;
   box-shadow:0 2px 10px rgba(0,0,0,.05);overflow:hidden;container-type:inline-size}
-.rv-label{font-size:2rem;color:#4a5260}
-.rv-value{font-size:4.8rem;font-weight:800;line-height:1.15;color:#1f2430;white-space:nowrap}
-.rv-value small{font-size:1.8rem;color:#6b7280;font-weight:600}
-.rv-note{font-size:1.6rem;color:#6b7280}
-.rv-good{color:#2e9d5b;font-size:2rem;font-weight:700}
-.rv-bad{color:#d9363e;font-size:2rem;font-weight:700}
-.rv-flat{color:#6b7280;font-size:2rem}
-.rv-target{font-size:1.5rem;font-weight:600;margin-top:.4rem}
-.rv-name{font-size:3.4rem;font-weight:800;color:#1f2430;line-height:1.25}
-.rv-badge{display:inline-flex;width:4.6rem;height:4.6rem;border-radius:50%;align-items:center;
-  justify-content:center;font-size:2.6rem;font-weight:800;color:#fff;margin-bottom:.6rem}
+.rv-label{font-size:calc(2*var(--u));color:#4a5260}
+.rv-value{font-size:calc(4.8*var(--u));font-weight:800;line-height:1.15;color:#1f2430;white-space:nowrap}
+.rv-value small{font-size:calc(1.8*var(--u));color:#6b7280;font-weight:600}
+.rv-note{font-size:calc(1.6*var(--u));color:#6b7280}
+.rv-good{color:#2e9d5b;font-size:calc(2*var(--u));font-weight:700}
+.rv-bad{color:#d9363e;font-size:calc(2*var(--u));font-weight:700}
+.rv-flat{color:#6b7280;font-size:calc(2*var(--u))}
+.rv-target{font-size:calc(1.5*var(--u));font-weight:600;margin-top:calc(.4*var(--u))}
+.rv-name{font-size:calc(3.4*var(--u));font-weight:800;color:#1f2430;line-height:1.25}
+.rv-badge{display:inline-flex;width:calc(4.6*var(--u));height:calc(4.6*var(--u));border-radius:50%;align-items:center;
+  justify-content:center;font-size:calc(2.6*var(--u));font-weight:800;color:#fff;margin-bottom:calc(.6*var(--u))}
 .rv-rank-1{background:#E0A800}.rv-rank-2{background:#9AA3AE}.rv-rank-3{background:#C4773B}
-.rv-tag{display:inline-block;background:#E4393C;color:#fff;border-radius:999px;padding:.2rem 1.1rem;
-  font-size:1.7rem;font-weight:700;margin-bottom:.5rem}
-.rv-rest{margin-top:1.6rem}
-.rv-row{display:flex;align-items:baseline;gap:1rem;border-radius:14px;padding:.7rem 1.3rem;background:#f7f8fa;
-  font-size:1.8rem;color:#1f2430;white-space:nowrap;overflow:hidden}
-.rv-row .rv-at{font-size:1.3rem;color:#6b7280;overflow:hidden;text-overflow:ellipsis;flex:1}
-.rv-row b{font-weight:800}.rv-row .rv-n{color:#9aa1ab;font-weight:700;min-width:2.2rem}
-.rv-place{display:flex;gap:.8rem;align-items:baseline;font-size:1.7rem;color:#1f2430;margin-top:.7rem;
-  padding-top:.7rem;border-top:1px solid #eceef1;white-space:nowrap}
-.rv-place b{flex:1;min-width:4.5rem;overflow:hidden;text-overflow:ellipsis}.rv-place .rv-n{color:#9aa1ab;font-weight:700}
-.rv-goal{border-radius:14px;padding:.7rem 1.3rem;background:#f7f8fa;overflow:hidden}
-.rv-goal .rv-at{font-size:1.3rem;color:#6b7280;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-.rv-line{display:flex;align-items:baseline;gap:1.2rem;white-space:nowrap;font-size:1.9rem;color:#1f2430}
+.rv-tag{display:inline-block;background:#E4393C;color:#fff;border-radius:999px;padding:calc(.2*var(--u)) calc(1.1*var(--u));
+  font-size:calc(1.7*var(--u));font-weight:700;margin-bottom:calc(.5*var(--u))}
+.rv-rest{margin-top:calc(1.6*var(--u))}
+.rv-row{display:flex;align-items:baseline;gap:calc(1*var(--u));border-radius:14px;padding:calc(.7*var(--u)) calc(1.3*var(--u));background:#f7f8fa;
+  font-size:calc(1.8*var(--u));color:#1f2430;white-space:nowrap;overflow:hidden}
+.rv-row .rv-at{font-size:calc(1.3*var(--u));color:#6b7280;overflow:hidden;text-overflow:ellipsis;flex:1}
+.rv-row b{font-weight:800}.rv-row .rv-n{color:#9aa1ab;font-weight:700;min-width:calc(2.2*var(--u))}
+.rv-place{display:flex;gap:calc(.8*var(--u));align-items:baseline;font-size:calc(1.7*var(--u));color:#1f2430;margin-top:calc(.7*var(--u));
+  padding-top:calc(.7*var(--u));border-top:1px solid #eceef1;white-space:nowrap}
+.rv-place b{flex:1;min-width:calc(4.5*var(--u));overflow:hidden;text-overflow:ellipsis}.rv-place .rv-n{color:#9aa1ab;font-weight:700}
+.rv-goal{border-radius:14px;padding:calc(.7*var(--u)) calc(1.3*var(--u));background:#f7f8fa;overflow:hidden}
+.rv-goal .rv-at{font-size:calc(1.3*var(--u));color:#6b7280;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.rv-line{display:flex;align-items:baseline;gap:calc(1.2*var(--u));white-space:nowrap;font-size:calc(1.9*var(--u));color:#1f2430}
 .rv-line .rv-target{margin-top:0;overflow:hidden;text-overflow:ellipsis}
-.rv-empty{font-size:2.4rem;color:#6b7280;padding:3rem 0}
-.rv-dots{font-size:1.6rem;color:#9aa1ab;letter-spacing:.3rem}
+.rv-empty{font-size:calc(2.4*var(--u));color:#6b7280;padding:calc(3*var(--u)) 0}
+.rv-dots{font-size:calc(1.6*var(--u));color:#9aa1ab;letter-spacing:calc(.3*var(--u))}
 .rv-dots b{color:#E4393C}
 .st-key-rv_clicker{display:none}
+@media (max-height:820px){:root{--u:.62rem}.block-container{padding-top:1.2rem;padding-bottom:1rem}
+  [data-testid='stPlotlyChart']{zoom:.62}}
+@media (max-width:1360px){[data-testid='stButton'] kbd{display:none}}  /* the label before its key */
 </style>""", unsafe_allow_html=True)
 
 drawn_version = frame.db.data_version()  # every slide of a run shows this version of the figures
@@ -141,7 +145,7 @@ def figure(text: str, largest_rem: float = 4.8) -> str:
     """A card's big figure, as large as fits the card's width: ¥180,374.57 in a third of a
     laptop screen must not lose its last digits (a CJK character is about two digits wide)."""
     width = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-    return (f"<div class='rv-value' style='font-size:min({largest_rem}rem, {150 / max(width, 1):.1f}cqi)'>"
+    return (f"<div class='rv-value' style='font-size:min(calc({largest_rem}*var(--u)), {150 / max(width, 1):.1f}cqi)'>"
             f"{esc(text)}</div>")
 
 

@@ -326,6 +326,32 @@ def test_weekly_review_figures_and_buttons_fit_a_laptop_screen(server, open_tab)
     screenshot(page, "07_review_laptop")
 
 
+@pytest.mark.parametrize("width, height", [(1920, 1080), (1280, 720)])
+def test_weekly_review_slides_fit_the_screen_without_scrolling(server, open_tab, width, height):
+    """At 1080p and on a 720p projector every slide shows whole (at 720p in smaller type, the
+    charts scaled), the title stays on one line and no button label is cut."""
+    page = open_tab(width, height)
+    open_page(page, server.url("review"))
+    login(page, "viewer")
+    page.get_by_role("button", name="暂停").click()
+    wait_idle(page)
+    head = page.locator(".rv-head").bounding_box()
+    assert head["height"] < 2 * font_px(page, ".rv-head")  # one line
+    for number in range(1, 7):
+        page.locator(".rv-dots").filter(has_text=f"{number} / 6").wait_for()
+        wait_idle(page)
+        bottom = page.evaluate("""() => Math.max(...[...document.querySelectorAll(
+            ".rv-card, .rv-row, .rv-goal, .rv-note, .rv-empty, [data-testid='stPlotlyChart'] .main-svg")]
+            .map(e => e.getBoundingClientRect().bottom))""")
+        title = page.locator(".rv-title").first.inner_text()
+        assert bottom <= height, f"{title}: the slide runs to {bottom:.0f} px"
+        clipped = page.evaluate("""() => [...document.querySelectorAll('.rv-value, [data-testid="stButton"] button p')]
+            .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)""")
+        assert clipped == [], title
+        page.get_by_role("button", name="下一页").click()
+        page.wait_for_timeout(300)
+
+
 def test_weekly_review_fills_a_big_screen(server, open_tab):
     page = open_tab(1920, 1080)
     open_page(page, server.url("review"))  # a cold deep link, as a meeting-room screen opens it
