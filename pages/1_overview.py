@@ -32,6 +32,11 @@ def watch_for_new_data() -> None:
     if frame.db.data_version() == drawn_version:
         st.caption(ui.t(f"● 实时：每 {LIVE_SECONDS} 秒检查一次收件箱 {INBOX}",
                         f"● Live: checking the inbox {INBOX} every {LIVE_SECONDS} s"))
+        if frame.can("import"):  # a file that changed nothing would otherwise go unseen
+            for event in ui.inbox_events():
+                if event.at >= drawn_at and event.outcome in ("failed", "duplicate"):
+                    (st.warning if event.outcome == "failed" else st.info)(
+                        ui.t("收件箱的文件未导入：", "An inbox file was not imported: ") + str(event))
         return
     news = [str(e) for e in ui.inbox_events() if e.at >= drawn_at]
     st.session_state["overview_arrived"] = news or [ui.t("数据已更新", "The data changed")]

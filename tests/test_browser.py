@@ -628,3 +628,18 @@ def test_the_overview_has_an_address_of_its_own(server, open_tab):
     agent.locator("h1").filter(has_text="客服 · 小美").wait_for()
     assert agent.url.rstrip("/").endswith("/agent")
     assert agent.get_by_text("Page not found").count() == 0
+
+
+def test_the_overview_says_when_an_inbox_file_was_not_imported(server, open_tab, tmp_path):
+    """A refused file changes no figure, so it cannot ride on the refresh new data brings:
+    the live check says so itself, to whoever can import."""
+    page = open_tab()
+    open_page(page, server.url("overview"))
+    login(page, "owner")
+    page.locator("h1").filter(has_text="总览").wait_for()
+    bad = tmp_path / "坏文件.csv"
+    bad.write_text("这不是,导出\n1,2\n", encoding="utf-8")
+    inbox.drop_files([bad], server.inbox)
+    notice = page.locator("[data-testid='stAlert']").filter(has_text="收件箱的文件未导入：✗ 坏文件.csv")
+    notice.wait_for(timeout=30_000)
+    assert_clean(page)
