@@ -573,14 +573,17 @@ def _chat_files(out: Path, days: list[date], seed: int) -> list[Path]:
 
 
 def _roster_file(out: Path, stamp: date) -> Path:
-    """Tmall rows as '店铺:子账号' with 店铺 empty, the others with the 店铺 column, as staff keep it."""
-    rows = [["账号", "姓名", "店铺", "团队", "岗位", "级别", "底薪", "班次", "排除"]]
+    """Tmall rows as '店铺:子账号' with 店铺 empty, the others with the 店铺 column, as staff keep it;
+    and one change with its 生效日期: 小鹿, promoted into 售前一组 from the 1st of the data's last month."""
+    rows = [["账号", "姓名", "店铺", "团队", "岗位", "级别", "底薪", "班次", "排除", "生效日期"]]
     for a in AGENTS:
         account, shop = (f"{a.shop}:{a.account}", "") if a.shop == TMALL else (a.account, a.shop)
         rows.append([
             account, a.name, shop, a.team, _ROLE_ZH[a.role], _LEVEL_ZH.get(a.level, ""),
-            a.base_salary if a.base_salary is not None else "", a.shift, "是" if a.robot else "否",
+            a.base_salary if a.base_salary is not None else "", a.shift, "是" if a.robot else "否", "",
         ])
+    rows.append([f"{TMALL}:小鹿", "孙璐", "", "售前一组", "售前", "高级", 3000, "白班", "否",
+                 f"{stamp.replace(day=1):%Y-%m-%d}"])
     return _xlsx(out / ROSTER_FILE, "花名册", rows, stamp=stamp)
 
 

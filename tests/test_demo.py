@@ -228,9 +228,13 @@ def test_promotion_peak_and_late_new_hire(agent_days):
 def test_roster_and_qa_files(generated):
     out, _ = generated
     rows = cells(out / "roster.xlsx")
-    assert rows[0] == ["账号", "姓名", "店铺", "团队", "岗位", "级别", "底薪", "班次", "排除"]
+    assert rows[0] == ["账号", "姓名", "店铺", "团队", "岗位", "级别", "底薪", "班次", "排除", "生效日期"]
     people = [dict(zip(rows[0], r)) for r in rows[1:]]
+    changes = [p for p in people if p["生效日期"]]
+    people = [p for p in people if not p["生效日期"]]
     assert len(people) == len(maker.AGENTS) == 29
+    assert [(p["账号"], p["团队"], p["级别"], p["生效日期"]) for p in changes] == [
+        ("悦享旗舰店:小鹿", "售前一组", "高级", "2026-11-01")]  # a promotion from the 1st of END's month
     assert [p["账号"] for p in people if p["排除"] == "是"] == ["悦享旗舰店:店小蜜"]
     shops_of = {}
     for p in people:
@@ -289,6 +293,20 @@ def test_loading_again_is_a_no_op(loaded):
     db, first, again, _, _ = loaded
     assert (again.imported, again.already_imported, again.problems) == (0, first.imported, [])
     assert db.scalar("SELECT count(*) FROM imports") == first.imported
+
+
+def test_the_roster_change_leaves_the_months_before_it_as_they_were(loaded):
+    from csperf import roster
+
+    db = loaded[0]
+    states = roster.changes_frame(db)
+    states = states.astype(object).where(states.notna(), None)  # None: from the start, or still in force
+    assert [(s.valid_from, s.valid_to, s.team, s.level) for s in states.itertuples()] == [
+        (None, "2026-10-31", "售前二组", "mid"), ("2026-11-01", None, "售前一组", "senior")]
+    october = queries.agent_kpis(db, "2026-10-01", "2026-10-31").set_index("agent")
+    november = queries.agent_kpis(db, "2026-11-01", END).set_index("agent")
+    assert (october.loc["小鹿", "team"], november.loc["小鹿", "team"]) == ("售前二组", "售前一组")
+    assert november.loc["小鹿", "base_salary"] == 3000
 
 
 def test_every_imported_account_is_in_the_roster(loaded):
