@@ -143,6 +143,8 @@ def agent_kpis(
 
     Each ratio KPI comes with `_num` and `_n` (the count it rests on); each KPI with the
     comparison group's value `_team` and `_vs_team` (1.0 = at the group's value).
+    A base that changed within the period is paid by the day (`base_prorated`): a raise
+    from the 16th of a 30-day month pays half a month at each base.
     """
     scope, params = _scope(date_from, date_to, shop, team, role, shift, account)
     sql = f"""
@@ -155,19 +157,33 @@ def agent_kpis(
         SELECT shop, account, {_MANUAL_MEANS} FROM qa_scores
         WHERE month BETWEEN date_trunc('month', CAST(? AS DATE)) AND CAST(? AS DATE)
         GROUP BY ALL
+    ),
+    prorated AS (  -- only where the base changed and every state's base is known
+        SELECT d.shop, d.account,
+               sum(coalesce(d.base_salary, lp.base_salary)
+                   * (least(d.valid_to, CAST(? AS DATE)) - greatest(d.valid_from, CAST(? AS DATE)) + 1))
+               / (CAST(? AS DATE) - CAST(? AS DATE) + 1) AS base_salary
+        FROM roster_dated d LEFT JOIN level_pay lp ON lp.level = d.level
+        WHERE d.valid_from <= ? AND d.valid_to >= ?
+        GROUP BY d.shop, d.account
+        HAVING count(DISTINCT coalesce(d.base_salary, lp.base_salary)) > 1
+           AND count(coalesce(d.base_salary, lp.base_salary)) = count(*)
     )
     SELECT p.agent, p.shop, r.team, r.role, r.name, r.shift, r.level,
-       coalesce(r.base_salary, lp.base_salary) AS base_salary, days, provisional_rows, last_date,
+       coalesce(b.base_salary, r.base_salary, lp.base_salary) AS base_salary,
+       b.base_salary IS NOT NULL AS base_prorated, days, provisional_rows, last_date,
        {_RATIO_VALUES},
        {_SUM_VALUES},
        {", ".join(f"qa.{m}" for m in MANUAL_SCORES)}
     FROM per_agent p
     LEFT JOIN roster_dated r ON r.shop = p.shop AND r.account = p.agent AND p.last_date BETWEEN r.valid_from AND r.valid_to
     LEFT JOIN level_pay lp ON lp.level = r.level
+    LEFT JOIN prorated b ON b.shop = p.shop AND b.account = p.agent
     LEFT JOIN qa ON qa.shop = p.shop AND qa.account = p.agent
     ORDER BY p.shop, r.team NULLS LAST, p.agent
     """
-    frame = db.query(sql, params + [_as_date(date_from), _as_date(date_to)])
+    period = [_as_date(date_to), _as_date(date_from)]
+    frame = db.query(sql, params + [_as_date(date_from), _as_date(date_to)] + period * 3)
     return _with_group_values(frame, GROUP_KEYS[group_by])
 
 

@@ -1455,6 +1455,8 @@ def pay_slip(row: pd.Series, scheme: Scheme, values: pd.Series | None = None, la
     base_note = {"roster": ("花名册底薪", "roster base salary"),
                  "scheme_level": (f"方案按级别 {row.get('level')}", f"scheme default for level {row.get('level')}"),
                  "missing": ("未设底薪", "no base salary set")}.get(source, ("", ""))
+    if not _missing(value_of("base_prorated")) and bool(value_of("base_prorated")):
+        base_note = ("期间内底薪有变更，按天折算", "the base changed in the period: paid by the day")
     lines.append((_t(lang, "底薪", "Base salary"), _t(lang, *base_note), num("base")))
     coefficient = num("coefficient")
     lines.append((_t(lang, "绩效工资", "Performance pay"),

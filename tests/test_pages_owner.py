@@ -537,7 +537,7 @@ def test_review_slides_advance_with_the_buttons(app_db):
     assert "进步最快" in slide and "3 / 6" in slide
     assert "<span class='rv-n'>4</span>" in slide and "→" in slide.split("rv-n'>4<")[1]  # risers past three
     # the big figures shrink to fit the card rather than lose digits (98.8 → 108.6 read "98.8 → 108" at 1280 px)
-    assert re.search(r"<div class='rv-value' style='font-size:min\(4.8rem, [\d.]+cqi\)'>[\d.]+ → [\d.]+</div>", slide)
+    assert re.search(r"<div class='rv-value' style='font-size:min\(calc\(4.8\*var\(--u\)\), [\d.]+cqi\)'>[\d.]+ → [\d.]+</div>", slide)
     at.button(key="rv_next").click().run()
     slide = "\n".join(m.value for m in at.markdown)
     assert "单项冠军" in slide and "4 / 6" in slide

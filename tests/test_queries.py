@@ -351,7 +351,11 @@ def test_a_team_move_from_a_date_leaves_the_months_before_as_they_were(db):
     june = queries.agent_kpis(db, "2026-06-01", "2026-06-30")
     pd.testing.assert_frame_equal(june, june_before)
     july = queries.agent_kpis(db, "2026-07-01", "2026-07-31").set_index("agent")
-    assert (july.loc["a", "team"], july.loc["a", "role"], july.loc["a", "base_salary"]) == ("B", "aftersales", 5000)
+    assert (july.loc["a", "team"], july.loc["a", "role"]) == ("B", "aftersales")
+    assert july.loc["a", "base_salary"] == pytest.approx((14 * 3000 + 17 * 5000) / 31)  # paid by the day
+    assert july.loc["a", "base_prorated"] and not july.loc["b", "base_prorated"]
+    since = queries.agent_kpis(db, "2026-07-15", "2026-07-31").set_index("agent")
+    assert (since.loc["a", "base_salary"], since.loc["a", "base_prorated"]) == (5000, False)
     assert july.loc["a", "sales"] == 3100  # all of July's figures, in the team of its last day
     teams = queries.kpi_table(db, "2026-07-01", "2026-07-31", by="team").set_index("team")
     assert teams.loc["A", "sales"] == 3100 + 1400 and teams.loc["A", "agents"] == 2  # a's 1st–14th stay in A
@@ -364,6 +368,25 @@ def test_a_team_move_from_a_date_leaves_the_months_before_as_they_were(db):
     assert queries.view_scope(db, team="B") == ("s", "B", "")
     shops = queries.scope_kpis(db, "2026-06-01", "2026-06-30").set_index("team")
     assert list(shops.index) == ["", "A"] and shops.loc["A", "agents"] == 2
+
+
+def test_a_base_is_prorated_only_where_it_changed_and_every_state_has_one(db):
+    from csperf import roster as people
+
+    dated_month_facts(db)
+    people.record_change(db, "s", "a", "2026-07-11", {"team": "B"})  # the base stays 3000: nothing to prorate
+    people.record_change(db, "s", "b", "2026-07-11", {"level": "高级"})
+    with db.write() as cur:  # b's base comes from its level: 2000, then 4000 from the 11th
+        cur.execute("UPDATE roster SET base_salary = NULL WHERE account = 'b'")
+        cur.execute("UPDATE roster_past SET base_salary = NULL, level = 'mid' WHERE account = 'b'")
+        cur.execute("INSERT INTO level_pay VALUES ('mid', 2000), ('senior', 4000)")
+    july = queries.agent_kpis(db, "2026-07-01", "2026-07-31").set_index("agent")
+    assert (july.loc["a", "base_salary"], july.loc["a", "base_prorated"]) == (3000, False)
+    assert july.loc["b", "base_salary"] == pytest.approx((10 * 2000 + 21 * 4000) / 31) and july.loc["b", "base_prorated"]
+    with db.write() as cur:  # a state with no base at all: the scheme's level default decides, as before
+        cur.execute("DELETE FROM level_pay WHERE level = 'mid'")
+    july = queries.agent_kpis(db, "2026-07-01", "2026-07-31").set_index("agent")
+    assert (july.loc["b", "base_salary"], july.loc["b", "base_prorated"]) == (4000, False)
 
 
 def test_an_exclusion_from_a_date_keeps_the_figures_before_it(db):

@@ -641,6 +641,9 @@ def test_pay_slip_lists_every_part_and_adds_up_to_pay():
     assert details["奖金：询单转化率"] == "65.0% ≥ 60.0%"
     assert details["扣款：中差评"] == "4 × ¥50.00"
     assert details["团队奖"] == "方案未设" and details["保底补足"] == "未触发（应发高于底薪）"
+    assert details["底薪"] == "花名册底薪"
+    prorated = views.pay_slip(row, pay_scheme(), pd.Series({"bad_reviews": 4.0, "base_prorated": np.True_}))
+    assert dict(zip(prorated["item"], prorated["detail"]))["底薪"] == "期间内底薪有变更，按天折算"
 
 
 def test_pay_slip_shows_the_floor_top_up():
