@@ -139,11 +139,14 @@ def import_roster(db: Database, path: str | Path, user: str | None = None) -> Ro
     changes, errors = 0, []
     with db.write() as cur:
         existing = _existing_keys(cur, records)
-        _upsert_roster(cur, [r for r in records if not r["valid_from"]], present)
+        undated = [r for r in records if not r["valid_from"]]
+        _upsert_roster(cur, undated, present)
+        rostered = existing | {(r["shop"], r["account"]) for r in undated}
         for record in dated:
             key = (record["shop"], record["account"])
-            if not cur.execute("SELECT 1 FROM roster WHERE shop = ? AND account = ?", list(key)).fetchall():
+            if key not in rostered:
                 _upsert_roster(cur, [{**record, "valid_from": None}], present)  # from the beginning
+                rostered.add(key)
                 continue
             try:
                 changes += _apply_change(cur, *key, record["valid_from"],
@@ -157,7 +160,7 @@ def import_roster(db: Database, path: str | Path, user: str | None = None) -> Ro
         file=path.name,
         rows=len(keys),
         inserted=len(keys - existing),
-        updated=len({(r["shop"], r["account"]) for r in records if not r["valid_from"]} & existing),
+        updated=len({(r["shop"], r["account"]) for r in undated} & existing),
         people=len({r["name"] for r in records if r["name"]}) if "name" in header.values() else None,
         unused=unused,
         changes=changes,
