@@ -34,6 +34,9 @@ SPARE_TILE_KPIS = ("resolution_rate", "answer_30s_rate", "csat_avg", "reply_3min
 # KPIs whose gap to the team raises an alert, and the KPIs that crown a weekly champion.
 ALERT_KPIS = ("conversion_rate", "first_response_s", "reply_rate", "satisfaction", "refund_rate")
 CHAMPION_KPIS = ("conversion_rate", "first_response_s", "satisfaction", "aov", "sales")
+# The share of the scope's most worked days an agent needs to win an award: a hire's first
+# day, 40 inquiries at 90 %, is a good day, not the week's conversion star.
+AWARD_ATTENDANCE = 0.5
 # The fewest denominator units a rate needs before it may raise an alert or win an award
 # (a 100 % conversion from 3 inquiries proves nothing). A scheme's own min_n wins where set.
 MIN_SAMPLE = {"conversion_rate": 30, "nextday_conversion_rate": 30, "first_response_s": 30,
@@ -1251,6 +1254,35 @@ def cross_group_note(scored: pd.DataFrame, lang: str = "zh") -> str | None:
               "group; the leaderboard ranks within a group.")
 
 
+def award_days(*frames: pd.DataFrame) -> float | None:
+    """The fewest worked days (Σworkdays) that compete for the period's awards: AWARD_ATTENDANCE
+    of the most any agent in the frames worked. None when no frame knows anyone's workdays."""
+    most = max((frame["workdays"].max() for frame in frames
+                if "workdays" in frame.columns and frame["workdays"].notna().any()), default=None)
+    return None if most is None or most <= 0 else AWARD_ATTENDANCE * most
+
+
+def present(frame: pd.DataFrame, least_days: float | None) -> pd.Series:
+    """Who worked enough days to compete (award_days); unknown workdays count as present."""
+    if least_days is None or "workdays" not in frame.columns:
+        return pd.Series(True, index=frame.index)
+    return ~(frame["workdays"] < least_days)
+
+
+def attendance_note(frame: pd.DataFrame, least_days: float | None, lang: str = "zh", limit: int = 4) -> str | None:
+    """Who the awards left out for attendance, said where the awards are shown: a name
+    missing from the podium must not look like an oversight."""
+    short = frame[~present(frame, least_days)]
+    if short.empty:
+        return None
+    names = list(dict.fromkeys(display_name(row) for _, row in short.iterrows()))
+    shown = "、".join(names[:limit]) + (_t(lang, f" 等 {len(names)} 人", f" and {len(names) - limit} more")
+                                       if len(names) > limit else "")
+    most = f"{least_days / AWARD_ATTENDANCE:g}"
+    return _t(lang, f"在岗天数不到本期最多者（{most} 天）一半的不参评奖项：{shown}",
+              f"Who worked under half the most days anyone worked ({most}) does not compete for awards: {shown}")
+
+
 def most_improved(scored: pd.DataFrame, previous: pd.DataFrame, n: int = 3) -> pd.DataFrame:
     """Agents whose score rose most against the previous period (rises only). An agent who
     did not work then (no receptions: a day off, leave) scored 0 on nothing, so has no rise
@@ -1335,7 +1367,10 @@ def pick_awards(scored: pd.DataFrame, previous: pd.DataFrame, kpis: pd.DataFrame
                 metrics: Iterable[str] = CHAMPION_KPIS, one_each: bool = False) -> list[Award]:
     """The week's awards: top score, most improved, and one champion per key KPI. With
     `one_each`, an award its winner already holds one of goes to the next in line, so a
-    week's recognition reaches more of the team (a person is one winner over all their accounts)."""
+    week's recognition reaches more of the team (a person is one winner over all their accounts).
+    Only agents who worked enough days compete (award_days)."""
+    least_days = award_days(kpis, scored)
+    scored, kpis = scored[present(scored, least_days)], kpis[present(kpis, least_days)]
     awards = []
     taken: set | None = set() if one_each else None
     top = top_agents(scored, 1) if not scored.empty else pd.DataFrame()

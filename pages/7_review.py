@@ -123,6 +123,10 @@ unrostered = pd.MultiIndex.from_frame(ui.query("unmatched_accounts")[["shop", "a
 kpis = views.apply_filters(everyone[~pd.MultiIndex.from_frame(everyone[["shop", "agent"]]).isin(unrostered)], scope)
 if not scored.empty:
     scored = views.apply_filters(scored, scope)
+# Awards (most improved, champions, the awards slide) go to those who worked enough of the week.
+least_days = views.award_days(kpis, scored)
+contenders = kpis[views.present(kpis, least_days)]
+absent = views.attendance_note(kpis, least_days, lang)
 week_totals = ui.query("team_totals", *week, **scope)
 firsts = ui.query("first_dates", **scope)
 week_before_totals, previous_gap = views.comparable_previous(
@@ -243,7 +247,8 @@ def slide_top() -> None:
 
 def slide_improved() -> None:
     title("进步最快（对比上周）", "Most improved (against last week)")
-    rising = views.most_improved(scored, before, 3 + RUNNERS_UP) if not scored.empty else scored
+    rising = (views.most_improved(scored[views.present(scored, least_days)], before, 3 + RUNNERS_UP)
+              if not scored.empty else scored)
     if rising.empty:
         empty("上周没有可比的得分，或本周没有人得分上升。", "No comparable score last week, or nobody rose.")
         return
@@ -256,13 +261,13 @@ def slide_improved() -> None:
     grid(cards, 3)
     runners_up(rising.iloc[3:], lambda row: f"<span class='rv-at' style='flex:none'>{fmt.score(row['previous_score'])} → "
                                             f"{fmt.score(row['score'])}</span><b class='rv-good'>+{row['score_change']:.1f}</b>")
-    if partial_week_before:
-        caution(partial_week_before)
+    for note in filter(None, (partial_week_before, absent)):
+        caution(note)
 
 
 def slide_champions() -> None:
     title("单项冠军", "KPI champions")
-    champions = views.kpi_champions(kpis)
+    champions = views.kpi_champions(contenders)
     if kpis.empty and not views.apply_filters(everyone, scope).empty:
         empty("单项冠军在花名册里的客服中评选，本周他们都没有数据。",
               "Champions are picked among the agents in the roster, and none of them has figures this week.")
@@ -274,7 +279,7 @@ def slide_champions() -> None:
 
     def next_two(metric: str) -> str:
         """Places 2 and 3 of the KPI under its champion: the slide is a podium, not one name."""
-        rows = views.kpi_ranked(kpis, metric).iloc[1:3]
+        rows = views.kpi_ranked(contenders, metric).iloc[1:3]
         return "".join(f"<div class='rv-place'><span class='rv-n'>{place}</span><b>{esc(views.display_name(row))}</b>"
                        f"<span>{esc(fmt.value(metric, row[metric], ui.lang()))}</span></div>"
                        for place, (_, row) in enumerate(rows.iterrows(), start=2))
@@ -290,6 +295,8 @@ def slide_champions() -> None:
     st.markdown(f"<div class='rv-note' style='margin-top:1rem'>"
                 f"{esc(ui.t('比率类指标须达到最小样本量才参评（如询单 ≥ 30）。', 'Rates need a minimum sample to compete (e.g. ≥ 30 inquiries).'))}"
                 "</div>", unsafe_allow_html=True)
+    if absent:
+        caution(absent)
 
 
 def slide_trend() -> None:
@@ -326,6 +333,8 @@ def slide_awards() -> None:
         + (f"<div class='rv-note'>{esc(award.passed_note(lang))}</div>" if award.passed_from else "") + "</div>"
         for award in awards]
     grid(cards, 4 if len(cards) > 6 else 3)
+    if absent:
+        caution(absent)
     st.toggle(ui.t("一人一奖：已得奖的人顺延给下一名", "One award each: a winner's further awards go to the next in line"),
               value=one_each, key="rv_one_each_pick",
               on_change=lambda: st.session_state.update(rv_one_each=st.session_state["rv_one_each_pick"]))

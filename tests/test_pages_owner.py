@@ -655,6 +655,43 @@ def test_review_of_a_week_with_unsettled_days_says_its_figures_may_still_move(ap
     assert "本周排名" in slide and note in slide
 
 
+def test_review_awards_leave_out_a_one_day_hire_and_say_so(app_db):
+    import pandas as pd
+
+    from csperf.db import ImportMeta, open_db
+
+    # 临时 joined A组 for one day of the week 10-19 ~ 10-25: 55 of 60 inquiries paid, the answer in 2 s
+    day = {"shop": "旗舰店", "account": "临时", "date_from": "2026-10-20", "date_to": "2026-10-20", "receptions": 100,
+           "inquiries": 60, "paid_buyers": 55, "sales": 30_000.0, "sales_buyers": 55, "items": 60, "replied": 100,
+           "first_response_sum_s": 200.0, "first_response_n": 100, "ratings": 20, "satisfied": 20, "workdays": 1}
+    database = open_db()
+    database.apply_import(ImportMeta("temp.xlsx", "temp-sha", "generic"), pd.DataFrame([day]))
+    with database.write() as cur:
+        cur.execute("INSERT INTO roster (shop, account, name, team, role, level, base_salary, shift, excluded)"
+                    " VALUES ('旗舰店', '临时', '临时', 'A组', 'presales', 'junior', 2000, '白班', false)")
+    at = run("pages/7_review.py", "viewer")
+    note = "在岗天数不到本期最多者（7 天）一半的不参评奖项：临时"
+    for _ in range(3):
+        at.button(key="rv_next").click().run()
+    slide = "\n".join(m.value for m in at.markdown)
+    assert "单项冠军" in slide and note in slide
+    assert "临时" not in slide.replace(note, "")  # 91.7 % from one day crowns nobody, nor places second
+    at.button(key="rv_prev").click().run()
+    at.button(key="rv_prev").click().run()
+    at.button(key="rv_prev").click().run()
+    at.button(key="rv_prev").click().run()
+    slide = "\n".join(m.value for m in at.markdown)
+    assert "本周奖项" in slide and note in slide and "临时" not in slide.replace(note, "")
+    at.button(key="rv_prev").click().run()
+    at.button(key="rv_prev").click().run()
+    at.button(key="rv_prev").click().run()
+    slide = "\n".join(m.value for m in at.markdown)
+    assert "进步最快" in slide and note in slide
+    at.button(key="rv_prev").click().run()
+    slide = "\n".join(m.value for m in at.markdown)
+    assert "本周排名" in slide and "临时" in slide and note not in slide  # the ranking still lists every score
+
+
 def test_review_pause_stops_the_clock(app_db):
     at = run("pages/7_review.py")
     at.button(key="rv_pause").click().run()

@@ -592,6 +592,28 @@ def test_one_award_each_counts_a_person_once_over_accounts_in_several_shops():
     assert [(a.key, a.name, a.shop) for a in spread] == [("top", "阿", "s"), ("improved", "b", "s"), ("sales", "丙", "s")]
 
 
+def test_awards_go_to_those_who_worked_at_least_half_the_most_days():
+    scored = pd.DataFrame({"shop": ["s"] * 4, "agent": ["a", "b", "c", "d"], "name": ["阿", "贝", "丙", "丁"],
+                           "score": [90.0, 120.0, 80.0, 60.0], "rank": [2, 1, 3, 4],
+                           "receptions": [300.0, 40.0, 280.0, 100.0], "workdays": [7.0, 1.0, 4.0, NAN]})
+    before = scored.assign(score=[80.0, 50.0, 79.0, 59.0], receptions=300.0)
+    kpis = scored[["shop", "agent", "name", "workdays"]].assign(
+        team="T", conversion_rate=[0.30, 0.90, 0.35, 0.20], conversion_rate_n=[100, 40, 90, 50])
+    assert views.award_days(kpis, scored) == 3.5
+    assert views.present(kpis, 3.5).tolist() == [True, False, True, True]  # unknown workdays: present
+    awards = views.pick_awards(scored, before, kpis, ["conversion_rate"])
+    # 贝's one day tops the score, the rise and the conversion: none of it is the week's
+    assert [(a.key, a.name) for a in awards] == [("top", "阿"), ("improved", "阿"), ("conversion_rate", "丙")]
+    assert views.attendance_note(kpis, 3.5) == "在岗天数不到本期最多者（7 天）一半的不参评奖项：贝"
+    assert views.attendance_note(kpis, 3.5, "en") == (
+        "Who worked under half the most days anyone worked (7) does not compete for awards: 贝")
+    unknown = kpis.assign(workdays=NAN)  # e.g. monthly files without 上班天数
+    assert views.award_days(unknown) is None and views.present(unknown, None).all()
+    assert views.attendance_note(unknown, None) is None
+    assert [a.name for a in views.pick_awards(scored.drop(columns="workdays"), before, unknown,
+                                              ["conversion_rate"])] == ["贝", "贝", "贝"]
+
+
 # -- one agent ----------------------------------------------------------------------------------
 
 
