@@ -676,6 +676,30 @@ def previous_period(date_from, date_to) -> tuple[date, date]:
     return start - length - timedelta(days=1), start - timedelta(days=1)
 
 
+def same_period_last_year(date_from, date_to) -> tuple[date, date]:
+    """The same dates a year before (同比): October against last October, 11-01~11-11 against
+    last year's 11-01~11-11, so a 双11 is held against a 双11. 02-29 falls back to 02-28, and
+    a period ending on a month's last day ends on that month's last day a year before."""
+    start, end = _as_date(date_from), _as_date(date_to)
+
+    def year_back(day: date) -> date:
+        return day.replace(year=day.year - 1, day=min(day.day, 28) if day.month == 2 else day.day)
+
+    def month_end(day: date) -> date:
+        return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+    back = year_back(end)
+    return year_back(start), month_end(back) if end == month_end(end) else back
+
+
+COMPARISONS = ("previous", "last_year")  # what a period is compared with: the sidebar's 对比
+
+
+def compared_period(date_from, date_to, against: str = "previous") -> tuple[date, date]:
+    """The period `against` names (COMPARISONS): previous_period or same_period_last_year."""
+    return (same_period_last_year if against == "last_year" else previous_period)(date_from, date_to)
+
+
 def review_weeks(first, last, limit: int = 26) -> list[tuple[date, date]]:
     """The calendar weeks (Monday to Sunday) a weekly review can look back on, newest first:
     the running week ends at the last day with data, so it is never drawn as a whole one."""

@@ -325,7 +325,7 @@ def leaderboard(period: tuple[date, date], previous: tuple[date, date], scheme_n
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _cached_alerts(path: str, version: int, period: tuple[date, date], previous: tuple[date, date],
-                   filters: tuple) -> list:
+                   filters: tuple, against: str) -> list:
     chosen = dict(filters)
     everyone = _cached_query(path, version, "agent_kpis", period, ())
     before = _cached_query(path, version, "agent_kpis", previous, ())
@@ -337,7 +337,8 @@ def _cached_alerts(path: str, version: int, period: tuple[date, date], previous:
     totals, goals = _cached_scope_goals(path, version, period, filters)
     return views.overview_alerts(views.apply_filters(everyone, chosen), scored, provisional, unmatched,
                                  before, views.target_alerts(totals, goals,
-                                                             _cached_query(path, version, "view_scope", (), filters)))
+                                                             _cached_query(path, version, "view_scope", (), filters)),
+                                 against)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -368,11 +369,11 @@ def goal_progress(table: views.GoalTable) -> None:
             "target (target ÷ value when lower is better)"))})
 
 
-def alerts(period: tuple[date, date], previous: tuple[date, date], filters: dict) -> list:
-    """What needs attention in the period, some of it against the `previous` one
-    (views.overview_alerts), cached until the next write."""
+def alerts(period: tuple[date, date], previous: tuple[date, date], filters: dict, against: str = "previous") -> list:
+    """What needs attention in the period, some of it against the `previous` one, which
+    `against` names (views.overview_alerts), cached until the next write."""
     db = database()
-    return _cached_alerts(db.path, db.data_version(), tuple(period), tuple(previous), _frozen(filters))
+    return _cached_alerts(db.path, db.data_version(), tuple(period), tuple(previous), _frozen(filters), against)
 
 
 # -- login -----------------------------------------------------------------------------------
@@ -572,10 +573,12 @@ class Frame:
     filters: dict = field(default_factory=dict)
     has_data: bool = True
     last_day: date | None = None  # the last day with data
+    against: str = "previous"  # what the period is compared with (queries.COMPARISONS)
 
     @property
     def previous(self) -> tuple[date, date]:
-        return queries.previous_period(self.date_from, self.date_to)
+        """The compared period: the one before, or the same dates a year before."""
+        return queries.compared_period(self.date_from, self.date_to, self.against)
 
     def can(self, permission: str) -> bool:
         return self.user.can(permission)
@@ -589,7 +592,8 @@ PERIOD_LABELS = {"month": ("本月", "This month"), "last_month": ("上月", "La
 
 
 FILTERS = ("shop", "team", "role", "shift")  # the sidebar's, each as f_<name> in the session
-VIEW_PARAMS = ("period", "from", "to", *FILTERS)
+VIEW_PARAMS = ("period", "from", "to", "against", *FILTERS)
+AGAINST_LABELS = {"previous": ("上期（环比）", "Previous period"), "last_year": ("去年同期（同比）", "Same period last year")}
 
 
 def _view_from_address() -> None:
@@ -606,6 +610,8 @@ def _view_from_address() -> None:
                                                             for name in ("from", "to")))
         except ValueError:  # no dates, or no dates of the calendar: this month (_custom_range)
             pass
+    if "f_against" not in st.session_state and params.get("against") in queries.COMPARISONS:
+        st.session_state["f_against"] = params["against"]
     for name in FILTERS:
         if f"f_{name}" not in st.session_state and name in params:
             st.session_state[f"f_{name}"] = params.get_all(name)
@@ -621,6 +627,8 @@ def _view_address(user: auth.User) -> dict[str, str | list[str]]:
         custom = st.session_state.get("f_custom") or ()
         if period == "custom" and len(custom) == 2:
             params["from"], params["to"] = custom[0].isoformat(), custom[1].isoformat()
+    if st.session_state.get("f_against") == "last_year":
+        params["against"] = "last_year"
     if user.role != "agent":  # an agent's own account is the filter, whatever the address says
         params.update({name: list(st.session_state[f"f_{name}"]) for name in FILTERS
                        if st.session_state.get(f"f_{name}")})
@@ -811,6 +819,12 @@ def _sidebar(frame: Frame, first: date | None, last: date | None) -> None:
         else:
             frame.date_from, frame.date_to = period_for(period, last)
         st.caption(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}")
+        frame.against = st.selectbox(t("对比", "Compare with"), queries.COMPARISONS,
+                                     **_remembered("w_against", "f_against", "previous"),
+                                     format_func=lambda v: t(*AGAINST_LABELS[v]),
+                                     help=t("变化、名次升降和下滑提醒对比的期间：上期，或去年同期（大促对大促）",
+                                            "What changes, rank moves and slip alerts compare with: the period "
+                                            "before, or the same dates last year (a promotion against a promotion)"))
         if user.role == "agent":
             return
         options = query("filter_options")
@@ -859,7 +873,7 @@ def export_heading(frame: Frame, title: str, used: dict[str, Scheme], show_pay: 
     return views.export_heading(title, frame.date_from, frame.date_to, previous=frame.previous, scheme_names=used,
                                 filters=frame.filters, notes=notes, last_day=frame.last_day,
                                 exported_by=frame.user.username, exported_at=datetime.now(ZoneInfo(TIME_ZONE)),
-                                lang=language)
+                                lang=language, against=frame.against)
 
 
 def show_period(date_from: date, date_to: date) -> None:

@@ -406,27 +406,45 @@ def lagging_note(as_of: dict, lang: str = "zh") -> str | None:
               "empty because their files have not come yet.")
 
 
-def _previous_gap(previous: tuple[date, date], firsts: pd.Series, lang: str) -> tuple[bool, str] | None:
+# What a period is compared with (queries.COMPARISONS): its name, and the name of a change against it.
+AGAINST = {"previous": (("上期", "the previous period"), ("环比", "changes")),
+           "last_year": (("去年同期", "the same period last year"), ("同比", "year-on-year changes"))}
+
+
+def against_name(against: str = "previous", lang: str = "zh") -> str:
+    """`上期` / `去年同期` (or their English), for the texts that name the compared period."""
+    zh, en = AGAINST[against][0]
+    return _t(lang, zh, en)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _previous_gap(previous: tuple[date, date], firsts: pd.Series, lang: str,
+                  against: str = "previous") -> tuple[bool, str] | None:
     """Where shops' figures (`firsts`: each shop's first day, queries.first_dates) begin
-    after the previous period starts, whether that period has no figures at all, and a
+    after the compared period starts, whether that period has no figures at all, and a
     phrase saying what it lacks. None when every shop's figures cover it whole."""
     start, end = previous
     late = firsts[firsts > start]
     if late.empty:
         return None
-    span = fmt.date_span(start, end)
+    a_year_before = against == "last_year"  # its dates read with their year: last year's, not this one's
+    span = f"{start:%Y-%m-%d} ~ {end:%Y-%m-%d}" if a_year_before else fmt.date_span(start, end)
+    name = against_name(against, lang)
     if late.min() > end and len(late) == len(firsts):
-        return True, _t(lang, f"上期 {span} 没有数据（数据从 {late.min():%Y-%m-%d} 开始）",
-                        f"No figures for the previous period {span} (they begin on {late.min():%Y-%m-%d})")
+        return True, _t(lang, f"{name} {span} 没有数据（数据从 {late.min():%Y-%m-%d} 开始）",
+                        f"No figures for {name} {span} (they begin on {late.min():%Y-%m-%d})")
 
     def since(first: date) -> str:
-        return f"{first:%m-%d}" if start.year == end.year else f"{first:%Y-%m-%d}"
+        return f"{first:%m-%d}" if start.year == end.year and not a_year_before else f"{first:%Y-%m-%d}"
 
     length = (end - start).days + 1
     if len(late) == len(firsts) and late.nunique() == 1:  # one start for every shop in view
         first = late.iloc[0]
-        return False, _t(lang, f"上期 {span} 只有 {since(first)} 起的数据（{(end - first).days + 1}/{length} 天）",
-                         f"The previous period {span} has figures only from {since(first)} "
+        return False, _t(lang, f"{name} {span} 只有 {since(first)} 起的数据（{(end - first).days + 1}/{length} 天）",
+                         f"{_capital(name)} {span} has figures only from {since(first)} "
                          f"({(end - first).days + 1} of {length} days)")
     shown = late.sort_values().head(3)
     more_zh = f"等 {len(late)} 家店铺" if len(late) > 3 else ""
@@ -434,34 +452,36 @@ def _previous_gap(previous: tuple[date, date], firsts: pd.Series, lang: str) -> 
     zh = "、".join(f"{shop}没有数据" if first > end else f"{shop}只有 {since(first)} 起的数据" for shop, first in shown.items())
     en = "; ".join(f"{shop} has none" if first > end else f"{shop} has figures only from {since(first)}"
                    for shop, first in shown.items())
-    return False, _t(lang, f"上期 {span} 有店铺数据不全（{zh}{more_zh}）",
-                     f"The previous period {span} lacks some shops' figures ({en}{more_en})")
+    return False, _t(lang, f"{name} {span} 有店铺数据不全（{zh}{more_zh}）",
+                     f"{_capital(name)} {span} lacks some shops' figures ({en}{more_en})")
 
 
 def comparable_previous(before: pd.Series, previous: tuple[date, date], firsts: pd.Series,
-                        lang: str = "zh") -> tuple[pd.Series, str | None]:
+                        lang: str = "zh", against: str = "previous") -> tuple[pd.Series, str | None]:
     """The previous period's figures fit to compare with, and why some are left out: where
     shops' figures (`firsts`, queries.first_dates) begin after the previous period starts,
     its totals (sales, receptions) cover only part of it: against eleven days of September
     a whole October reads +167%, and a shop added this month reads as growth. Its rates
     are rates of the days and shops it has, so they stay."""
-    gap = _previous_gap(previous, firsts, lang)
+    gap = _previous_gap(previous, firsts, lang, against)
     if gap is None:
         return before, None
     nothing, said = gap
+    change = AGAINST[against][1][0]
     if nothing:
-        return before.iloc[0:0], said + _t(lang, "，不显示环比。", ": no changes shown.")
+        return before.iloc[0:0], said + _t(lang, f"，不显示{change}。", ": no changes shown.")
     return before.drop([k.name for k in SUM_KPIS], errors="ignore"), said + _t(
-        lang, "：合计类指标（销售额、接待人数等）不显示环比，比率照常对比。",
+        lang, f"：合计类指标（销售额、接待人数等）不显示{change}，比率照常对比。",
         ": totals (sales, receptions …) show no change; rates are compared as usual.")
 
 
-def partial_previous_note(previous: tuple[date, date], firsts: pd.Series, lang: str = "zh") -> str | None:
+def partial_previous_note(previous: tuple[date, date], firsts: pd.Series, lang: str = "zh",
+                          against: str = "previous") -> str | None:
     """Why rank moves and score changes against a previous period the figures cover only in
     part are a rough guide: its scores rest on fewer days, and a scheme's totals (sales
     thresholds, commissions) on a part of its sales. None when it is covered whole or not
     at all (then there is no move to show)."""
-    gap = _previous_gap(previous, firsts, lang)
+    gap = _previous_gap(previous, firsts, lang, against)
     if gap is None or gap[0]:
         return None
     return gap[1] + _t(lang, "：名次和得分的变化仅供参考。", ": rank moves and score changes are only a rough guide.")
@@ -511,23 +531,24 @@ def period_notes(used: Iterable[Scheme], date_from: date, date_to: date, last_da
     return [PeriodNote(kind, fit, names) for (kind, fit), names in grouped.items() if names]
 
 
-def promotion_note(current, previous, lang: str = "zh") -> str | None:
+def promotion_note(current, previous, lang: str = "zh", against: str = "previous") -> str | None:
     """A warning that a comparison spans a promotion day (lists of (date, name)), else None.
     Where both periods hold the same promotions, only that is said: a promotion in both
     explains no change between them."""
     now, before = [name for _, name in current], [name for _, name in previous]
+    name = against_name(against, lang)
     if now and sorted(now) == sorted(before):
         names = fmt.joined(now, lang)
-        return _t(lang, f"本期和上期都含大促日 {names}。", f"both periods include {names}.")
+        return _t(lang, f"本期和{name}都含大促日 {names}。", f"both periods include {names}.")
     parts = []
     if now:
         parts.append(_t(lang, f"本期含大促日 {fmt.joined(now, lang)}", f"this period includes {fmt.joined(now, lang)}"))
     if before:
-        parts.append(_t(lang, f"上期含大促日 {fmt.joined(before, lang)}",
-                        f"the previous period includes {fmt.joined(before, lang)}"))
+        parts.append(_t(lang, f"{name}含大促日 {fmt.joined(before, lang)}", f"{name} includes {fmt.joined(before, lang)}"))
     if not parts:
         return None
-    return _t(lang, "；".join(parts) + "，环比变化受大促影响。", "; ".join(parts) + ": changes reflect the promotion.")
+    return _t(lang, "；".join(parts) + f"，{AGAINST[against][1][0]}变化受大促影响。",
+              "; ".join(parts) + ": changes reflect the promotion.")
 
 
 def summary_table(frame: pd.DataFrame, keys: list[str], metrics: Iterable[str], lang: str = "zh",
@@ -598,9 +619,9 @@ def far_below_alerts(kpis: pd.DataFrame, metrics: Iterable[str] = ALERT_KPIS, fl
 
 
 def slipped_alerts(now: pd.DataFrame, before: pd.DataFrame, metrics: Iterable[str] = ALERT_KPIS,
-                   margin: float = SLIPPED) -> list[Alert]:
+                   margin: float = SLIPPED, against: str = "previous") -> list[Alert]:
     """One alert per agent falling behind: a KPI now under the team's that got worse since
-    the previous period by `margin` more than the team's did (relative changes), on a sample
+    the compared period (`against`) by `margin` more than the team's did (relative changes), on a sample
     big enough to tell in both periods. An early warning: an agent far below the team on
     that KPI already is left to `far_below_alerts`."""
     keys = ["shop", "agent"]
@@ -621,7 +642,9 @@ def slipped_alerts(now: pd.DataFrame, before: pd.DataFrame, metrics: Iterable[st
             need = min_sample(metric)
             slipped &= (both[f"{metric}_n"] >= need) & (both[f"{metric}_n_before"] >= need)
         flagged[metric] = slipped.fillna(False).astype(bool)
-    return _agent_alerts(both, flagged, "slipped", _slip, ("比上期明显下滑", "slipped since the previous period"))
+    says = (f"比{against_name(against)}明显下滑",
+            "slipped since the previous period" if against == "previous" else "slipped against the same period last year")
+    return _agent_alerts(both, flagged, "slipped", lambda row, metric, lang: _slip(row, metric, lang, against), says)
 
 
 def _agent_alerts(frame: pd.DataFrame, flagged: dict[str, pd.Series], kind: str,
@@ -649,12 +672,13 @@ def _behind(row, metric: str, lang: str) -> str:
     return _figure(row, metric, lang) + (f"（团队 {team}）" if lang == "zh" else f" (team {team})")
 
 
-def _slip(row, metric: str, lang: str) -> str:
+def _slip(row, metric: str, lang: str, against: str = "previous") -> str:
     """`询单转化率 25.0% · 300 询单（上期 35.0%；团队 30.1% → 30.5%）`"""
     now = _figure(row, metric, lang)
     was = fmt.value(metric, row[f"{metric}_before"], lang)
     team = f"{fmt.value(metric, row[f'{metric}_team_before'], lang)} → {fmt.value(metric, row[f'{metric}_team'], lang)}"
-    return f"{now}（上期 {was}；团队 {team}）" if lang == "zh" else f"{now} (previous {was}; team {team})"
+    return (f"{now}（{against_name(against, lang)} {was}；团队 {team}）" if lang == "zh"
+            else f"{now} ({'previous' if against == 'previous' else 'last year'} {was}; team {team})")
 
 
 def _who(row, lang: str) -> str:
@@ -845,13 +869,13 @@ def unmatched_alert(unmatched: pd.DataFrame, limit: int = 5) -> Alert | None:
 
 
 def overview_alerts(kpis: pd.DataFrame, scored: Scored, provisional: pd.DataFrame,
-                    unmatched: pd.DataFrame, previous: pd.DataFrame, short_of_target: Iterable[Alert] = ()
-                    ) -> list[Alert]:
+                    unmatched: pd.DataFrame, previous: pd.DataFrame, short_of_target: Iterable[Alert] = (),
+                    against: str = "previous") -> list[Alert]:
     """Everything the overview warns about: a shop or team short of its targets first (the
     business before any one agent), then the most urgent first (`previous`: the same agents'
-    KPIs over the period before; `short_of_target`: target_alerts)."""
+    KPIs over the period `against` names; `short_of_target`: target_alerts)."""
     alerts = threshold_alerts(scored) + far_below_alerts(kpis)
-    alerts += slipped_alerts(kpis, previous)
+    alerts += slipped_alerts(kpis, previous, against=against)
     alerts += [a for a in (unmatched_alert(unmatched), provisional_alert(provisional)) if a is not None]
     order = {"error": 0, "warning": 1, "info": 2}
     return list(short_of_target) + sorted(alerts, key=lambda a: order[a.level])
@@ -1198,7 +1222,7 @@ FILTER_LABELS = {"shop": ("店铺", "Shop"), "team": ("团队", "Team"), "role":
 
 def export_heading(title: str, date_from: date, date_to: date, *, previous: tuple[date, date],
                    scheme_names: Iterable[str], filters: dict, notes: Iterable[str], last_day: date,
-                   exported_by: str, exported_at, lang: str = "zh") -> list[str]:
+                   exported_by: str, exported_at, lang: str = "zh", against: str = "previous") -> list[str]:
     """The lines above an exported leaderboard: which dates, against which, under which
     scheme, for whom, with the page's caveats (pay provisional or only indicative), and who
     exported it when. A sheet forwarded to an agent or printed for a meeting says it all."""
@@ -1212,8 +1236,10 @@ def export_heading(title: str, date_from: date, date_to: date, *, previous: tupl
     schemes_ = list(scheme_names)
     return [
         f"{title} · {date_from:%Y-%m-%d} ~ {date_to:%Y-%m-%d}",
-        _t(lang, f"考核方案：{'、'.join(schemes_) or '—'} · 名次变化对比 {previous[0]:%Y-%m-%d} ~ {previous[1]:%Y-%m-%d}",
-           f"Scheme: {', '.join(schemes_) or '—'} · rank moves against {previous[0]:%Y-%m-%d} ~ {previous[1]:%Y-%m-%d}"),
+        _t(lang, f"考核方案：{'、'.join(schemes_) or '—'} · 名次变化对比{against_name(against)} "
+                 f"{previous[0]:%Y-%m-%d} ~ {previous[1]:%Y-%m-%d}",
+           f"Scheme: {', '.join(schemes_) or '—'} · rank moves against {against_name(against, 'en')} "
+           f"{previous[0]:%Y-%m-%d} ~ {previous[1]:%Y-%m-%d}"),
         _t(lang, f"筛选：{'；'.join(picked)}" if picked else "筛选：无（全部客服）",
            f"Filters: {'; '.join(picked)}" if picked else "Filters: none (every agent)"),
         *notes,

@@ -49,11 +49,12 @@ last_import = pd.Timestamp(as_of["last_import"]) if as_of["last_import"] is not 
 if last_import is not None and last_import.tzinfo is not None:
     last_import = last_import.tz_convert("Asia/Shanghai")
 previous_span = fmt.date_span(*frame.previous, frame.date_from, frame.date_to)
+against_zh, against_en = views.against_name(frame.against), views.against_name(frame.against, "en")
 st.caption(
-    ui.t(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}，对比上期 {previous_span} · "
+    ui.t(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}，对比{against_zh} {previous_span} · "
          f"数据截至 {as_of['last_date']:%Y-%m-%d}"
          + (f"（最近导入 {last_import:%m-%d %H:%M}）" if last_import is not None else ""),
-         f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}, against {previous_span} · "
+         f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}, against {against_en} {previous_span} · "
          f"data as of {as_of['last_date']:%Y-%m-%d}"
          + (f" (last import {last_import:%m-%d %H:%M})" if last_import is not None else ""))
 )
@@ -62,7 +63,7 @@ lagging = views.lagging_note(as_of, lang)
 if lagging:
     st.caption(f":orange[{lagging}]")
 promotions = views.promotion_note(queries.promotion_days(frame.date_from, frame.date_to),
-                                  queries.promotion_days(*frame.previous), lang)
+                                  queries.promotion_days(*frame.previous), lang, frame.against)
 if promotions:
     st.caption(f":orange[{promotions}]")
 
@@ -91,7 +92,7 @@ if not agents_in_view and not shops_own.empty:  # only shop-level figures: the t
     now = ui.query("team_totals", frame.date_from, frame.date_to, **tile_scope)
 before = ui.query("team_totals", *frame.previous, **tile_scope)
 firsts = ui.query("first_dates", **tile_scope)
-before, previous_gap = views.comparable_previous(before, frame.previous, firsts, lang)
+before, previous_gap = views.comparable_previous(before, frame.previous, firsts, lang, frame.against)
 if previous_gap:
     st.caption(f":orange[{previous_gap}]")
 tiles = views.tiles(now, before, spare=views.SPARE_TILE_KPIS)
@@ -110,8 +111,7 @@ for start in range(0, len(tiles), PER_ROW):
             flat = tile.improved is None
             st.metric(ui.label(tile.metric), fmt.value(tile.metric, tile.value, ui.lang()), tile.delta_text,
                       delta_color="off" if flat else tile.delta_color, delta_arrow="off" if flat else "auto",
-                      help=ui.t(f"上期 {fmt.value(tile.metric, tile.previous, ui.lang())}",
-                                f"previous period {fmt.value(tile.metric, tile.previous, ui.lang())}"))
+                      help=f"{views.against_name(frame.against, lang)} {fmt.value(tile.metric, tile.previous, lang)}")
             st.caption(views.count_text(tile.metric, tile.n, lang))
             line = ui.sparkline(tile.metric, frame.date_from, frame.date_to, frame.filters, lang) if agents_in_view else None
             if line is not None:
@@ -139,7 +139,7 @@ if not agents_in_view:
 
 # -- alerts -------------------------------------------------------------------------------------
 
-alerts = ui.alerts((frame.date_from, frame.date_to), frame.previous, frame.filters)
+alerts = ui.alerts((frame.date_from, frame.date_to), frame.previous, frame.filters, frame.against)
 unscored = ui.scores(frame.date_from, frame.date_to).within(frame.filters).unassigned
 
 st.subheader(ui.t("需要关注", "Needs attention"))

@@ -35,10 +35,12 @@ table, labelled = board.table, board.labelled
 
 against = fmt.date_span(*frame.previous, frame.date_from, frame.date_to)
 st.caption(ui.t(
-    f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · 名次变化对比 {against} · 方案：{'、'.join(board.schemes) or '—'}",
-    f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · rank moves against {against} · "
+    f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · 名次变化对比{views.against_name(frame.against)} {against}"
+    f" · 方案：{'、'.join(board.schemes) or '—'}",
+    f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d} · rank moves against "
+    f"{views.against_name(frame.against, 'en')} {against} · "
     f"scheme: {', '.join(board.schemes) or '—'}"))
-partial = views.partial_previous_note(frame.previous, ui.query("first_dates", **frame.filters), ui.lang())
+partial = views.partial_previous_note(frame.previous, ui.query("first_dates", **frame.filters), ui.lang(), frame.against)
 if partial:
     st.caption(f":orange[{partial}]")
 if show_pay:

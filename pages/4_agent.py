@@ -114,13 +114,14 @@ moved = None if pd.isna(row["rank_move"]) else int(row["rank_move"])
 places = None if moved is None else ui.t(f"{moved:+d} 名", f"{moved:+d} place{'' if abs(moved) == 1 else 's'}")
 head[1].metric(ui.t("组内名次", "Rank in group"), f"{int(row['rank'])} / {group_size}",
                0 if moved == 0 else places,
-               delta_description=ui.t("对比上期", "vs previous period") if moved is not None else None,
+               delta_description=ui.t(f"对比{views.against_name(frame.against)}",
+                                      "vs " + views.against_name(frame.against, "en")) if moved is not None else None,
                help=views.group_label(row["group"], lang), border=True)
 if may_see_pay:
     head[2].metric(ui.t("绩效系数", "Coefficient"), f"{row['coefficient']:g}", border=True)
     head[3].metric(ui.t("应发合计", "Total pay"), fmt.money(row["pay"]), border=True)
     ui.period_notes([scheme], frame)
-partial = views.partial_previous_note(frame.previous, ui.query("first_dates", shop=shop), lang)
+partial = views.partial_previous_note(frame.previous, ui.query("first_dates", shop=shop), lang, frame.against)
 if partial and not (pd.isna(row["score_change"]) and pd.isna(row["rank_move"])):
     st.caption(f":orange[{partial}]")
 if views.flag(row.get("small_sample")):

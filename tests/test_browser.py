@@ -190,7 +190,7 @@ def test_the_leaderboard_export_says_what_it_holds(server, open_tab):
     sheet = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes())).worksheets[0]
     rows = [[cell for cell in row if cell is not None] for row in sheet.iter_rows(values_only=True)]
     assert rows[0] == ["排行榜 · 2026-10-01 ~ 2026-10-31"]
-    assert rows[1][0].startswith("考核方案：") and "售前标准方案" in rows[1][0] and "名次变化对比 2026-09-01" in rows[1][0]
+    assert rows[1][0].startswith("考核方案：") and "售前标准方案" in rows[1][0] and "名次变化对比上期 2026-09-01" in rows[1][0]
     assert rows[2] == ["筛选：无（全部客服）"]
     table = next(i for i, row in enumerate(rows) if "客服" in row and "得分" in row)
     assert rows[table - 2][0].startswith("数据截至 2026-10-31 · 导出于 ") and rows[table - 1] == []

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import app_test, held_by_another_process, page_text
+from conftest import app_test, held_by_another_process, page_text, synthetic_facts
 
 from csperf import schemes
 from csperf.db import PROJECT_ROOT, open_db
@@ -61,6 +61,35 @@ def test_overview_warns_of_an_agent_slipping_since_the_previous_period(app_db):
     at.run()
     slipped = [w.value for w in at.warning if "下滑" in w.value]
     assert len(slipped) == 1 and slipped[0].startswith("阿强（旗舰店 · A组） 比上期明显下滑：首次响应时间(秒) 23.7秒")
+
+
+def test_the_sidebar_compares_with_the_same_period_last_year_on_every_page(app_db):
+    from csperf.db import ImportMeta
+
+    october_2025 = synthetic_facts(days=31, seed=9)  # October 2026's shape, a year earlier, at half the sales
+    for column in ("date_from", "date_to"):
+        october_2025[column] = october_2025[column].map(lambda day: day.replace(year=2025))
+    october_2025["sales"] = october_2025["sales"] / 2
+    open_db().apply_import(ImportMeta("2025-10.xlsx", "sha-2025-10", "generic"), october_2025)
+    at = run("pages/1_overview.py")
+    assert "对比上期 09-01 ~ 09-30" in at.caption[0].value and "against" not in at.query_params
+    at.selectbox(key="w_against").set_value("last_year").run()
+    assert not at.exception
+    assert at.caption[0].value.startswith("2026-10-01 ~ 2026-10-31，对比去年同期 2025-10-01 ~ 2025-10-31 · ")
+    sales = next(m for m in at.metric if m.label == "销售额")
+    assert sales.delta.startswith("+") and sales.help.startswith("去年同期 ¥")  # about twice last October's
+    assert at.query_params["against"] == "last_year"  # a reload or a shared link keeps it
+    at.switch_page("pages/2_leaderboard.py").run()
+    assert at.selectbox(key="w_against").value == "last_year"
+    assert any("名次变化对比去年同期 2025-10-01 ~ 2025-10-31" in c.value for c in at.caption)
+    at.selectbox(key="w_period").set_value("last_month").run()  # September: last year has none
+    assert any("名次变化对比去年同期 2025-09-01 ~ 2025-09-30" in c.value for c in at.caption)
+    at.switch_page("pages/1_overview.py").run()
+    assert ":orange[去年同期 2025-09-01 ~ 2025-09-30 没有数据（数据从 2025-10-01 开始），不显示同比。]" in [
+        c.value for c in at.caption]
+    assert not any(m.delta for m in at.metric)
+    at.switch_page("pages/4_agent.py").run()
+    assert not at.exception and at.selectbox(key="w_against").value == "last_year"
 
 
 def test_overview_shows_no_change_of_a_total_against_a_partly_covered_previous_period(app_db):

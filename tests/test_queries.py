@@ -88,6 +88,18 @@ def test_filters_and_periods(db):
         (date(2026, 11, 11), "双11"), (date(2026, 12, 12), "双12")]
 
 
+def test_the_same_period_last_year_holds_the_same_dates_and_a_month_end_to_a_month_end():
+    last_year = queries.same_period_last_year
+    assert last_year(date(2026, 10, 1), date(2026, 10, 31)) == (date(2025, 10, 1), date(2025, 10, 31))
+    assert last_year(date(2026, 11, 1), date(2026, 11, 11)) == (date(2025, 11, 1), date(2025, 11, 11))  # 双11 to 双11
+    assert last_year(date(2028, 2, 1), date(2028, 2, 29)) == (date(2027, 2, 1), date(2027, 2, 28))
+    assert last_year(date(2029, 2, 1), date(2029, 2, 28)) == (date(2028, 2, 1), date(2028, 2, 29))  # the whole February
+    assert last_year(date(2028, 2, 29), date(2028, 3, 5)) == (date(2027, 2, 28), date(2027, 3, 5))
+    assert queries.compared_period(date(2026, 10, 1), date(2026, 10, 31), "last_year") == (
+        date(2025, 10, 1), date(2025, 10, 31))
+    assert queries.compared_period(date(2026, 10, 1), date(2026, 10, 31)) == (date(2026, 9, 1), date(2026, 9, 30))
+
+
 
 def test_a_shop_and_each_of_its_teams_are_pooled_whole_whatever_their_agents_roles(db):
     roster(db, [("s", "a", "T1", "presales", False), ("s", "b", "T1", "aftersales", False),

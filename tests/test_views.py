@@ -245,6 +245,15 @@ def test_totals_are_not_compared_with_a_previous_period_missing_a_shop_added_sin
         "rates are compared as usual.")
     kept, note = views.comparable_previous(before, february, added.drop("呼叫中心").drop("淘宝店"))
     assert kept.empty and note == "上期 02-01 ~ 02-28 没有数据（数据从 2021-03-01 开始），不显示环比。"
+    a_year_before = (date(2020, 3, 1), date(2020, 3, 31))
+    kept, note = views.comparable_previous(before, a_year_before, whole, against="last_year")
+    assert kept.empty and note == "去年同期 2020-03-01 ~ 2020-03-31 没有数据（数据从 2021-01-01 开始），不显示同比。"
+    assert views.comparable_previous(before, a_year_before, whole, "en", "last_year")[1] == (
+        "No figures for the same period last year 2020-03-01 ~ 2020-03-31 (they begin on 2021-01-01): "
+        "no changes shown.")
+    assert views.comparable_previous(before, (date(2020, 12, 1), date(2021, 1, 31)), whole, against="last_year")[1] == (
+        "去年同期 2020-12-01 ~ 2021-01-31 只有 2021-01-01 起的数据（31/62 天）："
+        "合计类指标（销售额、接待人数等）不显示同比，比率照常对比。")
 
 
 def test_the_import_history_says_what_each_import_said_in_the_pages_language():
@@ -340,6 +349,10 @@ def test_slipped_alerts_warn_of_an_agent_falling_behind_the_team():
     assert alerts[0].zh.endswith("比上期明显下滑：询单转化率 27.0% · 100 询单（上期 35.0%；团队 30.0% → 30.0%）")
     assert alerts[1].kind == "slipped" and alerts[1].level == "warning"
     assert alerts[1].en.endswith("(previous 20.0 s; team 25.0 s → 25.0 s)")
+    a_year_before = views.slipped_alerts(now, before, against="last_year")
+    assert a_year_before[0].zh.endswith("比去年同期明显下滑：询单转化率 27.0% · 100 询单（去年同期 35.0%；团队 30.0% → 30.0%）")
+    assert a_year_before[1].en.endswith("slipped against the same period last year: First response (s) 26.0 s · 100 "
+                                        "responses (last year 20.0 s; team 25.0 s → 25.0 s)")
     assert views.slipped_alerts(now, before.iloc[:0]) == []
 
 
@@ -1080,6 +1093,9 @@ def test_a_promotion_in_both_periods_is_not_said_to_explain_the_change():
     before = [(date(2024, 11, 11), "双11"), (date(2025, 6, 18), "618")]
     assert views.promotion_note(now, before) == "本期和上期都含大促日 双11、618。"
     assert views.promotion_note(now, before, "en") == "both periods include 双11, 618."
+    assert views.promotion_note(now, before, against="last_year") == "本期和去年同期都含大促日 双11、618。"
+    assert views.promotion_note([], [(date(2025, 11, 11), "双11")], against="last_year") == (
+        "去年同期含大促日 双11，同比变化受大促影响。")
     assert views.promotion_note(now, before[:1], "en") == (
         "this period includes 双11, 618; the previous period includes 双11: changes reflect the promotion.")
 
@@ -1177,7 +1193,7 @@ def test_an_exported_leaderboard_heads_its_sheet_with_its_dates_scheme_filters_a
         notes=["「售前标准方案」按月考核，本月还没结束"], last_day=date(2026, 11, 22), exported_by="owner",
         exported_at=at)
     assert lines == ["排行榜 · 2026-11-01 ~ 2026-11-22",
-                     "考核方案：售前标准方案、售后方案 · 名次变化对比 2026-10-01 ~ 2026-10-22",
+                     "考核方案：售前标准方案、售后方案 · 名次变化对比上期 2026-10-01 ~ 2026-10-22",
                      "筛选：店铺 旗舰店；岗位 售前",
                      "「售前标准方案」按月考核，本月还没结束",
                      "数据截至 2026-11-22 · 导出于 2026-11-23 09:05（owner）"]
@@ -1185,7 +1201,13 @@ def test_an_exported_leaderboard_heads_its_sheet_with_its_dates_scheme_filters_a
                                    previous=(date(2026, 10, 1), date(2026, 10, 22)), scheme_names=[], filters={},
                                    notes=[], last_day=date(2026, 11, 22), exported_by="owner", exported_at=at,
                                    lang="en")
-    assert english[1:3] == ["Scheme: — · rank moves against 2026-10-01 ~ 2026-10-22", "Filters: none (every agent)"]
+    assert english[1:3] == ["Scheme: — · rank moves against the previous period 2026-10-01 ~ 2026-10-22",
+                            "Filters: none (every agent)"]
+    a_year_before = views.export_heading("排行榜", date(2026, 11, 1), date(2026, 11, 22),
+                                         previous=(date(2025, 11, 1), date(2025, 11, 22)), scheme_names=[], filters={},
+                                         notes=[], last_day=date(2026, 11, 22), exported_by="owner", exported_at=at,
+                                         against="last_year")
+    assert a_year_before[1] == "考核方案：— · 名次变化对比去年同期 2025-11-01 ~ 2025-11-22"
 
 
 def test_a_command_line_message_loses_its_english_half_in_the_chinese_ui():
