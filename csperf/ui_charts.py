@@ -23,6 +23,7 @@ NEUTRAL = "#8A8F98"
 LINE = "#E4393C"  # the app's primary colour
 TEAM_LINE = "#5B6B7F"
 SECOND_LINE = "#9C6B30"  # a second dashed reference, told apart from TEAM_LINE
+LAST_YEAR_LINE = "#A3AAB5"  # last year's line under this year's: present, not loud
 PALETTE = ["#E4393C", "#2F6FDE", "#2E9D5B", "#F0A020", "#8E5BD9", "#12A4B6", "#C2477D", "#6B7A8F"]
 PROMOTION_COLOUR = "rgba(240,160,32,0.9)"
 TARGET_LINE = "#1F2430"  # the owner's target: near-black, dotted (no series colour)
@@ -223,6 +224,22 @@ def add_target(fig: go.Figure, path: pd.DataFrame, metric: str, lang: str = "zh"
     if fig.layout.yaxis.range is not None:  # a lone value's axis (trend_lines) must reach the target too
         low, high = fig.layout.yaxis.range
         fig.update_yaxes(range=[low, max(high, float(path["value"].max()) * 1.25)])
+
+
+def add_last_year(fig: go.Figure, shifted: pd.DataFrame, metric: str, lang: str = "zh", font_size: int = 13) -> None:
+    """Last year's line (views.a_year_later: drawn on this year's dates) in grey dots, its
+    own dates in the hover."""
+    if shifted.empty or not shifted["value"].notna().any():
+        return
+    name, f = ("去年同期" if lang == "zh" else "Last year"), axis_format(metric, lang)
+    shifted = shifted.sort_values("period")
+    fig.add_trace(go.Scatter(
+        x=pd.to_datetime(shifted["period"]), y=shifted["value"].astype(float), mode="lines+markers", name=name,
+        line={"color": LAST_YEAR_LINE, "width": 2 * font_size / 13, "dash": "dot"},
+        marker={"size": 4 * font_size / 13}, customdata=[f"{day:%Y-%m-%d}" for day in shifted["was"]],
+        hovertemplate=f"{name} %{{customdata}}<br>{f['prefix']}%{{y:{f['hover']}}}{f['suffix']}<extra></extra>",
+    ))
+    fig.update_layout(showlegend=True)
 
 
 def _promotion(fig: go.Figure, day, name: str, font_size: int, row: int | None = None, col: int | None = None) -> None:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from csperf import schemes, scoring, targets
+from csperf import queries, schemes, scoring, targets
 from csperf import ui_format as fmt
 from csperf.db import TIME_ZONE, Database
 from csperf.metrics import SUM_KPIS, kpi
@@ -1693,6 +1693,25 @@ def promotion_marks(promotions: list[tuple[date, str]], grain: str) -> list[tupl
     for day, name in promotions:
         marks.setdefault(assessment_period(grain, day)[0], []).append(name)
     return [(start, " · ".join(names)) for start, names in marks.items()]
+
+
+YEAR_OF_WEEKS = timedelta(weeks=52)  # a week's counterpart a year before: the same weekdays, Monday to Monday
+
+
+def last_year_range(date_from: date, date_to: date, grain: str) -> tuple[date, date]:
+    """The dates a trend's last-year line reads: the same dates a year before, or by week 52
+    weeks before, so each of its weeks lines up with one of this year's."""
+    if grain == "week":
+        return date_from - YEAR_OF_WEEKS, date_to - YEAR_OF_WEEKS
+    return queries.same_period_last_year(date_from, date_to)
+
+
+def a_year_later(trend: pd.DataFrame, grain: str) -> pd.DataFrame:
+    """A trend of last_year_range moved onto this year's dates, each point keeping its own
+    date as `was` (for the hover)."""
+    was = pd.to_datetime(trend["period"])
+    later = was + pd.Timedelta(YEAR_OF_WEEKS) if grain == "week" else was + pd.DateOffset(years=1)
+    return trend.assign(period=later.dt.date, was=was.dt.date)
 
 
 def partial_periods(grain: str, date_from: date, date_to: date, lang: str = "zh") -> dict[date, str]:

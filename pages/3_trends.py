@@ -68,7 +68,22 @@ with by_team:
     drawn = not (total.empty or goal.empty)
     if drawn:
         charts.add_target(chart, goal, metric, lang)
+    # 同比 beside the lines: on when the sidebar compares with last year, else at a click
+    with_last_year = st.toggle(ui.t("叠加去年同期", "Show last year"), key="tr_last_year",
+                               value=frame.against == "last_year")
+    last_year = (views.a_year_later(ui.query("trend", metric, *views.last_year_range(date_from, date_to, grain),
+                                             grain=grain, **frame.filters), grain)
+                 if with_last_year else pd.DataFrame())
+    charts.add_last_year(chart, last_year, metric, lang)
     st.plotly_chart(chart, key="tr_teams")
+    if with_last_year:
+        st.caption(ui.t("灰色点线为去年同期的「全部」" + ("（按周：52 周前的同一周，星期对齐）" if grain == "week" else "")
+                        + "，画在今年的日期上；悬停可见去年的日期。" if not last_year.empty
+                        else "去年同期没有这个指标的数据。",
+                        "The grey dotted line is 'All' a year before" + (" (by week: the same week 52 weeks "
+                        "before, weekdays aligned)" if grain == "week" else "")
+                        + ", drawn on this year's dates; hover for last year's date." if not last_year.empty
+                        else "No figures for this KPI a year before."))
     if not shops_own.empty:
         st.caption(ui.t("「店铺整体」来自没有客服列的店铺级文件（如生意参谋），与客服明细分开汇总。",
                         "'Whole shop' is from shop-level files with no agent column (such as 生意参谋), pooled apart "

@@ -63,14 +63,19 @@ def test_overview_warns_of_an_agent_slipping_since_the_previous_period(app_db):
     assert len(slipped) == 1 and slipped[0].startswith("阿强（旗舰店 · A组） 比上期明显下滑：首次响应时间(秒) 23.7秒")
 
 
-def test_the_sidebar_compares_with_the_same_period_last_year_on_every_page(app_db):
+def import_october_2025() -> None:
+    """October 2026's shape a year earlier, at half the sales."""
     from csperf.db import ImportMeta
 
-    october_2025 = synthetic_facts(days=31, seed=9)  # October 2026's shape, a year earlier, at half the sales
+    october_2025 = synthetic_facts(days=31, seed=9)
     for column in ("date_from", "date_to"):
         october_2025[column] = october_2025[column].map(lambda day: day.replace(year=2025))
     october_2025["sales"] = october_2025["sales"] / 2
     open_db().apply_import(ImportMeta("2025-10.xlsx", "sha-2025-10", "generic"), october_2025)
+
+
+def test_the_sidebar_compares_with_the_same_period_last_year_on_every_page(app_db):
+    import_october_2025()
     at = run("pages/1_overview.py")
     assert "对比上期 09-01 ~ 09-30" in at.caption[0].value and "against" not in at.query_params
     at.selectbox(key="w_against").set_value("last_year").run()
@@ -456,6 +461,31 @@ def test_trends_draw_the_whole_shops_own_rate_beside_the_agents(app_db):
     at.session_state["f_team"] = ["A组"]  # no team's figure
     at.run()
     assert "店铺整体" not in traces(at)
+
+
+def test_trends_draw_last_years_line_on_this_years_dates(app_db):
+    from datetime import date
+
+    def traces(at):
+        return {t.get("name"): t for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}
+
+    at = run("pages/3_trends.py")
+    assert not at.toggle(key="tr_last_year").value and "去年同期" not in traces(at)
+    at.toggle(key="tr_last_year").set_value(True).run()
+    assert "去年同期没有这个指标的数据。" in [c.value for c in at.caption] and "去年同期" not in traces(at)
+    import_october_2025()
+    at.run()
+    line = traces(at)["去年同期"]  # weekly: 52 weeks back, so each point sits on one of this year's Mondays
+    assert {date.fromisoformat(x[:10]).weekday() for x in line["x"]} == {0}
+    assert line["x"][0][:10] == "2026-09-28" and line["customdata"][0] == "2025-09-29"  # a week from 09-29 holding 10-01
+    assert line["line"]["dash"] == "dot" and "悬停可见去年的日期" in " ".join(c.value for c in at.caption)
+    at.segmented_control(key="tr_grain").set_value("month").run()
+    assert [x[:10] for x in traces(at)["去年同期"]["x"]] == ["2026-10-01"]  # October 2025, on October 2026
+    at.toggle(key="tr_last_year").set_value(False).run()
+    at.switch_page("pages/1_overview.py").run()
+    at.selectbox(key="w_against").set_value("last_year").run()
+    at = at.switch_page("pages/3_trends.py").run()  # the next visit with 同比 chosen: on from the start
+    assert at.toggle(key="tr_last_year").value and "去年同期" in traces(at)
 
 
 def test_trends_draw_the_target_as_its_own_line(app_db):

@@ -1081,6 +1081,15 @@ def test_a_weekly_or_monthly_trend_marks_a_promotion_on_the_point_of_its_week_or
         (date(2026, 11, 1), "双11 · 黑五")]
 
 
+def test_last_years_trend_lines_up_day_with_day_and_week_with_week():
+    assert views.last_year_range(date(2026, 10, 1), date(2026, 10, 31), "day") == (date(2025, 10, 1), date(2025, 10, 31))
+    assert views.last_year_range(date(2026, 10, 5), date(2026, 10, 31), "week") == (date(2025, 10, 6), date(2025, 11, 1))
+    trend = pd.DataFrame({"period": [date(2025, 11, 11), date(2024, 2, 29)], "value": [0.3, 0.2]})
+    assert views.a_year_later(trend, "day")["period"].tolist() == [date(2026, 11, 11), date(2025, 2, 28)]
+    weeks = views.a_year_later(trend.iloc[:1].assign(period=[date(2025, 11, 10)]), "week")  # a Monday
+    assert weeks["period"].tolist() == [date(2026, 11, 9)] and weeks["was"].tolist() == [date(2025, 11, 10)]
+
+
 def test_promotion_note_warns_when_a_comparison_spans_a_promotion():
     assert views.promotion_note([], []) is None
     assert views.promotion_note([], [(date(2026, 11, 11), "双11")]) == "上期含大促日 双11，环比变化受大促影响。"
