@@ -23,10 +23,14 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from zoneinfo import ZoneInfo
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from csperf.db import TIME_ZONE
 
 # Cells that mean "no value": NULL, never 0.
 NULL_MARKERS = frozenset(
@@ -534,7 +538,11 @@ _YMD = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _SERIAL_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$")  # an Excel day number written out as text
 _AB_Y = re.compile(r"^(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4})(?:[ T]+(.*))?$")
-_ISO_STAMP = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+# A chat system's log may stamp its times in UTC (`…T02:00:00Z`) or with their offset
+# (`+08:00`): such a time is read as the shop's own clock (TIME_ZONE), as every other is.
+_OFFSET = r"(?:Z|[+-]\d{2}(?::?\d{2})?)"
+_ISO_STAMP = rf"\d{{4}}-\d{{2}}-\d{{2}}(?:[ T]\d{{2}}:\d{{2}}(?::\d{{2}}(?:\.\d+)?)?(?:\s?{_OFFSET})?)?"
+_CLOCK_OFFSET = re.compile(rf"^(.*:\d{{2}}(?:\.\d+)?)\s?({_OFFSET})$")  # after a time, never a date's -01
 _DAY_MONTH_YEAR = r"\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{4}"
 
 
@@ -579,7 +587,7 @@ def _read_date(value: object, order: str | None, with_time: bool):
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
     if isinstance(value, dt.datetime):
-        stamp = np.datetime64(value.replace(tzinfo=None), "s")
+        stamp = np.datetime64(_local(value), "s")
         return stamp if with_time else _midnight(stamp)
     if isinstance(value, dt.date):
         return np.datetime64(value, "s")
@@ -614,10 +622,30 @@ def _read_date(value: object, order: str | None, with_time: bool):
         day = _date(int(y), int(m), int(d))
     else:
         return _BAD
+    offset = None
+    if rest and (found := _CLOCK_OFFSET.match(rest.strip())):
+        rest, offset = found.groups()
     clock = _read_clock_text(rest) if rest else 0.0
     if day is _BAD or clock is _BAD or clock is None:
         return _BAD
-    return day + np.timedelta64(int(round(clock)), "s") if with_time else day
+    stamp = day + np.timedelta64(int(round(clock)), "s")
+    if offset is not None:
+        stamp = np.datetime64(_local(pd.Timestamp(stamp).tz_localize(_zone(offset)).to_pydatetime()), "s")
+    return stamp if with_time else _midnight(stamp)
+
+
+def _zone(offset: str) -> dt.timezone:
+    """`Z`, `+08:00`, `+0800` or `-05` as a fixed offset."""
+    if offset == "Z":
+        return dt.timezone.utc
+    sign = -1 if offset[0] == "-" else 1
+    digits = offset[1:].replace(":", "")
+    return dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0)))
+
+
+def _local(value: dt.datetime) -> dt.datetime:
+    """A date-time on the shop's own clock (TIME_ZONE), without its zone; a naive one as it is."""
+    return value if value.tzinfo is None else value.astimezone(ZoneInfo(TIME_ZONE)).replace(tzinfo=None)
 
 
 def _iso_uniques(with_time: bool):
@@ -631,8 +659,7 @@ def _iso_uniques(with_time: bool):
             strings = u[iso].astype(str).str.strip()
             matched = strings.str.fullmatch(_ISO_STAMP).to_numpy(dtype=bool)
             if matched.any():
-                stamps = pd.to_datetime(strings[matched], format="ISO8601", errors="coerce")
-                stamps = stamps.astype("datetime64[s]")
+                stamps = _iso_local(strings[matched])
                 if not with_time:
                     stamps = stamps.dt.normalize()
                 where = np.flatnonzero(iso)[matched]
@@ -642,6 +669,18 @@ def _iso_uniques(with_time: bool):
         return out, todo
 
     return fast
+
+
+def _iso_local(strings: pd.Series) -> pd.Series:
+    """ISO dates and timestamps (_ISO_STAMP) as datetime64[s]; those with an offset moved
+    onto the shop's own clock (TIME_ZONE)."""
+    zoned = strings.str.contains(rf":\d{{2}}(?:\.\d+)?\s?{_OFFSET}$").to_numpy(dtype=bool)
+    out = pd.to_datetime(strings.where(~zoned), format="ISO8601", errors="coerce").astype("datetime64[s]")
+    if zoned.any():
+        moved = pd.to_datetime(strings[zoned].str.replace(r"\s(?=[Z+-][\d:]*$)", "", regex=True),
+                               format="ISO8601", errors="coerce", utc=True)
+        out[zoned] = moved.dt.tz_convert(TIME_ZONE).dt.tz_localize(None).astype("datetime64[s]")
+    return out
 
 
 def date_order_evidence(values) -> DateOrderEvidence:

@@ -242,6 +242,17 @@ def test_moments_time_of_day_and_full_timestamps():
     assert as_list(seconds) == [33178.0, 32400.0, 11045.0, 36000.0, 52200.0, None]
 
 
+def test_moments_stamped_in_utc_or_with_an_offset_read_on_the_shops_clock():
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    day, seconds = v.moments(cells("2026-10-01T16:30:00Z", "2026-10-01T09:00:00+08:00", "2026-10-01 10:15:00+0800",
+                                   "2026/10/01 10:15 +08:00", "2026-09-30T20:30:00-04:00", "2026-10-01 09:00:00",
+                                   dt.datetime(2026, 10, 1, 1, 0, tzinfo=dt.timezone.utc), "2026-10-01",
+                                   dt.datetime(2026, 10, 1, 9, 0, tzinfo=shanghai)))
+    assert [x.date() for x in day] == [dt.date(2026, 10, 2)] + [dt.date(2026, 10, 1)] * 8
+    assert as_list(seconds) == [1800.0, 32400.0, 36900.0, 36900.0, 30600.0, 32400.0, 32400.0, 0.0, 32400.0]
+    assert v.dates(cells("2026-10-01T16:30:00Z", "2026-10-02"))[0].date() == dt.date(2026, 10, 2)  # 00:30 there
+
+
 def test_booleans():
     got = v.booleans(cells("Y", "N", "是", "否", "", None, 1, 0, "已解决", "未解决", True))
     assert [None if x is pd.NA else bool(x) for x in got] == [True, False, True, False, None, None, True, False,
