@@ -22,7 +22,6 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -637,7 +636,7 @@ def _read_date(value: object, order: str | None, with_time: bool):
 def _zone(offset: str) -> dt.timezone:
     """`Z`, `+08:00`, `+0800` or `-05` as a fixed offset."""
     if offset == "Z":
-        return dt.timezone.utc
+        return dt.UTC
     sign = -1 if offset[0] == "-" else 1
     digits = offset[1:].replace(":", "")
     return dt.timezone(sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0)))

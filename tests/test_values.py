@@ -246,7 +246,7 @@ def test_moments_stamped_in_utc_or_with_an_offset_read_on_the_shops_clock():
     shanghai = dt.timezone(dt.timedelta(hours=8))
     day, seconds = v.moments(cells("2026-10-01T16:30:00Z", "2026-10-01T09:00:00+08:00", "2026-10-01 10:15:00+0800",
                                    "2026/10/01 10:15 +08:00", "2026-09-30T20:30:00-04:00", "2026-10-01 09:00:00",
-                                   dt.datetime(2026, 10, 1, 1, 0, tzinfo=dt.timezone.utc), "2026-10-01",
+                                   dt.datetime(2026, 10, 1, 1, 0, tzinfo=dt.UTC), "2026-10-01",
                                    dt.datetime(2026, 10, 1, 9, 0, tzinfo=shanghai)))
     assert [x.date() for x in day] == [dt.date(2026, 10, 2)] + [dt.date(2026, 10, 1)] * 8
     assert as_list(seconds) == [1800.0, 32400.0, 36900.0, 36900.0, 30600.0, 32400.0, 32400.0, 0.0, 32400.0]
