@@ -73,6 +73,7 @@ _SPACE = tuple(code for code in range(0x3001) if chr(code).isspace())
 RATING = "rating"  # a session's rating: a number or 非常满意 … 非常不满意
 _PLAIN = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?%?$"  # what DuckDB casts (and `n%`), as RE2
 # DuckDB's reader failing a typed cell: which column, and the cell
+_ZONED = re.compile(values.ZONED_STAMP)
 _UNCONVERTED = re.compile(r'converting column "c([0-9]+)"\. Could not convert string "(.*)" to \'DOUBLE\'')
 # "no value" marks DuckDB's reader may read as NULL in a typed column (not 延迟统计: it flags the row)
 _MARKS = values.NULL_VARIANTS - values.PENDING_MARKERS - {""}
@@ -304,24 +305,34 @@ class _Measure(_Odd):
 
 @dataclass
 class _Moments(_Odd):
-    """A session log's time column: DuckDB reads `2026-10-01 09:12:58`; csperf.values the rest."""
+    """A session log's time column: DuckDB reads `2026-10-01 09:12:58`, and once the log shows
+    them, stamps with a UTC offset (`…T01:00:00Z`, `+08:00`: on the shop's clock, its
+    TimeZone); csperf.values the rest."""
 
     order: str | None = None
+    zoned: bool = False  # the values read so far hold a stamp with an offset
 
     def learn(self, odd: list[str], text: Callable[[list[str]], list[str]]) -> None:
         day, clock, found = values.read_moments(pd.Series(text(odd), dtype=object), order=self.order)
         self.keep(odd, {"day": day, "clock": clock.astype(float)}, found.bad)
+        self.zoned = self.zoned or any(_ZONED.fullmatch(value) for value in odd)
 
     def cast(self) -> str:
         """SQL over the body: DuckDB's own reading of the cell (the format Arrow reads too)."""
-        return f"TRY_STRPTIME(c{self.index}, '%Y-%m-%d %H:%M:%S') AS t{self.index}"
+        plain = f"TRY_STRPTIME(c{self.index}, '%Y-%m-%d %H:%M:%S') AS t{self.index}"
+        return (f"{plain}, CAST(TRY_CAST(c{self.index} AS TIMESTAMPTZ) AS TIMESTAMP) AS z{self.index}"
+                if self.zoned else plain)
 
     def fast(self) -> str:
-        return f"(length({self.cell}) = 19 AND r.t{self.index} IS NOT NULL)"
+        plain = f"(length({self.cell}) = 19 AND r.t{self.index} IS NOT NULL)"
+        if not self.zoned:
+            return plain
+        return (f"({plain} OR (regexp_full_match({self.cell}, {literal(values.ZONED_STAMP)}) "
+                f"AND r.z{self.index} IS NOT NULL))")
 
     def parts(self, tables: dict[str, pd.DataFrame], joins: list[str]) -> tuple[str, str]:
         """SQL: (the day it names, seconds after midnight)."""
-        stamp = f"r.t{self.index}"
+        stamp = f"coalesce(r.t{self.index}, r.z{self.index})" if self.zoned else f"r.t{self.index}"
         day = (f"(CASE WHEN {self.cell} IS NULL THEN NULL WHEN {self.fast()} THEN CAST({stamp} AS DATE) "
                f"ELSE {self.odd_value('day', tables, joins)} END)")
         clock = (f"(CASE WHEN {self.cell} IS NULL THEN NULL WHEN {self.fast()} "

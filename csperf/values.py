@@ -541,6 +541,7 @@ _AB_Y = re.compile(r"^(\d{1,2})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{4})(?:[ T]+(.*
 # (`+08:00`): such a time is read as the shop's own clock (TIME_ZONE), as every other is.
 _OFFSET = r"(?:Z|[+-]\d{2}(?::?\d{2})?)"
 _ISO_STAMP = rf"\d{{4}}-\d{{2}}-\d{{2}}(?:[ T]\d{{2}}:\d{{2}}(?::\d{{2}}(?:\.\d+)?)?(?:\s?{_OFFSET})?)?"
+ZONED_STAMP = rf"\d{{4}}-\d{{2}}-\d{{2}}[ T]\d{{2}}:\d{{2}}:\d{{2}}(?:\.\d+)?\s?{_OFFSET}"  # also in DuckDB's RE2
 _CLOCK_OFFSET = re.compile(rf"^(.*:\d{{2}}(?:\.\d+)?)\s?({_OFFSET})$")  # after a time, never a date's -01
 _DAY_MONTH_YEAR = r"\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{4}"
 
