@@ -406,14 +406,14 @@ def lagging_note(as_of: dict, lang: str = "zh") -> str | None:
               "empty because their files have not come yet.")
 
 
-# What a period is compared with (queries.COMPARISONS): its name, and the name of a change against it.
-AGAINST = {"previous": (("上期", "the previous period"), ("环比", "changes")),
-           "last_year": (("去年同期", "the same period last year"), ("同比", "year-on-year changes"))}
+# What a period is compared with (queries.COMPARISONS): its name (zh, en), and a change against it in Chinese.
+AGAINST = {"previous": ("上期", "the previous period", "环比"),
+           "last_year": ("去年同期", "the same period last year", "同比")}
 
 
 def against_name(against: str = "previous", lang: str = "zh") -> str:
     """`上期` / `去年同期` (or their English), for the texts that name the compared period."""
-    zh, en = AGAINST[against][0]
+    zh, en, _ = AGAINST[against]
     return _t(lang, zh, en)
 
 
@@ -467,7 +467,7 @@ def comparable_previous(before: pd.Series, previous: tuple[date, date], firsts: 
     if gap is None:
         return before, None
     nothing, said = gap
-    change = AGAINST[against][1][0]
+    change = AGAINST[against][2]
     if nothing:
         return before.iloc[0:0], said + _t(lang, f"，不显示{change}。", ": no changes shown.")
     return before.drop([k.name for k in SUM_KPIS], errors="ignore"), said + _t(
@@ -547,7 +547,7 @@ def promotion_note(current, previous, lang: str = "zh", against: str = "previous
         parts.append(_t(lang, f"{name}含大促日 {fmt.joined(before, lang)}", f"{name} includes {fmt.joined(before, lang)}"))
     if not parts:
         return None
-    return _t(lang, "；".join(parts) + f"，{AGAINST[against][1][0]}变化受大促影响。",
+    return _t(lang, "；".join(parts) + f"，{AGAINST[against][2]}变化受大促影响。",
               "; ".join(parts) + ": changes reflect the promotion.")
 
 

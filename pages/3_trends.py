@@ -77,12 +77,12 @@ with by_team:
     charts.add_last_year(chart, last_year, metric, lang)
     st.plotly_chart(chart, key="tr_teams")
     if with_last_year:
+        had = not last_year.empty and last_year["value"].notna().any()
         st.caption(ui.t("灰色点线为去年同期的「全部」" + ("（按周：52 周前的同一周，星期对齐）" if grain == "week" else "")
-                        + "，画在今年的日期上；悬停可见去年的日期。" if not last_year.empty
-                        else "去年同期没有这个指标的数据。",
+                        + "，画在今年的日期上；悬停可见去年的日期。" if had else "去年同期没有这个指标的数据。",
                         "The grey dotted line is 'All' a year before" + (" (by week: the same week 52 weeks "
                         "before, weekdays aligned)" if grain == "week" else "")
-                        + ", drawn on this year's dates; hover for last year's date." if not last_year.empty
+                        + ", drawn on this year's dates; hover for last year's date." if had
                         else "No figures for this KPI a year before."))
     if not shops_own.empty:
         st.caption(ui.t("「店铺整体」来自没有客服列的店铺级文件（如生意参谋），与客服明细分开汇总。",
