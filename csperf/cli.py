@@ -367,6 +367,9 @@ def cmd_roster(args) -> int:
     if args.undo_change:
         print("✓ " + roster.undo_change(database, *_shop_account(args.undo_change), user=args.user))
         return 0
+    if args.rename:
+        print("✓ " + roster.rename(database, *args.rename, user=args.user))
+        return 0
     if args.history:
         _emit(roster.changes_frame(database), args.format)
         return 0
@@ -877,6 +880,9 @@ def build_parser() -> argparse.ArgumentParser:
                          ("--exclude", "排除: 是/否")):
         p.add_argument(option, help=f"--change: {what}")
     p.add_argument("--undo-change", metavar="SHOP:ACCOUNT", help="take back the account's latest recorded change")
+    p.add_argument("--rename", nargs=2, metavar=("OLD", "NEW"),
+                   help="a shop (店铺) or sub-account (店铺:账号) renamed on its platform: its history, roster, QA "
+                        "scores and targets move to the new name")
     p.set_defaults(run=cmd_roster)
 
     p = sub.add_parser("qa", help="import supervisor scores (QA; the VIP scheme's member care, data completeness)")

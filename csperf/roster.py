@@ -230,6 +230,41 @@ def undo_change(db: Database, shop: str, account: str, user: str | None = None) 
     return said
 
 
+def rename(db: Database, old: str, new: str, user: str | None = None) -> str:
+    """A shop (`旗舰店`) or a sub-account (`旗舰店:小美`) renamed on its platform: its history,
+    roster states, QA scores, targets and bound users move to the `new` name (a shop's new
+    name; for an account `店铺:新账号`, or the new account alone in the same shop), so the
+    files under the new name continue it (Database.rename). Returns what moved."""
+    (shop, account), (new_shop, new_account) = _named(old), _named(new)
+    if account is not None and new_account is None:  # a bare new name: the account's, in its shop
+        new_shop, new_account = shop, new_shop
+    if (account is None) != (new_account is None):
+        raise RosterError(f"店铺只能改成店铺名，账号只能改成账号：“{old}” → “{new}” — rename a shop to a shop name, "
+                          "an account to SHOP:ACCOUNT")
+    if not new_shop or (account is not None and not new_account) or (shop, account) == (new_shop, new_account):
+        raise RosterError(f"新名称为空或与原名称相同：“{new}” — the new name is empty or the same")
+    held = "shop = ?" + (" AND account = ?" if account is not None else "")
+    params = [shop, *([account] if account is not None else [])]
+    if not db.scalar(f"SELECT (SELECT count(*) FROM facts WHERE {held}) + (SELECT count(*) FROM roster WHERE {held})",
+                     params * 2):
+        raise RosterError(f"没有“{old}”的数据或花名册记录 — nothing is stored under {old}")
+    try:
+        moved = db.rename(shop, new_shop, account, new_account, username=user)
+    except ValueError as exc:
+        raise RosterError(str(exc)) from None
+    was, now = (f"{shop}:{account}", f"{new_shop}:{new_account}") if account is not None else (shop, new_shop)
+    return (f"{was} 已改名为 {now}：{moved['fact_rows']} 行数据、{moved['roster']} 个花名册账号随之改名 — "
+            f"{was} renamed {now}: {moved['fact_rows']} rows of figures and {moved['roster']} roster "
+            f"account{'' if moved['roster'] == 1 else 's'} moved")
+
+
+def _named(text: str) -> tuple[str, str | None]:
+    """`店铺` → (店铺, None); `店铺:账号` or `店铺：账号` → (店铺, 账号), split at the last colon
+    (a shop's name is taken whole, a JD-style dash in it included)."""
+    shop, colon, account = str(text or "").strip().replace("：", ":").rpartition(":")
+    return (shop.strip(), account.strip()) if colon else (account.strip(), None)
+
+
 def changes_frame(db: Database) -> pd.DataFrame:
     """Every state of the accounts with a recorded change, oldest first: shop, account,
     valid_from (None: from the beginning), valid_to (None: still in force), as YYYY-MM-DD,

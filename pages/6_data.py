@@ -463,12 +463,43 @@ def roster_history() -> None:
                               key="dt_change_undo_account")
         if st.form_submit_button(t("撤销变更", "Take back")):
             shop, account = picked.rsplit(":", 1)
-            try:
-                said = roster.undo_change(db, shop, account, user=username)
-            except roster.RosterError as exc:
-                ui.error(exc)
-            else:
-                saved_then_flash("dt_roster_saves", t(*said.split(" — ", 1)))
+            roster_said(lambda: roster.undo_change(db, shop, account, user=username))
+
+
+def roster_said(write) -> None:
+    """Run a roster write; its "中文 — English" message shows after the rerun, a refusal at once."""
+    try:
+        said = write()
+    except roster.RosterError as exc:
+        ui.error(exc)
+    else:
+        saved_then_flash("dt_roster_saves", t(*said.split(" — ", 1)))
+
+
+def rename_form(current: pd.DataFrame) -> None:
+    """A shop or sub-account renamed on its platform: its history moves to the new name."""
+    with st.expander(t("店铺或子账号改名", "A shop or sub-account renamed")):
+        st.caption(t("店铺或子账号在平台上改了名后，新导出的文件用新名字：在这里把旧名字的全部数据、花名册、质检分和目标"
+                     "改到新名字下，历史就接得上。两个名字下有同一账号的花名册、同一月的质检分或目标时不改名，并列出冲突。",
+                     "After a shop or sub-account is renamed on its platform, new exports carry the new name: move "
+                     "everything under the old name (figures, roster, QA scores, targets) to the new one so the "
+                     "history carries on. Refused, with the clashes listed, where both names hold one roster "
+                     "account, QA month or target."))
+        names = [*ui.query("filter_options")["shop"],
+                 *dict.fromkeys(f"{s}:{a}" for s, a in zip(current["shop"], current["account"]))]
+        with st.form("dt_rename"):
+            cols = st.columns(2)
+            old = cols[0].selectbox(t("原名称（店铺，或 店铺:子账号）", "Old name (shop, or shop:account)"), names,
+                                    key="dt_rename_old")
+            new = cols[1].text_input(t("新名称（子账号可只写新账号名）", "New name (for an account, the new account alone will do)"),
+                                     key="dt_rename_new")
+            sure = st.checkbox(t("确认改名（会改动已导入的数据）", "Rename (this rewrites imported data)"),
+                               key="dt_rename_sure")
+            if st.form_submit_button(t("改名", "Rename")):
+                if not sure:
+                    st.warning(t("请先勾选确认。", "Tick the box to confirm first."))
+                    return
+                roster_said(lambda: roster.rename(db, old, new, user=username))
 
 
 with tabs[3]:
@@ -516,6 +547,8 @@ with tabs[3]:
         if not current.empty:
             record_change_form(current)
     roster_history()
+    if frame.can("edit_roster"):
+        rename_form(current)
 
 # -- QA scores ---------------------------------------------------------------------------------------
 with tabs[4]:

@@ -186,6 +186,18 @@ def test_a_team_move_is_recorded_from_a_date_listed_and_taken_back(cli_db, tmp_p
     assert code != 0 and "没有记录过变更" in err and "Traceback" not in err
 
 
+def test_a_renamed_shop_is_renamed_from_the_command_line_and_a_clash_is_refused(cli_db, tmp_path, capsys):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("店铺,账号,姓名,团队\n拼多多店,阿强,张强,一组\n拼多多店,阿美,王美,一组\n", encoding="utf-8")
+    run(capsys, "roster", str(roster))
+    code, out, _ = run(capsys, "roster", "--rename", "拼多多店", "拼多多旗舰店")
+    assert code == 0 and out.startswith("✓ 拼多多店 已改名为 拼多多旗舰店：0 行数据、2 个花名册账号随之改名")
+    code, _, err = run(capsys, "roster", "--rename", "拼多多旗舰店:阿强", "阿美")
+    assert code != 0 and "nothing renamed: roster: 阿美" in err and "Traceback" not in err
+    code, out, _ = run(capsys, "roster", "--format", "csv")
+    assert [(r["shop"], r["account"]) for r in csv_rows(out)] == [("拼多多旗舰店", "阿强"), ("拼多多旗舰店", "阿美")]
+
+
 def test_a_bad_file_is_refused_with_its_name_and_no_traceback(cli_db, tmp_path, capsys):
     junk = tmp_path / "not-an-export.xlsx"
     junk.write_bytes(b"this is not a workbook")

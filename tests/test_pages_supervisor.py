@@ -686,6 +686,25 @@ def test_a_change_the_roster_cannot_take_is_refused_on_the_page(app_db):
     assert roster.changes_frame(open_db()).empty
 
 
+def test_a_renamed_shop_is_renamed_on_the_data_page_once_confirmed(app_db):
+    at = ran(DATA)
+    form = at.form(key="dt_rename")
+    assert "旗舰店:小美" in form.selectbox(key="dt_rename_old").options
+    form.selectbox(key="dt_rename_old").set_value("旗舰店")
+    form.text_input(key="dt_rename_new").input("官方旗舰店")
+    form.form_submit_button[0].click()
+    at.run()
+    assert "请先勾选确认。" in texts(at.warning) and "官方旗舰店" not in set(queries.agent_kpis(
+        open_db(), "2026-10-01", "2026-10-31")["shop"])
+    at.form(key="dt_rename").checkbox(key="dt_rename_sure").check()
+    at.form(key="dt_rename").form_submit_button[0].click()
+    at.run()
+    assert not at.exception
+    assert any(m.startswith("旗舰店 已改名为 官方旗舰店：") for m in texts(at.success))
+    assert set(queries.agent_kpis(open_db(), "2026-10-01", "2026-10-31")["shop"]) == {"官方旗舰店", "拼多多店"}
+    assert "官方旗舰店:小美" in at.form(key="dt_rename").selectbox(key="dt_rename_old").options
+
+
 def test_the_roster_scores_and_targets_are_edited_whole_not_in_a_ten_row_window(app_db, monkeypatch):
     import streamlit as st
 

@@ -444,3 +444,63 @@ def test_a_recorded_change_is_checked_undone_and_kept_by_the_editor(db):
     assert changes_frame(db).empty and db.scalar("SELECT count(*) FROM roster_past") == 0
     assert [parse_day(v) for v in ("2026-07-01", "2026/7/1", "2026年7月1日", "20260701", 46204,
                                    datetime(2026, 7, 1, 9))] == [date(2026, 7, 1)] * 6
+
+
+def test_a_renamed_shop_keeps_its_history_roster_scores_targets_and_users(db):
+    from conftest import populate
+
+    from csperf import auth, schemes, targets
+    from csperf.roster import rename
+
+    populate(db)
+    set_qa(db, "旗舰店", "小美", "2026-10", 95)
+    targets.set_target(db, "sales", "2026-10", 100_000, shop="旗舰店")
+    schemes.ensure_presets(db)
+    schemes.assign_scheme(db, "presales", "售前标准方案", "2026-10-01", shop="旗舰店")
+    before = queries.agent_kpis(db, "2026-10-01", "2026-10-31").set_index(["shop", "agent"])
+    said = rename(db, "旗舰店", "官方旗舰店", user="owner")
+    assert said.startswith("旗舰店 已改名为 官方旗舰店：") and "4 个花名册账号随之改名" in said
+    after = queries.agent_kpis(db, "2026-10-01", "2026-10-31").set_index(["shop", "agent"])
+    assert sorted(after.index.get_level_values("shop").unique()) == ["官方旗舰店", "拼多多店"]
+    moved = after.loc["官方旗舰店"]
+    pd.testing.assert_series_equal(moved["sales"], before.loc["旗舰店"]["sales"])  # the same figures, the new name
+    assert moved.loc["小美", "team"] == "A组" and moved.loc["小美", "qa_score"] == 95
+    assert queries.scope_targets(db, "2026-10-01", "2026-10-31")["shop"].tolist() == ["官方旗舰店"]
+    assert auth.user_by_name(db, "xiaomei").shop == "官方旗舰店"
+    assert db.scalar("SELECT count(*) FROM scheme_assignments WHERE shop = '官方旗舰店'") == 1
+    assert db.scalar("SELECT detail FROM audit WHERE action = 'rename'").startswith("旗舰店 → 官方旗舰店")
+
+
+def test_a_renamed_account_continues_in_the_files_under_its_new_name(db):
+    """Files under the new name came in before the rename was recorded: both halves of the
+    history join, and a day both hold counts once (the later import)."""
+    from csperf.roster import rename
+
+    load_days(db, "店", "old", [date(2026, 9, 29), date(2026, 9, 30)])
+    load_days(db, "店", "new", [date(2026, 9, 30), date(2026, 10, 1)])
+    with db.write() as cur:
+        cur.execute("INSERT INTO roster (shop, account, name, team) VALUES ('店', 'old', '王美', 'A组')")
+    said = rename(db, "店:old", "new")
+    assert said == ("店:old 已改名为 店:new：2 行数据、1 个花名册账号随之改名 — "
+                    "店:old renamed 店:new: 2 rows of figures and 1 roster account moved")
+    rows = queries.agent_kpis(db, "2026-09-01", "2026-10-31")
+    assert rows[["agent", "name", "team", "receptions", "days"]].values.tolist() == [["new", "王美", "A组", 3.0, 3]]
+
+
+def test_a_rename_onto_a_name_holding_the_same_records_is_refused_and_changes_nothing(db):
+    from csperf.roster import rename
+
+    load_days(db, "店", "a", [date(2026, 10, 1)])
+    load_days(db, "店", "b", [date(2026, 10, 2)])
+    for account in ("a", "b"):
+        set_qa(db, "店", account, "2026-10", 90)
+    with db.write() as cur:
+        cur.execute("INSERT INTO roster (shop, account) VALUES ('店', 'a'), ('店', 'b')")
+    with pytest.raises(RosterError) as refused:
+        rename(db, "店:a", "店：b")
+    assert str(refused.value).endswith("nothing renamed: roster: b; qa_scores: 2026-10-01")
+    assert sorted(queries.agent_kpis(db, "2026-10-01", "2026-10-31")["agent"]) == ["a", "b"]
+    for old, new, message in (("店", "店", "相同"), ("店", "新店:a", "店铺只能改成店铺名"), ("无此店", "新店", "没有“无此店”"),
+                              ("店:a", "店:", "为空")):
+        with pytest.raises(RosterError, match=message):
+            rename(db, old, new)
