@@ -450,6 +450,7 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "roster_bind": ("绑定账号", "account bound"), "level_pay": ("级别底薪", "level base pay"),
     "roster_change": ("花名册变更", "roster change recorded"),
     "roster_change_undone": ("撤销花名册变更", "roster change taken back"),
+    "rename": ("店铺或账号改名", "shop or account renamed"),
     "qa_import": ("导入质检分", "QA scores imported"), "qa_set": ("录入质检分", "QA score entered"),
     "scheme_save": ("保存方案", "scheme saved"), "scheme_assign": ("指派方案", "scheme assigned"),
     "target_set": ("设置目标", "target set"), "target_clear": ("删除目标", "target cleared"),
