@@ -579,38 +579,36 @@ class Database:
         does (the later import wins); so do the days both hold sessions on. Refused, with
         nothing changed, where both names hold one roster account, QA month, target,
         assignment or session id. Returns the rows moved per table."""
-        old_where, new_where = ["shop = ?"], ["shop = ?"]
-        old_params, new_params = [shop], [new_shop]
-        if account is not None:
-            old_where.append("account = ?")
-            new_where.append("account = ?")
-            old_params.append(account)
-            new_params.append(new_account)
-        old_sql, new_sql = " AND ".join(old_where), " AND ".join(new_where)
+        renamed = ("shop",) if account is None else ("shop", "account")  # the key columns the rename changes
+        old_params, new_params = [shop, account][:len(renamed)], [new_shop, new_account][:len(renamed)]
+        where = " AND ".join(f"{c} = ?" for c in renamed)
+        # an account rename leaves the rows that name a shop alone (assignments, imports) where they are
+        tables = [table for table, (named, _) in _RENAMED_TABLES.items() if named or account is None]
         with self.write() as cur:
-            clashes = [f"{table}: {', '.join('·'.join(str(v) for v in key if v not in ('', None)) for key in keys)}"
-                       for table, columns in _RENAME_CLASHES.items()
-                       if (account is None or "account" in columns)
-                       for keys in [_clashing(cur, table, [c for c in columns if c not in ("shop", "account")
-                                                           or (c == "account" and account is None)],
-                                              old_sql, old_params, new_sql, new_params)] if keys]
+            clashes = []
+            for table in tables:
+                unique = _RENAMED_TABLES[table][1]
+                keys = unique and _clashing(cur, table, [c for c in unique if c not in renamed], where,
+                                            old_params, new_params)
+                if keys:
+                    clashes.append(f"{table}: " + ", ".join("·".join(str(v) for v in key if v not in ("", None))
+                                                            for key in keys))
             if clashes:
                 raise ValueError("新旧名称下有重复的记录，未改名 — both names hold the same records, nothing "
                                  "renamed: " + "; ".join(clashes))
             cur.execute(f"CREATE OR REPLACE TEMP TABLE touched_days AS SELECT DISTINCT ? AS shop, "
-                        f"{'?' if account is not None else 'account'} AS account, day FROM sessions WHERE {old_sql} "
-                        f"INTERSECT SELECT shop, account, day FROM sessions WHERE {new_sql}",
+                        f"{'?' if account is not None else 'account'} AS account, day FROM sessions WHERE {where} "
+                        f"INTERSECT SELECT shop, account, day FROM sessions WHERE {where}",
                         [new_shop, *([new_account] if account is not None else []), *old_params, *new_params])
             moved = {}
-            for table in ("fact_rows", "sessions", "sessions_superseded", "roster", "roster_past", "qa_scores",
-                          "kpi_targets", "users", *(() if account is not None else ("scheme_assignments", "imports"))):
-                sets = "shop = ?" + (", account = ?" if account is not None else "")
-                cur.execute(f"UPDATE {table} SET {sets} WHERE {old_sql}", [*new_params, *old_params])
+            for table in tables:
+                cur.execute(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in renamed)} WHERE {where}",
+                            [*new_params, *old_params])
                 moved[table] = cur.fetchall()[0][0]
+            cur.execute(f"CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT shop, account FROM fact_rows "
+                        f"WHERE {where}", new_params)
             if cur.execute("SELECT count(*) FROM touched_days").fetchall()[0][0]:
                 self._refold_sessions(cur)
-            cur.execute(f"CREATE OR REPLACE TEMP TABLE touched AS SELECT DISTINCT shop, account FROM fact_rows "
-                        f"WHERE {new_sql}", new_params)
             self._refresh_current(cur)
             what = f"{shop}:{account} → {new_shop}:{new_account}" if account is not None else f"{shop} → {new_shop}"
             self.audit(cur, username, "rename", f"{what} ({moved['fact_rows']} fact rows)")
@@ -966,22 +964,31 @@ def _landed(rows: SqlRows, inserted: int, key: str, found: tuple) -> None:
                      "shops": list(shops or [])})
 
 
-# The keys two names may both hold, per table, where a rename would make two rows one.
-_RENAME_CLASHES = {"roster": ("shop", "account"), "roster_past": ("shop", "account", "valid_to"),
-                   "qa_scores": ("shop", "account", "month"),
-                   "kpi_targets": ("metric", "shop", "team", "account", "month"),
-                   "scheme_assignments": ("role", "shop", "team", "valid_from"), "sessions": ("shop", "session_id")}
+# The tables a rename moves: whether their rows name an account, and the key that must stay
+# unique (rows of the old name and of the new one agreeing on the rest of it would become one;
+# None: both may stand, as facts do, superseded by the later import).
+_RENAMED_TABLES = {
+    "fact_rows": (True, None),
+    "sessions": (True, ("shop", "session_id")),
+    "sessions_superseded": (True, None),
+    "roster": (True, ("shop", "account")),
+    "roster_past": (True, ("shop", "account", "valid_to")),
+    "qa_scores": (True, ("shop", "account", "month")),
+    "kpi_targets": (True, ("metric", "shop", "team", "account", "month")),
+    "users": (True, None),
+    "scheme_assignments": (False, ("role", "shop", "team", "valid_from")),
+    "imports": (False, None),
+}
 
 
-def _clashing(cur, table: str, same: list[str], old_sql: str, old_params: list, new_sql: str,
-              new_params: list) -> list[tuple]:
+def _clashing(cur, table: str, same: list[str], where: str, old_params: list, new_params: list) -> list[tuple]:
     """Up to three keys (the `same` columns; with none, the names are the whole key and any
     row under both clashes: the new account is named) that rows of the old name and of the
-    new one share."""
+    new one (`where` over each's params) share."""
     same_on = " AND ".join(f"a.{c} IS NOT DISTINCT FROM b.{c}" for c in same) or "true"
     return cur.execute(
         f"SELECT DISTINCT {', '.join(f'b.{c}' for c in same) or 'b.account'} FROM "
-        f"(SELECT * FROM {table} WHERE {old_sql}) a JOIN (SELECT * FROM {table} WHERE {new_sql}) b ON {same_on} "
+        f"(SELECT * FROM {table} WHERE {where}) a JOIN (SELECT * FROM {table} WHERE {where}) b ON {same_on} "
         "LIMIT 3", [*old_params, *new_params]).fetchall()
 
 

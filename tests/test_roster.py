@@ -504,3 +504,18 @@ def test_a_rename_onto_a_name_holding_the_same_records_is_refused_and_changes_no
                               ("店:a", "店:", "为空")):
         with pytest.raises(RosterError, match=message):
             rename(db, old, new)
+
+
+def test_a_renamed_account_with_sessions_under_both_names_on_one_day_counts_each_session_once(tmp_path, db):
+    from csperf import importer
+    from csperf.roster import rename
+
+    header = "会话ID,客服,开始时间,首次响应(秒),是否回复"
+    for name, account, ids in (("old.csv", "old", (1, 2)), ("new.csv", "new", (3,))):
+        lines = [header, *(f"S{i},店:{account},2026-10-05 09:0{i}:00,10,是" for i in ids)]
+        (tmp_path / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        importer.import_file(db, tmp_path / name)
+    rename(db, "店:old", "new")
+    day = queries.agent_kpis(db, "2026-10-05", "2026-10-05")
+    assert day[["agent", "receptions"]].values.tolist() == [["new", 3.0]]  # 2 + 1, folded again as one day
+    assert db.scalar("SELECT count(*) FROM sessions WHERE account = 'new'") == 3
