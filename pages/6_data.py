@@ -490,14 +490,15 @@ def rename_form(current: pd.DataFrame) -> None:
         with st.form("dt_rename"):
             cols = st.columns(2)
             old = cols[0].selectbox(t("原名称（店铺，或 店铺:子账号）", "Old name (shop, or shop:account)"), names,
-                                    key="dt_rename_old")
+                                    index=None, placeholder=t("选择要改名的店铺或账号", "Pick the shop or account"),
+                                    key="dt_rename_old")  # never a default: a rename is chosen, not fallen into
             new = cols[1].text_input(t("新名称（子账号可只写新账号名）", "New name (for an account, the new account alone will do)"),
                                      key="dt_rename_new")
             sure = st.checkbox(t("确认改名（会改动已导入的数据）", "Rename (this rewrites imported data)"),
                                key="dt_rename_sure")
             if st.form_submit_button(t("改名", "Rename")):
-                if not sure:
-                    st.warning(t("请先勾选确认。", "Tick the box to confirm first."))
+                if old is None or not sure:
+                    st.warning(t("请先选择原名称并勾选确认。", "Pick the old name and tick the box first."))
                     return
                 roster_said(lambda: roster.rename(db, old, new, user=username))
 

@@ -690,11 +690,12 @@ def test_a_renamed_shop_is_renamed_on_the_data_page_once_confirmed(app_db):
     at = ran(DATA)
     form = at.form(key="dt_rename")
     assert "旗舰店:小美" in form.selectbox(key="dt_rename_old").options
+    assert form.selectbox(key="dt_rename_old").value is None  # nothing renamed by default
     form.selectbox(key="dt_rename_old").set_value("旗舰店")
     form.text_input(key="dt_rename_new").input("官方旗舰店")
     form.form_submit_button[0].click()
     at.run()
-    assert "请先勾选确认。" in texts(at.warning) and "官方旗舰店" not in set(queries.agent_kpis(
+    assert "请先选择原名称并勾选确认。" in texts(at.warning) and "官方旗舰店" not in set(queries.agent_kpis(
         open_db(), "2026-10-01", "2026-10-31")["shop"])
     at.form(key="dt_rename").checkbox(key="dt_rename_sure").check()
     at.form(key="dt_rename").form_submit_button[0].click()
