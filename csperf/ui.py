@@ -593,7 +593,6 @@ PERIOD_LABELS = {"month": ("本月", "This month"), "last_month": ("上月", "La
 
 FILTERS = ("shop", "team", "role", "shift")  # the sidebar's, each as f_<name> in the session
 VIEW_PARAMS = ("period", "from", "to", "against", *FILTERS)
-AGAINST_LABELS = {"previous": ("上期（环比）", "Previous period"), "last_year": ("去年同期（同比）", "Same period last year")}
 
 
 def _view_from_address() -> None:
@@ -821,7 +820,7 @@ def _sidebar(frame: Frame, first: date | None, last: date | None) -> None:
         st.caption(f"{frame.date_from:%Y-%m-%d} ~ {frame.date_to:%Y-%m-%d}")
         frame.against = st.selectbox(t("对比", "Compare with"), queries.COMPARISONS,
                                      **_remembered("w_against", "f_against", "previous"),
-                                     format_func=lambda v: t(*AGAINST_LABELS[v]),
+                                     format_func=lambda v: views.against_label(v, lang()),
                                      help=t("变化、名次升降和下滑提醒对比的期间：上期，或去年同期（大促对大促）",
                                             "What changes, rank moves and slip alerts compare with: the period "
                                             "before, or the same dates last year (a promotion against a promotion)"))

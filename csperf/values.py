@@ -674,7 +674,7 @@ def _iso_uniques(with_time: bool):
 def _iso_local(strings: pd.Series) -> pd.Series:
     """ISO dates and timestamps (_ISO_STAMP) as datetime64[s]; those with an offset moved
     onto the shop's own clock (TIME_ZONE)."""
-    zoned = strings.str.contains(rf":\d{{2}}(?:\.\d+)?\s?{_OFFSET}$").to_numpy(dtype=bool)
+    zoned = strings.str.match(_CLOCK_OFFSET).to_numpy(dtype=bool)
     out = pd.to_datetime(strings.where(~zoned), format="ISO8601", errors="coerce").astype("datetime64[s]")
     if zoned.any():
         moved = pd.to_datetime(strings[zoned].str.replace(r"\s(?=[Z+-][\d:]*$)", "", regex=True),

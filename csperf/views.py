@@ -406,15 +406,22 @@ def lagging_note(as_of: dict, lang: str = "zh") -> str | None:
               "empty because their files have not come yet.")
 
 
-# What a period is compared with (queries.COMPARISONS): its name (zh, en), and a change against it in Chinese.
-AGAINST = {"previous": ("上期", "the previous period", "环比"),
-           "last_year": ("去年同期", "the same period last year", "同比")}
+# What a period is compared with (queries.COMPARISONS): its name (zh, en), the English beside a
+# figure of it, and a change against it in Chinese.
+AGAINST = {"previous": ("上期", "the previous period", "previous", "环比"),
+           "last_year": ("去年同期", "the same period last year", "last year", "同比")}
 
 
 def against_name(against: str = "previous", lang: str = "zh") -> str:
     """`上期` / `去年同期` (or their English), for the texts that name the compared period."""
-    zh, en, _ = AGAINST[against]
+    zh, en, _, _ = AGAINST[against]
     return _t(lang, zh, en)
+
+
+def against_label(against: str, lang: str = "zh") -> str:
+    """The sidebar's choice: `上期（环比）` / `去年同期（同比）`, `Previous period` / …"""
+    zh, en, _, change = AGAINST[against]
+    return _t(lang, f"{zh}（{change}）", _capital(en.removeprefix("the ")))
 
 
 def _capital(text: str) -> str:
@@ -467,7 +474,7 @@ def comparable_previous(before: pd.Series, previous: tuple[date, date], firsts: 
     if gap is None:
         return before, None
     nothing, said = gap
-    change = AGAINST[against][2]
+    change = AGAINST[against][3]
     if nothing:
         return before.iloc[0:0], said + _t(lang, f"，不显示{change}。", ": no changes shown.")
     return before.drop([k.name for k in SUM_KPIS], errors="ignore"), said + _t(
@@ -547,7 +554,7 @@ def promotion_note(current, previous, lang: str = "zh", against: str = "previous
         parts.append(_t(lang, f"{name}含大促日 {fmt.joined(before, lang)}", f"{name} includes {fmt.joined(before, lang)}"))
     if not parts:
         return None
-    return _t(lang, "；".join(parts) + f"，{AGAINST[against][2]}变化受大促影响。",
+    return _t(lang, "；".join(parts) + f"，{AGAINST[against][3]}变化受大促影响。",
               "; ".join(parts) + ": changes reflect the promotion.")
 
 
@@ -642,8 +649,7 @@ def slipped_alerts(now: pd.DataFrame, before: pd.DataFrame, metrics: Iterable[st
             need = min_sample(metric)
             slipped &= (both[f"{metric}_n"] >= need) & (both[f"{metric}_n_before"] >= need)
         flagged[metric] = slipped.fillna(False).astype(bool)
-    says = (f"比{against_name(against)}明显下滑",
-            "slipped since the previous period" if against == "previous" else "slipped against the same period last year")
+    says = (f"比{against_name(against)}明显下滑", f"slipped against {against_name(against, 'en')}")
     return _agent_alerts(both, flagged, "slipped", lambda row, metric, lang: _slip(row, metric, lang, against), says)
 
 
@@ -678,7 +684,7 @@ def _slip(row, metric: str, lang: str, against: str = "previous") -> str:
     was = fmt.value(metric, row[f"{metric}_before"], lang)
     team = f"{fmt.value(metric, row[f'{metric}_team_before'], lang)} → {fmt.value(metric, row[f'{metric}_team'], lang)}"
     return (f"{now}（{against_name(against, lang)} {was}；团队 {team}）" if lang == "zh"
-            else f"{now} ({'previous' if against == 'previous' else 'last year'} {was}; team {team})")
+            else f"{now} ({AGAINST[against][2]} {was}; team {team})")
 
 
 def _who(row, lang: str) -> str:

@@ -76,14 +76,14 @@ with by_team:
                  if with_last_year else pd.DataFrame())
     charts.add_last_year(chart, last_year, metric, lang)
     st.plotly_chart(chart, key="tr_teams")
-    if with_last_year:
-        had = not last_year.empty and last_year["value"].notna().any()
-        st.caption(ui.t("灰色点线为去年同期的「全部」" + ("（按周：52 周前的同一周，星期对齐）" if grain == "week" else "")
-                        + "，画在今年的日期上；悬停可见去年的日期。" if had else "去年同期没有这个指标的数据。",
-                        "The grey dotted line is 'All' a year before" + (" (by week: the same week 52 weeks "
-                        "before, weekdays aligned)" if grain == "week" else "")
-                        + ", drawn on this year's dates; hover for last year's date." if had
-                        else "No figures for this KPI a year before."))
+    if with_last_year and (last_year.empty or not last_year["value"].notna().any()):
+        st.caption(ui.t("去年同期没有这个指标的数据。", "No figures for this KPI a year before."))
+    elif with_last_year:
+        weeks_zh, weeks_en = (("（按周：52 周前的同一周，星期对齐）", " (by week: the same week 52 weeks before, weekdays aligned)")
+                              if grain == "week" else ("", ""))
+        st.caption(ui.t(f"灰色点线为去年同期的「全部」{weeks_zh}，画在今年的日期上；悬停可见去年的日期。",
+                        f"The grey dotted line is 'All' a year before{weeks_en}, drawn on this year's dates; "
+                        "hover for last year's date."))
     if not shops_own.empty:
         st.caption(ui.t("「店铺整体」来自没有客服列的店铺级文件（如生意参谋），与客服明细分开汇总。",
                         "'Whole shop' is from shop-level files with no agent column (such as 生意参谋), pooled apart "
