@@ -27,6 +27,8 @@ SLIDE_SECONDS = 12
 LIVE_SECONDS = 10  # how often the screen asks whether new figures came in (also while paused)
 RUNNERS_UP = 9  # places 4–12 under the top three (ranking, most improved)
 SUMMARY_KPIS = ("sales", "conversion_rate", "aov", "receptions", "first_response_s", "satisfaction")
+# a trend chart's height and type size (px) on a 1080p screen, and where the height is 820 px or less
+SCREEN_SIZES = {"tall": (600, 22), "short": (372, 14)}
 lang = ui.lang()
 
 st.markdown("""<style>
@@ -69,7 +71,8 @@ st.markdown("""<style>
 .rv-dots b{color:#E4393C}
 .st-key-rv_clicker{display:none}
 @media (max-height:820px){:root{--u:.62rem}.block-container{padding-top:1.2rem;padding-bottom:1rem}
-  [data-testid='stPlotlyChart']{zoom:.62}}
+  [class*='st-key-rv_tall_']{display:none}}
+@media (min-height:821px){[class*='st-key-rv_short_']{display:none}}
 @media (max-width:1360px){[data-testid='stButton'] kbd{display:none}}  /* the label before its key */
 </style>""", unsafe_allow_html=True)
 
@@ -307,15 +310,17 @@ def slide_trend() -> None:
         no_figures()
         return
     promotions = queries.promotion_days(*week)
-    left, right = st.columns(2)
-    with left:
-        st.markdown(f"<div class='rv-label'>{esc(ui.label('conversion_rate'))}</div>", unsafe_allow_html=True)
-        st.plotly_chart(charts.trend_lines(conversion, "conversion_rate", promotions, series="team", lang=lang,
-                                           height=600, font_size=22), key="rv_conversion", config={"displayModeBar": False})
-    with right:
-        st.markdown(f"<div class='rv-label'>{esc(ui.label('sales'))}</div>", unsafe_allow_html=True)
-        st.plotly_chart(charts.trend_lines(sales, "sales", promotions, series="team", lang=lang, height=600,
-                                           font_size=22), key="rv_sales", config={"displayModeBar": False})
+    for column, (metric, trend) in zip(st.columns(2), (("conversion_rate", conversion), ("sales", sales))):
+        with column:
+            st.markdown(f"<div class='rv-label'>{esc(ui.label(metric))}</div>", unsafe_allow_html=True)
+            # drawn for a tall screen and again for a short one, the page's CSS showing the one that
+            # fits: Plotly sizes a chart to its column before CSS applies, so a chart shrunk with
+            # `zoom` filled only part of its column on a 720p projector
+            for size, (height, font) in SCREEN_SIZES.items():
+                with st.container(key=f"rv_{size}_{metric}"):
+                    st.plotly_chart(charts.trend_lines(trend, metric, promotions, series="team", lang=lang,
+                                                       height=height, font_size=font),
+                                    key=f"rv_chart_{size}_{metric}", config={"displayModeBar": False})
 
 
 def slide_awards() -> None:

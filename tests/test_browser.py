@@ -337,6 +337,7 @@ def test_weekly_review_slides_fit_the_screen_without_scrolling(server, open_tab,
     wait_idle(page)
     head = page.locator(".rv-head").bounding_box()
     assert head["height"] < 2 * font_px(page, ".rv-head")  # one line
+    seen_charts = 0
     for number in range(1, 7):
         page.locator(".rv-dots").filter(has_text=f"{number} / 6").wait_for()
         wait_idle(page)
@@ -348,8 +349,15 @@ def test_weekly_review_slides_fit_the_screen_without_scrolling(server, open_tab,
         clipped = page.evaluate("""() => [...document.querySelectorAll('.rv-value, [data-testid="stButton"] button p')]
             .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)""")
         assert clipped == [], title
+        # a chart fills its column: the one drawn for this screen's height shows, the other is hidden
+        charts = page.evaluate("""() => [...document.querySelectorAll("[data-testid='stPlotlyChart']")]
+            .filter(e => e.offsetParent !== null).map(e => [e.querySelector('.main-svg').getBoundingClientRect().width,
+                e.closest("[data-testid='stColumn']").getBoundingClientRect().width])""")
+        assert all(chart >= 0.9 * column for chart, column in charts), (title, charts)
+        seen_charts += len(charts)
         page.get_by_role("button", name="下一页").click()
         page.wait_for_timeout(300)
+    assert seen_charts == 2  # the trend slide's two, once each
 
 
 def test_weekly_review_fills_a_big_screen(server, open_tab):
