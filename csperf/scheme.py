@@ -401,6 +401,7 @@ def _parse_pay(c: _Checker, raw: Any) -> Pay:
             pool=c.number(tb.get("pool"), "pay.team_bonus.pool", non_negative=True) or 0,
             split=split if split in SPLITS else "equal",
         )
+        _fraction(c, pay.team_bonus.metric, pay.team_bonus.target, "pay.team_bonus.target")
     return pay
 
 

@@ -180,6 +180,8 @@ ONE_KPI = '[[kpi]]\nmetric = "receptions"\nweight = 10\n'
          "kpi[0].worst: 比率写成小数"),
         (BASE + '[[kpi]]\nmetric = "satisfaction"\nweight = 1\nmethod = "bands"\nbands = [[0.5, 50], [90, 100]]\n',
          "kpi[0].bands[1][0]: 比率写成小数"),
+        (BASE + ONE_KPI + '[pay]\nteam_bonus = { metric = "conversion_rate", target = 60, pool = 3000 }\n',
+         "pay.team_bonus.target: 比率写成小数：60% 写作 0.6"),
     ],
 )
 def test_validation_names_the_field(text, expected):
