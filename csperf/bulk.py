@@ -119,6 +119,9 @@ class Sql:
     def __gt__(self, number: float) -> Sql:
         return Sql(f"({self.text} > {number!r})")
 
+    def __invert__(self) -> Sql:
+        return Sql(f"(NOT {self.text})")
+
     @staticmethod
     def present_sum(parts: list[Sql]) -> Sql:
         """Σ of the known parts, NULL when none is known (pandas' sum with min_count=1)."""

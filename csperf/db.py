@@ -24,7 +24,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from csperf.metrics import MEASURE_NAMES, RATIO_PARTNERS, label
+from csperf.metrics import FALLBACKS, MEASURE_NAMES, RATIO_PARTNERS, label
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = PROJECT_ROOT / "data" / "csperf.duckdb"
@@ -111,9 +111,15 @@ def _stored_measures(cur) -> list[str]:
 
 
 def _facts_view(cur) -> None:
-    """`facts`: fact_rows with every measure of the catalogue (NULL where no column is stored)."""
+    """`facts`: fact_rows with every measure of the catalogue (NULL where no column is stored),
+    a measure no report gave read from its fallback (metrics.FALLBACKS)."""
     stored = set(_stored_measures(cur))
-    measures = ", ".join(m if m in stored else f"CAST(NULL AS DOUBLE) AS {m}" for m in MEASURE_NAMES)
+
+    def read(m: str) -> str:
+        given = [c for c in (m, FALLBACKS.get(m)) if c in stored]
+        return f"coalesce({', '.join(given)}) AS {m}" if given else f"CAST(NULL AS DOUBLE) AS {m}"
+
+    measures = ", ".join(read(m) for m in MEASURE_NAMES)
     cur.execute(f"CREATE OR REPLACE VIEW facts AS SELECT {', '.join(_FACT_FIELDS)}, {measures}, provisional_from "
                 "FROM fact_rows")
 

@@ -1758,7 +1758,9 @@ def rebuild(counts: dict[str, pd.Series], rates: dict[str, pd.Series], averages:
             fill("sales_buyers", m["sales"] / aov.where(aov > 0))
         else:
             missing.append("aov")
-    if "paid_buyers" in m:
+    if "paid_buyers" in m and (any(p in m for p in RATIO_PARTNERS["sales_buyers"]) or "items_per_buyer" in ratios):
+        # beside the figures resting on it only: a report without them leaves 销售人数 to the
+        # day's other reports (and the facts view reads paid buyers where none gives it)
         fill("sales_buyers", m["paid_buyers"])
     for key in ("items_per_buyer", "csat_avg", "answer_question_ratio"):
         if key not in ratios:
@@ -1783,7 +1785,8 @@ def rebuild(counts: dict[str, pd.Series], rates: dict[str, pd.Series], averages:
         worked = (m["receptions"] > 0).astype(float).where(m["receptions"].notna())
         if isinstance(worked, pd.Series):
             daily = pd.Series(np.asarray(daily, dtype=bool), index=worked.index)
-        fill("workdays", worked.where(daily))
+        # a day is worked when it had receptions; a longer record tells only when it had none
+        fill("workdays", worked.where(daily).fillna(worked.where(~(m["receptions"] > 0))))
     return {k: v.astype(float) for k, v in m.items() if k in MEASURE_NAMES}, missing
 
 

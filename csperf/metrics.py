@@ -142,6 +142,11 @@ RATIO_PARTNERS: dict[str, tuple[str, ...]] = {
     if any(m in (k.num, k.den) for k in RATIO_KPIS)
 }
 
+# A measure read from another where no report of the agent-day gives it (metrics.md: 销售人数,
+# else the paid buyers). Applied where the day is read (the facts view), so a report without
+# it never replaces the one an earlier report of that day gave.
+FALLBACKS: dict[str, str] = {"sales_buyers": "paid_buyers"}
+
 SUM_KPIS: tuple[Kpi, ...] = tuple(
     Kpi(m.name, m.zh, m.en, "sum", "cny" if m.unit == "cny" else ("s" if m.unit == "s" else "count"),
         num=m.name, lower_is_better=m.lower_is_better)

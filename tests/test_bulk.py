@@ -300,6 +300,12 @@ def test_gb18030_without_a_date_column(tmp_path, monkeypatch):
     _same(path, monkeypatch)
 
 
+def test_a_month_without_receptions_reads_as_no_day_worked(tmp_path, monkeypatch):
+    header = "客服,接待人数,询单人数"
+    rows = [f"小店:客服{k},{(k % 3) * 50},{k}" for k in range(30)]
+    _same(_write(tmp_path / "绩效_2026-10-01至2026-10-31.csv", [header, *rows]), monkeypatch)
+
+
 def _gb_rows() -> list[str]:
     rows = _chitu_rows(100)
     rows[80] = "2026-10-25,店铺A:客服02,延迟统计,41,31.5%,1000.25,8分48秒,90%"  # odd values only further down

@@ -446,6 +446,45 @@ def test_days_worked_in_a_period_on_two_skill_group_rows_do_not_add_up(db, tmp_p
     assert parse_file(path).facts["workdays"].tolist() == [20]
 
 
+def test_a_month_without_receptions_is_a_month_not_worked(db, tmp_path):
+    """Without 上班天数 a month's days worked are unknown, unless it had no receptions at all:
+    then it had none (metrics.md: days with receptions > 0), and the team's per-agent mean
+    leaves that agent out."""
+    path = write_csv(tmp_path / "绩效_2026-10-01至2026-10-31.csv", [
+        ["客服", "接待人数", "询单人数"], ["店:甲", 300, 100], ["店:乙", 100, 40], ["店:丙", 0, 0]])
+    assert importer.import_file(db, path).ok
+    assert db.rows("SELECT account, workdays FROM facts ORDER BY account") == [("丙", 0), ("乙", None), ("甲", None)]
+    assert parse_file(path).facts["workdays"].isna().tolist() == [True, True, False]
+
+
+@pytest.mark.parametrize("order", [("sales", "buyers"), ("buyers", "sales")])
+def test_a_report_without_sales_buyers_keeps_those_another_report_of_the_day_gave(db, tmp_path, order):
+    """销售人数 falls back to the paid buyers only where no report of the day gives it: a later
+    conversion report (paid buyers, no sales) neither replaces the 40 buyers the sales report
+    gave nor leaves its ¥250,000 unpaired, whichever came first."""
+    files = {
+        "sales": write_csv(tmp_path / "销售_2026-10-01至2026-10-01.csv",
+                           [["客服", "销售额", "销售人数"], ["店:甲", 250000, 40]]),
+        "buyers": write_csv(tmp_path / "询单_2026-10-01至2026-10-01.csv",
+                            [["客服", "接待人数", "询单人数", "询单->最终付款人数"], ["店:甲", 300, 100, 50]]),
+    }
+    for name in order:
+        result = importer.import_file(db, files[name])
+        assert result.ok and not [n for n in result.notes if "不配套" in n], result.notes
+    assert db.rows("SELECT sales, sales_buyers, paid_buyers FROM facts WHERE current") == [(250000, 40, 50)]
+
+
+def test_paid_buyers_stand_in_for_sales_buyers_no_report_gives(db, tmp_path):
+    path = write_csv(tmp_path / "拼多多_2026-10-01至2026-10-01.csv",
+                     [["客服账号", "询单人数", "最终成团人数", "客服销售额"], ["店:甲", 100, 20, 3000]])
+    assert importer.import_file(db, path).ok
+    assert db.rows("SELECT sales, sales_buyers FROM facts") == [(3000, 20)]
+    inquiries = write_csv(tmp_path / "询单_2026-10-02至2026-10-02.csv",
+                          [["客服", "询单人数", "询单->最终付款人数"], ["店:甲", 80, 16]])
+    assert importer.import_file(db, inquiries).ok  # no sales: nothing rests on its buyers
+    assert db.rows("SELECT sales_buyers FROM facts WHERE date_from = DATE '2026-10-02'") == [(16,)]
+
+
 # -- Douyin -----------------------------------------------------------------------------------
 
 def test_douyin_shop_column_durations_and_summary_rows(tmp_path):
