@@ -163,6 +163,17 @@ def _timed_receptions(cur) -> None:
     _facts_view(cur)
 
 
+def _read_fallbacks(cur) -> None:
+    """Migration 14: the facts view reads 销售人数 from the paid buyers where no report of the
+    day gave it (imports no longer store that stand-in, so it cannot replace a report's own),
+    and a multi-day record without receptions counts no day worked (metrics.md: workdays are
+    days with receptions > 0)."""
+    if {"receptions", "workdays"} <= set(_stored_measures(cur)):
+        cur.execute("UPDATE fact_rows SET workdays = 0 WHERE workdays IS NULL AND receptions = 0 "
+                    "AND date_to > date_from AND source = 'export'")
+    _facts_view(cur)
+
+
 _MEASURE_DDL = ",\n    ".join(f"{m} DOUBLE" for m in MEASURE_NAMES)
 
 MIGRATIONS: list[str | Callable[[duckdb.DuckDBPyConnection], None]] = [
@@ -354,6 +365,8 @@ MIGRATIONS: list[str | Callable[[duckdb.DuckDBPyConnection], None]] = [
     SELECT shop, account, name, team, role, level, base_salary, shift, excluded,
            coalesce(valid_from, DATE '0001-01-01') AS valid_from, valid_to FROM roster_past;
     """,
+    # 14: a measure no report of the day gave, read from its fallback; months without receptions
+    _read_fallbacks,
 ]
 
 

@@ -474,6 +474,27 @@ def test_migration_10_times_receptions_by_those_with_a_duration(tmp_path, monkey
     db.close()
 
 
+def test_migration_14_reads_buyers_no_report_gave_and_months_without_receptions(tmp_path, monkeypatch):
+    from csperf import db as dbmod
+
+    path = tmp_path / "old.duckdb"
+    monkeypatch.setattr(dbmod, "MIGRATIONS", dbmod.MIGRATIONS[:13])
+    old = Database(path)
+    with old.write() as cur:  # what imports could leave before migration 14
+        for m in ("receptions", "paid_buyers", "sales", "sales_buyers", "workdays"):
+            cur.execute(f"ALTER TABLE fact_rows ADD COLUMN IF NOT EXISTS {m} DOUBLE")
+        cur.execute("INSERT INTO fact_rows (fact_id, import_id, source, shop, account, date_from, date_to, current, "
+                    "receptions, paid_buyers, sales, sales_buyers, workdays) VALUES "
+                    "(1, 1, 'export', 's', 'x', DATE '2026-10-01', DATE '2026-10-31', true, 0, 5, 500, NULL, NULL), "
+                    "(2, 1, 'export', 's', 'y', DATE '2026-10-01', DATE '2026-10-31', true, 90, 8, 800, 10, NULL)")
+    old.close()
+    monkeypatch.undo()
+
+    db = Database(path)
+    assert db.rows("SELECT account, sales_buyers, workdays FROM facts ORDER BY account") == [("x", 5, 0), ("y", 10, None)]
+    db.close()
+
+
 def test_figures_dated_after_today_are_stored_and_said_to_be(db):
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
