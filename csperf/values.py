@@ -745,8 +745,8 @@ def _arrow_stamps(arr: pa.ChunkedArray) -> np.ndarray | None:
     nullish = pc.is_in(arr, value_set=_NULL_ARROW)
     clean = pc.if_else(nullish, pa.scalar(None, arr.type), arr)
     present = pc.sum(pc.is_valid(clean)).as_py()
-    if not present:
-        return None
+    if not present or not pc.all(pc.match_substring_regex(clean, "^[0-9]{4}[-/]")).as_py():
+        return None  # Arrow's %Y takes `21-01-13` for the year 21: years of fewer digits are read below
     for fmt in _ARROW_STAMP_FORMATS:
         stamps = pc.strptime(clean, format=fmt, unit="s", error_is_null=True)
         if pc.sum(pc.is_valid(stamps)).as_py() == present:

@@ -200,6 +200,15 @@ def test_invalid_calendar_date_is_unreadable():
         v.dates(cells("2026-02-30"))
 
 
+@pytest.mark.parametrize("cells", [["13-01-21", "14-01-21"], ["13-01-21 09:12:58"], ["21/1/13"]])
+def test_a_two_digit_year_is_unreadable_never_the_year_13(cells):
+    """No form of the catalogue writes the year in two digits; Arrow's quick reading took
+    `13-01-21` for 21 January of the year 13."""
+    for column in (pd.Series(cells, dtype=object), pd.Series(cells, dtype=pd.StringDtype("pyarrow"))):  # as a CSV reads
+        found = v.read_dates(column)
+        assert found.bad.all() and found.values.isna().all()
+
+
 def test_date_ranges_in_a_date_column():
     start, end = v.date_ranges(cells("2026-10-01 ~ 2026-10-07", "2026-10-08", "-", dtype="str"))
     assert [x.date() if pd.notna(x) else None for x in start] == [dt.date(2026, 10, 1), dt.date(2026, 10, 8), None]
