@@ -545,6 +545,10 @@ def _calamine_sheets(path: Path, name: str) -> list[_MemorySheet]:
         raise
     except Exception as exc:  # calamine raises its own error types for every broken file
         raise BadInput(f"{name}: 无法打开 Excel 文件(文件损坏或已加密?) — cannot open the workbook: {exc}") from None
+    except BaseException as exc:  # … and a Rust panic on some, which is no Exception
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise BadInput(f"{name}: 无法打开 Excel 文件(文件损坏?) — cannot open the workbook: {exc}") from None
 
 
 def _fill_merged(rows: list[list], ranges) -> None:
@@ -590,6 +594,9 @@ def _xlrd_cell(cell, datemode: int):
         stamp = xlrd.xldate_as_datetime(cell.value, datemode)
         if cell.value < 1:
             return stamp.time()
+        if cell.value < 61:  # a duration past 24 h (no export is dated January 1900): from 1899-12-30,
+            # as calamine gives it (xlrd counts these from 1899-12-31, a day more)
+            return dt.datetime(1899, 12, 30) + dt.timedelta(seconds=round(cell.value * 86400, 3))
         return stamp.date() if stamp.time() == dt.time(0) else stamp
     if cell.ctype == xlrd.XL_CELL_BOOLEAN:
         return bool(cell.value)

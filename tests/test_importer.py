@@ -552,6 +552,34 @@ def test_legacy_xls_raw_biff_stream_via_xlrd(tmp_path):
     assert by_account(parse_file(path, date_from="2026-10-01"))["小王"]["receptions"] == 7
 
 
+@pytest.mark.parametrize(("days", "seconds"), [(25 / 24, 90000), (1.0, 86400), ((8 * 60 + 48) / 86400, 528)])
+def test_a_legacy_xls_duration_cell_reads_as_calamine_reads_it(days, seconds):
+    """xlrd counts a date cell under 60 days from 1899-12-31; a `[h]:mm:ss` duration of 25 h
+    read as 49 h, and exactly 24 h as a date nobody could read."""
+    import xlrd
+
+    cell = importer._xlrd_cell(xlrd.sheet.Cell(xlrd.XL_CELL_DATE, days), 0)
+    assert v.read_duration(pd.Series([cell], dtype=object)).values.tolist() == [seconds]
+
+
+def test_a_workbook_calamine_panics_on_is_one_bad_file_among_good_ones(db, tmp_path, monkeypatch):
+    """calamine panics (a BaseException) on some broken compound files: that file is reported
+    like any other unreadable one and the folder's other files are imported."""
+    class PanicException(BaseException):  # pyo3's, which cannot be imported by name
+        pass
+
+    def panic(path):
+        raise PanicException("index out of bounds: the len is 0 but the index is 2")
+
+    monkeypatch.setattr(importer.CalamineWorkbook, "from_path", panic)
+    (tmp_path / "a_bad.xls").write_bytes(ole2(b"\x00" * 64))
+    write_csv(tmp_path / "b_good_2026-10-01至2026-10-01.csv", [["客服", "接待人数"], ["店:小王", 7]])
+    results = importer.import_files(db, sorted(tmp_path.iterdir()))
+    assert [bool(getattr(r, "error", None)) for r in results] == [True, False]
+    assert "无法打开" in results[0].error
+    assert db.rows("SELECT receptions FROM facts") == [(7,)]
+
+
 def test_html_table_saved_as_xls(tmp_path):
     path = tmp_path / "export_2026-10-01_2026-10-01.xls"
     path.write_text(
